@@ -1,0 +1,112 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "esteira",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "esteira", targets: ["esteira"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+    ],
+    targets: [
+        // Pure domain: money, documents, dates, CSV, validation. No I/O.
+        .target(name: "EsteiraCore", swiftSettings: swiftSettings),
+
+        // Debian's libsqlite3 (libsqlite3-dev), used through its C API.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // The database: one SQL dialect-neutral store over SQLite and PostgreSQL.
+        .target(
+            name: "EsteiraStore",
+            dependencies: [
+                "EsteiraCore", "CSQLite",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The blob store: raw files and staging files.
+        .target(
+            name: "EsteiraBlobs",
+            dependencies: ["EsteiraCore"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Logs and metrics shared by every process.
+        .target(
+            name: "EsteiraTelemetry",
+            dependencies: [
+                "EsteiraCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The stage handlers and the worker loop.
+        .target(
+            name: "EsteiraPipeline",
+            dependencies: [
+                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The HTTP API.
+        .target(
+            name: "EsteiraHTTP",
+            dependencies: [
+                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The command: the only place that knows every adapter.
+        .executableTarget(
+            name: "esteira",
+            dependencies: [
+                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraPipeline", "EsteiraHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "EsteiraCoreTests", dependencies: ["EsteiraCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EsteiraStoreTests",
+            dependencies: ["EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraPipeline"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EsteiraEndToEndTests",
+            dependencies: ["EsteiraCore"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

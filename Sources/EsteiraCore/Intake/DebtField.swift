@@ -1,0 +1,103 @@
+import Foundation
+
+/// The fields of a debt in the standard format.
+public enum DebtField: String, CaseIterable, Sendable, Codable {
+    case externalID = "external_id"
+    case name
+    case document
+    case amount
+    case dueDate = "due_date"
+    case email
+    case phone
+    case description
+
+    public var isRequired: Bool {
+        switch self {
+        case .externalID, .name, .document, .amount, .dueDate: return true
+        case .email, .phone, .description: return false
+        }
+    }
+
+    /// Header names accepted for the field, already in `DebtField.headerKey` form.
+    /// The bankslip seed's header (`name,governmentId,email,debtAmount,debtDueDate,debtId`) is covered.
+    public var aliases: [String] {
+        switch self {
+        case .externalID: return ["externalid", "iddivida", "debtid"]
+        case .name: return ["name", "nome", "devedor"]
+        case .document: return ["document", "documento", "cpfcnpj", "cpf", "cnpj", "governmentid"]
+        case .amount: return ["amount", "valor", "debtamount"]
+        case .dueDate: return ["duedate", "vencimento", "datavencimento", "datadevencimento", "debtduedate"]
+        case .email: return ["email"]
+        case .phone: return ["phone", "telefone"]
+        case .description: return ["description", "descricao"]
+        }
+    }
+
+    /// The field's name as a Brazilian client reads it in messages.
+    public var portugueseName: String {
+        switch self {
+        case .externalID: return "identificador da dívida (external_id)"
+        case .name: return "nome"
+        case .document: return "CPF/CNPJ"
+        case .amount: return "valor"
+        case .dueDate: return "data de vencimento"
+        case .email: return "e-mail"
+        case .phone: return "telefone"
+        case .description: return "descrição"
+        }
+    }
+
+    /// Longest value accepted, in characters.
+    public var maxLength: Int {
+        switch self {
+        case .externalID: return 100
+        case .name: return 200
+        case .document: return 18
+        case .amount: return 40
+        case .dueDate: return 10
+        case .email: return 254
+        case .phone: return 30
+        case .description: return 1000
+        }
+    }
+
+    /// A header cell reduced to what is compared: lowercase, no accents, letters and digits only.
+    /// `Data de Vencimento` → `datadevencimento`; `CPF/CNPJ` → `cpfcnpj`; `E-mail` → `email`.
+    public static func headerKey(_ header: String) -> String {
+        let folded = header.folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: nil)
+        return String(folded.unicodeScalars.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) }.map(Character.init))
+    }
+
+    public static func matching(header: String) -> DebtField? {
+        let key = headerKey(header)
+        return allCases.first { $0.aliases.contains(key) }
+    }
+}
+
+/// Where each field sits in a file, found from its header row.
+public struct StandardLayout: Sendable, Codable, Equatable {
+    public var columns: [DebtField: Int]
+    public var columnCount: Int
+
+    public enum Problem: Error, Equatable, Sendable {
+        case missingColumns([DebtField])
+        case duplicateColumn(DebtField)
+    }
+
+    public init(columns: [DebtField: Int], columnCount: Int) {
+        self.columns = columns
+        self.columnCount = columnCount
+    }
+
+    public static func fromHeader(_ header: [String]) -> Result<StandardLayout, Problem> {
+        var columns: [DebtField: Int] = [:]
+        for (index, cell) in header.enumerated() {
+            guard let field = DebtField.matching(header: cell) else { continue }
+            if columns[field] != nil { return .failure(.duplicateColumn(field)) }
+            columns[field] = index
+        }
+        let missing = DebtField.allCases.filter { $0.isRequired && columns[$0] == nil }
+        if !missing.isEmpty { return .failure(.missingColumns(missing)) }
+        return .success(StandardLayout(columns: columns, columnCount: header.count))
+    }
+}

@@ -1,0 +1,51 @@
+/// Where a batch is in the pipeline.
+public enum BatchStatus: String, Sendable, Codable, CaseIterable {
+    case received
+    case processing
+    case completed
+    case completedWithRejects = "completed_with_rejects"
+    case failed
+
+    public var isFinal: Bool { self == .completed || self == .completedWithRejects || self == .failed }
+}
+
+/// What happened to the rows of a batch. When the batch is final,
+/// `received == registered + duplicates + rejected`.
+public struct BatchCounts: Sendable, Codable, Equatable {
+    public var received: Int
+    public var registered: Int
+    public var duplicates: Int
+    public var rejected: Int
+
+    public init(received: Int = 0, registered: Int = 0, duplicates: Int = 0, rejected: Int = 0) {
+        self.received = received
+        self.registered = registered
+        self.duplicates = duplicates
+        self.rejected = rejected
+    }
+
+    public var isBalanced: Bool { received == registered + duplicates + rejected }
+}
+
+/// A reason a whole file cannot be processed; the batch ends `failed` with this message.
+public struct FileProblem: Error, Sendable, Equatable {
+    public var code: String
+    /// Portuguese, for the client.
+    public var message: String
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public static let empty = FileProblem(code: "F001", message: "O arquivo está vazio.")
+    public static let notText = FileProblem(code: "F002", message: "O arquivo não é texto (parece ser binário). Envie um CSV.")
+    public static let noRows = FileProblem(code: "F003", message: "O arquivo tem cabeçalho mas nenhuma linha de dados.")
+    public static func missingColumns(_ fields: [DebtField]) -> FileProblem {
+        let names = fields.map { "\($0.rawValue) (\($0.portugueseName))" }.joined(separator: ", ")
+        return FileProblem(code: "F004", message: "Coluna obrigatória ausente no cabeçalho: \(names).")
+    }
+    public static func duplicateColumn(_ field: DebtField) -> FileProblem {
+        FileProblem(code: "F005", message: "O cabeçalho tem mais de uma coluna para \(field.rawValue) (\(field.portugueseName)).")
+    }
+}

@@ -1,0 +1,119 @@
+/// The outcome of validating one row.
+public enum DebtValidation: Sendable, Equatable {
+    case valid(Debt)
+    case invalid([RowIssue])
+}
+
+/// The rules a row must pass to become a debt. Pure: the day the batch was received is given.
+public struct DebtValidator: Sendable {
+    /// The day (in America/Sao_Paulo) the batch was received; a due date after it is rejected.
+    public let receivedOn: Day
+
+    public init(receivedOn: Day) {
+        self.receivedOn = receivedOn
+    }
+
+    /// Every problem of the row, in field order, or the debt it describes.
+    public func validate(_ row: StagingRow) -> DebtValidation {
+        var issues: [RowIssue] = []
+        func add(_ field: DebtField?, _ code: RejectCode, _ detail: String) {
+            issues.append(RowIssue(line: row.line, field: field, code: code, message: detail))
+        }
+        switch row.structure {
+        case .ok: break
+        case let .columnCount(expected, found):
+            add(nil, .columnCount, "A linha tem \(found) colunas; o cabeçalho tem \(expected).")
+            return .invalid(issues)
+        case .unclosedQuote:
+            add(nil, .unclosedQuote, "A linha abre aspas que não são fechadas até o fim do arquivo.")
+            return .invalid(issues)
+        }
+
+        for field in DebtField.allCases {
+            let value = row.value(of: field)
+            if field.isRequired && value.isEmpty {
+                add(field, .requiredMissing, "O campo \(field.portugueseName) é obrigatório e está vazio.")
+            } else if value.count > field.maxLength {
+                add(field, .tooLong, "O campo \(field.portugueseName) tem \(value.count) caracteres; o máximo é \(field.maxLength).")
+            }
+        }
+        let longOrMissing = Set(issues.compactMap(\.field))
+
+        var document: TaxID?
+        if !longOrMissing.contains(.document) {
+            switch TaxID.validate(normalized: row.document) {
+            case .success(let id): document = id
+            case .failure(.malformed):
+                add(.document, .documentMalformed, "O documento não é um CPF (11 dígitos) nem um CNPJ (14 caracteres).")
+            case .failure(.checkDigits):
+                add(.document, .documentCheckDigits, "O dígito verificador do CPF/CNPJ não confere.")
+            }
+        }
+
+        var cents: Int64?
+        if !longOrMissing.contains(.amount) {
+            switch Money.parseCents(row.amount) {
+            case .success(let value) where value > 0: cents = value
+            case .success:
+                add(.amount, .amountNotPositive, "O valor \(row.amount) deve ser maior que zero.")
+            case .failure(.tooManyDecimals):
+                add(.amount, .amountMalformed, "O valor \(row.amount) tem mais de duas casas decimais.")
+            case .failure(.tooLarge):
+                add(.amount, .amountMalformed, "O valor \(row.amount) excede o máximo aceito.")
+            case .failure:
+                add(.amount, .amountMalformed, "O valor \(row.amount) não é um número (use 1234,56 ou 1234.56).")
+            }
+        }
+
+        var dueDate: Day?
+        if !longOrMissing.contains(.dueDate) {
+            if let day = Day.parse(row.dueDate) {
+                if day > receivedOn {
+                    add(.dueDate, .dateAfterReceipt,
+                        "O vencimento \(day.iso) é posterior ao recebimento do lote (\(receivedOn.iso)).")
+                } else {
+                    dueDate = day
+                }
+            } else {
+                add(.dueDate, .dateInvalid, "A data \(row.dueDate) não é uma data válida (use DD/MM/AAAA ou AAAA-MM-DD).")
+            }
+        }
+
+        if !row.email.isEmpty && !longOrMissing.contains(.email) && !EmailAddress.isWellFormed(row.email) {
+            add(.email, .emailInvalid, "O e-mail \(row.email) não é válido.")
+        }
+
+        guard issues.isEmpty, let document, let cents, let dueDate else { return .invalid(issues) }
+        return .valid(Debt(
+            externalID: row.externalID, name: row.name, document: document, amountCents: cents, dueDate: dueDate,
+            email: row.email.isEmpty ? nil : row.email.lowercased(),
+            phone: row.phone.isEmpty ? nil : row.phone,
+            description: row.description.isEmpty ? nil : row.description))
+    }
+}
+
+/// E-mail addresses as people type them: `local@domain.tld`, with the local part of RFC 5322's
+/// dot-atom and a domain of letter/digit/hyphen labels. Quoted local parts and IP literals are refused:
+/// no debtor has one, and a typo is far likelier.
+public enum EmailAddress {
+    public static func isWellFormed(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return false }
+        let local = parts[0], domain = parts[1]
+        guard (1...64).contains(local.utf8.count), (3...253).contains(domain.utf8.count) else { return false }
+        let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~".utf8)
+        for atom in local.split(separator: ".", omittingEmptySubsequences: false) {
+            guard !atom.isEmpty, atom.utf8.allSatisfy({ atext.contains($0) }) else { return false }
+        }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2 else { return false }
+        for label in labels {
+            let u = Array(label.utf8)
+            guard (1...63).contains(u.count), u.first != UInt8(ascii: "-"), u.last != UInt8(ascii: "-"),
+                  u.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 45 })
+            else { return false }
+        }
+        let tld = Array(labels.last!.utf8)
+        return tld.count >= 2 && !tld.allSatisfy { $0 >= 48 && $0 <= 57 }
+    }
+}

@@ -1,0 +1,63 @@
+/// Why a row was rejected. The codes are stable and documented in `docs/rejects.md`;
+/// the messages are Portuguese because the client reads them.
+public enum RejectCode: String, Sendable, Codable, CaseIterable {
+    /// A required field is empty.
+    case requiredMissing = "R001"
+    /// The CPF/CNPJ does not have the shape of either (11 digits, or 14 characters).
+    case documentMalformed = "R002"
+    /// The CPF/CNPJ check digits do not match, or all its characters are equal.
+    case documentCheckDigits = "R003"
+    /// The amount cannot be read as money.
+    case amountMalformed = "R004"
+    /// The amount is zero or negative.
+    case amountNotPositive = "R005"
+    /// The date cannot be read, or names a day that does not exist.
+    case dateInvalid = "R006"
+    /// The due date is after the day the batch was received.
+    case dateAfterReceipt = "R007"
+    /// The e-mail is not well formed.
+    case emailInvalid = "R008"
+    /// The external_id is already registered with different content.
+    case conflict = "R009"
+    /// The row does not have the header's number of columns.
+    case columnCount = "R010"
+    /// A value is longer than the field allows.
+    case tooLong = "R011"
+    /// The row ends inside an unclosed quote.
+    case unclosedQuote = "R012"
+
+    public var summary: String {
+        switch self {
+        case .requiredMissing: return "campo obrigatório ausente"
+        case .documentMalformed: return "CPF/CNPJ com formato inválido"
+        case .documentCheckDigits: return "CPF/CNPJ com dígito verificador inválido"
+        case .amountMalformed: return "valor ilegível"
+        case .amountNotPositive: return "valor deve ser maior que zero"
+        case .dateInvalid: return "data inválida"
+        case .dateAfterReceipt: return "vencimento posterior à data de recebimento do lote"
+        case .emailInvalid: return "e-mail inválido"
+        case .conflict: return "dívida já registrada com conteúdo diferente"
+        case .columnCount: return "número de colunas diferente do cabeçalho"
+        case .tooLong: return "valor excede o tamanho máximo do campo"
+        case .unclosedQuote: return "aspas não fechadas"
+        }
+    }
+}
+
+/// One problem found in one row of a file.
+public struct RowIssue: Sendable, Equatable, Codable {
+    /// The line of the file where the record starts (the header is line 1).
+    public var line: Int
+    /// The field concerned, or nil when the problem is the whole row.
+    public var field: DebtField?
+    public var code: RejectCode
+    /// A sentence in Portuguese for the client.
+    public var message: String
+
+    public init(line: Int, field: DebtField?, code: RejectCode, message: String) {
+        self.line = line
+        self.field = field
+        self.code = code
+        self.message = message
+    }
+}

@@ -1,0 +1,80 @@
+/// A record of a file after the transform stage: fields found by the layout, trimmed and
+/// normalized, waiting for the register stage to validate it. Nothing here has been judged yet,
+/// except what could not even be read (`structure`).
+public struct StagingRow: Sendable, Equatable {
+    public enum Structure: Sendable, Equatable {
+        case ok
+        case columnCount(expected: Int, found: Int)
+        case unclosedQuote
+    }
+
+    public var line: Int
+    /// The record as it stood in the file (decoded to text, line break removed), for the reject report.
+    public var raw: String
+    public var structure: Structure
+    /// Trimmed values; an absent optional field is the empty string.
+    public var externalID: String
+    public var name: String
+    /// Mask removed and uppercased (see `TaxID.normalize`).
+    public var document: String
+    /// The amount as written (trimmed); parsed by the validator.
+    public var amount: String
+    /// The due date as written (trimmed); parsed by the validator.
+    public var dueDate: String
+    public var email: String
+    public var phone: String
+    public var description: String
+
+    public init(line: Int, raw: String, structure: Structure = .ok, externalID: String = "", name: String = "",
+                document: String = "", amount: String = "", dueDate: String = "", email: String = "",
+                phone: String = "", description: String = "") {
+        self.line = line
+        self.raw = raw
+        self.structure = structure
+        self.externalID = externalID
+        self.name = name
+        self.document = document
+        self.amount = amount
+        self.dueDate = dueDate
+        self.email = email
+        self.phone = phone
+        self.description = description
+    }
+
+    public func value(of field: DebtField) -> String {
+        switch field {
+        case .externalID: return externalID
+        case .name: return name
+        case .document: return document
+        case .amount: return amount
+        case .dueDate: return dueDate
+        case .email: return email
+        case .phone: return phone
+        case .description: return description
+        }
+    }
+
+    /// Builds the staging row of one parsed record.
+    public init(line: Int, raw: String, fields: CSVRecordParser.Fields, layout: StandardLayout) {
+        var values = fields.values
+        var structure = Structure.ok
+        if fields.unclosedQuote {
+            structure = .unclosedQuote
+        } else if values.count != layout.columnCount {
+            // A trailing delimiter (empty extra cells) is harmless; anything else is not.
+            let extraAreEmpty = values.count > layout.columnCount
+                && values[layout.columnCount...].allSatisfy { $0.trimmedSpaces.isEmpty }
+            if extraAreEmpty { values.removeLast(values.count - layout.columnCount) }
+            else { structure = .columnCount(expected: layout.columnCount, found: values.count) }
+        }
+        func get(_ f: DebtField) -> String {
+            guard let i = layout.columns[f], i < values.count else { return "" }
+            return values[i].trimmedSpaces
+        }
+        self.init(line: line, raw: raw, structure: structure,
+                  externalID: get(.externalID), name: get(.name),
+                  document: TaxID.normalize(get(.document)[...]),
+                  amount: get(.amount), dueDate: get(.dueDate), email: get(.email),
+                  phone: get(.phone), description: get(.description))
+    }
+}

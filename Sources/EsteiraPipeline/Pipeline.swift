@@ -1,0 +1,54 @@
+import EsteiraBlobs
+import EsteiraCore
+import EsteiraStore
+import Foundation
+import Logging
+
+/// Everything a stage needs: the database, the blob store, and where a batch's files go.
+public struct Pipeline: Sendable {
+    public let db: any SQLDatabase
+    public let blobs: any BlobStore
+    public let logger: Logger
+    /// How many bytes the pick stage reads at a time.
+    public var chunkSize = 1 << 20
+
+    public init(db: any SQLDatabase, blobs: any BlobStore, logger: Logger) {
+        self.db = db
+        self.blobs = blobs
+        self.logger = logger
+    }
+
+    public var batches: BatchStore { BatchStore(db: db) }
+    public var queue: JobQueue { JobQueue(db: db) }
+
+    public static func rawKey(clientID: String, batchID: String) -> String { "raw/\(clientID)/\(batchID)" }
+    public static func stagingKey(batchID: String, seq: Int) -> String { "staging/\(batchID)/\(seq).stg" }
+
+    /// Runs one claimed job to its end. Throws to have the job retried.
+    public func run(_ job: Job, owner: String) async throws {
+        switch job.kind {
+        case .pick: try await PickStage(pipeline: self).run(job, owner: owner)
+        case .transform: try await TransformStage(pipeline: self).run(job, owner: owner)
+        case .register: try await RegisterStage(pipeline: self).run(job, owner: owner)
+        case .finalize: try await FinalizeStage(pipeline: self).run(job, owner: owner)
+        }
+    }
+
+    /// Loads the batch of a job, locking its row on PostgreSQL so that the steps of one batch that
+    /// decide what comes next (transform and register) never both miss each other.
+    static func lockedBatch(_ c: any SQLConnection, id: String) async throws -> SQLRow {
+        guard let row = try await c.query("""
+            SELECT id, status, sub_batches, received, trace_id, client_id FROM batches WHERE id = \(id)\(c.forUpdate)
+            """).first else { throw StoreError.notFound("batch \(id)") }
+        return row
+    }
+
+    static func subBatchStatus(_ c: any SQLConnection, batchID: String, seq: Int) async throws -> String? {
+        try await c.query("SELECT status FROM sub_batches WHERE batch_id = \(batchID) AND seq = \(seq)").first?.string("status")
+    }
+}
+
+/// A problem that retrying will not fix; the job is not retried and the error is logged.
+struct StageInvariantError: Error, CustomStringConvertible {
+    var description: String
+}

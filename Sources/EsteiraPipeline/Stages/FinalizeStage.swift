@@ -1,0 +1,55 @@
+import EsteiraBlobs
+import EsteiraCore
+import EsteiraStore
+import Foundation
+
+/// Sums the sub-batches into the batch's counts and sets its final status.
+struct FinalizeStage {
+    let pipeline: Pipeline
+
+    func run(_ job: Job, owner: String) async throws {
+        let final: (BatchCounts, BatchStatus, Int)? = try await pipeline.db.write { c in
+            let locked = try await Pipeline.lockedBatch(c, id: job.batchID)
+            guard try locked.string("status") == BatchStatus.processing.rawValue else {
+                try await JobQueue.complete(c, job: job, owner: owner)
+                return nil
+            }
+            let sums = try await c.query("""
+                SELECT COUNT(*) AS subs, COALESCE(SUM(registered), 0) AS registered, COALESCE(SUM(duplicates), 0) AS duplicates,
+                       COALESCE(SUM(rejected), 0) AS rejected,
+                       COALESCE(SUM(CASE WHEN status = 'registered' THEN 1 ELSE 0 END), 0) AS done
+                FROM sub_batches WHERE batch_id = \(job.batchID)
+                """)[0]
+            let subBatches = try locked.int("sub_batches")
+            guard try sums.int("done") == subBatches, try sums.int("subs") == subBatches else {
+                throw StageInvariantError(description: "batch \(job.batchID): finalize before every sub-batch registered")
+            }
+            let counts = BatchCounts(received: try locked.int("received"), registered: try sums.int("registered"),
+                                     duplicates: try sums.int("duplicates"), rejected: try sums.int("rejected"))
+            guard counts.isBalanced else {
+                throw StageInvariantError(description: "batch \(job.batchID): counts do not add up: \(counts)")
+            }
+            let status: BatchStatus = counts.rejected > 0 ? .completedWithRejects : .completed
+            let now = Date()
+            try await c.execute("""
+                UPDATE batches SET status = \(status.rawValue), registered = \(counts.registered), duplicates = \(counts.duplicates),
+                       rejected = \(counts.rejected), updated_at = \(now), finished_at = \(now)
+                WHERE id = \(job.batchID)
+                """)
+            try await JobQueue.complete(c, job: job, owner: owner)
+            return (counts, status, subBatches)
+        }
+        guard let (counts, status, subBatches) = final else { return }
+        // The staging files have served their purpose; the raw file stays.
+        for seq in 0..<subBatches {
+            try? await pipeline.blobs.delete(key: Pipeline.stagingKey(batchID: job.batchID, seq: seq))
+        }
+        var log = pipeline.logger
+        log[metadataKey: "batch_id"] = "\(job.batchID)"
+        log[metadataKey: "trace_id"] = "\(job.traceID)"
+        log.info("batch finished", metadata: [
+            "status": "\(status.rawValue)", "received": "\(counts.received)", "registered": "\(counts.registered)",
+            "duplicates": "\(counts.duplicates)", "rejected": "\(counts.rejected)",
+        ])
+    }
+}

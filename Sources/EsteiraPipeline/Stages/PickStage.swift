@@ -1,0 +1,149 @@
+import EsteiraBlobs
+import EsteiraCore
+import EsteiraStore
+import Foundation
+import Metrics
+
+/// Checks a file as a whole and splits it into sub-batches.
+///
+/// One pass over the file: encoding (UTF-8, else Windows-1252), binary content, the header and
+/// its columns, and where every N-th record starts. A sub-batch is a byte range of the raw file
+/// with the line it starts on, so the file is never copied.
+struct PickStage {
+    let pipeline: Pipeline
+
+    struct Split {
+        var encoding: TextEncoding
+        var delimiter: UInt8
+        var layout: StandardLayout
+        var records: Int
+        var ranges: [(start: Int, end: Int, line: Int, records: Int)]
+    }
+
+    func run(_ job: Job, owner: String) async throws {
+        guard let batch = try await pipeline.batches.get(id: job.batchID) else {
+            throw StageInvariantError(description: "batch \(job.batchID) does not exist")
+        }
+        guard batch.status == .received else {
+            try await pipeline.db.write { c in try await JobQueue.complete(c, job: job, owner: owner) }
+            return
+        }
+        let outcome: Result<Split, FileProblem>
+        do {
+            outcome = .success(try await split(batch))
+        } catch let problem as FileProblem {
+            outcome = .failure(problem)
+        }
+        let now = Date()
+        try await pipeline.db.write { c in
+            let locked = try await Pipeline.lockedBatch(c, id: batch.id)
+            guard try locked.string("status") == BatchStatus.received.rawValue else {
+                try await JobQueue.complete(c, job: job, owner: owner)
+                return
+            }
+            switch outcome {
+            case .failure(let problem):
+                try await c.execute("""
+                    UPDATE batches SET status = 'failed', error_code = \(problem.code), error = \(problem.message),
+                           updated_at = \(now), finished_at = \(now) WHERE id = \(batch.id)
+                    """)
+            case .success(let split):
+                let layoutJSON = String(decoding: try JSONEncoder().encode(split.layout), as: UTF8.self)
+                try await c.execute("""
+                    UPDATE batches SET status = 'processing', encoding = \(split.encoding.rawValue),
+                           delimiter = \(String(UnicodeScalar(split.delimiter))), layout = \(layoutJSON),
+                           received = \(split.records), sub_batches = \(split.ranges.count), updated_at = \(now)
+                    WHERE id = \(batch.id)
+                    """)
+                try await c.insertMany(
+                    into: "sub_batches",
+                    columns: ["batch_id", "seq", "byte_start", "byte_end", "first_line", "records", "status", "updated_at"],
+                    rows: split.ranges.enumerated().map { seq, r in
+                        [.text(batch.id), .int(Int64(seq)), .int(Int64(r.start)), .int(Int64(r.end)), .int(Int64(r.line)),
+                         .int(Int64(r.records)), .text("pending"), .timestamp(now)]
+                    })
+                for seq in split.ranges.indices {
+                    try await JobQueue.enqueue(c, kind: .transform, batchID: batch.id, seq: seq, traceID: batch.traceID)
+                }
+            }
+            try await JobQueue.complete(c, job: job, owner: owner)
+        }
+        var log = pipeline.logger
+        log[metadataKey: "batch_id"] = "\(batch.id)"
+        log[metadataKey: "trace_id"] = "\(batch.traceID)"
+        switch outcome {
+        case .failure(let problem):
+            log.info("batch failed", metadata: ["code": "\(problem.code)", "reason": "\(problem.message)"])
+        case .success(let split):
+            Counter(label: "esteira_rows_received_total", dimensions: [("client", batch.clientID)]).increment(by: split.records)
+            log.info("batch split", metadata: ["records": "\(split.records)", "sub_batches": "\(split.ranges.count)",
+                                               "encoding": "\(split.encoding.rawValue)"])
+        }
+    }
+
+    func split(_ batch: BatchRecord) async throws -> Split {
+        let size = try await pipeline.blobs.size(key: batch.blobKey)
+        guard size > 0 else { throw FileProblem.empty }
+        let head = try await pipeline.blobs.read(key: batch.blobKey, offset: 0, length: min(size, 64 * 1024))
+        let bom = head.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        guard head[bom...].contains(where: { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }) || size > head.count else {
+            throw FileProblem.empty
+        }
+        let controls = head.reduce(0) { $0 + (($1 < 32 && $1 != 9 && $1 != 10 && $1 != 13 && $1 != 12) ? 1 : 0) }
+        if head.contains(0) || controls * 100 > head.count { throw FileProblem.notText }
+
+        // The header is the first line that is not blank.
+        let firstLine = head[bom...].split(separator: 10, omittingEmptySubsequences: true)
+            .first { $0.contains { $0 != 13 && $0 != 32 } } ?? []
+        let delimiter = CSVRecordParser.detectDelimiter(headerLine: Array(firstLine))
+
+        var scanner = CSVScanner(delimiter: delimiter, startOffset: bom)
+        var validator = UTF8Validator()
+        var sawNUL = false
+        var header: CSVScanner.Record?
+        var records = 0
+        var ranges: [(start: Int, end: Int, line: Int, records: Int)] = []
+        var current: (start: Int, end: Int, line: Int, records: Int)?
+        let perSubBatch = max(1, batch.subBatchSize)
+
+        func onRecord(_ r: CSVScanner.Record) {
+            if r.isBlank { return }
+            if header == nil { header = r; return }
+            if current == nil { current = (r.start, r.end, r.line, 0) }
+            current!.end = r.end
+            current!.records += 1
+            records += 1
+            if current!.records == perSubBatch { ranges.append(current!); current = nil }
+        }
+
+        var offset = bom
+        while offset < size {
+            let chunk = try await pipeline.blobs.read(key: batch.blobKey, offset: offset, length: min(pipeline.chunkSize, size - offset))
+            if chunk.isEmpty { break }
+            chunk.withUnsafeBufferPointer { b in
+                for byte in b {
+                    if byte >= 0x80 || validator.needsContinuation { validator.feed(byte) }
+                    else if byte == 0 { sawNUL = true }
+                }
+                scanner.feed(b, onRecord: onRecord)
+            }
+            offset += chunk.count
+        }
+        scanner.finish(onRecord: onRecord)
+        if let c = current { ranges.append(c) }
+        if sawNUL { throw FileProblem.notText }
+        guard let header else { throw FileProblem.empty }
+
+        let encoding: TextEncoding = validator.isCompleteAndValid ? .utf8 : .windows1252
+        let headerBytes = try await pipeline.blobs.read(key: batch.blobKey, offset: header.start, length: header.end - header.start)
+        let fields = CSVRecordParser.fields(headerBytes, delimiter: delimiter, encoding: encoding)
+        let layout: StandardLayout
+        switch StandardLayout.fromHeader(fields.values.map { $0.trimmedSpaces }) {
+        case .success(let l): layout = l
+        case .failure(.missingColumns(let missing)): throw FileProblem.missingColumns(missing)
+        case .failure(.duplicateColumn(let field)): throw FileProblem.duplicateColumn(field)
+        }
+        guard records > 0 else { throw FileProblem.noRows }
+        return Split(encoding: encoding, delimiter: delimiter, layout: layout, records: records, ranges: ranges)
+    }
+}

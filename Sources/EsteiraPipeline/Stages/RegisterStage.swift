@@ -1,0 +1,108 @@
+import EsteiraBlobs
+import EsteiraCore
+import EsteiraStore
+import Foundation
+import Metrics
+
+/// Validates the staging rows of one sub-batch and registers the valid debts, in one transaction
+/// with the sub-batch's counts, its rejects and the job's completion: it happens whole or not at all,
+/// and a second run finds the sub-batch registered and changes nothing.
+struct RegisterStage {
+    let pipeline: Pipeline
+
+    struct Outcome {
+        var registered = 0
+        var duplicates = 0
+        var rejected = 0
+        var alreadyDone = false
+    }
+
+    func run(_ job: Job, owner: String) async throws {
+        guard let batch = try await pipeline.batches.get(id: job.batchID) else {
+            throw StageInvariantError(description: "batch \(job.batchID) does not exist")
+        }
+        let seq = job.seq
+        let staged = try StagingCodec.decode(try await pipeline.blobs.readAll(key: Pipeline.stagingKey(batchID: batch.id, seq: seq)))
+
+        // Validation needs no database: do it before taking the write lock.
+        let validator = DebtValidator(receivedOn: batch.receivedOn)
+        var valid: [(debt: Debt, line: Int, raw: String)] = []
+        var rejects: [RejectRecord] = []
+        var rejectedRows = 0
+        for row in staged {
+            switch validator.validate(row) {
+            case .valid(let debt): valid.append((debt, row.line, row.raw))
+            case .invalid(let issues):
+                rejectedRows += 1
+                for issue in issues {
+                    rejects.append(RejectRecord(line: issue.line, field: issue.field?.rawValue ?? "", code: issue.code.rawValue,
+                                                message: issue.message, raw: row.raw))
+                }
+            }
+        }
+        // The first row of each external_id is the candidate; later ones are judged against what the registry keeps.
+        var firstIndex: [String: Int] = [:]
+        var candidates: [(debt: Debt, line: Int)] = []
+        for (i, v) in valid.enumerated() where firstIndex[v.debt.externalID] == nil {
+            firstIndex[v.debt.externalID] = i
+            candidates.append((v.debt, v.line))
+        }
+        let candidateList = candidates
+        let firstOf = firstIndex
+        let validRows = valid
+        let invalidRejects = rejects
+        let invalidCount = rejectedRows
+
+        let outcome: Outcome = try await pipeline.db.write { c in
+            let locked = try await Pipeline.lockedBatch(c, id: batch.id)
+            let subBatches = try locked.int("sub_batches")
+            var outcome = Outcome()
+            if try await Pipeline.subBatchStatus(c, batchID: batch.id, seq: seq) == "registered" {
+                outcome.alreadyDone = true
+            } else {
+                let inserted = try await DebtRegistry.insertNew(c, clientID: batch.clientID, batchID: batch.id,
+                                                               traceID: batch.traceID, debts: candidateList)
+                let others = candidateList.map(\.debt.externalID).filter { !inserted.contains($0) }
+                var kept = try await DebtRegistry.existing(c, clientID: batch.clientID, externalIDs: others)
+                for cand in candidateList where inserted.contains(cand.debt.externalID) { kept[cand.debt.externalID] = cand.debt }
+
+                var rejects = invalidRejects
+                outcome.rejected = invalidCount
+                for (i, v) in validRows.enumerated() {
+                    let id = v.debt.externalID
+                    if firstOf[id] == i && inserted.contains(id) {
+                        outcome.registered += 1
+                    } else if let registered = kept[id], registered.hasSameContent(as: v.debt) {
+                        outcome.duplicates += 1
+                    } else {
+                        outcome.rejected += 1
+                        rejects.append(RejectRecord(
+                            line: v.line, field: DebtField.externalID.rawValue, code: RejectCode.conflict.rawValue,
+                            message: "A dívida \(id) já está registrada com outro conteúdo; o registro existente foi mantido.",
+                            raw: v.raw))
+                    }
+                }
+                try await DebtRegistry.insertRejects(c, batchID: batch.id, rejects: rejects)
+                try await c.execute("""
+                    UPDATE sub_batches SET status = 'registered', registered = \(outcome.registered),
+                           duplicates = \(outcome.duplicates), rejected = \(outcome.rejected), updated_at = \(Date())
+                    WHERE batch_id = \(batch.id) AND seq = \(seq)
+                    """)
+            }
+            try await JobQueue.complete(c, job: job, owner: owner)
+            if seq + 1 < subBatches {
+                if try await Pipeline.subBatchStatus(c, batchID: batch.id, seq: seq + 1) == "transformed" {
+                    try await JobQueue.enqueue(c, kind: .register, batchID: batch.id, seq: seq + 1, traceID: batch.traceID)
+                }
+            } else {
+                try await JobQueue.enqueue(c, kind: .finalize, batchID: batch.id, seq: -1, traceID: batch.traceID)
+            }
+            return outcome
+        }
+        guard !outcome.alreadyDone else { return }
+        let client = [("client", batch.clientID)]
+        Counter(label: "esteira_rows_registered_total", dimensions: client).increment(by: outcome.registered)
+        Counter(label: "esteira_rows_duplicated_total", dimensions: client).increment(by: outcome.duplicates)
+        Counter(label: "esteira_rows_rejected_total", dimensions: client).increment(by: outcome.rejected)
+    }
+}

@@ -1,0 +1,107 @@
+import EsteiraCore
+import EsteiraStore
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Claims jobs and runs them, `concurrency` at a time, until graceful shutdown: then it claims no
+/// more, and the jobs in hand finish (or, if the process is killed, their leases run out and
+/// another worker takes them).
+public struct Worker: Service {
+    public struct Settings: Sendable {
+        public var kinds: [JobKind] = JobKind.allCases
+        public var concurrency: Int = 2
+        /// How long a claim holds a job before another worker may take it; renewed at a third of it.
+        public var leaseSeconds: Double = 30
+        /// How long an idle worker waits before looking again.
+        public var pollSeconds: Double = 0.1
+
+        public init() {}
+    }
+
+    let pipeline: Pipeline
+    let settings: Settings
+    let owner: String
+
+    public init(pipeline: Pipeline, settings: Settings) {
+        self.pipeline = pipeline
+        self.settings = settings
+        self.owner = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
+    }
+
+    public func run() async throws {
+        pipeline.logger.info("worker started", metadata: [
+            "owner": "\(owner)", "concurrency": "\(settings.concurrency)",
+            "stages": "\(settings.kinds.map(\.rawValue).joined(separator: ","))",
+        ])
+        await withDiscardingTaskGroup { group in
+            for slot in 0..<max(1, settings.concurrency) {
+                group.addTask { await self.loop(slot: slot) }
+            }
+        }
+        pipeline.logger.info("worker stopped", metadata: ["owner": "\(owner)"])
+    }
+
+    func loop(slot: Int) async {
+        let owner = "\(self.owner)/\(slot)"
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let job: Job?
+            do {
+                job = try await pipeline.queue.claim(kinds: settings.kinds, owner: owner, lease: settings.leaseSeconds)
+            } catch {
+                pipeline.logger.error("claim failed", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            guard let job else {
+                try? await Task.sleep(for: .seconds(settings.pollSeconds))
+                continue
+            }
+            await process(job, owner: owner)
+        }
+    }
+
+    func process(_ job: Job, owner: String) async {
+        var log = pipeline.logger
+        log[metadataKey: "job_id"] = "\(job.id)"
+        log[metadataKey: "stage"] = "\(job.kind.rawValue)"
+        log[metadataKey: "batch_id"] = "\(job.batchID)"
+        log[metadataKey: "trace_id"] = "\(job.traceID)"
+        if job.seq >= 0 { log[metadataKey: "sub_batch"] = "\(job.seq)" }
+
+        if job.attempts > job.maxAttempts {
+            log.error("job buried: claimed more often than it may be", metadata: ["attempts": "\(job.attempts)"])
+            try? await pipeline.queue.bury(job: job, reason: "claimed \(job.attempts) times; its worker died each time")
+            return
+        }
+
+        let started = ContinuousClock.now
+        // Renew the lease while the job runs.
+        let renewal = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(settings.leaseSeconds / 3))
+                let held = try await pipeline.queue.renew(jobID: job.id, owner: owner, lease: settings.leaseSeconds)
+                if !held { log.warning("lease lost while running"); return }
+            }
+        }
+        defer { renewal.cancel() }
+        do {
+            try await pipeline.run(job, owner: owner)
+            let elapsed = ContinuousClock.now - started
+            Timer(label: "esteira_stage_duration_seconds", dimensions: [("stage", job.kind.rawValue)])
+                .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            log.debug("job done", metadata: ["ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)"])
+        } catch StoreError.leaseLost {
+            log.warning("job not committed: its lease was lost to another worker")
+        } catch {
+            Counter(label: "esteira_job_failures_total", dimensions: [("stage", job.kind.rawValue)]).increment()
+            let state = (try? await pipeline.queue.fail(job: job, owner: owner, error: "\(error)")) ?? .running
+            if state == .dead {
+                log.error("job dead after its last attempt", metadata: ["error": "\(error)", "attempts": "\(job.attempts)"])
+            } else {
+                log.warning("job failed; will retry", metadata: ["error": "\(error)", "attempts": "\(job.attempts)"])
+            }
+        }
+    }
+}

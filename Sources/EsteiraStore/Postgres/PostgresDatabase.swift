@@ -1,0 +1,171 @@
+import EsteiraCore
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The scaled-out database. `PostgresClient` keeps the connection pool and must run as a service:
+/// the caller runs `run()` (the command puts it in its ServiceGroup; tests in a task group).
+public final class PostgresDatabase: SQLDatabase {
+    public var dialect: SQLDialect { .postgres }
+    public let client: PostgresClient
+    let logger: Logger
+
+    public init(url: String, logger: Logger, maxConnections: Int = 10) throws {
+        guard let config = PostgresDatabase.configuration(url: url) else {
+            throw SQLError(code: .connection, message: "DATABASE_URL is not a postgres:// URL", sql: "")
+        }
+        var configuration = config
+        configuration.options.maximumConnections = maxConnections
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    /// `postgres://user:password@host:port/database?sslmode=disable`; a `host` query item may name a
+    /// Unix socket folder.
+    static func configuration(url: String) -> PostgresClient.Configuration? {
+        guard let components = URLComponents(string: url),
+              ["postgres", "postgresql"].contains(components.scheme ?? "") else { return nil }
+        let user = components.user ?? "postgres"
+        let password = components.password
+        let database = components.path.isEmpty ? nil : String(components.path.dropFirst())
+        let items = components.queryItems ?? []
+        if let socketFolder = items.first(where: { $0.name == "host" })?.value, socketFolder.hasPrefix("/") {
+            let port = components.port ?? 5432
+            return PostgresClient.Configuration(
+                unixSocketPath: "\(socketFolder)/.s.PGSQL.\(port)", username: user, password: password, database: database)
+        }
+        let tls: PostgresClient.Configuration.TLS = .disable
+        return PostgresClient.Configuration(
+            host: components.host ?? "127.0.0.1", port: components.port ?? 5432,
+            username: user, password: password, database: database, tls: tls)
+    }
+
+    /// Runs the connection pool until cancelled.
+    public func run() async {
+        await client.run()
+    }
+
+    public func write<T: Sendable>(durable: Bool, _ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            let c = PostgresSQLConnection(connection: connection, logger: self.logger)
+            _ = try await connection.query("BEGIN", logger: self.logger).get()
+            do {
+                let value = try await body(c)
+                _ = try await connection.query("COMMIT", logger: self.logger).get()
+                return value
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: self.logger).get()
+                throw error
+            }
+        }
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            let c = PostgresSQLConnection(connection: connection, logger: self.logger)
+            _ = try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: self.logger).get()
+            do {
+                let value = try await body(c)
+                _ = try await connection.query("COMMIT", logger: self.logger).get()
+                return value
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: self.logger).get()
+                throw error
+            }
+        }
+    }
+
+    public func close() async throws {}
+}
+
+struct PostgresSQLConnection: SQLConnection {
+    let connection: PostgresConnection
+    let logger: Logger
+    var dialect: SQLDialect { .postgres }
+
+    private func run(_ sql: SQL) async throws -> PostgresQueryResult {
+        var bindings = PostgresBindings(capacity: sql.binds.count)
+        for value in sql.binds {
+            switch value {
+            case .null: bindings.appendNull()
+            case .int(let v): bindings.append(v)
+            case .text(let s): bindings.append(s)
+            case .timestamp(let d): bindings.append(d)
+            case .day(let d): try bindings.append(PostgresDay(day: d))
+            }
+        }
+        let text = sql.render(.postgres)
+        do {
+            return try await connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger).get()
+        } catch let error as PSQLError {
+            let sqlState = error.serverInfo?[.sqlState] ?? ""
+            let message = error.serverInfo?[.message] ?? "\(error.code)"
+            let code: SQLError.Code = sqlState.hasPrefix("23") ? .constraint
+                : (sqlState == "40001" || sqlState == "40P01") ? .busy
+                : error.serverInfo == nil ? .connection : .other
+            throw SQLError(code: code, message: "\(sqlState) \(message)", sql: text)
+        }
+    }
+
+    func query(_ sql: SQL) async throws -> [SQLRow] {
+        let result = try await run(sql)
+        var rows: [SQLRow] = []
+        rows.reserveCapacity(result.rows.count)
+        var columns: SQLRow.Columns?
+        for row in result.rows {
+            if columns == nil { columns = SQLRow.Columns(row.map(\.columnName)) }
+            var values: [SQLValue] = []
+            for cell in row { values.append(try PostgresSQLConnection.value(of: cell)) }
+            rows.append(SQLRow(columns: columns!, values: values))
+        }
+        return rows
+    }
+
+    func execute(_ sql: SQL) async throws -> Int {
+        let result = try await run(sql)
+        return result.metadata.rows ?? 0
+    }
+
+    static func value(of cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2: return .int(Int64(try cell.decode(Int16.self)))
+        case .int4: return .int(Int64(try cell.decode(Int32.self)))
+        case .int8: return .int(try cell.decode(Int64.self))
+        case .bool: return .int(try cell.decode(Bool.self) ? 1 : 0)
+        case .timestamptz, .timestamp: return .timestamp(try cell.decode(Date.self))
+        case .date: return .day(try cell.decode(PostgresDay.self).day)
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+}
+
+/// A `Day` on the wire: PostgreSQL's binary date is a 32-bit count of days since 2000-01-01.
+struct PostgresDay: PostgresEncodable, PostgresDecodable {
+    let day: Day
+    static let epochOffset = 10_957 // 2000-01-01 is day 10,957 after 1970-01-01.
+
+    init(day: Day) { self.day = day }
+
+    static var psqlType: PostgresDataType { .date }
+    static var psqlFormat: PostgresFormat { .binary }
+
+    func encode<JSONEncoder: PostgresJSONEncoder>(into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) throws {
+        byteBuffer.writeInteger(Int32(day.daysSinceEpoch - PostgresDay.epochOffset))
+    }
+
+    init<JSONDecoder: PostgresJSONDecoder>(from buffer: inout ByteBuffer, type: PostgresDataType, format: PostgresFormat,
+                                           context: PostgresDecodingContext<JSONDecoder>) throws {
+        switch format {
+        case .binary:
+            guard let days = buffer.readInteger(as: Int32.self) else { throw PostgresDecodingError.Code.missingData }
+            day = Day(daysSinceEpoch: Int(days) + PostgresDay.epochOffset)
+        case .text:
+            guard let s = buffer.readString(length: buffer.readableBytes), let d = Day.parse(s) else {
+                throw PostgresDecodingError.Code.failure
+            }
+            day = d
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import EsteiraCore
+import Foundation
+
+public struct BatchRecord: Sendable, Equatable {
+    public var id: String
+    public var clientID: String
+    public var status: BatchStatus
+    public var source: String
+    public var fileName: String?
+    public var blobKey: String
+    public var byteSize: Int
+    public var receivedOn: Day
+    public var subBatchSize: Int
+    public var encoding: String?
+    public var delimiter: String?
+    public var layout: String?
+    public var counts: BatchCounts
+    public var subBatches: Int
+    public var errorCode: String?
+    public var error: String?
+    public var traceID: String
+    public var createdAt: Date
+    public var finishedAt: Date?
+}
+
+public struct SubBatchRecord: Sendable, Equatable {
+    public var batchID: String
+    public var seq: Int
+    public var byteStart: Int
+    public var byteEnd: Int
+    public var firstLine: Int
+    public var records: Int
+    public var status: String
+}
+
+/// Batches and their sub-batches.
+public struct BatchStore: Sendable {
+    let db: any SQLDatabase
+
+    public init(db: any SQLDatabase) { self.db = db }
+
+    static let columns = """
+        id, client_id, status, source, file_name, blob_key, byte_size, received_on, sub_batch_size, encoding, delimiter,
+        layout, received, registered, duplicates, rejected, sub_batches, error_code, error, trace_id, created_at, finished_at
+        """
+
+    static func record(_ r: SQLRow) throws -> BatchRecord {
+        BatchRecord(
+            id: try r.string("id"), clientID: try r.string("client_id"),
+            status: BatchStatus(rawValue: try r.string("status")) ?? .failed,
+            source: try r.string("source"), fileName: try r.optionalString("file_name"),
+            blobKey: try r.string("blob_key"), byteSize: try r.int("byte_size"), receivedOn: try r.day("received_on"),
+            subBatchSize: try r.int("sub_batch_size"), encoding: try r.optionalString("encoding"),
+            delimiter: try r.optionalString("delimiter"), layout: try r.optionalString("layout"),
+            counts: BatchCounts(received: try r.int("received"), registered: try r.int("registered"),
+                                duplicates: try r.int("duplicates"), rejected: try r.int("rejected")),
+            subBatches: try r.int("sub_batches"), errorCode: try r.optionalString("error_code"),
+            error: try r.optionalString("error"), traceID: try r.string("trace_id"),
+            createdAt: try r.date("created_at"), finishedAt: try r.optionalDate("finished_at"))
+    }
+
+    /// Records an accepted file and enqueues its pick job, in one durable transaction.
+    public func create(_ batch: BatchRecord) async throws {
+        try await db.write(durable: true) { c in
+            let now = Date()
+            try await c.execute("""
+                INSERT INTO batches (id, client_id, status, source, file_name, blob_key, byte_size, received_on, sub_batch_size,
+                                     trace_id, created_at, updated_at)
+                VALUES (\(batch.id), \(batch.clientID), \(batch.status.rawValue), \(batch.source), \(batch.fileName),
+                        \(batch.blobKey), \(batch.byteSize), \(batch.receivedOn), \(batch.subBatchSize), \(batch.traceID),
+                        \(batch.createdAt), \(now))
+                """)
+            try await JobQueue.enqueue(c, kind: .pick, batchID: batch.id, seq: -1, traceID: batch.traceID)
+        }
+    }
+
+    /// The batch if it belongs to the client (nil otherwise: another client's batch does not exist for it).
+    public func get(id: String, clientID: String) async throws -> BatchRecord? {
+        try await db.query("SELECT \(raw: BatchStore.columns) FROM batches WHERE id = \(id) AND client_id = \(clientID)")
+            .first.map(BatchStore.record)
+    }
+
+    public func get(id: String) async throws -> BatchRecord? {
+        try await db.query("SELECT \(raw: BatchStore.columns) FROM batches WHERE id = \(id)").first.map(BatchStore.record)
+    }
+
+    public func list(clientID: String, status: BatchStatus?, page: Int, perPage: Int) async throws -> Page<BatchRecord> {
+        let filter: SQL = status.map { "AND status = \($0.rawValue)" } ?? ""
+        return try await db.read { c in
+            let total = try await c.query("SELECT COUNT(*) AS n FROM batches WHERE client_id = \(clientID) \(filter)")[0].int("n")
+            let rows = try await c.query("""
+                SELECT \(raw: BatchStore.columns) FROM batches WHERE client_id = \(clientID) \(filter)
+                ORDER BY created_at DESC, id DESC LIMIT \(perPage) OFFSET \((page - 1) * perPage)
+                """)
+            return Page(items: try rows.map(BatchStore.record), page: page, perPage: perPage, total: total)
+        }
+    }
+
+    public func subBatches(batchID: String) async throws -> [SubBatchRecord] {
+        try await db.query("""
+            SELECT batch_id, seq, byte_start, byte_end, first_line, records, status FROM sub_batches
+            WHERE batch_id = \(batchID) ORDER BY seq
+            """).map(BatchStore.subBatch)
+    }
+
+    static func subBatch(_ r: SQLRow) throws -> SubBatchRecord {
+        SubBatchRecord(batchID: try r.string("batch_id"), seq: try r.int("seq"), byteStart: try r.int("byte_start"),
+                       byteEnd: try r.int("byte_end"), firstLine: try r.int("first_line"), records: try r.int("records"),
+                       status: try r.string("status"))
+    }
+}

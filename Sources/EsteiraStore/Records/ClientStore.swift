@@ -1,0 +1,110 @@
+import Crypto
+import EsteiraCore
+import Foundation
+
+public struct ClientRecord: Sendable, Equatable, Codable {
+    public var id: String
+    public var name: String
+    public var document: String
+    public var apiKeyHint: String?
+    public var subBatchSize: Int
+    public var createdAt: Date
+    public var keyRevoked: Bool
+}
+
+/// The agency's clients and their API keys. Only a SHA-256 of a key is kept: a key is shown once,
+/// when it is made.
+public struct ClientStore: Sendable {
+    let db: any SQLDatabase
+
+    public init(db: any SQLDatabase) { self.db = db }
+
+    public static func hash(apiKey: String) -> String {
+        SHA256.hash(data: Data(apiKey.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// `est_` and 40 random hex characters (160 bits).
+    static func newKey() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return "est_" + (0..<20).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
+    }
+
+    public func create(name: String, document: String, subBatchSize: Int, traceID: String) async throws -> (ClientRecord, apiKey: String) {
+        let key = ClientStore.newKey()
+        let record = ClientRecord(id: UUID().uuidString.lowercased(), name: name, document: document,
+                                  apiKeyHint: String(key.suffix(4)), subBatchSize: subBatchSize,
+                                  createdAt: Date(), keyRevoked: false)
+        try await db.write(durable: true) { c in
+            try await c.execute("""
+                INSERT INTO clients (id, name, document, api_key_hash, api_key_hint, sub_batch_size, trace_id, created_at)
+                VALUES (\(record.id), \(name), \(document), \(ClientStore.hash(apiKey: key)), \(record.apiKeyHint),
+                        \(subBatchSize), \(traceID), \(record.createdAt))
+                """)
+        }
+        return (record, key)
+    }
+
+    static func record(_ row: SQLRow) throws -> ClientRecord {
+        ClientRecord(id: try row.string("id"), name: try row.string("name"), document: try row.string("document"),
+                     apiKeyHint: try row.optionalString("api_key_hint"), subBatchSize: try row.int("sub_batch_size"),
+                     createdAt: try row.date("created_at"), keyRevoked: try row.optionalString("api_key_hash") == nil)
+    }
+
+    static let columns = "id, name, document, api_key_hash, api_key_hint, sub_batch_size, created_at"
+
+    public func list() async throws -> [ClientRecord] {
+        try await db.query("SELECT \(raw: ClientStore.columns) FROM clients ORDER BY created_at, id").map(ClientStore.record)
+    }
+
+    public func get(id: String) async throws -> ClientRecord? {
+        try await db.query("SELECT \(raw: ClientStore.columns) FROM clients WHERE id = \(id)").first.map(ClientStore.record)
+    }
+
+    /// The client a key belongs to, or nil for an unknown or revoked key.
+    public func authenticate(apiKey: String) async throws -> ClientRecord? {
+        let hash = ClientStore.hash(apiKey: apiKey)
+        return try await db.query("SELECT \(raw: ClientStore.columns) FROM clients WHERE api_key_hash = \(hash)")
+            .first.map(ClientStore.record)
+    }
+
+    /// Revokes the client's key; with `issueNew`, makes and returns a new one in the same transaction.
+    public func revokeKey(id: String, issueNew: Bool) async throws -> String? {
+        let key = issueNew ? ClientStore.newKey() : nil
+        let changed = try await db.write(durable: true) { c in
+            try await c.execute("""
+                UPDATE clients SET api_key_hash = \(key.map(ClientStore.hash)), api_key_hint = \(key.map { String($0.suffix(4)) }),
+                       key_revoked_at = \(Date()) WHERE id = \(id)
+                """)
+        }
+        guard changed == 1 else { throw StoreError.notFound("client \(id)") }
+        return key
+    }
+}
+
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    case notFound(String)
+    /// This worker's lease on the job was lost (it expired and another worker took the job).
+    case leaseLost(jobID: Int)
+
+    public var description: String {
+        switch self {
+        case .notFound(let what): return "not found: \(what)"
+        case .leaseLost(let id): return "lease on job \(id) was lost"
+        }
+    }
+}
+
+/// A page of a list.
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var page: Int
+    public var perPage: Int
+    public var total: Int
+
+    public init(items: [Item], page: Int, perPage: Int, total: Int) {
+        self.items = items
+        self.page = page
+        self.perPage = perPage
+        self.total = total
+    }
+}

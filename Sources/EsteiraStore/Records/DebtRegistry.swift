@@ -1,0 +1,135 @@
+import EsteiraCore
+import Foundation
+
+public struct DebtRecord: Sendable, Equatable {
+    public var debt: Debt
+    public var batchID: String
+    public var line: Int
+    public var status: String
+    public var createdAt: Date
+}
+
+public struct RejectRecord: Sendable, Equatable {
+    public var line: Int
+    public var field: String
+    public var code: String
+    public var message: String
+    public var raw: String
+
+    public init(line: Int, field: String, code: String, message: String, raw: String) {
+        self.line = line
+        self.field = field
+        self.code = code
+        self.message = message
+        self.raw = raw
+    }
+}
+
+/// The registry of debts, unique per (client, external_id), and the reject records of batches.
+public struct DebtRegistry: Sendable {
+    let db: any SQLDatabase
+
+    public init(db: any SQLDatabase) { self.db = db }
+
+    static let columns = "external_id, name, document, amount_cents, due_date, email, phone, description, batch_id, line, status, created_at"
+
+    static func record(_ r: SQLRow) throws -> DebtRecord {
+        let document = try r.string("document")
+        guard case .success(let id) = TaxID.validate(normalized: document) else {
+            throw SQLError(code: .decode, message: "registry holds an invalid document", sql: "")
+        }
+        return DebtRecord(
+            debt: Debt(externalID: try r.string("external_id"), name: try r.string("name"), document: id,
+                       amountCents: Int64(try r.int("amount_cents")), dueDate: try r.day("due_date"),
+                       email: try r.optionalString("email"), phone: try r.optionalString("phone"),
+                       description: try r.optionalString("description")),
+            batchID: try r.string("batch_id"), line: try r.int("line"), status: try r.string("status"),
+            createdAt: try r.date("created_at"))
+    }
+
+    /// The debts registered under these external ids, inside the caller's transaction.
+    public static func existing(_ c: any SQLConnection, clientID: String, externalIDs: [String]) async throws -> [String: Debt] {
+        var out: [String: Debt] = [:]
+        let chunk = 500
+        var start = 0
+        while start < externalIDs.count {
+            let ids = Array(externalIDs[start..<min(start + chunk, externalIDs.count)])
+            for r in try await c.query("""
+                SELECT \(raw: columns) FROM debts WHERE client_id = \(clientID) AND external_id IN (\(list: ids))
+                """) {
+                let rec = try record(r)
+                out[rec.debt.externalID] = rec.debt
+            }
+            start += chunk
+        }
+        return out
+    }
+
+    /// Inserts debts that are not registered yet; returns the external ids actually inserted
+    /// (another transaction may have registered some of them first).
+    public static func insertNew(_ c: any SQLConnection, clientID: String, batchID: String, traceID: String,
+                                 debts: [(debt: Debt, line: Int)], now: Date = Date()) async throws -> Set<String> {
+        let rows: [[SQLValue]] = debts.map { d, line in
+            [.text(clientID), .text(d.externalID), .text(d.name), .text(d.document.value), .text(d.document.kind.rawValue),
+             .int(d.amountCents), .day(d.dueDate), d.email.sqlValue, d.phone.sqlValue, d.description.sqlValue,
+             .text("registered"), .text(batchID), .int(Int64(line)), .text(traceID), .timestamp(now)]
+        }
+        let returned = try await c.insertMany(
+            into: "debts",
+            columns: ["client_id", "external_id", "name", "document", "document_kind", "amount_cents", "due_date", "email",
+                      "phone", "description", "status", "batch_id", "line", "trace_id", "created_at"],
+            rows: rows,
+            suffix: " ON CONFLICT (client_id, external_id) DO NOTHING RETURNING external_id")
+        return Set(try returned.map { try $0.string("external_id") })
+    }
+
+    public static func insertRejects(_ c: any SQLConnection, batchID: String, rejects: [RejectRecord], now: Date = Date()) async throws {
+        let rows: [[SQLValue]] = rejects.map {
+            [.text(batchID), .int(Int64($0.line)), .text($0.field), .text($0.code), .text($0.message), .text($0.raw), .timestamp(now)]
+        }
+        try await c.insertMany(into: "rejects", columns: ["batch_id", "line", "field", "code", "message", "raw", "created_at"], rows: rows)
+    }
+
+    public func debt(clientID: String, externalID: String) async throws -> DebtRecord? {
+        try await db.query("""
+            SELECT \(raw: DebtRegistry.columns) FROM debts WHERE client_id = \(clientID) AND external_id = \(externalID)
+            """).first.map(DebtRegistry.record)
+    }
+
+    public func debts(clientID: String, document: String?, page: Int, perPage: Int) async throws -> Page<DebtRecord> {
+        let filter: SQL = document.map { "AND document = \(TaxID.normalize($0[...]))" } ?? ""
+        return try await db.read { c in
+            let total = try await c.query("SELECT COUNT(*) AS n FROM debts WHERE client_id = \(clientID) \(filter)")[0].int("n")
+            let rows = try await c.query("""
+                SELECT \(raw: DebtRegistry.columns) FROM debts WHERE client_id = \(clientID) \(filter)
+                ORDER BY id LIMIT \(perPage) OFFSET \((page - 1) * perPage)
+                """)
+            return Page(items: try rows.map(DebtRegistry.record), page: page, perPage: perPage, total: total)
+        }
+    }
+
+    static func reject(_ r: SQLRow) throws -> RejectRecord {
+        RejectRecord(line: try r.int("line"), field: try r.string("field"), code: try r.string("code"),
+                     message: try r.string("message"), raw: try r.string("raw"))
+    }
+
+    public func rejects(batchID: String, page: Int, perPage: Int) async throws -> Page<RejectRecord> {
+        try await db.read { c in
+            let total = try await c.query("SELECT COUNT(*) AS n FROM rejects WHERE batch_id = \(batchID)")[0].int("n")
+            let rows = try await c.query("""
+                SELECT line, field, code, message, raw FROM rejects WHERE batch_id = \(batchID)
+                ORDER BY line, id LIMIT \(perPage) OFFSET \((page - 1) * perPage)
+                """)
+            return Page(items: try rows.map(DebtRegistry.reject), page: page, perPage: perPage, total: total)
+        }
+    }
+
+    /// Rejects in line order after a given (line, id) position, for streaming a report in pages.
+    public func rejects(batchID: String, after cursor: (line: Int, id: Int), limit: Int) async throws -> [(RejectRecord, id: Int)] {
+        try await db.query("""
+            SELECT id, line, field, code, message, raw FROM rejects WHERE batch_id = \(batchID)
+              AND (line > \(cursor.line) OR (line = \(cursor.line) AND id > \(cursor.id)))
+            ORDER BY line, id LIMIT \(limit)
+            """).map { (try DebtRegistry.reject($0), id: try $0.int("id")) }
+    }
+}

@@ -1,0 +1,160 @@
+import EsteiraCore
+import Foundation
+
+/// The pipeline's steps, as kinds of job.
+public enum JobKind: String, Sendable, Codable, CaseIterable {
+    case pick
+    case transform
+    case register
+    case finalize
+}
+
+public enum JobState: String, Sendable, Codable, CaseIterable {
+    case queued
+    case running
+    case done
+    case dead
+}
+
+public struct Job: Sendable, Equatable {
+    public var id: Int
+    public var kind: JobKind
+    public var batchID: String
+    /// The sub-batch, or -1 for a step of the whole batch.
+    public var seq: Int
+    public var state: JobState
+    public var attempts: Int
+    public var maxAttempts: Int
+    public var runAt: Date
+    public var leaseOwner: String?
+    public var lastError: String?
+    public var traceID: String
+}
+
+/// The durable job queue, kept in the same database as the data so that a job is enqueued in the
+/// same transaction as the change that causes it.
+///
+/// A job is claimed with a lease (`lease_owner`, `lease_expires_at`); a worker renews the lease
+/// while it works. When a worker dies its lease runs out and the job is claimed again. Completing a
+/// job checks the lease in the same transaction as the job's effects, so a worker that lost its
+/// lease cannot commit anything.
+public struct JobQueue: Sendable {
+    let db: any SQLDatabase
+    public var retry: RetryPolicy
+
+    public init(db: any SQLDatabase, retry: RetryPolicy = RetryPolicy()) {
+        self.db = db
+        self.retry = retry
+    }
+
+    static let columns = "id, kind, batch_id, seq, state, attempts, max_attempts, run_at, lease_owner, last_error, trace_id"
+
+    static func job(_ r: SQLRow) throws -> Job {
+        Job(id: try r.int("id"), kind: JobKind(rawValue: try r.string("kind")) ?? .pick, batchID: try r.string("batch_id"),
+            seq: try r.int("seq"), state: JobState(rawValue: try r.string("state")) ?? .dead,
+            attempts: try r.int("attempts"), maxAttempts: try r.int("max_attempts"), runAt: try r.date("run_at"),
+            leaseOwner: try r.optionalString("lease_owner"), lastError: try r.optionalString("last_error"),
+            traceID: try r.string("trace_id"))
+    }
+
+    /// Enqueues a step inside the caller's transaction. Enqueuing the same step twice is a no-op.
+    public static func enqueue(_ c: any SQLConnection, kind: JobKind, batchID: String, seq: Int, traceID: String,
+                               maxAttempts: Int = RetryPolicy().maxAttempts, at: Date = Date()) async throws {
+        try await c.execute("""
+            INSERT INTO jobs (kind, batch_id, seq, state, attempts, max_attempts, run_at, trace_id, created_at, updated_at)
+            VALUES (\(kind.rawValue), \(batchID), \(seq), 'queued', 0, \(maxAttempts), \(at), \(traceID), \(at), \(at))
+            ON CONFLICT (kind, batch_id, seq) DO NOTHING
+            """)
+    }
+
+    /// Claims the oldest ready job of the given kinds: queued and due, or running with an expired lease.
+    public func claim(kinds: [JobKind], owner: String, lease: TimeInterval, now: Date = Date()) async throws -> Job? {
+        let expires = now.addingTimeInterval(lease)
+        return try await db.write { c in
+            let rows = try await c.query("""
+                UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = \(owner),
+                       lease_expires_at = \(expires), updated_at = \(now)
+                WHERE id = (
+                    SELECT id FROM jobs
+                    WHERE kind IN (\(list: kinds.map(\.rawValue)))
+                      AND ((state = 'queued' AND run_at <= \(now)) OR (state = 'running' AND lease_expires_at < \(now)))
+                    ORDER BY run_at, id LIMIT 1\(c.forUpdateSkipLocked)
+                )
+                RETURNING \(raw: JobQueue.columns)
+                """)
+            return try rows.first.map(JobQueue.job)
+        }
+    }
+
+    /// Extends the lease; false when it was lost.
+    public func renew(jobID: Int, owner: String, lease: TimeInterval, now: Date = Date()) async throws -> Bool {
+        try await db.write { c in
+            try await c.execute("""
+                UPDATE jobs SET lease_expires_at = \(now.addingTimeInterval(lease)), updated_at = \(now)
+                WHERE id = \(jobID) AND lease_owner = \(owner) AND state = 'running'
+                """) == 1
+        }
+    }
+
+    /// Marks the job done inside the caller's transaction; throws `leaseLost` (rolling the
+    /// transaction back) when the worker no longer holds the job.
+    public static func complete(_ c: any SQLConnection, job: Job, owner: String, now: Date = Date()) async throws {
+        let n = try await c.execute("""
+            UPDATE jobs SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, updated_at = \(now)
+            WHERE id = \(job.id) AND lease_owner = \(owner) AND state = 'running'
+            """)
+        if n != 1 { throw StoreError.leaseLost(jobID: job.id) }
+    }
+
+    /// Records a failed attempt: the job waits with backoff and jitter, or goes `dead` after its last attempt.
+    /// Returns the state it was left in.
+    @discardableResult
+    public func fail(job: Job, owner: String, error: String, now: Date = Date(), unit: Double = Double.random(in: 0..<1)) async throws -> JobState {
+        let dead = job.attempts >= job.maxAttempts
+        let state: JobState = dead ? .dead : .queued
+        let runAt = now.addingTimeInterval(retry.delay(afterAttempt: job.attempts, unit: unit))
+        try await db.write { c in
+            try await c.execute("""
+                UPDATE jobs SET state = \(state.rawValue), run_at = \(runAt), lease_owner = NULL, lease_expires_at = NULL,
+                       last_error = \(String(error.prefix(2000))), updated_at = \(now)
+                WHERE id = \(job.id) AND lease_owner = \(owner) AND state = 'running'
+                """)
+        }
+        return state
+    }
+
+    /// Marks a job dead at once: it was claimed more times than it may be (it keeps killing its worker).
+    public func bury(job: Job, reason: String, now: Date = Date()) async throws {
+        try await db.write { c in
+            try await c.execute("""
+                UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = \(reason),
+                       updated_at = \(now) WHERE id = \(job.id)
+                """)
+        }
+    }
+
+    public func list(state: JobState?, limit: Int = 200) async throws -> [Job] {
+        let filter: SQL = state.map { "WHERE state = \($0.rawValue)" } ?? ""
+        return try await db.query("SELECT \(raw: JobQueue.columns) FROM jobs \(filter) ORDER BY id LIMIT \(limit)").map(JobQueue.job)
+    }
+
+    public func get(id: Int) async throws -> Job? {
+        try await db.query("SELECT \(raw: JobQueue.columns) FROM jobs WHERE id = \(id)").first.map(JobQueue.job)
+    }
+
+    /// Puts a dead job back in the queue with a fresh set of attempts.
+    public func retryDead(id: Int, now: Date = Date()) async throws -> Bool {
+        try await db.execute("""
+            UPDATE jobs SET state = 'queued', attempts = 0, run_at = \(now), last_error = NULL, updated_at = \(now)
+            WHERE id = \(id) AND state = 'dead'
+            """) == 1
+    }
+
+    public func countsByState() async throws -> [JobState: Int] {
+        var out: [JobState: Int] = [:]
+        for r in try await db.query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") {
+            if let s = JobState(rawValue: try r.string("state")) { out[s] = try r.int("n") }
+        }
+        return out
+    }
+}

@@ -1,0 +1,148 @@
+import CSQLite
+import Dispatch
+import EsteiraCore
+import Foundation
+
+/// One SQLite connection, used from its own serial queue only: SQLite calls block, so they are
+/// kept off Swift's cooperative threads, which serve HTTP and the workers.
+final class SQLiteHandle: @unchecked Sendable {
+    // @unchecked: `db` and `statements` are touched only inside `queue`, one block at a time.
+    private let db: OpaquePointer
+    private let queue: DispatchQueue
+    private var statements: [String: OpaquePointer] = [:]
+    private var columnNames: [OpaquePointer: SQLRow.Columns] = [:]
+
+    init(path: String, label: String) throws {
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &handle, flags, nil)
+        guard rc == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let handle { sqlite3_close_v2(handle) }
+            throw SQLError(code: .connection, message: "\(message) (\(path))", sql: "")
+        }
+        db = handle
+        queue = DispatchQueue(label: label)
+        sqlite3_busy_timeout(db, 30_000)
+    }
+
+    deinit {
+        for s in statements.values { sqlite3_finalize(s) }
+        sqlite3_close_v2(db)
+    }
+
+    /// Runs `work` on the connection's queue.
+    func run<T: Sendable>(_ work: @escaping @Sendable (SQLiteHandle) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Result { try work(self) })
+            }
+        }
+    }
+
+    private func error(_ rc: Int32, _ sql: String) -> SQLError {
+        let message = String(cString: sqlite3_errmsg(db))
+        let primary = rc & 0xFF
+        let code: SQLError.Code = primary == SQLITE_CONSTRAINT ? .constraint
+            : (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? .busy : .other
+        return SQLError(code: code, message: message, sql: sql)
+    }
+
+    /// Runs statements with no binds and no results (pragmas, DDL, BEGIN/COMMIT).
+    func exec(_ sql: String) throws {
+        var errmsg: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(db, sql, nil, nil, &errmsg)
+        if rc != SQLITE_OK {
+            let message = errmsg.map { String(cString: $0) } ?? "error \(rc)"
+            sqlite3_free(errmsg)
+            throw SQLError(code: (rc & 0xFF) == SQLITE_BUSY ? .busy : .other, message: message, sql: sql)
+        }
+    }
+
+    private func prepared(_ sql: String) throws -> OpaquePointer {
+        if let s = statements[sql] { return s }
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw error(rc, sql) }
+        if statements.count > 256 {
+            for s in statements.values { sqlite3_finalize(s) }
+            statements.removeAll()
+            columnNames.removeAll()
+        }
+        statements[sql] = stmt
+        return stmt
+    }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    /// Runs one statement; returns its rows and the number of rows it changed.
+    func step(_ sql: String, _ binds: [SQLValue]) throws -> (rows: [SQLRow], changes: Int) {
+        let stmt = try prepared(sql)
+        defer {
+            sqlite3_reset(stmt)
+            sqlite3_clear_bindings(stmt)
+        }
+        for (i, value) in binds.enumerated() {
+            let index = Int32(i + 1)
+            let rc: Int32
+            switch value {
+            case .null: rc = sqlite3_bind_null(stmt, index)
+            case .int(let v): rc = sqlite3_bind_int64(stmt, index, v)
+            case .text(let s): rc = sqlite3_bind_text(stmt, index, s, -1, SQLiteHandle.transient)
+            case .timestamp(let d): rc = sqlite3_bind_text(stmt, index, Timestamp.iso(d), -1, SQLiteHandle.transient)
+            case .day(let d): rc = sqlite3_bind_text(stmt, index, d.iso, -1, SQLiteHandle.transient)
+            }
+            guard rc == SQLITE_OK else { throw error(rc, sql) }
+        }
+        var rows: [SQLRow] = []
+        let count = Int(sqlite3_column_count(stmt))
+        var columns: SQLRow.Columns?
+        while true {
+            let rc = sqlite3_step(stmt)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { throw error(rc, sql) }
+            if columns == nil {
+                if let known = columnNames[stmt] { columns = known } else {
+                    let names = (0..<count).map { String(cString: sqlite3_column_name(stmt, Int32($0))) }
+                    let made = SQLRow.Columns(names)
+                    columnNames[stmt] = made
+                    columns = made
+                }
+            }
+            var values: [SQLValue] = []
+            values.reserveCapacity(count)
+            for c in 0..<Int32(count) {
+                switch sqlite3_column_type(stmt, c) {
+                case SQLITE_NULL: values.append(.null)
+                case SQLITE_INTEGER: values.append(.int(sqlite3_column_int64(stmt, c)))
+                case SQLITE_FLOAT: values.append(.int(Int64(sqlite3_column_double(stmt, c))))
+                default:
+                    if let p = sqlite3_column_text(stmt, c) {
+                        let n = Int(sqlite3_column_bytes(stmt, c))
+                        values.append(.text(String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)))
+                    } else {
+                        values.append(.null)
+                    }
+                }
+            }
+            rows.append(SQLRow(columns: columns!, values: values))
+        }
+        return (rows, Int(sqlite3_changes(db)))
+    }
+}
+
+/// A connection lent to one `read` or `write` block.
+struct SQLiteConnection: SQLConnection {
+    let handle: SQLiteHandle
+    var dialect: SQLDialect { .sqlite }
+
+    func query(_ sql: SQL) async throws -> [SQLRow] {
+        let text = sql.render(.sqlite), binds = sql.binds
+        return try await handle.run { try $0.step(text, binds).rows }
+    }
+
+    func execute(_ sql: SQL) async throws -> Int {
+        let text = sql.render(.sqlite), binds = sql.binds
+        return try await handle.run { try $0.step(text, binds).changes }
+    }
+}

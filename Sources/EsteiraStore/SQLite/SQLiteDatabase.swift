@@ -1,0 +1,84 @@
+import EsteiraCore
+import Foundation
+
+/// Hands out connections one block at a time, in arrival order.
+actor ConnectionLender<Connection: Sendable> {
+    private var free: [Connection]
+    private var waiting: [CheckedContinuation<Connection, Never>] = []
+
+    init(_ connections: [Connection]) { free = connections }
+
+    func borrow() async -> Connection {
+        if let c = free.popLast() { return c }
+        return await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func giveBack(_ c: Connection) {
+        if waiting.isEmpty { free.append(c) } else { waiting.removeFirst().resume(returning: c) }
+    }
+}
+
+/// The embedded database: one SQLite file in WAL mode, one writer connection and a few readers,
+/// so that API reads go on while a worker writes.
+public final class SQLiteDatabase: SQLDatabase {
+    public var dialect: SQLDialect { .sqlite }
+    private let writer: ConnectionLender<SQLiteHandle>
+    private let readers: ConnectionLender<SQLiteHandle>
+
+    public init(path: String, readers readerCount: Int = 4) throws {
+        let w = try SQLiteHandle(path: path, label: "esteira.sqlite.writer")
+        try w.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;")
+        writer = ConnectionLender([w])
+        var rs: [SQLiteHandle] = []
+        for i in 0..<max(1, readerCount) {
+            let r = try SQLiteHandle(path: path, label: "esteira.sqlite.reader\(i)")
+            try r.exec("PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;")
+            rs.append(r)
+        }
+        readers = ConnectionLender(rs)
+    }
+
+    public func write<T: Sendable>(durable: Bool, _ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        let handle = await writer.borrow()
+        do {
+            // synchronous=FULL makes this commit wait for the disk; the others may be lost on power
+            // failure but never on a crash of the process, and every job can run again.
+            try await handle.run { h in
+                if durable { try h.exec("PRAGMA synchronous=FULL") }
+                try h.exec("BEGIN IMMEDIATE")
+            }
+            let value: T
+            do {
+                value = try await body(SQLiteConnection(handle: handle))
+                try await handle.run { try $0.exec("COMMIT") }
+            } catch {
+                try? await handle.run { try $0.exec("ROLLBACK") }
+                throw error
+            }
+            if durable { try await handle.run { try $0.exec("PRAGMA synchronous=NORMAL") } }
+            await writer.giveBack(handle)
+            return value
+        } catch {
+            if durable { try? await handle.run { try $0.exec("PRAGMA synchronous=NORMAL") } }
+            await writer.giveBack(handle)
+            throw error
+        }
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        let handle = await readers.borrow()
+        do {
+            try await handle.run { try $0.exec("BEGIN") }
+            let value = try await body(SQLiteConnection(handle: handle))
+            try await handle.run { try $0.exec("COMMIT") }
+            await readers.giveBack(handle)
+            return value
+        } catch {
+            try? await handle.run { try $0.exec("ROLLBACK") }
+            await readers.giveBack(handle)
+            throw error
+        }
+    }
+
+    public func close() async throws {}
+}

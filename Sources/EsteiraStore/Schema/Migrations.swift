@@ -1,0 +1,164 @@
+import EsteiraCore
+import Foundation
+
+/// The schema, as an ordered list of named migrations. A migration that has shipped is never
+/// edited: a change is a new migration. Each is applied once, in its own transaction, and recorded
+/// in `schema_migrations`.
+///
+/// The SQL is written once. Four words differ between the databases and are filled in per dialect:
+/// `{ID}` (an auto-increment key), `{TS}` (a moment), `{DAY}` (a calendar day), `{TEXT}`.
+public enum Migrations {
+    public struct Migration: Sendable {
+        public let name: String
+        public let sql: String
+    }
+
+    public static let all: [Migration] = [
+        Migration(name: "0001_foundation", sql: """
+        CREATE TABLE clients (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            document TEXT NOT NULL,
+            api_key_hash TEXT,
+            api_key_hint TEXT,
+            sub_batch_size BIGINT NOT NULL,
+            trace_id TEXT NOT NULL,
+            created_at {TS} NOT NULL,
+            key_revoked_at {TS}
+        );
+        CREATE UNIQUE INDEX clients_api_key_hash ON clients (api_key_hash);
+
+        CREATE TABLE batches (
+            id TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL REFERENCES clients (id),
+            status TEXT NOT NULL,
+            source TEXT NOT NULL,
+            file_name TEXT,
+            blob_key TEXT NOT NULL,
+            byte_size BIGINT NOT NULL,
+            received_on {DAY} NOT NULL,
+            sub_batch_size BIGINT NOT NULL,
+            encoding TEXT,
+            delimiter TEXT,
+            layout TEXT,
+            received BIGINT NOT NULL DEFAULT 0,
+            registered BIGINT NOT NULL DEFAULT 0,
+            duplicates BIGINT NOT NULL DEFAULT 0,
+            rejected BIGINT NOT NULL DEFAULT 0,
+            sub_batches BIGINT NOT NULL DEFAULT 0,
+            error_code TEXT,
+            error TEXT,
+            trace_id TEXT NOT NULL,
+            created_at {TS} NOT NULL,
+            updated_at {TS} NOT NULL,
+            finished_at {TS}
+        );
+        CREATE INDEX batches_client_created ON batches (client_id, created_at);
+
+        CREATE TABLE sub_batches (
+            batch_id TEXT NOT NULL REFERENCES batches (id),
+            seq BIGINT NOT NULL,
+            byte_start BIGINT NOT NULL,
+            byte_end BIGINT NOT NULL,
+            first_line BIGINT NOT NULL,
+            records BIGINT NOT NULL,
+            status TEXT NOT NULL,
+            registered BIGINT NOT NULL DEFAULT 0,
+            duplicates BIGINT NOT NULL DEFAULT 0,
+            rejected BIGINT NOT NULL DEFAULT 0,
+            updated_at {TS} NOT NULL,
+            PRIMARY KEY (batch_id, seq)
+        );
+
+        CREATE TABLE debts (
+            id {ID},
+            client_id TEXT NOT NULL REFERENCES clients (id),
+            external_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            document TEXT NOT NULL,
+            document_kind TEXT NOT NULL,
+            amount_cents BIGINT NOT NULL,
+            due_date {DAY} NOT NULL,
+            email TEXT,
+            phone TEXT,
+            description TEXT,
+            status TEXT NOT NULL,
+            batch_id TEXT NOT NULL,
+            line BIGINT NOT NULL,
+            trace_id TEXT NOT NULL,
+            created_at {TS} NOT NULL
+        );
+        CREATE UNIQUE INDEX debts_client_external_id ON debts (client_id, external_id);
+        CREATE INDEX debts_client_document ON debts (client_id, document);
+
+        CREATE TABLE rejects (
+            id {ID},
+            batch_id TEXT NOT NULL REFERENCES batches (id),
+            line BIGINT NOT NULL,
+            field TEXT NOT NULL,
+            code TEXT NOT NULL,
+            message TEXT NOT NULL,
+            raw TEXT NOT NULL,
+            created_at {TS} NOT NULL
+        );
+        CREATE INDEX rejects_batch_line ON rejects (batch_id, line, id);
+
+        CREATE TABLE jobs (
+            id {ID},
+            kind TEXT NOT NULL,
+            batch_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            attempts BIGINT NOT NULL DEFAULT 0,
+            max_attempts BIGINT NOT NULL,
+            run_at {TS} NOT NULL,
+            lease_owner TEXT,
+            lease_expires_at {TS},
+            last_error TEXT,
+            trace_id TEXT NOT NULL,
+            created_at {TS} NOT NULL,
+            updated_at {TS} NOT NULL
+        );
+        CREATE UNIQUE INDEX jobs_unique_step ON jobs (kind, batch_id, seq);
+        CREATE INDEX jobs_ready ON jobs (state, run_at);
+        CREATE INDEX jobs_leases ON jobs (state, lease_expires_at);
+        """),
+    ]
+
+    static func render(_ sql: String, for dialect: SQLDialect) -> String {
+        let words: [String: String]
+        switch dialect {
+        case .sqlite:
+            words = ["{ID}": "INTEGER PRIMARY KEY", "{TS}": "TEXT", "{DAY}": "TEXT", "{TEXT}": "TEXT"]
+        case .postgres:
+            words = ["{ID}": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "{TS}": "TIMESTAMPTZ",
+                     "{DAY}": "DATE", "{TEXT}": "TEXT"]
+        }
+        var out = sql
+        for (k, v) in words { out = out.replacingOccurrences(of: k, with: v) }
+        return out
+    }
+
+    /// Applies what is missing; returns the names applied now. Safe to run from several processes at
+    /// once on PostgreSQL (an advisory lock serializes them).
+    @discardableResult
+    public static func migrate(_ db: any SQLDatabase) async throws -> [String] {
+        try await db.write { c in
+            if c.dialect == .postgres {
+                try await c.execute("SELECT pg_advisory_xact_lock(7345120001)")
+            }
+            try await c.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            let done = Set(try await c.query("SELECT name FROM schema_migrations").map { try $0.string("name") })
+            var applied: [String] = []
+            for m in all where !done.contains(m.name) {
+                for statement in render(m.sql, for: c.dialect).components(separatedBy: ";")
+                where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                    try await c.execute(SQL(stringLiteral: statement))
+                }
+                try await c.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (\(m.name), \(Timestamp.iso(Date())))")
+                applied.append(m.name)
+            }
+            return applied
+        }
+    }
+}

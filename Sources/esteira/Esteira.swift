@@ -1,0 +1,4 @@
+import ArgumentParser
+import Hummingbird
+import PostgresNIO
+@main struct Esteira: ParsableCommand {}
