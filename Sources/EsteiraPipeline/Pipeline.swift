@@ -21,9 +21,6 @@ public struct Pipeline: Sendable {
     public var batches: BatchStore { BatchStore(db: db) }
     public var queue: JobQueue { JobQueue(db: db) }
 
-    public static func rawKey(clientID: String, batchID: String) -> String { "raw/\(clientID)/\(batchID)" }
-    public static func stagingKey(batchID: String, seq: Int) -> String { "staging/\(batchID)/\(seq).stg" }
-
     /// Runs one claimed job to its end. Throws to have the job retried.
     public func run(_ job: Job, owner: String) async throws {
         switch job.kind {

@@ -42,7 +42,7 @@ struct FinalizeStage {
         guard let (counts, status, subBatches) = final else { return }
         // The staging files have served their purpose; the raw file stays.
         for seq in 0..<subBatches {
-            try? await pipeline.blobs.delete(key: Pipeline.stagingKey(batchID: job.batchID, seq: seq))
+            try? await pipeline.blobs.delete(key: BlobKeys.staging(batchID: job.batchID, seq: seq))
         }
         var log = pipeline.logger
         log[metadataKey: "batch_id"] = "\(job.batchID)"

@@ -22,7 +22,7 @@ struct RegisterStage {
             throw StageInvariantError(description: "batch \(job.batchID) does not exist")
         }
         let seq = job.seq
-        let staged = try StagingCodec.decode(try await pipeline.blobs.readAll(key: Pipeline.stagingKey(batchID: batch.id, seq: seq)))
+        let staged = try StagingCodec.decode(try await pipeline.blobs.readAll(key: BlobKeys.staging(batchID: batch.id, seq: seq)))
 
         // Validation needs no database: do it before taking the write lock.
         let validator = DebtValidator(receivedOn: batch.receivedOn)

@@ -12,7 +12,7 @@ struct TransformStage {
         let (batch, sub) = try await load(job)
         if sub.status == "pending" {
             let rows = try await transform(batch: batch, sub: sub)
-            try await pipeline.blobs.put(key: Pipeline.stagingKey(batchID: batch.id, seq: sub.seq), bytes: StagingCodec.encode(rows))
+            try await pipeline.blobs.put(key: BlobKeys.staging(batchID: batch.id, seq: sub.seq), bytes: StagingCodec.encode(rows))
         }
         try await pipeline.db.write { c in
             _ = try await Pipeline.lockedBatch(c, id: batch.id)

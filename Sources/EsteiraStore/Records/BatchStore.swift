@@ -21,6 +21,39 @@ public struct BatchRecord: Sendable, Equatable {
     public var traceID: String
     public var createdAt: Date
     public var finishedAt: Date?
+
+    /// A batch just received: nothing known of the file yet but its size.
+    public init(newID id: String, clientID: String, source: String, fileName: String?, blobKey: String, byteSize: Int,
+                receivedAt: Date, receivedOn: Day, subBatchSize: Int, traceID: String) {
+        self.init(id: id, clientID: clientID, status: .received, source: source, fileName: fileName, blobKey: blobKey,
+                  byteSize: byteSize, receivedOn: receivedOn, subBatchSize: subBatchSize, counts: BatchCounts(),
+                  subBatches: 0, traceID: traceID, createdAt: receivedAt)
+    }
+
+    init(id: String, clientID: String, status: BatchStatus, source: String, fileName: String?, blobKey: String,
+         byteSize: Int, receivedOn: Day, subBatchSize: Int, encoding: String? = nil, delimiter: String? = nil,
+         layout: String? = nil, counts: BatchCounts, subBatches: Int, errorCode: String? = nil, error: String? = nil,
+         traceID: String, createdAt: Date, finishedAt: Date? = nil) {
+        self.id = id
+        self.clientID = clientID
+        self.status = status
+        self.source = source
+        self.fileName = fileName
+        self.blobKey = blobKey
+        self.byteSize = byteSize
+        self.receivedOn = receivedOn
+        self.subBatchSize = subBatchSize
+        self.encoding = encoding
+        self.delimiter = delimiter
+        self.layout = layout
+        self.counts = counts
+        self.subBatches = subBatches
+        self.errorCode = errorCode
+        self.error = error
+        self.traceID = traceID
+        self.createdAt = createdAt
+        self.finishedAt = finishedAt
+    }
 }
 
 public struct SubBatchRecord: Sendable, Equatable {
@@ -107,5 +140,18 @@ public struct BatchStore: Sendable {
         SubBatchRecord(batchID: try r.string("batch_id"), seq: try r.int("seq"), byteStart: try r.int("byte_start"),
                        byteEnd: try r.int("byte_end"), firstLine: try r.int("first_line"), records: try r.int("records"),
                        status: try r.string("status"))
+    }
+}
+
+extension BatchStore {
+    /// What the registered sub-batches of a batch in progress add up to so far.
+    public func progress(batchID: String) async throws -> BatchCounts {
+        let r = try await db.query("""
+            SELECT COALESCE(SUM(registered), 0) AS registered, COALESCE(SUM(duplicates), 0) AS duplicates,
+                   COALESCE(SUM(rejected), 0) AS rejected
+            FROM sub_batches WHERE batch_id = \(batchID) AND status = 'registered'
+            """)[0]
+        return BatchCounts(received: 0, registered: try r.int("registered"), duplicates: try r.int("duplicates"),
+                           rejected: try r.int("rejected"))
     }
 }

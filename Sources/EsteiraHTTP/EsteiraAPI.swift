@@ -1,0 +1,45 @@
+import EsteiraBlobs
+import EsteiraStore
+import EsteiraTelemetry
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+
+/// Builds the HTTP API. The command runs it; tests call the same builder.
+public enum EsteiraAPI {
+    public static func router(db: any SQLDatabase, blobs: any BlobStore, metrics: MetricsRegistry?) -> Router<EsteiraRequestContext> {
+        let router = Router(context: EsteiraRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: LogRequestsMiddleware(.info))
+
+        router.get("health") { _, _ -> Response in
+            do {
+                _ = try await db.query("SELECT 1 AS ok")
+                return Response(status: .ok, headers: [.contentType: "application/json"],
+                                body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+            } catch {
+                return Response(status: .serviceUnavailable, headers: [.contentType: "application/json"],
+                                body: .init(byteBuffer: ByteBuffer(string: #"{"status":"database unavailable"}"#)))
+            }
+        }
+
+        if let metrics {
+            router.get("metrics") { _, _ -> Response in
+                // Jobs by state are read from the queue itself at scrape time, so every process reports the truth.
+                if let counts = try? await JobQueue(db: db).countsByState() {
+                    for state in JobState.allCases {
+                        Gauge(label: "esteira_jobs", dimensions: [("state", state.rawValue)]).record(counts[state] ?? 0)
+                    }
+                }
+                return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                                body: .init(byteBuffer: ByteBuffer(bytes: metrics.emit())))
+            }
+        }
+
+        let v1 = router.group("v1").add(middleware: AuthMiddleware(clients: ClientStore(db: db)))
+        BatchRoutes(db: db, blobs: blobs).add(to: v1)
+        DebtRoutes(db: db).add(to: v1)
+        return router
+    }
+}

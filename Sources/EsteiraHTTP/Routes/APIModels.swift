@@ -1,0 +1,172 @@
+import EsteiraCore
+import EsteiraStore
+import Foundation
+import Hummingbird
+
+/// Every list answers `{"items": [...], "page", "per_page", "total"}`.
+struct ListResponse<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
+    var items: [Item]
+    var page: Int
+    var perPage: Int
+    var total: Int
+
+    enum CodingKeys: String, CodingKey {
+        case items, page, total
+        case perPage = "per_page"
+    }
+
+    init<T>(_ page: Page<T>, _ transform: (T) -> Item) {
+        items = page.items.map(transform)
+        self.page = page.page
+        perPage = page.perPage
+        total = page.total
+    }
+}
+
+struct BatchResponse: ResponseEncodable, Sendable {
+    struct Counts: Codable, Sendable {
+        var received: Int
+        var registered: Int
+        var duplicates: Int
+        var rejected: Int
+    }
+
+    var id: String
+    var status: String
+    var source: String
+    var fileName: String?
+    var counts: Counts
+    var subBatches: Int
+    var error: String?
+    var errorCode: String?
+    var traceID: String
+    var createdAt: String
+    var finishedAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, source, counts, error
+        case fileName = "file_name"
+        case subBatches = "sub_batches"
+        case errorCode = "error_code"
+        case traceID = "trace_id"
+        case createdAt = "created_at"
+        case finishedAt = "finished_at"
+    }
+
+    init(_ b: BatchRecord) {
+        id = b.id
+        status = b.status.rawValue
+        source = b.source
+        fileName = b.fileName
+        counts = Counts(received: b.counts.received, registered: b.counts.registered,
+                        duplicates: b.counts.duplicates, rejected: b.counts.rejected)
+        subBatches = b.subBatches
+        error = b.error
+        errorCode = b.errorCode
+        traceID = b.traceID
+        createdAt = Timestamp.isoSeconds(b.createdAt)
+        finishedAt = b.finishedAt.map(Timestamp.isoSeconds)
+    }
+
+    // Optionals are written as null rather than left out, so every batch has the same keys.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(status, forKey: .status)
+        try c.encode(source, forKey: .source)
+        try c.encode(fileName, forKey: .fileName)
+        try c.encode(counts, forKey: .counts)
+        try c.encode(subBatches, forKey: .subBatches)
+        try c.encode(error, forKey: .error)
+        try c.encode(errorCode, forKey: .errorCode)
+        try c.encode(traceID, forKey: .traceID)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+    }
+}
+
+struct DebtResponse: ResponseEncodable, Sendable {
+    var externalID: String
+    var name: String
+    var document: String
+    var documentKind: String
+    var email: String?
+    var phone: String?
+    var description: String?
+    var amount: String
+    var amountCents: Int64
+    var dueDate: String
+    var batchID: String
+    var line: Int
+    var status: String
+    var createdAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case name, document, email, phone, description, amount, status, line
+        case externalID = "external_id"
+        case documentKind = "document_kind"
+        case amountCents = "amount_cents"
+        case dueDate = "due_date"
+        case batchID = "batch_id"
+        case createdAt = "created_at"
+    }
+
+    init(_ r: DebtRecord) {
+        externalID = r.debt.externalID
+        name = r.debt.name
+        document = r.debt.document.value
+        documentKind = r.debt.document.kind.rawValue
+        email = r.debt.email
+        phone = r.debt.phone
+        description = r.debt.description
+        amount = Money.decimalString(cents: r.debt.amountCents)
+        amountCents = r.debt.amountCents
+        dueDate = r.debt.dueDate.iso
+        batchID = r.batchID
+        line = r.line
+        status = r.status
+        createdAt = Timestamp.isoSeconds(r.createdAt)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(externalID, forKey: .externalID)
+        try c.encode(name, forKey: .name)
+        try c.encode(document, forKey: .document)
+        try c.encode(documentKind, forKey: .documentKind)
+        try c.encode(email, forKey: .email)
+        try c.encode(phone, forKey: .phone)
+        try c.encode(description, forKey: .description)
+        try c.encode(amount, forKey: .amount)
+        try c.encode(amountCents, forKey: .amountCents)
+        try c.encode(dueDate, forKey: .dueDate)
+        try c.encode(batchID, forKey: .batchID)
+        try c.encode(line, forKey: .line)
+        try c.encode(status, forKey: .status)
+        try c.encode(createdAt, forKey: .createdAt)
+    }
+}
+
+struct RejectResponse: Codable, Sendable {
+    var line: Int
+    var field: String
+    var code: String
+    var message: String
+    var raw: String
+
+    init(_ r: RejectRecord) {
+        line = r.line
+        field = r.field
+        code = r.code
+        message = r.message
+        raw = r.raw
+    }
+}
+
+/// A CSV cell that a spreadsheet will show as text: quoted, quotes doubled, and a leading
+/// `=`, `+`, `-`, `@`, tab or CR neutralized with an apostrophe (OWASP's advice on CSV injection).
+func spreadsheetSafeCell(_ value: String) -> String {
+    var v = value
+    if let first = v.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { v = "'" + v }
+    return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}

@@ -1,0 +1,215 @@
+import EsteiraBlobs
+import EsteiraCore
+import EsteiraStore
+import Foundation
+import Hummingbird
+import Logging
+import MultipartKit
+
+/// `/v1/batches`: upload a file, follow its batch, read its rejects.
+struct BatchRoutes {
+    let db: any SQLDatabase
+    let blobs: any BlobStore
+
+    var batches: BatchStore { BatchStore(db: db) }
+    var registry: DebtRegistry { DebtRegistry(db: db) }
+
+    func add(to group: RouterGroup<EsteiraRequestContext>) {
+        group.post("batches", use: upload)
+        group.get("batches", use: list)
+        group.get("batches/:id", use: get)
+        group.get("batches/:id/rejects", use: rejects)
+        group.get("batches/:id/rejects.csv", use: rejectsCSV)
+    }
+
+    /// Streams the body (raw CSV, or the `file` field of a multipart form) to the blob store
+    /// unchanged, then records the batch and its pick job in one durable transaction.
+    @Sendable func upload(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        let client = try context.requireClient()
+        let batchID = UUID().uuidString.lowercased()
+        let traceID = Self.newTraceID()
+        let key = BlobKeys.raw(clientID: client.id, batchID: batchID)
+        var logger = context.logger
+        logger[metadataKey: "batch_id"] = "\(batchID)"
+        logger[metadataKey: "trace_id"] = "\(traceID)"
+
+        let contentType = request.headers[.contentType] ?? ""
+        let writer = try await blobs.makeWriter(key: key)
+        var fileName = request.uri.queryParameters["file_name"].map(String.init)
+        let source: String
+        let size: Int
+        do {
+            if contentType.lowercased().hasPrefix("multipart/form-data") {
+                source = "api_multipart"
+                guard let boundary = Self.boundary(of: contentType) else {
+                    throw APIError(.badRequest, code: "invalid_multipart", message: "Content-Type multipart sem boundary.")
+                }
+                let partName = try await Self.streamFilePart(request.body, boundary: boundary, to: writer)
+                fileName = fileName ?? partName
+            } else {
+                source = "api_csv"
+                for try await buffer in request.body {
+                    try await writer.write(Array(buffer.readableBytesView))
+                }
+            }
+            size = try await writer.finish()
+        } catch {
+            await writer.abort()
+            throw error
+        }
+
+        let now = Date()
+        let batch = BatchRecord(
+            newID: batchID, clientID: client.id, source: source, fileName: fileName, blobKey: key, byteSize: size,
+            receivedAt: now, receivedOn: Day(now, in: Day.saoPaulo), subBatchSize: client.subBatchSize, traceID: traceID)
+        do {
+            try await batches.create(batch)
+        } catch {
+            try? await blobs.delete(key: key)
+            throw error
+        }
+        logger.info("batch received", metadata: ["bytes": "\(size)", "source": "\(source)"])
+        var response = try BatchResponse(batch).response(from: request, context: context)
+        response.status = .accepted
+        response.headers[.location] = "/v1/batches/\(batchID)"
+        return response
+    }
+
+    static func newTraceID() -> String {
+        (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+
+    static func boundary(of contentType: String) -> String? {
+        for part in contentType.split(separator: ";") {
+            let p = part.trimmingCharacters(in: .whitespaces)
+            if p.lowercased().hasPrefix("boundary=") {
+                var b = String(p.dropFirst("boundary=".count))
+                if b.hasPrefix("\""), b.hasSuffix("\""), b.count >= 2 { b = String(b.dropFirst().dropLast()) }
+                return b.isEmpty ? nil : b
+            }
+        }
+        return nil
+    }
+
+    /// Feeds the body through a streaming multipart parser and writes the `file` part's bytes as they
+    /// come; returns the part's file name. Memory stays at one network chunk.
+    static func streamFilePart(_ body: RequestBody, boundary: String, to writer: any BlobWriter) async throws -> String? {
+        final class State {
+            var headers: [String: String] = [:]
+            var pending: [UInt8] = []
+            var inFile = false
+            var sawFile = false
+            var fileName: String?
+        }
+        let state = State()
+        let parser = MultipartParser(boundary: boundary)
+        parser.onHeader = { name, value in
+            state.headers[name.lowercased()] = value
+            if name.lowercased() == "content-disposition" {
+                let params = Self.dispositionParameters(value)
+                if params["name"] == "file" && !state.sawFile {
+                    state.inFile = true
+                    state.sawFile = true
+                    state.fileName = params["filename"]
+                }
+            }
+        }
+        parser.onBody = { buffer in
+            if state.inFile { state.pending.append(contentsOf: buffer.readableBytesView) }
+        }
+        parser.onPartComplete = {
+            state.inFile = false
+            state.headers = [:]
+        }
+        for try await buffer in body {
+            do {
+                try parser.execute(buffer)
+            } catch {
+                throw APIError(.badRequest, code: "invalid_multipart", message: "Corpo multipart malformado.")
+            }
+            if !state.pending.isEmpty {
+                try await writer.write(state.pending)
+                state.pending.removeAll(keepingCapacity: true)
+            }
+        }
+        guard state.sawFile else {
+            throw APIError(.badRequest, code: "missing_file", message: "O formulário não tem o campo file com o arquivo.")
+        }
+        return state.fileName
+    }
+
+    static func dispositionParameters(_ value: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for part in value.split(separator: ";").dropFirst() {
+            let kv = part.split(separator: "=", maxSplits: 1)
+            guard kv.count == 2 else { continue }
+            var v = kv[1].trimmingCharacters(in: .whitespaces)
+            if v.hasPrefix("\""), v.hasSuffix("\""), v.count >= 2 { v = String(v.dropFirst().dropLast()) }
+            out[kv[0].trimmingCharacters(in: .whitespaces).lowercased()] = v
+        }
+        return out
+    }
+
+    func batch(_ context: EsteiraRequestContext) async throws -> BatchRecord {
+        let client = try context.requireClient()
+        let id = context.parameters.get("id") ?? ""
+        guard var batch = try await batches.get(id: id, clientID: client.id) else { throw APIError.notFound("Lote") }
+        if batch.status == .processing {
+            let progress = try await batches.progress(batchID: id)
+            batch.counts.registered = progress.registered
+            batch.counts.duplicates = progress.duplicates
+            batch.counts.rejected = progress.rejected
+        }
+        return batch
+    }
+
+    @Sendable func get(_ request: Request, context: EsteiraRequestContext) async throws -> BatchResponse {
+        BatchResponse(try await batch(context))
+    }
+
+    @Sendable func list(_ request: Request, context: EsteiraRequestContext) async throws -> ListResponse<BatchResponse> {
+        let client = try context.requireClient()
+        let paging = try Paging(request)
+        var status: BatchStatus?
+        if let s = request.uri.queryParameters["status"], !s.isEmpty {
+            guard let st = BatchStatus(rawValue: String(s)) else {
+                throw APIError.invalidParameter("status", "use um de \(BatchStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            status = st
+        }
+        let page = try await batches.list(clientID: client.id, status: status, page: paging.page, perPage: paging.perPage)
+        return ListResponse(page, BatchResponse.init)
+    }
+
+    @Sendable func rejects(_ request: Request, context: EsteiraRequestContext) async throws -> ListResponse<RejectResponse> {
+        let batch = try await batch(context)
+        let paging = try Paging(request)
+        let page = try await registry.rejects(batchID: batch.id, page: paging.page, perPage: paging.perPage)
+        return ListResponse(page, RejectResponse.init)
+    }
+
+    /// The reject report as CSV (`line,field,code,message,raw`), streamed page by page.
+    @Sendable func rejectsCSV(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        let batch = try await batch(context)
+        let registry = self.registry
+        let body = ResponseBody { writer in
+            try await writer.write(ByteBuffer(string: "\u{FEFF}line,field,code,message,raw\r\n"))
+            var cursor = (line: 0, id: 0)
+            while true {
+                let page = try await registry.rejects(batchID: batch.id, after: cursor, limit: 2000)
+                if page.isEmpty { break }
+                var text = ""
+                for (r, id) in page {
+                    text += "\(r.line),\(spreadsheetSafeCell(r.field)),\(r.code),\(spreadsheetSafeCell(r.message)),\(spreadsheetSafeCell(r.raw))\r\n"
+                    cursor = (r.line, id)
+                }
+                try await writer.write(ByteBuffer(string: text))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [
+            .contentType: "text/csv; charset=utf-8",
+            .contentDisposition: "attachment; filename=\"rejeitados-\(batch.id).csv\"",
+        ], body: body)
+    }
+}

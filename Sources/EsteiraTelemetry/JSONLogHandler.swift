@@ -1,0 +1,109 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Writes one JSON object a line: `{"ts":..., "level":..., "msg":..., "label":..., ...metadata}`.
+///
+/// Metadata values that look like a whole CPF or CNPJ are masked here as a last line of defence;
+/// code should pass masked documents in the first place (`TaxID.masked`).
+public struct JSONLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level
+    let label: String
+    let output: Output
+
+    public final class Output: Sendable {
+        let lock = Mutex<Void>(())
+        let fd: Int32
+        public init(fd: Int32) { self.fd = fd }
+
+        func write(_ line: [UInt8]) {
+            lock.withLock { _ in
+                var done = 0
+                while done < line.count {
+                    let n = line.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + done, line.count - done) }
+                    if n <= 0 { return }
+                    done += n
+                }
+            }
+        }
+
+        public static let standardError = Output(fd: 2)
+        public static let standardOutput = Output(fd: 1)
+    }
+
+    public init(label: String, level: Logger.Level = .info, output: Output = .standardError) {
+        self.label = label
+        self.logLevel = level
+        self.output = output
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var fields: [(String, String)] = [
+            ("ts", Self.timestamp()), ("level", event.level.rawValue), ("msg", event.message.description), ("label", label),
+        ]
+        var merged = metadata
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        for key in merged.keys.sorted() {
+            fields.append((key, JSONLogHandler.redact("\(merged[key]!)")))
+        }
+        var line = "{"
+        for (i, (k, v)) in fields.enumerated() {
+            if i > 0 { line += "," }
+            line += JSONLogHandler.quote(k) + ":" + JSONLogHandler.quote(v)
+        }
+        line += "}\n"
+        output.write(Array(line.utf8))
+    }
+
+    static func timestamp() -> String {
+        Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+
+    /// Hides the middle of anything shaped like a CPF (11 digits) or CNPJ (14 characters, masked or not).
+    public static func redact(_ s: String) -> String {
+        guard s.utf8.count >= 11 else { return s }
+        var out = ""
+        var run: [Character] = []
+        func flush() {
+            let compact = run.filter { $0 != "." && $0 != "-" && $0 != "/" }
+            if compact.count == 11 || compact.count == 14 {
+                out += String(compact.prefix(2)) + String(repeating: "*", count: compact.count - 4) + String(compact.suffix(2))
+            } else {
+                out += String(run)
+            }
+            run.removeAll()
+        }
+        for ch in s {
+            if ch.isASCII && (ch.isNumber || ch.isUppercase || ch == "." || ch == "-" || ch == "/") {
+                run.append(ch)
+            } else {
+                flush()
+                out.append(ch)
+            }
+        }
+        flush()
+        return out
+    }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import EsteiraCore
+import EsteiraStore
+import Foundation
+
+struct Clients: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create clients and manage their API keys.",
+        subcommands: [Create.self, List.self, RevokeKey.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a client and print its API key (shown once).")
+
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The client's company name.") var name: String
+        @Option(help: "The client's CNPJ (or CPF), masked or not.") var document: String
+        @Option(help: "Records per sub-batch for this client (env ESTEIRA_SUB_BATCH_SIZE; default 10000).")
+        var subBatchSize: Int?
+        @Flag(help: "Print {\"id\": ..., \"api_key\": ...} as JSON.") var json = false
+
+        func validate() throws {
+            if name.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--name must not be empty") }
+            if case .failure(let problem) = TaxID.parse(document) {
+                throw ValidationError("--document is not a valid CPF/CNPJ (\(problem))")
+            }
+            if let s = subBatchSize, s < 1 { throw ValidationError("--sub-batch-size must be at least 1") }
+        }
+
+        func run() async throws {
+            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
+            let size = subBatchSize ?? Env.int("ESTEIRA_SUB_BATCH_SIZE") ?? 10_000
+            guard case .success(let id) = TaxID.parse(document) else { return }
+            let (client, key) = try await Runtime.with(store) { runtime in
+                try await ClientStore(db: runtime.db).create(name: name, document: id.value, subBatchSize: size, traceID: "cli")
+            }
+            if json {
+                let out = try JSONSerialization.data(withJSONObject: ["id": client.id, "api_key": key], options: [.sortedKeys])
+                print(String(decoding: out, as: UTF8.self))
+            } else {
+                print("Client created: \(client.name)")
+                print("  id:      \(client.id)")
+                print("  api key: \(key)")
+                print("The key is shown only now; store it somewhere safe.")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List clients.")
+        @OptionGroup var store: StoreOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
+            let clients = try await Runtime.with(store) { try await ClientStore(db: $0.db).list() }
+            if json {
+                let items = clients.map {
+                    ["id": $0.id, "name": $0.name, "document": TaxID.mask($0.document),
+                     "key": $0.keyRevoked ? "revoked" : "…\($0.apiKeyHint ?? "")", "sub_batch_size": "\($0.subBatchSize)"]
+                }
+                print(String(decoding: try JSONSerialization.data(withJSONObject: items, options: [.sortedKeys]), as: UTF8.self))
+                return
+            }
+            print("id                                    document            key       name")
+            for c in clients {
+                let key = c.keyRevoked ? "revoked" : "…\(c.apiKeyHint ?? "")"
+                print("\(c.id)  \(TaxID.mask(c.document).padding(toLength: 18, withPad: " ", startingAt: 0))  \(key.padding(toLength: 8, withPad: " ", startingAt: 0))  \(c.name)")
+            }
+        }
+    }
+
+    struct RevokeKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revoke-key", abstract: "Revoke a client's API key; with --issue-new, print a new one.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The client's id.") var id: String
+        @Flag(help: "Issue a new key in the same step.") var issueNew = false
+
+        func run() async throws {
+            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
+            let key = try await Runtime.with(store) { try await ClientStore(db: $0.db).revokeKey(id: id, issueNew: issueNew) }
+            print("Key revoked for client \(id).")
+            if let key { print("New api key: \(key)") }
+        }
+    }
+}
+
+struct Jobs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Look at the job queue and retry dead jobs.", subcommands: [List.self, Retry.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List jobs, by state.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "queued, running, done or dead.") var state: String?
+
+        func validate() throws {
+            if let state, JobState(rawValue: state) == nil { throw ValidationError("--state must be queued, running, done or dead") }
+        }
+
+        func run() async throws {
+            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
+            let jobs = try await Runtime.with(store) { try await JobQueue(db: $0.db).list(state: state.flatMap(JobState.init)) }
+            print("id      kind       batch                                 seq    state    attempts  last error")
+            for j in jobs {
+                let cols = ["\(j.id)".padding(toLength: 6, withPad: " ", startingAt: 0),
+                            j.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0), j.batchID,
+                            "\(j.seq)".padding(toLength: 5, withPad: " ", startingAt: 0),
+                            j.state.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0),
+                            "\(j.attempts)/\(j.maxAttempts)".padding(toLength: 8, withPad: " ", startingAt: 0),
+                            String((j.lastError ?? "").prefix(80))]
+                print(cols.joined(separator: "  "))
+            }
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Put a dead job back in the queue.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The job's id.") var id: Int
+
+        func run() async throws {
+            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
+            let ok = try await Runtime.with(store) { try await JobQueue(db: $0.db).retryDead(id: id) }
+            if ok { print("Job \(id) queued again.") } else { throw ValidationError("job \(id) is not dead (or does not exist)") }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import EsteiraHTTP
+import EsteiraPipeline
+import EsteiraStore
+import EsteiraTelemetry
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP API and, unless --no-workers, every pipeline worker, in one process.")
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var workers: WorkerOptions
+
+    @Option(help: "Address to listen on (env ESTEIRA_HOST; default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one (env ESTEIRA_PORT; default 8080).")
+    var port: Int?
+
+    @Flag(help: "Run only the API; workers run elsewhere (`esteira worker`). Env ESTEIRA_NO_WORKERS=1.")
+    var noWorkers = false
+
+    func run() async throws {
+        Runtime.bootstrapLogging(level: store.resolvedLogLevel)
+        let metrics = MetricsRegistry()
+        metrics.bootstrap()
+        let host = self.host ?? Env.string("ESTEIRA_HOST") ?? "127.0.0.1"
+        let port = self.port ?? Env.int("ESTEIRA_PORT") ?? 8080
+        let runWorkers = !(noWorkers || Env.bool("ESTEIRA_NO_WORKERS"))
+        let workerSettings = workers.settings()
+        let dataDir = store.resolvedDataDir
+        let usesPostgres = store.resolvedDatabaseURL != nil
+
+        try await Runtime.with(store) { runtime in
+            let router = EsteiraAPI.router(db: runtime.db, blobs: runtime.blobs, metrics: metrics)
+            let app = Application(
+                router: router,
+                configuration: .init(address: .hostname(host, port: port), serverName: "esteira"),
+                onServerRunning: { channel in
+                    let actual = channel.localAddress?.port ?? port
+                    let where_ = usesPostgres ? "PostgreSQL" : "SQLite in \(dataDir)"
+                    // Written straight to the file descriptor: scripts wait for this line.
+                    let line = "Esteira listening on http://\(host):\(actual) (database: \(where_); workers: \(runWorkers ? "on" : "off"))\n"
+                    FileHandle.standardOutput.write(Data(line.utf8))
+                },
+                logger: runtime.logger)
+            var services: [any Service] = [app]
+            if runWorkers {
+                services.append(Worker(pipeline: Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger),
+                                       settings: workerSettings))
+            }
+            let group = ServiceGroup(configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: runtime.logger))
+            try await group.run()
+        }
+    }
+}
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "Run only pipeline workers, for the stages named.")
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var workers: WorkerOptions
+
+    @Option(help: "Comma-separated stages: pick,transform,register,finalize (default: all).")
+    var stages: String?
+
+    func validate() throws {
+        if let stages {
+            for s in stages.split(separator: ",") where JobKind(rawValue: String(s)) == nil {
+                throw ValidationError("unknown stage '\(s)'; use pick, transform, register, finalize")
+            }
+        }
+    }
+
+    func run() async throws {
+        Runtime.bootstrapLogging(level: store.resolvedLogLevel)
+        MetricsRegistry().bootstrap()
+        let kinds = stages.map { $0.split(separator: ",").compactMap { JobKind(rawValue: String($0)) } } ?? JobKind.allCases
+        let settings = workers.settings(kinds: kinds)
+        try await Runtime.with(store) { runtime in
+            let worker = Worker(pipeline: Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger), settings: settings)
+            let group = ServiceGroup(configuration: .init(
+                services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger))
+            try await group.run()
+        }
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply the database migrations that are missing.")
+
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        Runtime.bootstrapLogging(level: store.resolvedLogLevel)
+        try await Runtime.with(store, migrate: false) { runtime in
+            let applied = try await Migrations.migrate(runtime.db)
+            print(applied.isEmpty ? "Schema is up to date." : "Applied: \(applied.joined(separator: ", "))")
+        }
+    }
+}
