@@ -1,0 +1,85 @@
+import EsteiraCore
+import Testing
+
+@Suite("Row validation")
+struct ValidationTests {
+    let validator = DebtValidator(receivedOn: Day(year: 2026, month: 11, day: 22)!)
+
+    func row(id: String = "D1", name: String = "Maria", doc: String = "248.438.034-80", amount: String = "10,00",
+             due: String = "01/02/2024", email: String = "", structure: StagingRow.Structure = .ok) -> StagingRow {
+        StagingRow(line: 7, raw: "raw", structure: structure, externalID: id, name: name, document: TaxID.normalize(doc[...]),
+                   amount: amount, dueDate: due, email: email)
+    }
+
+    func codes(_ r: StagingRow) -> [String] {
+        guard case .invalid(let issues) = validator.validate(r) else { return [] }
+        return issues.map { "\($0.field?.rawValue ?? "-"):\($0.code.rawValue)" }
+    }
+
+    @Test("a good row becomes a debt with exact cents")
+    func good() throws {
+        guard case .valid(let debt) = validator.validate(row(email: "Maria@Example.COM.br")) else {
+            Issue.record("expected valid"); return
+        }
+        #expect(debt.amountCents == 1_000)
+        #expect(debt.dueDate == Day(year: 2024, month: 2, day: 1))
+        #expect(debt.document.value == "24843803480")
+        #expect(debt.email == "maria@example.com.br")
+        // The day of receipt itself is accepted.
+        guard case .valid = validator.validate(row(due: "22/11/2026")) else { Issue.record("same day refused"); return }
+    }
+
+    @Test("each rule names its field and code", arguments: [
+        (["id": ""], ["external_id:R001"]),
+        (["name": ""], ["name:R001"]),
+        (["doc": ""], ["document:R001"]),
+        (["doc": "123"], ["document:R002"]),
+        (["doc": "248.438.034-70"], ["document:R003"]),
+        (["amount": "abc"], ["amount:R004"]),
+        (["amount": "0,00"], ["amount:R005"]),
+        (["amount": "-3"], ["amount:R005"]),
+        (["due": "31/02/2024"], ["due_date:R006"]),
+        (["due": "23/11/2026"], ["due_date:R007"]),
+        (["email": "a@b"], ["email:R008"]),
+        (["id": String(repeating: "x", count: 101)], ["external_id:R011"]),
+        (["doc": "", "amount": "", "due": ""], ["document:R001", "amount:R001", "due_date:R001"]),
+    ])
+    func rules(changes: [String: String], expected: [String]) {
+        let r = row(id: changes["id"] ?? "D1", name: changes["name"] ?? "Maria", doc: changes["doc"] ?? "248.438.034-80",
+                    amount: changes["amount"] ?? "10,00", due: changes["due"] ?? "01/02/2024", email: changes["email"] ?? "")
+        #expect(codes(r) == expected)
+    }
+
+    @Test("rows that could not be read are rejected whole")
+    func structure() {
+        #expect(codes(row(structure: .columnCount(expected: 6, found: 4))) == ["-:R010"])
+        #expect(codes(row(structure: .unclosedQuote)) == ["-:R012"])
+    }
+
+    @Test("e-mail shapes", arguments: [
+        ("maria@example.com", true), ("a.b+c@sub.example.com.br", true), ("a@b", false), ("a@@b.com", false),
+        ("a b@c.com", false), (".a@b.com", false), ("a@-b.com", false), ("a@b.c", false), ("a@1.23", false), ("@b.com", false),
+    ])
+    func email(text: String, ok: Bool) {
+        #expect(EmailAddress.isWellFormed(text) == ok)
+    }
+
+    @Test("staging rows survive the intermediate store unchanged")
+    func stagingRoundTrip() throws {
+        let rows = [
+            row(), row(id: "ç€", name: "Zé \"Aspas\"\nSilva", structure: .columnCount(expected: 5, found: 300)),
+            row(structure: .unclosedQuote), StagingRow(line: 1_000_000, raw: ""),
+        ]
+        #expect(try StagingCodec.decode(StagingCodec.encode(rows)) == rows)
+        #expect(throws: StagingCodec.DecodeError.self) { try StagingCodec.decode(Array("nope".utf8)) }
+    }
+
+    @Test("retry waits grow exponentially up to the cap")
+    func retry() {
+        let p = RetryPolicy(maxAttempts: 5, baseSeconds: 1, capSeconds: 10)
+        #expect([1, 2, 3, 4, 5].map { p.ceiling(afterAttempt: $0) } == [1, 2, 4, 8, 10])
+        #expect(p.delay(afterAttempt: 3, unit: 0.5) == 2)
+        #expect(p.shouldRetry(afterAttempt: 4))
+        #expect(!p.shouldRetry(afterAttempt: 5))
+    }
+}
