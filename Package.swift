@@ -100,7 +100,10 @@ let package = Package(
         .testTarget(name: "EsteiraCoreTests", dependencies: ["EsteiraCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EsteiraStoreTests",
-            dependencies: ["EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraPipeline"],
+            dependencies: [
+                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraPipeline",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

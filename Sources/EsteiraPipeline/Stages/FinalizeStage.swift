@@ -15,9 +15,9 @@ struct FinalizeStage {
                 return nil
             }
             let sums = try await c.query("""
-                SELECT COUNT(*) AS subs, COALESCE(SUM(registered), 0) AS registered, COALESCE(SUM(duplicates), 0) AS duplicates,
-                       COALESCE(SUM(rejected), 0) AS rejected,
-                       COALESCE(SUM(CASE WHEN status = 'registered' THEN 1 ELSE 0 END), 0) AS done
+                SELECT COUNT(*) AS subs, CAST(COALESCE(SUM(registered), 0) AS BIGINT) AS registered, CAST(COALESCE(SUM(duplicates), 0) AS BIGINT) AS duplicates,
+                       CAST(COALESCE(SUM(rejected), 0) AS BIGINT) AS rejected,
+                       CAST(COALESCE(SUM(CASE WHEN status = 'registered' THEN 1 ELSE 0 END), 0) AS BIGINT) AS done
                 FROM sub_batches WHERE batch_id = \(job.batchID)
                 """)[0]
             let subBatches = try locked.int("sub_batches")

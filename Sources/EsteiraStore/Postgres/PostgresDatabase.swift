@@ -136,6 +136,10 @@ struct PostgresSQLConnection: SQLConnection {
         case .bool: return .int(try cell.decode(Bool.self) ? 1 : 0)
         case .timestamptz, .timestamp: return .timestamp(try cell.decode(Date.self))
         case .date: return .day(try cell.decode(PostgresDay.self).day)
+        case .numeric:
+            // Only whole numbers are ever read back (sums of counts); money is never numeric here.
+            let d = try cell.decode(Decimal.self)
+            return .int(NSDecimalNumber(decimal: d).int64Value)
         default: return .text(try cell.decode(String.self))
         }
     }

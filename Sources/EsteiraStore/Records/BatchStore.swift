@@ -147,8 +147,8 @@ extension BatchStore {
     /// What the registered sub-batches of a batch in progress add up to so far.
     public func progress(batchID: String) async throws -> BatchCounts {
         let r = try await db.query("""
-            SELECT COALESCE(SUM(registered), 0) AS registered, COALESCE(SUM(duplicates), 0) AS duplicates,
-                   COALESCE(SUM(rejected), 0) AS rejected
+            SELECT CAST(COALESCE(SUM(registered), 0) AS BIGINT) AS registered, CAST(COALESCE(SUM(duplicates), 0) AS BIGINT) AS duplicates,
+                   CAST(COALESCE(SUM(rejected), 0) AS BIGINT) AS rejected
             FROM sub_batches WHERE batch_id = \(batchID) AND status = 'registered'
             """)[0]
         return BatchCounts(received: 0, registered: try r.int("registered"), duplicates: try r.int("duplicates"),

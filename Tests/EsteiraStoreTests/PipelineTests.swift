@@ -1,0 +1,165 @@
+import EsteiraBlobs
+import EsteiraCore
+import EsteiraPipeline
+import EsteiraStore
+import Foundation
+import Testing
+
+@Suite("Pipeline on SQLite and PostgreSQL")
+struct PipelineTests {
+    // Sub-batches of 3 rows, so repeats cross sub-batch edges.
+    // Line: expected outcome (the header is line 1).
+    static let file = """
+        id_divida;nome;cpf_cnpj;valor;vencimento;email
+        D1;Maria;248.438.034-80;1.234,56;01/02/2024;maria@example.com
+        D2;João;111.444.777-35;10,00;2024-01-31;
+        D3;Ana;248.438.034-70;5,00;2024-01-31;
+        D4;Loja;12.ABC.345/01DE-35;0;2024-01-31;
+        D1;Maria;248.438.034-80;1.234,56;01/02/2024;maria@example.com
+        D2;João;111.444.777-35;99,00;2024-01-31;
+        D5;"Zé ""Aspas""
+        Silva";012.345.678-90;7;2024-01-31;
+        D6;Só três;colunas
+
+        D7;Pedro;11.222.333/0001-81;1,5;31/12/2099;pedro@
+
+        """
+    // Line 2 D1 registered; 3 D2 registered; 4 D3 R003; 5 D4 R005; 6 D1 duplicate; 7 D2 conflict R009;
+    // 8-9 D5 registered (starts on line 8); 10 D6 R010; 11 blank, skipped; 12 D7 R007 + R008.
+    static let expectedRejects = [
+        "4:document:R003", "5:amount:R005", "7:external_id:R009", "10::R010", "12:due_date:R007", "12:email:R008",
+    ]
+
+    @Test("a file with good, bad, duplicate and conflicting rows ends with exact counts", arguments: TestDatabase.dialects)
+    func mixedFile(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let h = try await PipelineHarness.make(db, subBatchSize: 3)
+            let batch = try await h.run(Self.file)
+            #expect(batch.status == .completedWithRejects)
+            #expect(batch.counts == BatchCounts(received: 9, registered: 3, duplicates: 1, rejected: 5))
+            #expect(batch.subBatches == 3)
+            let rejects = try await DebtRegistry(db: db).rejects(batchID: batch.id, page: 1, perPage: 100)
+            #expect(rejects.items.map { "\($0.line):\($0.field):\($0.code)" } == Self.expectedRejects)
+            let d5 = try #require(try await DebtRegistry(db: db).debt(clientID: h.client.id, externalID: "D5"))
+            #expect(d5.debt.name == "Zé \"Aspas\"\nSilva")
+            #expect(d5.debt.document.value == "01234567890")
+            #expect(d5.line == 8)
+            // The registry kept the first D2.
+            #expect(try await DebtRegistry(db: db).debt(clientID: h.client.id, externalID: "D2")?.debt.amountCents == 1_000)
+
+            // Sending the same file again: every good row is now a duplicate, and D2's second line still conflicts.
+            let again = try await h.run(Self.file)
+            #expect(again.counts == BatchCounts(received: 9, registered: 0, duplicates: 4, rejected: 5))
+            #expect(try await db.query("SELECT COUNT(*) AS n FROM debts")[0].int("n") == 3)
+        }
+    }
+
+    @Test("files unusable as a whole fail with a Portuguese reason", arguments: TestDatabase.dialects)
+    func failedFiles(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let h = try await PipelineHarness.make(db)
+            let cases: [([UInt8], String)] = [
+                ([], "F001"),
+                (Array("\u{FEFF}\n\n".utf8), "F001"),
+                ([0x50, 0x4B, 0x03, 0x04, 0x00, 0x00, 0x08, 0x00], "F002"),
+                (Array("nome;cpf;valor\nMaria;248.438.034-80;10\n".utf8), "F004"),
+                (Array("id_divida;nome;cpf;valor;vencimento\n".utf8), "F003"),
+            ]
+            for (bytes, code) in cases {
+                let id = try await h.submit(bytes)
+                try await h.drain()
+                let b = try #require(try await BatchStore(db: db).get(id: id))
+                #expect(b.status == .failed)
+                #expect(b.errorCode == code)
+                #expect(b.error?.isEmpty == false)
+                #expect(b.finishedAt != nil)
+            }
+        }
+    }
+
+    @Test("Windows-1252 with commas reads the same as UTF-8 with BOM and semicolons", arguments: TestDatabase.dialects)
+    func encodings(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let h = try await PipelineHarness.make(db, subBatchSize: 10)
+            // "Ação" in Windows-1252 is 41 E7 E3 6F.
+            let cp1252: [UInt8] = Array("debtId,name,governmentId,debtAmount,debtDueDate\r\nW1,".utf8) + [0x41, 0xE7, 0xE3, 0x6F]
+                + Array(",248.438.034-80,\"1,50\",2024-01-01\r\n".utf8)
+            let id = try await h.submit(cp1252)
+            try await h.drain()
+            #expect(try await BatchStore(db: db).get(id: id)?.counts == BatchCounts(received: 1, registered: 1))
+            let w1 = try #require(try await DebtRegistry(db: db).debt(clientID: h.client.id, externalID: "W1"))
+            #expect(w1.debt.name == "Ação")
+            #expect(w1.debt.amountCents == 150)
+
+            let utf8 = [0xEF, 0xBB, 0xBF] + Array("ID Dívida;Nome;CPF;Valor;Vencimento\nU1;Ação;248.438.034-80;1,50;01/01/2024\n".utf8)
+            let id2 = try await h.submit(utf8)
+            try await h.drain()
+            #expect(try await BatchStore(db: db).get(id: id2)?.counts == BatchCounts(received: 1, registered: 1))
+            #expect(try await DebtRegistry(db: db).debt(clientID: h.client.id, externalID: "U1")?.debt.name == "Ação")
+        }
+    }
+
+    @Test("a register step that runs twice at once counts once", arguments: TestDatabase.dialects)
+    func registerTwice(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let h = try await PipelineHarness.make(db, subBatchSize: 100)
+            var text = "id_divida;nome;cpf;valor;vencimento\n"
+            for i in 0..<50 { text += "R\(i);Nome \(i);248.438.034-80;\(i + 1),00;2024-01-01\n" }
+            let id = try await h.submit(Array(text.utf8))
+            let queue = JobQueue(db: db)
+            // pick, then transform.
+            for _ in 0..<2 {
+                let j = try #require(try await queue.claim(kinds: JobKind.allCases, owner: "w", lease: 30))
+                try await h.pipeline.run(j, owner: "w")
+            }
+            // Worker A claims register; its lease runs out and worker B claims the same job.
+            let a = try #require(try await queue.claim(kinds: [.register], owner: "A", lease: 30))
+            let b = try #require(try await queue.claim(kinds: [.register], owner: "B", lease: 30, now: Date().addingTimeInterval(31)))
+            #expect(a.id == b.id)
+            async let ra = failure { try await h.pipeline.run(a, owner: "A") }
+            async let rb = failure { try await h.pipeline.run(b, owner: "B") }
+            let errors = await [ra, rb]
+            // A's commit is refused (lost lease); B's goes through.
+            #expect(errors[0] as? StoreError == .leaseLost(jobID: a.id))
+            #expect(errors[1] == nil)
+            try await h.drain()
+            let batch = try #require(try await BatchStore(db: db).get(id: id))
+            #expect(batch.counts == BatchCounts(received: 50, registered: 50))
+            #expect(try await db.query("SELECT COUNT(*) AS n FROM debts")[0].int("n") == 50)
+        }
+    }
+
+    @Test("two batches registering the same external_id at once: one debt, one duplicate or conflict",
+          arguments: TestDatabase.dialects)
+    func concurrentBatches(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let h = try await PipelineHarness.make(db, subBatchSize: 1000)
+            var same = "id_divida;nome;cpf;valor;vencimento\n", different = same
+            for i in 0..<300 {
+                same += "C\(i);Nome;248.438.034-80;10,00;2024-01-01\n"
+                different += "C\(i);Nome;248.438.034-80;\(i % 2 == 0 ? "10,00" : "11,00");2024-01-01\n"
+            }
+            let id1 = try await h.submit(Array(same.utf8)), id2 = try await h.submit(Array(different.utf8))
+            // Four workers drain the queue concurrently.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for w in 0..<4 { group.addTask { try await h.drain(owner: "w\(w)") } }
+                try await group.waitForAll()
+            }
+            try await h.drain()
+            let b1 = try #require(try await BatchStore(db: db).get(id: id1))
+            let b2 = try #require(try await BatchStore(db: db).get(id: id2))
+            #expect(b1.counts.isBalanced && b2.counts.isBalanced)
+            #expect(b1.counts.registered + b2.counts.registered == 300)
+            // Rows equal in both files (even i) are duplicates the second time; odd ones conflict.
+            #expect(b1.counts.duplicates + b2.counts.duplicates == 150)
+            #expect(b1.counts.rejected + b2.counts.rejected == 150)
+            #expect(try await db.query("SELECT COUNT(*) AS n FROM debts")[0].int("n") == 300)
+        }
+    }
+}
+
+
+/// The error `body` throws, or nil.
+func failure(_ body: () async throws -> Void) async -> (any Error)? {
+    do { try await body(); return nil } catch { return error }
+}

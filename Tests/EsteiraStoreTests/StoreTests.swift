@@ -1,0 +1,117 @@
+import EsteiraBlobs
+import EsteiraCore
+import EsteiraPipeline
+import EsteiraStore
+import Foundation
+import Testing
+
+@Suite("Store on SQLite and PostgreSQL")
+struct StoreTests {
+    @Test("PostgreSQL is there when CI runs")
+    func postgresInCI() {
+        if ProcessInfo.processInfo.environment["CI"] != nil {
+            #expect(TestDatabase.postgresURL != nil, "CI must run the store tests on PostgreSQL too")
+        }
+    }
+
+    @Test("migrations apply once", arguments: TestDatabase.dialects)
+    func migrations(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            #expect(try await Migrations.migrate(db).isEmpty)
+            let names = try await db.query("SELECT name FROM schema_migrations").map { try $0.string("name") }
+            #expect(names == Migrations.all.map(\.name))
+        }
+    }
+
+    @Test("values round-trip: text, 64-bit integers, days, timestamps, nulls", arguments: TestDatabase.dialects)
+    func values(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let client = try await ClientStore(db: db).create(name: "Ação & Cia 'Ltda'", document: "11222333000181",
+                                                              subBatchSize: 7, traceID: "t").0
+            let h = PipelineHarness(db: db, blobs: try TestDatabase.temporaryBlobs(), client: client)
+            let id = try await h.submit([1, 2, 3], receivedOn: Day(year: 2024, month: 2, day: 29)!)
+            let b = try #require(try await BatchStore(db: db).get(id: id))
+            #expect(b.receivedOn == Day(year: 2024, month: 2, day: 29))
+            #expect(b.fileName == "t.csv")
+            #expect(b.finishedAt == nil)
+            #expect(abs(b.createdAt.timeIntervalSinceNow) < 60)
+            #expect(try await ClientStore(db: db).get(id: client.id)?.name == "Ação & Cia 'Ltda'")
+            let big = try await db.query("SELECT \(Int64(999_999_999_999_999)) + 0 AS n")[0].int("n")
+            #expect(big == 999_999_999_999_999)
+        }
+    }
+
+    @Test("API keys: only the hash is kept; revoked keys stop working", arguments: TestDatabase.dialects)
+    func apiKeys(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let clients = ClientStore(db: db)
+            let (client, key) = try await clients.create(name: "A", document: "11222333000181", subBatchSize: 10, traceID: "t")
+            #expect(key.hasPrefix("est_") && key.count == 44)
+            #expect(try await clients.authenticate(apiKey: key)?.id == client.id)
+            #expect(try await clients.authenticate(apiKey: key + "x") == nil)
+            let stored = try await db.query("SELECT api_key_hash FROM clients")[0].string("api_key_hash")
+            #expect(stored != key && stored.count == 64)
+            let newKey = try #require(try await clients.revokeKey(id: client.id, issueNew: true))
+            #expect(try await clients.authenticate(apiKey: key) == nil)
+            #expect(try await clients.authenticate(apiKey: newKey)?.id == client.id)
+        }
+    }
+
+    @Test("job queue: one claim at a time, leases expire, lost leases cannot commit, failures back off then die",
+          arguments: TestDatabase.dialects)
+    func jobQueue(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let queue = JobQueue(db: db, retry: RetryPolicy(maxAttempts: 2, baseSeconds: 60, capSeconds: 60))
+            let h = try await PipelineHarness.make(db)
+            let batchID = try await h.submit(Array("x".utf8))
+            // A step with two attempts; enqueuing the same step again is a no-op.
+            for _ in 0..<2 {
+                try await db.write { try await JobQueue.enqueue($0, kind: .finalize, batchID: batchID, seq: -1, traceID: "t", maxAttempts: 2) }
+            }
+            #expect(try await queue.list(state: .queued).map(\.kind) == [.pick, .finalize])
+
+            let t0 = Date()
+            let a = try #require(try await queue.claim(kinds: [.finalize], owner: "A", lease: 10, now: t0))
+            #expect(a.attempts == 1)
+            #expect(try await queue.claim(kinds: [.finalize], owner: "B", lease: 10, now: t0) == nil)
+            #expect(try await queue.claim(kinds: [.transform], owner: "B", lease: 10, now: t0.addingTimeInterval(60)) == nil)
+            #expect(a.kind == .finalize && a.maxAttempts == 2)
+
+            // A's lease runs out; B takes the job; A can no longer complete it.
+            let b = try #require(try await queue.claim(kinds: [.finalize], owner: "B", lease: 10, now: t0.addingTimeInterval(11)))
+            #expect(b.id == a.id && b.attempts == 2)
+            #expect(try await queue.renew(jobID: a.id, owner: "A", lease: 10) == false)
+            await #expect(throws: StoreError.leaseLost(jobID: a.id)) {
+                try await db.write { try await JobQueue.complete($0, job: a, owner: "A") }
+            }
+
+            // B fails on the last attempt: dead. An operator retries it: queued again, attempts reset.
+            #expect(try await queue.fail(job: b, owner: "B", error: "boom", now: t0, unit: 0.5) == .dead)
+            let dead = try await queue.list(state: .dead)
+            #expect(dead.map(\.id) == [a.id] && dead[0].lastError == "boom")
+            #expect(try await queue.retryDead(id: a.id))
+            let again = try #require(try await queue.claim(kinds: [.finalize], owner: "C", lease: 10))
+            #expect(again.attempts == 1)
+
+            // A failure before the last attempt waits: 60 s × 2^0 × 0.5 = 30 s.
+            #expect(try await queue.fail(job: again, owner: "C", error: "transient", now: t0, unit: 0.5) == .queued)
+            #expect(try await queue.claim(kinds: [.finalize], owner: "D", lease: 10, now: t0.addingTimeInterval(29)) == nil)
+            #expect(try await queue.claim(kinds: [.finalize], owner: "D", lease: 10, now: t0.addingTimeInterval(31)) != nil)
+        }
+    }
+
+    @Test("a failed transaction leaves nothing behind", arguments: TestDatabase.dialects)
+    func rollback(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            struct Boom: Error {}
+            await #expect(throws: Boom.self) {
+                try await db.write { c in
+                    try await c.execute("INSERT INTO clients (id, name, document, sub_batch_size, trace_id, created_at) VALUES ('x', 'n', 'd', 1, 't', \(Date()))")
+                    throw Boom()
+                }
+            }
+            let left = try await db.query("SELECT COUNT(*) AS n FROM clients")[0].int("n")
+            #expect(left == 0)
+        }
+    }
+}
