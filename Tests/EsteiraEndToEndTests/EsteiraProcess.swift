@@ -1,0 +1,172 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The real `esteira` binary, started on a free port in a temporary folder.
+final class EsteiraProcess: @unchecked Sendable {
+    // @unchecked: each instance is driven by one test at a time.
+    let dataDir: String
+    let environment: [String: String]
+    private(set) var process: Process?
+    private(set) var baseURL = URL(string: "http://127.0.0.1")!
+
+    static var binary: String {
+        if let b = ProcessInfo.processInfo.environment["ESTEIRA_BIN"] { return b }
+        // Tests/EsteiraEndToEndTests/<file> → the package root → .build/debug/esteira
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/esteira").path
+    }
+
+    init(environment: [String: String] = [:]) throws {
+        dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-e2e-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        self.environment = environment
+    }
+
+    private func env() -> [String: String] {
+        var e = ProcessInfo.processInfo.environment
+        e["ESTEIRA_DATA_DIR"] = dataDir
+        e.removeValue(forKey: "DATABASE_URL")
+        for (k, v) in environment { e[k] = v }
+        return e
+    }
+
+    /// Runs a subcommand to its end and returns what it printed.
+    func command(_ args: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = args
+        p.environment = env()
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw NSError(domain: "esteira", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "esteira \(args) failed"])
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Creates a client through the command line and returns its API key.
+    func createClient(name: String, document: String, subBatchSize: Int? = nil) throws -> (id: String, key: String) {
+        var args = ["clients", "create", "--name", name, "--document", document, "--json"]
+        if let s = subBatchSize { args += ["--sub-batch-size", "\(s)"] }
+        let json = try JSONSerialization.jsonObject(with: Data(try command(args).utf8)) as! [String: String]
+        return (json["id"]!, json["api_key"]!)
+    }
+
+    /// Starts `esteira serve --port 0` and waits for the line that says where it listens.
+    func start() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = ["serve", "--port", "0"]
+        p.environment = env()
+        let out = Pipe()
+        p.standardOutput = out
+        FileManager.default.createFile(atPath: dataDir + "/server.log", contents: nil)
+        let log = FileHandle(forWritingAtPath: dataDir + "/server.log")!
+        log.seekToEndOfFile()
+        p.standardError = log
+        try p.run()
+        process = p
+        var buffer = Data()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            buffer.append(chunk)
+            let text = String(decoding: buffer, as: UTF8.self)
+            if let range = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) {
+                baseURL = URL(string: String(text[range]))!
+                return
+            }
+        }
+        throw NSError(domain: "esteira", code: 1, userInfo: [NSLocalizedDescriptionKey: "server did not start"])
+    }
+
+    func kill9() {
+        guard let p = process else { return }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        process = nil
+    }
+
+    func stop() {
+        guard let p = process else { return }
+        p.terminate()
+        p.waitUntilExit()
+        process = nil
+    }
+
+    func removeData() {
+        try? FileManager.default.removeItem(atPath: dataDir)
+    }
+
+    // MARK: HTTP
+
+    struct HTTPResult {
+        var status: Int
+        var headers: [String: String]
+        var body: Data
+        var json: Any? { try? JSONSerialization.jsonObject(with: body) }
+        var object: [String: Any] { json as? [String: Any] ?? [:] }
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    func request(_ method: String, _ path: String, key: String?, body: Data? = nil, contentType: String? = nil) async throws -> HTTPResult {
+        var r = URLRequest(url: URL(string: baseURL.absoluteString + path)!)
+        r.httpMethod = method
+        r.timeoutInterval = 300
+        if let key { r.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+        if let contentType { r.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        let (data, response): (Data, URLResponse)
+        if let body {
+            (data, response) = try await URLSession.shared.upload(for: r, from: body)
+        } else {
+            (data, response) = try await URLSession.shared.data(for: r)
+        }
+        let http = response as! HTTPURLResponse
+        var headers: [String: String] = [:]
+        for (k, v) in http.allHeaderFields { headers[String(describing: k).lowercased()] = String(describing: v) }
+        return HTTPResult(status: http.statusCode, headers: headers, body: data)
+    }
+
+    func upload(_ file: Data, key: String, name: String) async throws -> String {
+        let r = try await request("POST", "/v1/batches?file_name=\(name)", key: key, body: file, contentType: "text/csv")
+        guard r.status == 202, let id = r.object["id"] as? String else {
+            throw NSError(domain: "esteira", code: r.status, userInfo: [NSLocalizedDescriptionKey: r.text])
+        }
+        return id
+    }
+
+    /// Polls the batch until it is final.
+    func waitForBatch(_ id: String, key: String, timeout: TimeInterval = 600) async throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let b = try await request("GET", "/v1/batches/\(id)", key: key).object
+            if let s = b["status"] as? String, ["completed", "completed_with_rejects", "failed"].contains(s) { return b }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw NSError(domain: "esteira", code: 2, userInfo: [NSLocalizedDescriptionKey: "batch \(id) did not finish"])
+    }
+
+    /// Runs a query with the sqlite3 command-line tool: a second reader of the database.
+    func sqlite(_ sql: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        p.arguments = [dataDir + "/esteira.sqlite", sql]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+extension Dictionary where Key == String, Value == Any {
+    func counts() -> [String: Int] { self["counts"] as? [String: Int] ?? [:] }
+}
