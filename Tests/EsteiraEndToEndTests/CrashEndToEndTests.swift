@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+@Suite("End to end: crash in the middle of a batch", .serialized)
+struct CrashEndToEndTests {
+    /// 200,000 rows; every 50th has a zero amount (R005), so 4,000 rejected and 196,000 registered.
+    static func file(rows: Int) -> Data {
+        var text = "id_divida;nome;cpf;valor;vencimento\n"
+        text.reserveCapacity(rows * 60)
+        for i in 0..<rows {
+            text += "K\(i);Devedor \(i);248.438.034-80;\(i % 50 == 0 ? "0" : "\(i % 1000 + 1),\(i % 100)");2024-01-01\n"
+        }
+        return Data(text.utf8)
+    }
+
+    @Test("kill -9 in the middle of a 200,000-row batch; on restart it finishes with exact counts and no debt twice")
+    func killNine() async throws {
+        let rows = 200_000
+        let expectedRejected = rows / 50
+        // A short lease so that the jobs the dead process held are taken again soon after the restart.
+        let server = try EsteiraProcess(environment: ["ESTEIRA_LEASE_SECONDS": "3"])
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Grande Cliente", document: "11.222.333/0001-81", subBatchSize: 10_000)
+        try server.start()
+        let id = try await server.upload(Self.file(rows: rows), key: client.key, name: "grande.csv")
+
+        // Wait until some sub-batches are registered but not all, then kill the process outright.
+        var killedAt: [String: Int] = [:]
+        let deadline = Date().addingTimeInterval(600)
+        while Date() < deadline {
+            let b = try await server.request("GET", "/v1/batches/\(id)", key: client.key).object
+            let counts = b.counts()
+            if b["status"] as? String == "processing", (counts["registered"] ?? 0) > 0 {
+                killedAt = counts
+                break
+            }
+            #expect(b["status"] as? String != "completed_with_rejects", "the batch ended before it could be killed")
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        server.kill9()
+        let registeredBefore = killedAt["registered"] ?? 0
+        #expect(registeredBefore > 0 && registeredBefore < rows - expectedRejected)
+
+        // Start again on the same folder.
+        try server.start()
+        let batch = try await server.waitForBatch(id, key: client.key)
+        #expect(batch["status"] as? String == "completed_with_rejects")
+        #expect(batch.counts() == ["received": rows, "registered": rows - expectedRejected, "duplicates": 0, "rejected": expectedRejected])
+
+        // The database itself, read by the sqlite3 tool: every debt once, every reject once.
+        #expect(try server.sqlite("SELECT COUNT(*), COUNT(DISTINCT external_id) FROM debts") == "\(rows - expectedRejected)|\(rows - expectedRejected)")
+        #expect(try server.sqlite("SELECT COUNT(*), COUNT(DISTINCT line) FROM rejects") == "\(expectedRejected)|\(expectedRejected)")
+        #expect(try server.sqlite("SELECT COUNT(*) FROM jobs WHERE state <> 'done'") == "0")
+        // Row K199999 has amount "1000,99" (199999 mod 1000 + 1, then 199999 mod 100): 100,099 cents.
+        #expect(try server.sqlite("SELECT amount_cents FROM debts WHERE external_id = 'K199999'") == "100099")
+    }
+}
