@@ -1,0 +1,31 @@
+"""Writes the benchmark file: ROWS debts in the standard format, about 2% of them bad
+(every 50th row, offset 7, has a CPF with a wrong check digit)."""
+import sys
+
+
+def cpf(n: int) -> str:
+    body = [int(c) for c in f"{n % 999_999_999:09d}"]
+    for weights in (range(10, 1, -1), range(11, 1, -1)):
+        r = sum(d * w for d, w in zip(body, weights)) % 11
+        body.append(0 if r < 2 else 11 - r)
+    return "".join(map(str, body))
+
+
+def main() -> None:
+    rows = int(sys.argv[1])
+    out = sys.stdout
+    out.write("id_divida;nome;cpf;valor;vencimento;email\n")
+    buf = []
+    for i in range(rows):
+        doc = cpf(i * 7919 + 11)
+        if i % 50 == 7:
+            doc = doc[:-1] + str((int(doc[-1]) + 1) % 10)
+        buf.append(f"DEBT-{i:08d};Devedor Número {i};{doc};{i % 5000 + 1},{i % 100:02d};{(i % 28) + 1:02d}/{(i % 12) + 1:02d}/2024;d{i}@example.com\n")
+        if len(buf) == 10000:
+            out.write("".join(buf))
+            buf.clear()
+    out.write("".join(buf))
+
+
+if __name__ == "__main__":
+    main()
