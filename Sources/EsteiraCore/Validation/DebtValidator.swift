@@ -33,7 +33,7 @@ public struct DebtValidator: Sendable {
             let value = row.value(of: field)
             if field.isRequired && value.isEmpty {
                 add(field, .requiredMissing, "O campo \(field.portugueseName) é obrigatório e está vazio.")
-            } else if value.count > field.maxLength {
+            } else if value.utf8.count > field.maxLength && value.count > field.maxLength {
                 add(field, .tooLong, "O campo \(field.portugueseName) tem \(value.count) caracteres; o máximo é \(field.maxLength).")
             }
         }
@@ -96,14 +96,20 @@ public struct DebtValidator: Sendable {
 /// dot-atom and a domain of letter/digit/hyphen labels. Quoted local parts and IP literals are refused:
 /// no debtor has one, and a typo is far likelier.
 public enum EmailAddress {
+    /// RFC 5322 `atext`, as a table by byte.
+    static let atext: [Bool] = {
+        var t = [Bool](repeating: false, count: 256)
+        for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~".utf8 { t[Int(c)] = true }
+        return t
+    }()
+
     public static func isWellFormed(_ text: String) -> Bool {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2 else { return false }
         let local = parts[0], domain = parts[1]
         guard (1...64).contains(local.utf8.count), (3...253).contains(domain.utf8.count) else { return false }
-        let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~".utf8)
         for atom in local.split(separator: ".", omittingEmptySubsequences: false) {
-            guard !atom.isEmpty, atom.utf8.allSatisfy({ atext.contains($0) }) else { return false }
+            guard !atom.isEmpty, atom.utf8.allSatisfy({ atext[Int($0)] }) else { return false }
         }
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2 else { return false }

@@ -55,7 +55,7 @@ struct PickStage {
                            received = \(split.records), sub_batches = \(split.ranges.count), updated_at = \(now)
                     WHERE id = \(batch.id)
                     """)
-                try await c.insertMany(
+                try await c.insert(
                     into: "sub_batches",
                     columns: ["batch_id", "seq", "byte_start", "byte_end", "first_line", "records", "status", "updated_at"],
                     rows: split.ranges.enumerated().map { seq, r in

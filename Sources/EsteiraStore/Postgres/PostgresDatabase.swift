@@ -127,6 +127,10 @@ struct PostgresSQLConnection: SQLConnection {
         return result.metadata.rows ?? 0
     }
 
+    func insert(into table: String, columns: [String], rows: [[SQLValue]], ignoringConflictsOn conflict: [String]?) async throws -> [Bool] {
+        try await insertMultiRow(into: table, columns: columns, rows: rows, ignoringConflictsOn: conflict)
+    }
+
     static func value(of cell: PostgresCell) throws -> SQLValue {
         guard cell.bytes != nil else { return .null }
         switch cell.dataType {

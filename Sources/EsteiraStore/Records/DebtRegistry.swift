@@ -74,20 +74,20 @@ public struct DebtRegistry: Sendable {
              .int(d.amountCents), .day(d.dueDate), d.email.sqlValue, d.phone.sqlValue, d.description.sqlValue,
              .text("registered"), .text(batchID), .int(Int64(line)), .text(traceID), .timestamp(now)]
         }
-        let returned = try await c.insertMany(
+        let inserted = try await c.insert(
             into: "debts",
             columns: ["client_id", "external_id", "name", "document", "document_kind", "amount_cents", "due_date", "email",
                       "phone", "description", "status", "batch_id", "line", "trace_id", "created_at"],
             rows: rows,
-            suffix: " ON CONFLICT (client_id, external_id) DO NOTHING RETURNING external_id")
-        return Set(try returned.map { try $0.string("external_id") })
+            ignoringConflictsOn: ["client_id", "external_id"])
+        return Set(zip(debts, inserted).compactMap { $1 ? $0.debt.externalID : nil })
     }
 
     public static func insertRejects(_ c: any SQLConnection, batchID: String, rejects: [RejectRecord], now: Date = Date()) async throws {
         let rows: [[SQLValue]] = rejects.map {
             [.text(batchID), .int(Int64($0.line)), .text($0.field), .text($0.code), .text($0.message), .text($0.raw), .timestamp(now)]
         }
-        try await c.insertMany(into: "rejects", columns: ["batch_id", "line", "field", "code", "message", "raw", "created_at"], rows: rows)
+        try await c.insert(into: "rejects", columns: ["batch_id", "line", "field", "code", "message", "raw", "created_at"], rows: rows)
     }
 
     public func debt(clientID: String, externalID: String) async throws -> DebtRecord? {

@@ -9,7 +9,7 @@ public enum SQLDialect: String, Sendable {
 }
 
 /// A value sent to or read from the database.
-public enum SQLValue: Sendable, Equatable {
+public enum SQLValue: Sendable, Hashable {
     case null
     case int(Int64)
     case text(String)
@@ -115,18 +115,26 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation {
     }
 
     /// The text for a dialect: `?` for SQLite, `$1, $2, ...` for PostgreSQL.
+    /// Works on the UTF-8 bytes: statements of thousands of rows are rendered on the hot path.
     public func render(_ dialect: SQLDialect) -> String {
+        let marker: UInt8 = 1
         switch dialect {
         case .sqlite:
-            return String(text.map { $0 == SQL.marker ? "?" : $0 })
+            return String(decoding: text.utf8.map { $0 == marker ? UInt8(ascii: "?") : $0 }, as: UTF8.self)
         case .postgres:
-            var out = ""
-            out.reserveCapacity(text.utf8.count + binds.count * 3)
+            var out: [UInt8] = []
+            out.reserveCapacity(text.utf8.count + binds.count * 4)
             var n = 0
-            for ch in text {
-                if ch == SQL.marker { n += 1; out += "$\(n)" } else { out.append(ch) }
+            for byte in text.utf8 {
+                if byte == marker {
+                    n += 1
+                    out.append(UInt8(ascii: "$"))
+                    out.append(contentsOf: String(n).utf8)
+                } else {
+                    out.append(byte)
+                }
             }
-            return out
+            return String(decoding: out, as: UTF8.self)
         }
     }
 }

@@ -11,6 +11,8 @@ final class SQLiteHandle: @unchecked Sendable {
     private let queue: DispatchQueue
     private var statements: [String: OpaquePointer] = [:]
     private var columnNames: [OpaquePointer: SQLRow.Columns] = [:]
+    /// Bulk inserts stamp every row with the same moment: format it once.
+    private var lastTimestamp: (Date, String)?
 
     init(path: String, label: String) throws {
         var handle: OpaquePointer?
@@ -75,13 +77,7 @@ final class SQLiteHandle: @unchecked Sendable {
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    /// Runs one statement; returns its rows and the number of rows it changed.
-    func step(_ sql: String, _ binds: [SQLValue]) throws -> (rows: [SQLRow], changes: Int) {
-        let stmt = try prepared(sql)
-        defer {
-            sqlite3_reset(stmt)
-            sqlite3_clear_bindings(stmt)
-        }
+    private func bind(_ stmt: OpaquePointer, _ binds: [SQLValue], _ sql: String) throws {
         for (i, value) in binds.enumerated() {
             let index = Int32(i + 1)
             let rc: Int32
@@ -89,11 +85,43 @@ final class SQLiteHandle: @unchecked Sendable {
             case .null: rc = sqlite3_bind_null(stmt, index)
             case .int(let v): rc = sqlite3_bind_int64(stmt, index, v)
             case .text(let s): rc = sqlite3_bind_text(stmt, index, s, -1, SQLiteHandle.transient)
-            case .timestamp(let d): rc = sqlite3_bind_text(stmt, index, Timestamp.iso(d), -1, SQLiteHandle.transient)
+            case .timestamp(let d):
+                let text: String
+                if let (last, iso) = lastTimestamp, last == d { text = iso } else {
+                    text = Timestamp.iso(d)
+                    lastTimestamp = (d, text)
+                }
+                rc = sqlite3_bind_text(stmt, index, text, -1, SQLiteHandle.transient)
             case .day(let d): rc = sqlite3_bind_text(stmt, index, d.iso, -1, SQLiteHandle.transient)
             }
             guard rc == SQLITE_OK else { throw error(rc, sql) }
         }
+    }
+
+    /// Runs one prepared statement once per row of binds; returns whether each changed a row.
+    func stepEach(_ sql: String, _ rows: [[SQLValue]]) throws -> [Bool] {
+        let stmt = try prepared(sql)
+        var changed: [Bool] = []
+        changed.reserveCapacity(rows.count)
+        for binds in rows {
+            defer { sqlite3_reset(stmt) }
+            try bind(stmt, binds, sql)
+            let rc = sqlite3_step(stmt)
+            guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw error(rc, sql) }
+            changed.append(sqlite3_changes(db) > 0)
+        }
+        sqlite3_clear_bindings(stmt)
+        return changed
+    }
+
+    /// Runs one statement; returns its rows and the number of rows it changed.
+    func step(_ sql: String, _ binds: [SQLValue]) throws -> (rows: [SQLRow], changes: Int) {
+        let stmt = try prepared(sql)
+        defer {
+            sqlite3_reset(stmt)
+            sqlite3_clear_bindings(stmt)
+        }
+        try bind(stmt, binds, sql)
         var rows: [SQLRow] = []
         let count = Int(sqlite3_column_count(stmt))
         var columns: SQLRow.Columns?
@@ -144,5 +172,14 @@ struct SQLiteConnection: SQLConnection {
     func execute(_ sql: SQL) async throws -> Int {
         let text = sql.render(.sqlite), binds = sql.binds
         return try await handle.run { try $0.step(text, binds).changes }
+    }
+
+    func insert(into table: String, columns: [String], rows: [[SQLValue]], ignoringConflictsOn conflict: [String]?) async throws -> [Bool] {
+        guard !rows.isEmpty else { return [] }
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        let onConflict = conflict.map { " ON CONFLICT (\($0.joined(separator: ", "))) DO NOTHING" } ?? ""
+        let text = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))\(onConflict)"
+        // One hop to the connection's queue for the whole set: a hop per row would cost more than the insert.
+        return try await handle.run { try $0.stepEach(text, rows) }
     }
 }
