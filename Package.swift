@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // Pure domain: money, documents, dates, CSV, validation. No I/O.
@@ -41,10 +44,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // One Linux call Swift's Glibc module does not expose (sync_file_range).
+        .target(name: "CEsteiraShims"),
+
         // The blob store: raw files and staging files.
         .target(
             name: "EsteiraBlobs",
-            dependencies: ["EsteiraCore"],
+            dependencies: ["EsteiraCore", "CEsteiraShims"],
             swiftSettings: swiftSettings
         ),
 
@@ -78,7 +84,11 @@ let package = Package(
             dependencies: [
                 "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CEsteiraShims
 import Foundation
 
 /// Blobs as files under a folder. A blob is written to a temporary name, fsynced and renamed, so a
@@ -90,6 +91,11 @@ final class LocalBlobWriter: BlobWriter, @unchecked Sendable {
     private let key: String
     private var size = 0
     private var closed = false
+    /// Bytes written but not yet asked to go to disk.
+    private var unsynced = 0
+    /// Once this much is written, the kernel is asked to start writing it out (without waiting),
+    /// so that the fsync that makes the upload durable has little left to do.
+    static let writebackEvery = 8 << 20
 
     init(fd: Int32, temp: String, final: String, key: String) {
         self.fd = fd
@@ -107,6 +113,11 @@ final class LocalBlobWriter: BlobWriter, @unchecked Sendable {
                 done += n
             }
             size += bytes.count
+            unsynced += bytes.count
+            if unsynced >= LocalBlobWriter.writebackEvery {
+                _ = esteira_start_writeback(fd, Int64(size - unsynced), Int64(unsynced))
+                unsynced = 0
+            }
         }
     }
 

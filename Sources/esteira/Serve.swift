@@ -39,6 +39,7 @@ struct Serve: AsyncParsableCommand {
             let router = EsteiraAPI.router(db: runtime.db, blobs: runtime.blobs, metrics: metrics)
             let app = Application(
                 router: router,
+                server: EsteiraAPI.server,
                 configuration: .init(address: .hostname(host, port: port), serverName: "esteira"),
                 onServerRunning: { channel in
                     let actual = channel.localAddress?.port ?? port

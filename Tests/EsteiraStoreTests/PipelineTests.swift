@@ -40,12 +40,12 @@ struct PipelineTests {
             #expect(batch.subBatches == 3)
             let rejects = try await DebtRegistry(db: db).rejects(batchID: batch.id, page: 1, perPage: 100)
             #expect(rejects.items.map { "\($0.line):\($0.field):\($0.code)" } == Self.expectedRejects)
-            let d5 = try #require(try await DebtRegistry(db: db).debt(clientID: h.client.id, externalID: "D5"))
+            let d5 = try #require(try await DebtRegistry(db: db).debt(clientNum: h.client.num, externalID: "D5"))
             #expect(d5.debt.name == "Zé \"Aspas\"\nSilva")
             #expect(d5.debt.document.value == "01234567890")
             #expect(d5.line == 8)
             // The registry kept the first D2.
-            #expect(try await DebtRegistry(db: db).debt(clientID: h.client.id, externalID: "D2")?.debt.amountCents == 1_000)
+            #expect(try await DebtRegistry(db: db).debt(clientNum: h.client.num, externalID: "D2")?.debt.amountCents == 1_000)
 
             // Sending the same file again: every good row is now a duplicate, and D2's second line still conflicts.
             let again = try await h.run(Self.file)
@@ -87,7 +87,7 @@ struct PipelineTests {
             let id = try await h.submit(cp1252)
             try await h.drain()
             #expect(try await BatchStore(db: db).get(id: id)?.counts == BatchCounts(received: 1, registered: 1))
-            let w1 = try #require(try await DebtRegistry(db: db).debt(clientID: h.client.id, externalID: "W1"))
+            let w1 = try #require(try await DebtRegistry(db: db).debt(clientNum: h.client.num, externalID: "W1"))
             #expect(w1.debt.name == "Ação")
             #expect(w1.debt.amountCents == 150)
 
@@ -95,7 +95,7 @@ struct PipelineTests {
             let id2 = try await h.submit(utf8)
             try await h.drain()
             #expect(try await BatchStore(db: db).get(id: id2)?.counts == BatchCounts(received: 1, registered: 1))
-            #expect(try await DebtRegistry(db: db).debt(clientID: h.client.id, externalID: "U1")?.debt.name == "Ação")
+            #expect(try await DebtRegistry(db: db).debt(clientNum: h.client.num, externalID: "U1")?.debt.name == "Ação")
         }
     }
 

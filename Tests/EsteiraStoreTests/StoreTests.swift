@@ -106,7 +106,7 @@ struct StoreTests {
             struct Boom: Error {}
             await #expect(throws: Boom.self) {
                 try await db.write { c in
-                    try await c.execute("INSERT INTO clients (id, name, document, sub_batch_size, trace_id, created_at) VALUES ('x', 'n', 'd', 1, 't', \(Date()))")
+                    try await c.execute("INSERT INTO clients (id, num, name, document, sub_batch_size, trace_id, created_at) VALUES ('x', 1, 'n', 'd', 1, 't', \(Date()))")
                     throw Boom()
                 }
             }

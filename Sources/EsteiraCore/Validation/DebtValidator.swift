@@ -103,23 +103,48 @@ public enum EmailAddress {
         return t
     }()
 
+    /// One pass over the bytes, no allocation: this runs for every row that has an e-mail.
     public static func isWellFormed(_ text: String) -> Bool {
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return false }
-        let local = parts[0], domain = parts[1]
-        guard (1...64).contains(local.utf8.count), (3...253).contains(domain.utf8.count) else { return false }
-        for atom in local.split(separator: ".", omittingEmptySubsequences: false) {
-            guard !atom.isEmpty, atom.utf8.allSatisfy({ atext[Int($0)] }) else { return false }
+        var text = text
+        return text.withUTF8 { b -> Bool in
+            guard let at = b.firstIndex(of: UInt8(ascii: "@")) else { return false }
+            let localCount = at, domainCount = b.count - at - 1
+            guard (1...64).contains(localCount), (3...253).contains(domainCount) else { return false }
+            // Local part: dot-separated atoms of atext, no empty atom.
+            var previousWasDot = true
+            for i in 0..<at {
+                let c = b[i]
+                if c == UInt8(ascii: ".") {
+                    if previousWasDot { return false }
+                    previousWasDot = true
+                } else {
+                    guard atext[Int(c)] else { return false }
+                    previousWasDot = false
+                }
+            }
+            if previousWasDot { return false }
+            // Domain: at least two labels of letters, digits and inner hyphens; the last not all digits.
+            var labels = 0, labelLength = 0, labelAllDigits = true, lastChar: UInt8 = 0, labelFirst: UInt8 = 0
+            for i in (at + 1)...b.count {
+                let c: UInt8 = i < b.count ? b[i] : UInt8(ascii: ".")
+                if c == UInt8(ascii: ".") {
+                    guard (1...63).contains(labelLength), labelFirst != UInt8(ascii: "-"), lastChar != UInt8(ascii: "-")
+                    else { return false }
+                    labels += 1
+                    if i == b.count && (labelAllDigits || labelLength < 2) { return false }
+                    labelLength = 0
+                    labelAllDigits = true
+                    continue
+                }
+                let isDigit = c >= 48 && c <= 57
+                let isLetter = (c >= 97 && c <= 122) || (c >= 65 && c <= 90)
+                guard isDigit || isLetter || c == UInt8(ascii: "-") else { return false }
+                if labelLength == 0 { labelFirst = c }
+                labelLength += 1
+                labelAllDigits = labelAllDigits && isDigit
+                lastChar = c
+            }
+            return labels >= 2
         }
-        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2 else { return false }
-        for label in labels {
-            let u = Array(label.utf8)
-            guard (1...63).contains(u.count), u.first != UInt8(ascii: "-"), u.last != UInt8(ascii: "-"),
-                  u.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 45 })
-            else { return false }
-        }
-        let tld = Array(labels.last!.utf8)
-        return tld.count >= 2 && !tld.allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 }

@@ -16,7 +16,7 @@ struct DebtRoutes {
         let client = try context.requireClient()
         let raw = context.parameters.get("external_id") ?? ""
         let externalID = raw.removingPercentEncoding ?? raw
-        guard let debt = try await registry.debt(clientID: client.id, externalID: externalID) else {
+        guard let debt = try await registry.debt(clientNum: client.num, externalID: externalID) else {
             throw APIError.notFound("Dívida")
         }
         return DebtResponse(debt)
@@ -26,7 +26,7 @@ struct DebtRoutes {
         let client = try context.requireClient()
         let paging = try Paging(request)
         let document = request.uri.queryParameters["document"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        let page = try await registry.debts(clientID: client.id, document: document, page: paging.page, perPage: paging.perPage)
+        let page = try await registry.debts(clientNum: client.num, document: document, page: paging.page, perPage: paging.perPage)
         return ListResponse(page, DebtResponse.init)
     }
 }

@@ -22,6 +22,9 @@ struct RegisterStage {
             throw StageInvariantError(description: "batch \(job.batchID) does not exist")
         }
         let seq = job.seq
+        guard let clientNum = try await ClientStore(db: pipeline.db).get(id: batch.clientID)?.num else {
+            throw StageInvariantError(description: "client \(batch.clientID) of batch \(batch.id) does not exist")
+        }
         let staged = try StagingCodec.decode(try await pipeline.blobs.readAll(key: BlobKeys.staging(batchID: batch.id, seq: seq)))
 
         // Validation needs no database: do it before taking the write lock.
@@ -60,10 +63,10 @@ struct RegisterStage {
             if try await Pipeline.subBatchStatus(c, batchID: batch.id, seq: seq) == "registered" {
                 outcome.alreadyDone = true
             } else {
-                let inserted = try await DebtRegistry.insertNew(c, clientID: batch.clientID, batchID: batch.id,
+                let inserted = try await DebtRegistry.insertNew(c, clientNum: clientNum, batchID: batch.id,
                                                                traceID: batch.traceID, debts: candidateList)
                 let others = candidateList.map(\.debt.externalID).filter { !inserted.contains($0) }
-                var kept = try await DebtRegistry.existing(c, clientID: batch.clientID, externalIDs: others)
+                var kept = try await DebtRegistry.existing(c, clientNum: clientNum, externalIDs: others)
                 for cand in candidateList where inserted.contains(cand.debt.externalID) { kept[cand.debt.externalID] = cand.debt }
 
                 var rejects = invalidRejects

@@ -4,6 +4,8 @@ import Foundation
 
 public struct ClientRecord: Sendable, Equatable, Codable {
     public var id: String
+    /// The client's small integer key, used by the registry.
+    public var num: Int
     public var name: String
     public var document: String
     public var apiKeyHint: String?
@@ -31,26 +33,30 @@ public struct ClientStore: Sendable {
 
     public func create(name: String, document: String, subBatchSize: Int, traceID: String) async throws -> (ClientRecord, apiKey: String) {
         let key = ClientStore.newKey()
-        let record = ClientRecord(id: UUID().uuidString.lowercased(), name: name, document: document,
+        var record = ClientRecord(id: UUID().uuidString.lowercased(), num: 0, name: name, document: document,
                                   apiKeyHint: String(key.suffix(4)), subBatchSize: subBatchSize,
                                   createdAt: Date(), keyRevoked: false)
-        try await db.write(durable: true) { c in
+        let made = record
+        record.num = try await db.write(durable: true) { c in
+            if c.dialect == .postgres { try await c.execute("SELECT pg_advisory_xact_lock(7345120002)") }
+            let num = try await c.query("SELECT COALESCE(MAX(num), 0) + 1 AS n FROM clients")[0].int("n")
             try await c.execute("""
-                INSERT INTO clients (id, name, document, api_key_hash, api_key_hint, sub_batch_size, trace_id, created_at)
-                VALUES (\(record.id), \(name), \(document), \(ClientStore.hash(apiKey: key)), \(record.apiKeyHint),
-                        \(subBatchSize), \(traceID), \(record.createdAt))
+                INSERT INTO clients (id, num, name, document, api_key_hash, api_key_hint, sub_batch_size, trace_id, created_at)
+                VALUES (\(made.id), \(num), \(name), \(document), \(ClientStore.hash(apiKey: key)), \(made.apiKeyHint),
+                        \(subBatchSize), \(traceID), \(made.createdAt))
                 """)
+            return num
         }
         return (record, key)
     }
 
     static func record(_ row: SQLRow) throws -> ClientRecord {
-        ClientRecord(id: try row.string("id"), name: try row.string("name"), document: try row.string("document"),
+        ClientRecord(id: try row.string("id"), num: try row.int("num"), name: try row.string("name"), document: try row.string("document"),
                      apiKeyHint: try row.optionalString("api_key_hint"), subBatchSize: try row.int("sub_batch_size"),
                      createdAt: try row.date("created_at"), keyRevoked: try row.optionalString("api_key_hash") == nil)
     }
 
-    static let columns = "id, name, document, api_key_hash, api_key_hint, sub_batch_size, created_at"
+    static let columns = "id, num, name, document, api_key_hash, api_key_hint, sub_batch_size, created_at"
 
     public func list() async throws -> [ClientRecord] {
         try await db.query("SELECT \(raw: ClientStore.columns) FROM clients ORDER BY created_at, id").map(ClientStore.record)

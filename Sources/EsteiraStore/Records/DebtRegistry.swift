@@ -48,14 +48,14 @@ public struct DebtRegistry: Sendable {
     }
 
     /// The debts registered under these external ids, inside the caller's transaction.
-    public static func existing(_ c: any SQLConnection, clientID: String, externalIDs: [String]) async throws -> [String: Debt] {
+    public static func existing(_ c: any SQLConnection, clientNum: Int, externalIDs: [String]) async throws -> [String: Debt] {
         var out: [String: Debt] = [:]
         let chunk = 500
         var start = 0
         while start < externalIDs.count {
             let ids = Array(externalIDs[start..<min(start + chunk, externalIDs.count)])
             for r in try await c.query("""
-                SELECT \(raw: columns) FROM debts WHERE client_id = \(clientID) AND external_id IN (\(list: ids))
+                SELECT \(raw: columns) FROM debts WHERE client_num = \(clientNum) AND external_id IN (\(list: ids))
                 """) {
                 let rec = try record(r)
                 out[rec.debt.externalID] = rec.debt
@@ -67,19 +67,19 @@ public struct DebtRegistry: Sendable {
 
     /// Inserts debts that are not registered yet; returns the external ids actually inserted
     /// (another transaction may have registered some of them first).
-    public static func insertNew(_ c: any SQLConnection, clientID: String, batchID: String, traceID: String,
+    public static func insertNew(_ c: any SQLConnection, clientNum: Int, batchID: String, traceID: String,
                                  debts: [(debt: Debt, line: Int)], now: Date = Date()) async throws -> Set<String> {
         let rows: [[SQLValue]] = debts.map { d, line in
-            [.text(clientID), .text(d.externalID), .text(d.name), .text(d.document.value), .text(d.document.kind.rawValue),
+            [.int(Int64(clientNum)), .text(d.externalID), .text(d.name), .text(d.document.value), .text(d.document.kind.rawValue),
              .int(d.amountCents), .day(d.dueDate), d.email.sqlValue, d.phone.sqlValue, d.description.sqlValue,
              .text("registered"), .text(batchID), .int(Int64(line)), .text(traceID), .timestamp(now)]
         }
         let inserted = try await c.insert(
             into: "debts",
-            columns: ["client_id", "external_id", "name", "document", "document_kind", "amount_cents", "due_date", "email",
+            columns: ["client_num", "external_id", "name", "document", "document_kind", "amount_cents", "due_date", "email",
                       "phone", "description", "status", "batch_id", "line", "trace_id", "created_at"],
             rows: rows,
-            ignoringConflictsOn: ["client_id", "external_id"])
+            ignoringConflictsOn: ["client_num", "external_id"])
         return Set(zip(debts, inserted).compactMap { $1 ? $0.debt.externalID : nil })
     }
 
@@ -90,18 +90,18 @@ public struct DebtRegistry: Sendable {
         try await c.insert(into: "rejects", columns: ["batch_id", "line", "field", "code", "message", "raw", "created_at"], rows: rows)
     }
 
-    public func debt(clientID: String, externalID: String) async throws -> DebtRecord? {
+    public func debt(clientNum: Int, externalID: String) async throws -> DebtRecord? {
         try await db.query("""
-            SELECT \(raw: DebtRegistry.columns) FROM debts WHERE client_id = \(clientID) AND external_id = \(externalID)
+            SELECT \(raw: DebtRegistry.columns) FROM debts WHERE client_num = \(clientNum) AND external_id = \(externalID)
             """).first.map(DebtRegistry.record)
     }
 
-    public func debts(clientID: String, document: String?, page: Int, perPage: Int) async throws -> Page<DebtRecord> {
+    public func debts(clientNum: Int, document: String?, page: Int, perPage: Int) async throws -> Page<DebtRecord> {
         let filter: SQL = document.map { "AND document = \(TaxID.normalize($0[...]))" } ?? ""
         return try await db.read { c in
-            let total = try await c.query("SELECT COUNT(*) AS n FROM debts WHERE client_id = \(clientID) \(filter)")[0].int("n")
+            let total = try await c.query("SELECT COUNT(*) AS n FROM debts WHERE client_num = \(clientNum) \(filter)")[0].int("n")
             let rows = try await c.query("""
-                SELECT \(raw: DebtRegistry.columns) FROM debts WHERE client_id = \(clientID) \(filter)
+                SELECT \(raw: DebtRegistry.columns) FROM debts WHERE client_num = \(clientNum) \(filter)
                 ORDER BY id LIMIT \(perPage) OFFSET \((page - 1) * perPage)
                 """)
             return Page(items: try rows.map(DebtRegistry.record), page: page, perPage: perPage, total: total)

@@ -85,18 +85,18 @@ final class SQLiteHandle: @unchecked Sendable {
             case .null: rc = sqlite3_bind_null(stmt, index)
             case .int(let v): rc = sqlite3_bind_int64(stmt, index, v)
             case .text(let s): rc = sqlite3_bind_text(stmt, index, s, -1, SQLiteHandle.transient)
-            case .timestamp(let d):
-                let text: String
-                if let (last, iso) = lastTimestamp, last == d { text = iso } else {
-                    text = Timestamp.iso(d)
-                    lastTimestamp = (d, text)
-                }
-                rc = sqlite3_bind_text(stmt, index, text, -1, SQLiteHandle.transient)
+            case .timestamp(let d): rc = sqlite3_bind_text(stmt, index, isoTimestamp(d), -1, SQLiteHandle.transient)
             case .day(let d): rc = sqlite3_bind_text(stmt, index, d.iso, -1, SQLiteHandle.transient)
             }
             guard rc == SQLITE_OK else { throw error(rc, sql) }
         }
     }
+
+    /// The text of the row being inserted, NUL-terminated one after another, so that it can be
+    /// bound without SQLite copying each value (`SQLITE_STATIC`): the buffer does not change
+    /// until the row has been stepped.
+    private var arena: [UInt8] = []
+    private var offsets: [Int] = []
 
     /// Runs one prepared statement once per row of binds; returns whether each changed a row.
     func stepEach(_ sql: String, _ rows: [[SQLValue]]) throws -> [Bool] {
@@ -104,14 +104,48 @@ final class SQLiteHandle: @unchecked Sendable {
         var changed: [Bool] = []
         changed.reserveCapacity(rows.count)
         for binds in rows {
-            defer { sqlite3_reset(stmt) }
-            try bind(stmt, binds, sql)
-            let rc = sqlite3_step(stmt)
+            arena.removeAll(keepingCapacity: true)
+            offsets.removeAll(keepingCapacity: true)
+            for value in binds {
+                offsets.append(arena.count)
+                switch value {
+                case .text(let s): arena.append(contentsOf: s.utf8)
+                case .timestamp(let d): arena.append(contentsOf: isoTimestamp(d).utf8)
+                case .day(let d): arena.append(contentsOf: d.iso.utf8)
+                case .null, .int: continue
+                }
+                arena.append(0)
+            }
+            let rc: Int32 = try arena.withUnsafeBufferPointer { buffer in
+                for (i, value) in binds.enumerated() {
+                    let index = Int32(i + 1)
+                    let rc: Int32
+                    switch value {
+                    case .null: rc = sqlite3_bind_null(stmt, index)
+                    case .int(let v): rc = sqlite3_bind_int64(stmt, index, v)
+                    case .text, .timestamp, .day:
+                        let start = buffer.baseAddress! + offsets[i]
+                        rc = start.withMemoryRebound(to: CChar.self, capacity: 1) {
+                            sqlite3_bind_text(stmt, index, $0, -1, nil) // nil is SQLITE_STATIC
+                        }
+                    }
+                    guard rc == SQLITE_OK else { throw error(rc, sql) }
+                }
+                return sqlite3_step(stmt)
+            }
+            sqlite3_reset(stmt)
             guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw error(rc, sql) }
             changed.append(sqlite3_changes(db) > 0)
         }
         sqlite3_clear_bindings(stmt)
         return changed
+    }
+
+    private func isoTimestamp(_ d: Date) -> String {
+        if let (last, iso) = lastTimestamp, last == d { return iso }
+        let iso = Timestamp.iso(d)
+        lastTimestamp = (d, iso)
+        return iso
     }
 
     /// Runs one statement; returns its rows and the number of rows it changed.

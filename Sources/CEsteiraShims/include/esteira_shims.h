@@ -1,0 +1,8 @@
+#ifndef ESTEIRA_SHIMS_H
+#define ESTEIRA_SHIMS_H
+
+/// Asks the kernel to start writing a file range to disk without waiting for it
+/// (Linux sync_file_range with SYNC_FILE_RANGE_WRITE; a no-op elsewhere). Returns 0 or -1.
+int esteira_start_writeback(int fd, long long offset, long long length);
+
+#endif
