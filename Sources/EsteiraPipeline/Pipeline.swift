@@ -45,7 +45,15 @@ public struct Pipeline: Sendable {
     }
 }
 
-/// A problem that retrying will not fix; the job is not retried and the error is logged.
+/// The job cannot run yet (its turn has not come); it goes back to the queue without using an attempt.
+public struct NotYet: Error, CustomStringConvertible {
+    public var delay: Double
+    public var reason: String
+    public var description: String { "not yet: \(reason)" }
+}
+
+/// Something that should never happen (a batch without its layout, counts that do not add up).
+/// The job fails and is retried like any other failure, so a dead job shows the operator what broke.
 struct StageInvariantError: Error, CustomStringConvertible {
     var description: String
 }

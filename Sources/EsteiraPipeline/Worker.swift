@@ -46,20 +46,24 @@ public struct Worker: Service {
     func loop(slot: Int) async {
         let owner = "\(self.owner)/\(slot)"
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let job: Job?
             do {
-                job = try await pipeline.queue.claim(kinds: settings.kinds, owner: owner, lease: settings.leaseSeconds)
+                if try await runNext(owner: owner) { continue }
+                try? await Task.sleep(for: .seconds(settings.pollSeconds))
             } catch {
                 pipeline.logger.error("claim failed", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
-                continue
             }
-            guard let job else {
-                try? await Task.sleep(for: .seconds(settings.pollSeconds))
-                continue
-            }
-            await process(job, owner: owner)
         }
+    }
+
+    /// Claims one ready job and runs it to its end (done, postponed, retried later or dead).
+    /// Returns false when no job was ready.
+    public func runNext(owner: String) async throws -> Bool {
+        guard let job = try await pipeline.queue.claim(kinds: settings.kinds, owner: owner, lease: settings.leaseSeconds) else {
+            return false
+        }
+        await process(job, owner: owner)
+        return true
     }
 
     func process(_ job: Job, owner: String) async {
@@ -94,6 +98,11 @@ public struct Worker: Service {
             log.debug("job done", metadata: ["ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)"])
         } catch StoreError.leaseLost {
             log.warning("job not committed: its lease was lost to another worker")
+        } catch let wait as NotYet {
+            log.debug("job postponed", metadata: ["reason": "\(wait.reason)"])
+            do { try await pipeline.queue.postpone(job: job, owner: owner, seconds: wait.delay) } catch {
+                log.warning("could not postpone job; its lease will run out", metadata: ["error": "\(error)"])
+            }
         } catch {
             Counter(label: "esteira_job_failures_total", dimensions: [("stage", job.kind.rawValue)]).increment()
             let state = (try? await pipeline.queue.fail(job: job, owner: owner, error: "\(error)")) ?? .running

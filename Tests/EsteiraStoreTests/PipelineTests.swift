@@ -54,6 +54,29 @@ struct PipelineTests {
         }
     }
 
+    @Test("four workers at once give the same result as one: sub-batches commit in file order",
+          arguments: TestDatabase.dialects)
+    func concurrentWorkers(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            // Sub-batches of one row: every repeat crosses a sub-batch edge.
+            let h = try await PipelineHarness.make(db, subBatchSize: 1)
+            for round in 0..<3 {
+                let id = try await h.submit(Array(Self.file.utf8))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for w in 0..<4 { group.addTask { try await h.drain(owner: "w\(w)") } }
+                    try await group.waitForAll()
+                }
+                let batch = try #require(try await BatchStore(db: db).get(id: id))
+                let expected = round == 0 ? BatchCounts(received: 9, registered: 3, duplicates: 1, rejected: 5)
+                                          : BatchCounts(received: 9, registered: 0, duplicates: 4, rejected: 5)
+                #expect(batch.counts == expected)
+                let rejects = try await DebtRegistry(db: db).rejects(batchID: id, page: 1, perPage: 100)
+                #expect(rejects.items.map { "\($0.line):\($0.field):\($0.code)" } == Self.expectedRejects)
+            }
+            #expect(try await DebtRegistry(db: db).debt(clientNum: h.client.num, externalID: "D2")?.debt.amountCents == 1_000)
+        }
+    }
+
     @Test("files unusable as a whole fail with a Portuguese reason", arguments: TestDatabase.dialects)
     func failedFiles(dialect: SQLDialect) async throws {
         try await TestDatabase.with(dialect) { db in

@@ -91,11 +91,18 @@ struct PipelineHarness {
         return id
     }
 
-    /// Claims and runs jobs one at a time until the queue has nothing ready.
+    /// Claims and runs jobs one at a time, as a worker does, until the queue has nothing left to do.
     func drain(owner: String = "test-worker") async throws {
+        var settings = Worker.Settings()
+        settings.concurrency = 1
+        let worker = Worker(pipeline: pipeline, settings: settings)
         let queue = JobQueue(db: db)
-        while let job = try await queue.claim(kinds: JobKind.allCases, owner: owner, lease: 30) {
-            try await pipeline.run(job, owner: owner)
+        while true {
+            if try await worker.runNext(owner: owner) { continue }
+            // Nothing ready: done, unless a job was postponed for a moment (waiting for its turn).
+            let waiting = try await queue.list(state: .queued).filter { $0.attempts == 0 || $0.runAt < Date().addingTimeInterval(1) }
+            if waiting.isEmpty { return }
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 

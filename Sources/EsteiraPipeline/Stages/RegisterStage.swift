@@ -7,6 +7,11 @@ import Metrics
 /// Validates the staging rows of one sub-batch and registers the valid debts, in one transaction
 /// with the sub-batch's counts, its rejects and the job's completion: it happens whole or not at all,
 /// and a second run finds the sub-batch registered and changes nothing.
+///
+/// Sub-batches of a batch commit in file order, so that "the registry keeps the first" means the
+/// first in the file. The work that needs no database (reading the staging file, validating) runs
+/// while the sub-batch before is still being written; the commit then waits for it. A register
+/// step that finds its predecessor not even started goes back to the queue (`NotYet`).
 struct RegisterStage {
     let pipeline: Pipeline
 
@@ -24,6 +29,9 @@ struct RegisterStage {
         let seq = job.seq
         guard let clientNum = try await ClientStore(db: pipeline.db).get(id: batch.clientID)?.num else {
             throw StageInvariantError(description: "client \(batch.clientID) of batch \(batch.id) does not exist")
+        }
+        if seq > 0, try await !predecessorUnderway(batchID: batch.id, seq: seq) {
+            throw NotYet(delay: 0.05, reason: "sub-batch \(seq - 1) is not being registered yet")
         }
         let staged = try StagingCodec.decode(try await pipeline.blobs.readAll(key: BlobKeys.staging(batchID: batch.id, seq: seq)))
 
@@ -62,6 +70,8 @@ struct RegisterStage {
             var outcome = Outcome()
             if try await Pipeline.subBatchStatus(c, batchID: batch.id, seq: seq) == "registered" {
                 outcome.alreadyDone = true
+            } else if seq > 0, try await Pipeline.subBatchStatus(c, batchID: batch.id, seq: seq - 1) != "registered" {
+                throw NotYet(delay: 0.05, reason: "sub-batch \(seq - 1) is not registered yet")
             } else {
                 let inserted = try await DebtRegistry.insertNew(c, clientNum: clientNum, batchID: batch.id,
                                                                traceID: batch.traceID, debts: candidateList)
@@ -93,11 +103,8 @@ struct RegisterStage {
                     """)
             }
             try await JobQueue.complete(c, job: job, owner: owner)
-            if seq + 1 < subBatches {
-                if try await Pipeline.subBatchStatus(c, batchID: batch.id, seq: seq + 1) == "transformed" {
-                    try await JobQueue.enqueue(c, kind: .register, batchID: batch.id, seq: seq + 1, traceID: batch.traceID)
-                }
-            } else {
+            // Sub-batches commit in order, so the last one committing means all have.
+            if seq + 1 == subBatches {
                 try await JobQueue.enqueue(c, kind: .finalize, batchID: batch.id, seq: -1, traceID: batch.traceID)
             }
             return outcome
@@ -107,5 +114,16 @@ struct RegisterStage {
         Counter(label: "esteira_rows_registered_total", dimensions: client).increment(by: outcome.registered)
         Counter(label: "esteira_rows_duplicated_total", dimensions: client).increment(by: outcome.duplicates)
         Counter(label: "esteira_rows_rejected_total", dimensions: client).increment(by: outcome.rejected)
+    }
+
+    /// The sub-batch before is registered, or its register step is running now.
+    func predecessorUnderway(batchID: String, seq: Int) async throws -> Bool {
+        let row = try await pipeline.db.query("""
+            SELECT s.status AS status, j.state AS state FROM sub_batches s
+            LEFT JOIN jobs j ON j.kind = 'register' AND j.batch_id = s.batch_id AND j.seq = s.seq
+            WHERE s.batch_id = \(batchID) AND s.seq = \(seq - 1)
+            """).first
+        guard let row else { return false }
+        return try row.string("status") == "registered" || row.optionalString("state") == JobState.running.rawValue
     }
 }

@@ -21,11 +21,9 @@ struct TransformStage {
                 UPDATE sub_batches SET status = 'transformed', updated_at = \(Date())
                 WHERE batch_id = \(batch.id) AND seq = \(sub.seq) AND status = 'pending'
                 """)
-            // Sub-batches register in file order, so "the first one wins" means the first in the file.
-            let previous = sub.seq == 0 ? "registered" : try await Pipeline.subBatchStatus(c, batchID: batch.id, seq: sub.seq - 1)
-            if previous == "registered" {
-                try await JobQueue.enqueue(c, kind: .register, batchID: batch.id, seq: sub.seq, traceID: batch.traceID)
-            }
+            // Register may start now: it validates in parallel with the sub-batch before it, and
+            // commits only after it (see RegisterStage).
+            try await JobQueue.enqueue(c, kind: .register, batchID: batch.id, seq: sub.seq, traceID: batch.traceID)
         }
     }
 

@@ -123,6 +123,17 @@ public struct JobQueue: Sendable {
         return state
     }
 
+    /// Puts a claimed job back for later without counting the attempt: it was not its turn.
+    public func postpone(job: Job, owner: String, seconds: Double, now: Date = Date()) async throws {
+        try await db.write { c in
+            try await c.execute("""
+                UPDATE jobs SET state = 'queued', attempts = attempts - 1, run_at = \(now.addingTimeInterval(seconds)),
+                       lease_owner = NULL, lease_expires_at = NULL, updated_at = \(now)
+                WHERE id = \(job.id) AND lease_owner = \(owner) AND state = 'running'
+                """)
+        }
+    }
+
     /// Marks a job dead at once: it was claimed more times than it may be (it keeps killing its worker).
     public func bury(job: Job, reason: String, now: Date = Date()) async throws {
         try await db.write { c in

@@ -24,11 +24,21 @@ public final class SQLiteDatabase: SQLDatabase {
     public var dialect: SQLDialect { .sqlite }
     private let writer: ConnectionLender<SQLiteHandle>
     private let readers: ConnectionLender<SQLiteHandle>
+    private let checkpoints: Task<Void, Never>
 
     public init(path: String, readers readerCount: Int = 4) throws {
         let w = try SQLiteHandle(path: path, label: "esteira.sqlite.writer")
-        try w.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;")
+        // The writer never checkpoints (copies the WAL back into the database) itself: that would
+        // stall a commit now and then. A background connection does it, without blocking anyone.
+        try w.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=0;")
         writer = ConnectionLender([w])
+        let checkpointer = try SQLiteHandle(path: path, label: "esteira.sqlite.checkpointer")
+        checkpoints = Task.detached {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                _ = try? await checkpointer.run { try $0.exec("PRAGMA wal_checkpoint(PASSIVE)") }
+            }
+        }
         var rs: [SQLiteHandle] = []
         for i in 0..<max(1, readerCount) {
             let r = try SQLiteHandle(path: path, label: "esteira.sqlite.reader\(i)")
@@ -80,5 +90,11 @@ public final class SQLiteDatabase: SQLDatabase {
         }
     }
 
-    public func close() async throws {}
+    public func close() async throws {
+        checkpoints.cancel()
+    }
+
+    deinit {
+        checkpoints.cancel()
+    }
 }
