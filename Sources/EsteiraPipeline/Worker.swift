@@ -23,6 +23,7 @@ public struct Worker: Service {
     let pipeline: Pipeline
     let settings: Settings
     let owner: String
+    let doorbell = Doorbell()
 
     public init(pipeline: Pipeline, settings: Settings) {
         self.pipeline = pipeline
@@ -48,7 +49,7 @@ public struct Worker: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 if try await runNext(owner: owner) { continue }
-                try? await Task.sleep(for: .seconds(settings.pollSeconds))
+                await doorbell.wait(seconds: settings.pollSeconds)
             } catch {
                 pipeline.logger.error("claim failed", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
@@ -62,7 +63,9 @@ public struct Worker: Service {
         guard let job = try await pipeline.queue.claim(kinds: settings.kinds, owner: owner, lease: settings.leaseSeconds) else {
             return false
         }
+        await doorbell.ring()
         await process(job, owner: owner)
+        await doorbell.ring()
         return true
     }
 

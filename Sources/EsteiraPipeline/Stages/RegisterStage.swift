@@ -20,9 +20,11 @@ struct RegisterStage {
         var duplicates = 0
         var rejected = 0
         var alreadyDone = false
+        var timings: [String: Double] = [:]
     }
 
     func run(_ job: Job, owner: String) async throws {
+        let started = ContinuousClock.now
         guard let batch = try await pipeline.batches.get(id: job.batchID) else {
             throw StageInvariantError(description: "batch \(job.batchID) does not exist")
         }
@@ -59,12 +61,15 @@ struct RegisterStage {
             candidates.append((v.debt, v.line))
         }
         let candidateList = candidates
+        let candidateRows = DebtRegistry.rows(clientNum: clientNum, batchID: batch.id, traceID: batch.traceID, debts: candidates)
         let firstOf = firstIndex
         let validRows = valid
         let invalidRejects = rejects
         let invalidCount = rejectedRows
 
+        let prepared = ContinuousClock.now
         let outcome: Outcome = try await pipeline.db.write { c in
+            let began = ContinuousClock.now
             let locked = try await Pipeline.lockedBatch(c, id: batch.id)
             let subBatches = try locked.int("sub_batches")
             var outcome = Outcome()
@@ -73,8 +78,11 @@ struct RegisterStage {
             } else if seq > 0, try await Pipeline.subBatchStatus(c, batchID: batch.id, seq: seq - 1) != "registered" {
                 throw NotYet(delay: 0.05, reason: "sub-batch \(seq - 1) is not registered yet")
             } else {
-                let inserted = try await DebtRegistry.insertNew(c, clientNum: clientNum, batchID: batch.id,
-                                                               traceID: batch.traceID, debts: candidateList)
+                let t1 = ContinuousClock.now
+                let flags = try await DebtRegistry.insertNew(c, rows: candidateRows)
+                let t2 = ContinuousClock.now
+                outcome.timings["insert_ms"] = (t2 - t1) / .milliseconds(1)
+                let inserted = Set(zip(candidateList, flags).compactMap { $1 ? $0.debt.externalID : nil })
                 let others = candidateList.map(\.debt.externalID).filter { !inserted.contains($0) }
                 var kept = try await DebtRegistry.existing(c, clientNum: clientNum, externalIDs: others)
                 for cand in candidateList where inserted.contains(cand.debt.externalID) { kept[cand.debt.externalID] = cand.debt }
@@ -107,9 +115,16 @@ struct RegisterStage {
             if seq + 1 == subBatches {
                 try await JobQueue.enqueue(c, kind: .finalize, batchID: batch.id, seq: -1, traceID: batch.traceID)
             }
+            outcome.timings["wait_ms"] = (began - prepared) / .milliseconds(1)
+            outcome.timings["txn_ms"] = (ContinuousClock.now - began) / .milliseconds(1)
             return outcome
         }
+        let committed = ContinuousClock.now
         guard !outcome.alreadyDone else { return }
+        pipeline.logger.debug("register timings", metadata: [
+            "batch_id": "\(batch.id)", "sub_batch": "\(seq)", "prepare_ms": "\(Int((prepared - started) / .milliseconds(1)))",
+            "commit_ms": "\(Int((committed - prepared) / .milliseconds(1)) - Int(outcome.timings["wait_ms"] ?? 0) - Int(outcome.timings["txn_ms"] ?? 0))",
+        ].merging(outcome.timings.mapValues { "\(Int($0))" }) { $1 })
         let client = [("client", batch.clientID)]
         Counter(label: "esteira_rows_registered_total", dimensions: client).increment(by: outcome.registered)
         Counter(label: "esteira_rows_duplicated_total", dimensions: client).increment(by: outcome.duplicates)

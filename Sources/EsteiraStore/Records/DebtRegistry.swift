@@ -65,22 +65,28 @@ public struct DebtRegistry: Sendable {
         return out
     }
 
-    /// Inserts debts that are not registered yet; returns the external ids actually inserted
-    /// (another transaction may have registered some of them first).
-    public static func insertNew(_ c: any SQLConnection, clientNum: Int, batchID: String, traceID: String,
-                                 debts: [(debt: Debt, line: Int)], now: Date = Date()) async throws -> Set<String> {
-        let rows: [[SQLValue]] = debts.map { d, line in
-            [.int(Int64(clientNum)), .text(d.externalID), .text(d.name), .text(d.document.value), .text(d.document.kind.rawValue),
+    /// The rows `insertNew` writes, built before the write transaction so that the single writer
+    /// is held only for the inserts themselves.
+    public static func rows(clientNum: Int, batchID: String, traceID: String, debts: [(debt: Debt, line: Int)],
+                            now: Date = Date()) -> [[SQLValue]] {
+        let client = SQLValue.int(Int64(clientNum)), batch = SQLValue.text(batchID), trace = SQLValue.text(traceID)
+        let status = SQLValue.text("registered"), created = SQLValue.timestamp(now)
+        return debts.map { d, line in
+            [client, .text(d.externalID), .text(d.name), .text(d.document.value), .text(d.document.kind.rawValue),
              .int(d.amountCents), .day(d.dueDate), d.email.sqlValue, d.phone.sqlValue, d.description.sqlValue,
-             .text("registered"), .text(batchID), .int(Int64(line)), .text(traceID), .timestamp(now)]
+             status, batch, .int(Int64(line)), trace, created]
         }
-        let inserted = try await c.insert(
+    }
+
+    /// Inserts debts that are not registered yet (rows made by `rows`); returns, for each, whether it
+    /// went in (another transaction may have registered the same external id first).
+    public static func insertNew(_ c: any SQLConnection, rows: [[SQLValue]]) async throws -> [Bool] {
+        try await c.insert(
             into: "debts",
             columns: ["client_num", "external_id", "name", "document", "document_kind", "amount_cents", "due_date", "email",
                       "phone", "description", "status", "batch_id", "line", "trace_id", "created_at"],
             rows: rows,
             ignoringConflictsOn: ["client_num", "external_id"])
-        return Set(zip(debts, inserted).compactMap { $1 ? $0.debt.externalID : nil })
     }
 
     public static func insertRejects(_ c: any SQLConnection, batchID: String, rejects: [RejectRecord], now: Date = Date()) async throws {

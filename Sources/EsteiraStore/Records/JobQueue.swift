@@ -67,7 +67,16 @@ public struct JobQueue: Sendable {
             """)
     }
 
-    /// Claims the oldest ready job of the given kinds: queued and due, or running with an expired lease.
+    /// Kinds whose steps of one batch run in `seq` order: step `seq` is handed out only once step
+    /// `seq - 1` of the same kind and batch is running or done. (Register: see RegisterStage.)
+    public static let orderedKinds: [JobKind] = [.register]
+
+    /// Later steps first: a batch under way is finished before more of it is started, and the one
+    /// step that cannot run in parallel within a batch (register) is never left waiting behind
+    /// a queue of transforms.
+    static let priorityOrder = "CASE kind WHEN 'finalize' THEN 0 WHEN 'register' THEN 1 WHEN 'pick' THEN 2 ELSE 3 END"
+
+    /// Claims the ready job that comes first by priority, then age: queued and due, or running with an expired lease.
     public func claim(kinds: [JobKind], owner: String, lease: TimeInterval, now: Date = Date()) async throws -> Job? {
         let expires = now.addingTimeInterval(lease)
         return try await db.write { c in
@@ -78,7 +87,10 @@ public struct JobQueue: Sendable {
                     SELECT id FROM jobs
                     WHERE kind IN (\(list: kinds.map(\.rawValue)))
                       AND ((state = 'queued' AND run_at <= \(now)) OR (state = 'running' AND lease_expires_at < \(now)))
-                    ORDER BY run_at, id LIMIT 1\(c.forUpdateSkipLocked)
+                      AND (kind NOT IN (\(list: JobQueue.orderedKinds.map(\.rawValue))) OR seq <= 0 OR EXISTS (
+                          SELECT 1 FROM jobs p WHERE p.kind = jobs.kind AND p.batch_id = jobs.batch_id AND p.seq = jobs.seq - 1
+                            AND p.state IN ('running', 'done')))
+                    ORDER BY \(raw: JobQueue.priorityOrder), run_at, id LIMIT 1\(c.forUpdateSkipLocked)
                 )
                 RETURNING \(raw: JobQueue.columns)
                 """)

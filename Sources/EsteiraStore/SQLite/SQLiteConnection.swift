@@ -98,47 +98,54 @@ final class SQLiteHandle: @unchecked Sendable {
     private var arena: [UInt8] = []
     private var offsets: [Int] = []
 
-    /// Runs one prepared statement once per row of binds; returns whether each changed a row.
-    func stepEach(_ sql: String, _ rows: [[SQLValue]]) throws -> [Bool] {
-        let stmt = try prepared(sql)
-        var changed: [Bool] = []
-        changed.reserveCapacity(rows.count)
-        for binds in rows {
+    /// Inserts `rows` with statements of `perStatement` rows each (`head` + `(?, ...)` lists), the
+    /// remainder one row at a time. Every value is bound `SQLITE_STATIC` from `arena`.
+    func insertChunked(head: String, columns: Int, rows: [[SQLValue]], perStatement: Int) throws {
+        let one = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        var start = 0
+        while start < rows.count {
+            let n = rows.count - start >= perStatement ? perStatement : 1
+            let sql = head + Array(repeating: one, count: n).joined(separator: ", ")
+            let stmt = try prepared(sql)
             arena.removeAll(keepingCapacity: true)
             offsets.removeAll(keepingCapacity: true)
-            for value in binds {
-                offsets.append(arena.count)
-                switch value {
-                case .text(let s): arena.append(contentsOf: s.utf8)
-                case .timestamp(let d): arena.append(contentsOf: isoTimestamp(d).utf8)
-                case .day(let d): arena.append(contentsOf: d.iso.utf8)
-                case .null, .int: continue
+            for binds in rows[start..<(start + n)] {
+                for value in binds {
+                    offsets.append(arena.count)
+                    switch value {
+                    case .text(let s): arena.append(contentsOf: s.utf8)
+                    case .timestamp(let d): arena.append(contentsOf: isoTimestamp(d).utf8)
+                    case .day(let d): arena.append(contentsOf: d.iso.utf8)
+                    case .null, .int: continue
+                    }
+                    arena.append(0)
                 }
-                arena.append(0)
             }
             let rc: Int32 = try arena.withUnsafeBufferPointer { buffer in
-                for (i, value) in binds.enumerated() {
-                    let index = Int32(i + 1)
-                    let rc: Int32
-                    switch value {
-                    case .null: rc = sqlite3_bind_null(stmt, index)
-                    case .int(let v): rc = sqlite3_bind_int64(stmt, index, v)
-                    case .text, .timestamp, .day:
-                        let start = buffer.baseAddress! + offsets[i]
-                        rc = start.withMemoryRebound(to: CChar.self, capacity: 1) {
-                            sqlite3_bind_text(stmt, index, $0, -1, nil) // nil is SQLITE_STATIC
+                var index: Int32 = 1
+                for binds in rows[start..<(start + n)] {
+                    for value in binds {
+                        let rc: Int32
+                        switch value {
+                        case .null: rc = sqlite3_bind_null(stmt, index)
+                        case .int(let v): rc = sqlite3_bind_int64(stmt, index, v)
+                        case .text, .timestamp, .day:
+                            let p = buffer.baseAddress! + offsets[Int(index) - 1]
+                            rc = p.withMemoryRebound(to: CChar.self, capacity: 1) {
+                                sqlite3_bind_text(stmt, index, $0, -1, nil) // nil is SQLITE_STATIC
+                            }
                         }
+                        guard rc == SQLITE_OK else { throw error(rc, sql) }
+                        index += 1
                     }
-                    guard rc == SQLITE_OK else { throw error(rc, sql) }
                 }
                 return sqlite3_step(stmt)
             }
             sqlite3_reset(stmt)
-            guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw error(rc, sql) }
-            changed.append(sqlite3_changes(db) > 0)
+            guard rc == SQLITE_DONE else { throw error(rc, sql) }
+            sqlite3_clear_bindings(stmt)
+            start += n
         }
-        sqlite3_clear_bindings(stmt)
-        return changed
     }
 
     private func isoTimestamp(_ d: Date) -> String {
@@ -210,10 +217,43 @@ struct SQLiteConnection: SQLConnection {
 
     func insert(into table: String, columns: [String], rows: [[SQLValue]], ignoringConflictsOn conflict: [String]?) async throws -> [Bool] {
         guard !rows.isEmpty else { return [] }
-        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        let onConflict = conflict.map { " ON CONFLICT (\($0.joined(separator: ", "))) DO NOTHING" } ?? ""
-        let text = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))\(onConflict)"
-        // One hop to the connection's queue for the whole set: a hop per row would cost more than the insert.
-        return try await handle.run { try $0.stepEach(text, rows) }
+        var inserted = Array(repeating: true, count: rows.count)
+        if let conflict {
+            // Inside a write transaction SQLite has a single writer: a key that is not there now
+            // cannot appear before this transaction ends. So look the keys up first, and insert the
+            // rest with plain multi-row statements, which SQLite runs much faster than one per row.
+            let keyIndexes = conflict.compactMap { columns.firstIndex(of: $0) }
+            guard let lastKey = keyIndexes.last, !keyIndexes.isEmpty else { return inserted }
+            // Rows are grouped by the leading key columns (for debts: the client), so that each
+            // lookup is `k1 = ? AND k2 IN (...)`, which the unique index answers directly.
+            let leading = Array(keyIndexes.dropLast())
+            var groups: [[SQLValue]: [Int]] = [:]
+            for (i, row) in rows.enumerated() { groups[leading.map { row[$0] }, default: []].append(i) }
+            let filter = leading.map { "\(columns[$0]) = ? AND " }.joined()
+            var found = Set<[SQLValue]>()
+            for (prefix, members) in groups {
+                var start = 0
+                while start < members.count {
+                    let chunk = members[start..<min(start + 500, members.count)]
+                    let text = "SELECT \(conflict.joined(separator: ", ")) FROM \(table) WHERE \(filter)\(columns[lastKey]) IN ("
+                        + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ")"
+                    let binds = prefix + chunk.map { rows[$0][lastKey] }
+                    for r in try await handle.run({ try $0.step(text, binds).rows }) { found.insert(r.values) }
+                    start += chunk.count
+                }
+            }
+            if !found.isEmpty {
+                for (i, row) in rows.enumerated() where found.contains(keyIndexes.map { row[$0] }) { inserted[i] = false }
+            }
+        }
+        let toInsert = rowsKept(rows, inserted)
+        let head = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+        let perStatement = max(1, min(64, 30_000 / max(columns.count, 1)))
+        try await handle.run { try $0.insertChunked(head: head, columns: columns.count, rows: toInsert, perStatement: perStatement) }
+        return inserted
+    }
+
+    private func rowsKept(_ rows: [[SQLValue]], _ keep: [Bool]) -> [[SQLValue]] {
+        keep.allSatisfy { $0 } ? rows : zip(rows, keep).compactMap { $1 ? $0 : nil }
     }
 }
