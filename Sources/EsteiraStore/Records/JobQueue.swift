@@ -71,13 +71,26 @@ public struct JobQueue: Sendable {
     /// `seq - 1` of the same kind and batch is running or done. (Register: see RegisterStage.)
     public static let orderedKinds: [JobKind] = [.register]
 
-    /// Later steps first: a batch under way is finished before more of it is started, and the one
-    /// step that cannot run in parallel within a batch (register) is never left waiting behind
-    /// a queue of transforms.
-    static let priorityOrder = "CASE kind WHEN 'finalize' THEN 0 WHEN 'register' THEN 1 WHEN 'pick' THEN 2 ELSE 3 END"
+    /// Which ready job a worker slot takes first.
+    public enum Preference: Sendable {
+        /// Finalize, register, pick, transform: a batch under way is finished before more of it is
+        /// started, and the step that runs in order within a batch (register) is never left behind
+        /// a queue of transforms.
+        case laterStages
+        /// Pick, transform, register, finalize: keeps the parallel work ahead of the ordered work.
+        case earlierStages
+
+        var order: String {
+            switch self {
+            case .laterStages: return "CASE kind WHEN 'finalize' THEN 0 WHEN 'register' THEN 1 WHEN 'pick' THEN 2 ELSE 3 END"
+            case .earlierStages: return "CASE kind WHEN 'pick' THEN 0 WHEN 'transform' THEN 1 WHEN 'register' THEN 2 ELSE 3 END"
+            }
+        }
+    }
 
     /// Claims the ready job that comes first by priority, then age: queued and due, or running with an expired lease.
-    public func claim(kinds: [JobKind], owner: String, lease: TimeInterval, now: Date = Date()) async throws -> Job? {
+    public func claim(kinds: [JobKind], owner: String, lease: TimeInterval, prefer: Preference = .laterStages,
+                      now: Date = Date()) async throws -> Job? {
         let expires = now.addingTimeInterval(lease)
         return try await db.write { c in
             let rows = try await c.query("""
@@ -90,7 +103,7 @@ public struct JobQueue: Sendable {
                       AND (kind NOT IN (\(list: JobQueue.orderedKinds.map(\.rawValue))) OR seq <= 0 OR EXISTS (
                           SELECT 1 FROM jobs p WHERE p.kind = jobs.kind AND p.batch_id = jobs.batch_id AND p.seq = jobs.seq - 1
                             AND p.state IN ('running', 'done')))
-                    ORDER BY \(raw: JobQueue.priorityOrder), run_at, id LIMIT 1\(c.forUpdateSkipLocked)
+                    ORDER BY \(raw: prefer.order), run_at, id LIMIT 1\(c.forUpdateSkipLocked)
                 )
                 RETURNING \(raw: JobQueue.columns)
                 """)
