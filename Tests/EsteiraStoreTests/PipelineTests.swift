@@ -87,6 +87,9 @@ struct PipelineTests {
                 ([0x50, 0x4B, 0x03, 0x04, 0x00, 0x00, 0x08, 0x00], "F002"),
                 (Array("nome;cpf;valor\nMaria;248.438.034-80;10\n".utf8), "F004"),
                 (Array("id_divida;nome;cpf;valor;vencimento\n".utf8), "F003"),
+                // Line 3 opens a quote that never closes: 1.2 MB of rows become one record.
+                (Array(("id_divida;nome;cpf;valor;vencimento\nX1;Ana;248.438.034-80;1;2024-01-01\nX2;\"Bia;248.438.034-80;1;2024-01-01\n"
+                        + String(repeating: "X3;Caio;248.438.034-80;1;2024-01-01\n", count: 35_000)).utf8), "F006"),
             ]
             for (bytes, code) in cases {
                 let id = try await h.submit(bytes)
@@ -96,6 +99,7 @@ struct PipelineTests {
                 #expect(b.errorCode == code)
                 #expect(b.error?.isEmpty == false)
                 #expect(b.finishedAt != nil)
+                if code == "F006" { #expect(b.error?.contains("linha 3") == true) }
             }
         }
     }

@@ -45,6 +45,12 @@ public struct FileProblem: Error, Sendable, Equatable {
         let names = fields.map { "\($0.rawValue) (\($0.portugueseName))" }.joined(separator: ", ")
         return FileProblem(code: "F004", message: "Coluna obrigatória ausente no cabeçalho: \(names).")
     }
+    /// No record of a debt comes near this size; one that does is a quote left open, which would
+    /// swallow the rest of the file.
+    public static let maxRecordBytes = 1 << 20
+    public static func recordTooLarge(line: Int) -> FileProblem {
+        FileProblem(code: "F006", message: "O registro que começa na linha \(line) tem mais de 1 MB: provavelmente aspas abertas e não fechadas. Corrija a linha \(line) e envie de novo.")
+    }
     public static func duplicateColumn(_ field: DebtField) -> FileProblem {
         FileProblem(code: "F005", message: "O cabeçalho tem mais de uma coluna para \(field.rawValue) (\(field.portugueseName)).")
     }

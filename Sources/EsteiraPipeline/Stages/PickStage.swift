@@ -106,7 +106,8 @@ struct PickStage {
         var current: (start: Int, end: Int, line: Int, records: Int)?
         let perSubBatch = max(1, batch.subBatchSize)
 
-        func onRecord(_ r: CSVScanner.Record) {
+        func onRecord(_ r: CSVScanner.Record) throws {
+            if r.end - r.start > FileProblem.maxRecordBytes { throw FileProblem.recordTooLarge(line: r.line) }
             if r.isBlank { return }
             if header == nil { header = r; return }
             if current == nil { current = (r.start, r.end, r.line, 0) }
@@ -120,16 +121,17 @@ struct PickStage {
         while offset < size {
             let chunk = try await pipeline.blobs.read(key: batch.blobKey, offset: offset, length: min(pipeline.chunkSize, size - offset))
             if chunk.isEmpty { break }
-            chunk.withUnsafeBufferPointer { b in
+            try chunk.withUnsafeBufferPointer { b in
                 for byte in b {
                     if byte >= 0x80 || validator.needsContinuation { validator.feed(byte) }
                     else if byte == 0 { sawNUL = true }
                 }
-                scanner.feed(b, onRecord: onRecord)
+                if sawNUL { throw FileProblem.notText }
+                try scanner.feed(b, onRecord: onRecord)
             }
             offset += chunk.count
         }
-        scanner.finish(onRecord: onRecord)
+        try scanner.finish(onRecord: onRecord)
         if let c = current { ranges.append(c) }
         if sawNUL { throw FileProblem.notText }
         guard let header else { throw FileProblem.empty }

@@ -47,26 +47,18 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     public func write<T: Sendable>(durable: Bool, _ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
-            let c = PostgresSQLConnection(connection: connection, logger: self.logger)
-            _ = try await connection.query("BEGIN", logger: self.logger).get()
-            do {
-                let value = try await body(c)
-                _ = try await connection.query("COMMIT", logger: self.logger).get()
-                return value
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: self.logger).get()
-                throw error
-            }
-        }
+        try await transaction(begin: "BEGIN", body)
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    }
+
+    private func transaction<T: Sendable>(begin: PostgresQuery, _ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
-            let c = PostgresSQLConnection(connection: connection, logger: self.logger)
-            _ = try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: self.logger).get()
+            _ = try await connection.query(begin, logger: self.logger).get()
             do {
-                let value = try await body(c)
+                let value = try await body(PostgresSQLConnection(connection: connection, logger: self.logger))
                 _ = try await connection.query("COMMIT", logger: self.logger).get()
                 return value
             } catch {

@@ -119,14 +119,8 @@ public struct BatchStore: Sendable {
 
     public func list(clientID: String, status: BatchStatus?, page: Int, perPage: Int) async throws -> Page<BatchRecord> {
         let filter: SQL = status.map { "AND status = \($0.rawValue)" } ?? ""
-        return try await db.read { c in
-            let total = try await c.query("SELECT COUNT(*) AS n FROM batches WHERE client_id = \(clientID) \(filter)")[0].int("n")
-            let rows = try await c.query("""
-                SELECT \(raw: BatchStore.columns) FROM batches WHERE client_id = \(clientID) \(filter)
-                ORDER BY created_at DESC, id DESC LIMIT \(perPage) OFFSET \((page - 1) * perPage)
-                """)
-            return Page(items: try rows.map(BatchStore.record), page: page, perPage: perPage, total: total)
-        }
+        return try await db.page(select: BatchStore.columns, from: "batches WHERE client_id = \(clientID) \(filter)",
+                                 orderBy: "created_at DESC, id DESC", page: page, perPage: perPage, BatchStore.record)
     }
 
     public func subBatches(batchID: String) async throws -> [SubBatchRecord] {

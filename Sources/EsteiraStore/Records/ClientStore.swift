@@ -86,31 +86,3 @@ public struct ClientStore: Sendable {
         return key
     }
 }
-
-public enum StoreError: Error, Equatable, CustomStringConvertible {
-    case notFound(String)
-    /// This worker's lease on the job was lost (it expired and another worker took the job).
-    case leaseLost(jobID: Int)
-
-    public var description: String {
-        switch self {
-        case .notFound(let what): return "not found: \(what)"
-        case .leaseLost(let id): return "lease on job \(id) was lost"
-        }
-    }
-}
-
-/// A page of a list.
-public struct Page<Item: Sendable>: Sendable {
-    public var items: [Item]
-    public var page: Int
-    public var perPage: Int
-    public var total: Int
-
-    public init(items: [Item], page: Int, perPage: Int, total: Int) {
-        self.items = items
-        self.page = page
-        self.perPage = perPage
-        self.total = total
-    }
-}

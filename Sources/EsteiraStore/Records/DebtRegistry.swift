@@ -104,14 +104,8 @@ public struct DebtRegistry: Sendable {
 
     public func debts(clientNum: Int, document: String?, page: Int, perPage: Int) async throws -> Page<DebtRecord> {
         let filter: SQL = document.map { "AND document = \(TaxID.normalize($0[...]))" } ?? ""
-        return try await db.read { c in
-            let total = try await c.query("SELECT COUNT(*) AS n FROM debts WHERE client_num = \(clientNum) \(filter)")[0].int("n")
-            let rows = try await c.query("""
-                SELECT \(raw: DebtRegistry.columns) FROM debts WHERE client_num = \(clientNum) \(filter)
-                ORDER BY id LIMIT \(perPage) OFFSET \((page - 1) * perPage)
-                """)
-            return Page(items: try rows.map(DebtRegistry.record), page: page, perPage: perPage, total: total)
-        }
+        return try await db.page(select: DebtRegistry.columns, from: "debts WHERE client_num = \(clientNum) \(filter)",
+                                 orderBy: "id", page: page, perPage: perPage, DebtRegistry.record)
     }
 
     static func reject(_ r: SQLRow) throws -> RejectRecord {
@@ -120,14 +114,8 @@ public struct DebtRegistry: Sendable {
     }
 
     public func rejects(batchID: String, page: Int, perPage: Int) async throws -> Page<RejectRecord> {
-        try await db.read { c in
-            let total = try await c.query("SELECT COUNT(*) AS n FROM rejects WHERE batch_id = \(batchID)")[0].int("n")
-            let rows = try await c.query("""
-                SELECT line, field, code, message, raw FROM rejects WHERE batch_id = \(batchID)
-                ORDER BY line, id LIMIT \(perPage) OFFSET \((page - 1) * perPage)
-                """)
-            return Page(items: try rows.map(DebtRegistry.reject), page: page, perPage: perPage, total: total)
-        }
+        try await db.page(select: "line, field, code, message, raw", from: "rejects WHERE batch_id = \(batchID)",
+                          orderBy: "line, id", page: page, perPage: perPage, DebtRegistry.reject)
     }
 
     /// Rejects in line order after a given (line, id) position, for streaming a report in pages.

@@ -44,6 +44,17 @@ extension SQLDatabase {
     public func execute(_ sql: SQL) async throws -> Int {
         try await write { try await $0.execute(sql) }
     }
+
+    /// One page of `SELECT columns FROM-clause ORDER BY order`, with the total count, read on one snapshot.
+    public func page<Item: Sendable>(select columns: String, from clause: SQL, orderBy order: String, page: Int, perPage: Int,
+                                     _ transform: @escaping @Sendable (SQLRow) throws -> Item) async throws -> Page<Item> {
+        try await read { c in
+            let total = try await c.query("SELECT COUNT(*) AS n FROM \(clause)")[0].int("n")
+            let rows = try await c.query(
+                "SELECT \(raw: columns) FROM \(clause) ORDER BY \(raw: order) LIMIT \(perPage) OFFSET \((page - 1) * perPage)")
+            return Page(items: try rows.map(transform), page: page, perPage: perPage, total: total)
+        }
+    }
 }
 
 extension SQLConnection {
