@@ -1,4 +1,5 @@
 import EsteiraBlobs
+import EsteiraCore
 import EsteiraStore
 import EsteiraTelemetry
 import Foundation
@@ -8,7 +9,8 @@ import Metrics
 
 /// Builds the HTTP API. The command runs it; tests call the same builder.
 public enum EsteiraAPI {
-    public static func router(db: any SQLDatabase, blobs: any BlobStore, metrics: MetricsRegistry?) -> Router<EsteiraRequestContext> {
+    public static func router(db: any SQLDatabase, blobs: any BlobStore, metrics: MetricsRegistry?,
+                              retry: RetryPolicy = RetryPolicy()) -> Router<EsteiraRequestContext> {
         let router = Router(context: EsteiraRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: LogRequestsMiddleware(.info))
@@ -38,7 +40,7 @@ public enum EsteiraAPI {
         }
 
         let v1 = router.group("v1").add(middleware: AuthMiddleware(clients: ClientStore(db: db)))
-        BatchRoutes(db: db, blobs: blobs).add(to: v1)
+        BatchRoutes(db: db, blobs: blobs, retry: retry).add(to: v1)
         DebtRoutes(db: db).add(to: v1)
         return router
     }

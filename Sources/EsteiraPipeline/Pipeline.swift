@@ -11,6 +11,8 @@ public struct Pipeline: Sendable {
     public let logger: Logger
     /// How many bytes the pick stage reads at a time.
     public var chunkSize = 1 << 20
+    /// Attempts and backoff of the jobs this process enqueues and fails.
+    public var retry = RetryPolicy()
 
     public init(db: any SQLDatabase, blobs: any BlobStore, logger: Logger) {
         self.db = db
@@ -19,7 +21,7 @@ public struct Pipeline: Sendable {
     }
 
     public var batches: BatchStore { BatchStore(db: db) }
-    public var queue: JobQueue { JobQueue(db: db) }
+    public var queue: JobQueue { JobQueue(db: db, retry: retry) }
 
     /// Runs one claimed job to its end. Throws to have the job retried.
     public func run(_ job: Job, owner: String) async throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EsteiraCore
 import EsteiraHTTP
 import EsteiraPipeline
 import EsteiraStore
@@ -36,7 +37,8 @@ struct Serve: AsyncParsableCommand {
         let usesPostgres = store.resolvedDatabaseURL != nil
 
         try await Runtime.with(store) { runtime in
-            let router = EsteiraAPI.router(db: runtime.db, blobs: runtime.blobs, metrics: metrics)
+            let retry = RetryPolicy.fromEnvironment
+            let router = EsteiraAPI.router(db: runtime.db, blobs: runtime.blobs, metrics: metrics, retry: retry)
             let app = Application(
                 router: router,
                 server: EsteiraAPI.server,
@@ -51,8 +53,9 @@ struct Serve: AsyncParsableCommand {
                 logger: runtime.logger)
             var services: [any Service] = [app]
             if runWorkers {
-                services.append(Worker(pipeline: Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger),
-                                       settings: workerSettings))
+                var pipeline = Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger)
+                pipeline.retry = retry
+                services.append(Worker(pipeline: pipeline, settings: workerSettings))
             }
             let group = ServiceGroup(configuration: .init(
                 services: services.map { .init(service: $0) },
@@ -87,7 +90,9 @@ struct WorkerCommand: AsyncParsableCommand {
         let kinds = stages.map { $0.split(separator: ",").compactMap { JobKind(rawValue: String($0)) } } ?? JobKind.allCases
         let settings = workers.settings(kinds: kinds)
         try await Runtime.with(store) { runtime in
-            let worker = Worker(pipeline: Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger), settings: settings)
+            var pipeline = Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger)
+            pipeline.retry = RetryPolicy.fromEnvironment
+            let worker = Worker(pipeline: pipeline, settings: settings)
             let group = ServiceGroup(configuration: .init(
                 services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger))
             try await group.run()

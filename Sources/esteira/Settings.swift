@@ -1,5 +1,6 @@
 import ArgumentParser
 import EsteiraBlobs
+import EsteiraCore
 import EsteiraPipeline
 import EsteiraStore
 import EsteiraTelemetry
@@ -66,6 +67,17 @@ struct Runtime {
             }
             return try await body(runtime)
         }
+    }
+}
+
+extension RetryPolicy {
+    /// Attempts and backoff from ESTEIRA_JOB_MAX_ATTEMPTS (default 8), ESTEIRA_RETRY_BASE_SECONDS
+    /// (default 1) and ESTEIRA_RETRY_CAP_SECONDS (default 300).
+    static var fromEnvironment: RetryPolicy {
+        let d = RetryPolicy()
+        return RetryPolicy(maxAttempts: max(1, Env.int("ESTEIRA_JOB_MAX_ATTEMPTS") ?? d.maxAttempts),
+                           baseSeconds: Env.double("ESTEIRA_RETRY_BASE_SECONDS") ?? d.baseSeconds,
+                           capSeconds: Env.double("ESTEIRA_RETRY_CAP_SECONDS") ?? d.capSeconds)
     }
 }
 

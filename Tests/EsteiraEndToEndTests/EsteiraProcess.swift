@@ -24,11 +24,12 @@ final class EsteiraProcess: @unchecked Sendable {
         self.environment = environment
     }
 
-    private func env() -> [String: String] {
+    private func env(_ extra: [String: String] = [:]) -> [String: String] {
         var e = ProcessInfo.processInfo.environment
         e["ESTEIRA_DATA_DIR"] = dataDir
         e.removeValue(forKey: "DATABASE_URL")
         for (k, v) in environment { e[k] = v }
+        for (k, v) in extra { e[k] = v }
         return e
     }
 
@@ -59,11 +60,11 @@ final class EsteiraProcess: @unchecked Sendable {
     }
 
     /// Starts `esteira serve --port 0` and waits for the line that says where it listens.
-    func start() throws {
+    func start(_ extra: [String: String] = [:]) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
         p.arguments = ["serve", "--port", "0"]
-        p.environment = env()
+        p.environment = env(extra)
         let out = Pipe()
         p.standardOutput = out
         FileManager.default.createFile(atPath: dataDir + "/server.log", contents: nil)

@@ -10,6 +10,7 @@ import MultipartKit
 struct BatchRoutes {
     let db: any SQLDatabase
     let blobs: any BlobStore
+    let retry: RetryPolicy
 
     var batches: BatchStore { BatchStore(db: db) }
     var registry: DebtRegistry { DebtRegistry(db: db) }
@@ -63,7 +64,7 @@ struct BatchRoutes {
             newID: batchID, clientID: client.id, source: source, fileName: fileName, blobKey: key, byteSize: size,
             receivedAt: now, receivedOn: Day(now, in: Day.saoPaulo), subBatchSize: client.subBatchSize, traceID: traceID)
         do {
-            try await batches.create(batch)
+            try await batches.create(batch, retry: retry)
         } catch {
             try? await blobs.delete(key: key)
             throw error

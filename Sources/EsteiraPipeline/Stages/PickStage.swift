@@ -63,7 +63,7 @@ struct PickStage {
                          .int(Int64(r.records)), .text("pending"), .timestamp(now)]
                     })
                 for seq in split.ranges.indices {
-                    try await JobQueue.enqueue(c, kind: .transform, batchID: batch.id, seq: seq, traceID: batch.traceID)
+                    try await pipeline.queue.enqueue(c, kind: .transform, batchID: batch.id, seq: seq, traceID: batch.traceID)
                 }
             }
             try await JobQueue.complete(c, job: job, owner: owner)

@@ -113,7 +113,7 @@ struct RegisterStage {
             try await JobQueue.complete(c, job: job, owner: owner)
             // Sub-batches commit in order, so the last one committing means all have.
             if seq + 1 == subBatches {
-                try await JobQueue.enqueue(c, kind: .finalize, batchID: batch.id, seq: -1, traceID: batch.traceID)
+                try await pipeline.queue.enqueue(c, kind: .finalize, batchID: batch.id, seq: -1, traceID: batch.traceID)
             }
             outcome.timings["wait_ms"] = (began - prepared) / .milliseconds(1)
             outcome.timings["txn_ms"] = (ContinuousClock.now - began) / .milliseconds(1)

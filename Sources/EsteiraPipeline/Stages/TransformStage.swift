@@ -23,7 +23,7 @@ struct TransformStage {
                 """)
             // Register may start now: it validates in parallel with the sub-batch before it, and
             // commits only after it (see RegisterStage).
-            try await JobQueue.enqueue(c, kind: .register, batchID: batch.id, seq: sub.seq, traceID: batch.traceID)
+            try await pipeline.queue.enqueue(c, kind: .register, batchID: batch.id, seq: sub.seq, traceID: batch.traceID)
         }
     }
 

@@ -93,7 +93,8 @@ public struct BatchStore: Sendable {
     }
 
     /// Records an accepted file and enqueues its pick job, in one durable transaction.
-    public func create(_ batch: BatchRecord) async throws {
+    public func create(_ batch: BatchRecord, retry: RetryPolicy = RetryPolicy()) async throws {
+        let queue = JobQueue(db: db, retry: retry)
         try await db.write(durable: true) { c in
             let now = Date()
             try await c.execute("""
@@ -103,7 +104,7 @@ public struct BatchStore: Sendable {
                         \(batch.blobKey), \(batch.byteSize), \(batch.receivedOn), \(batch.subBatchSize), \(batch.traceID),
                         \(batch.createdAt), \(now))
                 """)
-            try await JobQueue.enqueue(c, kind: .pick, batchID: batch.id, seq: -1, traceID: batch.traceID)
+            try await queue.enqueue(c, kind: .pick, batchID: batch.id, seq: -1, traceID: batch.traceID)
         }
     }
 

@@ -57,6 +57,11 @@ public struct JobQueue: Sendable {
             traceID: try r.string("trace_id"))
     }
 
+    /// Enqueues a step inside the caller's transaction, with this queue's number of attempts.
+    public func enqueue(_ c: any SQLConnection, kind: JobKind, batchID: String, seq: Int, traceID: String) async throws {
+        try await JobQueue.enqueue(c, kind: kind, batchID: batchID, seq: seq, traceID: traceID, maxAttempts: retry.maxAttempts)
+    }
+
     /// Enqueues a step inside the caller's transaction. Enqueuing the same step twice is a no-op.
     public static func enqueue(_ c: any SQLConnection, kind: JobKind, batchID: String, seq: Int, traceID: String,
                                maxAttempts: Int = RetryPolicy().maxAttempts, at: Date = Date()) async throws {

@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+
+@Suite("End to end: an operator retries a dead job", .serialized)
+struct OperationsEndToEndTests {
+    @Test("a job that keeps failing goes dead, is listed, and finishes once retried")
+    func deadJob() async throws {
+        // Two attempts, 0.1 s apart: the job is dead within a second instead of after minutes.
+        let server = try EsteiraProcess(environment: [
+            "ESTEIRA_JOB_MAX_ATTEMPTS": "2", "ESTEIRA_RETRY_BASE_SECONDS": "0.1", "ESTEIRA_RETRY_CAP_SECONDS": "0.2",
+        ])
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
+
+        // Accept the file with no workers running, then take the stored file away.
+        try server.start(["ESTEIRA_NO_WORKERS": "1"])
+        let file = Data("id_divida;nome;cpf;valor;vencimento\nO1;Ana;248.438.034-80;10,00;2024-01-01\n".utf8)
+        let id = try await server.upload(file, key: client.key, name: "o.csv")
+        server.stop()
+        let blob = "\(server.dataDir)/blobs/raw/\(client.id)/\(id)"
+        let aside = blob + ".aside"
+        try FileManager.default.moveItem(atPath: blob, toPath: aside)
+
+        // With workers, pick fails twice and the job is dead; the batch waits, still received.
+        try server.start()
+        var deadJobID: String?
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, deadJobID == nil {
+            let listing = try server.command(["jobs", "list", "--state", "dead"])
+            deadJobID = listing.split(separator: "\n").first { $0.contains(id) }?.split(separator: " ").first.map(String.init)
+            if deadJobID == nil { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        let jobID = try #require(deadJobID)
+        let listing = try server.command(["jobs", "list", "--state", "dead"])
+        #expect(listing.contains("pick") && listing.contains("2/2"))
+        #expect(try await server.request("GET", "/v1/batches/\(id)", key: client.key).object["status"] as? String == "received")
+
+        // The operator puts the file back and retries the job: the batch completes.
+        try FileManager.default.moveItem(atPath: aside, toPath: blob)
+        #expect(try server.command(["jobs", "retry", jobID]).contains("queued again"))
+        let batch = try await server.waitForBatch(id, key: client.key, timeout: 60)
+        #expect(batch["status"] as? String == "completed")
+        #expect(batch.counts() == ["received": 1, "registered": 1, "duplicates": 0, "rejected": 0])
+        #expect(try server.command(["jobs", "list", "--state", "dead"]).contains(id) == false)
+        // Retrying a job that is not dead is refused.
+        #expect(throws: (any Error).self) { try server.command(["jobs", "retry", jobID]) }
+    }
+}
