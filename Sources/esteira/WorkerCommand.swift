@@ -1,0 +1,40 @@
+import ArgumentParser
+import EsteiraCore
+import EsteiraPipeline
+import EsteiraStore
+import EsteiraTelemetry
+import ServiceLifecycle
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "Run only pipeline workers, for the stages named.")
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var workers: WorkerOptions
+
+    @Option(help: "Comma-separated stages: pick,transform,register,finalize (default: all).")
+    var stages: String?
+
+    func validate() throws {
+        if let stages {
+            for s in stages.split(separator: ",") where JobKind(rawValue: String(s)) == nil {
+                throw ValidationError("unknown stage '\(s)'; use pick, transform, register, finalize")
+            }
+        }
+    }
+
+    func run() async throws {
+        Runtime.bootstrapLogging(level: store.resolvedLogLevel)
+        MetricsRegistry().bootstrap()
+        let kinds = stages.map { $0.split(separator: ",").compactMap { JobKind(rawValue: String($0)) } } ?? JobKind.allCases
+        let settings = workers.settings(kinds: kinds)
+        try await Runtime.with(store) { runtime in
+            var pipeline = Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger)
+            pipeline.retry = RetryPolicy.fromEnvironment
+            let worker = Worker(pipeline: pipeline, settings: settings)
+            let group = ServiceGroup(configuration: .init(
+                services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger))
+            try await group.run()
+        }
+    }
+}
