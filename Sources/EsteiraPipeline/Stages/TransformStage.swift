@@ -29,7 +29,7 @@ struct TransformStage {
 
     func load(_ job: Job) async throws -> (BatchRecord, SubBatchRecord) {
         guard let batch = try await pipeline.batches.get(id: job.batchID),
-              let sub = try await pipeline.batches.subBatches(batchID: job.batchID).first(where: { $0.seq == job.seq }) else {
+              let sub = try await pipeline.batches.subBatch(batchID: job.batchID, seq: job.seq) else {
             throw StageInvariantError(description: "sub-batch \(job.batchID)/\(job.seq) does not exist")
         }
         return (batch, sub)

@@ -124,11 +124,11 @@ public struct BatchStore: Sendable {
                                  orderBy: "created_at DESC, id DESC", page: page, perPage: perPage, BatchStore.record)
     }
 
-    public func subBatches(batchID: String) async throws -> [SubBatchRecord] {
+    public func subBatch(batchID: String, seq: Int) async throws -> SubBatchRecord? {
         try await db.query("""
             SELECT batch_id, seq, byte_start, byte_end, first_line, records, status FROM sub_batches
-            WHERE batch_id = \(batchID) ORDER BY seq
-            """).map(BatchStore.subBatch)
+            WHERE batch_id = \(batchID) AND seq = \(seq)
+            """).first.map(BatchStore.subBatch)
     }
 
     static func subBatch(_ r: SQLRow) throws -> SubBatchRecord {

@@ -75,31 +75,49 @@ final class SQLiteHandle: @unchecked Sendable {
         return stmt
     }
 
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-    private func bind(_ stmt: OpaquePointer, _ binds: [SQLValue], _ sql: String) throws {
-        for (i, value) in binds.enumerated() {
-            let index = Int32(i + 1)
-            let rc: Int32
-            switch value {
-            case .null: rc = sqlite3_bind_null(stmt, index)
-            case .int(let v): rc = sqlite3_bind_int64(stmt, index, v)
-            case .text(let s): rc = sqlite3_bind_text(stmt, index, s, -1, SQLiteHandle.transient)
-            case .timestamp(let d): rc = sqlite3_bind_text(stmt, index, isoTimestamp(d), -1, SQLiteHandle.transient)
-            case .day(let d): rc = sqlite3_bind_text(stmt, index, d.iso, -1, SQLiteHandle.transient)
-            }
-            guard rc == SQLITE_OK else { throw error(rc, sql) }
-        }
-    }
-
-    /// The text of the row being inserted, NUL-terminated one after another, so that it can be
-    /// bound without SQLite copying each value (`SQLITE_STATIC`): the buffer does not change
-    /// until the row has been stepped.
+    /// The text of the values being bound, NUL-terminated one after another, so that SQLite binds
+    /// them without copying each (`SQLITE_STATIC`): the buffer does not change until the statement
+    /// has been stepped.
     private var arena: [UInt8] = []
     private var offsets: [Int] = []
 
+    /// Binds `values` to `stmt` from `arena` and runs `body` (the stepping) while the bytes are valid.
+    private func withBinds<T>(_ stmt: OpaquePointer, _ values: some Collection<SQLValue>, _ sql: String,
+                              _ body: () throws -> T) throws -> T {
+        arena.removeAll(keepingCapacity: true)
+        offsets.removeAll(keepingCapacity: true)
+        for value in values {
+            offsets.append(arena.count)
+            switch value {
+            case .text(let s): arena.append(contentsOf: s.utf8)
+            case .timestamp(let d): arena.append(contentsOf: isoTimestamp(d).utf8)
+            case .day(let d): arena.append(contentsOf: d.iso.utf8)
+            case .null, .int: continue
+            }
+            arena.append(0)
+        }
+        return try arena.withUnsafeBufferPointer { buffer in
+            var index: Int32 = 1
+            for value in values {
+                let rc: Int32
+                switch value {
+                case .null: rc = sqlite3_bind_null(stmt, index)
+                case .int(let v): rc = sqlite3_bind_int64(stmt, index, v)
+                case .text, .timestamp, .day:
+                    let p = buffer.baseAddress! + offsets[Int(index) - 1]
+                    rc = p.withMemoryRebound(to: CChar.self, capacity: 1) {
+                        sqlite3_bind_text(stmt, index, $0, -1, nil) // nil is SQLITE_STATIC
+                    }
+                }
+                guard rc == SQLITE_OK else { throw error(rc, sql) }
+                index += 1
+            }
+            return try body()
+        }
+    }
+
     /// Inserts `rows` with statements of `perStatement` rows each (`head` + `(?, ...)` lists), the
-    /// remainder one row at a time. Every value is bound `SQLITE_STATIC` from `arena`.
+    /// remainder one row at a time.
     func insertChunked(head: String, columns: Int, rows: [[SQLValue]], perStatement: Int) throws {
         let one = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
         var start = 0
@@ -107,43 +125,12 @@ final class SQLiteHandle: @unchecked Sendable {
             let n = rows.count - start >= perStatement ? perStatement : 1
             let sql = head + Array(repeating: one, count: n).joined(separator: ", ")
             let stmt = try prepared(sql)
-            arena.removeAll(keepingCapacity: true)
-            offsets.removeAll(keepingCapacity: true)
-            for binds in rows[start..<(start + n)] {
-                for value in binds {
-                    offsets.append(arena.count)
-                    switch value {
-                    case .text(let s): arena.append(contentsOf: s.utf8)
-                    case .timestamp(let d): arena.append(contentsOf: isoTimestamp(d).utf8)
-                    case .day(let d): arena.append(contentsOf: d.iso.utf8)
-                    case .null, .int: continue
-                    }
-                    arena.append(0)
-                }
+            defer {
+                sqlite3_reset(stmt)
+                sqlite3_clear_bindings(stmt)
             }
-            let rc: Int32 = try arena.withUnsafeBufferPointer { buffer in
-                var index: Int32 = 1
-                for binds in rows[start..<(start + n)] {
-                    for value in binds {
-                        let rc: Int32
-                        switch value {
-                        case .null: rc = sqlite3_bind_null(stmt, index)
-                        case .int(let v): rc = sqlite3_bind_int64(stmt, index, v)
-                        case .text, .timestamp, .day:
-                            let p = buffer.baseAddress! + offsets[Int(index) - 1]
-                            rc = p.withMemoryRebound(to: CChar.self, capacity: 1) {
-                                sqlite3_bind_text(stmt, index, $0, -1, nil) // nil is SQLITE_STATIC
-                            }
-                        }
-                        guard rc == SQLITE_OK else { throw error(rc, sql) }
-                        index += 1
-                    }
-                }
-                return sqlite3_step(stmt)
-            }
-            sqlite3_reset(stmt)
+            let rc = try withBinds(stmt, rows[start..<(start + n)].joined(), sql) { sqlite3_step(stmt) }
             guard rc == SQLITE_DONE else { throw error(rc, sql) }
-            sqlite3_clear_bindings(stmt)
             start += n
         }
     }
@@ -162,7 +149,10 @@ final class SQLiteHandle: @unchecked Sendable {
             sqlite3_reset(stmt)
             sqlite3_clear_bindings(stmt)
         }
-        try bind(stmt, binds, sql)
+        return try withBinds(stmt, binds, sql) { try collect(stmt, sql) }
+    }
+
+    private func collect(_ stmt: OpaquePointer, _ sql: String) throws -> (rows: [SQLRow], changes: Int) {
         var rows: [SQLRow] = []
         let count = Int(sqlite3_column_count(stmt))
         var columns: SQLRow.Columns?
