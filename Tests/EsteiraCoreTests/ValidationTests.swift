@@ -6,12 +6,12 @@ struct ValidationTests {
     let validator = DebtValidator(receivedOn: Day(year: 2026, month: 11, day: 22)!)
 
     func row(id: String = "D1", name: String = "Maria", doc: String = "248.438.034-80", amount: String = "10,00",
-             due: String = "01/02/2024", email: String = "", structure: StagingRow.Structure = .ok) -> StagingRow {
-        StagingRow(line: 7, raw: "raw", structure: structure, externalID: id, name: name, document: TaxID.normalize(doc[...]),
+             due: String = "01/02/2024", email: String = "", structure: ParsedRow.Structure = .ok) -> ParsedRow {
+        ParsedRow(line: 7, structure: structure, externalID: id, name: name, document: TaxID.normalize(doc[...]),
                    amount: amount, dueDate: due, email: email)
     }
 
-    func codes(_ r: StagingRow) -> [String] {
+    func codes(_ r: ParsedRow) -> [String] {
         guard case .invalid(let issues) = validator.validate(r) else { return [] }
         return issues.map { "\($0.field?.rawValue ?? "-"):\($0.code.rawValue)" }
     }
@@ -64,14 +64,27 @@ struct ValidationTests {
         #expect(EmailAddress.isWellFormed(text) == ok)
     }
 
-    @Test("staging rows survive the intermediate store unchanged")
+    @Test("staged records survive the intermediate store unchanged")
     func stagingRoundTrip() throws {
-        let rows = [
-            row(), row(id: "ç€", name: "Zé \"Aspas\"\nSilva", structure: .columnCount(expected: 5, found: 300)),
-            row(structure: .unclosedQuote), StagingRow(line: 1_000_000, raw: ""),
+        let cpf = try TaxID.parse("529.982.247-25").get(), cnpj = try TaxID.parse("12.ABC.345/01DE-35").get()
+        let records: [StagedRecord] = [
+            .debt(line: 2, raw: "D1;Zé;529.982.247-25;10,00;01/02/2024", Debt(
+                externalID: "D1", name: "Zé \"Aspas\"\nSilva", document: cpf, amountCents: 1000,
+                dueDate: Day(year: 2024, month: 2, day: 1)!, email: nil, phone: "", description: "ç€")),
+            .debt(line: 1_000_000, raw: "", Debt(
+                externalID: "ç€", name: "Empresa", document: cnpj, amountCents: 9_223_372_036_854_775_807,
+                dueDate: Day(year: 1900, month: 1, day: 1)!, email: "a@b.com", phone: nil, description: nil)),
+            .rejected(line: 3, raw: "x;y", issues: [
+                RowIssue(line: 3, field: nil, code: .columnCount, message: "A linha tem 2 colunas; o cabeçalho tem 5."),
+                RowIssue(line: 3, field: .description, code: .tooLong, message: "ç"),
+            ]),
+            .rejected(line: 4, raw: "", issues: []),
         ]
-        #expect(try StagingCodec.decode(StagingCodec.encode(rows)) == rows)
+        #expect(try StagingCodec.decode(StagingCodec.encode(records)) == records)
         #expect(throws: StagingCodec.DecodeError.self) { try StagingCodec.decode(Array("nope".utf8)) }
+        // A file cut short is an error, not a shorter list.
+        let whole = StagingCodec.encode(records)
+        #expect(throws: StagingCodec.DecodeError.self) { try StagingCodec.decode(Array(whole.dropLast(3))) }
     }
 
     @Test("retry waits grow exponentially up to the cap")

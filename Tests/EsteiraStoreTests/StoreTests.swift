@@ -114,4 +114,30 @@ struct StoreTests {
             #expect(left == 0)
         }
     }
+
+    @Test("inserting with conflicts ignored says which rows went in", arguments: TestDatabase.dialects)
+    func insertIgnoringConflicts(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let id = dialect == .sqlite ? "INTEGER PRIMARY KEY" : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+            _ = try await db.execute("CREATE TABLE pairs (id \(raw: id), k1 BIGINT NOT NULL, k2 TEXT NOT NULL, v TEXT NOT NULL)")
+            _ = try await db.execute("CREATE UNIQUE INDEX pairs_k ON pairs (k1, k2)")
+            func insert(_ rows: [(Int64, String, String)]) async throws -> [Bool] {
+                try await db.write { c in
+                    try await c.insert(into: "pairs", columns: ["k1", "k2", "v"], rows: rows.map { [.int($0.0), .text($0.1), .text($0.2)] },
+                                       ignoringConflictsOn: ["k1", "k2"])
+                }
+            }
+            // 200 new rows (more than one multi-row statement): all go in.
+            #expect(try await insert((0..<200).map { (1, "a\($0)", "first") }) == Array(repeating: true, count: 200))
+            // Mixed: a taken key, a new key, the same taken key under another k1 (new), a new key offered
+            // twice (only its first row goes in), and a taken key again.
+            let flags = try await insert([(1, "a5", "x"), (1, "b1", "x"), (2, "a5", "x"), (1, "b2", "one"), (1, "b2", "two"),
+                                          (1, "a199", "x")])
+            #expect(flags == [false, true, true, true, false, false])
+            // The registry kept the first content of every key.
+            let kept = try await db.query("SELECT v FROM pairs WHERE k1 = 1 AND k2 IN ('a5', 'b2', 'a199') ORDER BY k2").map { try $0.string("v") }
+            #expect(kept == ["first", "first", "one"])
+            #expect(try await db.query("SELECT COUNT(*) AS n FROM pairs")[0].int("n") == 203)
+        }
+    }
 }

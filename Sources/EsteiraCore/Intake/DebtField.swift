@@ -11,6 +11,20 @@ public enum DebtField: String, CaseIterable, Sendable, Codable {
     case phone
     case description
 
+    /// The field's place in `allCases`, for tables indexed by field.
+    public var ordinal: Int {
+        switch self {
+        case .externalID: return 0
+        case .name: return 1
+        case .document: return 2
+        case .amount: return 3
+        case .dueDate: return 4
+        case .email: return 5
+        case .phone: return 6
+        case .description: return 7
+        }
+    }
+
     public var isRequired: Bool {
         switch self {
         case .externalID, .name, .document, .amount, .dueDate: return true
@@ -87,6 +101,17 @@ public struct StandardLayout: Sendable, Codable, Equatable {
     public init(columns: [DebtField: Int], columnCount: Int) {
         self.columns = columns
         self.columnCount = columnCount
+    }
+
+    /// The layout as a flat table for the per-row path: the column of each field by
+    /// `DebtField.ordinal`, -1 where the file has none. Built once per sub-batch, not per row.
+    public struct Positions: Sendable {
+        public let column: [Int]
+        public let columnCount: Int
+    }
+
+    public var positions: Positions {
+        Positions(column: DebtField.allCases.map { columns[$0] ?? -1 }, columnCount: columnCount)
     }
 
     public static func fromHeader(_ header: [String]) -> Result<StandardLayout, Problem> {

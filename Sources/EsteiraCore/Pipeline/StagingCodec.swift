@@ -1,76 +1,150 @@
-/// The intermediate store's file format: staging rows of one sub-batch, written by the transform
-/// stage and read by the register stage. Length-prefixed UTF-8 fields behind a version tag, so
-/// that reading is a straight scan with no escaping.
+/// A record after the transform stage: the debt it describes, or why it is rejected.
+///
+/// Validation needs nothing but the record and the day the batch was received, so it runs in the
+/// transform stage, beside the parsing; the register stage is left with what needs the registry
+/// (duplicates and conflicts). See docs/architecture.md.
+///
+/// `raw` is the record as it stood in the file (line break removed), for the reject report: a
+/// valid record may still be rejected by the register stage as a conflict.
+public enum StagedRecord: Sendable, Equatable {
+    case debt(line: Int, raw: String, Debt)
+    case rejected(line: Int, raw: String, issues: [RowIssue])
+
+    public var line: Int {
+        switch self {
+        case .debt(let line, _, _), .rejected(let line, _, _): return line
+        }
+    }
+}
+
+/// The intermediate store's file format: the staged records of one sub-batch, written by the
+/// transform stage and read by the register stage. Varints and length-prefixed UTF-8 behind a
+/// version tag, so that reading is a straight scan with no escaping.
 public enum StagingCodec {
-    static let magic: [UInt8] = Array("ESTG1\n".utf8)
+    static let magic: [UInt8] = Array("ESTG2\n".utf8)
 
     public struct DecodeError: Error, Equatable, Sendable {
         public var offset: Int
     }
 
-    public static func encode(_ rows: [StagingRow]) -> [UInt8] {
+    public static func encode(_ records: [StagedRecord]) -> [UInt8] {
         var out = magic
-        out.reserveCapacity(rows.count * 160)
-        for row in rows {
-            putVarint(UInt64(row.line), &out)
-            switch row.structure {
-            case .ok: out.append(0)
-            case .unclosedQuote: out.append(1)
-            case let .columnCount(expected, found):
+        out.reserveCapacity(records.count * 96)
+        for record in records {
+            putVarint(UInt64(record.line), &out)
+            switch record {
+            case .debt(_, let raw, let d):
+                out.append(d.document.kind == .cpf ? 0 : 1)
+                putString(raw, &out)
+                putString(d.externalID, &out)
+                putString(d.name, &out)
+                putString(d.document.value, &out)
+                putVarint(UInt64(bitPattern: d.amountCents), &out)
+                putVarint(UInt64(bitPattern: Int64(d.dueDate.daysSinceEpoch)), &out)
+                putOptional(d.email, &out)
+                putOptional(d.phone, &out)
+                putOptional(d.description, &out)
+            case .rejected(_, let raw, let issues):
                 out.append(2)
-                putVarint(UInt64(expected), &out)
-                putVarint(UInt64(found), &out)
-            }
-            for s in [row.raw, row.externalID, row.name, row.document, row.amount, row.dueDate,
-                      row.email, row.phone, row.description] {
-                var s = s
-                s.withUTF8 { bytes in
-                    putVarint(UInt64(bytes.count), &out)
-                    out.append(contentsOf: bytes)
+                putString(raw, &out)
+                putVarint(UInt64(issues.count), &out)
+                for issue in issues {
+                    putVarint(UInt64(issue.line), &out)
+                    out.append(issue.field.map { UInt8($0.ordinal + 1) } ?? 0)
+                    putString(issue.code.rawValue, &out)
+                    putString(issue.message, &out)
                 }
             }
         }
         return out
     }
 
-    public static func decode(_ bytes: [UInt8]) throws -> [StagingRow] {
+    public static func decode(_ bytes: [UInt8]) throws -> [StagedRecord] {
         try bytes.withUnsafeBufferPointer { b in
             guard b.count >= magic.count, Array(b[0..<magic.count]) == magic else { throw DecodeError(offset: 0) }
             var i = magic.count
-            var rows: [StagingRow] = []
-            func varint() throws -> Int {
+            var records: [StagedRecord] = []
+            records.reserveCapacity(b.count / 80)
+            func byte() throws -> UInt8 {
+                guard i < b.count else { throw DecodeError(offset: i) }
+                defer { i += 1 }
+                return b[i]
+            }
+            func varint() throws -> UInt64 {
                 var value: UInt64 = 0, shift: UInt64 = 0
                 while true {
                     guard i < b.count, shift < 64 else { throw DecodeError(offset: i) }
                     let c = b[i]; i += 1
                     value |= UInt64(c & 0x7F) << shift
-                    if c < 0x80 { return Int(value) }
+                    if c < 0x80 { return value }
                     shift += 7
                 }
             }
+            func int() throws -> Int {
+                let v = try varint()
+                guard v <= UInt64(Int.max) else { throw DecodeError(offset: i) }
+                return Int(v)
+            }
             func string() throws -> String {
-                let n = try varint()
-                guard n >= 0, i + n <= b.count else { throw DecodeError(offset: i) }
+                let n = try int()
+                guard i + n <= b.count else { throw DecodeError(offset: i) }
                 defer { i += n }
                 return String(decoding: UnsafeBufferPointer(rebasing: b[i..<(i + n)]), as: UTF8.self)
             }
-            while i < b.count {
-                let line = try varint()
-                guard i < b.count else { throw DecodeError(offset: i) }
-                let kind = b[i]; i += 1
-                let structure: StagingRow.Structure
-                switch kind {
-                case 0: structure = .ok
-                case 1: structure = .unclosedQuote
-                case 2: structure = .columnCount(expected: try varint(), found: try varint())
-                default: throw DecodeError(offset: i - 1)
-                }
-                rows.append(StagingRow(
-                    line: line, raw: try string(), structure: structure, externalID: try string(), name: try string(),
-                    document: try string(), amount: try string(), dueDate: try string(), email: try string(),
-                    phone: try string(), description: try string()))
+            func optional() throws -> String? {
+                try byte() == 0 ? nil : try string()
             }
-            return rows
+            while i < b.count {
+                let line = try int()
+                let tag = try byte()
+                switch tag {
+                case 0, 1:
+                    let raw = try string()
+                    let externalID = try string(), name = try string()
+                    let document = TaxID(value: try string(), kind: tag == 0 ? .cpf : .cnpj)
+                    let cents = Int64(bitPattern: try varint())
+                    let due = Day(daysSinceEpoch: Int(Int64(bitPattern: try varint())))
+                    records.append(.debt(line: line, raw: raw, Debt(
+                        externalID: externalID, name: name, document: document, amountCents: cents, dueDate: due,
+                        email: try optional(), phone: try optional(), description: try optional())))
+                case 2:
+                    let raw = try string()
+                    let count = try int()
+                    guard count <= b.count - i else { throw DecodeError(offset: i) }
+                    var issues: [RowIssue] = []
+                    issues.reserveCapacity(count)
+                    for _ in 0..<count {
+                        let issueLine = try int()
+                        let fieldTag = Int(try byte())
+                        guard fieldTag <= DebtField.allCases.count else { throw DecodeError(offset: i - 1) }
+                        let field = fieldTag == 0 ? nil : DebtField.allCases[fieldTag - 1]
+                        guard let code = RejectCode(rawValue: try string()) else { throw DecodeError(offset: i) }
+                        issues.append(RowIssue(line: issueLine, field: field, code: code, message: try string()))
+                    }
+                    records.append(.rejected(line: line, raw: raw, issues: issues))
+                default:
+                    throw DecodeError(offset: i - 1)
+                }
+            }
+            return records
+        }
+    }
+
+    /// A flag byte, then the text: an absent field and an empty one stay apart.
+    private static func putOptional(_ s: String?, _ out: inout [UInt8]) {
+        if let s {
+            out.append(1)
+            putString(s, &out)
+        } else {
+            out.append(0)
+        }
+    }
+
+    private static func putString(_ s: String, _ out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { bytes in
+            putVarint(UInt64(bytes.count), &out)
+            out.append(contentsOf: bytes)
         }
     }
 

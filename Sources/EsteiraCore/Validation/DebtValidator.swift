@@ -14,7 +14,7 @@ public struct DebtValidator: Sendable {
     }
 
     /// Every problem of the row, in field order, or the debt it describes.
-    public func validate(_ row: StagingRow) -> DebtValidation {
+    public func validate(_ row: ParsedRow) -> DebtValidation {
         var issues: [RowIssue] = []
         func add(_ field: DebtField?, _ code: RejectCode, _ detail: String) {
             issues.append(RowIssue(line: row.line, field: field, code: code, message: detail))

@@ -58,7 +58,8 @@ public struct TaxID: Hashable, Sendable, CustomStringConvertible {
         validate(normalized: normalize(text[...]))
     }
 
-    private init(value: String, kind: Kind) {
+    /// Internal: only `validate` and the staging codec (which reads what `validate` produced) make one.
+    init(value: String, kind: Kind) {
         self.value = value
         self.kind = kind
     }

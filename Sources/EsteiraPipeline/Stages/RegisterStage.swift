@@ -4,26 +4,27 @@ import EsteiraStore
 import Foundation
 import Metrics
 
-/// Validates the staging rows of one sub-batch and registers the valid debts, in one transaction
-/// with the sub-batch's counts, its rejects and the job's completion: it happens whole or not at all,
-/// and a second run finds the sub-batch registered and changes nothing.
+/// Registers the valid debts of one sub-batch (validated by the transform stage), in one
+/// transaction with the sub-batch's counts, its rejects and the job's completion: it happens whole
+/// or not at all, and a second run finds the sub-batch registered and changes nothing.
 ///
 /// Sub-batches of a batch commit in file order, so that "the registry keeps the first" means the
-/// first in the file. The work that needs no database (reading the staging file, validating) runs
-/// while the sub-batch before is still being written (the queue hands out register k only once
-/// k-1 is running or done); the commit then waits for it, and if k-1 has still not committed the
-/// step goes back to the queue (`NotYet`).
+/// first in the file. The work that needs no database (reading the staging file, building the rows)
+/// runs while the sub-batch before is still being written (the queue hands out register k only
+/// once k-1 is running or done); the commit then waits for it, and if k-1 has still not committed
+/// the step goes back to the queue (`NotYet`).
 struct RegisterStage {
     let pipeline: Pipeline
 
-    /// What validation makes of a sub-batch, before any database work.
+    /// A sub-batch's staged records sorted for the registry, before any database work.
     struct Prepared: Sendable {
-        /// Rows that passed validation, in file order.
-        var valid: [(debt: Debt, line: Int, raw: String)] = []
+        /// Rows that passed validation, in file order, each with the index of its external_id's
+        /// candidate.
+        var valid: [(debt: Debt, line: Int, raw: String, candidate: Int)] = []
         /// The first valid row of each external_id: the ones offered to the registry.
         var candidates: [(debt: Debt, line: Int)] = []
-        /// Index in `valid` of each external_id's first row.
-        var firstIndex: [String: Int] = [:]
+        /// Index in `valid` of each candidate.
+        var candidateRow: [Int] = []
         var rejects: [RejectRecord] = []
         var rejectedRows = 0
     }
@@ -49,9 +50,9 @@ struct RegisterStage {
             throw StageInvariantError(description: "client \(batch.clientID) of batch \(batch.id) does not exist")
         }
         let staged = try StagingCodec.decode(try await pipeline.blobs.readAll(key: BlobKeys.staging(batchID: batch.id, seq: seq)))
-        // Validation and building the rows need no database: done before taking the write lock.
-        let prepared = RegisterStage.prepare(staged, validator: DebtValidator(receivedOn: batch.receivedOn))
-        let candidateRows = DebtRegistry.rows(clientNum: clientNum, batchID: batch.id, traceID: batch.traceID,
+        // Sorting the records and building the rows need no database: done before taking the write lock.
+        let prepared = RegisterStage.prepare(staged)
+        let candidateRows = DebtRegistry.rows(clientNum: clientNum, batchID: batch.id,
                                               debts: prepared.candidates)
 
         let ready = ContinuousClock.now
@@ -68,24 +69,33 @@ struct RegisterStage {
                 let insertStart = ContinuousClock.now
                 let flags = try await DebtRegistry.insertNew(c, rows: candidateRows)
                 outcome.inserting = ContinuousClock.now - insertStart
-                let inserted = Set(zip(prepared.candidates, flags).compactMap { $1 ? $0.debt.externalID : nil })
-                let others = prepared.candidates.map(\.debt.externalID).filter { !inserted.contains($0) }
-                var kept = try await DebtRegistry.existing(c, clientNum: clientNum, externalIDs: others)
-                for cand in prepared.candidates where inserted.contains(cand.debt.externalID) { kept[cand.debt.externalID] = cand.debt }
+                // Candidates that did not go in: their external_id was registered before, by an
+                // earlier sub-batch or batch. Their kept debt is read back to compare contents.
+                let missed = zip(prepared.candidates, flags).compactMap { $1 ? nil : $0.debt.externalID }
+                let kept = try await DebtRegistry.existing(c, clientNum: clientNum, externalIDs: missed)
 
                 var rejects = prepared.rejects
                 outcome.rejected = prepared.rejectedRows
                 for (i, v) in prepared.valid.enumerated() {
-                    let id = v.debt.externalID
-                    if prepared.firstIndex[id] == i && inserted.contains(id) {
-                        outcome.registered += 1
-                    } else if let registered = kept[id], registered.hasSameContent(as: v.debt) {
+                    let registered: Debt
+                    if flags[v.candidate] {
+                        if prepared.candidateRow[v.candidate] == i {
+                            outcome.registered += 1
+                            continue
+                        }
+                        registered = prepared.candidates[v.candidate].debt
+                    } else if let found = kept[v.debt.externalID] {
+                        registered = found
+                    } else {
+                        throw StageInvariantError(description: "debt \(v.debt.externalID) was neither inserted nor found")
+                    }
+                    if registered.hasSameContent(as: v.debt) {
                         outcome.duplicates += 1
                     } else {
                         outcome.rejected += 1
                         rejects.append(RejectRecord(
                             line: v.line, field: DebtField.externalID.rawValue, code: RejectCode.conflict.rawValue,
-                            message: "A dívida \(id) já está registrada com outro conteúdo; o registro existente foi mantido.",
+                            message: "A dívida \(v.debt.externalID) já está registrada com outro conteúdo; o registro existente foi mantido.",
                             raw: v.raw))
                     }
                 }
@@ -119,22 +129,31 @@ struct RegisterStage {
         Counter(label: "esteira_rows_rejected_total", dimensions: client).increment(by: outcome.rejected)
     }
 
-    /// Validates every staged row and picks, for each external_id, the row offered to the registry.
-    static func prepare(_ staged: [StagingRow], validator: DebtValidator) -> Prepared {
+    /// Picks, for each external_id, the row offered to the registry, and lists the rejects.
+    static func prepare(_ staged: [StagedRecord]) -> Prepared {
         var p = Prepared()
-        for row in staged {
-            switch validator.validate(row) {
-            case .valid(let debt):
-                if p.firstIndex[debt.externalID] == nil {
-                    p.firstIndex[debt.externalID] = p.valid.count
-                    p.candidates.append((debt, row.line))
+        p.valid.reserveCapacity(staged.count)
+        p.candidates.reserveCapacity(staged.count)
+        var candidateOf: [String: Int] = [:]
+        candidateOf.reserveCapacity(staged.count)
+        for record in staged {
+            switch record {
+            case .debt(let line, let raw, let debt):
+                let candidate: Int
+                if let known = candidateOf[debt.externalID] {
+                    candidate = known
+                } else {
+                    candidate = p.candidates.count
+                    candidateOf[debt.externalID] = candidate
+                    p.candidates.append((debt, line))
+                    p.candidateRow.append(p.valid.count)
                 }
-                p.valid.append((debt, row.line, row.raw))
-            case .invalid(let issues):
+                p.valid.append((debt, line, raw, candidate))
+            case .rejected(_, let raw, let issues):
                 p.rejectedRows += 1
                 for issue in issues {
                     p.rejects.append(RejectRecord(line: issue.line, field: issue.field?.rawValue ?? "", code: issue.code.rawValue,
-                                                  message: issue.message, raw: row.raw))
+                                                  message: issue.message, raw: raw))
                 }
             }
         }

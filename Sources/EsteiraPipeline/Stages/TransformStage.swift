@@ -3,16 +3,18 @@ import EsteiraCore
 import EsteiraStore
 import Foundation
 
-/// Parses one sub-batch with the batch's layout into staging rows, written to the intermediate
-/// store (a blob per sub-batch). Rewriting the same staging file twice is harmless.
+/// Parses one sub-batch with the batch's layout and validates every record: the staged records
+/// (debts, or rejects with their reasons) go to the intermediate store, a blob per sub-batch.
+/// Validation is pure, so it runs here, off the database's single writer; the register stage keeps
+/// what needs the registry. Rewriting the same staging file twice is harmless.
 struct TransformStage {
     let pipeline: Pipeline
 
     func run(_ job: Job, owner: String) async throws {
         let (batch, sub) = try await load(job)
         if sub.status == "pending" {
-            let rows = try await transform(batch: batch, sub: sub)
-            try await pipeline.blobs.put(key: BlobKeys.staging(batchID: batch.id, seq: sub.seq), bytes: StagingCodec.encode(rows))
+            let records = try await transform(batch: batch, sub: sub)
+            try await pipeline.blobs.put(key: BlobKeys.staging(batchID: batch.id, seq: sub.seq), bytes: StagingCodec.encode(records))
         }
         try await pipeline.db.write { c in
             _ = try await Pipeline.lockedBatch(c, id: batch.id)
@@ -21,8 +23,8 @@ struct TransformStage {
                 UPDATE sub_batches SET status = 'transformed', updated_at = \(Date())
                 WHERE batch_id = \(batch.id) AND seq = \(sub.seq) AND status = 'pending'
                 """)
-            // Register may start now: it validates in parallel with the sub-batch before it, and
-            // commits only after it (see RegisterStage).
+            // Register may start now: it reads its staging file while the sub-batch before it is
+            // being written, and commits only after it (see RegisterStage).
             try await pipeline.queue.enqueue(c, kind: .register, batchID: batch.id, seq: sub.seq, traceID: batch.traceID)
         }
     }
@@ -35,7 +37,7 @@ struct TransformStage {
         return (batch, sub)
     }
 
-    func transform(batch: BatchRecord, sub: SubBatchRecord) async throws -> [StagingRow] {
+    func transform(batch: BatchRecord, sub: SubBatchRecord) async throws -> [StagedRecord] {
         guard let layoutText = batch.layout,
               let layout = try? JSONDecoder().decode(StandardLayout.self, from: Data(layoutText.utf8)),
               let delimiterText = batch.delimiter?.utf8.first,
@@ -43,19 +45,21 @@ struct TransformStage {
             throw StageInvariantError(description: "batch \(batch.id) has no layout")
         }
         let bytes = try await pipeline.blobs.read(key: batch.blobKey, offset: sub.byteStart, length: sub.byteEnd - sub.byteStart)
-        let rows = TransformStage.stagingRows(bytes: bytes, firstLine: sub.firstLine, delimiter: delimiterText,
-                                              encoding: encoding, layout: layout)
-        guard rows.count == sub.records else {
-            throw StageInvariantError(description: "sub-batch \(batch.id)/\(sub.seq): \(rows.count) records, pick saw \(sub.records)")
+        let records = TransformStage.stagedRecords(
+            bytes: bytes, firstLine: sub.firstLine, delimiter: delimiterText, encoding: encoding, layout: layout,
+            validator: DebtValidator(receivedOn: batch.receivedOn))
+        guard records.count == sub.records else {
+            throw StageInvariantError(description: "sub-batch \(batch.id)/\(sub.seq): \(records.count) records, pick saw \(sub.records)")
         }
-        return rows
+        return records
     }
 
-    /// The staging rows of the records in `bytes` (whole records, the first on line `firstLine`).
-    static func stagingRows(bytes: [UInt8], firstLine: Int, delimiter: UInt8, encoding: TextEncoding,
-                            layout: StandardLayout) -> [StagingRow] {
-        var rows: [StagingRow] = []
-        rows.reserveCapacity(bytes.count / 80)
+    /// The staged records of the records in `bytes` (whole records, the first on line `firstLine`).
+    static func stagedRecords(bytes: [UInt8], firstLine: Int, delimiter: UInt8, encoding: TextEncoding,
+                              layout: StandardLayout, validator: DebtValidator) -> [StagedRecord] {
+        var records: [StagedRecord] = []
+        records.reserveCapacity(bytes.count / 80)
+        let positions = layout.positions
         bytes.withUnsafeBufferPointer { b in
             var scanner = CSVScanner(delimiter: delimiter, startOffset: 0, startLine: firstLine)
             func onRecord(_ r: CSVScanner.Record) {
@@ -65,11 +69,14 @@ struct TransformStage {
                 var rawEnd = record.count
                 while rawEnd > 0 && (record[rawEnd - 1] == 10 || record[rawEnd - 1] == 13) { rawEnd -= 1 }
                 let raw = encoding.decode(UnsafeBufferPointer(rebasing: record[0..<rawEnd]))
-                rows.append(StagingRow(line: r.line, raw: raw, fields: fields, layout: layout))
+                switch validator.validate(ParsedRow(line: r.line, fields: fields, layout: positions)) {
+                case .valid(let debt): records.append(.debt(line: r.line, raw: raw, debt))
+                case .invalid(let issues): records.append(.rejected(line: r.line, raw: raw, issues: issues))
+                }
             }
             scanner.feed(b, onRecord: onRecord)
             scanner.finish(onRecord: onRecord)
         }
-        return rows
+        return records
     }
 }

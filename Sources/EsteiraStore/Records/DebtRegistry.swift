@@ -67,14 +67,14 @@ public struct DebtRegistry: Sendable {
 
     /// The rows `insertNew` writes, built before the write transaction so that the single writer
     /// is held only for the inserts themselves.
-    public static func rows(clientNum: Int, batchID: String, traceID: String, debts: [(debt: Debt, line: Int)],
+    public static func rows(clientNum: Int, batchID: String, debts: [(debt: Debt, line: Int)],
                             now: Date = Date()) -> [[SQLValue]] {
-        let client = SQLValue.int(Int64(clientNum)), batch = SQLValue.text(batchID), trace = SQLValue.text(traceID)
+        let client = SQLValue.int(Int64(clientNum)), batch = SQLValue.text(batchID)
         let status = SQLValue.text("registered"), created = SQLValue.timestamp(now)
         return debts.map { d, line in
-            [client, .text(d.externalID), .text(d.name), .text(d.document.value), .text(d.document.kind.rawValue),
+            [client, .text(d.externalID), .text(d.name), .text(d.document.value),
              .int(d.amountCents), .day(d.dueDate), d.email.sqlValue, d.phone.sqlValue, d.description.sqlValue,
-             status, batch, .int(Int64(line)), trace, created]
+             status, batch, .int(Int64(line)), created]
         }
     }
 
@@ -83,8 +83,8 @@ public struct DebtRegistry: Sendable {
     public static func insertNew(_ c: any SQLConnection, rows: [[SQLValue]]) async throws -> [Bool] {
         try await c.insert(
             into: "debts",
-            columns: ["client_num", "external_id", "name", "document", "document_kind", "amount_cents", "due_date", "email",
-                      "phone", "description", "status", "batch_id", "line", "trace_id", "created_at"],
+            columns: ["client_num", "external_id", "name", "document", "amount_cents", "due_date", "email",
+                      "phone", "description", "status", "batch_id", "line", "created_at"],
             rows: rows,
             ignoringConflictsOn: ["client_num", "external_id"])
     }

@@ -89,8 +89,9 @@ extension SQLConnection {
                 try await execute(statement)
                 inserted += Array(repeating: true, count: chunk.count)
             } else {
-                let keys = Set(try await query(statement).map { row in keyIndexes.indices.map { row.values[$0] } })
-                inserted += chunk.map { row in keys.contains(keyIndexes.map { row[$0] }) }
+                var keys = Set(try await query(statement).map { row in keyIndexes.indices.map { row.values[$0] } })
+                // A key offered twice went in once: the first row offering it.
+                inserted += chunk.map { row in keys.remove(keyIndexes.map { row[$0] }) != nil }
             }
             start += chunk.count
         }

@@ -1,7 +1,7 @@
-/// A record of a file after the transform stage: fields found by the layout, trimmed and
-/// normalized, waiting for the register stage to validate it. Nothing here has been judged yet,
-/// except what could not even be read (`structure`).
-public struct StagingRow: Sendable, Equatable {
+/// A record of a file as the parser reads it: fields found by the layout, trimmed and normalized,
+/// waiting for `DebtValidator`. Nothing here has been judged yet, except what could not even be
+/// read (`structure`).
+public struct ParsedRow: Sendable, Equatable {
     public enum Structure: Sendable, Equatable {
         case ok
         case columnCount(expected: Int, found: Int)
@@ -9,8 +9,6 @@ public struct StagingRow: Sendable, Equatable {
     }
 
     public var line: Int
-    /// The record as it stood in the file (decoded to text, line break removed), for the reject report.
-    public var raw: String
     public var structure: Structure
     /// Trimmed values; an absent optional field is the empty string.
     public var externalID: String
@@ -25,11 +23,10 @@ public struct StagingRow: Sendable, Equatable {
     public var phone: String
     public var description: String
 
-    public init(line: Int, raw: String, structure: Structure = .ok, externalID: String = "", name: String = "",
+    public init(line: Int, structure: Structure = .ok, externalID: String = "", name: String = "",
                 document: String = "", amount: String = "", dueDate: String = "", email: String = "",
                 phone: String = "", description: String = "") {
         self.line = line
-        self.raw = raw
         self.structure = structure
         self.externalID = externalID
         self.name = name
@@ -55,7 +52,7 @@ public struct StagingRow: Sendable, Equatable {
     }
 
     /// Builds the staging row of one parsed record.
-    public init(line: Int, raw: String, fields: CSVRecordParser.Fields, layout: StandardLayout) {
+    public init(line: Int, fields: CSVRecordParser.Fields, layout: StandardLayout.Positions) {
         var values = fields.values
         var structure = Structure.ok
         if fields.unclosedQuote {
@@ -68,10 +65,11 @@ public struct StagingRow: Sendable, Equatable {
             else { structure = .columnCount(expected: layout.columnCount, found: values.count) }
         }
         func get(_ f: DebtField) -> String {
-            guard let i = layout.columns[f], i < values.count else { return "" }
+            let i = layout.column[f.ordinal]
+            guard i >= 0, i < values.count else { return "" }
             return values[i].trimmedSpaces
         }
-        self.init(line: line, raw: raw, structure: structure,
+        self.init(line: line, structure: structure,
                   externalID: get(.externalID), name: get(.name),
                   document: TaxID.normalize(get(.document)[...]),
                   amount: get(.amount), dueDate: get(.dueDate), email: get(.email),
