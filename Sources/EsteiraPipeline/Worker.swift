@@ -31,6 +31,11 @@ public struct Worker: Service {
         self.owner = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
     }
 
+    /// Wakes the idle slots: someone in this process just enqueued a job.
+    public func wake() async {
+        await doorbell.ring()
+    }
+
     public func run() async throws {
         pipeline.logger.info("worker started", metadata: [
             "owner": "\(owner)", "concurrency": "\(settings.concurrency)",

@@ -38,7 +38,11 @@ struct Serve: AsyncParsableCommand {
 
         try await Runtime.with(store) { runtime in
             let retry = RetryPolicy.fromEnvironment
-            let router = EsteiraAPI.router(db: runtime.db, blobs: runtime.blobs, metrics: metrics, retry: retry)
+            var pipeline = Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger)
+            pipeline.retry = retry
+            let worker = runWorkers ? Worker(pipeline: pipeline, settings: workerSettings) : nil
+            let router = EsteiraAPI.router(db: runtime.db, blobs: runtime.blobs, metrics: metrics, retry: retry,
+                                           jobsReady: { await worker?.wake() })
             let app = Application(
                 router: router,
                 server: EsteiraAPI.server,
@@ -52,11 +56,7 @@ struct Serve: AsyncParsableCommand {
                 },
                 logger: runtime.logger)
             var services: [any Service] = [app]
-            if runWorkers {
-                var pipeline = Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger)
-                pipeline.retry = retry
-                services.append(Worker(pipeline: pipeline, settings: workerSettings))
-            }
+            if let worker { services.append(worker) }
             let group = ServiceGroup(configuration: .init(
                 services: services.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],

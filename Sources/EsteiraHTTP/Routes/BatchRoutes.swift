@@ -11,6 +11,8 @@ struct BatchRoutes {
     let db: any SQLDatabase
     let blobs: any BlobStore
     let retry: RetryPolicy
+    /// Called once a new batch's first job is committed: wakes this process's idle workers.
+    let jobsReady: @Sendable () async -> Void
 
     var batches: BatchStore { BatchStore(db: db) }
     var registry: DebtRegistry { DebtRegistry(db: db) }
@@ -69,6 +71,7 @@ struct BatchRoutes {
             try? await blobs.delete(key: key)
             throw error
         }
+        await jobsReady()
         logger.info("batch received", metadata: ["bytes": "\(size)", "source": "\(source)"])
         var response = try BatchResponse(batch).response(from: request, context: context)
         response.status = .accepted
