@@ -19,6 +19,17 @@ struct DayTests {
         #expect(Day.parse(text) == nil)
     }
 
+    @Test("ISO text, as a String and as bytes", arguments: [
+        (2024, 2, 29, "2024-02-29"), (999, 1, 9, "0999-01-09"), (1970, 12, 31, "1970-12-31"),
+    ])
+    func iso(y: Int, m: Int, d: Int, text: String) {
+        let day = Day(year: y, month: m, day: d)!
+        #expect(day.iso == text)
+        var bytes: [UInt8] = [0x41]
+        day.appendISO(to: &bytes)
+        #expect(bytes == [0x41] + Array(text.utf8))
+    }
+
     @Test("days since 1970")
     func epoch() {
         // 30 years of 365 days plus the leap days of 1972..1996 (7) = 10,957.

@@ -73,6 +73,23 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public var description: String { iso }
 
+    /// Appends `AAAA-MM-DD` as UTF-8 bytes, with no String in between (bulk inserts bind days this way).
+    public func appendISO(to out: inout [UInt8]) {
+        func digits(_ value: Int, _ width: Int) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            var v = value
+            while divisor > 0 {
+                out.append(UInt8(48 + (v / divisor) % 10))
+                v %= divisor
+                divisor /= 10
+            }
+        }
+        digits(year, 4); out.append(UInt8(ascii: "-"))
+        digits(month, 2); out.append(UInt8(ascii: "-"))
+        digits(day, 2)
+    }
+
     static func pad(_ value: Int, _ width: Int, into s: inout String) {
         let digits = String(value)
         if digits.count < width { s.append(String(repeating: "0", count: width - digits.count)) }

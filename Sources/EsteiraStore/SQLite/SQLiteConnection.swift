@@ -84,14 +84,23 @@ final class SQLiteHandle: @unchecked Sendable {
     /// Binds `values` to `stmt` from `arena` and runs `body` (the stepping) while the bytes are valid.
     private func withBinds<T>(_ stmt: OpaquePointer, _ values: some Collection<SQLValue>, _ sql: String,
                               _ body: () throws -> T) throws -> T {
+        // Worked on as locals (moved out and back), so that the per-value loop does not go through
+        // the class's exclusive-access checks.
+        var arena = self.arena, offsets = self.offsets
+        self.arena = []
+        self.offsets = []
+        defer {
+            self.arena = arena
+            self.offsets = offsets
+        }
         arena.removeAll(keepingCapacity: true)
         offsets.removeAll(keepingCapacity: true)
         for value in values {
             offsets.append(arena.count)
             switch value {
-            case .text(let s): arena.append(contentsOf: s.utf8)
+            case .text(var s): s.withUTF8 { arena.append(contentsOf: $0) }
             case .timestamp(let d): arena.append(contentsOf: isoTimestamp(d).utf8)
-            case .day(let d): arena.append(contentsOf: d.iso.utf8)
+            case .day(let d): d.appendISO(to: &arena)
             case .null, .int: continue
             }
             arena.append(0)
@@ -104,9 +113,12 @@ final class SQLiteHandle: @unchecked Sendable {
                 case .null: rc = sqlite3_bind_null(stmt, index)
                 case .int(let v): rc = sqlite3_bind_int64(stmt, index, v)
                 case .text, .timestamp, .day:
-                    let p = buffer.baseAddress! + offsets[Int(index) - 1]
+                    let start = offsets[Int(index) - 1]
+                    let p = buffer.baseAddress! + start
+                    // The length is known: the value ends at the NUL written after it.
+                    let end = Int(index) < offsets.count ? offsets[Int(index)] - 1 : buffer.count - 1
                     rc = p.withMemoryRebound(to: CChar.self, capacity: 1) {
-                        sqlite3_bind_text(stmt, index, $0, -1, nil) // nil is SQLITE_STATIC
+                        sqlite3_bind_text(stmt, index, $0, Int32(end - start), nil) // nil is SQLITE_STATIC
                     }
                 }
                 guard rc == SQLITE_OK else { throw error(rc, sql) }
