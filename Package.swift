@@ -98,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "esteira",
             dependencies: [
-                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraPipeline", "EsteiraHTTP",
+                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraPipeline", "EsteiraHTTP", "CEsteiraShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

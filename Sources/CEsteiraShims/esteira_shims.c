@@ -1,5 +1,8 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "esteira_shims.h"
 
 int esteira_start_writeback(int fd, long long offset, long long length) {
@@ -8,5 +11,14 @@ int esteira_start_writeback(int fd, long long offset, long long length) {
 #else
     (void)fd; (void)offset; (void)length;
     return 0;
+#endif
+}
+
+int esteira_limit_malloc_arenas(int arenas) {
+#ifdef __GLIBC__
+    return mallopt(M_ARENA_MAX, arenas);
+#else
+    (void)arenas;
+    return 1;
 #endif
 }

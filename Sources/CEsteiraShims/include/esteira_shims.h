@@ -5,4 +5,7 @@
 /// (Linux sync_file_range with SYNC_FILE_RANGE_WRITE; a no-op elsewhere). Returns 0 or -1.
 int esteira_start_writeback(int fd, long long offset, long long length);
 
+/// Caps glibc's malloc arenas (mallopt M_ARENA_MAX); a no-op elsewhere. Returns 1 on success.
+int esteira_limit_malloc_arenas(int arenas);
+
 #endif
