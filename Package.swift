@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Pure domain: money, documents, dates, CSV, validation. No I/O.
@@ -44,13 +45,27 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // One Linux call Swift's Glibc module does not expose (sync_file_range).
+        // Linux calls Swift's Glibc module does not expose (sync_file_range, mallopt).
         .target(name: "CEsteiraShims"),
 
         // The blob store: raw files and staging files.
         .target(
             name: "EsteiraBlobs",
             dependencies: ["EsteiraCore", "CEsteiraShims"],
+            swiftSettings: swiftSettings
+        ),
+
+        // The blob store in an S3 bucket (AWS or S3-compatible), with our own Signature V4.
+        .target(
+            name: "EsteiraS3",
+            dependencies: [
+                "EsteiraBlobs",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -98,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "esteira",
             dependencies: [
-                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraPipeline", "EsteiraHTTP", "CEsteiraShims",
+                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraPipeline", "EsteiraHTTP", "EsteiraS3", "CEsteiraShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,6 +123,7 @@ let package = Package(
         ),
 
         .testTarget(name: "EsteiraCoreTests", dependencies: ["EsteiraCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "EsteiraS3Tests", dependencies: ["EsteiraS3", "EsteiraBlobs"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EsteiraStoreTests",
             dependencies: [
@@ -118,7 +134,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EsteiraEndToEndTests",
-            dependencies: ["EsteiraCore"],
+            dependencies: ["EsteiraCore", "EsteiraS3", "EsteiraBlobs"],
             swiftSettings: swiftSettings
         ),
     ]

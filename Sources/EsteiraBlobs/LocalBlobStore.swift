@@ -17,9 +17,7 @@ public struct LocalBlobStore: BlobStore {
     }
 
     func path(_ key: String) throws -> String {
-        guard !key.isEmpty, !key.hasPrefix("/"), !key.split(separator: "/").contains("..") else {
-            throw BlobError(code: .io, key: key, detail: "invalid key")
-        }
+        try BlobKeys.check(key)
         return root + "/" + key
     }
 

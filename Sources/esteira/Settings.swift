@@ -2,6 +2,7 @@ import ArgumentParser
 import EsteiraBlobs
 import EsteiraCore
 import EsteiraPipeline
+import EsteiraS3
 import EsteiraStore
 import EsteiraTelemetry
 import Foundation
@@ -16,11 +17,15 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "postgres://user:pass@host:port/db to use PostgreSQL (env DATABASE_URL; default: SQLite in the data folder).")
     var databaseURL: String?
 
+    @Option(help: "s3://bucket/prefix to keep files in S3 (env ESTEIRA_BLOB_URL; ESTEIRA_S3_ENDPOINT for an S3-compatible server; credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, region from AWS_REGION). Default: a folder in the data folder.")
+    var blobURL: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env ESTEIRA_LOG_LEVEL; default info).")
     var logLevel: String?
 
     var resolvedDataDir: String { dataDir ?? Env.string("ESTEIRA_DATA_DIR") ?? "./esteira-data" }
     var resolvedDatabaseURL: String? { databaseURL ?? Env.string("DATABASE_URL") ?? Env.string("ESTEIRA_DATABASE_URL") }
+    var resolvedBlobURL: String? { blobURL ?? Env.string("ESTEIRA_BLOB_URL") }
     var resolvedLogLevel: Logger.Level {
         (logLevel ?? Env.string("ESTEIRA_LOG_LEVEL")).flatMap(Logger.Level.init(rawValue:)) ?? .info
     }
@@ -56,7 +61,7 @@ struct Runtime {
         let dataDir = options.resolvedDataDir
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         let db = try DatabaseOpener.open(databaseURL: options.resolvedDatabaseURL, dataDirectory: dataDir, logger: logger)
-        let blobs = try LocalBlobStore(root: dataDir + "/blobs")
+        let blobs = try await openBlobs(options, dataDir: dataDir, logger: logger)
         let runtime = Runtime(db: db, blobs: blobs, logger: logger, postgres: db as? PostgresDatabase)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             if let pg = runtime.postgres { group.addTask { await pg.run() } }
@@ -67,6 +72,26 @@ struct Runtime {
             }
             return try await body(runtime)
         }
+    }
+}
+
+extension Runtime {
+    /// The local folder under the data folder, or the S3 bucket of ESTEIRA_BLOB_URL.
+    static func openBlobs(_ options: StoreOptions, dataDir: String, logger: Logger) async throws -> any BlobStore {
+        guard let url = options.resolvedBlobURL else { return try LocalBlobStore(root: dataDir + "/blobs") }
+        let location = try S3Location.parse(url: url, endpoint: Env.string("ESTEIRA_S3_ENDPOINT"),
+                                            region: Env.string("AWS_REGION") ?? Env.string("AWS_DEFAULT_REGION"))
+        guard let credentials = AWSCredentials.fromEnvironment() else {
+            throw ValidationError("ESTEIRA_BLOB_URL is set but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not")
+        }
+        // ESTEIRA_S3_TIMEOUT_SECONDS: how long one request may take (a second more per MiB moved),
+        // including connection attempts to a server that does not answer. Default 10.
+        let timeout = Env.double("ESTEIRA_S3_TIMEOUT_SECONDS") ?? 10
+        let store = S3BlobStore(location: location, credentials: credentials, logger: logger,
+                                requestTimeout: .milliseconds(Int(timeout * 1000)))
+        // Fail at start, with the reason, rather than at the first upload.
+        try await store.checkBucket(create: Env.bool("ESTEIRA_S3_CREATE_BUCKET"))
+        return store
     }
 }
 

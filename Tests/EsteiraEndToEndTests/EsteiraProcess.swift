@@ -9,6 +9,8 @@ final class EsteiraProcess: @unchecked Sendable {
     let dataDir: String
     let environment: [String: String]
     private(set) var process: Process?
+    /// `esteira worker` processes started with `startWorker`.
+    private(set) var workers: [Process] = []
     private(set) var baseURL = URL(string: "http://127.0.0.1")!
 
     static var binary: String {
@@ -88,6 +90,30 @@ final class EsteiraProcess: @unchecked Sendable {
         throw NSError(domain: "esteira", code: 1, userInfo: [NSLocalizedDescriptionKey: "server did not start"])
     }
 
+    /// Starts `esteira worker` (only workers, no API) on the same data, with its log in
+    /// `worker-N.log` of the data folder.
+    @discardableResult
+    func startWorker(_ extra: [String: String] = [:], arguments: [String] = []) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = ["worker"] + arguments
+        p.environment = env(extra)
+        let path = dataDir + "/worker-\(workers.count).log"
+        FileManager.default.createFile(atPath: path, contents: nil)
+        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        p.standardError = FileHandle(forWritingAtPath: path)
+        try p.run()
+        workers.append(p)
+        return p
+    }
+
+    /// Everything the server and the workers logged.
+    func logs() -> String {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dataDir)) ?? []
+        return names.filter { $0.hasSuffix(".log") }.sorted()
+            .compactMap { try? String(contentsOfFile: dataDir + "/" + $0, encoding: .utf8) }.joined(separator: "\n")
+    }
+
     func kill9() {
         guard let p = process else { return }
         kill(p.processIdentifier, SIGKILL)
@@ -96,6 +122,11 @@ final class EsteiraProcess: @unchecked Sendable {
     }
 
     func stop() {
+        for w in workers where w.isRunning {
+            w.terminate()
+            w.waitUntilExit()
+        }
+        workers = []
         guard let p = process else { return }
         p.terminate()
         p.waitUntilExit()

@@ -1,0 +1,101 @@
+import EsteiraBlobs
+import EsteiraS3
+import Foundation
+import Testing
+
+/// The pipeline with its files in an S3-compatible server (moto, started by scripts/test).
+@Suite("End to end: files in S3", .enabled(if: ProcessInfo.processInfo.environment["ESTEIRA_TEST_S3_ENDPOINT"] != nil))
+struct S3EndToEndTests {
+    static let endpoint = ProcessInfo.processInfo.environment["ESTEIRA_TEST_S3_ENDPOINT"] ?? ""
+
+    /// `rows` debts, every 10th with a wrong CPF check digit (R003). Valid CPFs computed by hand:
+    /// 248.438.034-80 and 111.444.777-35 (the -70 variant fails the first digit).
+    static func file(rows: Int) -> (Data, registered: Int, rejected: Int) {
+        var text = "external_id;name;document;amount;due_date\n"
+        var bad = 0
+        for i in 0..<rows {
+            let document = i % 10 == 3 ? "248.438.034-70" : (i % 2 == 0 ? "248.438.034-80" : "111.444.777-35")
+            if i % 10 == 3 { bad += 1 }
+            text += "S3-\(i);Devedor \(i);\(document);\(i + 1),50;01/02/2024\n"
+        }
+        return (Data(text.utf8), rows - bad, bad)
+    }
+
+    static func environment(endpoint: String, bucket: String) -> [String: String] {
+        ["ESTEIRA_BLOB_URL": "s3://\(bucket)/esteira", "ESTEIRA_S3_ENDPOINT": endpoint, "ESTEIRA_S3_CREATE_BUCKET": "1",
+         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"]
+    }
+
+    static func bucketStore(_ bucket: String) throws -> S3BlobStore {
+        S3BlobStore(location: try S3Location.parse(url: "s3://\(bucket)/esteira", endpoint: endpoint, region: "us-east-1"),
+                    credentials: AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing"))
+    }
+
+    @Test("a batch whose raw file and staging files live in S3 completes with exact counts")
+    func batchInS3() async throws {
+        let bucket = "esteira-e2e-\(UUID().uuidString.lowercased().prefix(8))"
+        let server = try EsteiraProcess(environment: Self.environment(endpoint: Self.endpoint, bucket: bucket))
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Loja S3", document: "11.222.333/0001-81", subBatchSize: 10)
+        try server.start()
+        let (bytes, registered, rejected) = Self.file(rows: 25)
+        let id = try await server.upload(bytes, key: client.key, name: "s3.csv")
+        let batch = try await server.waitForBatch(id, key: client.key)
+        #expect(batch.counts() == ["received": 25, "registered": registered, "duplicates": 0, "rejected": rejected])
+        #expect(batch["sub_batches"] as? Int == 3)
+
+        // The file the client sent is in the bucket, byte for byte; the staging files are gone.
+        let store = try Self.bucketStore(bucket)
+        #expect(try await store.readAll(key: BlobKeys.raw(clientID: client.id, batchID: id)) == Array(bytes))
+        await #expect(throws: BlobError.self) { try await store.size(key: BlobKeys.staging(batchID: id, seq: 0)) }
+        // Nothing went to the local folder.
+        #expect(!FileManager.default.fileExists(atPath: server.dataDir + "/blobs/raw"))
+    }
+
+    @Test("S3 unreachable for a while: the jobs fail, retry, and the batch completes with exact counts")
+    func s3Outage() async throws {
+        let proxy = Process()
+        proxy.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/faulty-proxy.py").path
+        proxy.arguments = ["python3", script, Self.endpoint.replacingOccurrences(of: "http://", with: "")]
+        let out = Pipe()
+        proxy.standardOutput = out
+        try proxy.run()
+        defer { proxy.terminate(); proxy.waitUntilExit() }
+        let portLine = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = try #require(Int(portLine))
+
+        let bucket = "esteira-e2e-\(UUID().uuidString.lowercased().prefix(8))"
+        // The API reaches S3 directly; a worker process reaches it through the proxy, which the
+        // test cuts while the batch runs.
+        let server = try EsteiraProcess(environment: Self.environment(endpoint: Self.endpoint, bucket: bucket))
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Loja S3", document: "11.222.333/0001-81", subBatchSize: 500)
+        try server.start(["ESTEIRA_NO_WORKERS": "1"])
+        try server.startWorker([
+            "ESTEIRA_S3_ENDPOINT": "http://127.0.0.1:\(port)", "ESTEIRA_RETRY_BASE_SECONDS": "0.2",
+            "ESTEIRA_RETRY_CAP_SECONDS": "1", "ESTEIRA_JOB_MAX_ATTEMPTS": "40", "ESTEIRA_S3_TIMEOUT_SECONDS": "0.5",
+        ])
+        // Let the worker start (it checks the bucket through the proxy), then cut.
+        try await Task.sleep(for: .seconds(2))
+        kill(proxy.processIdentifier, SIGUSR1)
+
+        let (bytes, registered, rejected) = Self.file(rows: 10_000)
+        let id = try await server.upload(bytes, key: client.key, name: "outage.csv")
+        // Longer than the worker's three attempts of a request (0.5 s deadlines and a second per
+        // MiB), so that jobs fail and go back to the queue.
+        try await Task.sleep(for: .seconds(6))
+        let during = try await server.request("GET", "/v1/batches/\(id)", key: client.key).object
+        #expect(during["status"] as? String == "received", "nothing can run while the worker cannot reach S3")
+        kill(proxy.processIdentifier, SIGUSR2)
+
+        let batch = try await server.waitForBatch(id, key: client.key, timeout: 300)
+        #expect(batch.counts() == ["received": 10_000, "registered": registered, "duplicates": 0, "rejected": rejected])
+        #expect(batch["status"] as? String == "completed_with_rejects")
+        // The worker did meet the outage, and retried.
+        #expect(server.logs().contains("job failed; will retry"))
+        #expect(try server.sqlite("SELECT COUNT(*) FROM jobs WHERE state <> 'done'") == "0")
+        #expect(try server.sqlite("SELECT COUNT(*) FROM debts") == "\(registered)")
+    }
+}
