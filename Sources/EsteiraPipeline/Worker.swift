@@ -41,11 +41,18 @@ public struct Worker: Service {
             "owner": "\(owner)", "concurrency": "\(settings.concurrency)",
             "stages": "\(settings.kinds.map(\.rawValue).joined(separator: ","))",
         ])
+        // Other processes' enqueues (PostgreSQL NOTIFY) ring the same doorbell as this process's.
+        let signals = pipeline.db.jobSignals(logger: pipeline.logger)
+        let listener = Task {
+            guard let signals else { return }
+            for await _ in signals { await doorbell.ring() }
+        }
         await withDiscardingTaskGroup { group in
             for slot in 0..<max(1, settings.concurrency) {
                 group.addTask { await self.loop(slot: slot) }
             }
         }
+        listener.cancel()
         pipeline.logger.info("worker stopped", metadata: ["owner": "\(owner)"])
     }
 

@@ -77,6 +77,32 @@ struct PipelineTests {
         }
     }
 
+    @Test("on PostgreSQL an idle worker wakes on NOTIFY, not at its next poll",
+          .enabled(if: TestDatabase.postgresURL != nil))
+    func wakesOnNotify() async throws {
+        try await TestDatabase.with(.postgres) { db in
+            let h = try await PipelineHarness.make(db)
+            var settings = Worker.Settings()
+            settings.pollSeconds = 120 // polling alone would not start anything within the test
+            let worker = Worker(pipeline: h.pipeline, settings: settings)
+            let running = Task { try await worker.run() }
+            // Let the slots claim nothing and go to sleep, and the listener start.
+            try await Task.sleep(for: .seconds(1))
+            // Enqueued by another "process": the batch row and its pick job, committed with NOTIFY.
+            let id = try await h.submit(Array(Self.file.utf8))
+            let deadline = ContinuousClock.now + .seconds(20)
+            var batch = try await BatchStore(db: db).get(id: id)
+            while batch?.status.isFinal != true && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+                batch = try await BatchStore(db: db).get(id: id)
+            }
+            running.cancel()
+            await worker.wake()
+            _ = try? await running.value
+            #expect(batch?.counts == BatchCounts(received: 9, registered: 3, duplicates: 1, rejected: 5))
+        }
+    }
+
     @Test("files unusable as a whole fail with a Portuguese reason", arguments: TestDatabase.dialects)
     func failedFiles(dialect: SQLDialect) async throws {
         try await TestDatabase.with(dialect) { db in

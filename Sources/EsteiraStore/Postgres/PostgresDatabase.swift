@@ -69,6 +69,37 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     public func close() async throws {}
+
+    /// Listens on one pooled connection for as long as the stream is consumed; when the connection
+    /// drops (PostgreSQL restarted), listens again after a second, and signals once on
+    /// reconnecting, since a notification may have been missed meanwhile.
+    public func jobSignals(logger: Logger) -> AsyncStream<Void>? {
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let task = Task {
+            var first = true
+            while !Task.isCancelled {
+                do {
+                    try await client.withConnection { connection in
+                        try await connection.listen(on: JobQueue.channel) { notifications in
+                            if !first { continuation.yield() }
+                            first = false
+                            for try await _ in notifications { continuation.yield() }
+                        }
+                    }
+                } catch is CancellationError {
+                    break
+                } catch {
+                    if Task.isCancelled { break }
+                    logger.warning("job notifications lost; listening again", metadata: ["error": "\(error)"])
+                    first = false
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
 }
 
 struct PostgresSQLConnection: SQLConnection {

@@ -62,7 +62,11 @@ public struct JobQueue: Sendable {
         try await JobQueue.enqueue(c, kind: kind, batchID: batchID, seq: seq, traceID: traceID, maxAttempts: retry.maxAttempts)
     }
 
+    /// The PostgreSQL channel on which an enqueue wakes idle workers of every process.
+    public static let channel = "esteira_jobs"
+
     /// Enqueues a step inside the caller's transaction. Enqueuing the same step twice is a no-op.
+    /// On PostgreSQL it also notifies `channel`, which PostgreSQL delivers at commit (and only then).
     public static func enqueue(_ c: any SQLConnection, kind: JobKind, batchID: String, seq: Int, traceID: String,
                                maxAttempts: Int = RetryPolicy().maxAttempts, at: Date = Date()) async throws {
         try await c.execute("""
@@ -70,6 +74,7 @@ public struct JobQueue: Sendable {
             VALUES (\(kind.rawValue), \(batchID), \(seq), 'queued', 0, \(maxAttempts), \(at), \(traceID), \(at), \(at))
             ON CONFLICT (kind, batch_id, seq) DO NOTHING
             """)
+        if c.dialect == .postgres { try await c.execute("NOTIFY \(raw: channel)") }
     }
 
     /// Kinds whose steps of one batch run in `seq` order: step `seq` is handed out only once step

@@ -1,3 +1,5 @@
+import Logging
+
 /// A connection lent for the length of one `read` or `write` block.
 public protocol SQLConnection: Sendable {
     var dialect: SQLDialect { get }
@@ -28,9 +30,16 @@ public protocol SQLDatabase: Sendable {
     func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T
 
     func close() async throws
+
+    /// Wakes the caller each time another process may have enqueued a job, while the stream is
+    /// consumed (PostgreSQL: LISTEN on `JobQueue.channel`). Nil where there is no such signal
+    /// (SQLite: one process, whose own doorbell does it).
+    func jobSignals(logger: Logger) -> AsyncStream<Void>?
 }
 
 extension SQLDatabase {
+    public func jobSignals(logger: Logger) -> AsyncStream<Void>? { nil }
+
     @discardableResult
     public func write<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await write(durable: false, body)
