@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 /// Claims jobs and runs them, `concurrency` at a time, until graceful shutdown: then it claims no
 /// more, and the jobs in hand finish (or, if the process is killed, their leases run out and
@@ -16,6 +17,9 @@ public struct Worker: Service {
         public var leaseSeconds: Double = 30
         /// How long an idle worker waits before looking again.
         public var pollSeconds: Double = 0.1
+        /// After SIGTERM, how long jobs in hand may take to finish; then they are released for
+        /// another worker (their effects roll back; every step is idempotent).
+        public var graceSeconds: Double = 30
 
         public init() {}
     }
@@ -88,6 +92,35 @@ public struct Worker: Service {
         return true
     }
 
+    /// Runs the job; returns false if graceful shutdown began and the grace period ran out first
+    /// (the job is then cancelled and left running in the background until the process exits).
+    func runWithinGrace(_ job: Job, owner: String) async throws -> Bool {
+        let work = Task { try await pipeline.run(job, owner: owner) }
+        let grace = settings.graceSeconds
+        let expired: Bool = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let outcome = FirstAnswer(continuation)
+            // Unstructured tasks inherit the task locals that carry the graceful-shutdown signal.
+            let timer = Task {
+                do {
+                    try await gracefulShutdown()
+                    try await Task.sleep(for: .seconds(grace))
+                    outcome.resolve(true)
+                } catch {}
+            }
+            Task {
+                _ = await work.result
+                timer.cancel()
+                outcome.resolve(false)
+            }
+        }
+        if expired {
+            work.cancel()
+            return false
+        }
+        try await work.value
+        return true
+    }
+
     func process(_ job: Job, owner: String) async {
         var log = pipeline.logger
         log[metadataKey: "job_id"] = "\(job.id)"
@@ -113,7 +146,14 @@ public struct Worker: Service {
         }
         defer { renewal.cancel() }
         do {
-            try await pipeline.run(job, owner: owner)
+            guard try await runWithinGrace(job, owner: owner) else {
+                // The grace period ran out: give the job back without using an attempt. Its own
+                // transaction, if it is still going, will find the lease gone and roll back.
+                try? await pipeline.queue.postpone(job: job, owner: owner, seconds: 0)
+                log.warning("job released at shutdown: it did not finish within the grace period",
+                            metadata: ["grace_seconds": "\(settings.graceSeconds)"])
+                return
+            }
             let elapsed = ContinuousClock.now - started
             Timer(label: "esteira_stage_duration_seconds", dimensions: [("stage", job.kind.rawValue)])
                 .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
@@ -134,5 +174,21 @@ public struct Worker: Service {
                 log.warning("job failed; will retry", metadata: ["error": "\(error)", "attempts": "\(job.attempts)"])
             }
         }
+    }
+}
+
+/// Resumes a continuation with whichever answer comes first; later answers are dropped.
+final class FirstAnswer: Sendable {
+    private let pending: Mutex<CheckedContinuation<Bool, Never>?>
+
+    init(_ continuation: CheckedContinuation<Bool, Never>) {
+        pending = Mutex(continuation)
+    }
+
+    func resolve(_ value: Bool) {
+        pending.withLock { slot -> CheckedContinuation<Bool, Never>? in
+            defer { slot = nil }
+            return slot
+        }?.resume(returning: value)
     }
 }

@@ -120,6 +120,7 @@ struct WorkerOptions: ParsableArguments {
         s.concurrency = concurrency ?? Env.int("ESTEIRA_WORKERS") ?? ProcessInfo.processInfo.activeProcessorCount
         s.leaseSeconds = leaseSeconds ?? Env.double("ESTEIRA_LEASE_SECONDS") ?? 30
         s.pollSeconds = Env.double("ESTEIRA_POLL_SECONDS") ?? 0.1
+        s.graceSeconds = Env.double("ESTEIRA_GRACE_SECONDS") ?? 30
         return s
     }
 }

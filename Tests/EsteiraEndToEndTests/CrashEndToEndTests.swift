@@ -54,4 +54,36 @@ struct CrashEndToEndTests {
         // Row K199999 has amount "1000,99" (199999 mod 1000 + 1, then 199999 mod 100): 100,099 cents.
         #expect(try server.sqlite("SELECT amount_cents FROM debts WHERE external_id = 'K199999'") == "100099")
     }
+
+    @Test("SIGTERM: jobs still running after the grace period are released, and taken again at once after a restart")
+    func gracefulRelease() async throws {
+        let rows = 200_000
+        let expectedRejected = rows / 50
+        // A long lease: if the jobs were not released, the restarted server would wait two minutes.
+        let server = try EsteiraProcess(environment: ["ESTEIRA_LEASE_SECONDS": "120", "ESTEIRA_GRACE_SECONDS": "0.1"])
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Grande Cliente", document: "11.222.333/0001-81", subBatchSize: 20_000)
+        try server.start()
+        let id = try await server.upload(Self.file(rows: rows), key: client.key, name: "grande.csv")
+        let deadline = Date().addingTimeInterval(600)
+        while Date() < deadline {
+            let b = try await server.request("GET", "/v1/batches/\(id)", key: client.key).object
+            if b["status"] as? String == "processing" { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let stopping = ContinuousClock.now
+        server.stop() // SIGTERM, and wait for the exit
+        #expect(ContinuousClock.now - stopping < .seconds(20), "the grace period bounds the shutdown")
+        #expect(server.logs().contains("job released at shutdown"))
+        // Nothing is left claimed: what was running went back to the queue.
+        #expect(try server.sqlite("SELECT COUNT(*) FROM jobs WHERE state = 'running'") == "0")
+
+        try server.start()
+        let restarted = ContinuousClock.now
+        let batch = try await server.waitForBatch(id, key: client.key, timeout: 110)
+        #expect(ContinuousClock.now - restarted < .seconds(110))
+        #expect(batch.counts() == ["received": rows, "registered": rows - expectedRejected, "duplicates": 0, "rejected": expectedRejected])
+        #expect(try server.sqlite("SELECT COUNT(*), COUNT(DISTINCT external_id) FROM debts") == "\(rows - expectedRejected)|\(rows - expectedRejected)")
+    }
 }
