@@ -20,6 +20,10 @@ public struct Worker: Service {
         /// After SIGTERM, how long jobs in hand may take to finish; then they are released for
         /// another worker (their effects roll back; every step is idempotent).
         public var graceSeconds: Double = 30
+        /// A job still running after this long is abandoned and retried: something it awaits
+        /// (a connection lost in a database restart, say) will not answer. Its lease would
+        /// otherwise be renewed for ever.
+        public var jobTimeoutSeconds: Double = 900
 
         public init() {}
     }
@@ -92,33 +96,50 @@ public struct Worker: Service {
         return true
     }
 
-    /// Runs the job; returns false if graceful shutdown began and the grace period ran out first
-    /// (the job is then cancelled and left running in the background until the process exits).
-    func runWithinGrace(_ job: Job, owner: String) async throws -> Bool {
+    /// How a job's run ended, seen from the worker.
+    enum Ending: Sendable {
+        case finished
+        /// Graceful shutdown began and the grace period ran out first.
+        case releasedAtShutdown
+        /// The job ran longer than `jobTimeoutSeconds`: something it awaits is stuck.
+        case timedOut
+    }
+
+    /// Runs the job, bounded by the grace period after shutdown begins and by the job timeout.
+    /// When a bound is reached the job is cancelled and left to end in the background (its
+    /// transaction cannot commit once its lease is given up), and the slot moves on.
+    func runBounded(_ job: Job, owner: String) async throws -> Ending {
         let work = Task { try await pipeline.run(job, owner: owner) }
-        let grace = settings.graceSeconds
-        let expired: Bool = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+        let grace = settings.graceSeconds, timeout = settings.jobTimeoutSeconds
+        let ending: Ending = await withCheckedContinuation { (continuation: CheckedContinuation<Ending, Never>) in
             let outcome = FirstAnswer(continuation)
             // Unstructured tasks inherit the task locals that carry the graceful-shutdown signal.
-            let timer = Task {
+            let shutdown = Task {
                 do {
                     try await gracefulShutdown()
                     try await Task.sleep(for: .seconds(grace))
-                    outcome.resolve(true)
+                    outcome.resolve(.releasedAtShutdown)
+                } catch {}
+            }
+            let watchdog = Task {
+                do {
+                    try await Task.sleep(for: .seconds(timeout))
+                    outcome.resolve(.timedOut)
                 } catch {}
             }
             Task {
                 _ = await work.result
-                timer.cancel()
-                outcome.resolve(false)
+                shutdown.cancel()
+                watchdog.cancel()
+                outcome.resolve(.finished)
             }
         }
-        if expired {
+        if ending != .finished {
             work.cancel()
-            return false
+            return ending
         }
         try await work.value
-        return true
+        return .finished
     }
 
     func process(_ job: Job, owner: String) async {
@@ -146,12 +167,22 @@ public struct Worker: Service {
         }
         defer { renewal.cancel() }
         do {
-            guard try await runWithinGrace(job, owner: owner) else {
-                // The grace period ran out: give the job back without using an attempt. Its own
-                // transaction, if it is still going, will find the lease gone and roll back.
+            switch try await runBounded(job, owner: owner) {
+            case .finished:
+                break
+            case .releasedAtShutdown:
+                // Give the job back without using an attempt. Its own transaction, if it is still
+                // going, will find the lease gone and roll back.
                 try? await pipeline.queue.postpone(job: job, owner: owner, seconds: 0)
                 log.warning("job released at shutdown: it did not finish within the grace period",
                             metadata: ["grace_seconds": "\(settings.graceSeconds)"])
+                return
+            case .timedOut:
+                // Counted as a failed attempt: it retries with backoff, on any worker.
+                let state = (try? await pipeline.queue.fail(
+                    job: job, owner: owner, error: "timed out after \(settings.jobTimeoutSeconds) s")) ?? .running
+                log.error("job timed out; abandoned", metadata: [
+                    "timeout_seconds": "\(settings.jobTimeoutSeconds)", "state": "\(state.rawValue)"])
                 return
             }
             let elapsed = ContinuousClock.now - started
@@ -178,15 +209,15 @@ public struct Worker: Service {
 }
 
 /// Resumes a continuation with whichever answer comes first; later answers are dropped.
-final class FirstAnswer: Sendable {
-    private let pending: Mutex<CheckedContinuation<Bool, Never>?>
+final class FirstAnswer<Value: Sendable>: Sendable {
+    private let pending: Mutex<CheckedContinuation<Value, Never>?>
 
-    init(_ continuation: CheckedContinuation<Bool, Never>) {
+    init(_ continuation: CheckedContinuation<Value, Never>) {
         pending = Mutex(continuation)
     }
 
-    func resolve(_ value: Bool) {
-        pending.withLock { slot -> CheckedContinuation<Bool, Never>? in
+    func resolve(_ value: Value) {
+        pending.withLock { slot -> CheckedContinuation<Value, Never>? in
             defer { slot = nil }
             return slot
         }?.resume(returning: value)

@@ -121,6 +121,7 @@ struct WorkerOptions: ParsableArguments {
         s.leaseSeconds = leaseSeconds ?? Env.double("ESTEIRA_LEASE_SECONDS") ?? 30
         s.pollSeconds = Env.double("ESTEIRA_POLL_SECONDS") ?? 0.1
         s.graceSeconds = Env.double("ESTEIRA_GRACE_SECONDS") ?? 30
+        s.jobTimeoutSeconds = Env.double("ESTEIRA_JOB_TIMEOUT_SECONDS") ?? 900
         return s
     }
 }

@@ -121,15 +121,21 @@ final class EsteiraProcess: @unchecked Sendable {
         process = nil
     }
 
+    /// SIGTERM, then SIGKILL if the process has not ended within `patience` seconds.
+    static func terminate(_ p: Process, patience: TimeInterval = 45) {
+        guard p.isRunning else { return }
+        p.terminate()
+        let deadline = Date().addingTimeInterval(patience)
+        while p.isRunning && Date() < deadline { usleep(50_000) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+    }
+
     func stop() {
-        for w in workers where w.isRunning {
-            w.terminate()
-            w.waitUntilExit()
-        }
+        for w in workers { Self.terminate(w) }
         workers = []
         guard let p = process else { return }
-        p.terminate()
-        p.waitUntilExit()
+        Self.terminate(p)
         process = nil
     }
 
@@ -148,10 +154,11 @@ final class EsteiraProcess: @unchecked Sendable {
         var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    func request(_ method: String, _ path: String, key: String?, body: Data? = nil, contentType: String? = nil) async throws -> HTTPResult {
+    func request(_ method: String, _ path: String, key: String?, body: Data? = nil, contentType: String? = nil,
+                 timeout: TimeInterval = 300) async throws -> HTTPResult {
         var r = URLRequest(url: URL(string: baseURL.absoluteString + path)!)
         r.httpMethod = method
-        r.timeoutInterval = 300
+        r.timeoutInterval = timeout
         if let key { r.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
         if let contentType { r.setValue(contentType, forHTTPHeaderField: "Content-Type") }
         let (data, response): (Data, URLResponse)

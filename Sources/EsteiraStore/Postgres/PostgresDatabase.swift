@@ -86,6 +86,9 @@ public final class PostgresDatabase: SQLDatabase {
                             for try await _ in notifications { continuation.yield() }
                         }
                     }
+                    // The notifications ended without an error (the connection closed): listen again, after a pause.
+                    first = false
+                    try await Task.sleep(for: .seconds(1))
                 } catch is CancellationError {
                     break
                 } catch {

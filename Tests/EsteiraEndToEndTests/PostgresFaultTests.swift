@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+
+/// Esteira scaled out on PostgreSQL: an API process and separate worker processes, and the faults
+/// such a deployment meets. Needs ESTEIRA_TEST_POSTGRES_URL (scripts/test starts a server).
+@Suite("End to end on PostgreSQL: many processes, and faults", .serialized,
+       .enabled(if: ProcessInfo.processInfo.environment["ESTEIRA_TEST_POSTGRES_URL"] != nil))
+struct PostgresFaultTests {
+    static let adminURL = ProcessInfo.processInfo.environment["ESTEIRA_TEST_POSTGRES_URL"] ?? ""
+
+    /// Runs SQL with psql (a second client of the database) and returns its unaligned output.
+    static func psql(_ url: String, _ sql: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        p.arguments = [url, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A new, empty database on the test server; returns its URL.
+    static func freshDatabase() throws -> String {
+        let name = "esteira_e2e_\(UUID().uuidString.lowercased().prefix(8))"
+        _ = try psql(adminURL, "CREATE DATABASE \(name)")
+        guard let slash = adminURL.lastIndex(of: "/") else { return adminURL }
+        return adminURL[..<slash] + "/" + name
+    }
+
+    /// Waits until some rows are registered but the batch is not final.
+    static func waitUntilUnderWay(_ server: EsteiraProcess, id: String, key: String) async throws -> [String: Int] {
+        let deadline = Date().addingTimeInterval(600)
+        while Date() < deadline {
+            let b = try await server.request("GET", "/v1/batches/\(id)", key: key).object
+            if b["status"] as? String == "processing", (b.counts()["registered"] ?? 0) > 0 { return b.counts() }
+            #expect(!["completed", "completed_with_rejects"].contains(b["status"] as? String ?? ""), "the batch ended too soon")
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return [:]
+    }
+
+    /// Polls through failures (the API answers 500 while its database restarts).
+    static func waitForBatch(_ server: EsteiraProcess, id: String, key: String) async throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(600)
+        while Date() < deadline {
+            if let b = try? await server.request("GET", "/v1/batches/\(id)", key: key, timeout: 10).object,
+               let s = b["status"] as? String, ["completed", "completed_with_rejects", "failed"].contains(s) { return b }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return [:]
+    }
+
+    @Test("three worker processes on 300,000 rows, one killed with kill -9: exact counts, no debt twice")
+    func killOneOfThree() async throws {
+        let rows = 300_000
+        let rejected = rows / 50
+        let url = try Self.freshDatabase()
+        let server = try EsteiraProcess(environment: ["DATABASE_URL": url, "ESTEIRA_LEASE_SECONDS": "3"])
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Grande Cliente", document: "11.222.333/0001-81", subBatchSize: 10_000)
+        try server.start(["ESTEIRA_NO_WORKERS": "1"])
+        let workers = try (0..<3).map { _ in try server.startWorker([:], arguments: ["--concurrency", "2"]) }
+        let id = try await server.upload(CrashEndToEndTests.file(rows: rows), key: client.key, name: "grande.csv")
+
+        let before = try await Self.waitUntilUnderWay(server, id: id, key: client.key)
+        kill(workers[1].processIdentifier, SIGKILL)
+        workers[1].waitUntilExit()
+        #expect((before["registered"] ?? 0) < rows - rejected)
+
+        let batch = try await Self.waitForBatch(server, id: id, key: client.key)
+        #expect(batch.counts() == ["received": rows, "registered": rows - rejected, "duplicates": 0, "rejected": rejected])
+        #expect(try Self.psql(url, "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM debts") == "\(rows - rejected)|\(rows - rejected)")
+        #expect(try Self.psql(url, "SELECT COUNT(*), COUNT(DISTINCT line) FROM rejects") == "\(rejected)|\(rejected)")
+        #expect(try Self.psql(url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done'") == "0")
+    }
+
+    @Test("PostgreSQL restarted in the middle of a batch: the processes reconnect and finish, nothing lost or doubled",
+          .enabled(if: ProcessInfo.processInfo.environment["ESTEIRA_TEST_POSTGRES_RESTART"] != nil))
+    func restartPostgres() async throws {
+        let rows = 200_000
+        let rejected = rows / 50
+        let url = try Self.freshDatabase()
+        let server = try EsteiraProcess(environment: [
+            "DATABASE_URL": url, "ESTEIRA_RETRY_BASE_SECONDS": "0.2", "ESTEIRA_RETRY_CAP_SECONDS": "1", "ESTEIRA_JOB_MAX_ATTEMPTS": "50",
+            // A query on a connection that died in the restart can wait for ever: the watchdog gives up on it.
+            "ESTEIRA_JOB_TIMEOUT_SECONDS": "15",
+        ])
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Grande Cliente", document: "11.222.333/0001-81", subBatchSize: 10_000)
+        try server.start(["ESTEIRA_NO_WORKERS": "1"])
+        for _ in 0..<2 { try server.startWorker([:], arguments: ["--concurrency", "2"]) }
+        let id = try await server.upload(CrashEndToEndTests.file(rows: rows), key: client.key, name: "grande.csv")
+        let before = try await Self.waitUntilUnderWay(server, id: id, key: client.key)
+        #expect((before["registered"] ?? 0) < rows - rejected)
+
+        let restart = Process()
+        restart.executableURL = URL(fileURLWithPath: "/bin/sh")
+        restart.arguments = ["-c", ProcessInfo.processInfo.environment["ESTEIRA_TEST_POSTGRES_RESTART"] ?? "false"]
+        // The new server must not hold this process's output open.
+        restart.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        restart.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try restart.run()
+        // pg_ctl's own wait does not always see the new server ready when run from here, so the
+        // test watches for itself: a new server answering.
+        defer { if restart.isRunning { restart.terminate() } }
+        let restartDeadline = Date().addingTimeInterval(120)
+        var answered = false
+        try await Task.sleep(for: .seconds(1))
+        while !answered && Date() < restartDeadline {
+            answered = (try? Self.psql(Self.adminURL, "SELECT 1")) == "1"
+            if !answered { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(answered, "PostgreSQL is back")
+
+        let batch = try await Self.waitForBatch(server, id: id, key: client.key)
+        #expect(batch.counts() == ["received": rows, "registered": rows - rejected, "duplicates": 0, "rejected": rejected])
+        #expect(try Self.psql(url, "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM debts") == "\(rows - rejected)|\(rows - rejected)")
+        #expect(try Self.psql(url, "SELECT COUNT(*), COUNT(DISTINCT line) FROM rejects") == "\(rejected)|\(rejected)")
+        #expect(try Self.psql(url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done'") == "0")
+    }
+}
