@@ -35,22 +35,28 @@ final class EsteiraProcess: @unchecked Sendable {
         return e
     }
 
-    /// Runs a subcommand to its end and returns what it printed.
-    func command(_ args: [String]) throws -> String {
+    /// Runs a program to its end; returns its exit status and what it printed (standard error is dropped).
+    static func output(of executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, text: String) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = args
-        p.environment = env()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        if let environment { p.environment = environment }
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw NSError(domain: "esteira", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "esteira \(args) failed"])
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Runs a subcommand to its end and returns what it printed.
+    func command(_ args: [String]) throws -> String {
+        let (status, text) = try Self.output(of: Self.binary, args, environment: env())
+        guard status == 0 else {
+            throw NSError(domain: "esteira", code: Int(status), userInfo: [NSLocalizedDescriptionKey: "esteira \(args) failed"])
         }
-        return String(decoding: data, as: UTF8.self)
+        return text
     }
 
     /// Creates a client through the command line and returns its API key.
@@ -181,11 +187,18 @@ final class EsteiraProcess: @unchecked Sendable {
         return id
     }
 
-    /// Polls the batch until it is final.
-    func waitForBatch(_ id: String, key: String, timeout: TimeInterval = 600) async throws -> [String: Any] {
+    /// Polls the batch until it is final. With `ridingOutErrors`, a request that fails (the API
+    /// answering 500 while its database restarts) is just another poll.
+    func waitForBatch(_ id: String, key: String, timeout: TimeInterval = 600, requestTimeout: TimeInterval = 300,
+                      ridingOutErrors: Bool = false) async throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            let b = try await request("GET", "/v1/batches/\(id)", key: key).object
+            let b: [String: Any]
+            do {
+                b = try await request("GET", "/v1/batches/\(id)", key: key, timeout: requestTimeout).object
+            } catch where ridingOutErrors {
+                b = [:]
+            }
             if let s = b["status"] as? String, ["completed", "completed_with_rejects", "failed"].contains(s) { return b }
             try await Task.sleep(for: .milliseconds(200))
         }
@@ -194,15 +207,7 @@ final class EsteiraProcess: @unchecked Sendable {
 
     /// Runs a query with the sqlite3 command-line tool: a second reader of the database.
     func sqlite(_ sql: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        p.arguments = [dataDir + "/esteira.sqlite", sql]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try Self.output(of: "/usr/bin/sqlite3", [dataDir + "/esteira.sqlite", sql]).text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 

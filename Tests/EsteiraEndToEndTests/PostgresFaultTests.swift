@@ -10,16 +10,8 @@ struct PostgresFaultTests {
 
     /// Runs SQL with psql (a second client of the database) and returns its unaligned output.
     static func psql(_ url: String, _ sql: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        p.arguments = [url, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try EsteiraProcess.output(of: "/usr/bin/psql", [url, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql]).text
+            .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// A new, empty database on the test server; returns its URL.
@@ -42,17 +34,6 @@ struct PostgresFaultTests {
         return [:]
     }
 
-    /// Polls through failures (the API answers 500 while its database restarts).
-    static func waitForBatch(_ server: EsteiraProcess, id: String, key: String) async throws -> [String: Any] {
-        let deadline = Date().addingTimeInterval(600)
-        while Date() < deadline {
-            if let b = try? await server.request("GET", "/v1/batches/\(id)", key: key, timeout: 10).object,
-               let s = b["status"] as? String, ["completed", "completed_with_rejects", "failed"].contains(s) { return b }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        return [:]
-    }
-
     @Test("three worker processes on 300,000 rows, one killed with kill -9: exact counts, no debt twice")
     func killOneOfThree() async throws {
         let rows = 300_000
@@ -70,7 +51,7 @@ struct PostgresFaultTests {
         workers[1].waitUntilExit()
         #expect((before["registered"] ?? 0) < rows - rejected)
 
-        let batch = try await Self.waitForBatch(server, id: id, key: client.key)
+        let batch = try await server.waitForBatch(id, key: client.key, requestTimeout: 10, ridingOutErrors: true)
         #expect(batch.counts() == ["received": rows, "registered": rows - rejected, "duplicates": 0, "rejected": rejected])
         #expect(try Self.psql(url, "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM debts") == "\(rows - rejected)|\(rows - rejected)")
         #expect(try Self.psql(url, "SELECT COUNT(*), COUNT(DISTINCT line) FROM rejects") == "\(rejected)|\(rejected)")
@@ -115,7 +96,7 @@ struct PostgresFaultTests {
         }
         #expect(answered, "PostgreSQL is back")
 
-        let batch = try await Self.waitForBatch(server, id: id, key: client.key)
+        let batch = try await server.waitForBatch(id, key: client.key, requestTimeout: 10, ridingOutErrors: true)
         #expect(batch.counts() == ["received": rows, "registered": rows - rejected, "duplicates": 0, "rejected": rejected])
         #expect(try Self.psql(url, "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM debts") == "\(rows - rejected)|\(rows - rejected)")
         #expect(try Self.psql(url, "SELECT COUNT(*), COUNT(DISTINCT line) FROM rejects") == "\(rejected)|\(rejected)")
