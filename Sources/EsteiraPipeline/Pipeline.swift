@@ -33,8 +33,9 @@ public struct Pipeline: Sendable {
         }
     }
 
-    /// Loads the batch of a job, locking its row on PostgreSQL so that the steps of one batch that
-    /// decide what comes next (transform and register) never both miss each other.
+    /// Loads the batch of a job, locking its row on PostgreSQL, for the steps that change the batch
+    /// itself (pick and finalize). Transform and register lock only their own sub-batch's row, so
+    /// that the sub-batches of a batch go through at the same time.
     static func lockedBatch(_ c: any SQLConnection, id: String) async throws -> SQLRow {
         guard let row = try await c.query("""
             SELECT id, status, sub_batches, received, trace_id, client_id FROM batches WHERE id = \(id)\(c.forUpdate)

@@ -60,7 +60,12 @@ struct Runtime {
         let logger = Logger(label: "esteira")
         let dataDir = options.resolvedDataDir
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-        let db = try DatabaseOpener.open(databaseURL: options.resolvedDatabaseURL, dataDirectory: dataDir, logger: logger)
+        // ESTEIRA_PG_BULK_WRITES: `copy` (default) or `statements`, how PostgreSQL receives many rows at once.
+        guard let bulk = PostgresBulkWrites(rawValue: Env.string("ESTEIRA_PG_BULK_WRITES") ?? "copy") else {
+            throw ValidationError("ESTEIRA_PG_BULK_WRITES must be copy or statements")
+        }
+        let db = try DatabaseOpener.open(databaseURL: options.resolvedDatabaseURL, dataDirectory: dataDir, logger: logger,
+                                         postgresBulkWrites: bulk)
         let blobs = try await openBlobs(options, dataDir: dataDir, logger: logger)
         let runtime = Runtime(db: db, blobs: blobs, logger: logger, postgres: db as? PostgresDatabase)
         return try await withThrowingTaskGroup(of: Void.self) { group in

@@ -77,6 +77,83 @@ struct PipelineTests {
         }
     }
 
+    @Test("ids repeated across neighbouring sub-batches: the first in the file wins, with four workers at once",
+          arguments: TestDatabase.dialects)
+    func firstInFileWins(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            // 60 rows; row i (line i + 2) has id R((i / 3) % 7) and amount i + 1 reais, so every row
+            // but the first of each id conflicts. With sub-batches of 2 rows, neighbouring sub-batches
+            // share ids, and on PostgreSQL their registers run at once.
+            let rows = (0..<60).map { i in "R\((i / 3) % 7);Devedor \(i);248.438.034-80;\(i + 1);2024-01-01;" }
+            let file = "id_divida;nome;cpf;valor;vencimento;email\n" + rows.joined(separator: "\n") + "\n"
+            let h = try await PipelineHarness.make(db, subBatchSize: 2)
+            // By hand: R0..R6 first appear on rows 0, 3, ..., 18; the other 53 rows conflict (R009).
+            let firstRows = Set((0..<7).map { $0 * 3 })
+            let conflictLines = (0..<60).filter { !firstRows.contains($0) }.map { "\($0 + 2):external_id:R009" }
+            for round in 0..<2 {
+                let id = try await h.submit(Array(file.utf8))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for w in 0..<4 { group.addTask { try await h.drain(owner: "w\(w)") } }
+                    try await group.waitForAll()
+                }
+                let batch = try #require(try await BatchStore(db: db).get(id: id))
+                #expect(batch.counts == BatchCounts(received: 60, registered: round == 0 ? 7 : 0,
+                                                    duplicates: round == 0 ? 0 : 7, rejected: 53))
+                let rejects = try await DebtRegistry(db: db).rejects(batchID: id, page: 1, perPage: 100)
+                #expect(rejects.items.map { "\($0.line):\($0.field):\($0.code)" } == conflictLines)
+            }
+            for j in 0..<7 {
+                // R_j's first row is 3j: amount 3j + 1 reais.
+                let debt = try await DebtRegistry(db: db).debt(clientNum: h.client.num, externalID: "R\(j)")
+                #expect(debt?.debt.amountCents == Int64(3 * j + 1) * 100)
+                #expect(debt?.line == 3 * j + 2)
+            }
+        }
+    }
+
+    @Test("two registers of one batch at once keep the file's order, whoever inserts first",
+          arguments: TestDatabase.dialects)
+    func registersAtOnce(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let h = try await PipelineHarness.make(db, subBatchSize: 3)
+            var settings = Worker.Settings()
+            settings.kinds = [.pick, .transform]
+            let splitter = Worker(pipeline: h.pipeline, settings: settings)
+            let queue = JobQueue(db: db)
+            for round in 0..<12 {
+                // Sub-batch 0: A 1, B 2, C 3; sub-batch 1: C 4, B 5, D 6. Registered: A, B, C, D with
+                // B = 2 and C = 3 (the first in the file); lines 5 and 6 conflict.
+                let rows = [("A", 1), ("B", 2), ("C", 3), ("C", 4), ("B", 5), ("D", 6)]
+                let file = "id_divida;nome;cpf;valor;vencimento\n"
+                    + rows.map { "\(round)-\($0.0);Nome;248.438.034-80;\($0.1);2024-01-01\n" }.joined()
+                let id = try await h.submit(Array(file.utf8))
+                while try await splitter.runNext(owner: "split") {}
+                // Both registers claimed (1 may be handed out once 0 is running), then run at once.
+                let first = try #require(try await queue.claim(kinds: [.register], owner: "a", lease: 30))
+                let second = try #require(try await queue.claim(kinds: [.register], owner: "b", lease: 30))
+                #expect(first.seq == 0 && second.seq == 1)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (job, owner) in [(second, "b"), (first, "a")] {
+                        group.addTask {
+                            do { try await h.pipeline.run(job, owner: owner) } catch is NotYet {
+                                try await queue.postpone(job: job, owner: owner, seconds: 0)
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                try await h.drain()
+                let batch = try #require(try await BatchStore(db: db).get(id: id))
+                #expect(batch.counts == BatchCounts(received: 6, registered: 4, duplicates: 0, rejected: 2))
+                let rejects = try await DebtRegistry(db: db).rejects(batchID: id, page: 1, perPage: 10)
+                #expect(rejects.items.map { "\($0.line):\($0.code)" } == ["5:R009", "6:R009"])
+                let registry = DebtRegistry(db: db)
+                #expect(try await registry.debt(clientNum: h.client.num, externalID: "\(round)-B")?.debt.amountCents == 200)
+                #expect(try await registry.debt(clientNum: h.client.num, externalID: "\(round)-C")?.debt.amountCents == 300)
+            }
+        }
+    }
+
     @Test("on PostgreSQL an idle worker wakes on NOTIFY, not at its next poll",
           .enabled(if: TestDatabase.postgresURL != nil))
     func wakesOnNotify() async throws {

@@ -115,9 +115,42 @@ struct StoreTests {
         }
     }
 
-    @Test("inserting with conflicts ignored says which rows went in", arguments: TestDatabase.dialects)
-    func insertIgnoringConflicts(dialect: SQLDialect) async throws {
-        try await TestDatabase.with(dialect) { db in
+    @Test("bulk inserts keep every value exactly: escapes, unicode, nulls, extremes, days, microseconds",
+          arguments: TestDatabase.bulkVariants)
+    func bulkInsertValues(variant: TestDatabase.BulkVariant) async throws {
+        let dialect = variant.dialect
+        try await TestDatabase.with(dialect, postgresBulkWrites: variant.writes) { db in
+            let (day, ts) = dialect == .sqlite ? ("TEXT", "TEXT") : ("DATE", "TIMESTAMPTZ")
+            _ = try await db.execute("CREATE TABLE bulk (k BIGINT NOT NULL, t TEXT, d \(raw: day), m \(raw: ts))")
+            // Text that PostgreSQL's COPY text format must escape (backslash, tab, newline, carriage
+            // return), the literal two characters of its null marker, and multi-byte UTF-8.
+            let texts: [String?] = ["a\tb", "um\ndois\r\ntrês", "C:\\pasta\\arquivo", "\\N", "", "Ação ✓ 😀", nil, "fim\\"]
+            // 2024-02-29 12:34:56.789012 UTC = 1,709,210,096 s (19,782 days × 86,400 + 45,296 s) + 0.789012.
+            let moment = Date(timeIntervalSince1970: 1_709_210_096.789012)
+            let rows: [[SQLValue]] = texts.enumerated().map { i, t in
+                [.int(i == 0 ? Int64.max : Int64(i) - 4), t.map(SQLValue.text) ?? .null,
+                 .day(Day(year: 2024, month: 2, day: 29)!), .timestamp(moment)]
+            }
+            try await db.write { try await $0.insert(into: "bulk", columns: ["k", "t", "d", "m"], rows: rows) }
+            let back = try await db.query("SELECT k, t, d, m FROM bulk ORDER BY k")
+            let expected = zip(rows.map { $0[0] }, texts).sorted { a, b in
+                if case .int(let x) = a.0, case .int(let y) = b.0 { return x < y }
+                return false
+            }
+            #expect(back.count == texts.count)
+            for (row, (k, t)) in zip(back, expected) {
+                #expect(row.values[0] == k)
+                #expect(try row.optionalString("t") == t)
+                #expect(try row.day("d") == Day(year: 2024, month: 2, day: 29))
+                #expect(Timestamp.iso(try row.date("m")) == "2024-02-29T12:34:56.789012Z")
+            }
+        }
+    }
+
+    @Test("inserting with conflicts ignored says which rows went in", arguments: TestDatabase.bulkVariants)
+    func insertIgnoringConflicts(variant: TestDatabase.BulkVariant) async throws {
+        let dialect = variant.dialect
+        try await TestDatabase.with(dialect, postgresBulkWrites: variant.writes) { db in
             let id = dialect == .sqlite ? "INTEGER PRIMARY KEY" : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
             _ = try await db.execute("CREATE TABLE pairs (id \(raw: id), k1 BIGINT NOT NULL, k2 TEXT NOT NULL, v TEXT NOT NULL)")
             _ = try await db.execute("CREATE UNIQUE INDEX pairs_k ON pairs (k1, k2)")

@@ -5,6 +5,7 @@ import EsteiraStore
 import Foundation
 import Logging
 import PostgresNIO
+import Testing
 
 /// The databases the store's tests run on: SQLite always, PostgreSQL when
 /// `ESTEIRA_TEST_POSTGRES_URL` names a server (scripts/test starts one).
@@ -15,6 +16,17 @@ enum TestDatabase {
 
     static var dialects: [SQLDialect] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
 
+    /// The dialects, with PostgreSQL once per way of writing many rows, for the tests of bulk inserts.
+    static var bulkVariants: [BulkVariant] {
+        dialects.flatMap { d in d == .sqlite ? [BulkVariant(dialect: d, writes: .copy)] : [.init(dialect: d, writes: .copy), .init(dialect: d, writes: .statements)] }
+    }
+
+    struct BulkVariant: Sendable, CustomTestStringConvertible {
+        let dialect: SQLDialect
+        let writes: PostgresBulkWrites
+        var testDescription: String { dialect == .sqlite ? "sqlite" : "postgres, \(writes.rawValue)" }
+    }
+
     static let logger: Logger = {
         var l = Logger(label: "esteira-test")
         l.logLevel = .warning
@@ -23,7 +35,7 @@ enum TestDatabase {
 
     /// A fresh, migrated database of the dialect (a new file, or a new PostgreSQL database),
     /// removed after `body`.
-    static func with<T: Sendable>(_ dialect: SQLDialect, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    static func with<T: Sendable>(_ dialect: SQLDialect, postgresBulkWrites: PostgresBulkWrites = .copy, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         switch dialect {
         case .sqlite:
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-test-\(UUID().uuidString)").path
@@ -38,21 +50,21 @@ enum TestDatabase {
             let admin = try PostgresDatabase(url: adminURL, logger: logger, maxConnections: 2)
             var components = URLComponents(string: adminURL)!
             components.path = "/" + name
-            let db = try PostgresDatabase(url: components.string!, logger: logger, maxConnections: 20)
+            let db = try PostgresDatabase(url: components.string!, logger: logger, maxConnections: 20, bulkWrites: postgresBulkWrites)
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await admin.run() }
                 defer { group.cancelAll() }
-                try await admin.client.withConnection { try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger) }
+                _ = try await admin.client.withConnection { try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger) }
                 group.addTask { await db.run() }
                 do {
                     try await Migrations.migrate(db)
                     let value = try await body(db)
-                    try? await admin.client.withConnection {
+                    _ = try? await admin.client.withConnection {
                         try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: logger)
                     }
                     return value
                 } catch {
-                    try? await admin.client.withConnection {
+                    _ = try? await admin.client.withConnection {
                         try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: logger)
                     }
                     throw error

@@ -9,10 +9,17 @@ import Metrics
 /// or not at all, and a second run finds the sub-batch registered and changes nothing.
 ///
 /// Sub-batches of a batch commit in file order, so that "the registry keeps the first" means the
-/// first in the file. The work that needs no database (reading the staging file, building the rows)
-/// runs while the sub-batch before is still being written (the queue hands out register k only
-/// once k-1 is running or done); the commit then waits for it, and if k-1 has still not committed
-/// the step goes back to the queue (`NotYet`).
+/// first in the file. The queue hands out register k only once k-1 is running or done, and the
+/// work that needs no database (reading the staging file, building the rows) runs meanwhile.
+///
+/// Where the database has row locks (PostgreSQL), register k also inserts while k-1 is still in
+/// its transaction, and only its commit waits for k-1's: it waits on k-1's sub-batch row, which
+/// k-1 holds locked from the start of its transaction to its commit. The order of the registry
+/// still holds: a key that k-1 inserted first makes k's insert wait for k-1 and then see it taken;
+/// a key that k inserted first makes k-1 wait for k while k waits for k-1, a deadlock that
+/// PostgreSQL breaks by aborting one, and either way k goes back to the queue and k-1 commits
+/// first. On SQLite (one writer at a time) k starts only once k-1 has committed. Whenever k-1 is
+/// neither committed nor under way, the step goes back to the queue (`NotYet`).
 struct RegisterStage {
     let pipeline: Pipeline
 
@@ -34,10 +41,12 @@ struct RegisterStage {
         var duplicates = 0
         var rejected = 0
         var alreadyDone = false
-        /// Time spent waiting for the writer, holding it, and inserting debts.
+        /// Time spent waiting for the writer, holding it, inserting debts, and waiting in the
+        /// transaction for the sub-batch before to commit.
         var waited = Duration.zero
         var held = Duration.zero
         var inserting = Duration.zero
+        var waitedForPrevious = Duration.zero
     }
 
     func run(_ job: Job, owner: String) async throws {
@@ -56,64 +65,19 @@ struct RegisterStage {
                                               debts: prepared.candidates)
 
         let ready = ContinuousClock.now
-        let outcome: Outcome = try await pipeline.db.write { c in
-            let began = ContinuousClock.now
-            let locked = try await Pipeline.lockedBatch(c, id: batch.id)
-            let subBatches = try locked.int("sub_batches")
-            var outcome = Outcome()
-            if try await Pipeline.subBatchStatus(c, batchID: batch.id, seq: seq) == "registered" {
-                outcome.alreadyDone = true
-            } else if seq > 0, try await Pipeline.subBatchStatus(c, batchID: batch.id, seq: seq - 1) != "registered" {
-                throw NotYet(delay: 0.05, reason: "sub-batch \(seq - 1) is not registered yet")
-            } else {
-                let insertStart = ContinuousClock.now
-                let flags = try await DebtRegistry.insertNew(c, rows: candidateRows)
-                outcome.inserting = ContinuousClock.now - insertStart
-                // Candidates that did not go in: their external_id was registered before, by an
-                // earlier sub-batch or batch. Their kept debt is read back to compare contents.
-                let missed = zip(prepared.candidates, flags).compactMap { $1 ? nil : $0.debt.externalID }
-                let kept = try await DebtRegistry.existing(c, clientNum: clientNum, externalIDs: missed)
-
-                var rejects = prepared.rejects
-                outcome.rejected = prepared.rejectedRows
-                for (i, v) in prepared.valid.enumerated() {
-                    let registered: Debt
-                    if flags[v.candidate] {
-                        if prepared.candidateRow[v.candidate] == i {
-                            outcome.registered += 1
-                            continue
-                        }
-                        registered = prepared.candidates[v.candidate].debt
-                    } else if let found = kept[v.debt.externalID] {
-                        registered = found
-                    } else {
-                        throw StageInvariantError(description: "debt \(v.debt.externalID) was neither inserted nor found")
-                    }
-                    if registered.hasSameContent(as: v.debt) {
-                        outcome.duplicates += 1
-                    } else {
-                        outcome.rejected += 1
-                        rejects.append(RejectRecord(
-                            line: v.line, field: DebtField.externalID.rawValue, code: RejectCode.conflict.rawValue,
-                            message: "A dívida \(v.debt.externalID) já está registrada com outro conteúdo; o registro existente foi mantido.",
-                            raw: v.raw))
-                    }
-                }
-                try await DebtRegistry.insertRejects(c, batchID: batch.id, rejects: rejects)
-                try await c.execute("""
-                    UPDATE sub_batches SET status = 'registered', registered = \(outcome.registered),
-                           duplicates = \(outcome.duplicates), rejected = \(outcome.rejected), updated_at = \(Date())
-                    WHERE batch_id = \(batch.id) AND seq = \(seq)
-                    """)
+        let outcome: Outcome
+        do {
+            outcome = try await pipeline.db.write { c in
+                let began = ContinuousClock.now
+                var outcome = try await register(c, job: job, owner: owner, batch: batch, clientNum: clientNum,
+                                                 prepared: prepared, candidateRows: candidateRows)
+                outcome.waited = began - ready
+                outcome.held = ContinuousClock.now - began
+                return outcome
             }
-            try await JobQueue.complete(c, job: job, owner: owner)
-            // Sub-batches commit in order, so the last one committing means all have.
-            if seq + 1 == subBatches {
-                try await pipeline.queue.enqueue(c, kind: .finalize, batchID: batch.id, seq: -1, traceID: batch.traceID)
-            }
-            outcome.waited = began - ready
-            outcome.held = ContinuousClock.now - began
-            return outcome
+        } catch let error as SQLError where error.code == .busy {
+            // PostgreSQL broke a deadlock with the sub-batch before (see above): try again shortly.
+            throw NotYet(delay: 0.02, reason: "deadlock with sub-batch \(seq - 1): \(error.message)")
         }
         guard !outcome.alreadyDone else { return }
         let committing = ContinuousClock.now - ready - outcome.waited - outcome.held
@@ -121,12 +85,113 @@ struct RegisterStage {
         pipeline.logger.debug("register timings", metadata: [
             "batch_id": "\(batch.id)", "sub_batch": "\(seq)", "prepare_ms": "\(ms(ready - started))",
             "wait_ms": "\(ms(outcome.waited))", "txn_ms": "\(ms(outcome.held))", "insert_ms": "\(ms(outcome.inserting))",
+            "previous_ms": "\(ms(outcome.waitedForPrevious))",
             "commit_ms": "\(ms(committing))",
         ])
         let client = [("client", batch.clientID)]
         Counter(label: "esteira_rows_registered_total", dimensions: client).increment(by: outcome.registered)
         Counter(label: "esteira_rows_duplicated_total", dimensions: client).increment(by: outcome.duplicates)
         Counter(label: "esteira_rows_rejected_total", dimensions: client).increment(by: outcome.rejected)
+    }
+
+    /// The step's transaction: inserts the new debts, classifies the other valid rows as duplicates
+    /// or conflicts, records the rejects and the counts, and completes the job.
+    func register(_ c: any SQLConnection, job: Job, owner: String, batch: BatchRecord, clientNum: Int,
+                  prepared: Prepared, candidateRows: [[SQLValue]]) async throws -> Outcome {
+        let seq = job.seq
+        var outcome = Outcome()
+        // This sub-batch's row stays locked until the commit: a second run of the same step
+        // waits here, then finds it registered; register k+1 waits on it before committing.
+        let own = try await c.query("""
+            SELECT status FROM sub_batches WHERE batch_id = \(batch.id) AND seq = \(seq)\(c.forUpdate)
+            """).first
+        guard let own else { throw StageInvariantError(description: "sub-batch \(batch.id)/\(seq) does not exist") }
+        if try own.string("status") == "registered" {
+            outcome.alreadyDone = true
+        } else {
+            let previousCommitted = try await RegisterStage.previousTurn(c, batchID: batch.id, seq: seq)
+            let insertStart = ContinuousClock.now
+            let flags = try await DebtRegistry.insertNew(c, rows: candidateRows)
+            outcome.inserting = ContinuousClock.now - insertStart
+            if !previousCommitted {
+                let waitStart = ContinuousClock.now
+                try await RegisterStage.waitForPrevious(c, batchID: batch.id, seq: seq)
+                outcome.waitedForPrevious = ContinuousClock.now - waitStart
+            }
+            // Candidates that did not go in: their external_id was registered before, by an
+            // earlier sub-batch or batch. Their kept debt is read back to compare contents.
+            let missed = zip(prepared.candidates, flags).compactMap { $1 ? nil : $0.debt.externalID }
+            let kept = try await DebtRegistry.existing(c, clientNum: clientNum, externalIDs: missed)
+
+            var rejects = prepared.rejects
+            outcome.rejected = prepared.rejectedRows
+            for (i, v) in prepared.valid.enumerated() {
+                let registered: Debt
+                if flags[v.candidate] {
+                    if prepared.candidateRow[v.candidate] == i {
+                        outcome.registered += 1
+                        continue
+                    }
+                    registered = prepared.candidates[v.candidate].debt
+                } else if let found = kept[v.debt.externalID] {
+                    registered = found
+                } else {
+                    throw StageInvariantError(description: "debt \(v.debt.externalID) was neither inserted nor found")
+                }
+                if registered.hasSameContent(as: v.debt) {
+                    outcome.duplicates += 1
+                } else {
+                    outcome.rejected += 1
+                    rejects.append(RejectRecord(
+                        line: v.line, field: DebtField.externalID.rawValue, code: RejectCode.conflict.rawValue,
+                        message: "A dívida \(v.debt.externalID) já está registrada com outro conteúdo; o registro existente foi mantido.",
+                        raw: v.raw))
+                }
+            }
+            try await DebtRegistry.insertRejects(c, batchID: batch.id, rejects: rejects)
+            try await c.execute("""
+                UPDATE sub_batches SET status = 'registered', registered = \(outcome.registered),
+                       duplicates = \(outcome.duplicates), rejected = \(outcome.rejected), updated_at = \(Date())
+                WHERE batch_id = \(batch.id) AND seq = \(seq)
+                """)
+        }
+        try await JobQueue.complete(c, job: job, owner: owner)
+        // Sub-batches commit in order, so the last one committing means all have.
+        if seq + 1 == batch.subBatches {
+            try await pipeline.queue.enqueue(c, kind: .finalize, batchID: batch.id, seq: -1, traceID: batch.traceID)
+        }
+        return outcome
+    }
+
+    /// Whether sub-batch `seq - 1` has committed (true), or is under way on a database where `seq`
+    /// may insert meanwhile and wait for it before committing (false). Otherwise it is not this
+    /// step's turn yet.
+    static func previousTurn(_ c: any SQLConnection, batchID: String, seq: Int) async throws -> Bool {
+        guard seq > 0 else { return true }
+        if try await Pipeline.subBatchStatus(c, batchID: batchID, seq: seq - 1) == "registered" { return true }
+        if c.allowsConcurrentWriters, try await c.query("""
+            SELECT 1 AS running FROM jobs WHERE kind = 'register' AND batch_id = \(batchID) AND seq = \(seq - 1) AND state = 'running'
+            """).first != nil {
+            return false
+        }
+        throw NotYet(delay: 0.05, reason: "sub-batch \(seq - 1) is not registered yet")
+    }
+
+    /// Waits, inside the transaction, until sub-batch `seq - 1` has committed: each look waits on its
+    /// row lock, held by its register transaction. When that step is not in a transaction (still
+    /// preparing, or rolled back) it looks again shortly, for up to two seconds.
+    static func waitForPrevious(_ c: any SQLConnection, batchID: String, seq: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(2)
+        while true {
+            let status = try await c.query("""
+                SELECT status FROM sub_batches WHERE batch_id = \(batchID) AND seq = \(seq - 1)\(c.forShare)
+                """).first?.string("status")
+            if status == "registered" { return }
+            guard ContinuousClock.now < deadline else {
+                throw NotYet(delay: 0.05, reason: "sub-batch \(seq - 1) did not commit in time")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     /// Picks, for each external_id, the row offered to the registry, and lists the rejects.

@@ -17,7 +17,6 @@ struct TransformStage {
             try await pipeline.blobs.put(key: BlobKeys.staging(batchID: batch.id, seq: sub.seq), bytes: StagingCodec.encode(records))
         }
         try await pipeline.db.write { c in
-            _ = try await Pipeline.lockedBatch(c, id: batch.id)
             try await JobQueue.complete(c, job: job, owner: owner)
             try await c.execute("""
                 UPDATE sub_batches SET status = 'transformed', updated_at = \(Date())

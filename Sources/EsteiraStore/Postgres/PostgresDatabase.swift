@@ -10,8 +10,9 @@ public final class PostgresDatabase: SQLDatabase {
     public var dialect: SQLDialect { .postgres }
     public let client: PostgresClient
     let logger: Logger
+    let bulkWrites: PostgresBulkWrites
 
-    public init(url: String, logger: Logger, maxConnections: Int = 10) throws {
+    public init(url: String, logger: Logger, maxConnections: Int = 10, bulkWrites: PostgresBulkWrites = .copy) throws {
         guard let config = PostgresDatabase.configuration(url: url) else {
             throw SQLError(code: .connection, message: "DATABASE_URL is not a postgres:// URL", sql: "")
         }
@@ -19,6 +20,7 @@ public final class PostgresDatabase: SQLDatabase {
         configuration.options.maximumConnections = maxConnections
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
+        self.bulkWrites = bulkWrites
     }
 
     /// `postgres://user:password@host:port/database?sslmode=disable`; a `host` query item may name a
@@ -46,19 +48,25 @@ public final class PostgresDatabase: SQLDatabase {
         await client.run()
     }
 
+    /// A write that is not `durable` commits without waiting for its WAL to reach the disk
+    /// (`synchronous_commit = off`, the counterpart of SQLite's `synchronous=NORMAL`): a PostgreSQL
+    /// crash may lose the last such commits, whole, which puts the pipeline back a few steps that
+    /// then run again. Nothing promised to a client rides on them.
     public func write<T: Sendable>(durable: Bool, _ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        try await transaction(begin: "BEGIN", body)
+        try await transaction(begin: "BEGIN", settings: durable ? nil : "SET LOCAL synchronous_commit TO off", body)
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        try await transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+        try await transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", settings: nil, body)
     }
 
-    private func transaction<T: Sendable>(begin: PostgresQuery, _ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+    private func transaction<T: Sendable>(begin: PostgresQuery, settings: PostgresQuery?,
+                                          _ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
             _ = try await connection.query(begin, logger: self.logger).get()
             do {
-                let value = try await body(PostgresSQLConnection(connection: connection, logger: self.logger))
+                if let settings { _ = try await connection.query(settings, logger: self.logger).get() }
+                let value = try await body(PostgresSQLConnection(connection: connection, logger: self.logger, bulkWrites: self.bulkWrites))
                 _ = try await connection.query("COMMIT", logger: self.logger).get()
                 return value
             } catch {
@@ -108,9 +116,11 @@ public final class PostgresDatabase: SQLDatabase {
 struct PostgresSQLConnection: SQLConnection {
     let connection: PostgresConnection
     let logger: Logger
+    let bulkWrites: PostgresBulkWrites
     var dialect: SQLDialect { .postgres }
 
-    private func run(_ sql: SQL) async throws -> PostgresQueryResult {
+    @discardableResult
+    func run(_ sql: SQL) async throws -> PostgresQueryResult {
         var bindings = PostgresBindings(capacity: sql.binds.count)
         for value in sql.binds {
             switch value {
@@ -125,13 +135,17 @@ struct PostgresSQLConnection: SQLConnection {
         do {
             return try await connection.query(PostgresQuery(unsafeSQL: text, binds: bindings), logger: logger).get()
         } catch let error as PSQLError {
-            let sqlState = error.serverInfo?[.sqlState] ?? ""
-            let message = error.serverInfo?[.message] ?? "\(error.code)"
-            let code: SQLError.Code = sqlState.hasPrefix("23") ? .constraint
-                : (sqlState == "40001" || sqlState == "40P01") ? .busy
-                : error.serverInfo == nil ? .connection : .other
-            throw SQLError(code: code, message: "\(sqlState) \(message)", sql: text)
+            throw Self.sqlError(error, sql: text)
         }
+    }
+
+    static func sqlError(_ error: PSQLError, sql: String) -> SQLError {
+        let sqlState = error.serverInfo?[.sqlState] ?? ""
+        let message = error.serverInfo?[.message] ?? "\(error.code)"
+        let code: SQLError.Code = sqlState.hasPrefix("23") ? .constraint
+            : (sqlState == "40001" || sqlState == "40P01") ? .busy
+            : error.serverInfo == nil ? .connection : .other
+        return SQLError(code: code, message: "\(sqlState) \(message)", sql: sql)
     }
 
     func query(_ sql: SQL) async throws -> [SQLRow] {
@@ -154,7 +168,10 @@ struct PostgresSQLConnection: SQLConnection {
     }
 
     func insert(into table: String, columns: [String], rows: [[SQLValue]], ignoringConflictsOn conflict: [String]?) async throws -> [Bool] {
-        try await insertMultiRow(into: table, columns: columns, rows: rows, ignoringConflictsOn: conflict)
+        switch bulkWrites {
+        case .copy: try await copyInsert(into: table, columns: columns, rows: rows, ignoringConflictsOn: conflict)
+        case .statements: try await insertMultiRow(into: table, columns: columns, rows: rows, ignoringConflictsOn: conflict)
+        }
     }
 
     static func value(of cell: PostgresCell) throws -> SQLValue {

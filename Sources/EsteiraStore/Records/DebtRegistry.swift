@@ -105,7 +105,7 @@ public struct DebtRegistry: Sendable {
     public func debts(clientNum: Int, document: String?, page: Int, perPage: Int) async throws -> Page<DebtRecord> {
         let filter: SQL = document.map { "AND document = \(TaxID.normalize($0[...]))" } ?? ""
         return try await db.page(select: DebtRegistry.columns, from: "debts WHERE client_num = \(clientNum) \(filter)",
-                                 orderBy: "id", page: page, perPage: perPage, DebtRegistry.record)
+                                 orderBy: "external_id", page: page, perPage: perPage, DebtRegistry.record)
     }
 
     static func reject(_ r: SQLRow) throws -> RejectRecord {

@@ -3,10 +3,11 @@ import Logging
 /// Opens the database a setting names: `postgres://...` for PostgreSQL, otherwise the SQLite file
 /// `esteira.sqlite` in the data folder.
 public enum DatabaseOpener {
-    public static func open(databaseURL: String?, dataDirectory: String, logger: Logger) throws -> any SQLDatabase {
+    public static func open(databaseURL: String?, dataDirectory: String, logger: Logger,
+                            postgresBulkWrites: PostgresBulkWrites = .copy) throws -> any SQLDatabase {
         if let url = databaseURL, !url.isEmpty {
             if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-                return try PostgresDatabase(url: url, logger: logger)
+                return try PostgresDatabase(url: url, logger: logger, bulkWrites: postgresBulkWrites)
             }
             if url.hasPrefix("sqlite://") {
                 return try SQLiteDatabase(path: String(url.dropFirst("sqlite://".count)))

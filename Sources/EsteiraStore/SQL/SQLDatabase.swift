@@ -8,8 +8,8 @@ public protocol SQLConnection: Sendable {
     @discardableResult
     func execute(_ sql: SQL) async throws -> Int
 
-    /// Inserts many rows the fastest way the database has (SQLite: one prepared single-row statement
-    /// stepped per row; PostgreSQL: multi-row statements). With `ignoringConflictsOn`, a row that
+    /// Inserts many rows the fastest way the database has (SQLite: multi-row statements;
+    /// PostgreSQL: `COPY`, see `PostgresBulkWrites`). With `ignoringConflictsOn`, a row that
     /// would break that unique key is skipped. Returns, for each row, whether it was inserted.
     /// Rows must not repeat a conflict key among themselves.
     @discardableResult
@@ -70,6 +70,13 @@ extension SQLConnection {
     /// `FOR UPDATE` where the database has row locks (PostgreSQL). SQLite needs none: a write
     /// transaction holds the whole database.
     public var forUpdate: SQL { dialect == .postgres ? " FOR UPDATE" : "" }
+
+    /// `FOR SHARE` on PostgreSQL: waits for a transaction that holds the row `FOR UPDATE`.
+    public var forShare: SQL { dialect == .postgres ? " FOR SHARE" : "" }
+
+    /// Whether several transactions may write at once (PostgreSQL), so that one may wait inside its
+    /// transaction for another to commit. SQLite has a single writer: such a wait would never end.
+    public var allowsConcurrentWriters: Bool { dialect == .postgres }
 
     /// `FOR UPDATE SKIP LOCKED` on PostgreSQL, for claiming queue rows.
     public var forUpdateSkipLocked: SQL { dialect == .postgres ? " FOR UPDATE SKIP LOCKED" : "" }

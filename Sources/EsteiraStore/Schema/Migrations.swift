@@ -5,8 +5,10 @@ import Foundation
 /// edited: a change is a new migration. Each is applied once, in its own transaction, and recorded
 /// in `schema_migrations`.
 ///
-/// The SQL is written once. Four words differ between the databases and are filled in per dialect:
-/// `{ID}` (an auto-increment key), `{TS}` (a moment), `{DAY}` (a calendar day), `{TEXT}`.
+/// The SQL is written once. Five words differ between the databases and are filled in per dialect:
+/// `{ID}` (an auto-increment key), `{TS}` (a moment), `{DAY}` (a calendar day), `{TEXT}`, and
+/// `{KEY}`, text that is an identifier and compares byte by byte (SQLite's default; on PostgreSQL
+/// `COLLATE "C"`, which also makes its index inserts cheaper than the database's locale would).
 ///
 /// Debts refer to their client by `clients.num`, a small integer, rather than by the client's
 /// UUID: the registry's two indexes start with it, and on 1,000,000 debts the integer key makes
@@ -81,11 +83,10 @@ public enum Migrations {
         );
 
         CREATE TABLE debts (
-            id {ID},
             client_num BIGINT NOT NULL,
-            external_id TEXT NOT NULL,
+            external_id {KEY} NOT NULL,
             name TEXT NOT NULL,
-            document TEXT NOT NULL,
+            document {KEY} NOT NULL,
             amount_cents BIGINT NOT NULL,
             due_date {DAY} NOT NULL,
             email TEXT,
@@ -94,9 +95,9 @@ public enum Migrations {
             status TEXT NOT NULL,
             batch_id TEXT NOT NULL,
             line BIGINT NOT NULL,
-            created_at {TS} NOT NULL
+            created_at {TS} NOT NULL,
+            PRIMARY KEY (client_num, external_id)
         );
-        CREATE UNIQUE INDEX debts_client_external_id ON debts (client_num, external_id);
         CREATE INDEX debts_client_document ON debts (client_num, document);
 
         CREATE TABLE rejects (
@@ -137,10 +138,10 @@ public enum Migrations {
         let words: [String: String]
         switch dialect {
         case .sqlite:
-            words = ["{ID}": "INTEGER PRIMARY KEY", "{TS}": "TEXT", "{DAY}": "TEXT", "{TEXT}": "TEXT"]
+            words = ["{ID}": "INTEGER PRIMARY KEY", "{TS}": "TEXT", "{DAY}": "TEXT", "{TEXT}": "TEXT", "{KEY}": "TEXT"]
         case .postgres:
             words = ["{ID}": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "{TS}": "TIMESTAMPTZ",
-                     "{DAY}": "DATE", "{TEXT}": "TEXT"]
+                     "{DAY}": "DATE", "{TEXT}": "TEXT", "{KEY}": "TEXT COLLATE \"C\""]
         }
         var out = sql
         for (k, v) in words { out = out.replacingOccurrences(of: k, with: v) }
