@@ -17,6 +17,65 @@ struct CSVTests {
         return out
     }
 
+    /// The scanner's rules, byte by byte as its documentation states them: the reference that the
+    /// word-at-a-time scanner must match.
+    static func referenceRecords(_ bytes: [UInt8], delimiter: UInt8) -> [CSVScanner.Record] {
+        var out: [CSVScanner.Record] = []
+        var inQuotes = false, atFieldStart = true, afterQuote = false
+        var start = 0, line = 1, startLine = 1, hasBytes = false
+        for (i, c) in bytes.enumerated() {
+            if c == 10 && inQuotes && !afterQuote { line += 1; continue }
+            if c == 10 {
+                out.append(.init(start: start, end: i + 1, line: startLine, isBlank: !hasBytes, unclosedQuote: false))
+                line += 1; start = i + 1; startLine = line; hasBytes = false
+                inQuotes = false; afterQuote = false; atFieldStart = true
+                continue
+            }
+            if c == 13 { continue }
+            hasBytes = true
+            if inQuotes && !afterQuote {
+                if c == 34 { afterQuote = true }
+            } else if inQuotes && afterQuote {
+                // `""` inside quotes is one quote; anything else closes the quoted field.
+                if c == 34 { afterQuote = false } else { inQuotes = false; afterQuote = false; atFieldStart = c == delimiter }
+            } else if atFieldStart {
+                if c == 34 { inQuotes = true } else if c != delimiter { atFieldStart = false }
+            } else if c == delimiter {
+                atFieldStart = true
+            }
+        }
+        if bytes.count > start {
+            out.append(.init(start: start, end: bytes.count, line: startLine, isBlank: !hasBytes,
+                             unclosedQuote: inQuotes && !afterQuote))
+        }
+        return out
+    }
+
+    @Test("the scanner finds the same records as a byte-by-byte reading of its rules, on random text in any chunks")
+    func scannerMatchesReference() {
+        var rng = SplitMix(seed: 42)
+        // Heavy in the bytes that matter, with runs of plain text long enough for the fast path.
+        let pieces: [[UInt8]] = [Array("abcdefghijkl".utf8), Array("x".utf8), [59], [44], [34], [10], [13, 10], [13],
+                                 Array("Número".utf8), Array("\"\"".utf8)]
+        for round in 0..<400 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int(rng.next() % 60) { bytes += pieces[Int(rng.next() % UInt64(pieces.count))] }
+            let delimiter: UInt8 = round % 2 == 0 ? 59 : 44
+            let expected = Self.referenceRecords(bytes, delimiter: delimiter)
+            for size in [1, 5, 8, 9, 64, 100_000] {
+                var scanner = CSVScanner(delimiter: delimiter)
+                var got: [CSVScanner.Record] = []
+                var i = 0
+                while i < bytes.count {
+                    scanner.feed(Array(bytes[i..<min(i + size, bytes.count)])) { got.append($0) }
+                    i += size
+                }
+                scanner.finish { got.append($0) }
+                #expect(got == expected, "chunk \(size): \(String(decoding: bytes, as: UTF8.self).debugDescription)")
+            }
+        }
+    }
+
     @Test("records end at LF or CRLF, not inside quotes; lines are counted from 1")
     func boundaries() {
         let text = "a;b\r\n1;\"x\r\ny\"\r\n\r\n2;z"
@@ -83,6 +142,41 @@ struct EncodingTests {
         return v.isCompleteAndValid
     }
 
+    /// The same, through the chunk reader (eight bytes at a time where it can), in chunks of `size`.
+    func validateInChunks(_ bytes: [UInt8], size: Int) -> (valid: Bool, sawNUL: Bool) {
+        var v = UTF8Validator()
+        var nul = false
+        var i = 0
+        while i < bytes.count {
+            let part = Array(bytes[i..<min(i + size, bytes.count)])
+            if part.withUnsafeBufferPointer({ v.feed($0) }) { nul = true }
+            i += size
+        }
+        return (v.isCompleteAndValid, nul)
+    }
+
+    @Test("UTF-8 validation read eight bytes at a time agrees with the standard library on random bytes")
+    func utf8InChunks() {
+        var rng = SplitMix(seed: 7)
+        // Mostly ASCII with some multi-byte characters, and now and then a byte that breaks them.
+        let pieces: [[UInt8]] = [Array("Devedor Número ".utf8), Array("ação".utf8), Array("€".utf8), Array("😀".utf8),
+                                 [0xE2, 0x82], [0xFF], [0xC3], [0x00], Array("0123456789abcdef;".utf8)]
+        for _ in 0..<500 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int(rng.next() % 40) {
+                let k = Int(rng.next() % 100)
+                bytes += k < 70 ? pieces[8] : k < 80 ? pieces[0] : k < 85 ? pieces[1] : k < 88 ? pieces[2]
+                    : k < 91 ? pieces[3] : k < 94 ? pieces[4] : k < 96 ? pieces[5] : k < 98 ? pieces[6] : pieces[7]
+            }
+            let expected = String(validating: bytes, as: UTF8.self) != nil
+            for size in [1, 7, 8, 13, 4096] {
+                let got = validateInChunks(bytes, size: size)
+                #expect(got.valid == expected, "chunk \(size): \(bytes)")
+                #expect(got.sawNUL == bytes.contains(0))
+            }
+        }
+    }
+
     @Test("UTF-8 validation (cases from Markus Kuhn's UTF-8 decoder stress test)")
     func utf8() {
         #expect(validate(Array("ação €".utf8)))
@@ -121,5 +215,18 @@ struct HeaderTests {
         #expect(StandardLayout.fromHeader(["nome", "cpf", "valor"]) == .failure(.missingColumns([.externalID, .dueDate])))
         #expect(StandardLayout.fromHeader(["id_divida", "nome", "cpf", "cnpj", "valor", "vencimento"])
             == .failure(.duplicateColumn(.document)))
+    }
+}
+
+/// A small seeded random generator (SplitMix64), so that random tests repeat exactly.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

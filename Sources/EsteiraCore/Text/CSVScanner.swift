@@ -18,6 +18,14 @@ public struct CSVScanner: Sendable {
         public var isBlank: Bool
         /// The stream ended inside a quoted field.
         public var unclosedQuote: Bool
+
+        public init(start: Int, end: Int, line: Int, isBlank: Bool, unclosedQuote: Bool) {
+            self.start = start
+            self.end = end
+            self.line = line
+            self.isBlank = isBlank
+            self.unclosedQuote = unclosedQuote
+        }
     }
 
     private enum State: UInt8, Sendable { case fieldStart, unquoted, quoted, quoteInQuoted }
@@ -42,20 +50,44 @@ public struct CSVScanner: Sendable {
     public var position: Int { offset }
 
     /// Feeds the next chunk; `onRecord` is called for every record that ends inside it.
+    ///
+    /// Most bytes change nothing but "the record has bytes" and "the field is unquoted", so the
+    /// chunk is read eight bytes at a time, and only the bytes that matter in the current state
+    /// (line breaks and quotes, and outside quotes also CR and the delimiter) go one by one.
     public mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, onRecord: (Record) throws -> Void) rethrows {
+        guard let start = chunk.baseAddress else { return }
         let lf: UInt8 = 10, cr: UInt8 = 13, quote: UInt8 = 34
         let delimiter = self.delimiter
+        let lfs = ByteWord.repeating(lf), crs = ByteWord.repeating(cr)
+        let quotes = ByteWord.repeating(quote), delimiters = ByteWord.repeating(delimiter)
+        let raw = UnsafeRawPointer(start)
+        let count = chunk.count
         var state = self.state
         var hasBytes = recordHasBytes
         let base = offset
-        for i in 0..<chunk.count {
+        var i = 0
+        while i < count {
+            if i &+ 8 <= count {
+                let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                var marks = ByteWord.zeroBytes(w ^ lfs) | ByteWord.zeroBytes(w ^ quotes)
+                if state != .quoted { marks |= ByteWord.zeroBytes(w ^ crs) | ByteWord.zeroBytes(w ^ delimiters) }
+                // The lowest mark is exact: the bytes before it are plain.
+                let plain = marks == 0 ? 8 : marks.trailingZeroBitCount >> 3
+                if plain > 0 {
+                    hasBytes = true
+                    if state != .quoted { state = .unquoted }
+                    i &+= plain
+                    if plain == 8 { continue }
+                }
+            }
             let c = chunk[i]
+            i &+= 1
             if c == lf {
                 if state == .quoted {
                     line += 1
                     continue
                 }
-                let end = base + i + 1
+                let end = base + i
                 try onRecord(Record(start: recordStart, end: end, line: recordLine, isBlank: !hasBytes, unclosedQuote: false))
                 line += 1
                 recordStart = end
@@ -79,7 +111,7 @@ public struct CSVScanner: Sendable {
         }
         self.state = state
         self.recordHasBytes = hasBytes
-        offset = base + chunk.count
+        offset = base + count
     }
 
     public mutating func feed(_ chunk: [UInt8], onRecord: (Record) throws -> Void) rethrows {
@@ -96,6 +128,18 @@ public struct CSVScanner: Sendable {
             recordHasBytes = false
         }
         state = .fieldStart
+    }
+}
+
+/// Eight bytes at a time, in a 64-bit word (byte 0 in the low bits).
+enum ByteWord {
+    static func repeating(_ byte: UInt8) -> UInt64 { 0x0101_0101_0101_0101 &* UInt64(byte) }
+
+    /// A word with the high bit set in the byte where `x` has a zero byte. The lowest such bit is
+    /// always exact; higher ones may be false (a borrow runs through), which callers ignore.
+    @inline(__always)
+    static func zeroBytes(_ x: UInt64) -> UInt64 {
+        (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
     }
 }
 

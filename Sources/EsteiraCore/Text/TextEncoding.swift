@@ -67,6 +67,30 @@ public struct UTF8Validator: Sendable {
         }
     }
 
+    /// Feeds a chunk, eight bytes at a time where they are ASCII; returns whether it holds a NUL
+    /// byte (which no text file has).
+    public mutating func feed(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let start = bytes.baseAddress else { return false }
+        let raw = UnsafeRawPointer(start)
+        var sawNUL = false
+        var i = 0
+        while i < bytes.count {
+            if needed == 0 && i &+ 8 <= bytes.count {
+                let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                if w & 0x8080_8080_8080_8080 == 0 {
+                    if ByteWord.zeroBytes(w) != 0 { sawNUL = true }
+                    i &+= 8
+                    continue
+                }
+            }
+            let byte = bytes[i]
+            if byte == 0 { sawNUL = true }
+            if byte >= 0x80 || needed > 0 { feed(byte) }
+            i &+= 1
+        }
+        return sawNUL
+    }
+
     /// True in the middle of a multi-byte sequence: the next byte must be fed even if it is ASCII.
     public var needsContinuation: Bool { needed > 0 }
 

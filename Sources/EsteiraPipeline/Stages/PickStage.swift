@@ -122,10 +122,7 @@ struct PickStage {
             let chunk = try await pipeline.blobs.read(key: batch.blobKey, offset: offset, length: min(pipeline.chunkSize, size - offset))
             if chunk.isEmpty { break }
             try chunk.withUnsafeBufferPointer { b in
-                for byte in b {
-                    if byte >= 0x80 || validator.needsContinuation { validator.feed(byte) }
-                    else if byte == 0 { sawNUL = true }
-                }
+                if validator.feed(b) { sawNUL = true }
                 if sawNUL { throw FileProblem.notText }
                 try scanner.feed(b, onRecord: onRecord)
             }
