@@ -61,18 +61,12 @@ extension PostgresSQLConnection {
     func copy(into table: String, columns: [String], rows: [[SQLValue]]) async throws {
         let text = "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN"
         do {
-            let t0 = ContinuousClock.now
-            var enc = Duration.zero
             try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
-                let e0 = ContinuousClock.now
-                defer { logger.debug("TMP copy", metadata: ["enc": "\(enc)", "sinceStart": "\(e0 - t0)"]) }
                 var encoder = PostgresCopyText()
                 var buffer = ByteBuffer()
                 buffer.reserveCapacity(300 * 1024)
                 for row in rows {
-                    let a = ContinuousClock.now
                     encoder.append(row: row, to: &buffer)
-                    enc += ContinuousClock.now - a
                     if buffer.readableBytes >= 256 * 1024 {
                         try await writer.write(buffer)
                         buffer.clear()
@@ -108,7 +102,7 @@ struct PostgresCopyText {
         case .null:
             buffer.writeStaticString("\\N")
         case .int(let n):
-            buffer.writeString(String(n))
+            PostgresCopyText.appendDecimal(n, to: &buffer)
         case .text(let s):
             PostgresCopyText.appendEscaped(s, to: &buffer)
         case .day(let d):
@@ -126,22 +120,40 @@ struct PostgresCopyText {
         }
     }
 
+    /// The decimal digits of `n`, without making a String.
+    static func appendDecimal(_ n: Int64, to buffer: inout ByteBuffer) {
+        if n < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
+        var magnitude = n.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var i = 20
+            repeat {
+                i -= 1
+                digits[i] = UInt8(truncatingIfNeeded: 48 + magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            buffer.writeBytes(UnsafeBufferPointer(rebasing: digits[i..<20]))
+        }
+    }
+
     static func appendEscaped(_ s: String, to buffer: inout ByteBuffer) {
-        var s = s
-        s.withUTF8 { bytes in
-            // Most text has nothing to escape: one copy.
-            guard bytes.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else {
-                buffer.writeBytes(bytes)
-                return
-            }
-            for byte in bytes {
-                switch byte {
-                case 0x5C: buffer.writeStaticString("\\\\")
-                case 0x09: buffer.writeStaticString("\\t")
-                case 0x0A: buffer.writeStaticString("\\n")
-                case 0x0D: buffer.writeStaticString("\\r")
-                default: buffer.writeInteger(byte)
-                }
+        if let done = s.utf8.withContiguousStorageIfAvailable({ appendEscaped(bytes: $0, to: &buffer) }) { return done }
+        var copy = s
+        copy.withUTF8 { appendEscaped(bytes: $0, to: &buffer) }
+    }
+
+    static func appendEscaped(bytes: UnsafeBufferPointer<UInt8>, to buffer: inout ByteBuffer) {
+        // Most text has nothing to escape (no byte below 0x20 and no backslash): one copy.
+        guard bytes.contains(where: { $0 < 0x20 || $0 == 0x5C }) else {
+            buffer.writeBytes(bytes)
+            return
+        }
+        for byte in bytes {
+            switch byte {
+            case 0x5C: buffer.writeStaticString("\\\\")
+            case 0x09: buffer.writeStaticString("\\t")
+            case 0x0A: buffer.writeStaticString("\\n")
+            case 0x0D: buffer.writeStaticString("\\r")
+            default: buffer.writeInteger(byte)
             }
         }
     }
