@@ -5,16 +5,21 @@ actor Doorbell {
     private var waiting: [Int: CheckedContinuation<Void, Never>] = [:]
     private var next = 0
 
-    /// Returns when rung, or after `seconds`.
+    /// Returns when rung, after `seconds`, or when the waiting task is cancelled.
     func wait(seconds: Double) async {
         let id = next
         next += 1
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            waiting[id] = continuation
-            Task {
-                try? await Task.sleep(for: .seconds(seconds))
-                self.wake(id)
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                if Task.isCancelled { continuation.resume(); return }
+                waiting[id] = continuation
+                Task {
+                    try? await Task.sleep(for: .seconds(seconds))
+                    self.wake(id)
+                }
             }
+        } onCancel: {
+            Task { await self.wake(id) }
         }
     }
 

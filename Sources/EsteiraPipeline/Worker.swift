@@ -193,7 +193,15 @@ public struct Worker: Service {
             log.warning("job not committed: its lease was lost to another worker")
         } catch let wait as NotYet {
             log.debug("job postponed", metadata: ["reason": "\(wait.reason)"])
-            do { try await pipeline.queue.postpone(job: job, owner: owner, seconds: wait.delay) } catch {
+            do {
+                try await pipeline.queue.postpone(job: job, owner: owner, seconds: wait.delay)
+                // The job is due again in a moment: wake a slot then, not at its next poll.
+                let doorbell = self.doorbell
+                Task {
+                    try? await Task.sleep(for: .seconds(wait.delay))
+                    await doorbell.ring()
+                }
+            } catch {
                 log.warning("could not postpone job; its lease will run out", metadata: ["error": "\(error)"])
             }
         } catch {

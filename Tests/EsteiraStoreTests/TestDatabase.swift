@@ -54,17 +54,17 @@ enum TestDatabase {
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await admin.run() }
                 defer { group.cancelAll() }
-                _ = try await admin.client.withConnection { try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger) }
+                _ = try await admin.withConnection { try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger) }
                 group.addTask { await db.run() }
                 do {
                     try await Migrations.migrate(db)
                     let value = try await body(db)
-                    _ = try? await admin.client.withConnection {
+                    _ = try? await admin.withConnection {
                         try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: logger)
                     }
                     return value
                 } catch {
-                    _ = try? await admin.client.withConnection {
+                    _ = try? await admin.withConnection {
                         try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: logger)
                     }
                     throw error

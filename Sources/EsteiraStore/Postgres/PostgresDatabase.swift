@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// The scaled-out database. `PostgresClient` keeps the connection pool and must run as a service:
 /// the caller runs `run()` (the command puts it in its ServiceGroup; tests in a task group).
@@ -11,6 +12,9 @@ public final class PostgresDatabase: SQLDatabase {
     public let client: PostgresClient
     let logger: Logger
     let bulkWrites: PostgresBulkWrites
+    /// Opened by `run()`: connections are leased only once the pool runs (before, PostgresNIO
+    /// would wait anyway, and warn).
+    private let started = StartGate()
 
     public init(url: String, logger: Logger, maxConnections: Int = 10, bulkWrites: PostgresBulkWrites = .copy) throws {
         guard let config = PostgresDatabase.configuration(url: url) else {
@@ -45,7 +49,14 @@ public final class PostgresDatabase: SQLDatabase {
 
     /// Runs the connection pool until cancelled.
     public func run() async {
+        started.open()
         await client.run()
+    }
+
+    /// A pooled connection for `body`, once the pool runs.
+    public func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        await started.wait()
+        return try await client.withConnection(body)
     }
 
     /// A write that is not `durable` commits without waiting for its WAL to reach the disk
@@ -62,7 +73,7 @@ public final class PostgresDatabase: SQLDatabase {
 
     private func transaction<T: Sendable>(begin: PostgresQuery, settings: PostgresQuery?,
                                           _ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
+        try await withConnection { connection in
             _ = try await connection.query(begin, logger: self.logger).get()
             do {
                 if let settings { _ = try await connection.query(settings, logger: self.logger).get() }
@@ -87,7 +98,7 @@ public final class PostgresDatabase: SQLDatabase {
             var first = true
             while !Task.isCancelled {
                 do {
-                    try await client.withConnection { connection in
+                    try await withConnection { connection in
                         try await connection.listen(on: JobQueue.channel) { notifications in
                             if !first { continuation.yield() }
                             first = false
@@ -217,6 +228,30 @@ struct PostgresDay: PostgresEncodable, PostgresDecodable {
                 throw PostgresDecodingError.Code.failure
             }
             day = d
+        }
+    }
+}
+
+/// A one-way gate: `wait` returns at once after `open`, and until then waits for it.
+final class StartGate: Sendable {
+    private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func open() {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.isOpen = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for w in waiters { w.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let isOpen = state.withLock { s -> Bool in
+                if !s.isOpen { s.waiters.append(continuation) }
+                return s.isOpen
+            }
+            if isOpen { continuation.resume() }
         }
     }
 }
