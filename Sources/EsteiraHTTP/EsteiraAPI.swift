@@ -44,7 +44,7 @@ public enum EsteiraAPI {
 
         let v1 = router.group("v1").add(middleware: AuthMiddleware(clients: ClientStore(db: db)))
         BatchRoutes(db: db, blobs: blobs, retry: retry, jobsReady: jobsReady).add(to: v1)
-        DebtRoutes(db: db).add(to: v1)
+        DebtRoutes(db: db, blobs: blobs).add(to: v1)
         return router
     }
 }

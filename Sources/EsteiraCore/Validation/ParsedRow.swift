@@ -51,6 +51,15 @@ public struct ParsedRow: Sendable, Equatable {
         }
     }
 
+    /// A record given field by field (a debt sent as JSON): trimmed and normalized as a file's
+    /// fields are; a field not given is empty.
+    public init(line: Int, values: [DebtField: String]) {
+        func get(_ f: DebtField) -> String { values[f]?.trimmedSpaces ?? "" }
+        self.init(line: line, externalID: get(.externalID), name: get(.name),
+                  document: TaxID.normalize(get(.document)[...]), amount: get(.amount), dueDate: get(.dueDate),
+                  email: get(.email), phone: get(.phone), description: get(.description))
+    }
+
     /// Builds the staging row of one parsed record.
     public init(line: Int, fields: CSVRecordParser.Fields, layout: StandardLayout.Positions) {
         var values = fields.values

@@ -1,14 +1,22 @@
+import EsteiraBlobs
+import EsteiraCore
 import EsteiraStore
 import Foundation
 import Hummingbird
+import Metrics
 
-/// `/v1/debts`: the client's registered debts.
+/// `/v1/debts`: the client's registered debts, and one debt registered on its own.
 struct DebtRoutes {
     let db: any SQLDatabase
+    let blobs: any BlobStore
     var registry: DebtRegistry { DebtRegistry(db: db) }
+
+    /// The largest body `POST /v1/debts` takes: one debt is a few hundred bytes.
+    static let maxSingleDebtBytes = 64 * 1024
 
     func add(to group: RouterGroup<EsteiraRequestContext>) {
         group.get("debts", use: list)
+        group.post("debts", use: create)
         group.get("debts/:external_id", use: get)
     }
 
@@ -28,5 +36,165 @@ struct DebtRoutes {
         let document = request.uri.queryParameters["document"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         let page = try await registry.debts(clientNum: client.num, document: document, page: paging.page, perPage: paging.perPage)
         return ListResponse(page, DebtResponse.init)
+    }
+
+    /// One debt, judged and registered before the answer: 201 registered now; 200 the same content
+    /// was registered before (idempotent); 409 the external id is registered with other content;
+    /// 422 the debt breaks a rule (each problem with its field and R-code). Every call is kept as a
+    /// batch of one record, with the body as its raw file.
+    @Sendable func create(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        let client = try context.requireClient()
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maxSingleDebtBytes)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, code: "too_large",
+                           message: "O corpo tem mais de \(Self.maxSingleDebtBytes / 1024) KiB; envie uma dívida por chamada.")
+        }
+        let bytes = Array(body.readableBytesView)
+        let values = try SingleDebtJSON.fields(bytes)
+        let row = ParsedRow(line: 1, values: values)
+        let now = Date()
+        let receivedOn = Day(now, in: Day.saoPaulo)
+        let validation = DebtValidator(receivedOn: receivedOn).validate(row)
+
+        let batchID = UUID().uuidString.lowercased()
+        let key = BlobKeys.raw(clientID: client.id, batchID: batchID)
+        try await blobs.put(key: key, bytes: bytes)
+        let batch = BatchRecord(newID: batchID, clientID: client.id, source: "api_debt", fileName: nil, blobKey: key,
+                                byteSize: bytes.count, receivedAt: now, receivedOn: receivedOn,
+                                subBatchSize: client.subBatchSize, traceID: BatchRoutes.newTraceID())
+        let outcome: SingleDebtOutcome
+        do {
+            outcome = try await registry.registerOne(validation, clientNum: client.num, batch: batch,
+                                                     raw: String(decoding: bytes, as: UTF8.self), now: now)
+        } catch {
+            try? await blobs.delete(key: key)
+            throw error
+        }
+        var logger = context.logger
+        logger[metadataKey: "batch_id"] = "\(batchID)"
+        logger[metadataKey: "trace_id"] = "\(batch.traceID)"
+        let dimensions = [("client", client.id)]
+        Counter(label: "esteira_rows_received_total", dimensions: dimensions).increment()
+
+        let response: Response
+        switch outcome {
+        case .created(let debt):
+            Counter(label: "esteira_rows_registered_total", dimensions: dimensions).increment()
+            response = try Self.json(.created, SingleDebtAnswer(debt: DebtResponse(debt), batchID: batchID, error: nil),
+                                     location: "/v1/debts/\(Self.pathComponent(debt.debt.externalID))")
+        case .existing(let debt):
+            Counter(label: "esteira_rows_duplicated_total", dimensions: dimensions).increment()
+            response = try Self.json(.ok, SingleDebtAnswer(debt: DebtResponse(debt), batchID: batchID, error: nil),
+                                     location: "/v1/debts/\(Self.pathComponent(debt.debt.externalID))")
+        case .conflict(let existing):
+            Counter(label: "esteira_rows_rejected_total", dimensions: dimensions).increment()
+            let issue = IssueJSON(field: DebtField.externalID.rawValue, code: RejectCode.conflict.rawValue,
+                                  message: "A dívida \(existing.debt.externalID) já está registrada com outro conteúdo; o registro existente foi mantido.")
+            response = try Self.json(.conflict, SingleDebtAnswer(
+                debt: DebtResponse(existing), batchID: batchID,
+                error: ErrorJSON(code: issue.code, message: issue.message, field: issue.field, issues: [issue])), location: nil)
+        case .invalid(let issues):
+            Counter(label: "esteira_rows_rejected_total", dimensions: dimensions).increment()
+            let list = issues.map { IssueJSON(field: $0.field?.rawValue ?? "", code: $0.code.rawValue, message: $0.message) }
+            let first = list.first ?? IssueJSON(field: "", code: "invalid_debt", message: "Dívida inválida.")
+            response = try Self.json(.unprocessableContent, SingleDebtAnswer(
+                debt: nil, batchID: batchID,
+                error: ErrorJSON(code: first.code, message: first.message, field: first.field, issues: list)), location: nil)
+        }
+        logger.info("single debt", metadata: ["status": "\(response.status.code)"])
+        return response
+    }
+
+    static func pathComponent(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? s
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: some Encodable, location: String?) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if let location { headers[.location] = location }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}
+
+/// The answer to `POST /v1/debts`: the debt (registered, or the one kept on a conflict), the batch
+/// that records the call, and on 409/422 the error with every problem's field and code.
+struct SingleDebtAnswer: Encodable {
+    var debt: DebtResponse?
+    var batchID: String
+    var error: ErrorJSON?
+
+    enum CodingKeys: String, CodingKey {
+        case debt, error
+        case batchID = "batch_id"
+    }
+}
+
+struct ErrorJSON: Encodable {
+    var code: String
+    var message: String
+    var field: String
+    var issues: [IssueJSON]
+}
+
+struct IssueJSON: Encodable {
+    var field: String
+    var code: String
+    var message: String
+}
+
+/// Reads the body of `POST /v1/debts`: a JSON object whose keys are the standard field names or
+/// any of their aliases (the bankslip seed's `debtId`, `governmentId`, `debtAmount`, `debtDueDate`
+/// included), with text values; the amount may also be a JSON number, read from its digits (never
+/// through a floating-point value).
+enum SingleDebtJSON {
+    enum Scalar: Decodable {
+        case text(String)
+        case number(Decimal)
+        case null
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if c.decodeNil() { self = .null; return }
+            if let s = try? c.decode(String.self) { self = .text(s); return }
+            if let d = try? c.decode(Decimal.self) { self = .number(d); return }
+            throw DecodingError.typeMismatch(String.self, .init(codingPath: decoder.codingPath, debugDescription: "not text"))
+        }
+    }
+
+    static func fields(_ bytes: [UInt8]) throws -> [DebtField: String] {
+        let object: [String: Scalar]
+        do {
+            object = try JSONDecoder().decode([String: Scalar].self, from: Data(bytes))
+        } catch let DecodingError.typeMismatch(_, context) where !context.codingPath.isEmpty {
+            let key = context.codingPath.last?.stringValue ?? ""
+            throw APIError(.badRequest, code: "invalid_json",
+                           message: "O campo \(key) deve ser texto (ou número, para o valor).")
+        } catch {
+            throw APIError(.badRequest, code: "invalid_json",
+                           message: "O corpo deve ser um objeto JSON com os campos da dívida (external_id, name, document, amount, due_date).")
+        }
+        var values: [DebtField: String] = [:]
+        for (key, value) in object {
+            guard let field = DebtField.matching(header: key) else {
+                throw APIError(.badRequest, code: "unknown_field", message: "Campo desconhecido: \(key).")
+            }
+            guard values[field] == nil else {
+                throw APIError(.badRequest, code: "duplicate_field", message: "O campo \(field.rawValue) veio mais de uma vez (\(key)).")
+            }
+            switch value {
+            case .text(let s): values[field] = s
+            case .null: values[field] = ""
+            case .number(let d):
+                guard field == .amount else {
+                    throw APIError(.badRequest, code: "invalid_json", message: "O campo \(key) deve ser texto.")
+                }
+                values[field] = "\(d)"
+            }
+        }
+        return values
     }
 }

@@ -1,0 +1,70 @@
+import EsteiraCore
+import Foundation
+
+/// What became of one debt sent on its own (`POST /v1/debts`).
+public enum SingleDebtOutcome: Sendable, Equatable {
+    /// Registered now.
+    case created(DebtRecord)
+    /// The same content was registered before: an idempotent re-send, nothing written to the registry.
+    case existing(DebtRecord)
+    /// The external id is registered with different content; the registry keeps the first.
+    case conflict(existing: DebtRecord)
+    /// The debt breaks these rules.
+    case invalid([RowIssue])
+}
+
+extension DebtRegistry {
+    /// Judges and registers one debt sent on its own, as a batch of one record: the batch row (final
+    /// at once, with its counts), the debt or the reject records commit in one durable transaction,
+    /// so the call is traced like any file and answered only once it is on disk. `batch` describes
+    /// the request (its raw body already in the blob store); its status and counts are set here.
+    public func registerOne(_ validation: DebtValidation, clientNum: Int, batch: BatchRecord, raw: String,
+                            now: Date = Date()) async throws -> SingleDebtOutcome {
+        try await db.write(durable: true) { c in
+            var outcome: SingleDebtOutcome
+            var counts = BatchCounts(received: 1, registered: 0, duplicates: 0, rejected: 0)
+            var rejects: [RejectRecord] = []
+            switch validation {
+            case .invalid(let issues):
+                outcome = .invalid(issues)
+                counts.rejected = 1
+                rejects = issues.map {
+                    RejectRecord(line: $0.line, field: $0.field?.rawValue ?? "", code: $0.code.rawValue, message: $0.message, raw: raw)
+                }
+            case .valid(let debt):
+                let rows = DebtRegistry.rows(clientNum: clientNum, batchID: batch.id, debts: [(debt, 1)], now: now)
+                if try await DebtRegistry.insertNew(c, rows: rows) == [true] {
+                    counts.registered = 1
+                    outcome = .created(DebtRecord(debt: debt, batchID: batch.id, line: 1, status: "registered", createdAt: now))
+                } else {
+                    guard let kept = try await c.query("""
+                        SELECT \(raw: DebtRegistry.columns) FROM debts WHERE client_num = \(clientNum) AND external_id = \(debt.externalID)
+                        """).first.map(DebtRegistry.record) else {
+                        throw StoreError.notFound("debt \(debt.externalID) was neither inserted nor found")
+                    }
+                    if kept.debt.hasSameContent(as: debt) {
+                        counts.duplicates = 1
+                        outcome = .existing(kept)
+                    } else {
+                        counts.rejected = 1
+                        outcome = .conflict(existing: kept)
+                        rejects = [RejectRecord(
+                            line: 1, field: DebtField.externalID.rawValue, code: RejectCode.conflict.rawValue,
+                            message: "A dívida \(debt.externalID) já está registrada com outro conteúdo; o registro existente foi mantido.",
+                            raw: raw)]
+                    }
+                }
+            }
+            let status: BatchStatus = counts.rejected > 0 ? .completedWithRejects : .completed
+            try await c.execute("""
+                INSERT INTO batches (id, client_id, status, source, file_name, blob_key, byte_size, received_on, sub_batch_size,
+                                     received, registered, duplicates, rejected, trace_id, created_at, updated_at, finished_at)
+                VALUES (\(batch.id), \(batch.clientID), \(status.rawValue), \(batch.source), \(batch.fileName), \(batch.blobKey),
+                        \(batch.byteSize), \(batch.receivedOn), \(batch.subBatchSize), \(counts.received), \(counts.registered),
+                        \(counts.duplicates), \(counts.rejected), \(batch.traceID), \(batch.createdAt), \(now), \(now))
+                """)
+            try await DebtRegistry.insertRejects(c, batchID: batch.id, rejects: rejects, now: now)
+            return outcome
+        }
+    }
+}
