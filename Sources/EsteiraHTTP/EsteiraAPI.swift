@@ -9,10 +9,11 @@ import Metrics
 
 /// Builds the HTTP API. The command runs it; tests call the same builder.
 public enum EsteiraAPI {
+    /// `submissionTTL`: how long a submission may stay open before it expires.
     /// `jobsReady` is called after a request enqueues a job, so that workers in the same process
     /// start at once instead of at their next poll.
     public static func router(db: any SQLDatabase, blobs: any BlobStore, metrics: MetricsRegistry?,
-                              retry: RetryPolicy = RetryPolicy(),
+                              retry: RetryPolicy = RetryPolicy(), submissionTTL: TimeInterval = 86_400,
                               jobsReady: @escaping @Sendable () async -> Void = {}) -> Router<EsteiraRequestContext> {
         let router = Router(context: EsteiraRequestContext.self)
         router.add(middleware: ErrorMiddleware())
@@ -45,6 +46,7 @@ public enum EsteiraAPI {
         let v1 = router.group("v1").add(middleware: AuthMiddleware(clients: ClientStore(db: db)))
         BatchRoutes(db: db, blobs: blobs, retry: retry, jobsReady: jobsReady).add(to: v1)
         DebtRoutes(db: db, blobs: blobs).add(to: v1)
+        SubmissionRoutes(db: db, blobs: blobs, retry: retry, ttl: submissionTTL, jobsReady: jobsReady).add(to: v1)
         return router
     }
 }

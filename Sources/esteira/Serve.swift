@@ -41,7 +41,9 @@ struct Serve: AsyncParsableCommand {
             var pipeline = Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger)
             pipeline.retry = retry
             let worker = runWorkers ? Worker(pipeline: pipeline, settings: workerSettings) : nil
+            // ESTEIRA_SUBMISSION_TTL_SECONDS: how long a submission may stay open (default a day).
             let router = EsteiraAPI.router(db: runtime.db, blobs: runtime.blobs, metrics: metrics, retry: retry,
+                                           submissionTTL: Env.double("ESTEIRA_SUBMISSION_TTL_SECONDS") ?? 86_400,
                                            jobsReady: { await worker?.wake() })
             let app = Application(
                 router: router,

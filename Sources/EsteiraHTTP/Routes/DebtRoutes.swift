@@ -177,24 +177,62 @@ enum SingleDebtJSON {
             throw APIError(.badRequest, code: "invalid_json",
                            message: "O corpo deve ser um objeto JSON com os campos da dívida (external_id, name, document, amount, due_date).")
         }
+        switch fields(object) {
+        case .success(let values): return values
+        case .failure(let problem): throw APIError(.badRequest, code: problem.code, message: problem.message)
+        }
+    }
+
+    /// Why an item is not a debt's shape, with the key concerned.
+    struct ShapeProblem: Error, Equatable {
+        var key: String
+        var code: String
+        var message: String
+    }
+
+    /// The fields of a decoded object: every key must name a field (or an alias), once; only the
+    /// amount may be a number.
+    static func fields(_ object: [String: Scalar]) -> Result<[DebtField: String], ShapeProblem> {
         var values: [DebtField: String] = [:]
-        for (key, value) in object {
+        for (key, value) in object.sorted(by: { $0.key < $1.key }) {
             guard let field = DebtField.matching(header: key) else {
-                throw APIError(.badRequest, code: "unknown_field", message: "Campo desconhecido: \(key).")
+                return .failure(ShapeProblem(key: key, code: "unknown_field", message: "Campo desconhecido: \(key)."))
             }
             guard values[field] == nil else {
-                throw APIError(.badRequest, code: "duplicate_field", message: "O campo \(field.rawValue) veio mais de uma vez (\(key)).")
+                return .failure(ShapeProblem(key: key, code: "duplicate_field",
+                                             message: "O campo \(field.rawValue) veio mais de uma vez (\(key))."))
             }
             switch value {
             case .text(let s): values[field] = s
             case .null: values[field] = ""
             case .number(let d):
                 guard field == .amount else {
-                    throw APIError(.badRequest, code: "invalid_json", message: "O campo \(key) deve ser texto.")
+                    return .failure(ShapeProblem(key: key, code: "invalid_json", message: "O campo \(key) deve ser texto."))
                 }
                 values[field] = "\(d)"
             }
         }
-        return values
+        return .success(values)
+    }
+
+    /// One item of a list of debts: its fields, or why it does not have a debt's shape.
+    struct Item: Decodable {
+        var result: Result<[DebtField: String], ShapeProblem>
+
+        init(from decoder: any Decoder) throws {
+            let object: [String: Scalar]
+            do {
+                object = try decoder.singleValueContainer().decode([String: Scalar].self)
+            } catch let DecodingError.typeMismatch(_, context) where context.codingPath.count > decoder.codingPath.count {
+                let key = context.codingPath.last?.stringValue ?? ""
+                result = .failure(ShapeProblem(key: key, code: "invalid_json",
+                                               message: "O campo \(key) deve ser texto (ou número, para o valor)."))
+                return
+            } catch {
+                result = .failure(ShapeProblem(key: "", code: "invalid_json", message: "O item não é um objeto JSON."))
+                return
+            }
+            result = SingleDebtJSON.fields(object)
+        }
     }
 }

@@ -92,10 +92,13 @@ public struct BatchStore: Sendable {
             createdAt: try r.date("created_at"), finishedAt: try r.optionalDate("finished_at"))
     }
 
-    /// Records an accepted file and enqueues its pick job, in one durable transaction.
-    public func create(_ batch: BatchRecord, retry: RetryPolicy = RetryPolicy()) async throws {
+    /// Records an accepted file and enqueues its pick job, in one durable transaction, with
+    /// `alongside` (what else the acceptance changes) in the same transaction.
+    public func create(_ batch: BatchRecord, retry: RetryPolicy = RetryPolicy(),
+                       alongside: (@Sendable (any SQLConnection) async throws -> Void)? = nil) async throws {
         let queue = JobQueue(db: db, retry: retry)
         try await db.write(durable: true) { c in
+            try await alongside?(c)
             let now = Date()
             try await c.execute("""
                 INSERT INTO batches (id, client_id, status, source, file_name, blob_key, byte_size, received_on, sub_batch_size,

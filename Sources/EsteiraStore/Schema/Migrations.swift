@@ -132,6 +132,28 @@ public enum Migrations {
         CREATE INDEX jobs_ready ON jobs (state, run_at);
         CREATE INDEX jobs_leases ON jobs (state, lease_expires_at);
         """),
+        // Debts sent as JSON lines before a submit: each line is kept as a standard CSV record
+        // until the submit writes them, in order, as one file.
+        Migration(name: "0002_submissions", sql: """
+        CREATE TABLE submissions (
+            id TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL REFERENCES clients (id),
+            status TEXT NOT NULL,
+            lines BIGINT NOT NULL DEFAULT 0,
+            batch_id TEXT,
+            created_at {TS} NOT NULL,
+            expires_at {TS} NOT NULL,
+            updated_at {TS} NOT NULL
+        );
+        CREATE INDEX submissions_open ON submissions (status, expires_at);
+
+        CREATE TABLE submission_lines (
+            submission_id TEXT NOT NULL REFERENCES submissions (id),
+            seq BIGINT NOT NULL,
+            line TEXT NOT NULL,
+            PRIMARY KEY (submission_id, seq)
+        );
+        """),
     ]
 
     static func render(_ sql: String, for dialect: SQLDialect) -> String {
