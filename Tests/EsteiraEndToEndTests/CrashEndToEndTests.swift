@@ -48,11 +48,11 @@ struct CrashEndToEndTests {
         #expect(batch.counts() == ["received": rows, "registered": rows - expectedRejected, "duplicates": 0, "rejected": expectedRejected])
 
         // The database itself, read by the sqlite3 tool: every debt once, every reject once.
-        #expect(try server.sqlite("SELECT COUNT(*), COUNT(DISTINCT external_id) FROM debts") == "\(rows - expectedRejected)|\(rows - expectedRejected)")
-        #expect(try server.sqlite("SELECT COUNT(*), COUNT(DISTINCT line) FROM rejects") == "\(expectedRejected)|\(expectedRejected)")
-        #expect(try server.sqlite("SELECT COUNT(*) FROM jobs WHERE state <> 'done'") == "0")
+        #expect(try server.sql("SELECT COUNT(*), COUNT(DISTINCT external_id) FROM debts") == "\(rows - expectedRejected)|\(rows - expectedRejected)")
+        #expect(try server.sql("SELECT COUNT(*), COUNT(DISTINCT line) FROM rejects") == "\(expectedRejected)|\(expectedRejected)")
+        #expect(try server.sql("SELECT COUNT(*) FROM jobs WHERE state <> 'done'") == "0")
         // Row K199999 has amount "1000,99" (199999 mod 1000 + 1, then 199999 mod 100): 100,099 cents.
-        #expect(try server.sqlite("SELECT amount_cents FROM debts WHERE external_id = 'K199999'") == "100099")
+        #expect(try server.sql("SELECT amount_cents FROM debts WHERE external_id = 'K199999'") == "100099")
     }
 
     @Test("SIGTERM: jobs still running after the grace period are released, and taken again at once after a restart")
@@ -79,13 +79,13 @@ struct CrashEndToEndTests {
         #expect(ContinuousClock.now - stopping < .seconds(20), "the grace period bounds the shutdown")
         #expect(server.logs().contains("job released at shutdown"))
         // Nothing is left claimed: what was running went back to the queue.
-        #expect(try server.sqlite("SELECT COUNT(*) FROM jobs WHERE state = 'running'") == "0")
+        #expect(try server.sql("SELECT COUNT(*) FROM jobs WHERE state = 'running'") == "0")
 
         try server.start()
         let restarted = ContinuousClock.now
         let batch = try await server.waitForBatch(id, key: client.key, timeout: 110)
         #expect(ContinuousClock.now - restarted < .seconds(110))
         #expect(batch.counts() == ["received": rows, "registered": rows - expectedRejected, "duplicates": 0, "rejected": expectedRejected])
-        #expect(try server.sqlite("SELECT COUNT(*), COUNT(DISTINCT external_id) FROM debts") == "\(rows - expectedRejected)|\(rows - expectedRejected)")
+        #expect(try server.sql("SELECT COUNT(*), COUNT(DISTINCT external_id) FROM debts") == "\(rows - expectedRejected)|\(rows - expectedRejected)")
     }
 }

@@ -20,9 +20,30 @@ final class EsteiraProcess: @unchecked Sendable {
         return root.appendingPathComponent(".build/debug/esteira").path
     }
 
+    /// With `ESTEIRA_TEST_E2E_POSTGRES_URL` (scripts/test sets it for its second pass), every
+    /// process runs on a new PostgreSQL database of that server instead of SQLite in the folder.
+    static let e2ePostgresURL = ProcessInfo.processInfo.environment["ESTEIRA_TEST_E2E_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// The PostgreSQL database of this process, when it runs on one.
+    let databaseURL: String?
+    private let ownsDatabase: Bool
+
     init(environment: [String: String] = [:]) throws {
         dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-e2e-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        var environment = environment
+        if let url = environment["DATABASE_URL"] {
+            databaseURL = url
+            ownsDatabase = false
+        } else if let admin = Self.e2ePostgresURL {
+            let url = try PostgresFaultTests.freshDatabase(admin: admin)
+            environment["DATABASE_URL"] = url
+            databaseURL = url
+            ownsDatabase = true
+        } else {
+            databaseURL = nil
+            ownsDatabase = false
+        }
         self.environment = environment
     }
 
@@ -147,6 +168,9 @@ final class EsteiraProcess: @unchecked Sendable {
 
     func removeData() {
         try? FileManager.default.removeItem(atPath: dataDir)
+        if ownsDatabase, let url = databaseURL, let admin = Self.e2ePostgresURL, let slash = url.lastIndex(of: "/") {
+            _ = try? PostgresFaultTests.psql(admin, "DROP DATABASE IF EXISTS \(url[url.index(after: slash)...]) WITH (FORCE)")
+        }
     }
 
     // MARK: HTTP
@@ -205,9 +229,11 @@ final class EsteiraProcess: @unchecked Sendable {
         throw NSError(domain: "esteira", code: 2, userInfo: [NSLocalizedDescriptionKey: "batch \(id) did not finish"])
     }
 
-    /// Runs a query with the sqlite3 command-line tool: a second reader of the database.
-    func sqlite(_ sql: String) throws -> String {
-        try Self.output(of: "/usr/bin/sqlite3", [dataDir + "/esteira.sqlite", sql]).text.trimmingCharacters(in: .whitespacesAndNewlines)
+    /// Runs a query with the database's own command-line tool (sqlite3, or psql on PostgreSQL): a
+    /// second reader of the database. Columns are separated by `|` either way.
+    func sql(_ sql: String) throws -> String {
+        if let url = databaseURL { return try PostgresFaultTests.psql(url, sql) }
+        return try Self.output(of: "/usr/bin/sqlite3", [dataDir + "/esteira.sqlite", sql]).text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 

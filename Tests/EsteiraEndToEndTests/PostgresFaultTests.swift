@@ -15,11 +15,11 @@ struct PostgresFaultTests {
     }
 
     /// A new, empty database on the test server; returns its URL.
-    static func freshDatabase() throws -> String {
+    static func freshDatabase(admin: String = adminURL) throws -> String {
         let name = "esteira_e2e_\(UUID().uuidString.lowercased().prefix(8))"
-        _ = try psql(adminURL, "CREATE DATABASE \(name)")
-        guard let slash = adminURL.lastIndex(of: "/") else { return adminURL }
-        return adminURL[..<slash] + "/" + name
+        _ = try psql(admin, "CREATE DATABASE \(name)")
+        guard let slash = admin.lastIndex(of: "/") else { return admin }
+        return admin[..<slash] + "/" + name
     }
 
     /// Waits until some rows are registered but the batch is not final.

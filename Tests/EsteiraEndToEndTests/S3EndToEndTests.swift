@@ -95,7 +95,7 @@ struct S3EndToEndTests {
         #expect(batch["status"] as? String == "completed_with_rejects")
         // The worker did meet the outage, and retried.
         #expect(server.logs().contains("job failed; will retry"))
-        #expect(try server.sqlite("SELECT COUNT(*) FROM jobs WHERE state <> 'done'") == "0")
-        #expect(try server.sqlite("SELECT COUNT(*) FROM debts") == "\(registered)")
+        #expect(try server.sql("SELECT COUNT(*) FROM jobs WHERE state <> 'done'") == "0")
+        #expect(try server.sql("SELECT COUNT(*) FROM debts") == "\(registered)")
     }
 }

@@ -95,6 +95,6 @@ struct SingleDebtEndToEndTests {
             return try await group.reduce(into: [Int]()) { $0.append($1) }
         }
         #expect(statuses.sorted() == [200, 200, 200, 200, 200, 200, 200, 200, 200, 201])
-        #expect(try server.sqlite("SELECT COUNT(*) FROM debts WHERE external_id = 'C1'") == "1")
+        #expect(try server.sql("SELECT COUNT(*) FROM debts WHERE external_id = 'C1'") == "1")
     }
 }

@@ -100,7 +100,7 @@ struct SubmissionEndToEndTests {
         #expect(try await server.request("POST", "/v1/submissions/\(id)/submit", key: client.key).status == 410)
         // Opening another sweeps the expired one's lines away.
         _ = try await server.request("POST", "/v1/submissions", key: client.key)
-        #expect(try server.sqlite("SELECT COUNT(*) FROM submission_lines") == "0")
-        #expect(try server.sqlite("SELECT status FROM submissions WHERE id = '\(id)'") == "expired")
+        #expect(try server.sql("SELECT COUNT(*) FROM submission_lines") == "0")
+        #expect(try server.sql("SELECT status FROM submissions WHERE id = '\(id)'") == "expired")
     }
 }
