@@ -59,6 +59,15 @@ struct Serve: AsyncParsableCommand {
                 logger: runtime.logger)
             var services: [any Service] = [app]
             if let worker { services.append(worker) }
+            // The drop folder (docs/sftp.md): ESTEIRA_INBOX_DIR (default <data-dir>/inbox), scanned
+            // every ESTEIRA_INBOX_SECONDS (2); a file waits ESTEIRA_INBOX_QUIET_SECONDS (2) after its
+            // last change. ESTEIRA_NO_INBOX=1 turns it off.
+            if !Env.bool("ESTEIRA_NO_INBOX") {
+                services.append(InboxScanner(
+                    db: runtime.db, blobs: runtime.blobs, root: Env.string("ESTEIRA_INBOX_DIR") ?? dataDir + "/inbox",
+                    logger: runtime.logger, retry: retry, intervalSeconds: Env.double("ESTEIRA_INBOX_SECONDS") ?? 2,
+                    quietSeconds: Env.double("ESTEIRA_INBOX_QUIET_SECONDS") ?? 2, jobsReady: { await worker?.wake() }))
+            }
             let group = ServiceGroup(configuration: .init(
                 services: services.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],

@@ -56,19 +56,32 @@ final class EsteiraProcess: @unchecked Sendable {
         return e
     }
 
-    /// Runs a program to its end; returns its exit status and what it printed (standard error is dropped).
+    /// Runs a program to its end; returns its exit status and what it printed (standard error is
+    /// dropped). Spawned and reaped here, with its output in a file: Foundation's `Process` was
+    /// seen to miss the exit of a program that ends within milliseconds, and wait for ever.
     static func output(of executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, text: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        if let environment { p.environment = environment }
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-out-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = (environment ?? ProcessInfo.processInfo.environment)
+            .map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in argv + envp { free(p) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        guard spawned == 0 else {
+            throw NSError(domain: "esteira", code: Int(spawned), userInfo: [NSLocalizedDescriptionKey: "cannot run \(executable)"])
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        // WIFEXITED and WEXITSTATUS spelled out: the C macros are not imported into Swift.
+        return (status & 0x7F == 0 ? (status >> 8) & 0xFF : -1, text)
     }
 
     /// Runs a subcommand to its end and returns what it printed.

@@ -1,0 +1,162 @@
+import EsteiraBlobs
+import EsteiraCore
+import EsteiraStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The drop folder: each client has `<root>/<client id>/` with three folders.
+///
+/// - `upload/`: where the client puts files (by SFTP, say). A file is taken once it has its final
+///   name: names starting with a dot or ending in `.part`, `.tmp` or `.filepart` are uploads in
+///   progress and are left alone, so a client uploads as `x.csv.part` and renames to `x.csv`
+///   (one atomic rename). A file whose last change is younger than `quietSeconds` also waits, for
+///   clients that write the final name directly.
+/// - `processing/`: a taken file, renamed to `<batch id>__<name>` (the rename is the claim: of
+///   several Esteira processes on one folder, one wins). Its bytes go to raw storage and its batch
+///   starts like an upload's. It stays here until its batch is final; then it is deleted, or, if
+///   the batch failed, moved to `failed/`.
+/// - `failed/`: files that could not be processed, each beside `<name>.error.txt`, in Portuguese.
+///
+/// Every step can be repeated after a crash: a file in `processing/` whose batch does not exist
+/// yet is taken in again under the same batch id.
+public struct InboxScanner: Service {
+    let db: any SQLDatabase
+    let blobs: any BlobStore
+    let root: String
+    let logger: Logger
+    var retry = RetryPolicy()
+    var intervalSeconds: Double = 2
+    var quietSeconds: Double = 2
+    /// The largest file taken (a bigger one goes to `failed/`).
+    var maxBytes = 10 * 1024 * 1024 * 1024
+    let jobsReady: @Sendable () async -> Void
+
+    public init(db: any SQLDatabase, blobs: any BlobStore, root: String, logger: Logger, retry: RetryPolicy = RetryPolicy(),
+                intervalSeconds: Double = 2, quietSeconds: Double = 2, jobsReady: @escaping @Sendable () async -> Void = {}) {
+        self.db = db
+        self.blobs = blobs
+        self.root = root
+        self.logger = logger
+        self.retry = retry
+        self.intervalSeconds = intervalSeconds
+        self.quietSeconds = quietSeconds
+        self.jobsReady = jobsReady
+    }
+
+    static let inProgressSuffixes = [".part", ".tmp", ".filepart"]
+    static let separator = "__"
+
+    public func run() async throws {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        logger.info("inbox watched", metadata: ["root": "\(root)", "interval_seconds": "\(intervalSeconds)"])
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await scanOnce()
+            } catch {
+                logger.error("inbox scan failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(intervalSeconds))
+        }
+    }
+
+    /// One pass over every client's folder.
+    public func scanOnce(now: Date = Date()) async throws {
+        let fm = FileManager.default
+        for clientID in (try? fm.contentsOfDirectory(atPath: root)) ?? [] where !clientID.hasPrefix(".") {
+            guard let client = try await ClientStore(db: db).get(id: clientID) else { continue }
+            let base = root + "/" + clientID
+            for folder in ["upload", "processing", "failed"] {
+                try? fm.createDirectory(atPath: base + "/" + folder, withIntermediateDirectories: true)
+            }
+            try await followProcessing(client: client, base: base)
+            try await takeUploads(client: client, base: base, now: now)
+        }
+    }
+
+    /// Claims complete files of `upload/` and starts their batches.
+    func takeUploads(client: ClientRecord, base: String, now: Date) async throws {
+        let fm = FileManager.default
+        for name in ((try? fm.contentsOfDirectory(atPath: base + "/upload")) ?? []).sorted() {
+            guard !name.hasPrefix("."), !Self.inProgressSuffixes.contains(where: { name.lowercased().hasSuffix($0) }) else { continue }
+            let path = base + "/upload/" + name
+            guard let attributes = try? fm.attributesOfItem(atPath: path),
+                  attributes[.type] as? FileAttributeType == .typeRegular else { continue }
+            if let modified = attributes[.modificationDate] as? Date, now.timeIntervalSince(modified) < quietSeconds { continue }
+            let batchID = UUID().uuidString.lowercased()
+            let claimed = base + "/processing/" + batchID + Self.separator + name
+            // The claim: rename(2) within the folder is atomic, and fails if another process took it.
+            guard rename(path, claimed) == 0 else { continue }
+            try await intake(client: client, base: base, path: claimed, batchID: batchID, name: name)
+        }
+    }
+
+    /// Deletes the files whose batch completed, moves those whose batch failed to `failed/`, and
+    /// takes in again those whose batch was never created (a crash after the claim).
+    func followProcessing(client: ClientRecord, base: String) async throws {
+        let fm = FileManager.default
+        for entry in (try? fm.contentsOfDirectory(atPath: base + "/processing")) ?? [] {
+            guard let range = entry.range(of: Self.separator) else { continue }
+            let batchID = String(entry[..<range.lowerBound]), name = String(entry[range.upperBound...])
+            let path = base + "/processing/" + entry
+            guard let batch = try await BatchStore(db: db).get(id: batchID, clientID: client.id) else {
+                try await intake(client: client, base: base, path: path, batchID: batchID, name: name)
+                continue
+            }
+            switch batch.status {
+            case .completed, .completedWithRejects:
+                try? fm.removeItem(atPath: path)
+            case .failed:
+                let message = "O arquivo \(name) não pôde ser processado: \(batch.error ?? "erro desconhecido")"
+                    + (batch.errorCode.map { " (código \($0))" } ?? "") + ". Lote \(batch.id)."
+                fail(base: base, path: path, name: name, message: message)
+            case .received, .processing:
+                continue
+            }
+        }
+    }
+
+    /// Copies the file to raw storage and records its batch and pick job, under `batchID`.
+    func intake(client: ClientRecord, base: String, path: String, batchID: String, name: String) async throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size <= maxBytes else {
+            fail(base: base, path: path, name: name,
+                 message: "O arquivo \(name) tem \(size) bytes; o limite é \(maxBytes) bytes. Divida-o em arquivos menores.")
+            return
+        }
+        let key = BlobKeys.raw(clientID: client.id, batchID: batchID)
+        let writer = try await blobs.makeWriter(key: key)
+        let written: Int
+        do {
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                try await writer.write(Array(chunk))
+            }
+            written = try await writer.finish()
+        } catch {
+            await writer.abort()
+            throw error
+        }
+        let now = Date()
+        let batch = BatchRecord(
+            newID: batchID, clientID: client.id, source: "sftp", fileName: name, blobKey: key, byteSize: written,
+            receivedAt: now, receivedOn: Day(now, in: Day.saoPaulo), subBatchSize: client.subBatchSize,
+            traceID: (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined())
+        try await BatchStore(db: db).create(batch, retry: retry)
+        await jobsReady()
+        var log = logger
+        log[metadataKey: "batch_id"] = "\(batchID)"
+        log[metadataKey: "trace_id"] = "\(batch.traceID)"
+        log.info("batch received", metadata: ["bytes": "\(written)", "source": "sftp"])
+    }
+
+    /// Moves the file to `failed/` and writes the reason beside it.
+    func fail(base: String, path: String, name: String, message: String) {
+        let target = base + "/failed/" + name
+        try? FileManager.default.removeItem(atPath: target)
+        _ = rename(path, target)
+        _ = FileManager.default.createFile(atPath: target + ".error.txt", contents: Data((message + "\n").utf8))
+        logger.warning("inbox file failed", metadata: ["file": "\(name)"])
+    }
+}
