@@ -10,10 +10,12 @@ import Metrics
 /// Builds the HTTP API. The command runs it; tests call the same builder.
 public enum EsteiraAPI {
     /// `submissionTTL`: how long a submission may stay open before it expires.
+    /// `maxFileBytes`: the largest file an upload may send.
     /// `jobsReady` is called after a request enqueues a job, so that workers in the same process
     /// start at once instead of at their next poll.
     public static func router(db: any SQLDatabase, blobs: any BlobStore, metrics: MetricsRegistry?,
                               retry: RetryPolicy = RetryPolicy(), submissionTTL: TimeInterval = 86_400,
+                              maxFileBytes: Int = 2 << 30,
                               jobsReady: @escaping @Sendable () async -> Void = {}) -> Router<EsteiraRequestContext> {
         let router = Router(context: EsteiraRequestContext.self)
         router.add(middleware: ErrorMiddleware())
@@ -44,7 +46,7 @@ public enum EsteiraAPI {
         }
 
         let v1 = router.group("v1").add(middleware: AuthMiddleware(clients: ClientStore(db: db)))
-        BatchRoutes(db: db, blobs: blobs, retry: retry, jobsReady: jobsReady).add(to: v1)
+        BatchRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: v1)
         DebtRoutes(db: db, blobs: blobs).add(to: v1)
         SubmissionRoutes(db: db, blobs: blobs, retry: retry, ttl: submissionTTL, jobsReady: jobsReady).add(to: v1)
         return router

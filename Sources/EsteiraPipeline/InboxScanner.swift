@@ -29,11 +29,12 @@ public struct InboxScanner: Service {
     var intervalSeconds: Double = 2
     var quietSeconds: Double = 2
     /// The largest file taken (a bigger one goes to `failed/`).
-    var maxBytes = 10 * 1024 * 1024 * 1024
+    var maxBytes = 2 << 30
     let jobsReady: @Sendable () async -> Void
 
     public init(db: any SQLDatabase, blobs: any BlobStore, root: String, logger: Logger, retry: RetryPolicy = RetryPolicy(),
-                intervalSeconds: Double = 2, quietSeconds: Double = 2, jobsReady: @escaping @Sendable () async -> Void = {}) {
+                intervalSeconds: Double = 2, quietSeconds: Double = 2, maxBytes: Int = 2 << 30,
+                jobsReady: @escaping @Sendable () async -> Void = {}) {
         self.db = db
         self.blobs = blobs
         self.root = root
@@ -41,6 +42,7 @@ public struct InboxScanner: Service {
         self.retry = retry
         self.intervalSeconds = intervalSeconds
         self.quietSeconds = quietSeconds
+        self.maxBytes = maxBytes
         self.jobsReady = jobsReady
     }
 

@@ -42,8 +42,11 @@ struct Serve: AsyncParsableCommand {
             pipeline.retry = retry
             let worker = runWorkers ? Worker(pipeline: pipeline, settings: workerSettings) : nil
             // ESTEIRA_SUBMISSION_TTL_SECONDS: how long a submission may stay open (default a day).
+            // ESTEIRA_MAX_FILE_BYTES: the largest file taken by upload or drop folder (default 2 GiB).
+            let maxFileBytes = Env.int("ESTEIRA_MAX_FILE_BYTES") ?? 2 << 30
             let router = EsteiraAPI.router(db: runtime.db, blobs: runtime.blobs, metrics: metrics, retry: retry,
                                            submissionTTL: Env.double("ESTEIRA_SUBMISSION_TTL_SECONDS") ?? 86_400,
+                                           maxFileBytes: maxFileBytes,
                                            jobsReady: { await worker?.wake() })
             let app = Application(
                 router: router,
@@ -66,7 +69,8 @@ struct Serve: AsyncParsableCommand {
                 services.append(InboxScanner(
                     db: runtime.db, blobs: runtime.blobs, root: Env.string("ESTEIRA_INBOX_DIR") ?? dataDir + "/inbox",
                     logger: runtime.logger, retry: retry, intervalSeconds: Env.double("ESTEIRA_INBOX_SECONDS") ?? 2,
-                    quietSeconds: Env.double("ESTEIRA_INBOX_QUIET_SECONDS") ?? 2, jobsReady: { await worker?.wake() }))
+                    quietSeconds: Env.double("ESTEIRA_INBOX_QUIET_SECONDS") ?? 2, maxBytes: maxFileBytes,
+                    jobsReady: { await worker?.wake() }))
             }
             let group = ServiceGroup(configuration: .init(
                 services: services.map { .init(service: $0) },

@@ -5,14 +5,22 @@ import Foundation
 import Hummingbird
 import Logging
 import MultipartKit
+import Synchronization
 
 /// `/v1/batches`: upload a file, follow its batch, read its rejects.
 struct BatchRoutes {
     let db: any SQLDatabase
     let blobs: any BlobStore
     let retry: RetryPolicy
+    /// The largest file accepted; a bigger one is refused with 413 and nothing is kept.
+    let maxFileBytes: Int
     /// Called once a new batch's first job is committed: wakes this process's idle workers.
     let jobsReady: @Sendable () async -> Void
+
+    static func tooLarge(_ limit: Int) -> APIError {
+        APIError(.contentTooLarge, code: "too_large",
+                 message: "O arquivo passa do limite de \(limit) bytes. Divida-o em arquivos menores.")
+    }
 
     var batches: BatchStore { BatchStore(db: db) }
     var registry: DebtRegistry { DebtRegistry(db: db) }
@@ -37,7 +45,10 @@ struct BatchRoutes {
         logger[metadataKey: "trace_id"] = "\(traceID)"
 
         let contentType = request.headers[.contentType] ?? ""
-        let writer = try await blobs.makeWriter(key: key)
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxFileBytes + 64 * 1024 {
+            throw Self.tooLarge(maxFileBytes)
+        }
+        let writer = LimitedBlobWriter(try await blobs.makeWriter(key: key), limit: maxFileBytes)
         var fileName = request.uri.queryParameters["file_name"].map(String.init)
         let source: String
         let size: Int
@@ -216,4 +227,28 @@ struct BatchRoutes {
             .contentDisposition: "attachment; filename=\"rejeitados-\(batch.id).csv\"",
         ], body: body)
     }
+}
+
+/// Passes writes on until more than `limit` bytes have come, then refuses (413).
+final class LimitedBlobWriter: BlobWriter, Sendable {
+    let inner: any BlobWriter
+    let limit: Int
+    private let written = Mutex(0)
+
+    init(_ inner: any BlobWriter, limit: Int) {
+        self.inner = inner
+        self.limit = limit
+    }
+
+    func write(_ bytes: [UInt8]) async throws {
+        let total = written.withLock { n -> Int in
+            n += bytes.count
+            return n
+        }
+        guard total <= limit else { throw BatchRoutes.tooLarge(limit) }
+        try await inner.write(bytes)
+    }
+
+    func finish() async throws -> Int { try await inner.finish() }
+    func abort() async { await inner.abort() }
 }
