@@ -187,23 +187,36 @@ struct PipelineTests {
             let cases: [([UInt8], String)] = [
                 ([], "F001"),
                 (Array("\u{FEFF}\n\n".utf8), "F001"),
+                // Signatures from the formats' specifications: ZIP local file header "PK\3\4"
+                // (PKWARE APPNOTE 4.3.7, what an XLSX is), the OLE2 compound file (an XLS),
+                // "%PDF-" (ISO 32000-1 7.5.2), gzip 1F 8B (RFC 1952 2.3.1); then other binary.
                 ([0x50, 0x4B, 0x03, 0x04, 0x00, 0x00, 0x08, 0x00], "F002"),
+                ([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0x00, 0x00], "F002"),
+                (Array("%PDF-1.7\n".utf8) + [0x00, 0xE2, 0xE3], "F002"),
+                ([0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00], "F002"),
+                ([0x00, 0x01, 0x02, 0x03], "F002"),
                 (Array("nome;cpf;valor\nMaria;248.438.034-80;10\n".utf8), "F004"),
                 (Array("id_divida;nome;cpf;valor;vencimento\n".utf8), "F003"),
                 // Line 3 opens a quote that never closes: 1.2 MB of rows become one record.
                 (Array(("id_divida;nome;cpf;valor;vencimento\nX1;Ana;248.438.034-80;1;2024-01-01\nX2;\"Bia;248.438.034-80;1;2024-01-01\n"
                         + String(repeating: "X3;Caio;248.438.034-80;1;2024-01-01\n", count: 35_000)).utf8), "F006"),
             ]
+            // What the client reads for each binary case, in order.
+            var binaryMessages: [String] = []
             for (bytes, code) in cases {
                 let id = try await h.submit(bytes)
                 try await h.drain()
                 let b = try #require(try await BatchStore(db: db).get(id: id))
+                if code == "F002" { binaryMessages.append(b.error ?? "") }
                 #expect(b.status == .failed)
                 #expect(b.errorCode == code)
                 #expect(b.error?.isEmpty == false)
                 #expect(b.finishedAt != nil)
                 if code == "F006" { #expect(b.error?.contains("linha 3") == true) }
             }
+            #expect(binaryMessages.count == 5)
+            let named = ["XLSX", "XLS (Excel 97-2003)", "PDF", "gzip", "binário"]
+            for (message, word) in zip(binaryMessages, named) { #expect(message.contains(word), "\(message)") }
         }
     }
 

@@ -40,6 +40,25 @@ public struct FileProblem: Error, Sendable, Equatable {
 
     public static let empty = FileProblem(code: "F001", message: "O arquivo está vazio.")
     public static let notText = FileProblem(code: "F002", message: "O arquivo não é texto (parece ser binário). Envie um CSV.")
+
+    /// F002, saying what the file seems to be when its first bytes are a known signature, so the
+    /// client knows what to do: a spreadsheet saved as such, or a compressed file.
+    public static func notText(head: [UInt8]) -> FileProblem {
+        func starts(_ signature: [UInt8]) -> Bool { head.starts(with: signature) }
+        let what: String
+        if starts([0x50, 0x4B, 0x03, 0x04]) {
+            what = "O arquivo é uma planilha XLSX ou um arquivo ZIP, não um CSV. Salve a planilha como CSV (separado por ponto e vírgula) e envie de novo."
+        } else if starts([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+            what = "O arquivo é uma planilha XLS (Excel 97-2003), não um CSV. Salve a planilha como CSV e envie de novo."
+        } else if starts(Array("%PDF-".utf8)) {
+            what = "O arquivo é um PDF, não um CSV. Envie os dados como CSV."
+        } else if starts([0x1F, 0x8B]) {
+            what = "O arquivo está compactado (gzip). Descompacte-o e envie o CSV."
+        } else {
+            return notText
+        }
+        return FileProblem(code: "F002", message: what)
+    }
     public static let noRows = FileProblem(code: "F003", message: "O arquivo tem cabeçalho mas nenhuma linha de dados.")
     public static func missingColumns(_ fields: [DebtField]) -> FileProblem {
         let names = fields.map { "\($0.rawValue) (\($0.portugueseName))" }.joined(separator: ", ")

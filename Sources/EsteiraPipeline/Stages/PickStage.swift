@@ -90,7 +90,7 @@ struct PickStage {
             throw FileProblem.empty
         }
         let controls = head.reduce(0) { $0 + (($1 < 32 && $1 != 9 && $1 != 10 && $1 != 13 && $1 != 12) ? 1 : 0) }
-        if head.contains(0) || controls * 100 > head.count { throw FileProblem.notText }
+        if head.contains(0) || controls * 100 > head.count { throw FileProblem.notText(head: head) }
 
         // The header is the first line that is not blank.
         let firstLine = head[bom...].split(separator: 10, omittingEmptySubsequences: true)
@@ -123,14 +123,14 @@ struct PickStage {
             if chunk.isEmpty { break }
             try chunk.withUnsafeBufferPointer { b in
                 if validator.feed(b) { sawNUL = true }
-                if sawNUL { throw FileProblem.notText }
+                if sawNUL { throw FileProblem.notText(head: head) }
                 try scanner.feed(b, onRecord: onRecord)
             }
             offset += chunk.count
         }
         try scanner.finish(onRecord: onRecord)
         if let c = current { ranges.append(c) }
-        if sawNUL { throw FileProblem.notText }
+        if sawNUL { throw FileProblem.notText(head: head) }
         guard let header else { throw FileProblem.empty }
 
         let encoding: TextEncoding = validator.isCompleteAndValid ? .utf8 : .windows1252
