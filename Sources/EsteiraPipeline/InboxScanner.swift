@@ -140,11 +140,7 @@ public struct InboxScanner: Service {
             await writer.abort()
             throw error
         }
-        let now = Date()
-        let batch = BatchRecord(
-            newID: batchID, clientID: client.id, source: "sftp", fileName: name, blobKey: key, byteSize: written,
-            receivedAt: now, receivedOn: Day(now, in: Day.saoPaulo), subBatchSize: client.subBatchSize,
-            traceID: (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined())
+        let batch = BatchRecord(newID: batchID, client: client, source: "sftp", fileName: name, blobKey: key, byteSize: written)
         try await BatchStore(db: db).create(batch, retry: retry)
         await jobsReady()
         var log = logger

@@ -38,7 +38,7 @@ struct BatchRoutes {
     @Sendable func upload(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         let client = try context.requireClient()
         let batchID = UUID().uuidString.lowercased()
-        let traceID = Self.newTraceID()
+        let traceID = BatchRecord.newTraceID()
         let key = BlobKeys.raw(clientID: client.id, batchID: batchID)
         var logger = context.logger
         logger[metadataKey: "batch_id"] = "\(batchID)"
@@ -72,10 +72,8 @@ struct BatchRoutes {
             throw error
         }
 
-        let now = Date()
-        let batch = BatchRecord(
-            newID: batchID, clientID: client.id, source: source, fileName: fileName, blobKey: key, byteSize: size,
-            receivedAt: now, receivedOn: Day(now, in: Day.saoPaulo), subBatchSize: client.subBatchSize, traceID: traceID)
+        let batch = BatchRecord(newID: batchID, client: client, source: source, fileName: fileName, blobKey: key,
+                                byteSize: size, traceID: traceID)
         do {
             try await batches.create(batch, retry: retry)
         } catch {
@@ -88,10 +86,6 @@ struct BatchRoutes {
         response.status = .accepted
         response.headers[.location] = "/v1/batches/\(batchID)"
         return response
-    }
-
-    static func newTraceID() -> String {
-        (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     }
 
     static func boundary(of contentType: String) -> String? {

@@ -61,9 +61,8 @@ struct DebtRoutes {
         let batchID = UUID().uuidString.lowercased()
         let key = BlobKeys.raw(clientID: client.id, batchID: batchID)
         try await blobs.put(key: key, bytes: bytes)
-        let batch = BatchRecord(newID: batchID, clientID: client.id, source: "api_debt", fileName: nil, blobKey: key,
-                                byteSize: bytes.count, receivedAt: now, receivedOn: receivedOn,
-                                subBatchSize: client.subBatchSize, traceID: BatchRoutes.newTraceID())
+        let batch = BatchRecord(newID: batchID, client: client, source: "api_debt", fileName: nil, blobKey: key,
+                                byteSize: bytes.count, receivedAt: now)
         let outcome: SingleDebtOutcome
         do {
             outcome = try await registry.registerOne(validation, clientNum: client.num, batch: batch,

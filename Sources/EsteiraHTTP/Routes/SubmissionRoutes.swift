@@ -129,10 +129,8 @@ struct SubmissionRoutes {
             throw error
         }
         let now = Date()
-        let batch = BatchRecord(
-            newID: batchID, clientID: client.id, source: "api_lines", fileName: "submissao-\(id).csv", blobKey: key,
-            byteSize: size, receivedAt: now, receivedOn: Day(now, in: Day.saoPaulo), subBatchSize: client.subBatchSize,
-            traceID: BatchRoutes.newTraceID())
+        let batch = BatchRecord(newID: batchID, client: client, source: "api_lines", fileName: "submissao-\(id).csv",
+                                blobKey: key, byteSize: size, receivedAt: now)
         do {
             try await BatchStore(db: db).create(batch, retry: retry) { c in
                 try await SubmissionStore.markSubmitted(c, id: id, batchID: batchID, now: now)

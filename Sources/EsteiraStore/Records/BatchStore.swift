@@ -22,6 +22,20 @@ public struct BatchRecord: Sendable, Equatable {
     public var createdAt: Date
     public var finishedAt: Date?
 
+    /// A client's file just received, by any channel: the day it counts for is São Paulo's, and it
+    /// splits by the client's sub-batch size.
+    public init(newID id: String, client: ClientRecord, source: String, fileName: String?, blobKey: String, byteSize: Int,
+                receivedAt: Date = Date(), traceID: String = BatchRecord.newTraceID()) {
+        self.init(newID: id, clientID: client.id, source: source, fileName: fileName, blobKey: blobKey, byteSize: byteSize,
+                  receivedAt: receivedAt, receivedOn: Day(receivedAt, in: Day.saoPaulo), subBatchSize: client.subBatchSize,
+                  traceID: traceID)
+    }
+
+    /// A new trace id: 16 random bytes in hex.
+    public static func newTraceID() -> String {
+        (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+
     /// A batch just received: nothing known of the file yet but its size.
     public init(newID id: String, clientID: String, source: String, fileName: String?, blobKey: String, byteSize: Int,
                 receivedAt: Date, receivedOn: Day, subBatchSize: Int, traceID: String) {
