@@ -62,18 +62,18 @@ struct CrashEndToEndTests {
         // A long lease: if the jobs were not released, the restarted server would wait two minutes.
         let server = try EsteiraProcess(environment: ["ESTEIRA_LEASE_SECONDS": "120", "ESTEIRA_GRACE_SECONDS": "0.1"])
         defer { server.stop(); server.removeData() }
-        // Sub-batches of 50,000 rows: each transform takes well over the grace period, so both
-        // slots are in the middle of one when SIGTERM comes (the pick ends by setting `processing`).
+        // Sub-batches of 50,000 rows: each transform takes well over the grace period, so a
+        // slot is in the middle of one when SIGTERM comes.
         let client = try server.createClient(name: "Grande Cliente", document: "11.222.333/0001-81", subBatchSize: 50_000)
         try server.start()
         let id = try await server.upload(Self.file(rows: rows), key: client.key, name: "grande.csv")
+        // Wait until a transform is claimed (committed as running), read from the database itself.
         let deadline = Date().addingTimeInterval(600)
         while Date() < deadline {
-            let b = try await server.request("GET", "/v1/batches/\(id)", key: client.key).object
-            if b["status"] as? String == "processing" { break }
-            try await Task.sleep(for: .milliseconds(20))
+            if try server.sql("SELECT COUNT(*) FROM jobs WHERE kind = 'transform' AND state = 'running'") != "0" { break }
+            try await Task.sleep(for: .milliseconds(10))
         }
-        try await Task.sleep(for: .milliseconds(100))
+        #expect(Date() < deadline)
         let stopping = ContinuousClock.now
         server.stop() // SIGTERM, and wait for the exit
         #expect(ContinuousClock.now - stopping < .seconds(20), "the grace period bounds the shutdown")

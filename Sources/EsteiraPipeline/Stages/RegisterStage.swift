@@ -58,11 +58,14 @@ struct RegisterStage {
         guard let clientNum = try await ClientStore(db: pipeline.db).get(id: batch.clientID)?.num else {
             throw StageInvariantError(description: "client \(batch.clientID) of batch \(batch.id) does not exist")
         }
-        let staged = try StagingCodec.decode(try await pipeline.blobs.readAll(key: BlobKeys.staging(batchID: batch.id, seq: seq)))
-        // Sorting the records and building the rows need no database: done before taking the write lock.
-        let prepared = RegisterStage.prepare(staged)
-        let candidateRows = DebtRegistry.rows(clientNum: clientNum, batchID: batch.id,
-                                              debts: prepared.candidates)
+        let staging = try await pipeline.blobs.readAll(key: BlobKeys.staging(batchID: batch.id, seq: seq))
+        // Decoding, sorting and building the rows need no database: done before taking the write
+        // lock, off the cooperative pool (see CPUWork).
+        let batchID = batch.id
+        let (prepared, candidateRows) = try await CPUWork.run {
+            let prepared = RegisterStage.prepare(try StagingCodec.decode(staging))
+            return (prepared, DebtRegistry.rows(clientNum: clientNum, batchID: batchID, debts: prepared.candidates))
+        }
 
         let ready = ContinuousClock.now
         let outcome: Outcome

@@ -13,8 +13,8 @@ struct TransformStage {
     func run(_ job: Job, owner: String) async throws {
         let (batch, sub) = try await load(job)
         if sub.status == "pending" {
-            let records = try await transform(batch: batch, sub: sub)
-            try await pipeline.blobs.put(key: BlobKeys.staging(batchID: batch.id, seq: sub.seq), bytes: StagingCodec.encode(records))
+            let staging = try await transform(batch: batch, sub: sub)
+            try await pipeline.blobs.put(key: BlobKeys.staging(batchID: batch.id, seq: sub.seq), bytes: staging)
         }
         try await pipeline.db.write { c in
             try await JobQueue.complete(c, job: job, owner: owner)
@@ -36,7 +36,8 @@ struct TransformStage {
         return (batch, sub)
     }
 
-    func transform(batch: BatchRecord, sub: SubBatchRecord) async throws -> [StagedRecord] {
+    /// The sub-batch's staging file: its records parsed, validated and encoded.
+    func transform(batch: BatchRecord, sub: SubBatchRecord) async throws -> [UInt8] {
         guard let layoutText = batch.layout,
               let layout = try? JSONDecoder().decode(StandardLayout.self, from: Data(layoutText.utf8)),
               let delimiterText = batch.delimiter?.utf8.first,
@@ -44,13 +45,16 @@ struct TransformStage {
             throw StageInvariantError(description: "batch \(batch.id) has no layout")
         }
         let bytes = try await pipeline.blobs.read(key: batch.blobKey, offset: sub.byteStart, length: sub.byteEnd - sub.byteStart)
-        let records = TransformStage.stagedRecords(
-            bytes: bytes, firstLine: sub.firstLine, delimiter: delimiterText, encoding: encoding, layout: layout,
-            validator: DebtValidator(receivedOn: batch.receivedOn))
-        guard records.count == sub.records else {
-            throw StageInvariantError(description: "sub-batch \(batch.id)/\(sub.seq): \(records.count) records, pick saw \(sub.records)")
+        let validator = DebtValidator(receivedOn: batch.receivedOn)
+        return try await CPUWork.run {
+            let records = TransformStage.stagedRecords(
+                bytes: bytes, firstLine: sub.firstLine, delimiter: delimiterText, encoding: encoding, layout: layout,
+                validator: validator)
+            guard records.count == sub.records else {
+                throw StageInvariantError(description: "sub-batch \(batch.id)/\(sub.seq): \(records.count) records, pick saw \(sub.records)")
+            }
+            return StagingCodec.encode(records)
         }
-        return records
     }
 
     /// The staged records of the records in `bytes` (whole records, the first on line `firstLine`).
