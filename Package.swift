@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // Pure domain: money, documents, dates, CSV, validation. No I/O.
@@ -81,11 +83,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Spreadsheets (XLSX) read as a stream and turned into the CSV the pipeline reads.
+        .target(
+            name: "EsteiraSheets",
+            dependencies: ["EsteiraCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: swiftSettings
+        ),
+
         // The stage handlers and the worker loop.
         .target(
             name: "EsteiraPipeline",
             dependencies: [
-                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry",
+                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraSheets",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -124,6 +133,8 @@ let package = Package(
         ),
 
         .testTarget(name: "EsteiraCoreTests", dependencies: ["EsteiraCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "EsteiraSheetsTests", dependencies: ["EsteiraSheets", "EsteiraCore"],
+                    resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "EsteiraS3Tests", dependencies: ["EsteiraS3", "EsteiraBlobs"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EsteiraStoreTests",

@@ -9,6 +9,8 @@ public enum BlobKeys {
 
     /// A file as the client sent it, unchanged.
     public static func raw(clientID: String, batchID: String) -> String { "raw/\(clientID)/\(batchID)" }
+    /// The CSV a spreadsheet batch was turned into.
+    public static func converted(batchID: String) -> String { "converted/\(batchID).csv" }
     /// The staging rows of one sub-batch (the intermediate store).
     public static func staging(batchID: String, seq: Int) -> String { "staging/\(batchID)/\(seq).stg" }
 }

@@ -92,15 +92,33 @@ public enum DebtField: String, CaseIterable, Sendable, Codable {
 public struct StandardLayout: Sendable, Codable, Equatable {
     public var columns: [DebtField: Int]
     public var columnCount: Int
+    public var dateFormat: DateFormat
+    public var decimalFormat: DecimalFormat
 
     public enum Problem: Error, Equatable, Sendable {
         case missingColumns([DebtField])
         case duplicateColumn(DebtField)
+        /// A column the client's mapping names is not in the file's header.
+        case columnNotFound(DebtField, header: String)
     }
 
-    public init(columns: [DebtField: Int], columnCount: Int) {
+    public init(columns: [DebtField: Int], columnCount: Int, dateFormat: DateFormat = .auto,
+                decimalFormat: DecimalFormat = .auto) {
         self.columns = columns
         self.columnCount = columnCount
+        self.dateFormat = dateFormat
+        self.decimalFormat = decimalFormat
+    }
+
+    enum CodingKeys: String, CodingKey { case columns, columnCount, dateFormat, decimalFormat }
+
+    /// Layouts recorded before formats existed read as `auto`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        columns = try c.decode([DebtField: Int].self, forKey: .columns)
+        columnCount = try c.decode(Int.self, forKey: .columnCount)
+        dateFormat = try c.decodeIfPresent(DateFormat.self, forKey: .dateFormat) ?? .auto
+        decimalFormat = try c.decodeIfPresent(DecimalFormat.self, forKey: .decimalFormat) ?? .auto
     }
 
     /// The layout as a flat table for the per-row path: the column of each field by

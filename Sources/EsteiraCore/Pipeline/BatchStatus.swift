@@ -70,6 +70,15 @@ public struct FileProblem: Error, Sendable, Equatable {
     public static func recordTooLarge(line: Int) -> FileProblem {
         FileProblem(code: "F006", message: "O registro que começa na linha \(line) tem mais de 1 MB: provavelmente aspas abertas e não fechadas. Corrija a linha \(line) e envie de novo.")
     }
+    public static func mappedColumnNotFound(_ field: DebtField, header: String) -> FileProblem {
+        FileProblem(code: "F007", message: "A coluna \(header), escolhida no formato para \(field.portugueseName), não está no cabeçalho do arquivo.")
+    }
+    /// F010–F014: spreadsheets. The message comes from the reader and says what is wrong.
+    public static func spreadsheetCorrupt(_ message: String) -> FileProblem { FileProblem(code: "F010", message: message) }
+    public static func spreadsheetEncrypted(_ message: String) -> FileProblem { FileProblem(code: "F011", message: message) }
+    public static func spreadsheetEmpty(_ message: String) -> FileProblem { FileProblem(code: "F012", message: message) }
+    public static func spreadsheetTooLarge(_ message: String) -> FileProblem { FileProblem(code: "F013", message: message) }
+    public static func spreadsheetUnsupported(_ message: String) -> FileProblem { FileProblem(code: "F014", message: message) }
     public static func duplicateColumn(_ field: DebtField) -> FileProblem {
         FileProblem(code: "F005", message: "O cabeçalho tem mais de uma coluna para \(field.rawValue) (\(field.portugueseName)).")
     }

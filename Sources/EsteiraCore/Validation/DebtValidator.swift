@@ -8,9 +8,13 @@ public enum DebtValidation: Sendable, Equatable {
 public struct DebtValidator: Sendable {
     /// The day (in America/Sao_Paulo) the batch was received; a due date after it is rejected.
     public let receivedOn: Day
+    public let dateFormat: DateFormat
+    public let decimalFormat: DecimalFormat
 
-    public init(receivedOn: Day) {
+    public init(receivedOn: Day, dateFormat: DateFormat = .auto, decimalFormat: DecimalFormat = .auto) {
         self.receivedOn = receivedOn
+        self.dateFormat = dateFormat
+        self.decimalFormat = decimalFormat
     }
 
     /// Every problem of the row, in field order, or the debt it describes.
@@ -52,7 +56,7 @@ public struct DebtValidator: Sendable {
 
         var cents: Int64?
         if !longOrMissing.contains(.amount) {
-            switch Money.parseCents(row.amount) {
+            switch Money.parseCents(row.amount[...], format: decimalFormat) {
             case .success(let value) where value > 0: cents = value
             case .success:
                 add(.amount, .amountNotPositive, "O valor \(row.amount) deve ser maior que zero.")
@@ -61,13 +65,13 @@ public struct DebtValidator: Sendable {
             case .failure(.tooLarge):
                 add(.amount, .amountMalformed, "O valor \(row.amount) excede o máximo aceito.")
             case .failure:
-                add(.amount, .amountMalformed, "O valor \(row.amount) não é um número (use 1234,56 ou 1234.56).")
+                add(.amount, .amountMalformed, "O valor \(row.amount) não é um número (use \(decimalFormat.example)).")
             }
         }
 
         var dueDate: Day?
         if !longOrMissing.contains(.dueDate) {
-            if let day = Day.parse(row.dueDate) {
+            if let day = dateFormat.parse(row.dueDate[...]) {
                 if day > receivedOn {
                     add(.dueDate, .dateAfterReceipt,
                         "O vencimento \(day.iso) é posterior ao recebimento do lote (\(receivedOn.iso)).")
@@ -75,7 +79,7 @@ public struct DebtValidator: Sendable {
                     dueDate = day
                 }
             } else {
-                add(.dueDate, .dateInvalid, "A data \(row.dueDate) não é uma data válida (use DD/MM/AAAA ou AAAA-MM-DD).")
+                add(.dueDate, .dateInvalid, "A data \(row.dueDate) não é uma data válida (use \(dateFormat.example)).")
             }
         }
 

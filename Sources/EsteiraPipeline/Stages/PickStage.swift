@@ -18,6 +18,8 @@ struct PickStage {
         var layout: StandardLayout
         var records: Int
         var ranges: [(start: Int, end: Int, line: Int, records: Int)]
+        /// The CSV a spreadsheet was turned into; nil when the raw file is read as it is.
+        var dataKey: String?
     }
 
     func run(_ job: Job, owner: String) async throws {
@@ -52,7 +54,8 @@ struct PickStage {
                 try await c.execute("""
                     UPDATE batches SET status = 'processing', encoding = \(split.encoding.rawValue),
                            delimiter = \(String(UnicodeScalar(split.delimiter))), layout = \(layoutJSON),
-                           received = \(split.records), sub_batches = \(split.ranges.count), updated_at = \(now)
+                           received = \(split.records), sub_batches = \(split.ranges.count), data_key = \(split.dataKey),
+                           updated_at = \(now)
                     WHERE id = \(batch.id)
                     """)
                 try await c.insert(
@@ -82,9 +85,17 @@ struct PickStage {
     }
 
     func split(_ batch: BatchRecord) async throws -> Split {
-        let size = try await pipeline.blobs.size(key: batch.blobKey)
+        var key = batch.blobKey
+        var size = try await pipeline.blobs.size(key: key)
         guard size > 0 else { throw FileProblem.empty }
-        let head = try await pipeline.blobs.read(key: batch.blobKey, offset: 0, length: min(size, 64 * 1024))
+        var head = try await pipeline.blobs.read(key: key, offset: 0, length: min(size, 64 * 1024))
+        // A spreadsheet is turned into CSV first; the rest reads that.
+        let dataKey = try await SpreadsheetConversion(pipeline: pipeline).convertIfSpreadsheet(batch, head: head)
+        if let dataKey {
+            key = dataKey
+            size = try await pipeline.blobs.size(key: key)
+            head = try await pipeline.blobs.read(key: key, offset: 0, length: min(size, 64 * 1024))
+        }
         let bom = head.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         guard head[bom...].contains(where: { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }) || size > head.count else {
             throw FileProblem.empty
@@ -119,7 +130,7 @@ struct PickStage {
 
         var offset = bom
         while offset < size {
-            let chunk = try await pipeline.blobs.read(key: batch.blobKey, offset: offset, length: min(pipeline.chunkSize, size - offset))
+            let chunk = try await pipeline.blobs.read(key: key, offset: offset, length: min(pipeline.chunkSize, size - offset))
             if chunk.isEmpty { break }
             try chunk.withUnsafeBufferPointer { b in
                 if validator.feed(b) { sawNUL = true }
@@ -134,15 +145,18 @@ struct PickStage {
         guard let header else { throw FileProblem.empty }
 
         let encoding: TextEncoding = validator.isCompleteAndValid ? .utf8 : .windows1252
-        let headerBytes = try await pipeline.blobs.read(key: batch.blobKey, offset: header.start, length: header.end - header.start)
+        let headerBytes = try await pipeline.blobs.read(key: key, offset: header.start, length: header.end - header.start)
         let fields = CSVRecordParser.fields(headerBytes, delimiter: delimiter, encoding: encoding)
+        let names = fields.values.map { $0.trimmedSpaces }
         let layout: StandardLayout
-        switch StandardLayout.fromHeader(fields.values.map { $0.trimmedSpaces }) {
+        switch batch.clientFormat.map({ $0.layout(header: names) }) ?? StandardLayout.fromHeader(names) {
         case .success(let l): layout = l
         case .failure(.missingColumns(let missing)): throw FileProblem.missingColumns(missing)
         case .failure(.duplicateColumn(let field)): throw FileProblem.duplicateColumn(field)
+        case .failure(.columnNotFound(let field, let header)): throw FileProblem.mappedColumnNotFound(field, header: header)
         }
         guard records > 0 else { throw FileProblem.noRows }
-        return Split(encoding: encoding, delimiter: delimiter, layout: layout, records: records, ranges: ranges)
+        return Split(encoding: encoding, delimiter: delimiter, layout: layout, records: records, ranges: ranges,
+                     dataKey: dataKey)
     }
 }

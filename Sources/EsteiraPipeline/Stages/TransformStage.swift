@@ -44,8 +44,9 @@ struct TransformStage {
               let encoding = batch.encoding.flatMap(TextEncoding.init(rawValue:)) else {
             throw StageInvariantError(description: "batch \(batch.id) has no layout")
         }
-        let bytes = try await pipeline.blobs.read(key: batch.blobKey, offset: sub.byteStart, length: sub.byteEnd - sub.byteStart)
-        let validator = DebtValidator(receivedOn: batch.receivedOn)
+        let bytes = try await pipeline.blobs.read(key: batch.pipelineKey, offset: sub.byteStart, length: sub.byteEnd - sub.byteStart)
+        let validator = DebtValidator(receivedOn: batch.receivedOn, dateFormat: layout.dateFormat,
+                                      decimalFormat: layout.decimalFormat)
         return try await CPUWork.run {
             let records = TransformStage.stagedRecords(
                 bytes: bytes, firstLine: sub.firstLine, delimiter: delimiterText, encoding: encoding, layout: layout,

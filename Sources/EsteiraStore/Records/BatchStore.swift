@@ -21,14 +21,32 @@ public struct BatchRecord: Sendable, Equatable {
     public var traceID: String
     public var createdAt: Date
     public var finishedAt: Date?
+    /// The client's format the batch reads its file with (`ClientFormat` as JSON), and its name;
+    /// nil for a file read by its header's standard names.
+    public var formatName: String?
+    public var format: String?
+    /// The CSV the pipeline reads when it is not the raw file (a spreadsheet turned into CSV).
+    public var dataKey: String?
+
+    /// The blob the split, transform and register stages read.
+    public var pipelineKey: String { dataKey ?? blobKey }
+
+    /// The client format, decoded.
+    public var clientFormat: ClientFormat? {
+        format.flatMap { try? JSONDecoder().decode(ClientFormat.self, from: Data($0.utf8)) }
+    }
 
     /// A client's file just received, by any channel: the day it counts for is São Paulo's, and it
     /// splits by the client's sub-batch size.
     public init(newID id: String, client: ClientRecord, source: String, fileName: String?, blobKey: String, byteSize: Int,
-                receivedAt: Date = Date(), traceID: String = BatchRecord.newTraceID()) {
+                receivedAt: Date = Date(), traceID: String = BatchRecord.newTraceID(), format: SavedFormat? = nil) {
         self.init(newID: id, clientID: client.id, source: source, fileName: fileName, blobKey: blobKey, byteSize: byteSize,
                   receivedAt: receivedAt, receivedOn: Day(receivedAt, in: Day.saoPaulo), subBatchSize: client.subBatchSize,
                   traceID: traceID)
+        if let format {
+            formatName = format.name
+            self.format = String(decoding: (try? JSONEncoder().encode(format.format)) ?? Data(), as: UTF8.self)
+        }
     }
 
     /// A new trace id: 16 random bytes in hex.
@@ -47,7 +65,8 @@ public struct BatchRecord: Sendable, Equatable {
     init(id: String, clientID: String, status: BatchStatus, source: String, fileName: String?, blobKey: String,
          byteSize: Int, receivedOn: Day, subBatchSize: Int, encoding: String? = nil, delimiter: String? = nil,
          layout: String? = nil, counts: BatchCounts, subBatches: Int, errorCode: String? = nil, error: String? = nil,
-         traceID: String, createdAt: Date, finishedAt: Date? = nil) {
+         traceID: String, createdAt: Date, finishedAt: Date? = nil, formatName: String? = nil, format: String? = nil,
+         dataKey: String? = nil) {
         self.id = id
         self.clientID = clientID
         self.status = status
@@ -67,6 +86,9 @@ public struct BatchRecord: Sendable, Equatable {
         self.traceID = traceID
         self.createdAt = createdAt
         self.finishedAt = finishedAt
+        self.formatName = formatName
+        self.format = format
+        self.dataKey = dataKey
     }
 }
 
@@ -88,7 +110,8 @@ public struct BatchStore: Sendable {
 
     static let columns = """
         id, client_id, status, source, file_name, blob_key, byte_size, received_on, sub_batch_size, encoding, delimiter,
-        layout, received, registered, duplicates, rejected, sub_batches, error_code, error, trace_id, created_at, finished_at
+        layout, received, registered, duplicates, rejected, sub_batches, error_code, error, trace_id, created_at, finished_at,
+        format_name, format, data_key
         """
 
     static func record(_ r: SQLRow) throws -> BatchRecord {
@@ -103,7 +126,9 @@ public struct BatchStore: Sendable {
                                 duplicates: try r.int("duplicates"), rejected: try r.int("rejected")),
             subBatches: try r.int("sub_batches"), errorCode: try r.optionalString("error_code"),
             error: try r.optionalString("error"), traceID: try r.string("trace_id"),
-            createdAt: try r.date("created_at"), finishedAt: try r.optionalDate("finished_at"))
+            createdAt: try r.date("created_at"), finishedAt: try r.optionalDate("finished_at"),
+            formatName: try r.optionalString("format_name"), format: try r.optionalString("format"),
+            dataKey: try r.optionalString("data_key"))
     }
 
     /// Records an accepted file and enqueues its pick job, in one durable transaction, with
@@ -116,10 +141,10 @@ public struct BatchStore: Sendable {
             let now = Date()
             try await c.execute("""
                 INSERT INTO batches (id, client_id, status, source, file_name, blob_key, byte_size, received_on, sub_batch_size,
-                                     trace_id, created_at, updated_at)
+                                     trace_id, created_at, updated_at, format_name, format)
                 VALUES (\(batch.id), \(batch.clientID), \(batch.status.rawValue), \(batch.source), \(batch.fileName),
                         \(batch.blobKey), \(batch.byteSize), \(batch.receivedOn), \(batch.subBatchSize), \(batch.traceID),
-                        \(batch.createdAt), \(now))
+                        \(batch.createdAt), \(now), \(batch.formatName), \(batch.format))
                 """)
             try await queue.enqueue(c, kind: .pick, batchID: batch.id, seq: -1, traceID: batch.traceID)
         }

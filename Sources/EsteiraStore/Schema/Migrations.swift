@@ -154,6 +154,30 @@ public enum Migrations {
             PRIMARY KEY (submission_id, seq)
         );
         """),
+        // A client's saved formats (column mappings), the format a batch was received with (a
+        // copy: editing a preset later does not change a batch already running), the CSV a
+        // spreadsheet was turned into, and the web pages' sign-in sessions.
+        Migration(name: "0003_formats_and_web", sql: """
+        CREATE TABLE client_formats (
+            client_id TEXT NOT NULL REFERENCES clients (id),
+            name TEXT NOT NULL,
+            spec TEXT NOT NULL,
+            is_default BIGINT NOT NULL DEFAULT 0,
+            created_at {TS} NOT NULL,
+            updated_at {TS} NOT NULL,
+            PRIMARY KEY (client_id, name)
+        );
+        ALTER TABLE batches ADD COLUMN format_name TEXT;
+        ALTER TABLE batches ADD COLUMN format TEXT;
+        ALTER TABLE batches ADD COLUMN data_key TEXT;
+
+        CREATE TABLE web_sessions (
+            token_hash TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL REFERENCES clients (id),
+            created_at {TS} NOT NULL,
+            expires_at {TS} NOT NULL
+        );
+        """),
     ]
 
     static func render(_ sql: String, for dialect: SQLDialect) -> String {

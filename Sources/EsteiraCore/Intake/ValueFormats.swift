@@ -1,0 +1,142 @@
+/// How a file writes its dates. `auto` accepts the two shapes of the standard format.
+public enum DateFormat: String, Codable, CaseIterable, Sendable {
+    /// `AAAA-MM-DD` or `DD/MM/AAAA`.
+    case auto
+    /// `DD/MM/AAAA`.
+    case dayMonthYear = "dd/mm/yyyy"
+    /// `AAAA-MM-DD`.
+    case yearMonthDay = "yyyy-mm-dd"
+    /// `DDMMAAAA`, as positional (CNAB-shaped) files write it.
+    case dayMonthYearCompact = "ddmmyyyy"
+    /// `AAAAMMDD`.
+    case yearMonthDayCompact = "yyyymmdd"
+
+    /// How a client reads the format.
+    public var example: String {
+        switch self {
+        case .auto: return "DD/MM/AAAA ou AAAA-MM-DD"
+        case .dayMonthYear: return "DD/MM/AAAA"
+        case .yearMonthDay: return "AAAA-MM-DD"
+        case .dayMonthYearCompact: return "DDMMAAAA"
+        case .yearMonthDayCompact: return "AAAAMMDD"
+        }
+    }
+
+    /// The day written in `text` (spaces around it ignored), or nil for another shape or a day
+    /// that does not exist.
+    public func parse(_ text: Substring) -> Day? {
+        let t = Array(text.utf8.trimmingSpaces())
+        func num(_ range: Range<Int>) -> Int? {
+            var v = 0
+            for i in range {
+                let c = t[i]
+                guard c >= 48 && c <= 57 else { return nil }
+                v = v * 10 + Int(c - 48)
+            }
+            return v
+        }
+        func day(_ d: Range<Int>, _ m: Range<Int>, _ y: Range<Int>) -> Day? {
+            guard let d = num(d), let m = num(m), let y = num(y) else { return nil }
+            return Day(year: y, month: m, day: d)
+        }
+        switch self {
+        case .auto:
+            return Day.parse(text)
+        case .dayMonthYear:
+            guard t.count == 10, t[2] == UInt8(ascii: "/"), t[5] == UInt8(ascii: "/") else { return nil }
+            return day(0..<2, 3..<5, 6..<10)
+        case .yearMonthDay:
+            guard t.count == 10, t[4] == UInt8(ascii: "-"), t[7] == UInt8(ascii: "-") else { return nil }
+            return day(8..<10, 5..<7, 0..<4)
+        case .dayMonthYearCompact:
+            guard t.count == 8 else { return nil }
+            return day(0..<2, 2..<4, 4..<8)
+        case .yearMonthDayCompact:
+            guard t.count == 8 else { return nil }
+            return day(6..<8, 4..<6, 0..<4)
+        }
+    }
+}
+
+/// How a file writes its amounts. `auto` tells the separators apart by position (see
+/// `Money.parseCents`); the others say which separator is the decimal one, which settles
+/// `1.234` (one thousand two hundred and thirty-four reais with `comma`, malformed with `dot`).
+public enum DecimalFormat: String, Codable, CaseIterable, Sendable {
+    case auto
+    /// `1.234,56`: comma for decimals, dot for thousands.
+    case comma
+    /// `1,234.56`: dot for decimals, comma for thousands.
+    case dot
+    /// `123456` is R$ 1.234,56: digits only, the last two are cents (positional files).
+    case impliedCents = "implied_cents"
+
+    public var example: String {
+        switch self {
+        case .auto: return "1234,56 ou 1234.56"
+        case .comma: return "1.234,56"
+        case .dot: return "1,234.56"
+        case .impliedCents: return "123456 (centavos, sem separador)"
+        }
+    }
+}
+
+extension Money {
+    /// Parses an amount written in `format`.
+    ///
+    /// With an explicit separator: at most one decimal separator, followed by one or two digits;
+    /// thousands separators only before it, grouping exactly three digits. With `impliedCents`:
+    /// digits only (leading zeros allowed), an optional sign.
+    public static func parseCents(_ text: Substring, format: DecimalFormat) -> Result<Int64, ParseError> {
+        let decimal: UInt8, thousands: UInt8
+        switch format {
+        case .auto:
+            return parseCents(text)
+        case .comma:
+            decimal = UInt8(ascii: ","); thousands = UInt8(ascii: ".")
+        case .dot:
+            decimal = UInt8(ascii: "."); thousands = UInt8(ascii: ",")
+        case .impliedCents:
+            var b = Array(text.utf8.trimmingSpaces())
+            if b.isEmpty { return .failure(.empty) }
+            let negative = b.first == UInt8(ascii: "-")
+            if negative || b.first == UInt8(ascii: "+") { b.removeFirst() }
+            guard !b.isEmpty, b.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return .failure(.malformed) }
+            let digits = b.drop { $0 == 48 }
+            guard digits.count <= 15 else { return .failure(.tooLarge) }
+            let cents = digits.reduce(Int64(0)) { $0 * 10 + Int64($1 - 48) }
+            guard cents <= maxCents else { return .failure(.tooLarge) }
+            return .success(negative ? -cents : cents)
+        }
+        // Rewrite into the one shape `auto` reads without doubt, `1234.56`, after checking the
+        // separators play the roles the format gives them.
+        let b = Array(text.utf8.trimmingSpaces())
+        if b.isEmpty { return .failure(.empty) }
+        let decimals = b.indices.filter { b[$0] == decimal }
+        guard decimals.count <= 1 else { return .failure(.malformed) }
+        let integerEnd = decimals.first ?? b.count
+        if let d = decimals.first {
+            let fraction = b[(d + 1)...]
+            guard !fraction.isEmpty, fraction.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return .failure(.malformed) }
+            guard fraction.count <= 2 else { return .failure(.tooManyDecimals) }
+        }
+        var plain: [UInt8] = []
+        var groupLength = 0, groups = 0, sawDigit = false
+        for i in 0..<integerEnd {
+            let c = b[i]
+            if c == thousands {
+                guard sawDigit, groups == 0 ? (1...3).contains(groupLength) : groupLength == 3 else { return .failure(.malformed) }
+                groups += 1
+                groupLength = 0
+                continue
+            }
+            if c >= 48 && c <= 57 { sawDigit = true; groupLength += 1 }
+            plain.append(c)
+        }
+        if groups > 0 && groupLength != 3 { return .failure(.malformed) }
+        if let d = decimals.first {
+            plain.append(UInt8(ascii: "."))
+            plain.append(contentsOf: b[(d + 1)...])
+        }
+        return parseCents(Substring(decoding: plain, as: UTF8.self))
+    }
+}

@@ -1,0 +1,123 @@
+import EsteiraBlobs
+import EsteiraCore
+import EsteiraSheets
+import EsteiraStore
+import Foundation
+
+/// Turns a spreadsheet batch into the CSV the pipeline reads, stored beside the raw file
+/// (`BlobKeys.converted`), which stays as the client sent it.
+///
+/// Recognized by content, not by name: a ZIP is read as XLSX; an OLE2 file is an XLS (Excel
+/// 97-2003), converted to XLSX by LibreOffice where it is installed, or, named `.xlsx`, an XLSX
+/// saved with a password. Running the conversion twice (a retried pick) rewrites the same CSV.
+struct SpreadsheetConversion {
+    let pipeline: Pipeline
+
+    static let zipMagic: [UInt8] = [0x50, 0x4B, 0x03, 0x04]
+    static let ole2Magic: [UInt8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]
+
+    /// The converted CSV's key, or nil when the file is not a spreadsheet.
+    func convertIfSpreadsheet(_ batch: BatchRecord, head: [UInt8]) async throws -> String? {
+        let isZip = head.starts(with: Self.zipMagic)
+        let isOLE2 = head.starts(with: Self.ole2Magic)
+        guard isZip || isOLE2 else { return nil }
+        let name = (batch.fileName ?? "").lowercased()
+        if isOLE2 && name.hasSuffix(".xlsx") {
+            throw FileProblem.spreadsheetEncrypted("A planilha está protegida por senha (criptografada). Salve-a sem senha e envie de novo.")
+        }
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-sheet-\(batch.id)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let received = folder.appendingPathComponent(isZip ? "file.xlsx" : "file.xls")
+        try await download(batch.blobKey, to: received)
+        let workbook = isOLE2 ? try await LibreOffice.convertToXLSX(received, in: folder) : received
+
+        let csv = folder.appendingPathComponent("sheet.csv")
+        let format = batch.clientFormat
+        do {
+            _ = try await CPUWork.run {
+                try SheetToCSV.convert(xlsx: workbook, to: csv, dateFormat: format?.dateFormat ?? .auto,
+                                       decimalFormat: format?.decimalFormat ?? .auto)
+            }
+        } catch let problem as SheetProblem {
+            switch problem.kind {
+            case .corrupt: throw FileProblem.spreadsheetCorrupt(problem.message)
+            case .encrypted: throw FileProblem.spreadsheetEncrypted(problem.message)
+            case .emptySheet: throw FileProblem.spreadsheetEmpty(problem.message)
+            case .tooLarge: throw FileProblem.spreadsheetTooLarge(problem.message)
+            case .unsupported: throw FileProblem.spreadsheetUnsupported(problem.message)
+            }
+        }
+        let key = BlobKeys.converted(batchID: batch.id)
+        try await upload(csv, to: key)
+        return key
+    }
+
+    func download(_ key: String, to url: URL) async throws {
+        let size = try await pipeline.blobs.size(key: key)
+        FileManager.default.createFile(atPath: url.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        var offset = 0
+        while offset < size {
+            let chunk = try await pipeline.blobs.read(key: key, offset: offset, length: min(pipeline.chunkSize, size - offset))
+            if chunk.isEmpty { break }
+            try handle.write(contentsOf: chunk)
+            offset += chunk.count
+        }
+    }
+
+    func upload(_ url: URL, to key: String) async throws {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        let writer = try await pipeline.blobs.makeWriter(key: key)
+        do {
+            while let data = try handle.read(upToCount: pipeline.chunkSize), !data.isEmpty {
+                try await writer.write(Array(data))
+            }
+            _ = try await writer.finish()
+        } catch {
+            await writer.abort()
+            throw error
+        }
+    }
+}
+
+/// LibreOffice, where installed, for the spreadsheets Esteira does not read itself (XLS).
+enum LibreOffice {
+    /// `soffice` or `libreoffice` on the PATH.
+    static var executable: String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for dir in path.split(separator: ":") {
+            for name in ["soffice", "libreoffice"] {
+                let candidate = "\(dir)/\(name)"
+                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            }
+        }
+        return nil
+    }
+
+    static func convertToXLSX(_ xls: URL, in folder: URL) async throws -> URL {
+        guard let soffice = executable else {
+            throw FileProblem.spreadsheetUnsupported("Planilhas XLS (Excel 97-2003) precisam do LibreOffice, que não está instalado neste servidor. Salve a planilha como XLSX ou CSV e envie de novo.")
+        }
+        let status: Int32 = try await CPUWork.run {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: soffice)
+            // A private profile: a second conversion at the same time would otherwise wait on the first's lock.
+            process.arguments = ["-env:UserInstallation=file://\(folder.path)/profile", "--headless", "--norestore",
+                                 "--convert-to", "xlsx", "--outdir", folder.path, xls.path]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        let out = xls.deletingPathExtension().appendingPathExtension("xlsx")
+        guard status == 0, FileManager.default.fileExists(atPath: out.path) else {
+            throw FileProblem.spreadsheetCorrupt("Não foi possível abrir a planilha XLS (o LibreOffice não a converteu). Salve-a como XLSX ou CSV e envie de novo.")
+        }
+        return out
+    }
+}

@@ -1,0 +1,116 @@
+"""Writes the XLSX fixtures of EsteiraSheetsTests with tools other than Esteira's reader:
+openpyxl (a real spreadsheet writer), msoffcrypto-tool (Office's password encryption) and
+Python's zipfile (hand-written sheet XML for shapes openpyxl never writes).
+
+    .venv/bin/pip install openpyxl msoffcrypto-tool
+    .venv/bin/python Tests/EsteiraSheetsTests/Fixtures/make_fixtures.py
+
+The expected values in SheetReaderTests.swift are the values written here."""
+import datetime
+import io
+import os
+import zipfile
+
+import msoffcrypto
+import msoffcrypto.format.ooxml
+import openpyxl
+
+here = os.path.dirname(os.path.abspath(__file__))
+
+
+def mapped():
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Dívidas"
+    ws.append(["Código", "Cliente", "CPF do devedor", "Valor Original", "Vencimento", "E-mail"])
+    # Row 2: everything typed as Excel would: a number amount, a real date.
+    ws.append(["A-1", "José da Silva", "529.982.247-25", 1234.56, datetime.date(2024, 3, 15), "jose@exemplo.com.br"])
+    # Row 3: a float whose binary value is 0.30000000000000004; a name with ; and " and a line break.
+    ws.append(["A-2", 'Maria "Mia"; Souza\nFilha', "11144477735", 0.1 + 0.2, datetime.date(2023, 12, 31), None])
+    # Row 4: three decimals (must not become 1234 reais); the amount and date typed as text.
+    ws.append(["A-3", "Ana", "52998224725", 1.234, "15/03/2024", None])
+    # Row 5 left empty; row 6: amount as Brazilian text, an integer amount elsewhere.
+    ws.cell(row=6, column=1, value="A-4")
+    ws.cell(row=6, column=2, value="Bruno")
+    ws.cell(row=6, column=3, value="11.222.333/0001-81")
+    ws.cell(row=6, column=4, value="1.234,56")
+    ws.cell(row=6, column=5, value=datetime.date(2020, 2, 29))
+    ws.append(["A-5", "Carla", "11144477735", 150, datetime.date(1999, 12, 31), None])
+    for row in range(2, 8):
+        ws.cell(row=row, column=5).number_format = "dd/mm/yyyy"
+    wb.save(os.path.join(here, "mapped.xlsx"))
+    return os.path.join(here, "mapped.xlsx")
+
+
+def handwritten():
+    """Inline strings, formula strings, booleans, E notation, the 1904 date system, a namespace
+    prefix, entities and an OOXML escape: shapes other writers produce."""
+    content_types = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/data.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>"""
+    rels = """<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"""
+    workbook = """<?xml version="1.0" encoding="UTF-8"?>
+<x:workbook xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><x:workbookPr date1904="1"/><x:sheets><x:sheet name="Plan1" sheetId="7" r:id="rIdSheet"/></x:sheets></x:workbook>"""
+    workbook_rels = """<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rIdSheet" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/data.xml"/></Relationships>"""
+    styles = """<?xml version="1.0" encoding="UTF-8"?>
+<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts count="1"><numFmt numFmtId="164" formatCode="[$-416]d\\-mmm\\-yyyy;@"/></numFmts><cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="164"/><xf numFmtId="4"/></cellXfs></styleSheet>"""
+    sheet = """<?xml version="1.0" encoding="UTF-8"?>
+<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>
+<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>id</x:t></x:is></x:c><x:c r="B1" t="inlineStr"><x:is><x:r><x:t>no</x:t></x:r><x:r><x:t xml:space="preserve">me</x:t></x:r></x:is></x:c><x:c r="C1" t="inlineStr"><x:is><x:t>valor</x:t></x:is></x:c><x:c r="D1" t="inlineStr"><x:is><x:t>data</x:t></x:is></x:c></x:row>
+<x:row r="2"><x:c r="A2" t="str"><x:f>CONCAT("X","1")</x:f><x:v>X1</x:v></x:c><x:c r="B2" t="inlineStr"><x:is><x:t>P&amp;G &lt;Ltda&gt; &#233;_x000D_</x:t></x:is></x:c><x:c r="C2" s="2"><x:v>1.2345678909E10</x:v></x:c><x:c r="D2" s="1"><x:v>0</x:v></x:c></x:row>
+<x:row r="4"><x:c r="A4" t="b"><x:v>1</x:v></x:c><x:c r="C4"><x:v>-2.5E-3</x:v></x:c><x:c r="D4" s="1"><x:v>43903.75</x:v></x:c></x:row>
+<x:row r="5"><x:c t="s"><x:v>0</x:v></x:c><x:c t="s"><x:v>1</x:v></x:c><x:c><x:v>1234.5599999999999</x:v></x:c></x:row>
+</x:sheetData></x:worksheet>"""
+    shared = """<?xml version="1.0" encoding="UTF-8"?>
+<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="2" uniqueCount="2"><si><t>compartilhado</t></si><si><r><t>ri</t></r><r><rPr><b/></rPr><t>co</t></r><rPh sb="0" eb="1"><t>FONETICA</t></rPh></si></sst>"""
+    path = os.path.join(here, "handwritten.xlsx")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", content_types)
+        z.writestr("_rels/.rels", rels)
+        z.writestr("xl/workbook.xml", workbook)
+        z.writestr("xl/_rels/workbook.xml.rels", workbook_rels)
+        z.writestr("xl/styles.xml", styles)
+        z.writestr("xl/worksheets/data.xml", sheet)
+        z.writestr("xl/sharedStrings.xml", shared)
+
+
+def empty():
+    wb = openpyxl.Workbook()
+    wb.save(os.path.join(here, "empty.xlsx"))
+
+
+def encrypted(source):
+    out = io.BytesIO()
+    with open(source, "rb") as f:
+        office = msoffcrypto.format.ooxml.OOXMLFile(f)
+        office.encrypt("senha123", out)
+    with open(os.path.join(here, "encrypted.xlsx"), "wb") as f:
+        f.write(out.getvalue())
+
+
+def corrupt(source):
+    data = open(source, "rb").read()
+    with open(os.path.join(here, "truncated.xlsx"), "wb") as f:
+        f.write(data[: len(data) // 2])
+
+
+def bomb(source):
+    """A real workbook whose sheet XML is padded with 64 MiB of spaces: about 64 KiB zipped."""
+    src = zipfile.ZipFile(source)
+    path = os.path.join(here, "bomb.xlsx")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * (64 << 20))
+            z.writestr(item.filename, data)
+
+
+if __name__ == "__main__":
+    source = mapped()
+    handwritten()
+    empty()
+    encrypted(source)
+    corrupt(source)
+    bomb(source)
+    for name in sorted(os.listdir(here)):
+        print(name, os.path.getsize(os.path.join(here, name)))
