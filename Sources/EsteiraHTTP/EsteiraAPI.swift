@@ -48,6 +48,7 @@ public enum EsteiraAPI {
         let v1 = router.group("v1").add(middleware: AuthMiddleware(clients: ClientStore(db: db)))
         BatchRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: v1)
         DebtRoutes(db: db, blobs: blobs).add(to: v1)
+        FormatRoutes(db: db).add(to: v1)
         SubmissionRoutes(db: db, blobs: blobs, retry: retry, ttl: submissionTTL, jobsReady: jobsReady).add(to: v1)
         return router
     }

@@ -140,7 +140,9 @@ public struct InboxScanner: Service {
             await writer.abort()
             throw error
         }
-        let batch = BatchRecord(newID: batchID, client: client, source: "sftp", fileName: name, blobKey: key, byteSize: written)
+        let format = try await ClientFormatStore(db: db).defaultFormat(clientID: client.id)
+        let batch = BatchRecord(newID: batchID, client: client, source: "sftp", fileName: name, blobKey: key, byteSize: written,
+                                format: format)
         try await BatchStore(db: db).create(batch, retry: retry)
         await jobsReady()
         var log = logger

@@ -44,6 +44,18 @@ struct BatchRoutes {
         logger[metadataKey: "batch_id"] = "\(batchID)"
         logger[metadataKey: "trace_id"] = "\(traceID)"
 
+        // The format named by the upload, else the client's default, else the header's standard names.
+        let formats = ClientFormatStore(db: db)
+        let format: SavedFormat?
+        if let name = request.uri.queryParameters["format"].map(String.init), !name.isEmpty {
+            guard let named = try await formats.get(clientID: client.id, name: name) else {
+                throw APIError(.unprocessableContent, code: "unknown_format", message: "O formato \(name) não existe. Veja GET /v1/formats.")
+            }
+            format = named
+        } else {
+            format = try await formats.defaultFormat(clientID: client.id)
+        }
+
         let contentType = request.headers[.contentType] ?? ""
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxFileBytes + 64 * 1024 {
             throw Self.tooLarge(maxFileBytes)
@@ -73,7 +85,7 @@ struct BatchRoutes {
         }
 
         let batch = BatchRecord(newID: batchID, client: client, source: source, fileName: fileName, blobKey: key,
-                                byteSize: size, traceID: traceID)
+                                byteSize: size, traceID: traceID, format: format)
         do {
             try await batches.create(batch, retry: retry)
         } catch {
