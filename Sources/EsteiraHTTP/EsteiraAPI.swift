@@ -50,6 +50,7 @@ public enum EsteiraAPI {
         DebtRoutes(db: db, blobs: blobs).add(to: v1)
         FormatRoutes(db: db).add(to: v1)
         SubmissionRoutes(db: db, blobs: blobs, retry: retry, ttl: submissionTTL, jobsReady: jobsReady).add(to: v1)
+        WebRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: router)
         return router
     }
 }

@@ -7,8 +7,8 @@ import NIOPosix
 /// records inside the pool, nothing else in the process could run until one of them finished:
 /// not the grace-period timer that releases jobs at shutdown, not lease renewals, not the
 /// watchdog. Awaiting the thread pool instead leaves the pool's threads free for those.
-enum CPUWork {
-    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+public enum CPUWork {
+    public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await NIOThreadPool.singleton.runIfActive(body)
     }
 }

@@ -54,12 +54,13 @@ public enum SheetToCSV {
         return Summary(rows: rows, columns: max(width, 0))
     }
 
-    static func append(_ cell: XLSXReader.Cell, to out: inout [UInt8], dateFormat: DateFormat, decimalFormat: DecimalFormat) {
+    static func append(_ cell: XLSXReader.Cell, to out: inout [UInt8], dateFormat: DateFormat, decimalFormat: DecimalFormat,
+                       quoted: Bool = true) {
         switch cell {
         case .empty:
             break
         case .text(let text):
-            appendQuoted(text, to: &out)
+            if quoted { appendQuoted(text, to: &out) } else { out.append(contentsOf: Array(text.utf8)) }
         case .number(let plain):
             out.append(contentsOf: Array(number(plain, decimalFormat).utf8))
         case .date(let day):

@@ -21,6 +21,19 @@ public struct SheetProblem: Error, Equatable, Sendable, CustomStringConvertible 
     public var description: String { message }
 }
 
+extension FileProblem {
+    /// The batch's reason for a spreadsheet that cannot be read: F010 to F014.
+    public init(_ problem: SheetProblem) {
+        switch problem.kind {
+        case .corrupt: self = .spreadsheetCorrupt(problem.message)
+        case .encrypted: self = .spreadsheetEncrypted(problem.message)
+        case .emptySheet: self = .spreadsheetEmpty(problem.message)
+        case .tooLarge: self = .spreadsheetTooLarge(problem.message)
+        case .unsupported: self = .spreadsheetUnsupported(problem.message)
+        }
+    }
+}
+
 /// Limits on what one spreadsheet may unpack to. A ZIP's sizes are only the ZIP's word, so they
 /// are counted while inflating, never trusted beforehand.
 public struct SheetLimits: Sendable {
@@ -59,7 +72,7 @@ public struct XLSXReader {
         self.limits = limits
         if let head = try? FileHandle(forReadingFrom: url).read(upToCount: 8),
            Array(head).starts(with: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-            throw SheetProblem(kind: .encrypted, message: "A planilha está protegida por senha (criptografada). Salve-a sem senha e envie de novo.")
+            throw SheetProblem(kind: .encrypted, message: FileProblem.spreadsheetWithPassword.message)
         }
         do {
             archive = try Archive(url: url, accessMode: .read)
@@ -83,13 +96,19 @@ public struct XLSXReader {
         let stored = max(Int(entry.compressedSize), 1)
         let limits = self.limits, already = inflated
         let checksum: CRC32
+        var handlerError: (any Error)?
         do {
             checksum = try archive.extract(entry, bufferSize: 64 * 1024) { data in
                 produced += data.count
                 if already + produced > limits.maxInflatedBytes || (produced > 1 << 20 && produced / stored > limits.maxRatio) {
                     throw SheetProblem(kind: .tooLarge, message: "A planilha descompactada é grande demais (possível arquivo malicioso): a parte \(path) passa de \(produced / stored) vezes o seu tamanho compactado.")
                 }
-                try scanner.feed(data, handle)
+                do {
+                    try scanner.feed(data, handle)
+                } catch {
+                    handlerError = error
+                    throw error
+                }
             }
             try scanner.finish()
         } catch let problem as SheetProblem {
@@ -97,6 +116,8 @@ public struct XLSXReader {
         } catch let malformed as XMLScanner.Malformed {
             throw Self.corrupt("XML inválido em \(path): \(malformed.description)")
         } catch {
+            // What the caller's handler threw goes back to it as it was; the rest is the ZIP's.
+            if let handlerError { throw handlerError }
             throw Self.corrupt("não foi possível descompactar \(path)")
         }
         guard checksum == entry.checksum else { throw Self.corrupt("a soma de verificação de \(path) não confere") }

@@ -39,19 +39,15 @@ public struct FileProblem: Error, Sendable, Equatable {
     }
 
     public static let empty = FileProblem(code: "F001", message: "O arquivo está vazio.")
-    public static let notText = FileProblem(code: "F002", message: "O arquivo não é texto (parece ser binário). Envie um CSV.")
+    public static let notText = FileProblem(code: "F002", message: "O arquivo não é texto (parece ser binário). Envie um CSV ou uma planilha XLSX.")
 
     /// F002, saying what the file seems to be when its first bytes are a known signature, so the
-    /// client knows what to do: a spreadsheet saved as such, or a compressed file.
+    /// client knows what to do. (ZIP and OLE2 files never get here: they are read as spreadsheets.)
     public static func notText(head: [UInt8]) -> FileProblem {
         func starts(_ signature: [UInt8]) -> Bool { head.starts(with: signature) }
         let what: String
-        if starts([0x50, 0x4B, 0x03, 0x04]) {
-            what = "O arquivo é uma planilha XLSX ou um arquivo ZIP, não um CSV. Salve a planilha como CSV (separado por ponto e vírgula) e envie de novo."
-        } else if starts([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-            what = "O arquivo é uma planilha XLS (Excel 97-2003), não um CSV. Salve a planilha como CSV e envie de novo."
-        } else if starts(Array("%PDF-".utf8)) {
-            what = "O arquivo é um PDF, não um CSV. Envie os dados como CSV."
+        if starts(Array("%PDF-".utf8)) {
+            what = "O arquivo é um PDF, não um CSV. Envie os dados como CSV ou XLSX."
         } else if starts([0x1F, 0x8B]) {
             what = "O arquivo está compactado (gzip). Descompacte-o e envie o CSV."
         } else {
@@ -76,6 +72,8 @@ public struct FileProblem: Error, Sendable, Equatable {
     /// F010–F014: spreadsheets. The message comes from the reader and says what is wrong.
     public static func spreadsheetCorrupt(_ message: String) -> FileProblem { FileProblem(code: "F010", message: message) }
     public static func spreadsheetEncrypted(_ message: String) -> FileProblem { FileProblem(code: "F011", message: message) }
+    public static let spreadsheetWithPassword = spreadsheetEncrypted(
+        "A planilha está protegida por senha (criptografada). Salve-a sem senha e envie de novo.")
     public static func spreadsheetEmpty(_ message: String) -> FileProblem { FileProblem(code: "F012", message: message) }
     public static func spreadsheetTooLarge(_ message: String) -> FileProblem { FileProblem(code: "F013", message: message) }
     public static func spreadsheetUnsupported(_ message: String) -> FileProblem { FileProblem(code: "F014", message: message) }

@@ -10,7 +10,7 @@ import Foundation
 /// Recognized by content, not by name: a ZIP is read as XLSX; an OLE2 file is an XLS (Excel
 /// 97-2003), converted to XLSX by LibreOffice where it is installed, or, named `.xlsx`, an XLSX
 /// saved with a password. Running the conversion twice (a retried pick) rewrites the same CSV.
-struct SpreadsheetConversion {
+public struct SpreadsheetConversion {
     let pipeline: Pipeline
 
     static let zipMagic: [UInt8] = [0x50, 0x4B, 0x03, 0x04]
@@ -18,20 +18,13 @@ struct SpreadsheetConversion {
 
     /// The converted CSV's key, or nil when the file is not a spreadsheet.
     func convertIfSpreadsheet(_ batch: BatchRecord, head: [UInt8]) async throws -> String? {
-        let isZip = head.starts(with: Self.zipMagic)
-        let isOLE2 = head.starts(with: Self.ole2Magic)
-        guard isZip || isOLE2 else { return nil }
-        let name = (batch.fileName ?? "").lowercased()
-        if isOLE2 && name.hasSuffix(".xlsx") {
-            throw FileProblem.spreadsheetEncrypted("A planilha está protegida por senha (criptografada). Salve-a sem senha e envie de novo.")
-        }
-
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-sheet-\(batch.id)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let received = folder.appendingPathComponent(isZip ? "file.xlsx" : "file.xls")
-        try await download(batch.blobKey, to: received)
-        let workbook = isOLE2 ? try await LibreOffice.convertToXLSX(received, in: folder) : received
+        guard let workbook = try await Self.localWorkbook(blobs: pipeline.blobs, key: batch.blobKey, head: head,
+                                                          fileName: batch.fileName ?? "", in: folder) else {
+            return nil
+        }
 
         let csv = folder.appendingPathComponent("sheet.csv")
         let format = batch.clientFormat
@@ -41,51 +34,33 @@ struct SpreadsheetConversion {
                                        decimalFormat: format?.decimalFormat ?? .auto)
             }
         } catch let problem as SheetProblem {
-            switch problem.kind {
-            case .corrupt: throw FileProblem.spreadsheetCorrupt(problem.message)
-            case .encrypted: throw FileProblem.spreadsheetEncrypted(problem.message)
-            case .emptySheet: throw FileProblem.spreadsheetEmpty(problem.message)
-            case .tooLarge: throw FileProblem.spreadsheetTooLarge(problem.message)
-            case .unsupported: throw FileProblem.spreadsheetUnsupported(problem.message)
-            }
+            throw FileProblem(problem)
         }
         let key = BlobKeys.converted(batchID: batch.id)
         try await upload(csv, to: key)
         return key
     }
 
-    func download(_ key: String, to url: URL) async throws {
-        let size = try await pipeline.blobs.size(key: key)
-        FileManager.default.createFile(atPath: url.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: url)
-        defer { try? handle.close() }
-        var offset = 0
-        while offset < size {
-            let chunk = try await pipeline.blobs.read(key: key, offset: offset, length: min(pipeline.chunkSize, size - offset))
-            if chunk.isEmpty { break }
-            try handle.write(contentsOf: chunk)
-            offset += chunk.count
-        }
+    /// When the blob is a spreadsheet (its first bytes say so), the XLSX to read, copied into
+    /// `folder` (an XLS converted by LibreOffice first); nil for anything else.
+    public static func localWorkbook(blobs: any BlobStore, key: String, head: [UInt8], fileName: String,
+                                     in folder: URL) async throws -> URL? {
+        let isZip = head.starts(with: zipMagic)
+        let isOLE2 = head.starts(with: ole2Magic)
+        guard isZip || isOLE2 else { return nil }
+        if isOLE2 && fileName.lowercased().hasSuffix(".xlsx") { throw FileProblem.spreadsheetWithPassword }
+        let received = folder.appendingPathComponent(isZip ? "file.xlsx" : "file.xls")
+        try await blobs.download(key, to: received)
+        return isOLE2 ? try await LibreOffice.convertToXLSX(received, in: folder) : received
     }
 
     func upload(_ url: URL, to key: String) async throws {
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        let writer = try await pipeline.blobs.makeWriter(key: key)
-        do {
-            while let data = try handle.read(upToCount: pipeline.chunkSize), !data.isEmpty {
-                try await writer.write(Array(data))
-            }
-            _ = try await writer.finish()
-        } catch {
-            await writer.abort()
-            throw error
-        }
+        try await pipeline.blobs.upload(url, to: key, chunkSize: pipeline.chunkSize)
     }
 }
 
 /// LibreOffice, where installed, for the spreadsheets Esteira does not read itself (XLS).
-enum LibreOffice {
+public enum LibreOffice {
     /// `soffice` or `libreoffice` on the PATH.
     static var executable: String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
@@ -98,7 +73,7 @@ enum LibreOffice {
         return nil
     }
 
-    static func convertToXLSX(_ xls: URL, in folder: URL) async throws -> URL {
+    public static func convertToXLSX(_ xls: URL, in folder: URL) async throws -> URL {
         guard let soffice = executable else {
             throw FileProblem.spreadsheetUnsupported("Planilhas XLS (Excel 97-2003) precisam do LibreOffice, que não está instalado neste servidor. Salve a planilha como XLSX ou CSV e envie de novo.")
         }

@@ -1,0 +1,418 @@
+import EsteiraBlobs
+import EsteiraCore
+import EsteiraPipeline
+import EsteiraSheets
+import EsteiraStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+
+/// The self-service pages under `/app`, in Portuguese, rendered on the server: sign in with the
+/// API key; upload a CSV, TXT or XLSX file; see its first 100 rows and map each field to one of
+/// its columns; follow the batch until it ends; read and download its rejects.
+///
+/// An uploaded file is kept at once where a batch's raw file goes, as a draft (a small JSON
+/// beside it says its name); confirming the mapping saves it as a preset of the client and
+/// starts the batch with the draft's id, so a double submit finds the batch already there.
+struct WebRoutes {
+    let db: any SQLDatabase
+    let blobs: any BlobStore
+    let retry: RetryPolicy
+    let maxFileBytes: Int
+    let jobsReady: @Sendable () async -> Void
+    let pages: MustacheLibrary
+
+    static let cookie = "esteira_sessao"
+    static let sessionLifetime: TimeInterval = 8 * 3600
+    static let previewBytes = 1 << 20
+
+    init(db: any SQLDatabase, blobs: any BlobStore, retry: RetryPolicy, maxFileBytes: Int,
+         jobsReady: @escaping @Sendable () async -> Void) {
+        self.db = db
+        self.blobs = blobs
+        self.retry = retry
+        self.maxFileBytes = maxFileBytes
+        self.jobsReady = jobsReady
+        var library = MustacheLibrary()
+        for (name, text) in WebTemplates.all {
+            // The templates are constants of this file's module; a test renders every page.
+            try! library.register(text, named: name)
+        }
+        pages = library
+    }
+
+    var sessions: WebSessionStore { WebSessionStore(db: db) }
+    var batchRoutes: BatchRoutes {
+        BatchRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady)
+    }
+
+    func add(to router: Router<EsteiraRequestContext>) {
+        router.get("app") { _, _ in Self.redirect("/app/lotes") }
+        let app = router.group("app").add(middleware: WebSessionMiddleware(sessions: sessions))
+        app.get("entrar", use: signInPage)
+        app.post("entrar", use: signIn)
+        app.post("sair", use: signOut)
+        app.get("lotes", use: batchList)
+        app.get("lotes/:id", use: batchPage)
+        app.get("lotes/:id/estado", use: batchState)
+        app.get("lotes/:id/rejeitados.csv", use: rejectsCSV)
+        app.get("enviar", use: uploadPage)
+        app.post("enviar", use: upload)
+        app.get("enviar/:draft", use: mappingPage)
+        app.post("enviar/:draft", use: confirm)
+    }
+
+    // MARK: - Rendering
+
+    static func redirect(_ location: String, headers extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        headers[.location] = location
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    func page(_ template: String, title: String, client: ClientRecord?, _ values: [String: Any],
+              status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        let body = pages.render(values, withTemplate: template) ?? ""
+        var layout: [String: Any] = ["title": title, "body": body]
+        if let client { layout["client"] = ["name": client.name] }
+        let html = pages.render(layout, withTemplate: "layout") ?? body
+        var headers = extra
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        headers[HTTPField.Name("Content-Security-Policy")!] =
+            "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static let saoPauloTime: DateFormatter = {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "pt_BR")
+        f.timeZone = TimeZone(identifier: "America/Sao_Paulo")
+        f.dateFormat = "dd/MM/yyyy HH:mm"
+        return f
+    }()
+
+    static func statusText(_ status: BatchStatus) -> String {
+        switch status {
+        case .received: return "Recebido"
+        case .processing: return "Processando"
+        case .completed: return "Concluído"
+        case .completedWithRejects: return "Concluído com rejeições"
+        case .failed: return "Falhou"
+        }
+    }
+
+    static func isFinal(_ status: BatchStatus) -> Bool {
+        status == .completed || status == .completedWithRejects || status == .failed
+    }
+
+    // MARK: - Sign in and out
+
+    @Sendable func signInPage(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        if context.client != nil { return Self.redirect("/app/lotes") }
+        return page("entrar", title: "Entrar", client: nil, [:])
+    }
+
+    @Sendable func signIn(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        let form = FormBody.parse(try await request.body.collect(upTo: 16 * 1024))
+        let key = (form["chave"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !key.isEmpty, let client = try await ClientStore(db: db).authenticate(apiKey: key) else {
+            return page("entrar", title: "Entrar", client: nil, ["error": "Chave de API inválida ou revogada."], status: .unauthorized)
+        }
+        let token = try await sessions.create(clientID: client.id, lifetime: Self.sessionLifetime)
+        let secure = request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https" ? "; Secure" : ""
+        return Self.redirect("/app/lotes", headers: [
+            .setCookie: "\(Self.cookie)=\(token); Path=/app; HttpOnly; SameSite=Strict; Max-Age=\(Int(Self.sessionLifetime))\(secure)",
+        ])
+    }
+
+    @Sendable func signOut(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        if let token = WebSessionMiddleware.token(request) { try await sessions.delete(token: token) }
+        return Self.redirect("/app/entrar", headers: [.setCookie: "\(Self.cookie)=; Path=/app; HttpOnly; SameSite=Strict; Max-Age=0"])
+    }
+
+    // MARK: - Batches
+
+    @Sendable func batchList(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        guard let client = context.client else { return Self.redirect("/app/entrar") }
+        let list = try await BatchStore(db: db).list(clientID: client.id, status: nil, page: 1, perPage: 100)
+        let rows: [[String: Any]] = list.items.map { b in
+            ["id": b.id, "file": b.fileName ?? b.source, "received": Self.saoPauloTime.string(from: b.createdAt),
+             "status": Self.statusText(b.status), "received_count": b.counts.received, "registered": b.counts.registered,
+             "duplicates": b.counts.duplicates, "rejected": b.counts.rejected]
+        }
+        return page("lotes", title: "Lotes", client: client, ["batches": rows, "empty": rows.isEmpty])
+    }
+
+    func ownBatch(_ context: EsteiraRequestContext, _ client: ClientRecord) async throws -> BatchRecord? {
+        guard let id = context.parameters.get("id") else { return nil }
+        return try await BatchStore(db: db).get(id: id, clientID: client.id)
+    }
+
+    @Sendable func batchPage(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        guard let client = context.client else { return Self.redirect("/app/entrar") }
+        guard let b = try await ownBatch(context, client) else { throw APIError.notFound("Lote") }
+        let rejects = try await DebtRegistry(db: db).rejects(batchID: b.id, page: 1, perPage: 100)
+        let values: [String: Any] = [
+            "id": b.id, "file": b.fileName ?? b.source, "status": Self.statusText(b.status), "final": Self.isFinal(b.status),
+            "error": b.error.map { "\($0) (código \(b.errorCode ?? ""))" } as Any,
+            "received_count": b.counts.received, "registered": b.counts.registered, "duplicates": b.counts.duplicates,
+            "rejected": b.counts.rejected, "received": Self.saoPauloTime.string(from: b.createdAt),
+            "format": b.formatName as Any,
+            "has_rejects": rejects.total > 0, "more_rejects": rejects.total > rejects.items.count, "shown": rejects.items.count,
+            "rejects": rejects.items.map { r -> [String: Any] in
+                ["line": r.line, "field": DebtField(rawValue: r.field)?.portugueseName ?? r.field, "code": r.code, "message": r.message]
+            },
+        ]
+        return page("lote", title: "Lote \(b.fileName ?? "")", client: client, values)
+    }
+
+    @Sendable func batchState(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        guard let client = context.client else { throw APIError.unauthorized }
+        guard let b = try await ownBatch(context, client) else { throw APIError.notFound("Lote") }
+        let state: [String: Any] = [
+            "status": Self.statusText(b.status), "final": Self.isFinal(b.status),
+            "counts": ["recebidas": b.counts.received, "registradas": b.counts.registered,
+                       "duplicadas": b.counts.duplicates, "rejeitadas": b.counts.rejected],
+        ]
+        let data = try JSONSerialization.data(withJSONObject: state, options: [.sortedKeys])
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    @Sendable func rejectsCSV(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        guard context.client != nil else { return Self.redirect("/app/entrar") }
+        return try await batchRoutes.rejectsCSV(request, context: context)
+    }
+
+    // MARK: - Upload, preview and mapping
+
+    func uploadPage(error: String?, client: ClientRecord, status: HTTPResponse.Status = .ok) -> Response {
+        let limit = maxFileBytes >= 1 << 30 ? "\(maxFileBytes >> 30) GB" : "\(maxFileBytes >> 20) MB"
+        return page("enviar", title: "Enviar arquivo", client: client, ["error": error as Any, "limit": limit], status: status)
+    }
+
+    @Sendable func uploadPage(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        guard let client = context.client else { return Self.redirect("/app/entrar") }
+        return uploadPage(error: nil, client: client)
+    }
+
+    /// What a draft keeps beside its file.
+    struct Draft: Codable {
+        var fileName: String
+        var size: Int
+    }
+
+    static func draftKey(clientID: String, draftID: String) -> String { "drafts/\(clientID)/\(draftID).json" }
+
+    @Sendable func upload(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        guard let client = context.client else { return Self.redirect("/app/entrar") }
+        let draftID = UUID().uuidString.lowercased()
+        let key = BlobKeys.raw(clientID: client.id, batchID: draftID)
+        let contentType = request.headers[.contentType] ?? ""
+        guard contentType.lowercased().hasPrefix("multipart/form-data"), let boundary = BatchRoutes.boundary(of: contentType) else {
+            return uploadPage(error: "Envie o arquivo pelo formulário.", client: client, status: .badRequest)
+        }
+        let writer = LimitedBlobWriter(try await blobs.makeWriter(key: key), limit: maxFileBytes)
+        let fileName: String?
+        let size: Int
+        do {
+            fileName = try await BatchRoutes.streamFilePart(request.body, boundary: boundary, to: writer)
+            size = try await writer.finish()
+        } catch let error as APIError {
+            await writer.abort()
+            return uploadPage(error: error.message, client: client, status: error.status)
+        } catch {
+            await writer.abort()
+            throw error
+        }
+        let name = (fileName ?? "").isEmpty ? "arquivo" : fileName!
+        do {
+            guard size > 0 else { throw FileProblem.empty }
+            _ = try await preview(key: key, fileName: name)
+        } catch {
+            try? await blobs.delete(key: key)
+            return uploadPage(error: Self.message(error), client: client, status: .unprocessableContent)
+        }
+        try await blobs.put(key: Self.draftKey(clientID: client.id, draftID: draftID),
+                            bytes: Array(try JSONEncoder().encode(Draft(fileName: name, size: size))))
+        return Self.redirect("/app/enviar/\(draftID)")
+    }
+
+    static func message(_ error: any Error) -> String {
+        switch error {
+        case let p as FileProblem: return p.message
+        case let p as SheetProblem: return FileProblem(p).message
+        default: return "Não foi possível ler o arquivo."
+        }
+    }
+
+    /// The first 100 rows of the stored file, a spreadsheet's or a text file's.
+    func preview(key: String, fileName: String) async throws -> FilePreview {
+        let size = try await blobs.size(key: key)
+        let head = try await blobs.read(key: key, offset: 0, length: min(size, Self.previewBytes))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-preview-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        guard let workbook = try await SpreadsheetConversion.localWorkbook(blobs: blobs, key: key, head: head,
+                                                                           fileName: fileName, in: folder) else {
+            return try FilePreview.csv(head: head, isWholeFile: size <= Self.previewBytes)
+        }
+        return try await CPUWork.run { try FilePreview.xlsx(workbook) }
+    }
+
+    func draft(_ context: EsteiraRequestContext, _ client: ClientRecord) async throws -> (id: String, Draft)? {
+        guard let id = context.parameters.get("draft"), UUID(uuidString: id) != nil else { return nil }
+        guard let bytes = try? await blobs.readAll(key: Self.draftKey(clientID: client.id, draftID: id)),
+              let draft = try? JSONDecoder().decode(Draft.self, from: Data(bytes)) else { return nil }
+        return (id.lowercased(), draft)
+    }
+
+    /// The mapping form: the chosen column of each field, the formats, the preset's name.
+    struct Choice {
+        var columns: [DebtField: Int]
+        var dateFormat: DateFormat
+        var decimalFormat: DecimalFormat
+        var preset: String
+        var makeDefault: Bool
+    }
+
+    func mappingPage(draftID: String, draft: Draft, preview: FilePreview, choice: Choice, errors: [String],
+                     client: ClientRecord) -> Response {
+        let fields: [[String: Any]] = DebtField.allCases.map { field in
+            ["key": field.rawValue, "label": field.portugueseName.prefix(1).uppercased() + field.portugueseName.dropFirst(),
+             "required": field.isRequired,
+             "options": preview.header.enumerated().map { i, name -> [String: Any] in
+                 ["index": i, "name": name.isEmpty ? "Coluna \(i + 1)" : name, "selected": choice.columns[field] == i]
+             }]
+        }
+        let dateLabels: [DateFormat: String] = [.auto: "Automático (DD/MM/AAAA ou AAAA-MM-DD)", .dayMonthYear: "DD/MM/AAAA",
+                                                .yearMonthDay: "AAAA-MM-DD", .dayMonthYearCompact: "DDMMAAAA",
+                                                .yearMonthDayCompact: "AAAAMMDD"]
+        let decimalLabels: [DecimalFormat: String] = [.auto: "Automático (1234,56 ou 1234.56)", .comma: "1.234,56 (vírgula decimal)",
+                                                      .dot: "1,234.56 (ponto decimal)", .impliedCents: "123456 (centavos sem separador)"]
+        let values: [String: Any] = [
+            "draft": draftID, "file": draft.fileName, "fields": fields, "errors": errors, "has_errors": !errors.isEmpty,
+            "date_formats": DateFormat.allCases.map { ["value": $0.rawValue, "label": dateLabels[$0]!, "selected": $0 == choice.dateFormat] },
+            "decimal_formats": DecimalFormat.allCases.map { ["value": $0.rawValue, "label": decimalLabels[$0]!, "selected": $0 == choice.decimalFormat] },
+            "preset": choice.preset, "make_default": choice.makeDefault,
+            "header": preview.header, "row_count": preview.rows.count,
+            "rows": preview.rows.map { row -> [String: Any] in
+                ["line": row.line, "cells": preview.header.indices.map { $0 < row.cells.count ? row.cells[$0] : "" }]
+            },
+        ]
+        return page("mapear", title: "Mapear colunas", client: client, values,
+                    status: errors.isEmpty ? .ok : .unprocessableContent)
+    }
+
+    @Sendable func mappingPage(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        guard let client = context.client else { return Self.redirect("/app/entrar") }
+        guard let (id, draft) = try await draft(context, client) else { throw APIError.notFound("Arquivo enviado") }
+        if try await BatchStore(db: db).get(id: id, clientID: client.id) != nil { return Self.redirect("/app/lotes/\(id)") }
+        let preview = try await preview(key: BlobKeys.raw(clientID: client.id, batchID: id), fileName: draft.fileName)
+        // The client's default format when this file has its columns; else guesses from the names.
+        var choice = Choice(columns: ClientFormat.suggestion(header: preview.header), dateFormat: .auto, decimalFormat: .auto,
+                            preset: "Formato de \(draft.fileName)", makeDefault: false)
+        if let saved = try await ClientFormatStore(db: db).defaultFormat(clientID: client.id),
+           case .success(let layout) = saved.format.layout(header: preview.header) {
+            choice = Choice(columns: layout.columns, dateFormat: saved.format.dateFormat, decimalFormat: saved.format.decimalFormat,
+                            preset: saved.name, makeDefault: true)
+        }
+        return mappingPage(draftID: id, draft: draft, preview: preview, choice: choice, errors: [], client: client)
+    }
+
+    @Sendable func confirm(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        guard let client = context.client else { return Self.redirect("/app/entrar") }
+        guard let (id, draft) = try await draft(context, client) else { throw APIError.notFound("Arquivo enviado") }
+        let batches = BatchStore(db: db)
+        if try await batches.get(id: id, clientID: client.id) != nil { return Self.redirect("/app/lotes/\(id)") }
+        let form = FormBody.parse(try await request.body.collect(upTo: 64 * 1024))
+        let key = BlobKeys.raw(clientID: client.id, batchID: id)
+        let preview = try await preview(key: key, fileName: draft.fileName)
+
+        var columns: [DebtField: Int] = [:]
+        for field in DebtField.allCases {
+            if let i = form["col_\(field.rawValue)"].flatMap({ Int($0) }), preview.header.indices.contains(i) { columns[field] = i }
+        }
+        let choice = Choice(columns: columns, dateFormat: DateFormat(rawValue: form["date_format"] ?? "") ?? .auto,
+                            decimalFormat: DecimalFormat(rawValue: form["decimal_format"] ?? "") ?? .auto,
+                            preset: (form["preset"] ?? "").trimmingCharacters(in: .whitespaces),
+                            makeDefault: form["default"] == "1")
+        let format = ClientFormat(columns: columns.mapValues { preview.header[$0] }, dateFormat: choice.dateFormat,
+                                  decimalFormat: choice.decimalFormat)
+        var errors = format.problems
+        if errors.isEmpty, case .failure(let problem) = format.layout(header: preview.header) {
+            switch problem {
+            case .duplicateColumn(let field):
+                errors.append("O cabeçalho tem mais de uma coluna com o nome escolhido para \(field.portugueseName); renomeie uma delas no arquivo.")
+            case .missingColumns(let fields):
+                errors.append("Faltam colunas para: \(fields.map(\.portugueseName).joined(separator: ", ")).")
+            case .columnNotFound(let field, let header):
+                errors.append("A coluna \(header) de \(field.portugueseName) não está no arquivo.")
+            }
+        }
+        if choice.preset.isEmpty || choice.preset.count > ClientFormatStore.maxNameLength {
+            errors.append("Dê um nome de 1 a \(ClientFormatStore.maxNameLength) caracteres ao mapeamento.")
+        }
+        guard errors.isEmpty else {
+            return mappingPage(draftID: id, draft: draft, preview: preview, choice: choice, errors: errors, client: client)
+        }
+
+        let saved = SavedFormat(name: choice.preset, format: format, isDefault: choice.makeDefault)
+        try await ClientFormatStore(db: db).save(clientID: client.id, saved)
+        let batch = BatchRecord(newID: id, client: client, source: "web", fileName: draft.fileName, blobKey: key,
+                                byteSize: draft.size, format: saved)
+        try await batches.create(batch, retry: retry)
+        try? await blobs.delete(key: Self.draftKey(clientID: client.id, draftID: id))
+        await jobsReady()
+        context.logger.info("batch received", metadata: ["batch_id": "\(id)", "source": "web", "bytes": "\(draft.size)",
+                                                        "trace_id": "\(batch.traceID)"])
+        return Self.redirect("/app/lotes/\(id)")
+    }
+}
+
+/// Signs the request in from the session cookie, when it carries a live one.
+struct WebSessionMiddleware: RouterMiddleware {
+    typealias Context = EsteiraRequestContext
+    let sessions: WebSessionStore
+
+    static func token(_ request: Request) -> String? {
+        for header in request.headers[values: .cookie] {
+            for part in header.split(separator: ";") {
+                let pair = part.trimmingCharacters(in: .whitespaces)
+                if pair.hasPrefix(WebRoutes.cookie + "=") {
+                    let value = String(pair.dropFirst(WebRoutes.cookie.count + 1))
+                    return value.isEmpty ? nil : value
+                }
+            }
+        }
+        return nil
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        if let token = Self.token(request), let client = try await sessions.client(token: token) {
+            context.client = client
+            context.logger[metadataKey: "client_id"] = "\(client.id)"
+        }
+        return try await next(request, context)
+    }
+}
+
+/// An `application/x-www-form-urlencoded` body.
+enum FormBody {
+    static func parse(_ buffer: ByteBuffer) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in String(buffer: buffer).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String {
+                s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
+            }
+            out[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return out
+    }
+}

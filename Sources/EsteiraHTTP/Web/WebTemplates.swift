@@ -1,0 +1,187 @@
+/// The web pages' templates (Mustache; `{{x}}` escapes HTML, `{{{x}}}` does not and is used only
+/// for the page body the layout wraps). Texts are in Portuguese: the client reads them.
+/// No build step: the CSS and the one script are here, inline.
+enum WebTemplates {
+    static let all: [String: String] = [
+        "layout": layout, "entrar": signIn, "lotes": batches, "enviar": upload, "mapear": mapping, "lote": batch,
+    ]
+
+    static let layout = #"""
+    <!DOCTYPE html>
+    <html lang="pt-BR">
+    <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>{{title}} · Esteira</title>
+    <style>
+      :root { --ink: #1d2733; --muted: #5b6776; --line: #d9dee5; --accent: #0b6e4f; --bad: #a61b1b; --bg: #f6f7f9; }
+      * { box-sizing: border-box; }
+      body { margin: 0; font: 16px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
+      header { background: #fff; border-bottom: 1px solid var(--line); padding: .6rem 1rem; display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
+      header strong { font-size: 1.1rem; }
+      header nav { display: flex; gap: .9rem; flex-wrap: wrap; flex: 1; }
+      header form { margin: 0; }
+      main { max-width: 70rem; margin: 0 auto; padding: 1rem; }
+      h1 { font-size: 1.4rem; margin: .4rem 0 1rem; }
+      a { color: var(--accent); }
+      .card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 1rem; margin-bottom: 1rem; }
+      .error { border-color: var(--bad); color: var(--bad); background: #fff5f5; }
+      label { display: block; font-weight: 600; margin: .6rem 0 .2rem; }
+      input[type=text], input[type=password], select { width: 100%; max-width: 28rem; padding: .5rem; font: inherit; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
+      button, .button { display: inline-block; padding: .55rem 1.1rem; font: inherit; font-weight: 600; color: #fff; background: var(--accent); border: 0; border-radius: 6px; cursor: pointer; text-decoration: none; margin-top: .8rem; }
+      button.link { background: none; color: var(--accent); padding: 0; margin: 0; font-weight: 400; text-decoration: underline; }
+      .scroll { overflow-x: auto; }
+      table { border-collapse: collapse; width: 100%; background: #fff; font-size: .92rem; }
+      th, td { border-bottom: 1px solid var(--line); padding: .35rem .5rem; text-align: left; white-space: nowrap; }
+      th { background: #eef1f4; }
+      td.wrap { white-space: normal; }
+      .muted { color: var(--muted); font-size: .9rem; }
+      .status { font-weight: 700; }
+      .counts { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: .6rem; }
+      .counts div { background: #eef1f4; border-radius: 6px; padding: .5rem .7rem; }
+      .counts b { display: block; font-size: 1.3rem; }
+      .fields { display: grid; grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); gap: 0 1rem; }
+    </style>
+    </head>
+    <body>
+    <header>
+      <strong>Esteira</strong>
+      {{#client}}
+      <nav><a href="/app/lotes">Lotes</a><a href="/app/enviar">Enviar arquivo</a></nav>
+      <span class="muted">{{name}}</span>
+      <form method="post" action="/app/sair"><button class="link" type="submit" id="sair">Sair</button></form>
+      {{/client}}
+    </header>
+    <main>
+    {{{body}}}
+    </main>
+    </body>
+    </html>
+    """#
+
+    static let signIn = #"""
+    <h1>Entrar</h1>
+    {{#error}}<div class="card error" id="erro">{{error}}</div>{{/error}}
+    <form class="card" method="post" action="/app/entrar">
+      <label for="chave">Chave de API</label>
+      <input type="password" id="chave" name="chave" autocomplete="off" required placeholder="est_…">
+      <p class="muted">A chave foi entregue quando a sua empresa foi cadastrada. Ela não fica salva neste navegador: a sessão dura 8 horas.</p>
+      <button type="submit" id="entrar">Entrar</button>
+    </form>
+    """#
+
+    static let batches = #"""
+    <h1>Lotes</h1>
+    <p><a class="button" href="/app/enviar" id="novo">Enviar arquivo</a></p>
+    {{#empty}}<div class="card">Nenhum lote ainda.</div>{{/empty}}
+    {{^empty}}
+    <div class="scroll"><table id="lotes">
+      <thead><tr><th>Arquivo</th><th>Recebido em</th><th>Situação</th><th>Linhas</th><th>Registradas</th><th>Duplicadas</th><th>Rejeitadas</th></tr></thead>
+      <tbody>
+      {{#batches}}
+      <tr><td><a href="/app/lotes/{{id}}">{{file}}</a></td><td>{{received}}</td><td>{{status}}</td>
+          <td>{{received_count}}</td><td>{{registered}}</td><td>{{duplicates}}</td><td>{{rejected}}</td></tr>
+      {{/batches}}
+      </tbody>
+    </table></div>
+    {{/empty}}
+    """#
+
+    static let upload = #"""
+    <h1>Enviar arquivo</h1>
+    {{#error}}<div class="card error" id="erro">{{error}}</div>{{/error}}
+    <form class="card" method="post" action="/app/enviar" enctype="multipart/form-data">
+      <label for="arquivo">Arquivo CSV, TXT ou XLSX</label>
+      <input type="file" id="arquivo" name="file" accept=".csv,.txt,.xlsx,.xls" required>
+      <p class="muted">Depois do envio você verá as primeiras 100 linhas e escolherá qual coluna é cada campo. Limite: {{limit}}.</p>
+      <button type="submit" id="enviar">Enviar</button>
+    </form>
+    """#
+
+    static let mapping = #"""
+    <h1>Mapear colunas: {{file}}</h1>
+    {{#has_errors}}<div class="card error" id="erro">{{#errors}}<p>{{.}}</p>{{/errors}}</div>{{/has_errors}}
+    <form class="card" method="post" action="/app/enviar/{{draft}}">
+      <p class="muted">Escolha a coluna do arquivo que contém cada campo. Sugerimos pelas palavras do cabeçalho; confira antes de enviar.</p>
+      <div class="fields">
+      {{#fields}}
+        <div>
+          <label for="col_{{key}}">{{label}}{{#required}} *{{/required}}</label>
+          <select id="col_{{key}}" name="col_{{key}}">
+            <option value="">{{#required}}— escolha —{{/required}}{{^required}}— não há —{{/required}}</option>
+            {{#options}}<option value="{{index}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/options}}
+          </select>
+        </div>
+      {{/fields}}
+      </div>
+      <div class="fields">
+        <div>
+          <label for="date_format">Formato das datas</label>
+          <select id="date_format" name="date_format">
+            {{#date_formats}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/date_formats}}
+          </select>
+        </div>
+        <div>
+          <label for="decimal_format">Formato dos valores</label>
+          <select id="decimal_format" name="decimal_format">
+            {{#decimal_formats}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/decimal_formats}}
+          </select>
+        </div>
+        <div>
+          <label for="preset">Salvar este mapeamento como</label>
+          <input type="text" id="preset" name="preset" value="{{preset}}" maxlength="80" required>
+          <label><input type="checkbox" name="default" value="1"{{#make_default}} checked{{/make_default}}> Usar como formato padrão (SFTP e API)</label>
+        </div>
+      </div>
+      <button type="submit" id="confirmar">Confirmar e processar</button>
+    </form>
+    <h2>Primeiras {{row_count}} linhas</h2>
+    <div class="scroll"><table id="previa">
+      <thead><tr><th>Linha</th>{{#header}}<th>{{.}}</th>{{/header}}</tr></thead>
+      <tbody>{{#rows}}<tr><td>{{line}}</td>{{#cells}}<td>{{.}}</td>{{/cells}}</tr>{{/rows}}</tbody>
+    </table></div>
+    """#
+
+    static let batch = #"""
+    <h1>Lote: {{file}}</h1>
+    <div class="card">
+      <p>Situação: <span class="status" id="situacao" data-final="{{final}}">{{status}}</span></p>
+      {{#error}}<p class="card error" id="erro">{{error}}</p>{{/error}}
+      <div class="counts">
+        <div>Linhas<b id="recebidas">{{received_count}}</b></div>
+        <div>Registradas<b id="registradas">{{registered}}</b></div>
+        <div>Duplicadas<b id="duplicadas">{{duplicates}}</b></div>
+        <div>Rejeitadas<b id="rejeitadas">{{rejected}}</b></div>
+      </div>
+      <p class="muted">Recebido em {{received}}{{#format}} · formato “{{format}}”{{/format}} · lote {{id}}</p>
+    </div>
+    {{#has_rejects}}
+    <h2>Linhas rejeitadas</h2>
+    <p><a class="button" id="baixar" href="/app/lotes/{{id}}/rejeitados.csv">Baixar relatório de rejeitadas (CSV)</a></p>
+    <div class="scroll"><table id="rejeitadas-tabela">
+      <thead><tr><th>Linha</th><th>Campo</th><th>Código</th><th>Motivo</th></tr></thead>
+      <tbody>{{#rejects}}<tr><td>{{line}}</td><td>{{field}}</td><td>{{code}}</td><td class="wrap">{{message}}</td></tr>{{/rejects}}</tbody>
+    </table></div>
+    {{#more_rejects}}<p class="muted">Mostrando as primeiras {{shown}}; o relatório traz todas.</p>{{/more_rejects}}
+    {{/has_rejects}}
+    <script>
+    (function () {
+      var status = document.getElementById("situacao");
+      if (status.dataset.final === "true") return;
+      function poll() {
+        fetch("/app/lotes/{{id}}/estado", { credentials: "same-origin" })
+          .then(function (r) { return r.json(); })
+          .then(function (s) {
+            status.textContent = s.status;
+            ["recebidas", "registradas", "duplicadas", "rejeitadas"].forEach(function (k) {
+              document.getElementById(k).textContent = s.counts[k];
+            });
+            if (s.final) { window.location.reload(); } else { setTimeout(poll, 1000); }
+          })
+          .catch(function () { setTimeout(poll, 3000); });
+      }
+      setTimeout(poll, 1000);
+    })();
+    </script>
+    """#
+}
