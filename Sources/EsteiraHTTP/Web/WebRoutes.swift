@@ -156,17 +156,18 @@ struct WebRoutes {
         guard let client = context.client else { return Self.redirect("/app/entrar") }
         guard let b = try await ownBatch(context, client) else { throw APIError.notFound("Lote") }
         let rejects = try await DebtRegistry(db: db).rejects(batchID: b.id, page: 1, perPage: 100)
-        let values: [String: Any] = [
+        var values: [String: Any] = [
             "id": b.id, "file": b.fileName ?? b.source, "status": Self.statusText(b.status), "final": Self.isFinal(b.status),
-            "error": b.error.map { "\($0) (código \(b.errorCode ?? ""))" } as Any,
             "received_count": b.counts.received, "registered": b.counts.registered, "duplicates": b.counts.duplicates,
             "rejected": b.counts.rejected, "received": Self.saoPauloTime.string(from: b.createdAt),
-            "format": b.formatName as Any,
             "has_rejects": rejects.total > 0, "more_rejects": rejects.total > rejects.items.count, "shown": rejects.items.count,
             "rejects": rejects.items.map { r -> [String: Any] in
                 ["line": r.line, "field": DebtField(rawValue: r.field)?.portugueseName ?? r.field, "code": r.code, "message": r.message]
             },
         ]
+        // Absent keys, not nil values: Mustache would print a nil.
+        if let error = b.error { values["error"] = "\(error) (código \(b.errorCode ?? ""))" }
+        if let format = b.formatName { values["format"] = format }
         return page("lote", title: "Lote \(b.fileName ?? "")", client: client, values)
     }
 
@@ -192,7 +193,9 @@ struct WebRoutes {
 
     func uploadPage(error: String?, client: ClientRecord, status: HTTPResponse.Status = .ok) -> Response {
         let limit = maxFileBytes >= 1 << 30 ? "\(maxFileBytes >> 30) GB" : "\(maxFileBytes >> 20) MB"
-        return page("enviar", title: "Enviar arquivo", client: client, ["error": error as Any, "limit": limit], status: status)
+        var values: [String: Any] = ["limit": limit]
+        if let error { values["error"] = error }
+        return page("enviar", title: "Enviar arquivo", client: client, values, status: status)
     }
 
     @Sendable func uploadPage(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
