@@ -68,3 +68,44 @@ struct ClientFormatTests {
         #expect(ClientFormat.suggestion(header: ["external_id", "name", "document", "amount", "due_date"]).count == 5)
     }
 }
+
+@Suite("Positional (fixed-width) formats")
+struct FixedWidthTests {
+    let fields = [FixedWidthField(.externalID, start: 2, length: 10), FixedWidthField(.name, start: 12, length: 30),
+                  FixedWidthField(.document, start: 42, length: 14), FixedWidthField(.amount, start: 56, length: 13),
+                  FixedWidthField(.dueDate, start: 69, length: 8)]
+
+    @Test("a line is cut by character positions; a short line leaves the fields past its end empty")
+    func slicing() {
+        // Column ruler: "1" is position 1; "T-1" starts at 2; the name at 12 (accents are one character each).
+        let line = "1" + "T-1".padding(toLength: 10, withPad: " ", startingAt: 0)
+            + "João Conceição".padding(toLength: 30, withPad: " ", startingAt: 0) + "52998224725   " + "0000000123456" + "15032024"
+        let v = FixedWidthField.values(of: line, fields)
+        #expect(v[.externalID] == "T-1       ")
+        #expect(v[.name]?.trimmingCharacters(in: .whitespaces) == "João Conceição")
+        #expect(v[.document] == "52998224725   ")
+        #expect(v[.amount] == "0000000123456")
+        #expect(v[.dueDate] == "15032024")
+        let short = FixedWidthField.values(of: "1T-9", fields)
+        #expect(short[.externalID] == "T-9" && short[.name] == "" && short[.dueDate] == "")
+    }
+
+    @Test("a positional format lists what is wrong with it")
+    func problems() {
+        #expect(ClientFormat(fixedWidth: fields).problems.isEmpty)
+        let overlapping = fields + [FixedWidthField(.email, start: 70, length: 5)]
+        #expect(ClientFormat(fixedWidth: overlapping).problems == ["Os campos due_date e email se sobrepõem (posições 69–76 e 70–74)."])
+        #expect(ClientFormat(fixedWidth: Array(fields.dropLast())).problems == ["Informe a posição do campo data de vencimento."])
+        #expect(ClientFormat(fixedWidth: fields + [FixedWidthField(.phone, start: 200, length: 0)]).problems.count == 1)
+    }
+
+    @Test("in lines mode a quote is data: each line is one record")
+    func linesMode() {
+        var scanner = CSVScanner.lines()
+        var lines: [Int] = []
+        let text = Array("1\"open\n2 no close\" here\n\n3\r\n4".utf8)
+        scanner.feed(text) { if !$0.isBlank { lines.append($0.line) } }
+        scanner.finish { if !$0.isBlank { lines.append($0.line) } }
+        #expect(lines == [1, 2, 4, 5])
+    }
+}

@@ -87,3 +87,47 @@ struct SpreadsheetEndToEndTests {
         #expect(try await server.request("GET", "/v1/formats", key: client.key).status == 200)
     }
 }
+
+@Suite("End to end: a positional (CNAB-shaped) TXT read with a fixed-width format")
+struct FixedWidthEndToEndTests {
+    @Test("header and trailer skipped, Windows-1252, implied cents, DDMMAAAA, a quote as data; rejects on the file's lines")
+    func cnabShaped() async throws {
+        let server = try EsteiraProcess()
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Banco Posicional", document: "11.222.333/0001-81")
+        try server.start()
+        let format = """
+            {"fixed_width": [{"field": "external_id", "start": 2, "length": 10}, {"field": "name", "start": 12, "length": 30},
+                             {"field": "document", "start": 42, "length": 14}, {"field": "amount", "start": 56, "length": 13},
+                             {"field": "due_date", "start": 69, "length": 8}],
+             "skip_first_lines": 1, "skip_last_lines": 1, "date_format": "ddmmyyyy", "decimal_format": "implied_cents"}
+            """
+        let saved = try await server.request("PUT", "/v1/formats/cnab", key: client.key, body: Data(format.utf8),
+                                             contentType: "application/json")
+        #expect(saved.status == 201)
+        func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: n, withPad: " ", startingAt: 0) }
+        let lines = [
+            "0" + pad("CARTEIRA JANEIRO", 75),                                                         // line 1: header
+            "1" + pad("T-1", 10) + pad("João Conceição", 30) + pad("52998224725", 14) + "0000000123456" + "15032024",
+            "1" + pad("T-2", 10) + pad("Ana \"Aspas Silva", 30) + "11222333000181" + "0000000000099" + "31022024",
+            "1" + pad("T-3", 10) + pad("Caio", 30) + pad("11144477735", 14) + "0000000010000" + "01012024",
+            "9" + pad("000003", 75),                                                                   // line 5: trailer
+        ]
+        // Windows-1252, as Foundation encodes it: ã and ç are one byte each.
+        let file = try #require((lines.joined(separator: "\r\n") + "\r\n").data(using: .windowsCP1252))
+        let upload = try await server.request("POST", "/v1/batches?file_name=COB0101.TXT&format=cnab", key: client.key,
+                                              body: file, contentType: "text/plain")
+        #expect(upload.status == 202)
+        let id = try #require(upload.object["id"] as? String)
+        let batch = try await server.waitForBatch(id, key: client.key)
+        // T-1 and T-3 register; T-2's 31 February does not exist (R006, line 3).
+        #expect(batch.counts() == ["received": 3, "registered": 2, "duplicates": 0, "rejected": 1])
+        let rejects = try await server.request("GET", "/v1/batches/\(id)/rejects", key: client.key).object
+        #expect((rejects["items"] as? [[String: Any]] ?? []).map { "\($0["line"]!):\($0["field"]!):\($0["code"]!)" } == ["3:due_date:R006"])
+        // 0000000123456 is R$ 1.234,56; 0000000010000 is R$ 100,00.
+        #expect(try server.sql("SELECT external_id, name, amount_cents, due_date FROM debts ORDER BY external_id") == """
+            T-1|João Conceição|123456|2024-03-15
+            T-3|Caio|10000|2024-01-01
+            """)
+    }
+}

@@ -7,6 +7,23 @@ public struct ClientFormat: Codable, Sendable, Equatable {
     public var columns: [String: String]
     public var dateFormat: DateFormat
     public var decimalFormat: DecimalFormat
+    /// For a positional file (a CNAB-shaped TXT): where each field sits on the line. A format
+    /// with these reads lines, not a header and columns.
+    public var fixedWidth: [FixedWidthField]?
+    /// Lines a positional file starts and ends with that are not records (header and trailer).
+    public var skipFirstLines: Int?
+    public var skipLastLines: Int?
+
+    /// A positional file's format.
+    public init(fixedWidth: [FixedWidthField], skipFirstLines: Int = 0, skipLastLines: Int = 0,
+                dateFormat: DateFormat = .auto, decimalFormat: DecimalFormat = .auto) {
+        self.columns = [:]
+        self.fixedWidth = fixedWidth
+        self.skipFirstLines = skipFirstLines
+        self.skipLastLines = skipLastLines
+        self.dateFormat = dateFormat
+        self.decimalFormat = decimalFormat
+    }
 
     public init(columns: [DebtField: String], dateFormat: DateFormat = .auto, decimalFormat: DecimalFormat = .auto) {
         self.columns = Dictionary(uniqueKeysWithValues: columns.map { ($0.key.rawValue, $0.value) })
@@ -19,6 +36,8 @@ public struct ClientFormat: Codable, Sendable, Equatable {
     /// What is wrong with the format itself, before any file: a required field unmapped, two
     /// fields on one column, or a field name that does not exist.
     public var problems: [String] {
+        if let fixedWidth { return FixedWidthField.problems(fixedWidth, skipFirstLines: skipFirstLines ?? 0,
+                                                            skipLastLines: skipLastLines ?? 0) }
         var out: [String] = []
         for key in columns.keys.sorted() where DebtField(rawValue: key) == nil {
             out.append("O campo \(key) não existe.")
@@ -36,6 +55,12 @@ public struct ClientFormat: Codable, Sendable, Equatable {
             seen[key] = field
         }
         return out
+    }
+
+    /// The layout of a positional file (nil for a column mapping).
+    public var fixedWidthLayout: StandardLayout? {
+        fixedWidth.map { StandardLayout(columns: [:], columnCount: 0, dateFormat: dateFormat, decimalFormat: decimalFormat,
+                                        fixedWidth: $0) }
     }
 
     /// The layout of a file with this header, or which mapped column it lacks.
@@ -83,6 +108,59 @@ public struct ClientFormat: Codable, Sendable, Equatable {
         where out[pair.field] == nil && !taken.contains(pair.column) {
             out[pair.field] = pair.column
             taken.insert(pair.column)
+        }
+        return out
+    }
+}
+
+/// Where a field sits on the line of a positional file: from character `start` (the first is 1),
+/// `length` characters, spaces around the value ignored.
+public struct FixedWidthField: Codable, Sendable, Equatable {
+    public var field: String
+    public var start: Int
+    public var length: Int
+
+    public init(_ field: DebtField, start: Int, length: Int) {
+        self.field = field.rawValue
+        self.start = start
+        self.length = length
+    }
+
+    /// The longest line a positional format may describe.
+    public static let maxLineLength = 10_000
+
+    static func problems(_ fields: [FixedWidthField], skipFirstLines: Int, skipLastLines: Int) -> [String] {
+        var out: [String] = []
+        var seen = Set<String>()
+        for f in fields {
+            guard let field = DebtField(rawValue: f.field) else { out.append("O campo \(f.field) não existe."); continue }
+            if !seen.insert(f.field).inserted { out.append("O campo \(field.portugueseName) aparece mais de uma vez.") }
+            if f.start < 1 || f.length < 1 || f.start + f.length - 1 > maxLineLength {
+                out.append("O campo \(field.portugueseName) deve começar na posição 1 ou depois e ter ao menos 1 caractere (até a posição \(maxLineLength)).")
+            }
+        }
+        for field in DebtField.allCases where field.isRequired && !seen.contains(field.rawValue) {
+            out.append("Informe a posição do campo \(field.portugueseName).")
+        }
+        let sorted = fields.filter { DebtField(rawValue: $0.field) != nil }.sorted { $0.start < $1.start }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where b.start < a.start + a.length {
+            out.append("Os campos \(a.field) e \(b.field) se sobrepõem (posições \(a.start)–\(a.start + a.length - 1) e \(b.start)–\(b.start + b.length - 1)).")
+        }
+        if skipFirstLines < 0 || skipLastLines < 0 { out.append("As linhas a ignorar não podem ser negativas.") }
+        return out
+    }
+
+    /// The values of one line (without its line break), by field.
+    public static func values(of line: String, _ fields: [FixedWidthField]) -> [DebtField: String] {
+        let scalars = Array(line.unicodeScalars)
+        var out: [DebtField: String] = [:]
+        for f in fields {
+            guard let field = DebtField(rawValue: f.field) else { continue }
+            let start = f.start - 1
+            guard start < scalars.count else { out[field] = ""; continue }
+            var text = String.UnicodeScalarView()
+            text.append(contentsOf: scalars[start..<min(start + f.length, scalars.count)])
+            out[field] = String(text)
         }
         return out
     }

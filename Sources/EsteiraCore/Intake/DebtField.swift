@@ -94,6 +94,8 @@ public struct StandardLayout: Sendable, Codable, Equatable {
     public var columnCount: Int
     public var dateFormat: DateFormat
     public var decimalFormat: DecimalFormat
+    /// For a positional file: where each field sits on the line (then `columns` is empty).
+    public var fixedWidth: [FixedWidthField]?
 
     public enum Problem: Error, Equatable, Sendable {
         case missingColumns([DebtField])
@@ -103,14 +105,15 @@ public struct StandardLayout: Sendable, Codable, Equatable {
     }
 
     public init(columns: [DebtField: Int], columnCount: Int, dateFormat: DateFormat = .auto,
-                decimalFormat: DecimalFormat = .auto) {
+                decimalFormat: DecimalFormat = .auto, fixedWidth: [FixedWidthField]? = nil) {
         self.columns = columns
         self.columnCount = columnCount
         self.dateFormat = dateFormat
         self.decimalFormat = decimalFormat
+        self.fixedWidth = fixedWidth
     }
 
-    enum CodingKeys: String, CodingKey { case columns, columnCount, dateFormat, decimalFormat }
+    enum CodingKeys: String, CodingKey { case columns, columnCount, dateFormat, decimalFormat, fixedWidth }
 
     /// Layouts recorded before formats existed read as `auto`.
     public init(from decoder: any Decoder) throws {
@@ -119,6 +122,7 @@ public struct StandardLayout: Sendable, Codable, Equatable {
         columnCount = try c.decode(Int.self, forKey: .columnCount)
         dateFormat = try c.decodeIfPresent(DateFormat.self, forKey: .dateFormat) ?? .auto
         decimalFormat = try c.decodeIfPresent(DecimalFormat.self, forKey: .decimalFormat) ?? .auto
+        fixedWidth = try c.decodeIfPresent([FixedWidthField].self, forKey: .fixedWidth)
     }
 
     /// The layout as a flat table for the per-row path: the column of each field by

@@ -31,6 +31,8 @@ public struct CSVScanner: Sendable {
     private enum State: UInt8, Sendable { case fieldStart, unquoted, quoted, quoteInQuoted }
 
     public let delimiter: UInt8
+    /// The quote byte; a line break in `lines` mode, where quotes mean nothing.
+    public let quote: UInt8
     private var state: State = .fieldStart
     private var offset: Int
     private var line: Int
@@ -39,7 +41,18 @@ public struct CSVScanner: Sendable {
     private var recordHasBytes = false
 
     public init(delimiter: UInt8, startOffset: Int = 0, startLine: Int = 1) {
+        self.init(delimiter: delimiter, quote: 34, startOffset: startOffset, startLine: startLine)
+    }
+
+    /// A scanner whose records are plain lines: a quote is data (positional, fixed-width files).
+    /// The delimiter and the quote are the line feed, which ends a record before either counts.
+    public static func lines(startOffset: Int = 0, startLine: Int = 1) -> CSVScanner {
+        CSVScanner(delimiter: 10, quote: 10, startOffset: startOffset, startLine: startLine)
+    }
+
+    private init(delimiter: UInt8, quote: UInt8, startOffset: Int, startLine: Int) {
         self.delimiter = delimiter
+        self.quote = quote
         self.offset = startOffset
         self.line = startLine
         self.recordStart = startOffset
@@ -56,7 +69,7 @@ public struct CSVScanner: Sendable {
     /// (line breaks and quotes, and outside quotes also CR and the delimiter) go one by one.
     public mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>, onRecord: (Record) throws -> Void) rethrows {
         guard let start = chunk.baseAddress else { return }
-        let lf: UInt8 = 10, cr: UInt8 = 13, quote: UInt8 = 34
+        let lf: UInt8 = 10, cr: UInt8 = 13, quote = self.quote
         let delimiter = self.delimiter
         let lfs = ByteWord.repeating(lf), crs = ByteWord.repeating(cr)
         let quotes = ByteWord.repeating(quote), delimiters = ByteWord.repeating(delimiter)

@@ -20,18 +20,26 @@ struct FormatRoutes {
     struct Body: Codable, ResponseEncodable {
         var name: String?
         /// Field (`external_id`, `amount`, …) → the header of the file's column.
-        var columns: [String: String]
+        var columns: [String: String]?
+        /// Or, for a positional file: each field's `start` (1-based) and `length`.
+        var fixedWidth: [FixedWidthField]?
+        var skipFirstLines: Int?
+        var skipLastLines: Int?
         var dateFormat: String?
         var decimalFormat: String?
         var `default`: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case name, columns, dateFormat = "date_format", decimalFormat = "decimal_format", `default`
+            case name, columns, fixedWidth = "fixed_width", skipFirstLines = "skip_first_lines",
+                 skipLastLines = "skip_last_lines", dateFormat = "date_format", decimalFormat = "decimal_format", `default`
         }
 
         init(_ saved: SavedFormat) {
             name = saved.name
-            columns = saved.format.columns
+            columns = saved.format.fixedWidth == nil ? saved.format.columns : nil
+            fixedWidth = saved.format.fixedWidth
+            skipFirstLines = saved.format.skipFirstLines
+            skipLastLines = saved.format.skipLastLines
             dateFormat = saved.format.dateFormat.rawValue
             decimalFormat = saved.format.decimalFormat.rawValue
             `default` = saved.isDefault
@@ -69,7 +77,7 @@ struct FormatRoutes {
             body = try JSONDecoder().decode(Body.self, from: Data(try await request.body.collect(upTo: 64 * 1024).readableBytesView))
         } catch {
             throw APIError(.badRequest, code: "invalid_json",
-                           message: "O corpo deve ser {\"columns\": {\"external_id\": \"coluna\", …}, \"date_format\": …, \"decimal_format\": …}.")
+                           message: "O corpo deve ser {\"columns\": {\"external_id\": \"coluna\", …}, \"date_format\": …, \"decimal_format\": …}, ou {\"fixed_width\": [{\"field\": \"external_id\", \"start\": 1, \"length\": 10}, …], …}.")
         }
         let saved = try Self.savedFormat(name: name, body: body)
         let existed = try await store.get(clientID: client.id, name: name) != nil
@@ -88,8 +96,14 @@ struct FormatRoutes {
             throw APIError(.unprocessableContent, code: "invalid_format",
                            message: "decimal_format deve ser um de: \(DecimalFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
-        var format = ClientFormat(columns: [:], dateFormat: date, decimalFormat: decimal)
-        format.columns = body.columns.filter { !$0.value.trimmingCharacters(in: .whitespaces).isEmpty }
+        var format: ClientFormat
+        if let fixedWidth = body.fixedWidth {
+            format = ClientFormat(fixedWidth: fixedWidth, skipFirstLines: body.skipFirstLines ?? 0,
+                                  skipLastLines: body.skipLastLines ?? 0, dateFormat: date, decimalFormat: decimal)
+        } else {
+            format = ClientFormat(columns: [:], dateFormat: date, decimalFormat: decimal)
+            format.columns = (body.columns ?? [:]).filter { !$0.value.trimmingCharacters(in: .whitespaces).isEmpty }
+        }
         let problems = format.problems
         guard problems.isEmpty else {
             throw APIError(.unprocessableContent, code: "invalid_format", message: problems.joined(separator: " "))

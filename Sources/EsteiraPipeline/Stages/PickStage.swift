@@ -108,7 +108,13 @@ struct PickStage {
             .first { $0.contains { $0 != 13 && $0 != 32 } } ?? []
         let delimiter = CSVRecordParser.detectDelimiter(headerLine: Array(firstLine))
 
-        var scanner = CSVScanner(delimiter: delimiter, startOffset: bom)
+        // A positional format reads plain lines: no header, and the first and last lines it says
+        // to skip (a CNAB header and trailer) are not records.
+        let fixedWidth = batch.clientFormat?.fixedWidthLayout
+        var skipFirst = fixedWidth == nil ? 0 : batch.clientFormat?.skipFirstLines ?? 0
+        let skipLast = fixedWidth == nil ? 0 : batch.clientFormat?.skipLastLines ?? 0
+        var heldBack: [CSVScanner.Record] = []
+        var scanner = fixedWidth == nil ? CSVScanner(delimiter: delimiter, startOffset: bom) : CSVScanner.lines(startOffset: bom)
         var validator = UTF8Validator()
         var sawNUL = false
         var header: CSVScanner.Record?
@@ -117,15 +123,23 @@ struct PickStage {
         var current: (start: Int, end: Int, line: Int, records: Int)?
         let perSubBatch = max(1, batch.subBatchSize)
 
-        func onRecord(_ r: CSVScanner.Record) throws {
-            if r.end - r.start > FileProblem.maxRecordBytes { throw FileProblem.recordTooLarge(line: r.line) }
-            if r.isBlank { return }
-            if header == nil { header = r; return }
+        func count(_ r: CSVScanner.Record) {
             if current == nil { current = (r.start, r.end, r.line, 0) }
             current!.end = r.end
             current!.records += 1
             records += 1
             if current!.records == perSubBatch { ranges.append(current!); current = nil }
+        }
+        func onRecord(_ r: CSVScanner.Record) throws {
+            if r.end - r.start > FileProblem.maxRecordBytes { throw FileProblem.recordTooLarge(line: r.line) }
+            if r.isBlank { return }
+            guard fixedWidth != nil else {
+                if header == nil { header = r; return }
+                return count(r)
+            }
+            if skipFirst > 0 { skipFirst -= 1; return }
+            heldBack.append(r)
+            if heldBack.count > skipLast { count(heldBack.removeFirst()) }
         }
 
         var offset = bom
@@ -142,9 +156,13 @@ struct PickStage {
         try scanner.finish(onRecord: onRecord)
         if let c = current { ranges.append(c) }
         if sawNUL { throw FileProblem.notText(head: head) }
+        let encoding: TextEncoding = validator.isCompleteAndValid ? .utf8 : .windows1252
+        if let fixedWidth {
+            guard records > 0 else { throw FileProblem.noRows }
+            return Split(encoding: encoding, delimiter: 10, layout: fixedWidth, records: records, ranges: ranges, dataKey: dataKey)
+        }
         guard let header else { throw FileProblem.empty }
 
-        let encoding: TextEncoding = validator.isCompleteAndValid ? .utf8 : .windows1252
         let headerBytes = try await pipeline.blobs.read(key: key, offset: header.start, length: header.end - header.start)
         let fields = CSVRecordParser.fields(headerBytes, delimiter: delimiter, encoding: encoding)
         let names = fields.values.map { $0.trimmedSpaces }

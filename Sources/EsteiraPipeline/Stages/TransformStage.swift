@@ -64,16 +64,24 @@ struct TransformStage {
         var records: [StagedRecord] = []
         records.reserveCapacity(bytes.count / 80)
         let positions = layout.positions
+        let fixedWidth = layout.fixedWidth
         bytes.withUnsafeBufferPointer { b in
-            var scanner = CSVScanner(delimiter: delimiter, startOffset: 0, startLine: firstLine)
+            var scanner = fixedWidth == nil ? CSVScanner(delimiter: delimiter, startOffset: 0, startLine: firstLine)
+                : CSVScanner.lines(startOffset: 0, startLine: firstLine)
             func onRecord(_ r: CSVScanner.Record) {
                 if r.isBlank { return }
                 let record = UnsafeBufferPointer(rebasing: b[r.start..<r.end])
-                let fields = CSVRecordParser.fields(record, delimiter: delimiter, encoding: encoding)
                 var rawEnd = record.count
                 while rawEnd > 0 && (record[rawEnd - 1] == 10 || record[rawEnd - 1] == 13) { rawEnd -= 1 }
                 let raw = encoding.decode(UnsafeBufferPointer(rebasing: record[0..<rawEnd]))
-                switch validator.validate(ParsedRow(line: r.line, fields: fields, layout: positions)) {
+                let row: ParsedRow
+                if let fixedWidth {
+                    row = ParsedRow(line: r.line, values: FixedWidthField.values(of: raw, fixedWidth))
+                } else {
+                    row = ParsedRow(line: r.line, fields: CSVRecordParser.fields(record, delimiter: delimiter, encoding: encoding),
+                                    layout: positions)
+                }
+                switch validator.validate(row) {
                 case .valid(let debt): records.append(.debt(line: r.line, raw: raw, debt))
                 case .invalid(let issues): records.append(.rejected(line: r.line, raw: raw, issues: issues))
                 }
