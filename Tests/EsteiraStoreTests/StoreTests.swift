@@ -57,6 +57,50 @@ struct StoreTests {
         }
     }
 
+    @Test("web sessions: only the token's hash is kept; they end at expiry, sign-out or a revoked key",
+          arguments: TestDatabase.dialects)
+    func webSessions(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let clients = ClientStore(db: db), sessions = WebSessionStore(db: db)
+            let (client, _) = try await clients.create(name: "A", document: "11222333000181", subBatchSize: 10, traceID: "t")
+            let token = try await sessions.create(clientID: client.id, lifetime: 3600)
+            #expect(token.count == 64)
+            #expect(try await sessions.client(token: token)?.id == client.id)
+            #expect(try await sessions.client(token: token + "0") == nil)
+            #expect(try await db.query("SELECT token_hash FROM web_sessions")[0].string("token_hash") != token)
+            let expired = try await sessions.create(clientID: client.id, lifetime: -1)
+            #expect(try await sessions.client(token: expired) == nil)
+            try await sessions.delete(token: token)
+            #expect(try await sessions.client(token: token) == nil)
+            let live = try await sessions.create(clientID: client.id, lifetime: 3600)
+            _ = try await clients.revokeKey(id: client.id, issueNew: false)
+            #expect(try await sessions.client(token: live) == nil)
+        }
+    }
+
+    @Test("saved formats: replaced by name, and one default per client", arguments: TestDatabase.dialects)
+    func savedFormats(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let clients = ClientStore(db: db), formats = ClientFormatStore(db: db)
+            let (a, _) = try await clients.create(name: "A", document: "11222333000181", subBatchSize: 10, traceID: "t")
+            let (b, _) = try await clients.create(name: "B", document: "11444777000161", subBatchSize: 10, traceID: "t")
+            let columns = ClientFormat(columns: [.externalID: "id", .name: "n", .document: "d", .amount: "v", .dueDate: "dt"])
+            try await formats.save(clientID: a.id, SavedFormat(name: "um", format: columns, isDefault: true))
+            try await formats.save(clientID: a.id, SavedFormat(name: "dois", format: columns, isDefault: true))
+            try await formats.save(clientID: b.id, SavedFormat(name: "um", format: columns, isDefault: true))
+            #expect(try await formats.defaultFormat(clientID: a.id)?.name == "dois")
+            #expect(try await formats.list(clientID: a.id).map { "\($0.name):\($0.isDefault)" } == ["dois:true", "um:false"])
+            #expect(try await formats.defaultFormat(clientID: b.id)?.name == "um")
+            var comma = columns
+            comma.decimalFormat = .comma
+            try await formats.save(clientID: a.id, SavedFormat(name: "um", format: comma))
+            #expect(try await formats.get(clientID: a.id, name: "um")?.format.decimalFormat == .comma)
+            #expect(try await formats.delete(clientID: a.id, name: "um"))
+            #expect(try await formats.get(clientID: a.id, name: "um") == nil)
+            #expect(try await formats.get(clientID: b.id, name: "um") != nil)
+        }
+    }
+
     @Test("job queue: one claim at a time, leases expire, lost leases cannot commit, failures back off then die",
           arguments: TestDatabase.dialects)
     func jobQueue(dialect: SQLDialect) async throws {
