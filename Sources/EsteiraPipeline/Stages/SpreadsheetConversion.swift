@@ -73,20 +73,28 @@ public enum LibreOffice {
         return nil
     }
 
-    public static func convertToXLSX(_ xls: URL, in folder: URL) async throws -> URL {
+    public static func convertToXLSX(_ xls: URL, in folder: URL, timeoutSeconds: Double = 120) async throws -> URL {
         guard let soffice = executable else {
             throw FileProblem.spreadsheetUnsupported("Planilhas XLS (Excel 97-2003) precisam do LibreOffice, que não está instalado neste servidor. Salve a planilha como XLSX ou CSV e envie de novo.")
         }
         let status: Int32 = try await CPUWork.run {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: soffice)
-            // A private profile: a second conversion at the same time would otherwise wait on the first's lock.
+            // A private profile: a second conversion at the same time would otherwise wait on the
+            // first's lock. The input filter is XLS only: without it LibreOffice opens a file it
+            // cannot read as XLS as plain text, and "converts" garbage.
             process.arguments = ["-env:UserInstallation=file://\(folder.path)/profile", "--headless", "--norestore",
-                                 "--convert-to", "xlsx", "--outdir", folder.path, xls.path]
+                                 "--infilter=MS Excel 97", "--convert-to", "xlsx", "--outdir", folder.path, xls.path]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            process.waitUntilExit()
+            // Bounded: a conversion that hangs is killed, and the batch fails instead of its job.
+            let deadline = Date().addingTimeInterval(timeoutSeconds)
+            while process.isRunning && Date() < deadline { usleep(50_000) }
+            if process.isRunning {
+                process.terminate()
+                return -1
+            }
             return process.terminationStatus
         }
         let out = xls.deletingPathExtension().appendingPathExtension("xlsx")

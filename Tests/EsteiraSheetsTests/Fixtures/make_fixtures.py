@@ -1,8 +1,9 @@
-"""Writes the XLSX fixtures of EsteiraSheetsTests with tools other than Esteira's reader:
-openpyxl (a real spreadsheet writer), msoffcrypto-tool (Office's password encryption) and
-Python's zipfile (hand-written sheet XML for shapes openpyxl never writes).
+"""Writes the spreadsheet fixtures of EsteiraSheetsTests with tools other than Esteira's reader:
+openpyxl (a real spreadsheet writer), msoffcrypto-tool (Office's password encryption), xlwt (an
+Excel 97-2003 XLS writer) and Python's zipfile (hand-written sheet XML for shapes openpyxl never
+writes).
 
-    .venv/bin/pip install openpyxl msoffcrypto-tool
+    .venv/bin/pip install openpyxl msoffcrypto-tool xlwt
     .venv/bin/python Tests/EsteiraSheetsTests/Fixtures/make_fixtures.py
 
 The expected values in SheetReaderTests.swift are the values written here."""
@@ -14,6 +15,7 @@ import zipfile
 import msoffcrypto
 import msoffcrypto.format.ooxml
 import openpyxl
+import xlwt
 
 here = os.path.dirname(os.path.abspath(__file__))
 
@@ -105,6 +107,20 @@ def bomb(source):
             z.writestr(item.filename, data)
 
 
+def legacy():
+    """An XLS (BIFF8): the standard header, two debts, one with a bad CPF (row 3)."""
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("Planilha1")
+    dates = xlwt.easyxf(num_format_str="DD/MM/YYYY")
+    for col, name in enumerate(["id_divida", "nome", "cpf", "valor", "vencimento"]):
+        ws.write(0, col, name)
+    ws.write(1, 0, "L-1"); ws.write(1, 1, "Luísa"); ws.write(1, 2, "529.982.247-25"); ws.write(1, 3, 87.65)
+    ws.write(1, 4, datetime.date(2024, 5, 20), dates)
+    ws.write(2, 0, "L-2"); ws.write(2, 1, "Marcos"); ws.write(2, 2, "529.982.247-26"); ws.write(2, 3, 10)
+    ws.write(2, 4, datetime.date(2024, 5, 21), dates)
+    wb.save(os.path.join(here, "legacy.xls"))
+
+
 if __name__ == "__main__":
     source = mapped()
     handwritten()
@@ -112,5 +128,6 @@ if __name__ == "__main__":
     encrypted(source)
     corrupt(source)
     bomb(source)
+    legacy()
     for name in sorted(os.listdir(here)):
         print(name, os.path.getsize(os.path.join(here, name)))
