@@ -107,3 +107,33 @@ struct SheetReaderTests {
         #expect(!ExcelValues.isDateFormat(id: 2, code: nil))
     }
 }
+
+@Suite("Previews of the first rows")
+struct FilePreviewTests {
+    @Test("a text file: encoding and delimiter found, blank lines skipped, at most the limit, a cut record left out")
+    func csvPreview() throws {
+        // Windows-1252: "João" is 4A 6F E3 6F (ã is E3), which is not valid UTF-8.
+        var bytes = Array("id,nome,valor\r\n".utf8)
+        bytes += [0x31, 0x2C, 0x4A, 0x6F, 0xE3, 0x6F, 0x2C, 0x31, 0x30, 0x0D, 0x0A, 0x0D, 0x0A]
+        for i in 2...150 { bytes += Array("\(i),\"Nome, \(i)\",\(i)\r\n".utf8) }
+        let p = try FilePreview.csv(head: bytes, isWholeFile: true, limit: 100)
+        #expect(p.header == ["id", "nome", "valor"])
+        #expect(p.rows.count == 100)
+        #expect(p.rows[0].line == 2 && p.rows[0].cells == ["1", "João", "10"])
+        #expect(p.rows[1].line == 4 && p.rows[1].cells == ["2", "Nome, 2", "2"]) // line 3 is blank
+        // A head cut in the middle of a record: the cut one is not shown.
+        let cut = Array("a;b\n1;2\n3;".utf8)
+        #expect(try FilePreview.csv(head: cut, isWholeFile: false).rows.map(\.cells) == [["1", "2"]])
+        #expect(throws: FileProblem.self) { try FilePreview.csv(head: [0x25, 0x50, 0x44, 0x46, 0x2D, 0x00], isWholeFile: true) }
+    }
+
+    @Test("a workbook: the header, then rows with their sheet row numbers, numbers and dates as Brazilians write them")
+    func xlsxPreview() throws {
+        let p = try FilePreview.xlsx(SheetReaderTests.fixture("mapped.xlsx"), limit: 3)
+        #expect(p.header == ["Código", "Cliente", "CPF do devedor", "Valor Original", "Vencimento", "E-mail"])
+        #expect(p.rows.map(\.line) == [2, 3, 4])
+        #expect(p.rows[0].cells == ["A-1", "José da Silva", "529.982.247-25", "1234,56", "15/03/2024", "jose@exemplo.com.br"])
+        // Preview cells are shown as they are, not quoted for CSV.
+        #expect(p.rows[1].cells[1] == "Maria \"Mia\"; Souza\nFilha")
+    }
+}
