@@ -60,11 +60,11 @@ public enum SheetToCSV {
         case .empty:
             break
         case .text(let text):
-            if quoted { appendQuoted(text, to: &out) } else { out.append(contentsOf: Array(text.utf8)) }
+            if quoted { appendQuoted(text, to: &out) } else { out.append(contentsOf: text.utf8) }
         case .number(let plain):
-            out.append(contentsOf: Array(number(plain, decimalFormat).utf8))
+            out.append(contentsOf: number(plain, decimalFormat).utf8)
         case .date(let day):
-            out.append(contentsOf: Array(date(day, dateFormat).utf8))
+            out.append(contentsOf: date(day, dateFormat).utf8)
         }
     }
 
@@ -95,18 +95,29 @@ public enum SheetToCSV {
         }
     }
 
+    /// The cell as a CSV field: quoted when it holds `;` or `"`, line breaks as spaces. Looks at
+    /// the UTF-8 bytes once; most cells need neither.
     static func appendQuoted(_ text: String, to out: inout [UInt8]) {
-        var t = text
-        if t.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) {
-            t = t.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")
-                .replacingOccurrences(of: "\r", with: " ")
+        var needsQuotes = false, hasBreak = false
+        for b in text.utf8 {
+            if b == UInt8(ascii: ";") || b == UInt8(ascii: "\"") { needsQuotes = true }
+            else if b == 10 || b == 13 { hasBreak = true }
         }
-        if t.contains(";") || t.contains("\"") {
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: Array(t.replacingOccurrences(of: "\"", with: "\"\"").utf8))
-            out.append(UInt8(ascii: "\""))
-        } else {
-            out.append(contentsOf: Array(t.utf8))
+        if !needsQuotes && !hasBreak {
+            out.append(contentsOf: text.utf8)
+            return
         }
+        if needsQuotes { out.append(UInt8(ascii: "\"")) }
+        var previousCR = false
+        for b in text.utf8 {
+            switch b {
+            case 13: out.append(32)
+            case 10: if !previousCR { out.append(32) }
+            case UInt8(ascii: "\""): out.append(b); out.append(b)
+            default: out.append(b)
+            }
+            previousCR = b == 13
+        }
+        if needsQuotes { out.append(UInt8(ascii: "\"")) }
     }
 }

@@ -196,7 +196,8 @@ public struct XLSXReader {
 
     /// `_x000D_` and the like, OOXML's escape for characters XML cannot carry.
     static func unescapeOOXML(_ s: String) -> String {
-        guard s.contains("_x") else { return s }
+        // A byte scan: Foundation's `contains(_:)` on every cell's text showed in profiles.
+        guard s.utf8.contains(UInt8(ascii: "_")), s.range(of: "_x") != nil else { return s }
         var out = ""
         var rest = Substring(s)
         while let r = rest.range(of: "_x") {
@@ -256,7 +257,7 @@ public struct XLSXReader {
                 case "d":
                     cell = Day.parse(String(value.prefix(10))).map(Cell.date) ?? .text(value)
                 default:
-                    guard let plain = ExcelValues.plainDecimal(value.trimmingCharacters(in: .whitespaces)) else {
+                    guard let plain = ExcelValues.plainDecimal(value.utf8.contains(32) ? value.trimmedSpaces : value) else {
                         throw Self.corrupt("a célula da linha \(rowNumber) tem um número inválido (\(value.prefix(40)))")
                     }
                     if dateStyles.contains(cellStyle), let day = ExcelValues.day(serial: plain, date1904: date1904) {
