@@ -26,7 +26,6 @@ import openpyxl
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -96,11 +95,22 @@ class WebPagesTest(unittest.TestCase):
         WebPagesTest.step += 1
         self.browser.save_screenshot(os.path.join(ARTIFACTS, f"{WebPagesTest.step:02d}-{name}.png"))
 
+    def page_id(self):
+        return self.browser.execute_script("return window.performance.timeOrigin")
+
     def click_and_wait(self, element_id):
-        """Clicks and waits for the next page to replace this one."""
-        page = self.browser.find_element(By.TAG_NAME, "html")
+        """Clicks and waits for the next page to replace this one and finish loading. (A new
+        document has a new time origin; Chromium's driver answers a stale element with a generic
+        error, so `staleness_of` is not used.)"""
+        before = self.page_id()
         self.browser.find_element(By.ID, element_id).click()
-        WebDriverWait(self.browser, 60).until(expected_conditions.staleness_of(page))
+
+        def loaded(driver):
+            try:
+                return self.page_id() != before and driver.execute_script("return document.readyState") == "complete"
+            except Exception:
+                return False  # between documents
+        WebDriverWait(self.browser, 60, poll_frequency=0.05).until(loaded)
 
     def text(self, element_id):
         return self.browser.find_element(By.ID, element_id).text
