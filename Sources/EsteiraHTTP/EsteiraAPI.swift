@@ -45,6 +45,8 @@ public enum EsteiraAPI {
             }
         }
 
+        // Operators' routes first: `/v1/admin` takes an operator key, never a client's.
+        AdminRoutes(db: db).add(to: router.group("v1/admin").add(middleware: OperatorAuthMiddleware(operators: OperatorStore(db: db))))
         let v1 = router.group("v1").add(middleware: AuthMiddleware(clients: ClientStore(db: db)))
         BatchRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: v1)
         DebtRoutes(db: db, blobs: blobs).add(to: v1)

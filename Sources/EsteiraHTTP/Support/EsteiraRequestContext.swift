@@ -6,10 +6,13 @@ import Hummingbird
 public struct EsteiraRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var client: ClientRecord?
+    /// The operator, on the admin routes.
+    public var operatorRecord: OperatorRecord?
 
     public init(source: Source) {
         coreContext = .init(source: source)
         client = nil
+        operatorRecord = nil
     }
 
     /// JSON with keys in a stable order, so answers read the same every time.
@@ -26,17 +29,39 @@ public struct EsteiraRequestContext: RequestContext {
     }
 }
 
+/// Checks `Authorization: Bearer <operator key>` on the admin routes; anything else is a 401.
+struct OperatorAuthMiddleware: RouterMiddleware {
+    typealias Context = EsteiraRequestContext
+    let operators: OperatorStore
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let op = try await operators.authenticate(apiKey: try AuthMiddleware.bearerKey(request)) else {
+            throw APIError.unauthorized
+        }
+        var context = context
+        context.operatorRecord = op
+        context.logger[metadataKey: "operator_id"] = "\(op.id)"
+        return try await next(request, context)
+    }
+}
+
 /// Checks `Authorization: Bearer <key>`; a missing, unknown or revoked key is a 401.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = EsteiraRequestContext
     let clients: ClientStore
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    /// The key of `Authorization: Bearer <key>`, or 401.
+    static func bearerKey(_ request: Request) throws -> String {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw APIError.unauthorized
         }
         let key = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
-        guard !key.isEmpty, let client = try await clients.authenticate(apiKey: key) else { throw APIError.unauthorized }
+        guard !key.isEmpty else { throw APIError.unauthorized }
+        return key
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let client = try await clients.authenticate(apiKey: try Self.bearerKey(request)) else { throw APIError.unauthorized }
         var context = context
         context.client = client
         context.logger[metadataKey: "client_id"] = "\(client.id)"

@@ -178,6 +178,33 @@ public enum Migrations {
             expires_at {TS} NOT NULL
         );
         """),
+        // The agency's operators (who keep the blacklist), the blacklist, and its history: every
+        // addition, change and removal, with who did it and why.
+        Migration(name: "0004_operators_and_blacklist", sql: """
+        CREATE TABLE operators (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            api_key_hash TEXT UNIQUE,
+            api_key_hint TEXT,
+            created_at {TS} NOT NULL
+        );
+        CREATE TABLE blacklist (
+            document {KEY} PRIMARY KEY,
+            reason TEXT NOT NULL,
+            operator_id TEXT NOT NULL REFERENCES operators (id),
+            created_at {TS} NOT NULL,
+            updated_at {TS} NOT NULL
+        );
+        CREATE TABLE blacklist_log (
+            id {ID},
+            document {KEY} NOT NULL,
+            action TEXT NOT NULL,
+            reason TEXT,
+            operator_id TEXT NOT NULL,
+            at {TS} NOT NULL
+        );
+        CREATE INDEX blacklist_log_document ON blacklist_log (document, id);
+        """),
     ]
 
     static func render(_ sql: String, for dialect: SQLDialect) -> String {

@@ -1,0 +1,76 @@
+import Foundation
+
+public struct BlacklistEntry: Sendable, Equatable {
+    /// Normalized: digits (and the letters of an alphanumeric CNPJ), no mask.
+    public var document: String
+    public var reason: String
+    public var operatorID: String
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// The CPF/CNPJ blacklist kept by operators. Every change is also written to `blacklist_log`, in
+/// the same transaction, with the operator and the reason.
+public struct BlacklistStore: Sendable {
+    let db: any SQLDatabase
+
+    public init(db: any SQLDatabase) { self.db = db }
+
+    static func entry(_ r: SQLRow) throws -> BlacklistEntry {
+        BlacklistEntry(document: try r.string("document"), reason: try r.string("reason"), operatorID: try r.string("operator_id"),
+                       createdAt: try r.date("created_at"), updatedAt: try r.date("updated_at"))
+    }
+
+    /// Adds the documents, or changes their reason; returns how many were new. One transaction.
+    @discardableResult
+    public func put(_ items: [(document: String, reason: String)], operatorID: String) async throws -> Int {
+        let now = Date()
+        return try await db.write(durable: true) { c in
+            var added = 0
+            for item in items {
+                let changed = try await c.execute("""
+                    UPDATE blacklist SET reason = \(item.reason), operator_id = \(operatorID), updated_at = \(now)
+                    WHERE document = \(item.document)
+                    """)
+                if changed == 0 {
+                    try await c.execute("""
+                        INSERT INTO blacklist (document, reason, operator_id, created_at, updated_at)
+                        VALUES (\(item.document), \(item.reason), \(operatorID), \(now), \(now))
+                        """)
+                    added += 1
+                }
+                try await c.execute("""
+                    INSERT INTO blacklist_log (document, action, reason, operator_id, at)
+                    VALUES (\(item.document), \(changed == 0 ? "added" : "changed"), \(item.reason), \(operatorID), \(now))
+                    """)
+            }
+            return added
+        }
+    }
+
+    /// Removes the document; false when it was not listed.
+    public func delete(document: String, reason: String?, operatorID: String) async throws -> Bool {
+        let now = Date()
+        return try await db.write(durable: true) { c in
+            guard try await c.execute("DELETE FROM blacklist WHERE document = \(document)") > 0 else { return false }
+            try await c.execute("""
+                INSERT INTO blacklist_log (document, action, reason, operator_id, at)
+                VALUES (\(document), 'removed', \(reason), \(operatorID), \(now))
+                """)
+            return true
+        }
+    }
+
+    public func get(document: String) async throws -> BlacklistEntry? {
+        try await db.query("""
+            SELECT document, reason, operator_id, created_at, updated_at FROM blacklist WHERE document = \(document)
+            """).first.map(BlacklistStore.entry)
+    }
+
+    /// The history of one document, oldest first: (action, reason, operator, when).
+    public func history(document: String) async throws -> [(action: String, reason: String?, operatorID: String, at: Date)] {
+        try await db.query("""
+            SELECT action, reason, operator_id, at FROM blacklist_log WHERE document = \(document) ORDER BY id
+            """).map { (try $0.string("action"), try $0.optionalString("reason"), try $0.string("operator_id"), try $0.date("at")) }
+    }
+}

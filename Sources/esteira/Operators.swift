@@ -1,0 +1,60 @@
+import ArgumentParser
+import EsteiraStore
+import Foundation
+
+struct Operators: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create the agency's operators (who keep the blacklist) and manage their keys.",
+        subcommands: [Create.self, List.self, RevokeKey.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an operator and print its key (shown once).")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "Who the operator is.") var name: String
+        @Flag(help: "Print {\"id\": ..., \"api_key\": ...} as JSON.") var json = false
+
+        func validate() throws {
+            if name.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--name must not be empty") }
+        }
+
+        func run() async throws {
+            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
+            let (op, key) = try await Runtime.with(store) { try await OperatorStore(db: $0.db).create(name: name) }
+            if json {
+                let out = try JSONSerialization.data(withJSONObject: ["id": op.id, "api_key": key], options: [.sortedKeys])
+                print(String(decoding: out, as: UTF8.self))
+            } else {
+                print("Operator created: \(op.name)")
+                print("  id:      \(op.id)")
+                print("  api key: \(key)")
+                print("The key is shown only now; store it somewhere safe.")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List operators.")
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
+            for op in try await Runtime.with(store, { try await OperatorStore(db: $0.db).list() }) {
+                print("\(op.id)  \((op.keyRevoked ? "revoked" : "…\(op.apiKeyHint ?? "")").padding(toLength: 8, withPad: " ", startingAt: 0))  \(op.name)")
+            }
+        }
+    }
+
+    struct RevokeKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "revoke-key", abstract: "Revoke an operator's key.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The operator's id.") var id: String
+
+        func run() async throws {
+            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
+            guard try await Runtime.with(store, { try await OperatorStore(db: $0.db).revokeKey(id: id) }) else {
+                throw ValidationError("no operator \(id)")
+            }
+            print("Key revoked for operator \(id).")
+        }
+    }
+}
