@@ -90,6 +90,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Risk analysis: the external validation service (deadline, retries, breaker, cache) and
+        // the gathering of facts the rules of EsteiraCore judge.
+        .target(
+            name: "EsteiraRisk",
+            dependencies: [
+                "EsteiraCore", "EsteiraStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // A stand-in for the external validation service, for tests and benchmarks: it can be told
+        // to answer slowly, fail a share of calls, or hang.
+        .executableTarget(
+            name: "validation-standin",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+
         // The stage handlers and the worker loop.
         .target(
             name: "EsteiraPipeline",
@@ -136,6 +156,7 @@ let package = Package(
         .testTarget(name: "EsteiraCoreTests", dependencies: ["EsteiraCore"], swiftSettings: swiftSettings),
         .testTarget(name: "EsteiraSheetsTests", dependencies: ["EsteiraSheets", "EsteiraCore"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "EsteiraRiskTests", dependencies: ["EsteiraRisk", "EsteiraCore"], swiftSettings: swiftSettings),
         .testTarget(name: "EsteiraS3Tests", dependencies: ["EsteiraS3", "EsteiraBlobs"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EsteiraStoreTests",

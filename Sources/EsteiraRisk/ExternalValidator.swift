@@ -1,0 +1,120 @@
+import AsyncHTTPClient
+import EsteiraCore
+import Foundation
+import NIOCore
+import Synchronization
+
+/// The external CPF/CNPJ validation service, called within the analysis's deadline.
+///
+/// The protocol, which any HTTP service can speak: `POST <url>` with
+/// `{"document": "<digits>"}`; 200 with `{"restricted": false}` or
+/// `{"restricted": true, "reason": "…"}`. Anything else (another status, a body that does not
+/// parse, no answer in time) is a failure.
+///
+/// Each call has its own timeout, never past the deadline; failures are retried with jittered
+/// backoff while the deadline leaves room; a circuit breaker stops calling a service that keeps
+/// failing and probes it again later; answers are cached for a while. When no answer can be had,
+/// the result is `.unavailable` with the reason, and the rules apply the fallback.
+public final class ExternalValidator: Sendable {
+    public struct Settings: Sendable {
+        public var url: String
+        public var callTimeout: Duration = .milliseconds(400)
+        public var attempts: Int = 3
+        public var backoffBase: Duration = .milliseconds(50)
+        public var failureThreshold: Int = 5
+        public var openSeconds: Double = 10
+        public var cacheSeconds: Double = 300
+        public var cacheCapacity: Int = 200_000
+
+        public init(url: String) { self.url = url }
+    }
+
+    struct State: Sendable {
+        var breaker: CircuitBreaker
+        var cache: TTLCache<ExternalAnswer>
+    }
+
+    public let settings: Settings
+    let http: HTTPClient
+    let state: Mutex<State>
+    let clock = ContinuousClock()
+    let origin: ContinuousClock.Instant
+
+    public init(settings: Settings, http: HTTPClient = .shared) {
+        self.settings = settings
+        self.http = http
+        self.origin = clock.now
+        state = Mutex(State(breaker: CircuitBreaker(failureThreshold: settings.failureThreshold, openSeconds: settings.openSeconds),
+                            cache: TTLCache(ttlSeconds: settings.cacheSeconds, capacity: settings.cacheCapacity)))
+    }
+
+    /// Seconds since this validator was made: the breaker's and the cache's clock.
+    var now: Double {
+        let d = clock.now - origin
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    public var breakerState: CircuitBreaker.State { state.withLock { $0.breaker.state } }
+
+    /// The answer for the document, by `deadline` at the latest.
+    public func validate(document: String, deadline: ContinuousClock.Instant) async -> ExternalAnswer {
+        if let cached = state.withLock({ $0.cache.get(document, now: now) }) { return cached }
+        var lastFailure = "sem resposta"
+        for attempt in 1...max(1, settings.attempts) {
+            let remaining = deadline - clock.now
+            guard remaining > .milliseconds(5) else { return .unavailable(reason: "prazo esgotado (\(lastFailure))") }
+            guard state.withLock({ $0.breaker.allow(now: now) }) else { return .unavailable(reason: "circuito aberto") }
+            do {
+                let answer = try await call(document, timeout: min(settings.callTimeout, remaining))
+                state.withLock {
+                    $0.breaker.recordSuccess()
+                    $0.cache.put(document, answer, now: now)
+                }
+                return answer
+            } catch {
+                lastFailure = "\(error)"
+                state.withLock { $0.breaker.recordFailure(now: now) }
+            }
+            if attempt < settings.attempts {
+                // Exponential backoff with full jitter, cut to what the deadline leaves.
+                let ceiling = settings.backoffBase * (1 << (attempt - 1))
+                let wait = ceiling * Double.random(in: 0.5...1.0)
+                let room = deadline - clock.now - .milliseconds(5)
+                if room <= .zero { break }
+                try? await Task.sleep(for: min(wait, room))
+            }
+        }
+        return .unavailable(reason: lastFailure)
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    struct Body: Decodable {
+        var restricted: Bool
+        var reason: String?
+    }
+
+    func call(_ document: String, timeout: Duration) async throws -> ExternalAnswer {
+        var request = HTTPClientRequest(url: settings.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: #"{"document":"\#(document)"}"#))
+        let nanos = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: .nanoseconds(nanos))
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+            throw Failure(description: "tempo esgotado")
+        } catch {
+            throw Failure(description: "erro de conexão")
+        }
+        let body = try await response.body.collect(upTo: 64 * 1024)
+        guard response.status == .ok else { throw Failure(description: "HTTP \(response.status.code)") }
+        guard let parsed = try? JSONDecoder().decode(Body.self, from: Data(body.readableBytesView)) else {
+            throw Failure(description: "resposta ilegível")
+        }
+        return parsed.restricted ? .restricted(reason: parsed.reason ?? "sem motivo informado") : .clear
+    }
+}

@@ -1,0 +1,133 @@
+import EsteiraCore
+@testable import EsteiraRisk
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// The stand-in for the external service (`validation-standin`), a real HTTP server in its own
+/// process, told over HTTP how to behave.
+final class StandIn: @unchecked Sendable {
+    let process = Process()
+    var base = ""
+
+    init() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        process.executableURL = root.appendingPathComponent(".build/debug/validation-standin")
+        process.arguments = ["--port", "0"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, !text.contains("\n") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let range = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) else {
+            throw NSError(domain: "standin", code: 1, userInfo: [NSLocalizedDescriptionKey: "the stand-in did not start: \(text)"])
+        }
+        base = String(text[range])
+    }
+
+    /// SIGKILL: a graceful stop would wait for the requests it was told to hang on.
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(process.processIdentifier, &status, 0) == -1 && errno == EINTR {}
+    }
+
+    func control(_ json: String) async throws {
+        var r = URLRequest(url: URL(string: base + "/control")!)
+        r.httpMethod = "POST"
+        _ = try await URLSession.shared.upload(for: r, from: Data(json.utf8))
+    }
+
+    func stats() async throws -> (calls: Int, failures: Int) {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: base + "/stats")!)
+        let o = try JSONSerialization.jsonObject(with: data) as! [String: Int]
+        return (o["calls"]!, o["failures"]!)
+    }
+
+    func validator(_ configure: (inout ExternalValidator.Settings) -> Void = { _ in }) -> ExternalValidator {
+        var s = ExternalValidator.Settings(url: base + "/validate")
+        configure(&s)
+        return ExternalValidator(settings: s)
+    }
+}
+
+@Suite("External validation: deadline, retries, breaker, cache, against a real stand-in server", .serialized)
+struct ExternalValidatorTests {
+    let clock = ContinuousClock()
+
+    @Test("healthy: clear and restricted answers; a second ask is served from the cache")
+    func healthyAndCache() async throws {
+        let s = try StandIn()
+        defer { s.stop() }
+        try await s.control(#"{"delay_ms": 20, "restricted": {"11144477735": "óbito"}}"#)
+        let v = s.validator()
+        #expect(await v.validate(document: "52998224725", deadline: clock.now + .seconds(2)) == .clear)
+        #expect(await v.validate(document: "11144477735", deadline: clock.now + .seconds(2)) == .restricted(reason: "óbito"))
+        #expect(await v.validate(document: "52998224725", deadline: clock.now + .seconds(2)) == .clear)
+        #expect(try await s.stats().calls == 2) // the third was the cache's
+    }
+
+    @Test("a hanging service: the deadline holds, and the answer is unavailable")
+    func deadlineHolds() async throws {
+        let s = try StandIn()
+        defer { s.stop() }
+        try await s.control(#"{"hang": true}"#)
+        let v = s.validator { $0.callTimeout = .milliseconds(300) }
+        let started = clock.now
+        let answer = await v.validate(document: "52998224725", deadline: started + .milliseconds(800))
+        let took = clock.now - started
+        guard case .unavailable = answer else { Issue.record("expected unavailable, got \(answer)"); return }
+        // Structural bound: the answer came back around the deadline (800 ms), within the
+        // analysis's whole 2-second budget, not after the hour the stand-in waits.
+        #expect(took < .seconds(2), "took \(took)")
+        // Two attempts of 300 ms and a backoff fit in 800 ms; the third could not start.
+        #expect(try await s.stats().calls >= 2)
+    }
+
+    @Test("failures are retried within the budget: half the calls failing still gets answers")
+    func retries() async throws {
+        let s = try StandIn()
+        defer { s.stop() }
+        try await s.control(#"{"delay_ms": 5, "fail_ratio": 0.5}"#)
+        let v = s.validator { $0.failureThreshold = 100 }
+        for i in 0..<10 {
+            // Every second call fails: the retry of a failed one succeeds.
+            #expect(await v.validate(document: "doc\(i)", deadline: clock.now + .seconds(2)) == .clear)
+        }
+        let stats = try await s.stats()
+        #expect(stats.failures > 0 && stats.calls == 10 + stats.failures)
+    }
+
+    @Test("the breaker opens after repeated failures, refuses without calling, then half-opens and closes on recovery")
+    func breaker() async throws {
+        let s = try StandIn()
+        defer { s.stop() }
+        try await s.control(#"{"delay_ms": 1, "fail_ratio": 1}"#)
+        let v = s.validator {
+            $0.failureThreshold = 3
+            $0.openSeconds = 1
+            $0.attempts = 1
+        }
+        for i in 0..<3 {
+            guard case .unavailable = await v.validate(document: "a\(i)", deadline: clock.now + .seconds(2)) else {
+                Issue.record("expected unavailable"); return
+            }
+        }
+        #expect(v.breakerState == .open)
+        let callsWhenOpened = try await s.stats().calls
+        #expect(await v.validate(document: "b", deadline: clock.now + .seconds(2)) == .unavailable(reason: "circuito aberto"))
+        #expect(try await s.stats().calls == callsWhenOpened) // refused without a call
+        try await s.control(#"{"fail_ratio": 0}"#)
+        try await Task.sleep(for: .milliseconds(1100))
+        #expect(await v.validate(document: "c", deadline: clock.now + .seconds(2)) == .clear) // the probe
+        #expect(v.breakerState == .closed)
+    }
+}
