@@ -127,7 +127,7 @@ let package = Package(
         .target(
             name: "EsteiraHTTP",
             dependencies: [
-                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraSheets", "EsteiraPipeline",
+                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraSheets", "EsteiraPipeline", "EsteiraRisk",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -144,7 +144,8 @@ let package = Package(
         .executableTarget(
             name: "esteira",
             dependencies: [
-                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraPipeline", "EsteiraHTTP", "EsteiraS3", "CEsteiraShims",
+                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraPipeline", "EsteiraHTTP", "EsteiraS3", "EsteiraRisk",
+                "CEsteiraShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -156,7 +157,6 @@ let package = Package(
         .testTarget(name: "EsteiraCoreTests", dependencies: ["EsteiraCore"], swiftSettings: swiftSettings),
         .testTarget(name: "EsteiraSheetsTests", dependencies: ["EsteiraSheets", "EsteiraCore"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
-        .testTarget(name: "EsteiraRiskTests", dependencies: ["EsteiraRisk", "EsteiraCore"], swiftSettings: swiftSettings),
         .testTarget(name: "EsteiraS3Tests", dependencies: ["EsteiraS3", "EsteiraBlobs"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EsteiraStoreTests",
@@ -168,7 +168,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EsteiraEndToEndTests",
-            dependencies: ["EsteiraCore", "EsteiraS3", "EsteiraBlobs"],
+            dependencies: ["EsteiraCore", "EsteiraS3", "EsteiraBlobs", "EsteiraRisk"],
             swiftSettings: swiftSettings
         ),
     ]

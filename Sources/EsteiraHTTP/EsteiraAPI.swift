@@ -1,5 +1,6 @@
 import EsteiraBlobs
 import EsteiraCore
+import EsteiraRisk
 import EsteiraStore
 import EsteiraTelemetry
 import Foundation
@@ -15,7 +16,7 @@ public enum EsteiraAPI {
     /// start at once instead of at their next poll.
     public static func router(db: any SQLDatabase, blobs: any BlobStore, metrics: MetricsRegistry?,
                               retry: RetryPolicy = RetryPolicy(), submissionTTL: TimeInterval = 86_400,
-                              maxFileBytes: Int = 2 << 30,
+                              maxFileBytes: Int = 2 << 30, risk: RiskService? = nil,
                               jobsReady: @escaping @Sendable () async -> Void = {}) -> Router<EsteiraRequestContext> {
         let router = Router(context: EsteiraRequestContext.self)
         router.add(middleware: ErrorMiddleware())
@@ -51,6 +52,7 @@ public enum EsteiraAPI {
         BatchRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: v1)
         DebtRoutes(db: db, blobs: blobs).add(to: v1)
         FormatRoutes(db: db).add(to: v1)
+        RiskRoutes(service: risk ?? RiskService(db: db, validator: nil, policy: RiskPolicy())).add(to: v1)
         SubmissionRoutes(db: db, blobs: blobs, retry: retry, ttl: submissionTTL, jobsReady: jobsReady).add(to: v1)
         WebRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: router)
         return router

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EsteiraCore
 import EsteiraHTTP
+import EsteiraRisk
 import EsteiraPipeline
 import EsteiraStore
 import EsteiraTelemetry
@@ -46,7 +47,7 @@ struct Serve: AsyncParsableCommand {
             let maxFileBytes = Env.int("ESTEIRA_MAX_FILE_BYTES") ?? 2 << 30
             let router = EsteiraAPI.router(db: runtime.db, blobs: runtime.blobs, metrics: metrics, retry: retry,
                                            submissionTTL: Env.double("ESTEIRA_SUBMISSION_TTL_SECONDS") ?? 86_400,
-                                           maxFileBytes: maxFileBytes,
+                                           maxFileBytes: maxFileBytes, risk: RiskSettings.service(db: runtime.db),
                                            jobsReady: { await worker?.wake() })
             let app = Application(
                 router: router,

@@ -2,6 +2,7 @@ import ArgumentParser
 import EsteiraBlobs
 import EsteiraCore
 import EsteiraPipeline
+import EsteiraRisk
 import EsteiraS3
 import EsteiraStore
 import EsteiraTelemetry
@@ -128,5 +129,25 @@ struct WorkerOptions: ParsableArguments {
         s.graceSeconds = Env.double("ESTEIRA_GRACE_SECONDS") ?? 30
         s.jobTimeoutSeconds = Env.double("ESTEIRA_JOB_TIMEOUT_SECONDS") ?? 900
         return s
+    }
+}
+
+/// The risk analysis's settings, from the environment (docs/deploy.md):
+/// ESTEIRA_RISK_EXTERNAL_URL (the external validation service; none by default),
+/// ESTEIRA_RISK_FALLBACK (`approve`, `review` or `reject` when it cannot answer; `review`),
+/// ESTEIRA_RISK_CALL_TIMEOUT_MS (one call's timeout; 400), ESTEIRA_RISK_VELOCITY_LIMIT (sightings
+/// of one document allowed per hour; 20), ESTEIRA_RISK_MAX_AMOUNT_CENTS (above it, review).
+enum RiskSettings {
+    static func service(db: any SQLDatabase) -> RiskService {
+        var policy = RiskPolicy()
+        if let v = Env.string("ESTEIRA_RISK_FALLBACK").flatMap(RiskOutcome.init(rawValue:)) { policy.externalFallback = v }
+        if let v = Env.int("ESTEIRA_RISK_VELOCITY_LIMIT") { policy.velocityLimit = v }
+        if let v = Env.int("ESTEIRA_RISK_MAX_AMOUNT_CENTS") { policy.maxAmountCents = Int64(v) }
+        let validator = Env.string("ESTEIRA_RISK_EXTERNAL_URL").map { url -> ExternalValidator in
+            var settings = ExternalValidator.Settings(url: url)
+            if let ms = Env.int("ESTEIRA_RISK_CALL_TIMEOUT_MS") { settings.callTimeout = .milliseconds(ms) }
+            return ExternalValidator(settings: settings)
+        }
+        return RiskService(db: db, validator: validator, policy: policy)
     }
 }

@@ -123,6 +123,13 @@ public struct RiskDecision: Sendable, Equatable, Codable {
     public var reasons: [RiskReason]
     /// The external answer could not be had and the fallback decided.
     public var usedFallback: Bool
+
+    public init(outcome: RiskOutcome, score: Int, reasons: [RiskReason], usedFallback: Bool) {
+        self.outcome = outcome
+        self.score = score
+        self.reasons = reasons
+        self.usedFallback = usedFallback
+    }
 }
 
 public enum RiskEngine {

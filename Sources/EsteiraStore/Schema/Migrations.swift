@@ -205,6 +205,26 @@ public enum Migrations {
         );
         CREATE INDEX blacklist_log_document ON blacklist_log (document, id);
         """),
+        // Every risk decision, with its inputs, the rules that fired and the external answer.
+        Migration(name: "0005_risk_decisions", sql: """
+        CREATE TABLE risk_decisions (
+            client_id TEXT NOT NULL,
+            trace_key TEXT NOT NULL,
+            document {KEY} NOT NULL,
+            amount_cents BIGINT NOT NULL,
+            due_date {DAY},
+            metadata TEXT,
+            outcome TEXT NOT NULL,
+            score BIGINT NOT NULL,
+            reasons TEXT NOT NULL,
+            external TEXT NOT NULL,
+            used_fallback BIGINT NOT NULL,
+            elapsed_ms BIGINT NOT NULL,
+            created_at {TS} NOT NULL,
+            PRIMARY KEY (client_id, trace_key)
+        );
+        CREATE INDEX risk_decisions_document ON risk_decisions (document, created_at);
+        """),
     ]
 
     static func render(_ sql: String, for dialect: SQLDialect) -> String {
