@@ -110,6 +110,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // An open-loop load generator for the risk API's benchmark (scripts/bench-risk).
+        .executableTarget(
+            name: "risk-load",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // The stage handlers and the worker loop.
         .target(
             name: "EsteiraPipeline",
