@@ -17,15 +17,10 @@ public struct FilePreview: Sendable, Equatable {
     /// encoding and delimiter are found as the pick stage finds them. A record cut by the end of
     /// `head` is left out.
     public static func csv(head: [UInt8], isWholeFile: Bool, limit: Int = 100) throws -> FilePreview {
-        let bom = head.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-        let controls = head.reduce(0) { $0 + (($1 < 32 && $1 != 9 && $1 != 10 && $1 != 13 && $1 != 12) ? 1 : 0) }
-        if head.contains(0) || controls * 100 > head.count { throw FileProblem.notText(head: head) }
-        var validator = UTF8Validator()
-        let valid = head.withUnsafeBufferPointer { b in !validator.feed(b) } && validator.isValid
-        let encoding: TextEncoding = valid ? .utf8 : .windows1252
-        let firstLine = head[bom...].split(separator: 10, omittingEmptySubsequences: true)
-            .first { $0.contains { $0 != 13 && $0 != 32 } } ?? []
-        let delimiter = CSVRecordParser.detectDelimiter(headerLine: Array(firstLine))
+        let bom = TextHead.bomLength(head)
+        if TextHead.looksBinary(head) { throw FileProblem.notText(head: head) }
+        let encoding = TextHead.encoding(head, complete: isWholeFile)
+        let delimiter = TextHead.delimiter(head)
         var records: [CSVScanner.Record] = []
         var scanner = CSVScanner(delimiter: delimiter, startOffset: bom)
         head.withUnsafeBufferPointer { b in

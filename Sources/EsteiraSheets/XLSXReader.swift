@@ -34,6 +34,13 @@ extension FileProblem {
     }
 }
 
+/// The first bytes that say a file is a spreadsheet: a ZIP (PKWARE APPNOTE 4.3.7: an XLSX) or an
+/// OLE2 compound file (an XLS, or an XLSX saved with a password).
+public enum SpreadsheetSignature {
+    public static let zip: [UInt8] = [0x50, 0x4B, 0x03, 0x04]
+    public static let ole2: [UInt8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]
+}
+
 /// Limits on what one spreadsheet may unpack to. A ZIP's sizes are only the ZIP's word, so they
 /// are counted while inflating, never trusted beforehand.
 public struct SheetLimits: Sendable {
@@ -71,7 +78,7 @@ public struct XLSXReader {
     public init(url: URL, limits: SheetLimits = SheetLimits()) throws {
         self.limits = limits
         if let head = try? FileHandle(forReadingFrom: url).read(upToCount: 8),
-           Array(head).starts(with: [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+           Array(head).starts(with: SpreadsheetSignature.ole2) {
             throw SheetProblem(kind: .encrypted, message: FileProblem.spreadsheetWithPassword.message)
         }
         do {

@@ -25,35 +25,24 @@ public enum DateFormat: String, Codable, CaseIterable, Sendable {
     /// The day written in `text` (spaces around it ignored), or nil for another shape or a day
     /// that does not exist.
     public func parse(_ text: Substring) -> Day? {
+        // `auto` is every row's path under the standard format: no copy before Day.parse's own.
+        if self == .auto { return Day.parse(text) }
         let t = Array(text.utf8.trimmingSpaces())
-        func num(_ range: Range<Int>) -> Int? {
-            var v = 0
-            for i in range {
-                let c = t[i]
-                guard c >= 48 && c <= 57 else { return nil }
-                v = v * 10 + Int(c - 48)
-            }
-            return v
-        }
-        func day(_ d: Range<Int>, _ m: Range<Int>, _ y: Range<Int>) -> Day? {
-            guard let d = num(d), let m = num(m), let y = num(y) else { return nil }
-            return Day(year: y, month: m, day: d)
-        }
         switch self {
         case .auto:
-            return Day.parse(text)
+            return nil // handled above
         case .dayMonthYear:
             guard t.count == 10, t[2] == UInt8(ascii: "/"), t[5] == UInt8(ascii: "/") else { return nil }
-            return day(0..<2, 3..<5, 6..<10)
+            return Day(digitsOf: t, day: 0..<2, month: 3..<5, year: 6..<10)
         case .yearMonthDay:
             guard t.count == 10, t[4] == UInt8(ascii: "-"), t[7] == UInt8(ascii: "-") else { return nil }
-            return day(8..<10, 5..<7, 0..<4)
+            return Day(digitsOf: t, day: 8..<10, month: 5..<7, year: 0..<4)
         case .dayMonthYearCompact:
             guard t.count == 8 else { return nil }
-            return day(0..<2, 2..<4, 4..<8)
+            return Day(digitsOf: t, day: 0..<2, month: 2..<4, year: 4..<8)
         case .yearMonthDayCompact:
             guard t.count == 8 else { return nil }
-            return day(6..<8, 4..<6, 0..<4)
+            return Day(digitsOf: t, day: 6..<8, month: 4..<6, year: 0..<4)
         }
     }
 }

@@ -102,7 +102,15 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
         let t = text.utf8.trimmingSpaces()
         guard t.count == 10 else { return nil }
         let b = Array(t)
-        func num(_ range: Range<Int>) -> Int? {
+        if b[4] == UInt8(ascii: "-") && b[7] == UInt8(ascii: "-") { return Day(digitsOf: b, day: 8..<10, month: 5..<7, year: 0..<4) }
+        if b[2] == UInt8(ascii: "/") && b[5] == UInt8(ascii: "/") { return Day(digitsOf: b, day: 0..<2, month: 3..<5, year: 6..<10) }
+        return nil
+    }
+
+    /// The day whose day, month and year are the decimal digits at those places of `b`; nil when
+    /// one is not all digits or the day does not exist.
+    init?(digitsOf b: [UInt8], day: Range<Int>, month: Range<Int>, year: Range<Int>) {
+        func number(_ range: Range<Int>) -> Int? {
             var v = 0
             for i in range {
                 let c = b[i]
@@ -111,15 +119,8 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
             }
             return v
         }
-        if b[4] == UInt8(ascii: "-") && b[7] == UInt8(ascii: "-") {
-            guard let y = num(0..<4), let m = num(5..<7), let d = num(8..<10) else { return nil }
-            return Day(year: y, month: m, day: d)
-        }
-        if b[2] == UInt8(ascii: "/") && b[5] == UInt8(ascii: "/") {
-            guard let d = num(0..<2), let m = num(3..<5), let y = num(6..<10) else { return nil }
-            return Day(year: y, month: m, day: d)
-        }
-        return nil
+        guard let d = number(day), let m = number(month), let y = number(year) else { return nil }
+        self.init(year: y, month: m, day: d)
     }
 
     public static func parse(_ text: String) -> Day? { parse(text[...]) }

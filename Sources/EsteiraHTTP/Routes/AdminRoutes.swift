@@ -109,11 +109,9 @@ struct AdminRoutes {
     @Sendable func importCSV(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         guard let op = context.operatorRecord else { throw APIError.unauthorized }
         let body = Array(try await request.body.collect(upTo: 32 << 20).readableBytesView)
-        var validator = UTF8Validator()
-        let encoding: TextEncoding = body.withUnsafeBufferPointer { !validator.feed($0) } && validator.isCompleteAndValid ? .utf8 : .windows1252
-        let start = body.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-        let firstLine = body[start...].split(separator: 10).first.map(Array.init) ?? []
-        let delimiter = CSVRecordParser.detectDelimiter(headerLine: firstLine)
+        let encoding = TextHead.encoding(body, complete: true)
+        let start = TextHead.bomLength(body)
+        let delimiter = TextHead.delimiter(body)
         var scanner = CSVScanner(delimiter: delimiter, startOffset: start)
         var records: [CSVScanner.Record] = []
         body.withUnsafeBufferPointer { b in

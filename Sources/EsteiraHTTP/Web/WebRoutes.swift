@@ -105,10 +105,6 @@ struct WebRoutes {
         }
     }
 
-    static func isFinal(_ status: BatchStatus) -> Bool {
-        status == .completed || status == .completedWithRejects || status == .failed
-    }
-
     // MARK: - Sign in and out
 
     @Sendable func signInPage(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
@@ -157,7 +153,7 @@ struct WebRoutes {
         guard let b = try await ownBatch(context, client) else { throw APIError.notFound("Lote") }
         let rejects = try await DebtRegistry(db: db).rejects(batchID: b.id, page: 1, perPage: 100)
         var values: [String: Any] = [
-            "id": b.id, "file": b.fileName ?? b.source, "status": Self.statusText(b.status), "final": Self.isFinal(b.status),
+            "id": b.id, "file": b.fileName ?? b.source, "status": Self.statusText(b.status), "final": b.status.isFinal,
             "received_count": b.counts.received, "registered": b.counts.registered, "duplicates": b.counts.duplicates,
             "rejected": b.counts.rejected, "received": Self.saoPauloTime.string(from: b.createdAt),
             "has_rejects": rejects.total > 0, "more_rejects": rejects.total > rejects.items.count, "shown": rejects.items.count,
@@ -175,7 +171,7 @@ struct WebRoutes {
         guard let client = context.client else { throw APIError.unauthorized }
         guard let b = try await ownBatch(context, client) else { throw APIError.notFound("Lote") }
         let state: [String: Any] = [
-            "status": Self.statusText(b.status), "final": Self.isFinal(b.status),
+            "status": Self.statusText(b.status), "final": b.status.isFinal,
             "counts": ["recebidas": b.counts.received, "registradas": b.counts.registered,
                        "duplicadas": b.counts.duplicates, "rejeitadas": b.counts.rejected],
         ]
@@ -207,6 +203,8 @@ struct WebRoutes {
     struct Draft: Codable {
         var fileName: String
         var size: Int
+        /// The file's header, as the preview read it: confirming needs only this.
+        var header: [String]
     }
 
     static func draftKey(clientID: String, draftID: String) -> String { "drafts/\(clientID)/\(draftID).json" }
@@ -233,15 +231,16 @@ struct WebRoutes {
             throw error
         }
         let name = (fileName ?? "").isEmpty ? "arquivo" : fileName!
+        let header: [String]
         do {
             guard size > 0 else { throw FileProblem.empty }
-            _ = try await preview(key: key, fileName: name)
+            header = try await preview(key: key, fileName: name).header
         } catch {
             try? await blobs.delete(key: key)
             return uploadPage(error: Self.message(error), client: client, status: .unprocessableContent)
         }
         try await blobs.put(key: Self.draftKey(clientID: client.id, draftID: draftID),
-                            bytes: Array(try JSONEncoder().encode(Draft(fileName: name, size: size))))
+                            bytes: Array(try JSONEncoder().encode(Draft(fileName: name, size: size, header: header))))
         return Self.redirect("/app/enviar/\(draftID)")
     }
 
@@ -257,14 +256,10 @@ struct WebRoutes {
     func preview(key: String, fileName: String) async throws -> FilePreview {
         let size = try await blobs.size(key: key)
         let head = try await blobs.read(key: key, offset: 0, length: min(size, Self.previewBytes))
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-preview-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        guard let workbook = try await SpreadsheetConversion.localWorkbook(blobs: blobs, key: key, head: head,
-                                                                           fileName: fileName, in: folder) else {
-            return try FilePreview.csv(head: head, isWholeFile: size <= Self.previewBytes)
+        let workbook = try await SpreadsheetConversion.withLocalWorkbook(blobs: blobs, key: key, head: head, fileName: fileName) {
+            workbook in try await CPUWork.run { try FilePreview.xlsx(workbook) }
         }
-        return try await CPUWork.run { try FilePreview.xlsx(workbook) }
+        return try workbook ?? FilePreview.csv(head: head, isWholeFile: size <= Self.previewBytes)
     }
 
     func draft(_ context: EsteiraRequestContext, _ client: ClientRecord) async throws -> (id: String, Draft)? {
@@ -334,20 +329,20 @@ struct WebRoutes {
         if try await batches.get(id: id, clientID: client.id) != nil { return Self.redirect("/app/lotes/\(id)") }
         let form = FormBody.parse(try await request.body.collect(upTo: 64 * 1024))
         let key = BlobKeys.raw(clientID: client.id, batchID: id)
-        let preview = try await preview(key: key, fileName: draft.fileName)
+        let header = draft.header
 
         var columns: [DebtField: Int] = [:]
         for field in DebtField.allCases {
-            if let i = form["col_\(field.rawValue)"].flatMap({ Int($0) }), preview.header.indices.contains(i) { columns[field] = i }
+            if let i = form["col_\(field.rawValue)"].flatMap({ Int($0) }), header.indices.contains(i) { columns[field] = i }
         }
         let choice = Choice(columns: columns, dateFormat: DateFormat(rawValue: form["date_format"] ?? "") ?? .auto,
                             decimalFormat: DecimalFormat(rawValue: form["decimal_format"] ?? "") ?? .auto,
                             preset: (form["preset"] ?? "").trimmingCharacters(in: .whitespaces),
                             makeDefault: form["default"] == "1")
-        let format = ClientFormat(columns: columns.mapValues { preview.header[$0] }, dateFormat: choice.dateFormat,
+        let format = ClientFormat(columns: columns.mapValues { header[$0] }, dateFormat: choice.dateFormat,
                                   decimalFormat: choice.decimalFormat)
         var errors = format.problems
-        if errors.isEmpty, case .failure(let problem) = format.layout(header: preview.header) {
+        if errors.isEmpty, case .failure(let problem) = format.layout(header: header) {
             switch problem {
             case .duplicateColumn(let field):
                 errors.append("O cabeçalho tem mais de uma coluna com o nome escolhido para \(field.portugueseName); renomeie uma delas no arquivo.")
@@ -361,6 +356,8 @@ struct WebRoutes {
             errors.append("Dê um nome de 1 a \(ClientFormatStore.maxNameLength) caracteres ao mapeamento.")
         }
         guard errors.isEmpty else {
+            // Only to show the rows again beside the errors is the file read once more.
+            let preview = try await preview(key: key, fileName: draft.fileName)
             return mappingPage(draftID: id, draft: draft, preview: preview, choice: choice, errors: errors, client: client)
         }
 

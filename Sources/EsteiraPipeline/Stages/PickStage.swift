@@ -96,23 +96,21 @@ struct PickStage {
             size = try await pipeline.blobs.size(key: key)
             head = try await pipeline.blobs.read(key: key, offset: 0, length: min(size, 64 * 1024))
         }
-        let bom = head.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        let bom = TextHead.bomLength(head)
         guard head[bom...].contains(where: { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }) || size > head.count else {
             throw FileProblem.empty
         }
-        let controls = head.reduce(0) { $0 + (($1 < 32 && $1 != 9 && $1 != 10 && $1 != 13 && $1 != 12) ? 1 : 0) }
-        if head.contains(0) || controls * 100 > head.count { throw FileProblem.notText(head: head) }
+        if TextHead.looksBinary(head) { throw FileProblem.notText(head: head) }
 
         // The header is the first line that is not blank.
-        let firstLine = head[bom...].split(separator: 10, omittingEmptySubsequences: true)
-            .first { $0.contains { $0 != 13 && $0 != 32 } } ?? []
-        let delimiter = CSVRecordParser.detectDelimiter(headerLine: Array(firstLine))
+        let delimiter = TextHead.delimiter(head)
 
         // A positional format reads plain lines: no header, and the first and last lines it says
         // to skip (a CNAB header and trailer) are not records.
-        let fixedWidth = batch.clientFormat?.fixedWidthLayout
-        var skipFirst = fixedWidth == nil ? 0 : batch.clientFormat?.skipFirstLines ?? 0
-        let skipLast = fixedWidth == nil ? 0 : batch.clientFormat?.skipLastLines ?? 0
+        let format = batch.clientFormat
+        let fixedWidth = format?.fixedWidthLayout
+        var skipFirst = fixedWidth == nil ? 0 : format?.skipFirstLines ?? 0
+        let skipLast = fixedWidth == nil ? 0 : format?.skipLastLines ?? 0
         var heldBack: [CSVScanner.Record] = []
         var scanner = fixedWidth == nil ? CSVScanner(delimiter: delimiter, startOffset: bom) : CSVScanner.lines(startOffset: bom)
         var validator = UTF8Validator()
@@ -167,7 +165,7 @@ struct PickStage {
         let fields = CSVRecordParser.fields(headerBytes, delimiter: delimiter, encoding: encoding)
         let names = fields.values.map { $0.trimmedSpaces }
         let layout: StandardLayout
-        switch batch.clientFormat.map({ $0.layout(header: names) }) ?? StandardLayout.fromHeader(names) {
+        switch format.map({ $0.layout(header: names) }) ?? StandardLayout.fromHeader(names) {
         case .success(let l): layout = l
         case .failure(.missingColumns(let missing)): throw FileProblem.missingColumns(missing)
         case .failure(.duplicateColumn(let field)): throw FileProblem.duplicateColumn(field)

@@ -13,49 +13,41 @@ import Foundation
 public struct SpreadsheetConversion {
     let pipeline: Pipeline
 
-    static let zipMagic: [UInt8] = [0x50, 0x4B, 0x03, 0x04]
-    static let ole2Magic: [UInt8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]
-
     /// The converted CSV's key, or nil when the file is not a spreadsheet.
     func convertIfSpreadsheet(_ batch: BatchRecord, head: [UInt8]) async throws -> String? {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-sheet-\(batch.id)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        guard let workbook = try await Self.localWorkbook(blobs: pipeline.blobs, key: batch.blobKey, head: head,
-                                                          fileName: batch.fileName ?? "", in: folder) else {
-            return nil
-        }
-
-        let csv = folder.appendingPathComponent("sheet.csv")
-        let format = batch.clientFormat
-        do {
-            _ = try await CPUWork.run {
-                try SheetToCSV.convert(xlsx: workbook, to: csv, dateFormat: format?.dateFormat ?? .auto,
-                                       decimalFormat: format?.decimalFormat ?? .auto)
+        try await Self.withLocalWorkbook(blobs: pipeline.blobs, key: batch.blobKey, head: head,
+                                         fileName: batch.fileName ?? "") { workbook in
+            let csv = workbook.deletingLastPathComponent().appendingPathComponent("sheet.csv")
+            let format = batch.clientFormat
+            do {
+                _ = try await CPUWork.run {
+                    try SheetToCSV.convert(xlsx: workbook, to: csv, dateFormat: format?.dateFormat ?? .auto,
+                                           decimalFormat: format?.decimalFormat ?? .auto)
+                }
+            } catch let problem as SheetProblem {
+                throw FileProblem(problem)
             }
-        } catch let problem as SheetProblem {
-            throw FileProblem(problem)
+            let key = BlobKeys.converted(batchID: batch.id)
+            try await pipeline.blobs.upload(csv, to: key, chunkSize: pipeline.chunkSize)
+            return key
         }
-        let key = BlobKeys.converted(batchID: batch.id)
-        try await upload(csv, to: key)
-        return key
     }
 
-    /// When the blob is a spreadsheet (its first bytes say so), the XLSX to read, copied into
-    /// `folder` (an XLS converted by LibreOffice first); nil for anything else.
-    public static func localWorkbook(blobs: any BlobStore, key: String, head: [UInt8], fileName: String,
-                                     in folder: URL) async throws -> URL? {
-        let isZip = head.starts(with: zipMagic)
-        let isOLE2 = head.starts(with: ole2Magic)
+    /// When the blob is a spreadsheet (its first bytes say so), runs `body` with the XLSX to read,
+    /// copied into a temporary folder (an XLS converted by LibreOffice first) that is removed
+    /// afterwards; nil for anything else, which touches no disk.
+    public static func withLocalWorkbook<T: Sendable>(blobs: any BlobStore, key: String, head: [UInt8], fileName: String,
+                                                      _ body: (URL) async throws -> T) async throws -> T? {
+        let isZip = head.starts(with: SpreadsheetSignature.zip)
+        let isOLE2 = head.starts(with: SpreadsheetSignature.ole2)
         guard isZip || isOLE2 else { return nil }
         if isOLE2 && fileName.lowercased().hasSuffix(".xlsx") { throw FileProblem.spreadsheetWithPassword }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-sheet-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
         let received = folder.appendingPathComponent(isZip ? "file.xlsx" : "file.xls")
         try await blobs.download(key, to: received)
-        return isOLE2 ? try await LibreOffice.convertToXLSX(received, in: folder) : received
-    }
-
-    func upload(_ url: URL, to key: String) async throws {
-        try await pipeline.blobs.upload(url, to: key, chunkSize: pipeline.chunkSize)
+        return try await body(isOLE2 ? try await LibreOffice.convertToXLSX(received, in: folder) : received)
     }
 }
 
