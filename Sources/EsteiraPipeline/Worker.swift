@@ -215,19 +215,3 @@ public struct Worker: Service {
         }
     }
 }
-
-/// Resumes a continuation with whichever answer comes first; later answers are dropped.
-final class FirstAnswer<Value: Sendable>: Sendable {
-    private let pending: Mutex<CheckedContinuation<Value, Never>?>
-
-    init(_ continuation: CheckedContinuation<Value, Never>) {
-        pending = Mutex(continuation)
-    }
-
-    func resolve(_ value: Value) {
-        pending.withLock { slot -> CheckedContinuation<Value, Never>? in
-            defer { slot = nil }
-            return slot
-        }?.resume(returning: value)
-    }
-}

@@ -56,9 +56,29 @@ public final class ExternalValidator: Sendable {
 
     public var breakerState: CircuitBreaker.State { state.withLock { $0.breaker.state } }
 
-    /// The answer for the document, by `deadline` at the latest.
+    /// The answer for the document, by `deadline` at the latest: the tries race a timer, so an
+    /// HTTP client slow to give up (a loaded machine, a connection that hangs) cannot hold the
+    /// answer past it; the tries left running are cancelled.
     public func validate(document: String, deadline: ContinuousClock.Instant) async -> ExternalAnswer {
         if let cached = state.withLock({ $0.cache.get(document, now: now) }) { return cached }
+        let tries = Task { await self.tries(document: document, deadline: deadline) }
+        let answer = await withCheckedContinuation { (continuation: CheckedContinuation<ExternalAnswer, Never>) in
+            let first = FirstAnswer(continuation)
+            let timer = Task {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                first.resolve(.unavailable(reason: "prazo esgotado"))
+            }
+            Task {
+                first.resolve(await tries.value)
+                timer.cancel()
+            }
+        }
+        tries.cancel()
+        return answer
+    }
+
+    /// Calls until an answer, the deadline, an open breaker or the last try.
+    func tries(document: String, deadline: ContinuousClock.Instant) async -> ExternalAnswer {
         var lastFailure = "sem resposta"
         for attempt in 1...max(1, settings.attempts) {
             let remaining = deadline - clock.now

@@ -88,12 +88,13 @@ struct SubmissionEndToEndTests {
         let server = try EsteiraProcess()
         defer { server.stop(); server.removeData() }
         let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
-        try server.start(["ESTEIRA_SUBMISSION_TTL_SECONDS": "1"])
+        // Three seconds: long enough for the first add on a loaded machine (one second was not).
+        try server.start(["ESTEIRA_SUBMISSION_TTL_SECONDS": "3"])
         let id = try #require(try await server.request("POST", "/v1/submissions", key: client.key).object["id"] as? String)
         let item: [[String: Any]] = [["external_id": "E1", "name": "Ana", "document": "248.438.034-80", "amount": "1", "due_date": "2024-01-31"]]
         #expect(try await server.request("POST", "/v1/submissions/\(id)/debts", key: client.key,
                                          body: json(item), contentType: "application/json").status == 200)
-        try await Task.sleep(for: .milliseconds(1_500))
+        try await Task.sleep(for: .milliseconds(3_500))
         #expect(try await server.request("GET", "/v1/submissions/\(id)", key: client.key).object["status"] as? String == "expired")
         #expect(try await server.request("POST", "/v1/submissions/\(id)/debts", key: client.key,
                                          body: json(item), contentType: "application/json").status == 410)
