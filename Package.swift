@@ -124,7 +124,7 @@ let package = Package(
         .target(
             name: "EsteiraPipeline",
             dependencies: [
-                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraSheets",
+                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraSheets", "EsteiraRisk",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -46,13 +46,14 @@ public enum EsteiraAPI {
             }
         }
 
+        let risk = risk ?? RiskService(db: db, validator: nil, policy: RiskPolicy())
         // Operators' routes first: `/v1/admin` takes an operator key, never a client's.
-        AdminRoutes(db: db).add(to: router.group("v1/admin").add(middleware: OperatorAuthMiddleware(operators: OperatorStore(db: db))))
+        AdminRoutes(db: db, blacklistCache: risk.blacklist).add(to: router.group("v1/admin").add(middleware: OperatorAuthMiddleware(operators: OperatorStore(db: db))))
         let v1 = router.group("v1").add(middleware: AuthMiddleware(clients: ClientStore(db: db)))
         BatchRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: v1)
-        DebtRoutes(db: db, blobs: blobs).add(to: v1)
+        DebtRoutes(db: db, blobs: blobs, risk: risk).add(to: v1)
         FormatRoutes(db: db).add(to: v1)
-        RiskRoutes(service: risk ?? RiskService(db: db, validator: nil, policy: RiskPolicy())).add(to: v1)
+        RiskRoutes(service: risk).add(to: v1)
         SubmissionRoutes(db: db, blobs: blobs, retry: retry, ttl: submissionTTL, jobsReady: jobsReady).add(to: v1)
         WebRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: router)
         return router

@@ -1,5 +1,6 @@
 import EsteiraBlobs
 import EsteiraCore
+import EsteiraRisk
 import EsteiraStore
 import Foundation
 import Logging
@@ -13,11 +14,14 @@ public struct Pipeline: Sendable {
     public var chunkSize = 1 << 20
     /// Attempts and backoff of the jobs this process enqueues and fails.
     public var retry = RetryPolicy()
+    /// The risk rules the register stage judges every row by.
+    public var risk: RiskService
 
-    public init(db: any SQLDatabase, blobs: any BlobStore, logger: Logger) {
+    public init(db: any SQLDatabase, blobs: any BlobStore, logger: Logger, risk: RiskService? = nil) {
         self.db = db
         self.blobs = blobs
         self.logger = logger
+        self.risk = risk ?? RiskService(db: db, validator: nil, policy: RiskPolicy())
     }
 
     public var batches: BatchStore { BatchStore(db: db) }

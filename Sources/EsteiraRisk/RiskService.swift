@@ -6,22 +6,38 @@ import Foundation
 /// at the same time (blacklist, how often the document was seen, the external service), the
 /// rules decide, and the decision is kept. A fact that cannot be had in time degrades the
 /// answer (the external service's fallback); it does not fail it.
+///
+/// The same rules judge the debts of a batch in the register stage (`judge`).
 public struct RiskService: Sendable {
     public let db: any SQLDatabase
     public let validator: ExternalValidator?
+    /// The agency's policy; a client's own amount limits replace its defaults (`policy(for:)`).
     public let policy: RiskPolicy
     /// The whole analysis's budget; the external call gets what is left of it minus `reserve`,
     /// kept for deciding and storing.
     public let budget: Duration
     public let reserve: Duration
+    public let blacklist: BlacklistCache
+    /// How many documents of a batch are sent to the external service at once.
+    public var batchConcurrency = 32
 
     public init(db: any SQLDatabase, validator: ExternalValidator?, policy: RiskPolicy,
-                budget: Duration = .seconds(2), reserve: Duration = .milliseconds(250)) {
+                budget: Duration = .seconds(2), reserve: Duration = .milliseconds(250),
+                blacklist: BlacklistCache? = nil) {
         self.db = db
         self.validator = validator
         self.policy = policy
         self.budget = budget
         self.reserve = reserve
+        self.blacklist = blacklist ?? BlacklistCache(db: db)
+    }
+
+    /// The policy for one client: the agency's, with the client's amount limits where it has them.
+    public func policy(for client: ClientRecord) -> RiskPolicy {
+        var p = policy
+        if let max = client.maxAmountCents { p.maxAmountCents = max }
+        if let min = client.minAmountCents { p.minAmountCents = min }
+        return p
     }
 
     public struct Request: Sendable {
@@ -40,25 +56,65 @@ public struct RiskService: Sendable {
         }
     }
 
-    public func analyze(_ request: Request, clientID: String, now: Date = Date()) async throws -> StoredRiskDecision {
+    public func analyze(_ request: Request, client: ClientRecord, now: Date = Date()) async throws -> StoredRiskDecision {
         let clock = ContinuousClock()
         let started = clock.now
         let deadline = started + budget - reserve
         let document = TaxID.normalize(request.document[...])
+        let policy = policy(for: client)
         let since = now.addingTimeInterval(-Double(policy.velocityWindowSeconds))
 
         async let external: ExternalAnswer = validator?.validate(document: document, deadline: deadline) ?? .notConfigured
-        async let listed = BlacklistStore(db: db).get(document: document)
+        async let listed = blacklist.reason(for: document)
         async let seen = RiskDecisionStore(db: db).count(document: document, since: since)
-        let facts = RiskFacts(blacklistReason: try await listed?.reason, external: await external, recentCount: try await seen + 1)
+        let facts = RiskFacts(blacklistReason: try await listed, external: await external, recentCount: try await seen + 1)
 
         let input = RiskInput(document: document, amountCents: request.amountCents, dueDate: request.dueDate,
                               today: Day(now, in: Day.saoPaulo))
         let decision = RiskEngine.decide(input, facts: facts, policy: policy)
         let elapsed = clock.now - started
         return try await RiskDecisionStore(db: db).save(StoredRiskDecision(
-            clientID: clientID, traceKey: request.traceKey, document: document, amountCents: request.amountCents,
+            clientID: client.id, traceKey: request.traceKey, document: document, amountCents: request.amountCents,
             dueDate: request.dueDate, metadata: request.metadata, decision: decision, external: facts.external,
             elapsedMs: Int(elapsed / .milliseconds(1)), createdAt: now))
+    }
+
+    /// Judges debts about to be registered (valid ones: their documents pass the checks already),
+    /// in their order. The blacklist is the one in the database now; each distinct document is
+    /// asked of the external service once, `batchConcurrency` at a time, each within its own
+    /// budget. Velocity (K006) is not judged here: a debtor with many debts in one file is
+    /// ordinary; it is a signal for transactions, which `analyze` judges.
+    public func judge(_ debts: [Debt], policy: RiskPolicy, today: Day) async throws -> [RiskDecision] {
+        guard !debts.isEmpty else { return [] }
+        let listed = try await blacklist.current(maxAge: .zero).entries
+        var answers: [String: ExternalAnswer] = [:]
+        if let validator {
+            var seen = Set<String>()
+            let documents = debts.map(\.document.value).filter { seen.insert($0).inserted }
+            answers = await withTaskGroup(of: (String, ExternalAnswer).self) { group in
+                var next = 0
+                func start() {
+                    let document = documents[next]
+                    next += 1
+                    let deadline = ContinuousClock.now + budget - reserve
+                    group.addTask { (document, await validator.validate(document: document, deadline: deadline)) }
+                }
+                while next < min(batchConcurrency, documents.count) { start() }
+                var out: [String: ExternalAnswer] = [:]
+                out.reserveCapacity(documents.count)
+                for await (document, answer) in group {
+                    out[document] = answer
+                    if next < documents.count { start() }
+                }
+                return out
+            }
+        }
+        return debts.map { debt in
+            let facts = RiskFacts(blacklistReason: listed[debt.document.value],
+                                  external: answers[debt.document.value] ?? .notConfigured)
+            return RiskEngine.decide(RiskInput(document: debt.document.value, amountCents: debt.amountCents,
+                                               dueDate: debt.dueDate, today: today),
+                                     facts: facts, policy: policy)
+        }
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 struct Clients: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create clients and manage their API keys.",
-        subcommands: [Create.self, List.self, RevokeKey.self])
+        subcommands: [Create.self, List.self, RevokeKey.self, Limits.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a client and print its API key (shown once).")
@@ -81,6 +81,38 @@ struct Clients: AsyncParsableCommand {
             let key = try await Runtime.with(store) { try await ClientStore(db: $0.db).revokeKey(id: id, issueNew: issueNew) }
             print("Key revoked for client \(id).")
             if let key { print("New api key: \(key)") }
+        }
+    }
+
+    struct Limits: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a client's amount limits for the risk rules: above the maximum (K005) or below the minimum (K008), a debt goes to review.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The client's id.") var id: String
+        @Option(help: "Largest amount approved without review, like 50000,00 or 50000.00; omit for the agency's default.")
+        var maxAmount: String?
+        @Option(help: "Smallest amount approved without review; omit for the agency's default.") var minAmount: String?
+
+        static func cents(_ text: String?, _ flag: String) throws -> Int64? {
+            guard let text else { return nil }
+            guard case .success(let c) = Money.parseCents(text), c > 0 else {
+                throw ValidationError("\(flag) must be a positive amount, like 1234,56 or 1234.56")
+            }
+            return c
+        }
+
+        func validate() throws {
+            if let max = try Self.cents(maxAmount, "--max-amount"), let min = try Self.cents(minAmount, "--min-amount"), min > max {
+                throw ValidationError("--min-amount is above --max-amount")
+            }
+        }
+
+        func run() async throws {
+            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
+            let max = try Self.cents(maxAmount, "--max-amount"), min = try Self.cents(minAmount, "--min-amount")
+            try await Runtime.with(store) { try await ClientStore(db: $0.db).setLimits(id: id, maxAmountCents: max, minAmountCents: min) }
+            print("Limits of client \(id): maximum \(max.map { Money.brazilian(cents: $0) } ?? "the agency's default"), "
+                  + "minimum \(min.map { Money.brazilian(cents: $0) } ?? "the agency's default").")
         }
     }
 }

@@ -39,7 +39,10 @@ struct Serve: AsyncParsableCommand {
 
         try await Runtime.with(store) { runtime in
             let retry = RetryPolicy.fromEnvironment
-            var pipeline = Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger)
+            // One risk service for the API and the workers: one copy of the blacklist, one breaker
+            // and one cache of the external service's answers.
+            let risk = RiskSettings.service(db: runtime.db)
+            var pipeline = Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger, risk: risk)
             pipeline.retry = retry
             let worker = runWorkers ? Worker(pipeline: pipeline, settings: workerSettings) : nil
             // ESTEIRA_SUBMISSION_TTL_SECONDS: how long a submission may stay open (default a day).
@@ -47,7 +50,7 @@ struct Serve: AsyncParsableCommand {
             let maxFileBytes = Env.int("ESTEIRA_MAX_FILE_BYTES") ?? 2 << 30
             let router = EsteiraAPI.router(db: runtime.db, blobs: runtime.blobs, metrics: metrics, retry: retry,
                                            submissionTTL: Env.double("ESTEIRA_SUBMISSION_TTL_SECONDS") ?? 86_400,
-                                           maxFileBytes: maxFileBytes, risk: RiskSettings.service(db: runtime.db),
+                                           maxFileBytes: maxFileBytes, risk: risk,
                                            jobsReady: { await worker?.wake() })
             let app = Application(
                 router: router,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EsteiraCore
 import EsteiraPipeline
+import EsteiraRisk
 import EsteiraStore
 import EsteiraTelemetry
 import ServiceLifecycle
@@ -29,7 +30,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let kinds = stages.map { $0.split(separator: ",").compactMap { JobKind(rawValue: String($0)) } } ?? JobKind.allCases
         let settings = workers.settings(kinds: kinds)
         try await Runtime.with(store) { runtime in
-            var pipeline = Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger)
+            var pipeline = Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger,
+                                    risk: RiskSettings.service(db: runtime.db))
             pipeline.retry = RetryPolicy.fromEnvironment
             let worker = Worker(pipeline: pipeline, settings: settings)
             let group = ServiceGroup(configuration: .init(

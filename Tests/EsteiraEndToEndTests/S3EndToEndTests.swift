@@ -41,7 +41,7 @@ struct S3EndToEndTests {
         let (bytes, registered, rejected) = Self.file(rows: 25)
         let id = try await server.upload(bytes, key: client.key, name: "s3.csv")
         let batch = try await server.waitForBatch(id, key: client.key)
-        #expect(batch.counts() == ["received": 25, "registered": registered, "duplicates": 0, "rejected": rejected])
+        #expect(batch.counts() == ["received": 25, "registered": registered, "duplicates": 0, "rejected": rejected, "review": 0])
         #expect(batch["sub_batches"] as? Int == 3)
 
         // The file the client sent is in the bucket, byte for byte; the staging files are gone.
@@ -91,7 +91,7 @@ struct S3EndToEndTests {
         kill(proxy.processIdentifier, SIGUSR2)
 
         let batch = try await server.waitForBatch(id, key: client.key, timeout: 300)
-        #expect(batch.counts() == ["received": 10_000, "registered": registered, "duplicates": 0, "rejected": rejected])
+        #expect(batch.counts() == ["received": 10_000, "registered": registered, "duplicates": 0, "rejected": rejected, "review": 0])
         #expect(batch["status"] as? String == "completed_with_rejects")
         // The worker did meet the outage, and retried.
         #expect(server.logs().contains("job failed; will retry"))

@@ -72,7 +72,7 @@ struct SingleDebtEndToEndTests {
         let items = batches["items"] as? [[String: Any]] ?? []
         #expect(items.count == 5)
         let sums = items.reduce(into: [String: Int]()) { acc, b in for (k, v) in b.counts() { acc[k, default: 0] += v } }
-        #expect(sums == ["received": 5, "registered": 2, "duplicates": 1, "rejected": 2])
+        #expect(sums == ["received": 5, "registered": 2, "duplicates": 1, "rejected": 2, "review": 0])
         #expect(items.allSatisfy { ($0["source"] as? String) == "api_debt" })
         let invalidBatch = try #require(invalid.object["batch_id"] as? String)
         let rejects = try await server.request("GET", "/v1/batches/\(invalidBatch)/rejects", key: client.key).object

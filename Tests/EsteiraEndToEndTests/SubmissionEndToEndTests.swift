@@ -60,7 +60,7 @@ struct SubmissionEndToEndTests {
         #expect(submitted.headers["location"] == "/v1/batches/\(batchID)")
         let batch = try await server.waitForBatch(batchID, key: client.key, timeout: 60)
         // Header on line 1, items on lines 2-6: L1 L2 L3(bad CPF) L1(duplicate) L2(conflict).
-        #expect(batch.counts() == ["received": 5, "registered": 2, "duplicates": 1, "rejected": 2])
+        #expect(batch.counts() == ["received": 5, "registered": 2, "duplicates": 1, "rejected": 2, "review": 0])
         #expect(batch["source"] as? String == "api_lines")
         let rejects = try await server.request("GET", "/v1/batches/\(batchID)/rejects", key: client.key).object
         #expect((rejects["items"] as? [[String: Any]] ?? []).map { "\($0["line"] as? Int ?? 0):\($0["code"] as? String ?? "")" }

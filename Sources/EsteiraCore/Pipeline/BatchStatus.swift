@@ -16,12 +16,15 @@ public struct BatchCounts: Sendable, Codable, Equatable {
     public var registered: Int
     public var duplicates: Int
     public var rejected: Int
+    /// Of the registered, how many the risk rules flagged for review.
+    public var review: Int
 
-    public init(received: Int = 0, registered: Int = 0, duplicates: Int = 0, rejected: Int = 0) {
+    public init(received: Int = 0, registered: Int = 0, duplicates: Int = 0, rejected: Int = 0, review: Int = 0) {
         self.received = received
         self.registered = registered
         self.duplicates = duplicates
         self.rejected = rejected
+        self.review = review
     }
 
     public var isBalanced: Bool { received == registered + duplicates + rejected }

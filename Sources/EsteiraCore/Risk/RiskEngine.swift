@@ -34,6 +34,15 @@ public enum RiskRule: String, Codable, Sendable, CaseIterable {
     case timeBarred = "K007"
     /// The amount is below the smallest worth collecting.
     case amountBelowMinimum = "K008"
+
+    /// The debt field a reject names when the rule rejects a row.
+    public var field: DebtField {
+        switch self {
+        case .documentInvalid, .blacklisted, .externalRestricted, .externalUnavailable, .velocity: return .document
+        case .amountAboveLimit, .amountBelowMinimum: return .amount
+        case .timeBarred: return .dueDate
+        }
+    }
 }
 
 /// What the external validation service answered, or why it did not.
@@ -123,6 +132,9 @@ public struct RiskDecision: Sendable, Equatable, Codable {
     public var reasons: [RiskReason]
     /// The external answer could not be had and the fallback decided.
     public var usedFallback: Bool
+
+    /// The reasons whose own outcome is the decision's: why it is what it is.
+    public var deciding: [RiskReason] { reasons.filter { $0.outcome == outcome } }
 
     public init(outcome: RiskOutcome, score: Int, reasons: [RiskReason], usedFallback: Bool) {
         self.outcome = outcome

@@ -29,6 +29,8 @@ struct BatchResponse: ResponseEncodable, Sendable {
         var registered: Int
         var duplicates: Int
         var rejected: Int
+        /// Of the registered, how many are flagged for review.
+        var review: Int
     }
 
     var id: String
@@ -59,7 +61,7 @@ struct BatchResponse: ResponseEncodable, Sendable {
         source = b.source
         fileName = b.fileName
         counts = Counts(received: b.counts.received, registered: b.counts.registered,
-                        duplicates: b.counts.duplicates, rejected: b.counts.rejected)
+                        duplicates: b.counts.duplicates, rejected: b.counts.rejected, review: b.counts.review)
         subBatches = b.subBatches
         error = b.error
         errorCode = b.errorCode
@@ -100,9 +102,22 @@ struct DebtResponse: ResponseEncodable, Sendable {
     var line: Int
     var status: String
     var createdAt: String
+    /// Why the risk rules flagged it for review (status `review`), or nil.
+    var review: Review?
+
+    struct Review: Encodable, Sendable {
+        struct Reason: Encodable, Sendable {
+            var code: String
+            var outcome: String
+            var points: Int
+            var message: String
+        }
+        var score: Int
+        var reasons: [Reason]
+    }
 
     enum CodingKeys: String, CodingKey {
-        case name, document, email, phone, description, amount, status, line
+        case name, document, email, phone, description, amount, status, line, review
         case externalID = "external_id"
         case documentKind = "document_kind"
         case amountCents = "amount_cents"
@@ -126,6 +141,11 @@ struct DebtResponse: ResponseEncodable, Sendable {
         line = r.line
         status = r.status
         createdAt = Timestamp.isoSeconds(r.createdAt)
+        review = r.review.map { review in
+            Review(score: review.score, reasons: review.reasons.map {
+                Review.Reason(code: $0.rule.rawValue, outcome: $0.outcome.rawValue, points: $0.points, message: $0.message)
+            })
+        }
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -144,6 +164,7 @@ struct DebtResponse: ResponseEncodable, Sendable {
         try c.encode(line, forKey: .line)
         try c.encode(status, forKey: .status)
         try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(review, forKey: .review)
     }
 }
 

@@ -1,12 +1,16 @@
 import EsteiraCore
+import EsteiraRisk
 import EsteiraStore
 import Foundation
 import Hummingbird
 
-/// `/v1/admin`: what the agency's operators keep, behind an operator key. For now the CPF/CNPJ
-/// blacklist the risk rules read (K002). Documents are never logged whole.
+/// `/v1/admin`: what the agency's operators keep, behind an operator key: the CPF/CNPJ
+/// blacklist the risk rules read (K002), and each client's amount limits (K005, K008).
+/// Documents are never logged whole.
 struct AdminRoutes {
     let db: any SQLDatabase
+    /// This process's copy of the blacklist, dropped after every change made here.
+    let blacklistCache: BlacklistCache
     var blacklist: BlacklistStore { BlacklistStore(db: db) }
 
     /// The most lines one import takes.
@@ -17,6 +21,51 @@ struct AdminRoutes {
         group.get("blacklist/:document", use: get)
         group.delete("blacklist/:document", use: delete)
         group.post("blacklist/import", use: importCSV)
+        group.put("clients/:id/limits", use: putLimits)
+    }
+
+    struct Limits: Codable, ResponseEncodable {
+        var clientID: String?
+        var maxAmount: String?
+        var minAmount: String?
+        enum CodingKeys: String, CodingKey { case clientID = "client_id", maxAmount = "max_amount", minAmount = "min_amount" }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(clientID, forKey: .clientID)
+            try c.encode(maxAmount, forKey: .maxAmount)
+            try c.encode(minAmount, forKey: .minAmount)
+        }
+    }
+
+    /// `{"max_amount": "50000,00" | null, "min_amount": "10,00" | null}`: the client's amount
+    /// limits for the risk rules; null (or absent) returns to the agency's default.
+    @Sendable func putLimits(_ request: Request, context: EsteiraRequestContext) async throws -> Limits {
+        guard context.operatorRecord != nil else { throw APIError.unauthorized }
+        let id = context.parameters.get("id") ?? ""
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        guard let limits = try? JSONDecoder().decode(Limits.self, from: Data(body.readableBytesView)) else {
+            throw APIError(.badRequest, code: "invalid_json", message: "O corpo deve ser {\"max_amount\": \"50000,00\" ou null, \"min_amount\": \"10,00\" ou null}.")
+        }
+        func cents(_ text: String?, _ field: String) throws -> Int64? {
+            guard let text, !text.isEmpty else { return nil }
+            guard case .success(let c) = Money.parseCents(text), c > 0 else {
+                throw APIError(.unprocessableContent, code: "R004", message: "O valor \(text) não é um valor positivo (use 1234,56 ou 1234.56).",
+                               field: field)
+            }
+            return c
+        }
+        let max = try cents(limits.maxAmount, "max_amount"), min = try cents(limits.minAmount, "min_amount")
+        if let max, let min, min > max {
+            throw APIError(.unprocessableContent, code: "invalid_limits", message: "O mínimo passa do máximo.", field: "min_amount")
+        }
+        do {
+            try await ClientStore(db: db).setLimits(id: id, maxAmountCents: max, minAmountCents: min)
+        } catch is StoreError {
+            throw APIError.notFound("Cliente")
+        }
+        context.logger.info("client limits set", metadata: ["client_id": "\(id)"])
+        return Limits(clientID: id, maxAmount: max.map(Money.decimalString), minAmount: min.map(Money.decimalString))
     }
 
     static func document(_ context: EsteiraRequestContext) throws -> String {
@@ -75,6 +124,7 @@ struct AdminRoutes {
         let document = try Self.document(context)
         let reason = try await Self.reason(request, required: true)!
         let added = try await blacklist.put([(document, reason)], operatorID: op.id)
+        blacklistCache.invalidate()
         context.logger.info("blacklist entry saved", metadata: ["document": "\(TaxID.mask(document).prefix(3))…", "added": "\(added == 1)"])
         var response = try await entry(document)!.response(from: request, context: context)
         response.status = added == 1 ? .created : .ok
@@ -93,6 +143,7 @@ struct AdminRoutes {
         guard try await blacklist.delete(document: document, reason: reason, operatorID: op.id) else {
             throw APIError.notFound("Documento na lista de bloqueio")
         }
+        blacklistCache.invalidate()
         return Response(status: .noContent)
     }
 
@@ -151,6 +202,7 @@ struct AdminRoutes {
                             body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         let added = try await blacklist.put(items, operatorID: op.id)
+        blacklistCache.invalidate()
         context.logger.info("blacklist imported", metadata: ["lines": "\(items.count)", "added": "\(added)"])
         let out = try json.encode(["added": added, "changed": items.count - added])
         return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: out)))

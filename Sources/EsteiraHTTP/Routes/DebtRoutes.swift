@@ -1,5 +1,6 @@
 import EsteiraBlobs
 import EsteiraCore
+import EsteiraRisk
 import EsteiraStore
 import Foundation
 import Hummingbird
@@ -9,6 +10,7 @@ import Metrics
 struct DebtRoutes {
     let db: any SQLDatabase
     let blobs: any BlobStore
+    let risk: RiskService
     var registry: DebtRegistry { DebtRegistry(db: db) }
 
     /// The largest body `POST /v1/debts` takes: one debt is a few hundred bytes.
@@ -34,14 +36,22 @@ struct DebtRoutes {
         let client = try context.requireClient()
         let paging = try Paging(request)
         let document = request.uri.queryParameters["document"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        let page = try await registry.debts(clientNum: client.num, document: document, page: paging.page, perPage: paging.perPage)
+        let review: Bool
+        switch request.uri.queryParameters["review"].map(String.init) {
+        case nil, "", "false": review = false
+        case "true": review = true
+        default: throw APIError.invalidParameter("review", "true ou false")
+        }
+        let page = try await registry.debts(clientNum: client.num, document: document, review: review,
+                                            page: paging.page, perPage: paging.perPage)
         return ListResponse(page, DebtResponse.init)
     }
 
     /// One debt, judged and registered before the answer: 201 registered now; 200 the same content
     /// was registered before (idempotent); 409 the external id is registered with other content;
-    /// 422 the debt breaks a rule (each problem with its field and R-code). Every call is kept as a
-    /// batch of one record, with the body as its raw file.
+    /// 422 the debt breaks a rule (each problem with its field and R-code) or the risk rules reject
+    /// it (K-codes, docs/risk.md). A debt the risk rules flag is registered with status `review`.
+    /// Every call is kept as a batch of one record, with the body as its raw file.
     @Sendable func create(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         let client = try context.requireClient()
         let body: ByteBuffer
@@ -57,6 +67,10 @@ struct DebtRoutes {
         let now = Date()
         let receivedOn = Day(now, in: Day.saoPaulo)
         let validation = DebtValidator(receivedOn: receivedOn).validate(row)
+        var decision: RiskDecision?
+        if case .valid(let debt) = validation {
+            decision = try await risk.judge([debt], policy: risk.policy(for: client), today: receivedOn).first
+        }
 
         let batchID = UUID().uuidString.lowercased()
         let key = BlobKeys.raw(clientID: client.id, batchID: batchID)
@@ -65,7 +79,7 @@ struct DebtRoutes {
                                 byteSize: bytes.count, receivedAt: now)
         let outcome: SingleDebtOutcome
         do {
-            outcome = try await registry.registerOne(validation, clientNum: client.num, batch: batch,
+            outcome = try await registry.registerOne(validation, risk: decision, clientNum: client.num, batch: batch,
                                                      raw: String(decoding: bytes, as: UTF8.self), now: now)
         } catch {
             try? await blobs.delete(key: key)
@@ -96,14 +110,23 @@ struct DebtRoutes {
                 error: ErrorJSON(code: issue.code, message: issue.message, field: issue.field, issues: [issue])), location: nil)
         case .invalid(let issues):
             Counter(label: "esteira_rows_rejected_total", dimensions: dimensions).increment()
-            let list = issues.map { IssueJSON(field: $0.field?.rawValue ?? "", code: $0.code.rawValue, message: $0.message) }
-            let first = list.first ?? IssueJSON(field: "", code: "invalid_debt", message: "Dívida inválida.")
-            response = try Self.json(.unprocessableContent, SingleDebtAnswer(
-                debt: nil, batchID: batchID,
-                error: ErrorJSON(code: first.code, message: first.message, field: first.field, issues: list)), location: nil)
+            response = try Self.unprocessable(
+                issues.map { IssueJSON(field: $0.field?.rawValue ?? "", code: $0.code.rawValue, message: $0.message) }, batchID: batchID)
+        case .riskRejected(let reasons):
+            Counter(label: "esteira_rows_rejected_total", dimensions: dimensions).increment()
+            response = try Self.unprocessable(
+                reasons.map { IssueJSON(field: $0.rule.field.rawValue, code: $0.rule.rawValue, message: $0.message) }, batchID: batchID)
         }
         logger.info("single debt", metadata: ["status": "\(response.status.code)"])
         return response
+    }
+
+    /// 422 with every problem: the first is the error's own code, message and field.
+    static func unprocessable(_ list: [IssueJSON], batchID: String) throws -> Response {
+        let first = list.first ?? IssueJSON(field: "", code: "invalid_debt", message: "Dívida inválida.")
+        return try Self.json(.unprocessableContent, SingleDebtAnswer(
+            debt: nil, batchID: batchID,
+            error: ErrorJSON(code: first.code, message: first.message, field: first.field, issues: list)), location: nil)
     }
 
     static func pathComponent(_ s: String) -> String {

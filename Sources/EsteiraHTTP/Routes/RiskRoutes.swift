@@ -105,7 +105,7 @@ struct RiskRoutes {
         let traceKey = (body.traceKey?.isEmpty == false ? body.traceKey! : BatchRecord.newTraceID())
         guard traceKey.count <= 128 else { throw APIError.invalidParameter("trace_key", "até 128 caracteres") }
         let stored = try await service.analyze(RiskService.Request(document: body.document, amountCents: cents, dueDate: due,
-                                                                   metadata: metadata, traceKey: traceKey), clientID: client.id)
+                                                                   metadata: metadata, traceKey: traceKey), client: client)
         return DecisionResponse(stored)
     }
 

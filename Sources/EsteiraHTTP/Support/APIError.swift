@@ -8,11 +8,14 @@ public struct APIError: HTTPResponseError {
     public var status: HTTPResponse.Status
     public var code: String
     public var message: String
+    /// The request field concerned, when one is.
+    public var field: String?
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+    public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.field = field
     }
 
     public static let unauthorized = APIError(.unauthorized, code: "unauthorized",
@@ -25,7 +28,9 @@ public struct APIError: HTTPResponseError {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body: [String: [String: String]] = ["error": ["code": code, "message": message]]
+        var error = ["code": code, "message": message]
+        if let field { error["field"] = field }
+        let body: [String: [String: String]] = ["error": error]
         let data = try JSONEncoder().encode(body)
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }

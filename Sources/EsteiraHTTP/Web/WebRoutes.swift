@@ -155,7 +155,7 @@ struct WebRoutes {
         var values: [String: Any] = [
             "id": b.id, "file": b.fileName ?? b.source, "status": Self.statusText(b.status), "final": b.status.isFinal,
             "received_count": b.counts.received, "registered": b.counts.registered, "duplicates": b.counts.duplicates,
-            "rejected": b.counts.rejected, "received": Self.saoPauloTime.string(from: b.createdAt),
+            "rejected": b.counts.rejected, "review": b.counts.review, "received": Self.saoPauloTime.string(from: b.createdAt),
             "has_rejects": rejects.total > 0, "more_rejects": rejects.total > rejects.items.count, "shown": rejects.items.count,
             "rejects": rejects.items.map { r -> [String: Any] in
                 ["line": r.line, "field": DebtField(rawValue: r.field)?.portugueseName ?? r.field, "code": r.code, "message": r.message]
@@ -173,7 +173,7 @@ struct WebRoutes {
         let state: [String: Any] = [
             "status": Self.statusText(b.status), "final": b.status.isFinal,
             "counts": ["recebidas": b.counts.received, "registradas": b.counts.registered,
-                       "duplicadas": b.counts.duplicates, "rejeitadas": b.counts.rejected],
+                       "duplicadas": b.counts.duplicates, "rejeitadas": b.counts.rejected, "revisao": b.counts.review],
         ]
         let data = try JSONSerialization.data(withJSONObject: state, options: [.sortedKeys])
         return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],

@@ -152,6 +152,7 @@ enum WebTemplates {
         <div>Registradas<b id="registradas">{{registered}}</b></div>
         <div>Duplicadas<b id="duplicadas">{{duplicates}}</b></div>
         <div>Rejeitadas<b id="rejeitadas">{{rejected}}</b></div>
+        <div title="Registradas, mas marcadas pelas regras de risco para revisão">Em revisão<b id="revisao">{{review}}</b></div>
       </div>
       <p class="muted">Recebido em {{received}}{{#format}} · formato “{{format}}”{{/format}} · lote {{id}}</p>
     </div>
@@ -173,7 +174,7 @@ enum WebTemplates {
           .then(function (r) { return r.json(); })
           .then(function (s) {
             status.textContent = s.status;
-            ["recebidas", "registradas", "duplicadas", "rejeitadas"].forEach(function (k) {
+            ["recebidas", "registradas", "duplicadas", "rejeitadas", "revisao"].forEach(function (k) {
               document.getElementById(k).textContent = s.counts[k];
             });
             if (s.final) { window.location.reload(); } else { setTimeout(poll, 1000); }

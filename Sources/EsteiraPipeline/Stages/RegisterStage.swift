@@ -28,8 +28,9 @@ struct RegisterStage {
         /// Rows that passed validation, in file order, each with the index of its external_id's
         /// candidate.
         var valid: [(debt: Debt, line: Int, raw: String, candidate: Int)] = []
-        /// The first valid row of each external_id: the ones offered to the registry.
-        var candidates: [(debt: Debt, line: Int)] = []
+        /// The first valid row of each external_id: the ones offered to the registry, with the risk
+        /// rules' review when they flagged it.
+        var candidates: [DebtCandidate] = []
         /// Index in `valid` of each candidate.
         var candidateRow: [Int] = []
         var rejects: [RejectRecord] = []
@@ -40,6 +41,8 @@ struct RegisterStage {
         var registered = 0
         var duplicates = 0
         var rejected = 0
+        /// Of the registered, how many the risk rules flagged for review.
+        var review = 0
         var alreadyDone = false
         /// Time spent waiting for the writer, holding it, inserting debts, and waiting in the
         /// transaction for the sub-batch before to commit.
@@ -55,15 +58,23 @@ struct RegisterStage {
             throw StageInvariantError(description: "batch \(job.batchID) does not exist")
         }
         let seq = job.seq
-        guard let clientNum = try await ClientStore(db: pipeline.db).get(id: batch.clientID)?.num else {
+        guard let client = try await ClientStore(db: pipeline.db).get(id: batch.clientID) else {
             throw StageInvariantError(description: "client \(batch.clientID) of batch \(batch.id) does not exist")
         }
+        let clientNum = client.num
         let staging = try await pipeline.blobs.readAll(key: BlobKeys.staging(batchID: batch.id, seq: seq))
-        // Decoding, sorting and building the rows need no database: done before taking the write
-        // lock, off the cooperative pool (see CPUWork).
+        // Decoding, judging, sorting and building the rows need no write: done before taking the
+        // write lock, the CPU-bound parts off the cooperative pool (see CPUWork).
+        let staged = try await CPUWork.run { try StagingCodec.decode(staging) }
+        let debts = staged.compactMap { record -> Debt? in
+            if case .debt(_, _, let debt) = record { return debt }
+            return nil
+        }
+        // The risk rules judge every valid row, as of the day the batch was received.
+        let decisions = try await pipeline.risk.judge(debts, policy: pipeline.risk.policy(for: client), today: batch.receivedOn)
         let batchID = batch.id
         let (prepared, candidateRows) = try await CPUWork.run {
-            let prepared = RegisterStage.prepare(try StagingCodec.decode(staging))
+            let prepared = RegisterStage.prepare(staged, decisions: decisions)
             return (prepared, DebtRegistry.rows(clientNum: clientNum, batchID: batchID, debts: prepared.candidates))
         }
 
@@ -91,10 +102,11 @@ struct RegisterStage {
             "previous_ms": "\(ms(outcome.waitedForPrevious))",
             "commit_ms": "\(ms(committing))",
         ])
-        let client = [("client", batch.clientID)]
-        Counter(label: "esteira_rows_registered_total", dimensions: client).increment(by: outcome.registered)
-        Counter(label: "esteira_rows_duplicated_total", dimensions: client).increment(by: outcome.duplicates)
-        Counter(label: "esteira_rows_rejected_total", dimensions: client).increment(by: outcome.rejected)
+        let dimensions = [("client", batch.clientID)]
+        Counter(label: "esteira_rows_registered_total", dimensions: dimensions).increment(by: outcome.registered)
+        Counter(label: "esteira_rows_duplicated_total", dimensions: dimensions).increment(by: outcome.duplicates)
+        Counter(label: "esteira_rows_rejected_total", dimensions: dimensions).increment(by: outcome.rejected)
+        Counter(label: "esteira_rows_review_total", dimensions: dimensions).increment(by: outcome.review)
     }
 
     /// The step's transaction: inserts the new debts, classifies the other valid rows as duplicates
@@ -152,9 +164,15 @@ struct RegisterStage {
                 }
             }
             try await DebtRegistry.insertRejects(c, batchID: batch.id, rejects: rejects)
+            let reviews = zip(prepared.candidates, flags).compactMap { candidate, inserted in
+                inserted ? candidate.review.map { (candidate.debt.externalID, $0) } : nil
+            }
+            outcome.review = reviews.count
+            try await DebtRegistry.insertReviews(c, clientNum: clientNum, reviews: reviews)
             try await c.execute("""
                 UPDATE sub_batches SET status = 'registered', registered = \(outcome.registered),
-                       duplicates = \(outcome.duplicates), rejected = \(outcome.rejected), updated_at = \(Date())
+                       duplicates = \(outcome.duplicates), rejected = \(outcome.rejected), review = \(outcome.review),
+                       updated_at = \(Date())
                 WHERE batch_id = \(batch.id) AND seq = \(seq)
                 """)
         }
@@ -197,23 +215,38 @@ struct RegisterStage {
         }
     }
 
-    /// Picks, for each external_id, the row offered to the registry, and lists the rejects.
-    static func prepare(_ staged: [StagedRecord]) -> Prepared {
+    /// Picks, for each external_id, the row offered to the registry, and lists the rejects: the
+    /// rows that failed validation, and the valid ones the risk rules rejected, each with the codes
+    /// of the rules that rejected it. `decisions` holds the risk decision of each valid row, in order.
+    static func prepare(_ staged: [StagedRecord], decisions: [RiskDecision]) -> Prepared {
         var p = Prepared()
         p.valid.reserveCapacity(staged.count)
         p.candidates.reserveCapacity(staged.count)
         var candidateOf: [String: Int] = [:]
         candidateOf.reserveCapacity(staged.count)
+        var judged = 0
         for record in staged {
             switch record {
             case .debt(let line, let raw, let debt):
+                let decision = decisions[judged]
+                judged += 1
+                if decision.outcome == .reject {
+                    p.rejectedRows += 1
+                    for reason in decision.deciding {
+                        p.rejects.append(RejectRecord(line: line, field: reason.rule.field.rawValue, code: reason.rule.rawValue,
+                                                      message: reason.message, raw: raw))
+                    }
+                    continue
+                }
                 let candidate: Int
                 if let known = candidateOf[debt.externalID] {
                     candidate = known
                 } else {
                     candidate = p.candidates.count
                     candidateOf[debt.externalID] = candidate
-                    p.candidates.append((debt, line))
+                    p.candidates.append(DebtCandidate(
+                        debt: debt, line: line,
+                        review: decision.outcome == .review ? DebtReview(score: decision.score, reasons: decision.reasons) : nil))
                     p.candidateRow.append(p.valid.count)
                 }
                 p.valid.append((debt, line, raw, candidate))

@@ -110,7 +110,7 @@ public struct BatchStore: Sendable {
 
     static let columns = """
         id, client_id, status, source, file_name, blob_key, byte_size, received_on, sub_batch_size, encoding, delimiter,
-        layout, received, registered, duplicates, rejected, sub_batches, error_code, error, trace_id, created_at, finished_at,
+        layout, received, registered, duplicates, rejected, review, sub_batches, error_code, error, trace_id, created_at, finished_at,
         format_name, format, data_key
         """
 
@@ -123,7 +123,7 @@ public struct BatchStore: Sendable {
             subBatchSize: try r.int("sub_batch_size"), encoding: try r.optionalString("encoding"),
             delimiter: try r.optionalString("delimiter"), layout: try r.optionalString("layout"),
             counts: BatchCounts(received: try r.int("received"), registered: try r.int("registered"),
-                                duplicates: try r.int("duplicates"), rejected: try r.int("rejected")),
+                                duplicates: try r.int("duplicates"), rejected: try r.int("rejected"), review: try r.int("review")),
             subBatches: try r.int("sub_batches"), errorCode: try r.optionalString("error_code"),
             error: try r.optionalString("error"), traceID: try r.string("trace_id"),
             createdAt: try r.date("created_at"), finishedAt: try r.optionalDate("finished_at"),
@@ -185,10 +185,10 @@ extension BatchStore {
     public func progress(batchID: String) async throws -> BatchCounts {
         let r = try await db.query("""
             SELECT CAST(COALESCE(SUM(registered), 0) AS BIGINT) AS registered, CAST(COALESCE(SUM(duplicates), 0) AS BIGINT) AS duplicates,
-                   CAST(COALESCE(SUM(rejected), 0) AS BIGINT) AS rejected
+                   CAST(COALESCE(SUM(rejected), 0) AS BIGINT) AS rejected, CAST(COALESCE(SUM(review), 0) AS BIGINT) AS review
             FROM sub_batches WHERE batch_id = \(batchID) AND status = 'registered'
             """)[0]
         return BatchCounts(received: 0, registered: try r.int("registered"), duplicates: try r.int("duplicates"),
-                           rejected: try r.int("rejected"))
+                           rejected: try r.int("rejected"), review: try r.int("review"))
     }
 }

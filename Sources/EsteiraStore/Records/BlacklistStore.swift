@@ -44,6 +44,7 @@ public struct BlacklistStore: Sendable {
                     VALUES (\(item.document), \(changed == 0 ? "added" : "changed"), \(item.reason), \(operatorID), \(now))
                     """)
             }
+            try await BlacklistStore.raiseVersion(c)
             return added
         }
     }
@@ -57,8 +58,28 @@ public struct BlacklistStore: Sendable {
                 INSERT INTO blacklist_log (document, action, reason, operator_id, at)
                 VALUES (\(document), 'removed', \(reason), \(operatorID), \(now))
                 """)
+            try await BlacklistStore.raiseVersion(c)
             return true
         }
+    }
+
+    /// Every change raises the version, in the change's transaction: copies of the list kept in
+    /// memory compare it with theirs (`BlacklistCache`).
+    static func raiseVersion(_ c: any SQLConnection) async throws {
+        try await c.execute("UPDATE blacklist_version SET version = version + 1 WHERE id = 1")
+    }
+
+    public func version() async throws -> Int64 {
+        Int64(try await db.query("SELECT version FROM blacklist_version WHERE id = 1").first?.int("version") ?? 0)
+    }
+
+    /// The whole list: document → reason.
+    public func all() async throws -> [String: String] {
+        var out: [String: String] = [:]
+        for r in try await db.query("SELECT document, reason FROM blacklist") {
+            out[try r.string("document")] = try r.string("reason")
+        }
+        return out
     }
 
     public func get(document: String) async throws -> BlacklistEntry? {

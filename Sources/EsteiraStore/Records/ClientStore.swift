@@ -12,6 +12,9 @@ public struct ClientRecord: Sendable, Equatable, Codable {
     public var subBatchSize: Int
     public var createdAt: Date
     public var keyRevoked: Bool
+    /// The client's amount limits for the risk rules (K005, K008); nil: the agency's default.
+    public var maxAmountCents: Int64?
+    public var minAmountCents: Int64?
 }
 
 /// The agency's clients and their API keys. Only a SHA-256 of a key is kept: a key is shown once,
@@ -35,7 +38,7 @@ public struct ClientStore: Sendable {
         let key = ClientStore.newKey()
         var record = ClientRecord(id: UUID().uuidString.lowercased(), num: 0, name: name, document: document,
                                   apiKeyHint: String(key.suffix(4)), subBatchSize: subBatchSize,
-                                  createdAt: Date(), keyRevoked: false)
+                                  createdAt: Date(), keyRevoked: false, maxAmountCents: nil, minAmountCents: nil)
         let made = record
         record.num = try await db.write(durable: true) { c in
             if c.dialect == .postgres { try await c.execute("SELECT pg_advisory_xact_lock(7345120002)") }
@@ -53,10 +56,12 @@ public struct ClientStore: Sendable {
     static func record(_ row: SQLRow) throws -> ClientRecord {
         ClientRecord(id: try row.string("id"), num: try row.int("num"), name: try row.string("name"), document: try row.string("document"),
                      apiKeyHint: try row.optionalString("api_key_hint"), subBatchSize: try row.int("sub_batch_size"),
-                     createdAt: try row.date("created_at"), keyRevoked: try row.optionalString("api_key_hash") == nil)
+                     createdAt: try row.date("created_at"), keyRevoked: try row.optionalString("api_key_hash") == nil,
+                     maxAmountCents: try row.optionalInt("max_amount_cents").map(Int64.init),
+                     minAmountCents: try row.optionalInt("min_amount_cents").map(Int64.init))
     }
 
-    static let columns = "id, num, name, document, api_key_hash, api_key_hint, sub_batch_size, created_at"
+    static let columns = "id, num, name, document, api_key_hash, api_key_hint, sub_batch_size, created_at, max_amount_cents, min_amount_cents"
 
     public func list() async throws -> [ClientRecord] {
         try await db.query("SELECT \(raw: ClientStore.columns) FROM clients ORDER BY created_at, id").map(ClientStore.record)
@@ -71,6 +76,16 @@ public struct ClientStore: Sendable {
         let hash = ClientStore.hash(apiKey: apiKey)
         return try await db.query("SELECT \(raw: ClientStore.columns) FROM clients WHERE api_key_hash = \(hash)")
             .first.map(ClientStore.record)
+    }
+
+    /// Sets the client's amount limits (nil: the agency's default).
+    public func setLimits(id: String, maxAmountCents: Int64?, minAmountCents: Int64?) async throws {
+        let changed = try await db.write(durable: true) { c in
+            try await c.execute("""
+                UPDATE clients SET max_amount_cents = \(maxAmountCents), min_amount_cents = \(minAmountCents) WHERE id = \(id)
+                """)
+        }
+        guard changed == 1 else { throw StoreError.notFound("client \(id)") }
     }
 
     /// Revokes the client's key; with `issueNew`, makes and returns a new one in the same transaction.

@@ -5,8 +5,36 @@ public struct DebtRecord: Sendable, Equatable {
     public var debt: Debt
     public var batchID: String
     public var line: Int
+    /// `registered`, or `review` when the risk rules flagged it.
     public var status: String
     public var createdAt: Date
+    /// Why the risk rules flagged it, when they did.
+    public var review: DebtReview?
+}
+
+/// The risk rules' score and reasons for a debt flagged for review.
+public struct DebtReview: Sendable, Equatable {
+    public var score: Int
+    public var reasons: [RiskReason]
+
+    public init(score: Int, reasons: [RiskReason]) {
+        self.score = score
+        self.reasons = reasons
+    }
+}
+
+/// A debt offered to the registry: its line in the file, and the risk rules' review when they
+/// flagged it (nil when they approved it).
+public struct DebtCandidate: Sendable {
+    public var debt: Debt
+    public var line: Int
+    public var review: DebtReview?
+
+    public init(debt: Debt, line: Int, review: DebtReview? = nil) {
+        self.debt = debt
+        self.line = line
+        self.review = review
+    }
 }
 
 public struct RejectRecord: Sendable, Equatable {
@@ -32,6 +60,12 @@ public struct DebtRegistry: Sendable {
     public init(db: any SQLDatabase) { self.db = db }
 
     static let columns = "external_id, name, document, amount_cents, due_date, email, phone, description, batch_id, line, status, created_at"
+    /// The columns of a debt read with its review (`d`: debts, `r`: debt_reviews).
+    static let reviewedColumns = """
+        d.external_id, d.name, d.document, d.amount_cents, d.due_date, d.email, d.phone, d.description, d.batch_id, d.line,
+        d.status, d.created_at, r.score AS review_score, r.reasons AS review_reasons
+        """
+    static let reviewedFrom = "debts d LEFT JOIN debt_reviews r ON r.client_num = d.client_num AND r.external_id = d.external_id"
 
     static func record(_ r: SQLRow) throws -> DebtRecord {
         let document = try r.string("document")
@@ -44,7 +78,16 @@ public struct DebtRegistry: Sendable {
                        email: try r.optionalString("email"), phone: try r.optionalString("phone"),
                        description: try r.optionalString("description")),
             batchID: try r.string("batch_id"), line: try r.int("line"), status: try r.string("status"),
-            createdAt: try r.date("created_at"))
+            createdAt: try r.date("created_at"), review: nil)
+    }
+
+    static func reviewedRecord(_ r: SQLRow) throws -> DebtRecord {
+        var rec = try record(r)
+        if let reasons = try r.optionalString("review_reasons") {
+            rec.review = DebtReview(score: try r.int("review_score"),
+                                    reasons: try JSONDecoder().decode([RiskReason].self, from: Data(reasons.utf8)))
+        }
+        return rec
     }
 
     /// The debts registered under these external ids, inside the caller's transaction.
@@ -67,15 +110,27 @@ public struct DebtRegistry: Sendable {
 
     /// The rows `insertNew` writes, built before the write transaction so that the single writer
     /// is held only for the inserts themselves.
-    public static func rows(clientNum: Int, batchID: String, debts: [(debt: Debt, line: Int)],
-                            now: Date = Date()) -> [[SQLValue]] {
+    public static func rows(clientNum: Int, batchID: String, debts: [DebtCandidate], now: Date = Date()) -> [[SQLValue]] {
         let client = SQLValue.int(Int64(clientNum)), batch = SQLValue.text(batchID)
-        let status = SQLValue.text("registered"), created = SQLValue.timestamp(now)
-        return debts.map { d, line in
-            [client, .text(d.externalID), .text(d.name), .text(d.document.value),
-             .int(d.amountCents), .day(d.dueDate), d.email.sqlValue, d.phone.sqlValue, d.description.sqlValue,
-             status, batch, .int(Int64(line)), created]
+        let registered = SQLValue.text("registered"), review = SQLValue.text("review"), created = SQLValue.timestamp(now)
+        return debts.map { c in
+            let d = c.debt
+            return [client, .text(d.externalID), .text(d.name), .text(d.document.value),
+                    .int(d.amountCents), .day(d.dueDate), d.email.sqlValue, d.phone.sqlValue, d.description.sqlValue,
+                    c.review == nil ? registered : review, batch, .int(Int64(c.line)), created]
         }
+    }
+
+    /// Keeps the reviews of debts just inserted flagged, in the caller's transaction.
+    public static func insertReviews(_ c: any SQLConnection, clientNum: Int, reviews: [(externalID: String, review: DebtReview)],
+                                     now: Date = Date()) async throws {
+        guard !reviews.isEmpty else { return }
+        let encoder = JSONEncoder()
+        let rows: [[SQLValue]] = try reviews.map {
+            [.int(Int64(clientNum)), .text($0.externalID), .int(Int64($0.review.score)),
+             .text(String(decoding: try encoder.encode($0.review.reasons), as: UTF8.self)), .timestamp(now)]
+        }
+        try await c.insert(into: "debt_reviews", columns: ["client_num", "external_id", "score", "reasons", "created_at"], rows: rows)
     }
 
     /// Inserts debts that are not registered yet (rows made by `rows`); returns, for each, whether it
@@ -98,14 +153,19 @@ public struct DebtRegistry: Sendable {
 
     public func debt(clientNum: Int, externalID: String) async throws -> DebtRecord? {
         try await db.query("""
-            SELECT \(raw: DebtRegistry.columns) FROM debts WHERE client_num = \(clientNum) AND external_id = \(externalID)
-            """).first.map(DebtRegistry.record)
+            SELECT \(raw: DebtRegistry.reviewedColumns) FROM \(raw: DebtRegistry.reviewedFrom)
+            WHERE d.client_num = \(clientNum) AND d.external_id = \(externalID)
+            """).first.map(DebtRegistry.reviewedRecord)
     }
 
-    public func debts(clientNum: Int, document: String?, page: Int, perPage: Int) async throws -> Page<DebtRecord> {
-        let filter: SQL = document.map { "AND document = \(TaxID.normalize($0[...]))" } ?? ""
-        return try await db.page(select: DebtRegistry.columns, from: "debts WHERE client_num = \(clientNum) \(filter)",
-                                 orderBy: "external_id", page: page, perPage: perPage, DebtRegistry.record)
+    /// The client's debts by external id; only those of one document, or only those flagged for
+    /// review, when asked.
+    public func debts(clientNum: Int, document: String?, review: Bool = false, page: Int, perPage: Int) async throws -> Page<DebtRecord> {
+        let byDocument: SQL = document.map { "AND d.document = \(TaxID.normalize($0[...]))" } ?? ""
+        let byReview: SQL = review ? "AND d.status = 'review'" : ""
+        return try await db.page(select: DebtRegistry.reviewedColumns,
+                                 from: "\(raw: DebtRegistry.reviewedFrom) WHERE d.client_num = \(clientNum) \(byDocument) \(byReview)",
+                                 orderBy: "d.external_id", page: page, perPage: perPage, DebtRegistry.reviewedRecord)
     }
 
     static func reject(_ r: SQLRow) throws -> RejectRecord {

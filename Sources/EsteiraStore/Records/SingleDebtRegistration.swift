@@ -11,6 +11,8 @@ public enum SingleDebtOutcome: Sendable, Equatable {
     case conflict(existing: DebtRecord)
     /// The debt breaks these rules.
     case invalid([RowIssue])
+    /// The risk rules rejected it, for these reasons.
+    case riskRejected([RiskReason])
 }
 
 extension DebtRegistry {
@@ -18,11 +20,13 @@ extension DebtRegistry {
     /// at once, with its counts), the debt or the reject records commit in one durable transaction,
     /// so the call is traced like any file and answered only once it is on disk. `batch` describes
     /// the request (its raw body already in the blob store); its status and counts are set here.
-    public func registerOne(_ validation: DebtValidation, clientNum: Int, batch: BatchRecord, raw: String,
+    /// `risk` is the risk rules' decision on a valid debt: a rejection rejects it, a review
+    /// registers it flagged.
+    public func registerOne(_ validation: DebtValidation, risk: RiskDecision?, clientNum: Int, batch: BatchRecord, raw: String,
                             now: Date = Date()) async throws -> SingleDebtOutcome {
         try await db.write(durable: true) { c in
             var outcome: SingleDebtOutcome
-            var counts = BatchCounts(received: 1, registered: 0, duplicates: 0, rejected: 0)
+            var counts = BatchCounts(received: 1)
             var rejects: [RejectRecord] = []
             switch validation {
             case .invalid(let issues):
@@ -31,15 +35,30 @@ extension DebtRegistry {
                 rejects = issues.map {
                     RejectRecord(line: $0.line, field: $0.field?.rawValue ?? "", code: $0.code.rawValue, message: $0.message, raw: raw)
                 }
+            case .valid(let debt) where risk?.outcome == .reject:
+                let reasons = risk?.deciding ?? []
+                outcome = .riskRejected(reasons)
+                counts.rejected = 1
+                rejects = reasons.map {
+                    RejectRecord(line: 1, field: $0.rule.field.rawValue, code: $0.rule.rawValue, message: $0.message, raw: raw)
+                }
             case .valid(let debt):
-                let rows = DebtRegistry.rows(clientNum: clientNum, batchID: batch.id, debts: [(debt, 1)], now: now)
+                let review = risk.flatMap { $0.outcome == .review ? DebtReview(score: $0.score, reasons: $0.reasons) : nil }
+                let rows = DebtRegistry.rows(clientNum: clientNum, batchID: batch.id,
+                                             debts: [DebtCandidate(debt: debt, line: 1, review: review)], now: now)
                 if try await DebtRegistry.insertNew(c, rows: rows) == [true] {
                     counts.registered = 1
-                    outcome = .created(DebtRecord(debt: debt, batchID: batch.id, line: 1, status: "registered", createdAt: now))
+                    if let review {
+                        counts.review = 1
+                        try await DebtRegistry.insertReviews(c, clientNum: clientNum, reviews: [(debt.externalID, review)], now: now)
+                    }
+                    outcome = .created(DebtRecord(debt: debt, batchID: batch.id, line: 1, status: review == nil ? "registered" : "review",
+                                                  createdAt: now, review: review))
                 } else {
                     guard let kept = try await c.query("""
-                        SELECT \(raw: DebtRegistry.columns) FROM debts WHERE client_num = \(clientNum) AND external_id = \(debt.externalID)
-                        """).first.map(DebtRegistry.record) else {
+                        SELECT \(raw: DebtRegistry.reviewedColumns) FROM \(raw: DebtRegistry.reviewedFrom)
+                        WHERE d.client_num = \(clientNum) AND d.external_id = \(debt.externalID)
+                        """).first.map(DebtRegistry.reviewedRecord) else {
                         throw StoreError.notFound("debt \(debt.externalID) was neither inserted nor found")
                     }
                     if kept.debt.hasSameContent(as: debt) {
@@ -58,10 +77,10 @@ extension DebtRegistry {
             let status: BatchStatus = counts.rejected > 0 ? .completedWithRejects : .completed
             try await c.execute("""
                 INSERT INTO batches (id, client_id, status, source, file_name, blob_key, byte_size, received_on, sub_batch_size,
-                                     received, registered, duplicates, rejected, trace_id, created_at, updated_at, finished_at)
+                                     received, registered, duplicates, rejected, review, trace_id, created_at, updated_at, finished_at)
                 VALUES (\(batch.id), \(batch.clientID), \(status.rawValue), \(batch.source), \(batch.fileName), \(batch.blobKey),
                         \(batch.byteSize), \(batch.receivedOn), \(batch.subBatchSize), \(counts.received), \(counts.registered),
-                        \(counts.duplicates), \(counts.rejected), \(batch.traceID), \(batch.createdAt), \(now), \(now))
+                        \(counts.duplicates), \(counts.rejected), \(counts.review), \(batch.traceID), \(batch.createdAt), \(now), \(now))
                 """)
             try await DebtRegistry.insertRejects(c, batchID: batch.id, rejects: rejects, now: now)
             return outcome

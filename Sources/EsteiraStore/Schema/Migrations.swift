@@ -225,6 +225,32 @@ public enum Migrations {
         );
         CREATE INDEX risk_decisions_document ON risk_decisions (document, created_at);
         """),
+        // The risk rules in the register stage. A debt flagged for review keeps `status = 'review'`
+        // in the registry, which stays lean for the approved majority: the flagged ones' scores and
+        // reasons live beside it (`debt_reviews`), and only they are in the partial index that
+        // `GET /v1/debts?review=true` reads. Counts of flagged debts per sub-batch and batch; amount
+        // limits per client; and a version of the blacklist, raised by every change in the same
+        // transaction, which tells a process that its copy in memory is stale.
+        Migration(name: "0006_risk_in_register", sql: """
+        CREATE TABLE debt_reviews (
+            client_num BIGINT NOT NULL,
+            external_id {KEY} NOT NULL,
+            score BIGINT NOT NULL,
+            reasons TEXT NOT NULL,
+            created_at {TS} NOT NULL,
+            PRIMARY KEY (client_num, external_id)
+        );
+        CREATE INDEX debts_review ON debts (client_num, external_id) WHERE status = 'review';
+        ALTER TABLE sub_batches ADD COLUMN review BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE batches ADD COLUMN review BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE clients ADD COLUMN max_amount_cents BIGINT;
+        ALTER TABLE clients ADD COLUMN min_amount_cents BIGINT;
+        CREATE TABLE blacklist_version (
+            id BIGINT PRIMARY KEY,
+            version BIGINT NOT NULL
+        );
+        INSERT INTO blacklist_version (id, version) VALUES (1, 0);
+        """),
     ]
 
     static func render(_ sql: String, for dialect: SQLDialect) -> String {

@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+
+@Suite("End to end: the risk rules in the register stage", .serialized)
+struct RiskRegisterEndToEndTests {
+    /// The API and a separate worker process: the blacklist is changed through the API, and the
+    /// worker, which keeps its own copy of the list, must judge by the list as it is now.
+    @Test("reject rejects the row with the rule's code; review registers it flagged, listed by ?review=true; a blacklist change reaches another process")
+    func registerStage() async throws {
+        let standIn = try StandIn()
+        defer { standIn.stop() }
+        try await standIn.control(#"{"delay_ms": 5, "restricted": {"11144477735": "óbito"}}"#)
+        let risk = ["ESTEIRA_RISK_EXTERNAL_URL": standIn.base + "/validate", "ESTEIRA_RISK_CALL_TIMEOUT_MS": "1000"]
+        let server = try EsteiraProcess(environment: risk)
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
+        let made = try JSONSerialization.jsonObject(with: Data(try server.command(["operators", "create", "--name", "Ana", "--json"]).utf8))
+        let op = try #require((made as? [String: String])?["api_key"])
+        try server.start(["ESTEIRA_NO_WORKERS": "1"])
+        try server.startWorker()
+
+        func json(_ method: String, _ path: String, key: String, _ body: String) async throws -> EsteiraProcess.HTTPResult {
+            try await server.request(method, path, key: key, body: Data(body.utf8), contentType: "application/json")
+        }
+        #expect(try await json("PUT", "/v1/admin/blacklist/52998224725", key: op, #"{"reason": "fraude"}"#).status == 201)
+        // The client's limits: above 1.000,00 or below 1,00 goes to review.
+        let limits = try await json("PUT", "/v1/admin/clients/\(client.id)/limits", key: op, #"{"max_amount": "1.000,00", "min_amount": "1,00"}"#)
+        #expect(limits.status == 200, "\(limits.text)")
+        #expect(limits.object["max_amount"] as? String == "1000.00" && limits.object["min_amount"] as? String == "1.00")
+        let badLimits = try await json("PUT", "/v1/admin/clients/\(client.id)/limits", key: op, #"{"max_amount": "abc"}"#)
+        #expect(badLimits.status == 422 && badLimits.text.contains("max_amount") && badLimits.text.contains("R004"))
+        #expect(try await json("PUT", "/v1/admin/clients/nao-existe/limits", key: op, #"{}"#).status == 404)
+        #expect(try await json("PUT", "/v1/admin/clients/\(client.id)/limits", key: client.key, #"{}"#).status == 401)
+
+        // The file is received today, 2026-11-22 or later: a due date before 2021-11-22 is more than
+        // five years old (K007). The CPFs' check digits were computed by hand (mod 11): 98765432100,
+        // 39053344705, 45317828791.
+        let file = """
+            external_id,name,document,amount,due_date
+            R1,Ana,248.438.034-80,150.00,2024-01-01
+            R2,Bruno,529.982.247-25,80.00,2024-01-01
+            R3,Carla,123.456.789-09,1500.00,2024-01-01
+            R4,Davi,987.654.321-00,200.00,2020-01-10
+            R5,Eva,111.444.777-35,90.00,2024-01-01
+            R6,Fabio,390.533.447-05,0.50,2024-01-01
+            R7,Gil,453.178.287-91,999.99,2021-12-01
+
+            """
+        let id = try await server.upload(Data(file.utf8), key: client.key, name: "risco.csv")
+        let batch = try await server.waitForBatch(id, key: client.key, timeout: 120)
+        #expect(batch["status"] as? String == "completed_with_rejects")
+        // 7 rows: R2 rejected (blacklisted); R3 (K005), R4 (K007), R5 (K003), R6 (K008) flagged;
+        // R1 and R7 (999,99 is under the limit; 2021-12-01 is inside five years) approved.
+        #expect(batch.counts() == ["received": 7, "registered": 6, "duplicates": 0, "rejected": 1, "review": 4])
+
+        let rejects = try await server.request("GET", "/v1/batches/\(id)/rejects", key: client.key).object
+        let items = rejects["items"] as? [[String: Any]] ?? []
+        #expect(items.map { "\($0["line"] as? Int ?? 0):\($0["field"] as? String ?? ""):\($0["code"] as? String ?? "")" } == ["3:document:K002"])
+        #expect((items.first?["message"] as? String ?? "").contains("fraude"))
+
+        let review = try await server.request("GET", "/v1/debts?review=true", key: client.key).object
+        #expect(review["total"] as? Int == 4)
+        let flagged = (review["items"] as? [[String: Any]] ?? []).map { debt -> String in
+            let codes = ((debt["review"] as? [String: Any])?["reasons"] as? [[String: Any]] ?? []).map { $0["code"] as? String ?? "" }
+            return "\(debt["external_id"] as? String ?? ""):\(debt["status"] as? String ?? ""):\(codes.joined(separator: "+"))"
+        }
+        #expect(flagged == ["R3:review:K005", "R4:review:K007", "R5:review:K003", "R6:review:K008"])
+        let r3 = try await server.request("GET", "/v1/debts/R3", key: client.key).object
+        #expect((r3["review"] as? [String: Any])?["score"] as? Int == 30)
+        let r1 = try await server.request("GET", "/v1/debts/R1", key: client.key).object
+        #expect(r1["status"] as? String == "registered" && r1["review"] is NSNull)
+        #expect(try await server.request("GET", "/v1/debts", key: client.key).object["total"] as? Int == 6)
+        #expect(try await server.request("GET", "/v1/debts?review=talvez", key: client.key).status == 400)
+
+        // The operator takes the CPF off the list through the API; the worker's copy still has it,
+        // and must not use it: R2 sent again is registered.
+        #expect(try await json("DELETE", "/v1/admin/blacklist/52998224725", key: op, #"{"reason": "engano"}"#).status == 204)
+        let again = try await server.upload(Data("external_id,name,document,amount,due_date\nR2,Bruno,529.982.247-25,80.00,2024-01-01\n".utf8),
+                                            key: client.key, name: "de-novo.csv")
+        let second = try await server.waitForBatch(again, key: client.key, timeout: 120)
+        #expect(second.counts() == ["received": 1, "registered": 1, "duplicates": 0, "rejected": 0, "review": 0])
+
+        // One debt on its own is judged the same way, in the API process.
+        #expect(try await json("PUT", "/v1/admin/blacklist/71460238001", key: op, #"{"reason": "ordem judicial"}"#).status == 201)
+        let listed = try await json("POST", "/v1/debts", key: client.key,
+                                    #"{"external_id": "S1", "name": "Hugo", "document": "714.602.380-01", "amount": "10,00", "due_date": "2025-01-01"}"#)
+        #expect(listed.status == 422)
+        let error = listed.object["error"] as? [String: Any] ?? [:]
+        #expect(error["code"] as? String == "K002" && error["field"] as? String == "document")
+        let big = try await json("POST", "/v1/debts", key: client.key,
+                                 #"{"external_id": "S2", "name": "Iara", "document": "248.438.034-80", "amount": "2000,00", "due_date": "2025-01-01"}"#)
+        #expect(big.status == 201)
+        let debt = big.object["debt"] as? [String: Any] ?? [:]
+        #expect(debt["status"] as? String == "review")
+        #expect(((debt["review"] as? [String: Any])?["reasons"] as? [[String: Any]])?.first?["code"] as? String == "K005")
+        #expect(try await server.request("GET", "/v1/debts?review=true", key: client.key).object["total"] as? Int == 5)
+
+        // The command line sets the limits too; with none, the agency's default (no limit) applies.
+        _ = try server.command(["clients", "limits", "--id", client.id])
+        let cleared = try await json("POST", "/v1/debts", key: client.key,
+                                     #"{"external_id": "S3", "name": "Iara", "document": "248.438.034-80", "amount": "2000,00", "due_date": "2025-01-01"}"#)
+        #expect((cleared.object["debt"] as? [String: Any])?["status"] as? String == "registered")
+        _ = try server.command(["clients", "limits", "--id", client.id, "--max-amount", "100,00"])
+        let capped = try await json("POST", "/v1/debts", key: client.key,
+                                    #"{"external_id": "S4", "name": "Iara", "document": "248.438.034-80", "amount": "100,01", "due_date": "2025-01-01"}"#)
+        #expect((capped.object["debt"] as? [String: Any])?["status"] as? String == "review")
+    }
+}
