@@ -18,6 +18,7 @@ public struct RiskService: Sendable {
     public let budget: Duration
     public let reserve: Duration
     public let blacklist: BlacklistCache
+    public let log: DecisionLog
     /// How many documents of a batch are sent to the external service at once.
     public var batchConcurrency = 32
 
@@ -30,6 +31,7 @@ public struct RiskService: Sendable {
         self.budget = budget
         self.reserve = reserve
         self.blacklist = blacklist ?? BlacklistCache(db: db)
+        log = DecisionLog(db: db)
     }
 
     /// The policy for one client: the agency's, with the client's amount limits where it has them.
@@ -66,14 +68,14 @@ public struct RiskService: Sendable {
 
         async let external: ExternalAnswer = validator?.validate(document: document, deadline: deadline) ?? .notConfigured
         async let listed = blacklist.reason(for: document)
-        async let seen = RiskDecisionStore(db: db).count(document: document, since: since)
+        async let seen = log.count(document: document, since: since)
         let facts = RiskFacts(blacklistReason: try await listed, external: await external, recentCount: try await seen + 1)
 
         let input = RiskInput(document: document, amountCents: request.amountCents, dueDate: request.dueDate,
                               today: Day(now, in: Day.saoPaulo))
         let decision = RiskEngine.decide(input, facts: facts, policy: policy)
         let elapsed = clock.now - started
-        return try await RiskDecisionStore(db: db).save(StoredRiskDecision(
+        return try await log.save(StoredRiskDecision(
             clientID: client.id, traceKey: request.traceKey, document: document, amountCents: request.amountCents,
             dueDate: request.dueDate, metadata: request.metadata, decision: decision, external: facts.external,
             elapsedMs: Int(elapsed / .milliseconds(1)), createdAt: now))

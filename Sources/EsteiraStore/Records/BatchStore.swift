@@ -51,7 +51,7 @@ public struct BatchRecord: Sendable, Equatable {
 
     /// A new trace id: 16 random bytes in hex.
     public static func newTraceID() -> String {
-        (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        Hex.random(bytes: 16)
     }
 
     /// A batch just received: nothing known of the file yet but its size.

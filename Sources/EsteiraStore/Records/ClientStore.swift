@@ -25,13 +25,12 @@ public struct ClientStore: Sendable {
     public init(db: any SQLDatabase) { self.db = db }
 
     public static func hash(apiKey: String) -> String {
-        SHA256.hash(data: Data(apiKey.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data(apiKey.utf8)))
     }
 
     /// `est_` and 40 random hex characters (160 bits).
     static func newKey() -> String {
-        var rng = SystemRandomNumberGenerator()
-        return "est_" + (0..<20).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
+        "est_" + Hex.random(bytes: 20)
     }
 
     public func create(name: String, document: String, subBatchSize: Int, traceID: String) async throws -> (ClientRecord, apiKey: String) {

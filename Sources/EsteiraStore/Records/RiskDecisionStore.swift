@@ -36,31 +36,57 @@ public struct RiskDecisionStore: Sendable {
 
     public init(db: any SQLDatabase) { self.db = db }
 
-    /// How often the document was judged since `since`, for any client.
-    public func count(document: String, since: Date) async throws -> Int {
-        try await db.query("""
-            SELECT COUNT(*) AS n FROM risk_decisions WHERE document = \(document) AND created_at >= \(since)
-            """)[0].int("n")
+    /// How often each document was judged since `since`, for any client; a document never
+    /// judged is absent. One query per 500 documents.
+    public func counts(documents: [String], since: Date) async throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        let unique = Array(Set(documents))
+        var start = 0
+        while start < unique.count {
+            let chunk = Array(unique[start..<min(start + 500, unique.count)])
+            for r in try await db.query("""
+                SELECT document, COUNT(*) AS n FROM risk_decisions
+                WHERE document IN (\(list: chunk)) AND created_at >= \(since) GROUP BY document
+                """) {
+                out[try r.string("document")] = try r.int("n")
+            }
+            start += chunk.count
+        }
+        return out
     }
 
-    /// Keeps the decision; when the client already has one under the trace key, keeps that one
-    /// and returns it instead (a re-sent request gets its first answer).
-    public func save(_ d: StoredRiskDecision) async throws -> StoredRiskDecision {
+    public func count(document: String, since: Date) async throws -> Int {
+        try await counts(documents: [document], since: since)[document] ?? 0
+    }
+
+    /// Keeps the decisions, in one transaction; a decision whose client already has one under its
+    /// trace key is not kept, and the one kept before is returned in its place (a re-sent request
+    /// gets its first answer). Two with the same key in one call: the first is kept.
+    public func save(_ decisions: [StoredRiskDecision]) async throws -> [StoredRiskDecision] {
+        guard !decisions.isEmpty else { return [] }
         let encoder = JSONEncoder()
-        let reasons = String(decoding: try encoder.encode(d.decision.reasons), as: UTF8.self)
-        let external = String(decoding: try encoder.encode(d.external), as: UTF8.self)
-        let inserted = try await db.write { c in
-            try await c.execute("""
-                INSERT INTO risk_decisions (client_id, trace_key, document, amount_cents, due_date, metadata, outcome, score,
-                                            reasons, external, used_fallback, elapsed_ms, created_at)
-                VALUES (\(d.clientID), \(d.traceKey), \(d.document), \(d.amountCents), \(d.dueDate), \(d.metadata),
-                        \(d.decision.outcome.rawValue), \(d.decision.score), \(reasons), \(external), \(d.decision.usedFallback ? 1 : 0),
-                        \(d.elapsedMs), \(d.createdAt))
-                ON CONFLICT (client_id, trace_key) DO NOTHING
-                """)
+        let rows: [[SQLValue]] = try decisions.map { d in
+            [.text(d.clientID), .text(d.traceKey), .text(d.document), .int(d.amountCents), d.dueDate.map(SQLValue.day) ?? .null,
+             d.metadata.map(SQLValue.text) ?? .null, .text(d.decision.outcome.rawValue), .int(Int64(d.decision.score)),
+             .text(String(decoding: try encoder.encode(d.decision.reasons), as: UTF8.self)),
+             .text(String(decoding: try encoder.encode(d.external), as: UTF8.self)), .int(d.decision.usedFallback ? 1 : 0),
+             .int(Int64(d.elapsedMs)), .timestamp(d.createdAt)]
         }
-        if inserted == 1 { return d }
-        return try await get(clientID: d.clientID, traceKey: d.traceKey) ?? d
+        let kept = try await db.write { c in
+            try await c.insert(into: "risk_decisions",
+                               columns: ["client_id", "trace_key", "document", "amount_cents", "due_date", "metadata", "outcome", "score",
+                                         "reasons", "external", "used_fallback", "elapsed_ms", "created_at"],
+                               rows: rows, ignoringConflictsOn: ["client_id", "trace_key"])
+        }
+        var out = decisions
+        for i in out.indices where !kept[i] {
+            out[i] = try await get(clientID: out[i].clientID, traceKey: out[i].traceKey) ?? out[i]
+        }
+        return out
+    }
+
+    public func save(_ d: StoredRiskDecision) async throws -> StoredRiskDecision {
+        try await save([d])[0]
     }
 
     public func get(clientID: String, traceKey: String) async throws -> StoredRiskDecision? {

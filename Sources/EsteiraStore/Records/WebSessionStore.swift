@@ -1,3 +1,4 @@
+import EsteiraCore
 import Foundation
 
 /// Sign-in sessions of the web pages. The browser holds a random token in a cookie; only its
@@ -10,8 +11,7 @@ public struct WebSessionStore: Sendable {
 
     /// Opens a session for the client; returns the token the cookie carries.
     public func create(clientID: String, lifetime: TimeInterval) async throws -> String {
-        var rng = SystemRandomNumberGenerator()
-        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
+        let token = Hex.random(bytes: 32)
         let now = Date()
         try await db.write(durable: true) { c in
             try await c.execute("DELETE FROM web_sessions WHERE expires_at < \(now)")
