@@ -68,8 +68,13 @@ public final class ExternalValidator: Sendable {
     /// The answer for the document, by `deadline` at the latest: the tries race a timer, so an
     /// HTTP client slow to give up (a loaded machine, a connection that hangs) cannot hold the
     /// answer past it; the tries left running are cancelled.
+    /// The cached answer for the document, if one is still fresh.
+    public func cached(document: String) -> ExternalAnswer? {
+        state.withLock { $0.cache.get(document, now: now) }
+    }
+
     public func validate(document: String, deadline: ContinuousClock.Instant) async -> ExternalAnswer {
-        if let cached = state.withLock({ $0.cache.get(document, now: now) }) { return cached }
+        if let cached = cached(document: document) { return cached }
         let tries = Task { await self.tries(document: document, deadline: deadline) }
         let answer = await withCheckedContinuation { (continuation: CheckedContinuation<ExternalAnswer, Never>) in
             let first = FirstAnswer(continuation)

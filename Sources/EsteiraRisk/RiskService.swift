@@ -66,10 +66,23 @@ public struct RiskService: Sendable {
         let policy = policy(for: client)
         let since = now.addingTimeInterval(-Double(policy.velocityWindowSeconds))
 
-        async let external: ExternalAnswer = validator?.validate(document: document, deadline: deadline) ?? .notConfigured
-        async let listed = blacklist.reason(for: document)
-        async let seen = log.count(document: document, since: since)
-        let facts = RiskFacts(blacklistReason: try await listed, external: await external, recentCount: try await seen + 1)
+        // The blacklist is in memory and the external answer often cached: only a call to the
+        // external service runs beside the count, as a child task; the rest needs no task of its own.
+        let listed = try await blacklist.reason(for: document)
+        let external: ExternalAnswer
+        let seen: Int
+        if let validator, let hit = validator.cached(document: document) {
+            external = hit
+            seen = try await log.count(document: document, since: since)
+        } else if let validator {
+            async let called = validator.validate(document: document, deadline: deadline)
+            seen = try await log.count(document: document, since: since)
+            external = await called
+        } else {
+            external = .notConfigured
+            seen = try await log.count(document: document, since: since)
+        }
+        let facts = RiskFacts(blacklistReason: listed, external: external, recentCount: seen + 1)
 
         let input = RiskInput(document: document, amountCents: request.amountCents, dueDate: request.dueDate,
                               today: Day(now, in: Day.saoPaulo))

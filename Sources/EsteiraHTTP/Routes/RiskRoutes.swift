@@ -98,7 +98,8 @@ struct RiskRoutes {
         }
         // The metadata is kept as the caller sent it (any JSON object).
         var metadata: String?
-        if let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any], let m = object["metadata"],
+        if bytes.range(of: Data("\"metadata\"".utf8)) != nil,
+           let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any], let m = object["metadata"],
            JSONSerialization.isValidJSONObject(m) {
             metadata = String(decoding: try JSONSerialization.data(withJSONObject: m, options: [.sortedKeys]), as: UTF8.self)
         }

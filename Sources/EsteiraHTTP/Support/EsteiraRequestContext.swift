@@ -1,3 +1,4 @@
+import EsteiraCore
 import EsteiraStore
 import Foundation
 import Hummingbird
@@ -48,20 +49,31 @@ struct OperatorAuthMiddleware: RouterMiddleware {
 /// Checks `Authorization: Bearer <key>`; a missing, unknown or revoked key is a 401.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = EsteiraRequestContext
-    let clients: ClientStore
+    /// Key checks that arrive together share one query (`Batcher`): under load, one query each
+    /// was a trip through the database's thread per request.
+    let lookup: Batcher<String, ClientRecord?>
+
+    init(clients: ClientStore) {
+        lookup = Batcher(maxBatch: 200) { hashes in try await clients.clients(keyHashes: hashes) }
+    }
 
     /// The key of `Authorization: Bearer <key>`, or 401.
     static func bearerKey(_ request: Request) throws -> String {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+        // Byte by byte: this runs on every request.
+        guard let header = request.headers[.authorization]?.utf8, header.count > 7,
+              header.prefix(7).map({ $0 | 0x20 }).elementsEqual("bearer ".utf8) else {
             throw APIError.unauthorized
         }
-        let key = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
-        guard !key.isEmpty else { throw APIError.unauthorized }
-        return key
+        let key = header.dropFirst(7).drop { $0 == 0x20 || $0 == 0x09 }
+        let trimmed = key.reversed().drop { $0 == 0x20 || $0 == 0x09 }.count
+        guard trimmed > 0 else { throw APIError.unauthorized }
+        return String(decoding: key.prefix(trimmed), as: UTF8.self)
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let client = try await clients.authenticate(apiKey: try Self.bearerKey(request)) else { throw APIError.unauthorized }
+        guard let client = try await lookup.submit(ClientStore.hash(apiKey: try Self.bearerKey(request))) else {
+            throw APIError.unauthorized
+        }
         var context = context
         context.client = client
         context.logger[metadataKey: "client_id"] = "\(client.id)"

@@ -72,9 +72,18 @@ public struct ClientStore: Sendable {
 
     /// The client a key belongs to, or nil for an unknown or revoked key.
     public func authenticate(apiKey: String) async throws -> ClientRecord? {
-        let hash = ClientStore.hash(apiKey: apiKey)
-        return try await db.query("SELECT \(raw: ClientStore.columns) FROM clients WHERE api_key_hash = \(hash)")
-            .first.map(ClientStore.record)
+        try await clients(keyHashes: [ClientStore.hash(apiKey: apiKey)]).first ?? nil
+    }
+
+    /// The client of each key hash (nil for an unknown or revoked key), in one query.
+    public func clients(keyHashes: [String]) async throws -> [ClientRecord?] {
+        var byHash: [String: ClientRecord] = [:]
+        for r in try await db.query("""
+            SELECT \(raw: ClientStore.columns) FROM clients WHERE api_key_hash IN (\(list: Array(Set(keyHashes))))
+            """) {
+            byHash[try r.string("api_key_hash")] = try ClientStore.record(r)
+        }
+        return keyHashes.map { byHash[$0] }
     }
 
     /// Sets the client's amount limits (nil: the agency's default).

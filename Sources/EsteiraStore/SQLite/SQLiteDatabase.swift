@@ -26,6 +26,9 @@ public final class SQLiteDatabase: SQLDatabase {
     private let readers: ConnectionLender<SQLiteHandle>
     private let checkpoints: Task<Void, Never>
 
+    /// The WAL's size past which the checkpointer starts it over (see `init`).
+    static let walLimit = 64 << 20
+
     public init(path: String, readers readerCount: Int = 4) throws {
         let w = try SQLiteHandle(path: path, label: "esteira.sqlite.writer")
         // The writer never checkpoints (copies the WAL back into the database) itself: that would
@@ -33,10 +36,23 @@ public final class SQLiteDatabase: SQLDatabase {
         try w.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=0;")
         writer = ConnectionLender([w])
         let checkpointer = try SQLiteHandle(path: path, label: "esteira.sqlite.checkpointer")
+        // A passive checkpoint copies what it can and never waits, but it cannot start the WAL
+        // over while readers keep using it: under reads that never stop (the risk API at 2,000
+        // requests a second) the WAL grew past 3 GB in three minutes and every read slowed. So
+        // when the WAL passes `walLimit`, the checkpointer also asks for a truncating one, which
+        // waits for the readers of the WAL to finish — at most 10 ms, holding back new writes
+        // meanwhile — and empties it; when readers take longer it gives up and tries again later.
+        try checkpointer.exec("PRAGMA busy_timeout=10;")
+        let walPath = path + "-wal"
+        let walLimit = Self.walLimit
         checkpoints = Task.detached {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(250))
                 _ = try? await checkpointer.run { try $0.exec("PRAGMA wal_checkpoint(PASSIVE)") }
+                let size = (try? FileManager.default.attributesOfItem(atPath: walPath)[.size] as? Int) ?? 0
+                if size > walLimit {
+                    _ = try? await checkpointer.run { try $0.exec("PRAGMA wal_checkpoint(TRUNCATE)") }
+                }
             }
         }
         var rs: [SQLiteHandle] = []
