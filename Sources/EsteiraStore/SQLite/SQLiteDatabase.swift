@@ -39,19 +39,23 @@ public final class SQLiteDatabase: SQLDatabase {
         // A passive checkpoint copies what it can and never waits, but it cannot start the WAL
         // over while readers keep using it: under reads that never stop (the risk API at 2,000
         // requests a second) the WAL grew past 3 GB in three minutes and every read slowed. So
-        // when the WAL passes `walLimit`, the checkpointer also asks for a truncating one, which
-        // waits for the readers of the WAL to finish — at most 10 ms, holding back new writes
-        // meanwhile — and empties it; when readers take longer it gives up and tries again later.
+        // when the frames in the WAL pass `walLimit`, the checkpointer asks for a restarting one:
+        // it waits for the WAL's readers to finish (at most 10 ms; otherwise it gives up and tries
+        // again at the next turn), holding new writes back meanwhile, and the next write starts the
+        // WAL from its beginning. Measured at 2,000 analyses a second: 10–35 ms each, every few
+        // seconds (a truncating one, which also shrinks the file, took about 100 ms). The writer's
+        // `journal_size_limit` then keeps the file itself near the limit.
         try checkpointer.exec("PRAGMA busy_timeout=10;")
-        let walPath = path + "-wal"
+        try w.exec("PRAGMA journal_size_limit=\(Self.walLimit);")
         let walLimit = Self.walLimit
         checkpoints = Task.detached {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(250))
-                _ = try? await checkpointer.run { try $0.exec("PRAGMA wal_checkpoint(PASSIVE)") }
-                let size = (try? FileManager.default.attributesOfItem(atPath: walPath)[.size] as? Int) ?? 0
-                if size > walLimit {
-                    _ = try? await checkpointer.run { try $0.exec("PRAGMA wal_checkpoint(TRUNCATE)") }
+                // (busy, frames in the WAL, frames copied); pages are 4 KiB.
+                let frames = (try? await checkpointer.run { try $0.step("PRAGMA wal_checkpoint(PASSIVE)", []).rows })?
+                    .first.flatMap { $0.values.count > 1 ? $0.values[1] : nil }
+                if case .int(let n)? = frames, Int(n) * 4096 > walLimit {
+                    _ = try? await checkpointer.run { try $0.exec("PRAGMA wal_checkpoint(RESTART)") }
                 }
             }
         }
