@@ -106,14 +106,8 @@ struct DebtResponse: ResponseEncodable, Sendable {
     var review: Review?
 
     struct Review: Encodable, Sendable {
-        struct Reason: Encodable, Sendable {
-            var code: String
-            var outcome: String
-            var points: Int
-            var message: String
-        }
         var score: Int
-        var reasons: [Reason]
+        var reasons: [RiskReasonJSON]
     }
 
     enum CodingKeys: String, CodingKey {
@@ -142,9 +136,7 @@ struct DebtResponse: ResponseEncodable, Sendable {
         status = r.status
         createdAt = Timestamp.isoSeconds(r.createdAt)
         review = r.review.map { review in
-            Review(score: review.score, reasons: review.reasons.map {
-                Review.Reason(code: $0.rule.rawValue, outcome: $0.outcome.rawValue, points: $0.points, message: $0.message)
-            })
+            Review(score: review.score, reasons: review.reasons.map(RiskReasonJSON.init))
         }
     }
 
@@ -165,6 +157,21 @@ struct DebtResponse: ResponseEncodable, Sendable {
         try c.encode(status, forKey: .status)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(review, forKey: .review)
+    }
+}
+
+/// A risk rule that fired, as the API shows it (a debt's review, a decision's reasons).
+struct RiskReasonJSON: Encodable, Sendable {
+    var code: String
+    var outcome: String
+    var points: Int
+    var message: String
+
+    init(_ r: RiskReason) {
+        code = r.rule.rawValue
+        outcome = r.outcome.rawValue
+        points = r.points
+        message = r.message
     }
 }
 

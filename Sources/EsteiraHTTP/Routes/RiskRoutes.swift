@@ -23,12 +23,6 @@ struct RiskRoutes {
     }
 
     struct DecisionResponse: ResponseEncodable {
-        struct Reason: Encodable {
-            var code: String
-            var outcome: String
-            var points: Int
-            var message: String
-        }
         struct External: Encodable {
             var status: String
             var reason: String?
@@ -36,7 +30,7 @@ struct RiskRoutes {
         var traceKey: String
         var decision: String
         var score: Int
-        var reasons: [Reason]
+        var reasons: [RiskReasonJSON]
         var usedFallback: Bool
         var external: External
         var elapsedMs: Int
@@ -53,7 +47,7 @@ struct RiskRoutes {
             traceKey = d.traceKey
             decision = d.decision.outcome.rawValue
             score = d.decision.score
-            reasons = d.decision.reasons.map { Reason(code: $0.rule.rawValue, outcome: $0.outcome.rawValue, points: $0.points, message: $0.message) }
+            reasons = d.decision.reasons.map(RiskReasonJSON.init)
             usedFallback = d.decision.usedFallback
             switch d.external {
             case .clear: external = External(status: "clear")
