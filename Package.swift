@@ -164,7 +164,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "EsteiraCoreTests", dependencies: ["EsteiraCore"], swiftSettings: swiftSettings),
+        // Test helpers shared by test targets: reading drawn barcodes back with real tools.
+        .target(name: "EsteiraTestSupport", path: "Tests/EsteiraTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "EsteiraCoreTests", dependencies: ["EsteiraCore", "EsteiraTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EsteiraSheetsTests", dependencies: ["EsteiraSheets", "EsteiraCore"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "EsteiraS3Tests", dependencies: ["EsteiraS3", "EsteiraBlobs"], swiftSettings: swiftSettings),
@@ -178,7 +180,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EsteiraEndToEndTests",
-            dependencies: ["EsteiraCore", "EsteiraS3", "EsteiraBlobs", "EsteiraRisk"],
+            dependencies: ["EsteiraCore", "EsteiraS3", "EsteiraBlobs", "EsteiraRisk", "EsteiraTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,4 +1,5 @@
 import EsteiraCore
+import EsteiraTestSupport
 import Foundation
 import Testing
 
@@ -7,34 +8,7 @@ import Testing
 /// installed by scripts/test), which must give back exactly what was encoded.
 @Suite("Bankslip drawings read back by ZBar")
 struct BankslipImageTests {
-    static func decode(svg: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-zbar-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let svgPath = dir.appendingPathComponent("code.svg").path, pngPath = dir.appendingPathComponent("code.png").path
-        try svg.write(toFile: svgPath, atomically: true, encoding: .utf8)
-        _ = try run("/usr/bin/rsvg-convert", ["-b", "white", "-o", pngPath, svgPath])
-        return try run("/usr/bin/zbarimg", ["--raw", "-q", pngPath]).trimmingCharacters(in: .newlines)
-    }
-
-    static func run(_ tool: String, _ arguments: [String]) throws -> String {
-        guard FileManager.default.isExecutableFile(atPath: tool) else {
-            throw NSError(domain: "tools", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(tool) is missing: apt-get install librsvg2-bin zbar-tools"])
-        }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw NSError(domain: "tools", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "\(tool) \(arguments) failed"])
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
+    static func decode(svg: String) throws -> String { try BarcodeReader.decode(svg: svg) }
 
     @Test("PIX payloads as QR codes, from version 1 to past version 7 (version information drawn)",
           arguments: [

@@ -169,6 +169,12 @@ struct RegisterStage {
             }
             outcome.review = reviews.count
             try await DebtRegistry.insertReviews(c, clientNum: clientNum, reviews: reviews)
+            // Each debt registered now gets its slip, when the client collects through Esteira.
+            let registeredNow = zip(prepared.candidates, flags).compactMap { candidate, inserted in
+                inserted ? (candidate.debt.externalID, candidate.debt.amountCents) : nil
+            }
+            try await BankslipStore.issue(c, clientID: batch.clientID, clientNum: clientNum, debts: registeredNow,
+                                          today: Day(Date(), in: Day.saoPaulo))
             try await c.execute("""
                 UPDATE sub_batches SET status = 'registered', registered = \(outcome.registered),
                        duplicates = \(outcome.duplicates), rejected = \(outcome.rejected), review = \(outcome.review),

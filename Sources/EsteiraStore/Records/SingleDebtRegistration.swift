@@ -48,6 +48,8 @@ extension DebtRegistry {
                                              debts: [DebtCandidate(debt: debt, line: 1, review: review)], now: now)
                 if try await DebtRegistry.insertNew(c, rows: rows) == [true] {
                     counts.registered = 1
+                    try await BankslipStore.issue(c, clientID: batch.clientID, clientNum: clientNum,
+                                                  debts: [(debt.externalID, debt.amountCents)], today: Day(now, in: Day.saoPaulo), now: now)
                     if let review {
                         counts.review = 1
                         try await DebtRegistry.insertReviews(c, clientNum: clientNum, reviews: [(debt.externalID, review)], now: now)

@@ -251,6 +251,31 @@ public enum Migrations {
         );
         INSERT INTO blacklist_version (id, version) VALUES (1, 0);
         """),
+        // Bankslips (seed 001): each client's collection settings, with the next our-number of its
+        // sequence, and the slips issued. A debt has at most one open slip: the partial unique
+        // index says so even if a bug tried twice.
+        Migration(name: "0007_bankslips", sql: """
+        CREATE TABLE collection_settings (
+            client_id TEXT PRIMARY KEY REFERENCES clients (id),
+            settings TEXT NOT NULL,
+            next_our_number BIGINT NOT NULL,
+            updated_at {TS} NOT NULL
+        );
+        CREATE TABLE bankslips (
+            client_num BIGINT NOT NULL,
+            external_id {KEY} NOT NULL,
+            our_number BIGINT NOT NULL,
+            amount_cents BIGINT NOT NULL,
+            due_date {DAY} NOT NULL,
+            barcode TEXT NOT NULL,
+            digitable_line TEXT NOT NULL,
+            pix_payload TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at {TS} NOT NULL,
+            PRIMARY KEY (client_num, our_number)
+        );
+        CREATE UNIQUE INDEX bankslips_open ON bankslips (client_num, external_id) WHERE status = 'open';
+        """),
     ]
 
     static func render(_ sql: String, for dialect: SQLDialect) -> String {

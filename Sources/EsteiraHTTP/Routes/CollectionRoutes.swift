@@ -1,0 +1,151 @@
+import EsteiraCore
+import EsteiraStore
+import Foundation
+import Hummingbird
+
+/// `/v1/collection`: the client's collection settings (bank, agency, account, wallet, PIX key,
+/// beneficiary, days to fall due); and each debt's bankslip, as JSON and as a printable page.
+struct CollectionRoutes {
+    let db: any SQLDatabase
+    var store: BankslipStore { BankslipStore(db: db) }
+
+    func add(to group: RouterGroup<EsteiraRequestContext>) {
+        group.get("collection", use: getSettings)
+        group.put("collection", use: putSettings)
+        group.get("debts/:external_id/bankslip", use: slipJSON)
+        group.get("debts/:external_id/bankslip.html", use: slipPage)
+    }
+
+    struct SettingsJSON: Codable, ResponseEncodable {
+        var bank: String
+        var agency: String
+        var account: String
+        var wallet: String
+        var pixKey: String
+        var beneficiaryName: String
+        var beneficiaryCity: String
+        var dueDays: Int
+
+        enum CodingKeys: String, CodingKey {
+            case bank, agency, account, wallet, pixKey = "pix_key", beneficiaryName = "beneficiary_name",
+                 beneficiaryCity = "beneficiary_city", dueDays = "due_days"
+        }
+
+        init(_ s: CollectionSettings) {
+            bank = s.bank
+            agency = s.agency
+            account = s.account
+            wallet = s.wallet
+            pixKey = s.pixKey
+            beneficiaryName = s.beneficiaryName
+            beneficiaryCity = s.beneficiaryCity
+            dueDays = s.dueDays
+        }
+
+        var settings: CollectionSettings {
+            CollectionSettings(bank: bank, agency: agency, account: account, wallet: wallet, pixKey: pixKey,
+                               beneficiaryName: beneficiaryName, beneficiaryCity: beneficiaryCity, dueDays: dueDays)
+        }
+    }
+
+    @Sendable func getSettings(_ request: Request, context: EsteiraRequestContext) async throws -> SettingsJSON {
+        let client = try context.requireClient()
+        guard let s = try await store.settings(clientID: client.id) else { throw APIError.notFound("Configuração de cobrança") }
+        return SettingsJSON(s)
+    }
+
+    /// 200 with the settings saved; 400 not the JSON asked; 422 a field out of its rules, named.
+    @Sendable func putSettings(_ request: Request, context: EsteiraRequestContext) async throws -> SettingsJSON {
+        let client = try context.requireClient()
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        guard let json = try? JSONDecoder().decode(SettingsJSON.self, from: Data(body.readableBytesView)) else {
+            throw APIError(.badRequest, code: "invalid_json", message: """
+                O corpo deve ser {"bank", "agency", "account", "wallet", "pix_key", "beneficiary_name", "beneficiary_city", "due_days"}.
+                """)
+        }
+        if let problem = json.settings.problem() {
+            throw APIError(.unprocessableContent, code: "invalid_settings", message: problem.message, field: problem.field)
+        }
+        try await store.save(json.settings, clientID: client.id)
+        return json
+    }
+
+    struct SlipJSON: ResponseEncodable {
+        var externalID: String
+        var ourNumber: Int64
+        var amount: String
+        var amountCents: Int64
+        var dueDate: String
+        var barcode: String
+        var digitableLine: String
+        var pixCopyPaste: String
+
+        enum CodingKeys: String, CodingKey {
+            case externalID = "external_id", ourNumber = "our_number", amount, amountCents = "amount_cents", dueDate = "due_date",
+                 barcode, digitableLine = "digitable_line", pixCopyPaste = "pix_copia_e_cola"
+        }
+    }
+
+    /// The debt's open slip, issued now if the debt was registered before the settings were saved.
+    func slip(_ context: EsteiraRequestContext) async throws -> (DebtRecord, Bankslip, CollectionSettings) {
+        let client = try context.requireClient()
+        let raw = context.parameters.get("external_id") ?? ""
+        let externalID = raw.removingPercentEncoding ?? raw
+        guard let debt = try await DebtRegistry(db: db).debt(clientNum: client.num, externalID: externalID) else {
+            throw APIError.notFound("Dívida")
+        }
+        guard let settings = try await store.settings(clientID: client.id) else {
+            throw APIError(.conflict, code: "no_collection_settings",
+                           message: "Cadastre a configuração de cobrança (PUT /v1/collection) antes de emitir boletos.")
+        }
+        guard let slip = try await store.openSlip(clientID: client.id, clientNum: client.num, externalID: externalID,
+                                                  amountCents: debt.debt.amountCents, today: Day(Date(), in: Day.saoPaulo)) else {
+            throw APIError.notFound("Boleto")
+        }
+        return (debt, slip, settings)
+    }
+
+    @Sendable func slipJSON(_ request: Request, context: EsteiraRequestContext) async throws -> SlipJSON {
+        let (debt, slip, _) = try await slip(context)
+        return SlipJSON(externalID: debt.debt.externalID, ourNumber: slip.ourNumber, amount: Money.decimalString(cents: slip.amountCents),
+                        amountCents: slip.amountCents, dueDate: slip.dueDate.iso, barcode: slip.barcode,
+                        digitableLine: slip.digitableLine, pixCopyPaste: slip.pixPayload)
+    }
+
+    /// A printable page, in Portuguese: the digitable line, the barcode in Interleaved 2 of 5
+    /// and the PIX QR code, both drawn as SVG.
+    @Sendable func slipPage(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        let (debt, slip, settings) = try await slip(context)
+        let qr = try QRCode(bytes: Array(slip.pixPayload.utf8)).svg(pixels: 220)
+        let bars = InterleavedTwoOfFive.svg(slip.barcode, narrow: 1.5, height: 60) ?? ""
+        func e(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        let due = String(format: "%02d/%02d/%04d", slip.dueDate.day, slip.dueDate.month, slip.dueDate.year)
+        let html = """
+            <!doctype html>
+            <html lang="pt-BR"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>Boleto \(e(debt.debt.externalID))</title>
+            <style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:1rem auto;padding:0 1rem;color:#111}
+            table{border-collapse:collapse;width:100%}td{border:1px solid #999;padding:.35rem .5rem;vertical-align:top}
+            td small{display:block;color:#555;font-size:.7rem}.linha{font:600 1.05rem ui-monospace,monospace;letter-spacing:.02em}
+            .pix{display:flex;gap:1rem;align-items:center;margin-top:1rem}.pix code{word-break:break-all;font-size:.75rem}
+            @media print{body{margin:0}}</style></head>
+            <body>
+            <p class="linha" id="linha-digitavel">\(e(slip.digitableLine))</p>
+            <table>
+            <tr><td colspan="2"><small>Beneficiário</small>\(e(settings.beneficiaryName))</td><td><small>Vencimento</small><b id="vencimento">\(due)</b></td></tr>
+            <tr><td><small>Pagador</small>\(e(debt.debt.name))</td><td><small>Nosso número</small>\(e(settings.wallet))/\(slip.ourNumber)</td>
+            <td><small>Valor do documento</small><b id="valor">\(e(Money.brazilian(cents: slip.amountCents)))</b></td></tr>
+            <tr><td colspan="3"><small>Referência</small>Dívida \(e(debt.debt.externalID))</td></tr>
+            </table>
+            <div id="codigo-de-barras" style="margin-top:1rem">\(bars)</div>
+            <div class="pix"><div id="qrcode">\(qr)</div>
+            <div><p><b>Pague com PIX</b>: aponte a câmera do app do seu banco para o código ou use o PIX copia e cola:</p>
+            <code id="pix">\(e(slip.pixPayload))</code></div></div>
+            </body></html>
+            """
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
