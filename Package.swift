@@ -120,6 +120,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Notifications to clients: the webhook sender.
+        .target(
+            name: "EsteiraNotify",
+            dependencies: [
+                "EsteiraCore", "EsteiraStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // The stage handlers and the worker loop.
         .target(
             name: "EsteiraPipeline",
@@ -154,7 +168,7 @@ let package = Package(
         .executableTarget(
             name: "esteira",
             dependencies: [
-                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraPipeline", "EsteiraHTTP", "EsteiraS3", "EsteiraRisk",
+                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraPipeline", "EsteiraHTTP", "EsteiraS3", "EsteiraRisk", "EsteiraNotify",
                 "CEsteiraShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -54,6 +54,7 @@ public enum EsteiraAPI {
         DebtRoutes(db: db, blobs: blobs, risk: risk).add(to: v1)
         FormatRoutes(db: db).add(to: v1)
         CollectionRoutes(db: db).add(to: v1)
+        NotificationRoutes(db: db).add(to: v1)
         RiskRoutes(service: risk).add(to: v1)
         SubmissionRoutes(db: db, blobs: blobs, retry: retry, ttl: submissionTTL, jobsReady: jobsReady).add(to: v1)
         WebRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: router)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EsteiraCore
 import EsteiraHTTP
+import EsteiraNotify
 import EsteiraRisk
 import EsteiraPipeline
 import EsteiraStore
@@ -65,7 +66,11 @@ struct Serve: AsyncParsableCommand {
                 },
                 logger: runtime.logger)
             var services: [any Service] = [app]
-            if let worker { services.append(worker) }
+            if let worker {
+                services.append(worker)
+                // The webhooks go out wherever the workers run.
+                services.append(WebhookSender(db: runtime.db, settings: .fromEnvironment, logger: runtime.logger))
+            }
             // The drop folder (docs/sftp.md): ESTEIRA_INBOX_DIR (default <data-dir>/inbox), scanned
             // every ESTEIRA_INBOX_SECONDS (2); a file waits ESTEIRA_INBOX_QUIET_SECONDS (2) after its
             // last change. ESTEIRA_NO_INBOX=1 turns it off.

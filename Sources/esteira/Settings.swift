@@ -2,6 +2,7 @@ import ArgumentParser
 import EsteiraBlobs
 import EsteiraCore
 import EsteiraPipeline
+import EsteiraNotify
 import EsteiraRisk
 import EsteiraS3
 import EsteiraStore
@@ -149,5 +150,20 @@ enum RiskSettings {
             return ExternalValidator(settings: settings)
         }
         return RiskService(db: db, validator: validator, policy: policy)
+    }
+}
+
+extension WebhookSender.Settings {
+    /// ESTEIRA_WEBHOOK_RETRY_BASE_SECONDS (10), ESTEIRA_WEBHOOK_RETRY_CAP_SECONDS (3600),
+    /// ESTEIRA_WEBHOOK_MAX_ATTEMPTS (15), ESTEIRA_WEBHOOK_POLL_SECONDS (1),
+    /// ESTEIRA_WEBHOOK_TIMEOUT_SECONDS (10): docs/notifications.md.
+    static var fromEnvironment: WebhookSender.Settings {
+        var s = WebhookSender.Settings()
+        if let v = Env.double("ESTEIRA_WEBHOOK_RETRY_BASE_SECONDS") { s.baseSeconds = v }
+        if let v = Env.double("ESTEIRA_WEBHOOK_RETRY_CAP_SECONDS") { s.capSeconds = v }
+        if let v = Env.int("ESTEIRA_WEBHOOK_MAX_ATTEMPTS") { s.maxAttempts = max(1, v) }
+        if let v = Env.double("ESTEIRA_WEBHOOK_POLL_SECONDS") { s.pollSeconds = v }
+        if let v = Env.int("ESTEIRA_WEBHOOK_TIMEOUT_SECONDS") { s.timeout = .seconds(v) }
+        return s
     }
 }

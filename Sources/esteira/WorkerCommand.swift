@@ -1,5 +1,6 @@
 import ArgumentParser
 import EsteiraCore
+import EsteiraNotify
 import EsteiraPipeline
 import EsteiraRisk
 import EsteiraStore
@@ -35,7 +36,9 @@ struct WorkerCommand: AsyncParsableCommand {
             pipeline.retry = RetryPolicy.fromEnvironment
             let worker = Worker(pipeline: pipeline, settings: settings)
             let group = ServiceGroup(configuration: .init(
-                services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger))
+                services: [.init(service: worker),
+                           .init(service: WebhookSender(db: runtime.db, settings: .fromEnvironment, logger: runtime.logger))],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger))
             try await group.run()
         }
     }

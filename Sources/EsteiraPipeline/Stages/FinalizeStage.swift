@@ -37,6 +37,8 @@ struct FinalizeStage {
                        rejected = \(counts.rejected), review = \(counts.review), updated_at = \(now), finished_at = \(now)
                 WHERE id = \(job.batchID)
                 """)
+            // The client's notifications, in the same transaction as the status they announce.
+            try await NotificationStore.enqueue(c, batchID: job.batchID, now: now)
             try await JobQueue.complete(c, job: job, owner: owner)
             return (counts, status, subBatches)
         }

@@ -49,6 +49,7 @@ struct PickStage {
                     UPDATE batches SET status = 'failed', error_code = \(problem.code), error = \(problem.message),
                            updated_at = \(now), finished_at = \(now) WHERE id = \(batch.id)
                     """)
+                try await NotificationStore.enqueue(c, batchID: batch.id, now: now)
             case .success(let split):
                 let layoutJSON = String(decoding: try JSONEncoder().encode(split.layout), as: UTF8.self)
                 try await c.execute("""

@@ -276,6 +276,42 @@ public enum Migrations {
         );
         CREATE UNIQUE INDEX bankslips_open ON bankslips (client_num, external_id) WHERE status = 'open';
         """),
+        // Notifications to clients: webhook endpoints, and the outbox — a notification row written
+        // in the transaction of the status change that causes it — with every delivery attempt.
+        Migration(name: "0008_notifications", sql: """
+        CREATE TABLE webhook_endpoints (
+            id TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL REFERENCES clients (id),
+            url TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            events TEXT NOT NULL,
+            created_at {TS} NOT NULL
+        );
+        CREATE TABLE notifications (
+            id {ID},
+            client_id TEXT NOT NULL,
+            batch_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            endpoint_id TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts BIGINT NOT NULL,
+            next_at {TS} NOT NULL,
+            created_at {TS} NOT NULL,
+            delivered_at {TS}
+        );
+        CREATE INDEX notifications_due ON notifications (state, next_at);
+        CREATE INDEX notifications_batch ON notifications (client_id, batch_id);
+        CREATE TABLE notification_attempts (
+            id {ID},
+            notification_id BIGINT NOT NULL,
+            at {TS} NOT NULL,
+            status_code BIGINT,
+            error TEXT,
+            duration_ms BIGINT NOT NULL
+        );
+        CREATE INDEX notification_attempts_of ON notification_attempts (notification_id, id);
+        """),
     ]
 
     static func render(_ sql: String, for dialect: SQLDialect) -> String {

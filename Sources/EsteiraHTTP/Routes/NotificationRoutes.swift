@@ -1,0 +1,137 @@
+import EsteiraCore
+import EsteiraStore
+import Foundation
+import Hummingbird
+
+/// `/v1/webhooks` (the client's endpoints) and `/v1/notifications` (what was sent about a batch,
+/// attempt by attempt, and sending again).
+struct NotificationRoutes {
+    let db: any SQLDatabase
+    var store: NotificationStore { NotificationStore(db: db) }
+
+    func add(to group: RouterGroup<EsteiraRequestContext>) {
+        group.post("webhooks", use: create)
+        group.get("webhooks", use: list)
+        group.delete("webhooks/:id", use: delete)
+        group.get("notifications", use: notifications)
+        group.post("notifications/:id/redeliver", use: redeliver)
+    }
+
+    struct EndpointJSON: ResponseEncodable {
+        var id: String
+        var url: String
+        var events: [String]
+        var createdAt: String
+        /// Only in the answer that creates the endpoint.
+        var secret: String?
+
+        enum CodingKeys: String, CodingKey { case id, url, events, createdAt = "created_at", secret }
+
+        init(_ e: WebhookEndpoint, secret: String? = nil) {
+            id = e.id
+            url = e.url
+            events = e.events.map(\.rawValue)
+            createdAt = Timestamp.isoSeconds(e.createdAt)
+            self.secret = secret
+        }
+    }
+
+    struct CreateBody: Decodable {
+        var url: String
+        var events: [String]?
+    }
+
+    /// 201 with the endpoint and its signing secret (shown only now); 422 a URL that is not
+    /// http(s), or an unknown event.
+    @Sendable func create(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        let client = try context.requireClient()
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        guard let b = try? JSONDecoder().decode(CreateBody.self, from: Data(body.readableBytesView)) else {
+            throw APIError(.badRequest, code: "invalid_json", message: #"O corpo deve ser {"url": "https://…", "events"?: ["batch.completed", …]}."#)
+        }
+        guard let url = URL(string: b.url), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+            throw APIError(.unprocessableContent, code: "invalid_url", message: "A URL deve começar com http:// ou https://.", field: "url")
+        }
+        var events: [NotificationEvent] = []
+        for name in b.events ?? NotificationEvent.allCases.map(\.rawValue) {
+            guard let e = NotificationEvent(rawValue: name) else {
+                throw APIError(.unprocessableContent, code: "invalid_event",
+                               message: "Evento \(name) desconhecido; use \(NotificationEvent.allCases.map(\.rawValue).joined(separator: ", ")).",
+                               field: "events")
+            }
+            events.append(e)
+        }
+        let (endpoint, secret) = try await store.createEndpoint(clientID: client.id, url: b.url, events: events)
+        var response = try EndpointJSON(endpoint, secret: secret).response(from: request, context: context)
+        response.status = .created
+        return response
+    }
+
+    @Sendable func list(_ request: Request, context: EsteiraRequestContext) async throws -> ItemsResponse<EndpointJSON> {
+        let client = try context.requireClient()
+        return ItemsResponse(items: try await store.endpoints(clientID: client.id).map { EndpointJSON($0) })
+    }
+
+    @Sendable func delete(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        let client = try context.requireClient()
+        guard try await store.deleteEndpoint(clientID: client.id, id: context.parameters.get("id") ?? "") else {
+            throw APIError.notFound("Endpoint")
+        }
+        return Response(status: .noContent)
+    }
+
+    struct NotificationJSON: Encodable {
+        struct Attempt: Encodable {
+            var at: String
+            var statusCode: Int?
+            var error: String?
+            var durationMs: Int
+            enum CodingKeys: String, CodingKey { case at, statusCode = "status_code", error, durationMs = "duration_ms" }
+        }
+        var id: Int
+        var batchID: String
+        var event: String
+        var endpointID: String
+        var url: String
+        var state: String
+        var createdAt: String
+        var deliveredAt: String?
+        var nextAttemptAt: String?
+        var attempts: [Attempt]
+
+        enum CodingKeys: String, CodingKey {
+            case id, batchID = "batch_id", event, endpointID = "endpoint_id", url, state, createdAt = "created_at",
+                 deliveredAt = "delivered_at", nextAttemptAt = "next_attempt_at", attempts
+        }
+    }
+
+    /// `?batch=<id>`: the batch's notifications, each with every attempt (when, the answer's
+    /// status or the error, how long).
+    @Sendable func notifications(_ request: Request, context: EsteiraRequestContext) async throws -> ItemsResponse<NotificationJSON> {
+        let client = try context.requireClient()
+        guard let batch = request.uri.queryParameters["batch"].map(String.init), !batch.isEmpty else {
+            throw APIError.invalidParameter("batch", "informe o id do lote")
+        }
+        let items = try await store.list(clientID: client.id, batchID: batch).map { n in
+            NotificationJSON(id: n.id, batchID: n.batchID, event: n.event, endpointID: n.endpointID, url: n.url, state: n.state,
+                             createdAt: Timestamp.isoSeconds(n.createdAt), deliveredAt: n.deliveredAt.map(Timestamp.isoSeconds),
+                             nextAttemptAt: n.state == "pending" ? Timestamp.isoSeconds(n.nextAt) : nil,
+                             attempts: n.attempts.map {
+                                 .init(at: Timestamp.isoSeconds($0.at), statusCode: $0.statusCode, error: $0.error, durationMs: $0.durationMs)
+                             })
+        }
+        return ItemsResponse(items: items)
+    }
+
+    /// 202: the notification goes out again now, whatever became of it before.
+    @Sendable func redeliver(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        let client = try context.requireClient()
+        guard let id = context.parameters.get("id").flatMap(Int.init),
+              try await store.redeliver(clientID: client.id, id: id) else { throw APIError.notFound("Notificação") }
+        return Response(status: .accepted)
+    }
+}
+
+struct ItemsResponse<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
+    var items: [Item]
+}

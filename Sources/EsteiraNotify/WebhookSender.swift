@@ -1,0 +1,111 @@
+import AsyncHTTPClient
+import Crypto
+import EsteiraCore
+import EsteiraStore
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Delivers the outbox's webhooks: claims the notifications that are due, posts each with its
+/// signature, and records the attempt. A 2xx answer delivers it; anything else (another status,
+/// no answer in `timeout`) tries again after an exponential backoff with full jitter, for
+/// `maxAttempts` attempts (with the defaults, about seven hours), then gives up (`dead`, shown in
+/// `GET /v1/notifications`, and sent again on request).
+///
+/// Each request carries `X-Esteira-Event`, `X-Esteira-Delivery` (the notification's id: the same
+/// on every attempt, for the receiver to drop repeats), `X-Esteira-Timestamp` (Unix seconds) and
+/// `X-Esteira-Signature: sha256=<hex>`, the HMAC-SHA256 of `<timestamp>.<body>` under the
+/// endpoint's secret.
+public struct WebhookSender: Service {
+    public struct Settings: Sendable {
+        public var pollSeconds: Double = 1
+        public var baseSeconds: Double = 10
+        public var capSeconds: Double = 3600
+        public var maxAttempts: Int = 15
+        public var timeout: Duration = .seconds(10)
+        public var batch = 20
+
+        public init() {}
+    }
+
+    let store: NotificationStore
+    let settings: Settings
+    let logger: Logger
+    let http: HTTPClient
+
+    public init(db: any SQLDatabase, settings: Settings = Settings(), logger: Logger, http: HTTPClient = .shared) {
+        store = NotificationStore(db: db)
+        self.settings = settings
+        self.logger = logger
+        self.http = http
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                let due: [PendingNotification]
+                do {
+                    due = try await store.claimDue(limit: settings.batch, lease: settings.timeout.seconds + 30)
+                } catch {
+                    logger.warning("webhooks: cannot read the outbox", metadata: ["error": "\(error)"])
+                    due = []
+                }
+                await withTaskGroup(of: Void.self) { group in
+                    for n in due { group.addTask { await self.deliver(n) } }
+                }
+                if due.count < settings.batch { try? await Task.sleep(for: .seconds(settings.pollSeconds)) }
+            }
+        } onGracefulShutdown: {}
+    }
+
+    public static func signature(secret: String, timestamp: Int, body: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(timestamp).\(body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        return "sha256=" + Hex.encode(mac)
+    }
+
+    func deliver(_ n: PendingNotification) async {
+        let timestamp = Int(Date().timeIntervalSince1970)
+        var request = HTTPClientRequest(url: n.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "Esteira-Webhooks/1")
+        request.headers.add(name: "X-Esteira-Event", value: n.event)
+        request.headers.add(name: "X-Esteira-Delivery", value: String(n.id))
+        request.headers.add(name: "X-Esteira-Timestamp", value: String(timestamp))
+        request.headers.add(name: "X-Esteira-Signature", value: Self.signature(secret: n.secret, timestamp: timestamp, body: n.payload))
+        request.body = .bytes(ByteBuffer(string: n.payload))
+        let started = ContinuousClock.now
+        var status: Int?
+        var failure: String?
+        do {
+            let response = try await http.execute(request, timeout: .seconds(Int64(settings.timeout.seconds)))
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            status = Int(response.status.code)
+        } catch {
+            failure = "\(error)"
+        }
+        let delivered = status.map { (200..<300).contains($0) } ?? false
+        let attempt = n.attempts + 1
+        var retryAt: Date?
+        if !delivered && attempt < settings.maxAttempts {
+            let ceiling = min(settings.capSeconds, settings.baseSeconds * pow(2, Double(attempt - 1)))
+            retryAt = Date().addingTimeInterval(Double.random(in: ceiling / 2...ceiling))
+        }
+        let ms = Int((ContinuousClock.now - started) / .milliseconds(1))
+        do {
+            try await store.recordAttempt(id: n.id, statusCode: status, error: failure.map { String($0.prefix(500)) },
+                                          durationMs: ms, delivered: delivered, retryAt: retryAt)
+        } catch {
+            logger.warning("webhooks: cannot record an attempt", metadata: ["notification": "\(n.id)", "error": "\(error)"])
+        }
+        logger.info("webhook attempt", metadata: [
+            "notification": "\(n.id)", "event": "\(n.event)", "attempt": "\(attempt)", "status": "\(status.map(String.init) ?? "none")",
+            "delivered": "\(delivered)",
+        ])
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

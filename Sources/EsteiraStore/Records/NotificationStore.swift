@@ -1,0 +1,197 @@
+import EsteiraCore
+import Foundation
+
+/// What a client is told about: a batch ended, one way or another.
+public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
+    case batchCompleted = "batch.completed"
+    case batchCompletedWithRejects = "batch.completed_with_rejects"
+    case batchFailed = "batch.failed"
+
+    public init?(status: BatchStatus) {
+        switch status {
+        case .completed: self = .batchCompleted
+        case .completedWithRejects: self = .batchCompletedWithRejects
+        case .failed: self = .batchFailed
+        case .received, .processing: return nil
+        }
+    }
+}
+
+public struct WebhookEndpoint: Sendable, Equatable {
+    public var id: String
+    public var url: String
+    public var events: [NotificationEvent]
+    public var createdAt: Date
+}
+
+/// A notification due for delivery, with where it goes and how to sign it.
+public struct PendingNotification: Sendable {
+    public var id: Int
+    public var event: String
+    public var payload: String
+    public var url: String
+    public var secret: String
+    public var attempts: Int
+}
+
+public struct NotificationRecord: Sendable {
+    public struct Attempt: Sendable {
+        public var at: Date
+        public var statusCode: Int?
+        public var error: String?
+        public var durationMs: Int
+    }
+    public var id: Int
+    public var batchID: String
+    public var event: String
+    public var endpointID: String
+    public var url: String
+    public var state: String
+    public var createdAt: Date
+    public var deliveredAt: Date?
+    public var nextAt: Date
+    public var attempts: [Attempt]
+}
+
+/// Webhook endpoints and the outbox of notifications. A notification is written by `enqueue`
+/// inside the transaction that changes the batch's status, so it exists exactly when the change
+/// committed: a crash can neither lose it nor leave one for a change that rolled back. The sender
+/// claims due ones (`claimDue`), posts them, and records each attempt.
+public struct NotificationStore: Sendable {
+    let db: any SQLDatabase
+
+    public init(db: any SQLDatabase) { self.db = db }
+
+    /// Adds an endpoint; returns it with its signing secret, shown only now.
+    public func createEndpoint(clientID: String, url: String, events: [NotificationEvent]) async throws -> (WebhookEndpoint, secret: String) {
+        let endpoint = WebhookEndpoint(id: UUID().uuidString.lowercased(), url: url, events: events, createdAt: Date())
+        let secret = "whsec_" + Hex.random(bytes: 24)
+        try await db.write(durable: true) { c in
+            try await c.execute("""
+                INSERT INTO webhook_endpoints (id, client_id, url, secret, events, created_at)
+                VALUES (\(endpoint.id), \(clientID), \(url), \(secret), \(events.map(\.rawValue).joined(separator: ",")), \(endpoint.createdAt))
+                """)
+        }
+        return (endpoint, secret)
+    }
+
+    public func endpoints(clientID: String) async throws -> [WebhookEndpoint] {
+        try await db.query("""
+            SELECT id, url, events, created_at FROM webhook_endpoints WHERE client_id = \(clientID) ORDER BY created_at, id
+            """).map {
+            WebhookEndpoint(id: try $0.string("id"), url: try $0.string("url"),
+                            events: try $0.string("events").split(separator: ",").compactMap { NotificationEvent(rawValue: String($0)) },
+                            createdAt: try $0.date("created_at"))
+        }
+    }
+
+    public func deleteEndpoint(clientID: String, id: String) async throws -> Bool {
+        try await db.write(durable: true) { c in
+            try await c.execute("DELETE FROM webhook_endpoints WHERE id = \(id) AND client_id = \(clientID)") == 1
+        }
+    }
+
+    /// In the caller's transaction, right after the batch's status became final: one notification
+    /// per endpoint of the client that wants the event, with the batch as it now is.
+    public static func enqueue(_ c: any SQLConnection, batchID: String, now: Date = Date()) async throws {
+        guard let r = try await c.query("SELECT \(raw: BatchStore.columns) FROM batches WHERE id = \(batchID)").first else { return }
+        let batch = try BatchStore.record(r)
+        guard let event = NotificationEvent(status: batch.status) else { return }
+        let endpoints = try await c.query("SELECT id, events FROM webhook_endpoints WHERE client_id = \(batch.clientID)")
+            .filter { try $0.string("events").split(separator: ",").contains(Substring(event.rawValue)) }
+        guard !endpoints.isEmpty else { return }
+        let payload = try payload(event: event, batch: batch)
+        for e in endpoints {
+            try await c.execute("""
+                INSERT INTO notifications (client_id, batch_id, event, endpoint_id, payload, state, attempts, next_at, created_at)
+                VALUES (\(batch.clientID), \(batch.id), \(event.rawValue), \(try e.string("id")), \(payload), 'pending', 0, \(now), \(now))
+                """)
+        }
+    }
+
+    /// The webhook's body: the event and the batch with its counts.
+    static func payload(event: NotificationEvent, batch b: BatchRecord) throws -> String {
+        let body: [String: Any] = [
+            "event": event.rawValue,
+            "batch": [
+                "id": b.id, "status": b.status.rawValue, "source": b.source, "file_name": b.fileName ?? NSNull(),
+                "counts": ["received": b.counts.received, "registered": b.counts.registered, "duplicates": b.counts.duplicates,
+                           "rejected": b.counts.rejected, "review": b.counts.review],
+                "error_code": b.errorCode ?? NSNull(), "error": b.error ?? NSNull(), "trace_id": b.traceID,
+                "finished_at": b.finishedAt.map(Timestamp.isoSeconds) ?? NSNull(),
+            ] as [String: Any],
+        ]
+        return String(decoding: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    /// Takes up to `limit` notifications that are due, and holds them for `lease` seconds: another
+    /// sender (another process) does not take them meanwhile; a sender that dies lets them come due again.
+    public func claimDue(limit: Int, lease: TimeInterval, now: Date = Date()) async throws -> [PendingNotification] {
+        try await db.write { c in
+            let rows = try await c.query("""
+                SELECT n.id, n.event, n.payload, n.attempts, e.url, e.secret FROM notifications n
+                JOIN webhook_endpoints e ON e.id = n.endpoint_id
+                WHERE n.state = 'pending' AND n.next_at <= \(now) ORDER BY n.next_at LIMIT \(limit)\(c.forUpdateSkipLocked)
+                """)
+            let due = try rows.map {
+                PendingNotification(id: try $0.int("id"), event: try $0.string("event"), payload: try $0.string("payload"),
+                                    url: try $0.string("url"), secret: try $0.string("secret"), attempts: try $0.int("attempts"))
+            }
+            if !due.isEmpty {
+                try await c.execute("""
+                    UPDATE notifications SET next_at = \(now.addingTimeInterval(lease)) WHERE id IN (\(list: due.map(\.id)))
+                    """)
+            }
+            return due
+        }
+    }
+
+    /// Records one attempt: delivered, or to be tried again at `retryAt`, or given up (`retryAt` nil).
+    public func recordAttempt(id: Int, statusCode: Int?, error: String?, durationMs: Int, delivered: Bool, retryAt: Date?,
+                              now: Date = Date()) async throws {
+        try await db.write(durable: true) { c in
+            try await c.execute("""
+                INSERT INTO notification_attempts (notification_id, at, status_code, error, duration_ms)
+                VALUES (\(id), \(now), \(statusCode), \(error), \(durationMs))
+                """)
+            let state = delivered ? "delivered" : (retryAt == nil ? "dead" : "pending")
+            try await c.execute("""
+                UPDATE notifications SET state = \(state), attempts = attempts + 1, next_at = \(retryAt ?? now),
+                       delivered_at = \(delivered ? now : nil) WHERE id = \(id)
+                """)
+        }
+    }
+
+    /// The client's notifications of a batch, each with its attempts.
+    public func list(clientID: String, batchID: String) async throws -> [NotificationRecord] {
+        let rows = try await db.query("""
+            SELECT n.id, n.batch_id, n.event, n.endpoint_id, n.state, n.created_at, n.delivered_at, n.next_at, e.url
+            FROM notifications n JOIN webhook_endpoints e ON e.id = n.endpoint_id
+            WHERE n.client_id = \(clientID) AND n.batch_id = \(batchID) ORDER BY n.id
+            """)
+        var out: [NotificationRecord] = []
+        for r in rows {
+            let id = try r.int("id")
+            let attempts = try await db.query("""
+                SELECT at, status_code, error, duration_ms FROM notification_attempts WHERE notification_id = \(id) ORDER BY id
+                """).map {
+                NotificationRecord.Attempt(at: try $0.date("at"), statusCode: try $0.optionalInt("status_code"),
+                                           error: try $0.optionalString("error"), durationMs: try $0.int("duration_ms"))
+            }
+            out.append(NotificationRecord(id: id, batchID: try r.string("batch_id"), event: try r.string("event"),
+                                          endpointID: try r.string("endpoint_id"), url: try r.string("url"), state: try r.string("state"),
+                                          createdAt: try r.date("created_at"), deliveredAt: try r.optionalDate("delivered_at"),
+                                          nextAt: try r.date("next_at"), attempts: attempts))
+        }
+        return out
+    }
+
+    /// Sends the notification again (delivered or given up): pending, due now.
+    public func redeliver(clientID: String, id: Int, now: Date = Date()) async throws -> Bool {
+        try await db.write(durable: true) { c in
+            try await c.execute("""
+                UPDATE notifications SET state = 'pending', next_at = \(now) WHERE id = \(id) AND client_id = \(clientID)
+                """) == 1
+        }
+    }
+}
