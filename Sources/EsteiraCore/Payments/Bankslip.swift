@@ -60,12 +60,27 @@ public struct Bankslip: Sendable, Equatable {
 
     /// The slip for a debt, numbered `ourNumber` (the client's sequence), due `dueDate`. The PIX
     /// transaction id ties the payment back to the slip: `E` and the our-number.
-    public static func make(settings s: CollectionSettings, ourNumber: Int64, amountCents: Int64, dueDate: Day) throws -> Bankslip {
-        let free = try Boleto.FreeField.bradesco(agency: s.agency, wallet: s.wallet, ourNumber: String(ourNumber), account: s.account)
-        let barcode = try Boleto.barcode(bank: s.bank, dueFactor: try Boleto.dueFactor(dueDate), amountCents: amountCents, freeField: free)
-        let pix = try PixBRCode.payload(key: s.pixKey, amountCents: amountCents, name: s.beneficiaryName,
-                                        city: s.beneficiaryCity, txid: "E\(ourNumber)")
-        return Bankslip(ourNumber: ourNumber, amountCents: amountCents, dueDate: dueDate, barcode: barcode,
-                        digitableLine: try Boleto.digitableLine(barcode: barcode), pixPayload: pix)
+    public static func make(settings: CollectionSettings, ourNumber: Int64, amountCents: Int64, dueDate: Day) throws -> Bankslip {
+        try Issuer(settings).make(ourNumber: ourNumber, amountCents: amountCents, dueDate: dueDate)
+    }
+
+    /// Makes the slips of one beneficiary: what is the same for all of them is prepared once.
+    public struct Issuer: Sendable {
+        let settings: CollectionSettings
+        let pix: PixBRCode.Template
+
+        public init(_ settings: CollectionSettings) throws {
+            self.settings = settings
+            pix = try PixBRCode.Template(key: settings.pixKey, name: settings.beneficiaryName, city: settings.beneficiaryCity)
+        }
+
+        public func make(ourNumber: Int64, amountCents: Int64, dueDate: Day) throws -> Bankslip {
+            let s = settings
+            let free = try Boleto.FreeField.bradesco(agency: s.agency, wallet: s.wallet, ourNumber: String(ourNumber), account: s.account)
+            let barcode = try Boleto.barcode(bank: s.bank, dueFactor: try Boleto.dueFactor(dueDate), amountCents: amountCents, freeField: free)
+            return Bankslip(ourNumber: ourNumber, amountCents: amountCents, dueDate: dueDate, barcode: barcode,
+                            digitableLine: try Boleto.digitableLine(barcode: barcode),
+                            pixPayload: try pix.payload(amountCents: amountCents, txid: "E\(ourNumber)"))
+        }
     }
 }

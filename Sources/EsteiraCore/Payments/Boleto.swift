@@ -26,59 +26,87 @@ public enum Boleto {
     /// The 44-digit barcode: bank (3), currency `9`, general check digit, due factor (4), amount
     /// in cents (10), free field (25).
     public static func barcode(bank: String, dueFactor: Int, amountCents: Int64, freeField: String) throws(Problem) -> String {
-        guard bank.count == 3, isDigits(bank) else { throw .badPart("bank") }
-        guard freeField.count == 25, isDigits(freeField) else { throw .badPart("free field") }
+        guard bank.utf8.count == 3, isDigits(bank) else { throw .badPart("bank") }
+        guard freeField.utf8.count == 25, isDigits(freeField) else { throw .badPart("free field") }
         guard (1000...9999).contains(dueFactor) else { throw .badPart("due factor") }
         guard (0...9_999_999_999).contains(amountCents) else { throw .amountOutOfRange }
-        let amount = String(amountCents)
-        let body = bank + "9" + String(dueFactor) + String(repeating: "0", count: 10 - amount.count) + amount + freeField
-        let check = generalCheckDigit(body)
-        return String(body.prefix(4)) + String(check) + String(body.dropFirst(4))
+        // Digits as bytes ('0'...'9'): this runs for every debt of a batch.
+        var body: [UInt8] = []
+        body.reserveCapacity(44)
+        body += bank.utf8
+        body.append(0x39)
+        appendDigits(&body, Int64(dueFactor), width: 4)
+        appendDigits(&body, amountCents, width: 10)
+        body += freeField.utf8
+        body.insert(0x30 + UInt8(generalCheckDigit(body)), at: 4)
+        return String(decoding: body, as: UTF8.self)
+    }
+
+    static func appendDigits(_ out: inout [UInt8], _ value: Int64, width: Int) {
+        var digits = [UInt8](repeating: 0x30, count: width)
+        var v = value
+        for i in stride(from: width - 1, through: 0, by: -1) {
+            digits[i] = 0x30 + UInt8(v % 10)
+            v /= 10
+        }
+        out += digits
     }
 
     /// The digitable line, printed `AAAAA.AAAAA BBBBB.BBBBBB CCCCC.CCCCCC D EEEEEEEEEEEEEE`:
     /// barcode positions 1–4 and 20–24 with their mod-10 digit, 25–34 with theirs, 35–44 with
     /// theirs, the general check digit, and the factor with the amount.
     public static func digitableLine(barcode: String) throws(Problem) -> String {
-        guard barcode.count == 44, isDigits(barcode) else { throw .badPart("barcode") }
-        let b = Array(barcode)
-        func part(_ r: Range<Int>) -> String { String(b[r]) }
-        let f1 = part(0..<4) + part(19..<24), f2 = part(24..<34), f3 = part(34..<44)
-        let c1 = f1 + String(mod10(f1)), c2 = f2 + String(mod10(f2)), c3 = f3 + String(mod10(f3))
-        func dotted(_ s: String, _ at: Int) -> String { String(s.prefix(at)) + "." + String(s.dropFirst(at)) }
-        return [dotted(c1, 5), dotted(c2, 5), dotted(c3, 5), part(4..<5), part(5..<19)].joined(separator: " ")
+        let b = Array(barcode.utf8)
+        guard b.count == 44, isDigits(barcode) else { throw .badPart("barcode") }
+        var out: [UInt8] = []
+        out.reserveCapacity(54)
+        func field(_ digits: [UInt8], dotAt: Int) {
+            let all = digits + [0x30 + UInt8(mod10(digits))]
+            out += all[0..<dotAt]
+            out.append(0x2E)
+            out += all[dotAt...]
+            out.append(0x20)
+        }
+        field(Array(b[0..<4] + b[19..<24]), dotAt: 5)
+        field(Array(b[24..<34]), dotAt: 5)
+        field(Array(b[34..<44]), dotAt: 5)
+        out.append(b[4])
+        out.append(0x20)
+        out += b[5..<19]
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Mod 10 of the digitable line: weights 2, 1, 2, 1… from the right; a product over 9 adds
     /// its digits; the digit is (10 − sum mod 10) mod 10.
-    public static func mod10(_ digits: String) -> Int {
+    public static func mod10(_ digits: String) -> Int { mod10(Array(digits.utf8)) }
+
+    static func mod10(_ digits: [UInt8]) -> Int {
         var sum = 0
-        for (i, c) in digits.reversed().enumerated() {
-            var p = (c.wholeNumberValue ?? 0) * (i % 2 == 0 ? 2 : 1)
+        var weight = 2
+        for c in digits.reversed() {
+            var p = Int(c &- 0x30) * weight
             if p > 9 { p = p / 10 + p % 10 }
             sum += p
+            weight = 3 - weight
         }
         return (10 - sum % 10) % 10
     }
 
     /// Mod 11 over the 43 other digits, weights 2 to 9 repeating from the right: 11 − (sum mod
     /// 11), where 0, 10 and 11 become 1.
-    public static func generalCheckDigit(_ digits: String) -> Int {
-        let d = 11 - weightedSum(digits) % 11
-        return (d == 0 || d == 10 || d == 11) ? 1 : d
-    }
+    public static func generalCheckDigit(_ digits: String) -> Int { generalCheckDigit(Array(digits.utf8)) }
 
-    /// The sum of the digits weighted 2…9, repeating, from the right (the banks' "módulo 11").
-    static func weightedSum(_ digits: String) -> Int {
+    static func generalCheckDigit(_ digits: [UInt8]) -> Int {
         var sum = 0
-        for (i, c) in digits.reversed().enumerated() { sum += (c.wholeNumberValue ?? 0) * (2 + i % 8) }
-        return sum
+        for (i, c) in digits.reversed().enumerated() { sum += Int(c &- 0x30) * (2 + i % 8) }
+        let d = 11 - sum % 11
+        return (d == 0 || d == 10 || d == 11) ? 1 : d
     }
 
     static func isDigits(_ s: String) -> Bool { s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
 
     static func padded(_ s: String, _ n: Int) throws(Problem) -> String {
-        guard s.count <= n, isDigits(s) else { throw .badPart(s) }
+        guard s.utf8.count <= n, isDigits(s) else { throw .badPart(s) }
         return String(repeating: "0", count: n - s.count) + s
     }
 

@@ -14,26 +14,47 @@ public enum PixBRCode {
     /// the transaction id `txid` (`[A-Za-z0-9]{1,25}`, or `***` for none).
     public static func payload(key: String, amountCents: Int64?, name: String, city: String, txid: String = "***",
                                info: String? = nil) throws(Problem) -> String {
-        guard !key.isEmpty else { throw .badField("key") }
-        guard txid == "***" || (1...25).contains(txid.count) && txid.utf8.allSatisfy(isAlphanumeric) else { throw .badField("txid") }
-        var account = try field("00", "br.gov.bcb.pix") + field("01", key)
-        if let info, !info.isEmpty { account += try field("02", plain(info)) }
-        var out = try field("00", "01") + field("26", account) + field("52", "0000") + field("53", "986")
-        if let amountCents {
-            guard amountCents > 0 else { throw .badField("amount") }
-            out += try field("54", Money.decimalString(cents: amountCents))
+        try Template(key: key, name: name, city: city, info: info).payload(amountCents: amountCents, txid: txid)
+    }
+
+    /// The fields that stay the same for every charge of one beneficiary, written once: a batch
+    /// issues a slip for every debt.
+    public struct Template: Sendable {
+        let head: [UInt8]
+        let merchant: [UInt8]
+
+        public init(key: String, name: String, city: String, info: String? = nil) throws(Problem) {
+            guard !key.isEmpty else { throw .badField("key") }
+            var account = try field("00", "br.gov.bcb.pix") + field("01", key)
+            if let info, !info.isEmpty { account += try field("02", plain(info)) }
+            head = Array((try field("00", "01") + field("26", account) + field("52", "0000") + field("53", "986")).utf8)
+            let shortName = String(plain(name).prefix(25)), shortCity = String(plain(city).prefix(15))
+            guard !shortName.isEmpty else { throw .badField("name") }
+            guard !shortCity.isEmpty else { throw .badField("city") }
+            merchant = Array((try field("58", "BR") + field("59", shortName) + field("60", shortCity)).utf8)
         }
-        let shortName = String(plain(name).prefix(25)), shortCity = String(plain(city).prefix(15))
-        guard !shortName.isEmpty else { throw .badField("name") }
-        guard !shortCity.isEmpty else { throw .badField("city") }
-        out += try field("58", "BR") + field("59", shortName) + field("60", shortCity) + field("62", field("05", txid))
-        out += "6304"
-        return out + crcHex(Array(out.utf8))
+
+        public func payload(amountCents: Int64?, txid: String = "***") throws(Problem) -> String {
+            guard txid == "***" || (1...25).contains(txid.utf8.count) && txid.utf8.allSatisfy(isAlphanumeric) else {
+                throw .badField("txid")
+            }
+            var out = head
+            out.reserveCapacity(head.count + merchant.count + 64)
+            if let amountCents {
+                guard amountCents > 0 else { throw .badField("amount") }
+                out += try field("54", Money.decimalString(cents: amountCents)).utf8
+            }
+            out += merchant
+            out += try field("62", field("05", txid)).utf8
+            out += "6304".utf8
+            out += crcHex(out).utf8
+            return String(decoding: out, as: UTF8.self)
+        }
     }
 
     /// One TLV field: id, two-digit length, value.
     static func field(_ id: String, _ value: String) throws(Problem) -> String {
-        let n = value.count
+        let n = value.utf8.count
         guard n > 0, n <= 99 else { throw .badField(id) }
         return id + (n < 10 ? "0" : "") + String(n) + value
     }
@@ -52,14 +73,18 @@ public enum PixBRCode {
         return out.trimmingCharacters(in: .whitespaces)
     }
 
-    /// CRC-16/CCITT-FALSE: polynomial 0x1021, initial 0xFFFF, no reflection, no final xor.
+    /// CRC-16/CCITT-FALSE: polynomial 0x1021, initial 0xFFFF, no reflection, no final xor. A byte
+    /// at a time through a table of the 256 remainders (a slip is made for every debt of a batch).
     public static func crc16(_ bytes: [UInt8]) -> UInt16 {
         var crc: UInt16 = 0xFFFF
-        for b in bytes {
-            crc ^= UInt16(b) << 8
-            for _ in 0..<8 { crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1 }
-        }
+        for b in bytes { crc = (crc << 8) ^ crcTable[Int(UInt8(crc >> 8) ^ b)] }
         return crc
+    }
+
+    static let crcTable: [UInt16] = (0..<256).map { n in
+        var c = UInt16(n) << 8
+        for _ in 0..<8 { c = c & 0x8000 != 0 ? (c << 1) ^ 0x1021 : c << 1 }
+        return c
     }
 
     static func crcHex(_ bytes: [UInt8]) -> String {

@@ -43,10 +43,11 @@ public struct BankslipStore: Sendable {
         let settings = try JSONDecoder().decode(CollectionSettings.self, from: Data(try row.string("settings").utf8))
         let first = Int64(try row.int("next_our_number"))
         let due = today.adding(days: settings.dueDays)
+        let issuer = try Bankslip.Issuer(settings)
         var rows: [[SQLValue]] = []
         rows.reserveCapacity(debts.count)
         for (i, debt) in debts.enumerated() {
-            let slip = try Bankslip.make(settings: settings, ourNumber: first + Int64(i), amountCents: debt.amountCents, dueDate: due)
+            let slip = try issuer.make(ourNumber: first + Int64(i), amountCents: debt.amountCents, dueDate: due)
             rows.append([.int(Int64(clientNum)), .text(debt.externalID), .int(slip.ourNumber), .int(slip.amountCents), .day(slip.dueDate),
                          .text(slip.barcode), .text(slip.digitableLine), .text(slip.pixPayload), .text("open"), .timestamp(now)])
         }
