@@ -71,16 +71,14 @@ public struct RiskService: Sendable {
         let listed = try await blacklist.reason(for: document)
         let external: ExternalAnswer
         let seen: Int
-        if let validator, let hit = validator.cached(document: document) {
-            external = hit
-            seen = try await log.count(document: document, since: since)
-        } else if let validator {
+        if let validator, validator.cached(document: document) == nil {
             async let called = validator.validate(document: document, deadline: deadline)
             seen = try await log.count(document: document, since: since)
             external = await called
         } else {
-            external = .notConfigured
+            // Cached (validate answers from the cache without suspending), or no service.
             seen = try await log.count(document: document, since: since)
+            external = await validator?.validate(document: document, deadline: deadline) ?? .notConfigured
         }
         let facts = RiskFacts(blacklistReason: listed, external: external, recentCount: seen + 1)
 

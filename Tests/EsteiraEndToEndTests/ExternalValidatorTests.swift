@@ -1,5 +1,6 @@
 import EsteiraCore
 @testable import EsteiraRisk
+import EsteiraTestSupport
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -9,36 +10,15 @@ import Testing
 /// The stand-in for the external service (`validation-standin`), a real HTTP server in its own
 /// process, told over HTTP how to behave.
 final class StandIn: @unchecked Sendable {
-    let process = Process()
-    var base = ""
+    let server: ListeningProcess
+    var base: String { server.base }
 
     init() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        process.executableURL = root.appendingPathComponent(".build/debug/validation-standin")
-        process.arguments = ["--port", "0"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var text = ""
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, !text.contains("\n") {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        guard let range = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) else {
-            throw NSError(domain: "standin", code: 1, userInfo: [NSLocalizedDescriptionKey: "the stand-in did not start: \(text)"])
-        }
-        base = String(text[range])
+        server = try ListeningProcess(executable: ListeningProcess.repositoryRoot(#filePath).appendingPathComponent(".build/debug/validation-standin").path,
+                                      arguments: ["--port", "0"])
     }
 
-    /// SIGKILL: a graceful stop would wait for the requests it was told to hang on.
-    func stop() {
-        kill(process.processIdentifier, SIGKILL)
-        var status: Int32 = 0
-        while waitpid(process.processIdentifier, &status, 0) == -1 && errno == EINTR {}
-    }
+    func stop() { server.stop() }
 
     func control(_ json: String) async throws {
         var r = URLRequest(url: URL(string: base + "/control")!)

@@ -1,3 +1,4 @@
+import EsteiraTestSupport
 import Foundation
 import FoundationNetworking
 import Testing
@@ -5,23 +6,13 @@ import Testing
 /// `scripts/webhook-receiver.py`: a real HTTP server playing the client's, which fails the first
 /// deliveries on request and checks each signature with Python's own HMAC.
 final class WebhookReceiver: @unchecked Sendable {
-    let process = Process()
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-hooks-\(UUID().uuidString.prefix(8)).jsonl").path
-    var base = ""
+    let server: ListeningProcess
+    var base: String { server.base }
 
     init() throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/webhook-receiver.py").path
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, log]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-        guard let range = line.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) else {
-            throw NSError(domain: "receiver", code: 1, userInfo: [NSLocalizedDescriptionKey: "the receiver did not start: \(line)"])
-        }
-        base = String(line[range])
+        let script = ListeningProcess.repositoryRoot(#filePath).appendingPathComponent("scripts/webhook-receiver.py").path
+        server = try ListeningProcess(executable: "/usr/bin/env", arguments: ["python3", script, log])
     }
 
     func control(secret: String, failFirst: Int) async throws {
@@ -46,12 +37,8 @@ final class WebhookReceiver: @unchecked Sendable {
         return deliveries
     }
 
-    /// SIGKILL and waitpid, as the stand-in's: the receiver was seen to outlive a SIGTERM sent
-    /// from the test, and `waitUntilExit` then spun for ever.
     func stop() {
-        kill(process.processIdentifier, SIGKILL)
-        var status: Int32 = 0
-        while waitpid(process.processIdentifier, &status, 0) == -1 && errno == EINTR {}
+        server.stop()
         try? FileManager.default.removeItem(atPath: log)
     }
 }

@@ -58,13 +58,9 @@ public struct Bankslip: Sendable, Equatable {
         self.pixPayload = pixPayload
     }
 
-    /// The slip for a debt, numbered `ourNumber` (the client's sequence), due `dueDate`. The PIX
-    /// transaction id ties the payment back to the slip: `E` and the our-number.
-    public static func make(settings: CollectionSettings, ourNumber: Int64, amountCents: Int64, dueDate: Day) throws -> Bankslip {
-        try Issuer(settings).make(ourNumber: ourNumber, amountCents: amountCents, dueDate: dueDate)
-    }
-
-    /// Makes the slips of one beneficiary: what is the same for all of them is prepared once.
+    /// Makes the slips of one beneficiary: what is the same for all of them is prepared once. A
+    /// slip is numbered `ourNumber` (the client's sequence); the PIX transaction id ties the
+    /// payment back to it: `E` and the our-number.
     public struct Issuer: Sendable {
         let settings: CollectionSettings
         let pix: PixBRCode.Template

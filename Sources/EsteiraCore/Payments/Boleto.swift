@@ -78,8 +78,6 @@ public enum Boleto {
 
     /// Mod 10 of the digitable line: weights 2, 1, 2, 1… from the right; a product over 9 adds
     /// its digits; the digit is (10 − sum mod 10) mod 10.
-    public static func mod10(_ digits: String) -> Int { mod10(Array(digits.utf8)) }
-
     static func mod10(_ digits: [UInt8]) -> Int {
         var sum = 0
         var weight = 2

@@ -116,36 +116,15 @@ struct CollectionRoutes {
     /// and the PIX QR code, both drawn as SVG.
     @Sendable func slipPage(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         let (debt, slip, settings) = try await slip(context)
-        let qr = try QRCode(bytes: Array(slip.pixPayload.utf8)).svg(pixels: 220)
-        let bars = InterleavedTwoOfFive.svg(slip.barcode, narrow: 1.5, height: 60) ?? ""
-        func e(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
-        let due = String(format: "%02d/%02d/%04d", slip.dueDate.day, slip.dueDate.month, slip.dueDate.year)
-        let html = """
-            <!doctype html>
-            <html lang="pt-BR"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>Boleto \(e(debt.debt.externalID))</title>
-            <style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:1rem auto;padding:0 1rem;color:#111}
-            table{border-collapse:collapse;width:100%}td{border:1px solid #999;padding:.35rem .5rem;vertical-align:top}
-            td small{display:block;color:#555;font-size:.7rem}.linha{font:600 1.05rem ui-monospace,monospace;letter-spacing:.02em}
-            .pix{display:flex;gap:1rem;align-items:center;margin-top:1rem}.pix code{word-break:break-all;font-size:.75rem}
-            @media print{body{margin:0}}</style></head>
-            <body>
-            <p class="linha" id="linha-digitavel">\(e(slip.digitableLine))</p>
-            <table>
-            <tr><td colspan="2"><small>Beneficiário</small>\(e(settings.beneficiaryName))</td><td><small>Vencimento</small><b id="vencimento">\(due)</b></td></tr>
-            <tr><td><small>Pagador</small>\(e(debt.debt.name))</td><td><small>Nosso número</small>\(e(settings.wallet))/\(slip.ourNumber)</td>
-            <td><small>Valor do documento</small><b id="valor">\(e(Money.brazilian(cents: slip.amountCents)))</b></td></tr>
-            <tr><td colspan="3"><small>Referência</small>Dívida \(e(debt.debt.externalID))</td></tr>
-            </table>
-            <div id="codigo-de-barras" style="margin-top:1rem">\(bars)</div>
-            <div class="pix"><div id="qrcode">\(qr)</div>
-            <div><p><b>Pague com PIX</b>: aponte a câmera do app do seu banco para o código ou use o PIX copia e cola:</p>
-            <code id="pix">\(e(slip.pixPayload))</code></div></div>
-            </body></html>
-            """
+        let values: [String: Any] = [
+            "external_id": debt.debt.externalID, "payer": debt.debt.name, "beneficiary": settings.beneficiaryName,
+            "wallet": settings.wallet, "our_number": slip.ourNumber, "amount": Money.brazilian(cents: slip.amountCents),
+            "due": String(format: "%02d/%02d/%04d", slip.dueDate.day, slip.dueDate.month, slip.dueDate.year),
+            "digitable_line": slip.digitableLine, "pix": slip.pixPayload,
+            "qr_svg": try QRCode(bytes: Array(slip.pixPayload.utf8)).svg(pixels: 220),
+            "barcode_svg": InterleavedTwoOfFive.svg(slip.barcode, narrow: 1.5, height: 60) ?? "",
+        ]
+        let html = WebTemplates.library.render(values, withTemplate: "boleto") ?? ""
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 }

@@ -34,12 +34,7 @@ struct WebRoutes {
         self.retry = retry
         self.maxFileBytes = maxFileBytes
         self.jobsReady = jobsReady
-        var library = MustacheLibrary()
-        for (name, text) in WebTemplates.all {
-            // The templates are constants of this file's module; a test renders every page.
-            try! library.register(text, named: name)
-        }
-        pages = library
+        pages = WebTemplates.library
     }
 
     var sessions: WebSessionStore { WebSessionStore(db: db) }

@@ -169,19 +169,24 @@ public struct NotificationStore: Sendable {
             FROM notifications n JOIN webhook_endpoints e ON e.id = n.endpoint_id
             WHERE n.client_id = \(clientID) AND n.batch_id = \(batchID) ORDER BY n.id
             """)
-        var out: [NotificationRecord] = []
-        for r in rows {
-            let id = try r.int("id")
-            let attempts = try await db.query("""
-                SELECT at, status_code, error, duration_ms FROM notification_attempts WHERE notification_id = \(id) ORDER BY id
-                """).map {
-                NotificationRecord.Attempt(at: try $0.date("at"), statusCode: try $0.optionalInt("status_code"),
-                                           error: try $0.optionalString("error"), durationMs: try $0.int("duration_ms"))
+        let ids = try rows.map { try $0.int("id") }
+        var attempts: [Int: [NotificationRecord.Attempt]] = [:]
+        if !ids.isEmpty {
+            for a in try await db.query("""
+                SELECT notification_id, at, status_code, error, duration_ms FROM notification_attempts
+                WHERE notification_id IN (\(list: ids)) ORDER BY id
+                """) {
+                attempts[try a.int("notification_id"), default: []].append(NotificationRecord.Attempt(
+                    at: try a.date("at"), statusCode: try a.optionalInt("status_code"), error: try a.optionalString("error"),
+                    durationMs: try a.int("duration_ms")))
             }
+        }
+        var out: [NotificationRecord] = []
+        for (r, id) in zip(rows, ids) {
             out.append(NotificationRecord(id: id, batchID: try r.string("batch_id"), event: try r.string("event"),
                                           endpointID: try r.string("endpoint_id"), url: try r.string("url"), state: try r.string("state"),
                                           createdAt: try r.date("created_at"), deliveredAt: try r.optionalDate("delivered_at"),
-                                          nextAt: try r.date("next_at"), attempts: attempts))
+                                          nextAt: try r.date("next_at"), attempts: attempts[id] ?? []))
         }
         return out
     }

@@ -55,10 +55,6 @@ public struct RiskDecisionStore: Sendable {
         return out
     }
 
-    public func count(document: String, since: Date) async throws -> Int {
-        try await counts(documents: [document], since: since)[document] ?? 0
-    }
-
     /// Keeps the decisions, in one transaction; a decision whose client already has one under its
     /// trace key is not kept, and the one kept before is returned in its place (a re-sent request
     /// gets its first answer). Two with the same key in one call: the first is kept.
@@ -83,10 +79,6 @@ public struct RiskDecisionStore: Sendable {
             out[i] = try await get(clientID: out[i].clientID, traceKey: out[i].traceKey) ?? out[i]
         }
         return out
-    }
-
-    public func save(_ d: StoredRiskDecision) async throws -> StoredRiskDecision {
-        try await save([d])[0]
     }
 
     public func get(clientID: String, traceKey: String) async throws -> StoredRiskDecision? {
