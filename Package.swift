@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Pure domain: money, documents, dates, CSV, validation. No I/O.
@@ -120,11 +121,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Notifications to clients: the webhook sender.
+        // What people outside Esteira read, in Portuguese: the printable slip, the e-mails.
+        .target(
+            name: "EsteiraDocuments",
+            dependencies: ["EsteiraCore", .product(name: "Mustache", package: "swift-mustache")],
+            swiftSettings: swiftSettings
+        ),
+
+        // Notifications: the webhook sender, the SMTP client and the e-mail sender.
         .target(
             name: "EsteiraNotify",
             dependencies: [
-                "EsteiraCore", "EsteiraStore",
+                "EsteiraCore", "EsteiraStore", "EsteiraDocuments",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -151,7 +161,7 @@ let package = Package(
         .target(
             name: "EsteiraHTTP",
             dependencies: [
-                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraSheets", "EsteiraPipeline", "EsteiraRisk",
+                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraSheets", "EsteiraPipeline", "EsteiraRisk", "EsteiraDocuments",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -183,6 +193,11 @@ let package = Package(
         .testTarget(name: "EsteiraCoreTests", dependencies: ["EsteiraCore", "EsteiraTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EsteiraSheetsTests", dependencies: ["EsteiraSheets", "EsteiraCore"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EsteiraNotifyTests",
+            dependencies: ["EsteiraNotify", "EsteiraDocuments", .product(name: "NIOEmbedded", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "EsteiraS3Tests", dependencies: ["EsteiraS3", "EsteiraBlobs"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EsteiraStoreTests",

@@ -9,9 +9,8 @@ import ServiceLifecycle
 
 /// Delivers the outbox's webhooks: claims the notifications that are due, posts each with its
 /// signature, and records the attempt. A 2xx answer delivers it; anything else (another status,
-/// no answer in `timeout`) tries again after an exponential backoff with full jitter, for
-/// `maxAttempts` attempts (with the defaults, about seven hours), then gives up (`dead`, shown in
-/// `GET /v1/notifications`, and sent again on request).
+/// no answer in `timeout`) tries again as the `DeliveryPolicy` says, then gives up (`dead`, shown
+/// in `GET /v1/notifications`, and sent again on request).
 ///
 /// Each request carries `X-Esteira-Event`, `X-Esteira-Delivery` (the notification's id: the same
 /// on every attempt, for the receiver to drop repeats), `X-Esteira-Timestamp` (Unix seconds) and
@@ -19,12 +18,8 @@ import ServiceLifecycle
 /// endpoint's secret.
 public struct WebhookSender: Service {
     public struct Settings: Sendable {
-        public var pollSeconds: Double = 1
-        public var baseSeconds: Double = 10
-        public var capSeconds: Double = 3600
-        public var maxAttempts: Int = 15
+        public var policy = DeliveryPolicy()
         public var timeout: Duration = .seconds(10)
-        public var batch = 20
 
         public init() {}
     }
@@ -42,21 +37,19 @@ public struct WebhookSender: Service {
     }
 
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                let due: [PendingNotification]
-                do {
-                    due = try await store.claimDue(limit: settings.batch, lease: settings.timeout.seconds + 30)
-                } catch {
-                    logger.warning("webhooks: cannot read the outbox", metadata: ["error": "\(error)"])
-                    due = []
-                }
-                await withTaskGroup(of: Void.self) { group in
-                    for n in due { group.addTask { await self.deliver(n) } }
-                }
-                if due.count < settings.batch { try? await Task.sleep(for: .seconds(settings.pollSeconds)) }
+        await settings.policy.loop {
+            let due: [PendingNotification]
+            do {
+                due = try await store.claimDue(limit: settings.policy.batch, lease: settings.timeout.seconds + 30)
+            } catch {
+                logger.warning("webhooks: cannot read the outbox", metadata: ["error": "\(error)"])
+                return 0
             }
-        } onGracefulShutdown: {}
+            await withTaskGroup(of: Void.self) { group in
+                for n in due { group.addTask { await self.deliver(n) } }
+            }
+            return due.count
+        }
     }
 
     public static func signature(secret: String, timestamp: Int, body: String) -> String {
@@ -87,11 +80,7 @@ public struct WebhookSender: Service {
         }
         let delivered = status.map { (200..<300).contains($0) } ?? false
         let attempt = n.attempts + 1
-        var retryAt: Date?
-        if !delivered && attempt < settings.maxAttempts {
-            let ceiling = min(settings.capSeconds, settings.baseSeconds * pow(2, Double(attempt - 1)))
-            retryAt = Date().addingTimeInterval(Double.random(in: ceiling / 2...ceiling))
-        }
+        let retryAt = delivered ? nil : settings.policy.retryAt(afterAttempt: attempt)
         let ms = Int((ContinuousClock.now - started) / .milliseconds(1))
         do {
             try await store.recordAttempt(id: n.id, statusCode: status, error: failure.map { String($0.prefix(500)) },

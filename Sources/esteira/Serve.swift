@@ -68,8 +68,8 @@ struct Serve: AsyncParsableCommand {
             var services: [any Service] = [app]
             if let worker {
                 services.append(worker)
-                // The webhooks go out wherever the workers run.
-                services.append(WebhookSender(db: runtime.db, settings: .fromEnvironment, logger: runtime.logger))
+                // The notifications go out wherever the workers run.
+                services += try runtime.notificationSenders()
             }
             // The drop folder (docs/sftp.md): ESTEIRA_INBOX_DIR (default <data-dir>/inbox), scanned
             // every ESTEIRA_INBOX_SECONDS (2); a file waits ESTEIRA_INBOX_QUIET_SECONDS (2) after its

@@ -9,6 +9,7 @@ import EsteiraStore
 import EsteiraTelemetry
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// Options every command shares: where the data is. Each reads its environment variable when the
 /// flag is not given.
@@ -153,17 +154,66 @@ enum RiskSettings {
     }
 }
 
+extension Runtime {
+    /// The senders of the outbox, which run wherever the workers do: webhooks always, e-mail when
+    /// an SMTP server is configured.
+    func notificationSenders() throws -> [any Service] {
+        var senders: [any Service] = [WebhookSender(db: db, settings: .fromEnvironment, logger: logger)]
+        if let mail = try MailSender.Settings.fromEnvironment() {
+            senders.append(try MailSender(db: db, settings: mail, logger: logger))
+        } else {
+            logger.notice("e-mail is off (no ESTEIRA_SMTP_HOST): e-mails wait in the outbox until it is set")
+        }
+        return senders
+    }
+}
+
+extension DeliveryPolicy {
+    /// ESTEIRA_NOTIFY_RETRY_BASE_SECONDS (10), ESTEIRA_NOTIFY_RETRY_CAP_SECONDS (3600),
+    /// ESTEIRA_NOTIFY_MAX_ATTEMPTS (15), ESTEIRA_NOTIFY_POLL_SECONDS (1): docs/notifications.md.
+    static var fromEnvironment: DeliveryPolicy {
+        var p = DeliveryPolicy()
+        if let v = Env.double("ESTEIRA_NOTIFY_RETRY_BASE_SECONDS") { p.baseSeconds = v }
+        if let v = Env.double("ESTEIRA_NOTIFY_RETRY_CAP_SECONDS") { p.capSeconds = v }
+        if let v = Env.int("ESTEIRA_NOTIFY_MAX_ATTEMPTS") { p.maxAttempts = max(1, v) }
+        if let v = Env.double("ESTEIRA_NOTIFY_POLL_SECONDS") { p.pollSeconds = v }
+        return p
+    }
+}
+
 extension WebhookSender.Settings {
-    /// ESTEIRA_WEBHOOK_RETRY_BASE_SECONDS (10), ESTEIRA_WEBHOOK_RETRY_CAP_SECONDS (3600),
-    /// ESTEIRA_WEBHOOK_MAX_ATTEMPTS (15), ESTEIRA_WEBHOOK_POLL_SECONDS (1),
-    /// ESTEIRA_WEBHOOK_TIMEOUT_SECONDS (10): docs/notifications.md.
+    /// The policy, and ESTEIRA_WEBHOOK_TIMEOUT_SECONDS (10).
     static var fromEnvironment: WebhookSender.Settings {
         var s = WebhookSender.Settings()
-        if let v = Env.double("ESTEIRA_WEBHOOK_RETRY_BASE_SECONDS") { s.baseSeconds = v }
-        if let v = Env.double("ESTEIRA_WEBHOOK_RETRY_CAP_SECONDS") { s.capSeconds = v }
-        if let v = Env.int("ESTEIRA_WEBHOOK_MAX_ATTEMPTS") { s.maxAttempts = max(1, v) }
-        if let v = Env.double("ESTEIRA_WEBHOOK_POLL_SECONDS") { s.pollSeconds = v }
+        s.policy = .fromEnvironment
         if let v = Env.int("ESTEIRA_WEBHOOK_TIMEOUT_SECONDS") { s.timeout = .seconds(v) }
+        return s
+    }
+}
+
+extension MailSender.Settings {
+    /// The SMTP server from ESTEIRA_SMTP_HOST, ESTEIRA_SMTP_PORT (587, 465 with `tls`, 25 with
+    /// `none`), ESTEIRA_SMTP_SECURITY (`starttls`, `tls` or `none`; starttls), ESTEIRA_SMTP_USERNAME,
+    /// ESTEIRA_SMTP_PASSWORD, ESTEIRA_SMTP_FROM (the sender's address), ESTEIRA_SMTP_FROM_NAME
+    /// (Esteira), ESTEIRA_SMTP_CA_FILE, ESTEIRA_SMTP_TIMEOUT_SECONDS (30); links in e-mails to
+    /// ESTEIRA_PUBLIC_URL. Nil without ESTEIRA_SMTP_HOST: e-mails then wait in the outbox.
+    static func fromEnvironment() throws -> MailSender.Settings? {
+        guard let host = Env.string("ESTEIRA_SMTP_HOST") else { return nil }
+        guard let security = SMTPSettings.Security(rawValue: Env.string("ESTEIRA_SMTP_SECURITY") ?? "starttls") else {
+            throw ValidationError("ESTEIRA_SMTP_SECURITY must be starttls, tls or none")
+        }
+        guard let from = Env.string("ESTEIRA_SMTP_FROM"), MailMessage.isSendable(address: from) else {
+            throw ValidationError("ESTEIRA_SMTP_FROM must be the sender's e-mail address when ESTEIRA_SMTP_HOST is set")
+        }
+        let defaultPort = ["starttls": 587, "tls": 465, "none": 25][security.rawValue] ?? 587
+        var smtp = SMTPSettings(host: host, port: Env.int("ESTEIRA_SMTP_PORT") ?? defaultPort, security: security,
+                                username: Env.string("ESTEIRA_SMTP_USERNAME"), password: Env.string("ESTEIRA_SMTP_PASSWORD"), from: from,
+                                caFile: Env.string("ESTEIRA_SMTP_CA_FILE"))
+        if let v = Env.double("ESTEIRA_SMTP_TIMEOUT_SECONDS") { smtp.timeout = .milliseconds(Int(v * 1000)) }
+        var s = MailSender.Settings(smtp: smtp)
+        s.fromName = Env.string("ESTEIRA_SMTP_FROM_NAME") ?? s.fromName
+        s.publicURL = Env.string("ESTEIRA_PUBLIC_URL")
+        s.policy = .fromEnvironment
         return s
     }
 }

@@ -45,8 +45,8 @@ final class WebhookReceiver: @unchecked Sendable {
 
 @Suite("End to end: webhooks from the outbox", .serialized)
 struct WebhookEndToEndTests {
-    static let fastRetries = ["ESTEIRA_WEBHOOK_RETRY_BASE_SECONDS": "0.2", "ESTEIRA_WEBHOOK_RETRY_CAP_SECONDS": "1",
-                              "ESTEIRA_WEBHOOK_POLL_SECONDS": "0.1"]
+    static let fastRetries = ["ESTEIRA_NOTIFY_RETRY_BASE_SECONDS": "0.2", "ESTEIRA_NOTIFY_RETRY_CAP_SECONDS": "1",
+                              "ESTEIRA_NOTIFY_POLL_SECONDS": "0.1"]
 
     static func endpoint(_ server: EsteiraProcess, key: String, url: String, events: String? = nil) async throws -> [String: Any] {
         let body = events.map { #"{"url": "\#(url)", "events": \#($0)}"# } ?? #"{"url": "\#(url)"}"#
@@ -120,7 +120,7 @@ struct WebhookEndToEndTests {
         let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
         // The sender looks at the outbox once at start, then not for an hour: the batch's
         // notification is written, and waits.
-        try server.start(["ESTEIRA_WEBHOOK_POLL_SECONDS": "3600"])
+        try server.start(["ESTEIRA_NOTIFY_POLL_SECONDS": "3600"])
         let hook = try await Self.endpoint(server, key: client.key, url: receiver.base + "/hooks")
         try await receiver.control(secret: hook["secret"] as? String ?? "", failFirst: 0)
         let id = try await server.upload(Data("external_id,name,document,amount,due_date\nK1,Ana,248.438.034-80,10.00,2025-01-01\n".utf8),

@@ -1,11 +1,13 @@
 import Foundation
 
 /// A helper server in a process of its own (the external service's stand-in, the webhook
-/// receiver) that prints `http://127.0.0.1:<port>` once it listens.
+/// receiver, the SMTP server) that prints `<scheme>://127.0.0.1:<port>` once it listens.
 public final class ListeningProcess: @unchecked Sendable {
     public let process = Process()
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>` (or another scheme).
     public private(set) var base = ""
+    /// The port it listens on.
+    public var port: Int { Int(base.split(separator: ":").last ?? "") ?? 0 }
 
     public init(executable: String, arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: executable)
@@ -21,7 +23,7 @@ public final class ListeningProcess: @unchecked Sendable {
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
-        guard let range = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) else {
+        guard let range = text.range(of: #"[a-z]+://127\.0\.0\.1:\d+"#, options: .regularExpression) else {
             stop()
             throw NSError(domain: "helper", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(executable) did not start: \(text)"])
         }

@@ -61,6 +61,16 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public func adding(days: Int) -> Day { Day(daysSinceEpoch: daysSinceEpoch + days) }
 
+    /// As a Brazilian writes it, `DD/MM/AAAA`.
+    public var brazilian: String {
+        var s = ""
+        s.reserveCapacity(10)
+        Day.pad(day, 2, into: &s); s.append("/")
+        Day.pad(month, 2, into: &s); s.append("/")
+        Day.pad(year, 4, into: &s)
+        return s
+    }
+
     /// ISO 8601, `AAAA-MM-DD`.
     public var iso: String {
         var s = ""

@@ -1,4 +1,5 @@
 import EsteiraCore
+import EsteiraDocuments
 import EsteiraStore
 import Foundation
 import Hummingbird
@@ -79,10 +80,21 @@ struct CollectionRoutes {
         var barcode: String
         var digitableLine: String
         var pixCopyPaste: String
+        /// The slip's e-mail to the debtor; absent when the debt has no address.
+        var email: Email?
+
+        struct Email: Encodable {
+            var to: String
+            var state: String
+            var attempts: Int
+            var error: String?
+            var sentAt: String?
+            enum CodingKeys: String, CodingKey { case to, state, attempts, error, sentAt = "sent_at" }
+        }
 
         enum CodingKeys: String, CodingKey {
             case externalID = "external_id", ourNumber = "our_number", amount, amountCents = "amount_cents", dueDate = "due_date",
-                 barcode, digitableLine = "digitable_line", pixCopyPaste = "pix_copia_e_cola"
+                 barcode, digitableLine = "digitable_line", pixCopyPaste = "pix_copia_e_cola", email
         }
     }
 
@@ -98,8 +110,7 @@ struct CollectionRoutes {
             throw APIError(.conflict, code: "no_collection_settings",
                            message: "Cadastre a configuração de cobrança (PUT /v1/collection) antes de emitir boletos.")
         }
-        guard let slip = try await store.openSlip(clientID: client.id, clientNum: client.num, externalID: externalID,
-                                                  amountCents: debt.debt.amountCents, today: Day(Date(), in: Day.saoPaulo)) else {
+        guard let slip = try await store.openSlip(clientID: client.id, clientNum: client.num, debt: SlipRequest(debt.debt), today: Day(Date(), in: Day.saoPaulo)) else {
             throw APIError.notFound("Boleto")
         }
         return (debt, slip, settings)
@@ -107,24 +118,19 @@ struct CollectionRoutes {
 
     @Sendable func slipJSON(_ request: Request, context: EsteiraRequestContext) async throws -> SlipJSON {
         let (debt, slip, _) = try await slip(context)
+        let email = try await store.emailState(clientNum: try context.requireClient().num, externalID: debt.debt.externalID).map {
+            SlipJSON.Email(to: $0.address, state: $0.state, attempts: $0.attempts, error: $0.error, sentAt: $0.sentAt.map(Timestamp.isoSeconds))
+        }
         return SlipJSON(externalID: debt.debt.externalID, ourNumber: slip.ourNumber, amount: Money.decimalString(cents: slip.amountCents),
                         amountCents: slip.amountCents, dueDate: slip.dueDate.iso, barcode: slip.barcode,
-                        digitableLine: slip.digitableLine, pixCopyPaste: slip.pixPayload)
+                        digitableLine: slip.digitableLine, pixCopyPaste: slip.pixPayload, email: email)
     }
 
     /// A printable page, in Portuguese: the digitable line, the barcode in Interleaved 2 of 5
     /// and the PIX QR code, both drawn as SVG.
     @Sendable func slipPage(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         let (debt, slip, settings) = try await slip(context)
-        let values: [String: Any] = [
-            "external_id": debt.debt.externalID, "payer": debt.debt.name, "beneficiary": settings.beneficiaryName,
-            "wallet": settings.wallet, "our_number": slip.ourNumber, "amount": Money.brazilian(cents: slip.amountCents),
-            "due": String(format: "%02d/%02d/%04d", slip.dueDate.day, slip.dueDate.month, slip.dueDate.year),
-            "digitable_line": slip.digitableLine, "pix": slip.pixPayload,
-            "qr_svg": try QRCode(bytes: Array(slip.pixPayload.utf8)).svg(pixels: 220),
-            "barcode_svg": InterleavedTwoOfFive.svg(slip.barcode, narrow: 1.5, height: 60) ?? "",
-        ]
-        let html = WebTemplates.library.render(values, withTemplate: "boleto") ?? ""
+        let html = try BankslipPage.html(slip, .init(externalID: debt.debt.externalID, payer: debt.debt.name, settings: settings))
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 }

@@ -3,8 +3,8 @@ import EsteiraStore
 import Foundation
 import Hummingbird
 
-/// `/v1/webhooks` (the client's endpoints) and `/v1/notifications` (what was sent about a batch,
-/// attempt by attempt, and sending again).
+/// `/v1/webhooks` (the client's endpoints), `/v1/email-recipients` (the client's addresses) and
+/// `/v1/notifications` (what was sent about a batch, attempt by attempt, and sending again).
 struct NotificationRoutes {
     let db: any SQLDatabase
     var store: NotificationStore { NotificationStore(db: db) }
@@ -13,6 +13,9 @@ struct NotificationRoutes {
         group.post("webhooks", use: create)
         group.get("webhooks", use: list)
         group.delete("webhooks/:id", use: delete)
+        group.post("email-recipients", use: createRecipient)
+        group.get("email-recipients", use: listRecipients)
+        group.delete("email-recipients/:id", use: deleteRecipient)
         group.get("notifications", use: notifications)
         group.post("notifications/:id/redeliver", use: redeliver)
     }
@@ -52,19 +55,22 @@ struct NotificationRoutes {
         guard let url = URL(string: b.url), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
             throw APIError(.unprocessableContent, code: "invalid_url", message: "A URL deve começar com http:// ou https://.", field: "url")
         }
-        var events: [NotificationEvent] = []
-        for name in b.events ?? NotificationEvent.allCases.map(\.rawValue) {
+        let (endpoint, secret) = try await store.createEndpoint(clientID: client.id, url: b.url, events: try Self.events(b.events))
+        var response = try EndpointJSON(endpoint, secret: secret).response(from: request, context: context)
+        response.status = .created
+        return response
+    }
+
+    /// The events named (all of them when none is), or 422 naming the unknown one.
+    static func events(_ names: [String]?) throws -> [NotificationEvent] {
+        try (names ?? NotificationEvent.allCases.map(\.rawValue)).map { name in
             guard let e = NotificationEvent(rawValue: name) else {
                 throw APIError(.unprocessableContent, code: "invalid_event",
                                message: "Evento \(name) desconhecido; use \(NotificationEvent.allCases.map(\.rawValue).joined(separator: ", ")).",
                                field: "events")
             }
-            events.append(e)
+            return e
         }
-        let (endpoint, secret) = try await store.createEndpoint(clientID: client.id, url: b.url, events: events)
-        var response = try EndpointJSON(endpoint, secret: secret).response(from: request, context: context)
-        response.status = .created
-        return response
     }
 
     @Sendable func list(_ request: Request, context: EsteiraRequestContext) async throws -> ItemsResponse<EndpointJSON> {
@@ -80,6 +86,58 @@ struct NotificationRoutes {
         return Response(status: .noContent)
     }
 
+    struct RecipientJSON: ResponseEncodable {
+        var id: String
+        var address: String
+        var events: [String]
+        var createdAt: String
+
+        enum CodingKeys: String, CodingKey { case id, address, events, createdAt = "created_at" }
+
+        init(_ r: EmailRecipient) {
+            id = r.id
+            address = r.address
+            events = r.events.map(\.rawValue)
+            createdAt = Timestamp.isoSeconds(r.createdAt)
+        }
+    }
+
+    struct RecipientBody: Decodable {
+        var address: String
+        var events: [String]?
+    }
+
+    /// 201 with the address; 422 an address that is not one, or an unknown event.
+    @Sendable func createRecipient(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        let client = try context.requireClient()
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        guard let b = try? JSONDecoder().decode(RecipientBody.self, from: Data(body.readableBytesView)) else {
+            throw APIError(.badRequest, code: "invalid_json",
+                           message: #"O corpo deve ser {"address": "financeiro@empresa.com.br", "events"?: ["batch.completed", …]}."#)
+        }
+        let address = b.address.trimmingCharacters(in: .whitespaces)
+        guard EmailAddress.isWellFormed(address) else {
+            throw APIError(.unprocessableContent, code: "invalid_email", message: "O e-mail \(address) não é válido.", field: "address")
+        }
+        let recipient = try await store.createRecipient(clientID: client.id, address: address, events: try Self.events(b.events))
+        var response = try RecipientJSON(recipient).response(from: request, context: context)
+        response.status = .created
+        return response
+    }
+
+    @Sendable func listRecipients(_ request: Request, context: EsteiraRequestContext) async throws -> ItemsResponse<RecipientJSON> {
+        let client = try context.requireClient()
+        return ItemsResponse(items: try await store.recipients(clientID: client.id).map(RecipientJSON.init))
+    }
+
+    @Sendable func deleteRecipient(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        let client = try context.requireClient()
+        guard try await store.deleteRecipient(clientID: client.id, id: context.parameters.get("id") ?? "") else {
+            throw APIError.notFound("Destinatário")
+        }
+        return Response(status: .noContent)
+    }
+
     struct NotificationJSON: Encodable {
         struct Attempt: Encodable {
             var at: String
@@ -91,8 +149,10 @@ struct NotificationRoutes {
         var id: Int
         var batchID: String
         var event: String
+        var channel: String
         var endpointID: String
-        var url: String
+        var url: String?
+        var address: String?
         var state: String
         var createdAt: String
         var deliveredAt: String?
@@ -100,7 +160,7 @@ struct NotificationRoutes {
         var attempts: [Attempt]
 
         enum CodingKeys: String, CodingKey {
-            case id, batchID = "batch_id", event, endpointID = "endpoint_id", url, state, createdAt = "created_at",
+            case id, batchID = "batch_id", event, channel, endpointID = "endpoint_id", url, address, state, createdAt = "created_at",
                  deliveredAt = "delivered_at", nextAttemptAt = "next_attempt_at", attempts
         }
     }
@@ -113,7 +173,8 @@ struct NotificationRoutes {
             throw APIError.invalidParameter("batch", "informe o id do lote")
         }
         let items = try await store.list(clientID: client.id, batchID: batch).map { n in
-            NotificationJSON(id: n.id, batchID: n.batchID, event: n.event, endpointID: n.endpointID, url: n.url, state: n.state,
+            NotificationJSON(id: n.id, batchID: n.batchID, event: n.event, channel: n.channel, endpointID: n.endpointID, url: n.url,
+                             address: n.address, state: n.state,
                              createdAt: Timestamp.isoSeconds(n.createdAt), deliveredAt: n.deliveredAt.map(Timestamp.isoSeconds),
                              nextAttemptAt: n.state == "pending" ? Timestamp.isoSeconds(n.nextAt) : nil,
                              attempts: n.attempts.map {

@@ -6,7 +6,6 @@ import Mustache
 enum WebTemplates {
     static let all: [String: String] = [
         "layout": layout, "entrar": signIn, "lotes": batches, "enviar": upload, "mapear": mapping, "lote": batch,
-        "boleto": bankslip,
     ]
 
     /// Every template, registered once; a test renders every page.
@@ -18,32 +17,6 @@ enum WebTemplates {
         }
         return library
     }()
-
-    /// A bankslip to print, a document of its own (not in the signed-in layout): the barcode and
-    /// the QR code are SVG drawn by `InterleavedTwoOfFive` and `QRCode`.
-    static let bankslip = #"""
-    <!doctype html>
-    <html lang="pt-BR"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>Boleto {{external_id}}</title>
-    <style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:1rem auto;padding:0 1rem;color:#111}
-    table{border-collapse:collapse;width:100%}td{border:1px solid #999;padding:.35rem .5rem;vertical-align:top}
-    td small{display:block;color:#555;font-size:.7rem}.linha{font:600 1.05rem ui-monospace,monospace;letter-spacing:.02em}
-    .pix{display:flex;gap:1rem;align-items:center;margin-top:1rem}.pix code{word-break:break-all;font-size:.75rem}
-    @media print{body{margin:0}}</style></head>
-    <body>
-    <p class="linha" id="linha-digitavel">{{digitable_line}}</p>
-    <table>
-    <tr><td colspan="2"><small>Beneficiário</small>{{beneficiary}}</td><td><small>Vencimento</small><b id="vencimento">{{due}}</b></td></tr>
-    <tr><td><small>Pagador</small>{{payer}}</td><td><small>Nosso número</small>{{wallet}}/{{our_number}}</td>
-    <td><small>Valor do documento</small><b id="valor">{{amount}}</b></td></tr>
-    <tr><td colspan="3"><small>Referência</small>Dívida {{external_id}}</td></tr>
-    </table>
-    <div id="codigo-de-barras" style="margin-top:1rem">{{{barcode_svg}}}</div>
-    <div class="pix"><div id="qrcode">{{{qr_svg}}}</div>
-    <div><p><b>Pague com PIX</b>: aponte a câmera do app do seu banco para o código ou use o PIX copia e cola:</p>
-    <code id="pix">{{pix}}</code></div></div>
-    </body></html>
-    """#
 
     static let layout = #"""
     <!DOCTYPE html>

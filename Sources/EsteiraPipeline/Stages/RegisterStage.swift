@@ -171,7 +171,7 @@ struct RegisterStage {
             try await DebtRegistry.insertReviews(c, clientNum: clientNum, reviews: reviews)
             // Each debt registered now gets its slip, when the client collects through Esteira.
             let registeredNow = zip(prepared.candidates, flags).compactMap { candidate, inserted in
-                inserted ? (candidate.debt.externalID, candidate.debt.amountCents) : nil
+                inserted ? SlipRequest(candidate.debt) : nil
             }
             try await BankslipStore.issue(c, clientID: batch.clientID, clientNum: clientNum, debts: registeredNow,
                                           today: Day(Date(), in: Day.saoPaulo))

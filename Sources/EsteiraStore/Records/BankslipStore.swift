@@ -1,6 +1,22 @@
 import EsteiraCore
 import Foundation
 
+/// A registered debt to issue a slip for.
+public struct SlipRequest: Sendable {
+    public var externalID: String
+    public var amountCents: Int64
+    /// The debtor's address, when the debt has one: the slip is e-mailed there.
+    public var email: String?
+
+    public init(externalID: String, amountCents: Int64, email: String?) {
+        self.externalID = externalID
+        self.amountCents = amountCents
+        self.email = email
+    }
+
+    public init(_ debt: Debt) { self.init(externalID: debt.externalID, amountCents: debt.amountCents, email: debt.email) }
+}
+
 /// Collection settings and the slips issued under them. Issuing happens in the transaction that
 /// registers the debts, so a debt registered has its slip, and a re-run (which finds the
 /// sub-batch registered and inserts nothing) issues none.
@@ -33,9 +49,10 @@ public struct BankslipStore: Sendable {
 
     /// Issues a slip for each debt, in the caller's transaction, when the client has collection
     /// settings; returns how many. Our-numbers come from the client's sequence, whose row stays
-    /// locked (PostgreSQL) until the commit.
+    /// locked (PostgreSQL) until the commit. A debt with an e-mail address gets its slip e-mailed:
+    /// the slip's row is that e-mail's outbox entry (`email_state` pending, due now).
     @discardableResult
-    public static func issue(_ c: any SQLConnection, clientID: String, clientNum: Int, debts: [(externalID: String, amountCents: Int64)],
+    public static func issue(_ c: any SQLConnection, clientID: String, clientNum: Int, debts: [SlipRequest],
                              today: Day, now: Date = Date()) async throws -> Int {
         guard !debts.isEmpty, let row = try await c.query("""
             SELECT settings, next_our_number FROM collection_settings WHERE client_id = \(clientID)\(c.forUpdate)
@@ -48,26 +65,92 @@ public struct BankslipStore: Sendable {
         rows.reserveCapacity(debts.count)
         for (i, debt) in debts.enumerated() {
             let slip = try issuer.make(ourNumber: first + Int64(i), amountCents: debt.amountCents, dueDate: due)
+            let mail: [SQLValue] = debt.email.map { [.text($0), .text("pending"), .timestamp(now)] } ?? [.null, .null, .null]
             rows.append([.int(Int64(clientNum)), .text(debt.externalID), .int(slip.ourNumber), .int(slip.amountCents), .day(slip.dueDate),
-                         .text(slip.barcode), .text(slip.digitableLine), .text(slip.pixPayload), .text("open"), .timestamp(now)])
+                         .text(slip.barcode), .text(slip.digitableLine), .text(slip.pixPayload), .text("open"), .timestamp(now)] + mail)
         }
         try await c.execute("""
             UPDATE collection_settings SET next_our_number = \(first + Int64(debts.count)) WHERE client_id = \(clientID)
             """)
         try await c.insert(into: "bankslips", columns: ["client_num", "external_id", "our_number", "amount_cents", "due_date", "barcode",
-                                                        "digitable_line", "pix_payload", "status", "created_at"], rows: rows)
+                                                        "digitable_line", "pix_payload", "status", "created_at",
+                                                        "email_to", "email_state", "email_next_at"], rows: rows)
         return debts.count
     }
 
     /// The debt's open slip; when it has none and the client has settings (a debt registered
     /// before they were saved), issues it now, once.
-    public func openSlip(clientID: String, clientNum: Int, externalID: String, amountCents: Int64, today: Day) async throws -> Bankslip? {
+    public func openSlip(clientID: String, clientNum: Int, debt: SlipRequest, today: Day) async throws -> Bankslip? {
+        let externalID = debt.externalID
         if let slip = try await Self.open(db.query, clientNum: clientNum, externalID: externalID) { return slip }
         return try await db.write(durable: true) { c in
             if let slip = try await Self.open(c.query, clientNum: clientNum, externalID: externalID) { return slip }
-            try await Self.issue(c, clientID: clientID, clientNum: clientNum, debts: [(externalID, amountCents)], today: today)
+            try await Self.issue(c, clientID: clientID, clientNum: clientNum, debts: [debt], today: today)
             return try await Self.open(c.query, clientNum: clientNum, externalID: externalID)
         }
+    }
+
+    /// Takes up to `limit` slips whose e-mail to the debtor is due, holding them for `lease`
+    /// seconds (another sender skips them; a sender that dies lets them come due again), with what
+    /// the e-mail needs. Only the slips' rows are locked: the client's settings row, which a
+    /// registering batch holds, is read without waiting.
+    public func claimDueEmails(limit: Int, lease: TimeInterval, now: Date = Date()) async throws -> [PendingSlipEmail] {
+        let keys: [(clientNum: Int, ourNumber: Int)] = try await db.write { c in
+            let keys = try await c.query("""
+                SELECT client_num, our_number FROM bankslips WHERE email_state = 'pending' AND email_next_at <= \(now)
+                ORDER BY email_next_at LIMIT \(limit)\(c.forUpdateSkipLocked)
+                """).map { (clientNum: try $0.int("client_num"), ourNumber: try $0.int("our_number")) }
+            for k in keys {
+                try await c.execute("""
+                    UPDATE bankslips SET email_next_at = \(now.addingTimeInterval(lease))
+                    WHERE client_num = \(k.clientNum) AND our_number = \(k.ourNumber)
+                    """)
+            }
+            return keys
+        }
+        var out: [PendingSlipEmail] = []
+        for k in keys {
+            guard let r = try await db.query("""
+                SELECT b.client_num, b.our_number, b.external_id, b.amount_cents, b.due_date, b.barcode, b.digitable_line, b.pix_payload,
+                       b.email_to, b.email_attempts, d.name, s.settings
+                FROM bankslips b
+                JOIN debts d ON d.client_num = b.client_num AND d.external_id = b.external_id
+                JOIN clients c ON c.num = b.client_num
+                JOIN collection_settings s ON s.client_id = c.id
+                WHERE b.client_num = \(k.clientNum) AND b.our_number = \(k.ourNumber)
+                """).first else { continue }
+            out.append(PendingSlipEmail(
+                clientNum: k.clientNum, ourNumber: Int64(k.ourNumber), externalID: try r.string("external_id"), payer: try r.string("name"),
+                address: try r.string("email_to"), attempts: try r.int("email_attempts"),
+                settings: try JSONDecoder().decode(CollectionSettings.self, from: Data(try r.string("settings").utf8)),
+                slip: Bankslip(ourNumber: Int64(k.ourNumber), amountCents: Int64(try r.int("amount_cents")), dueDate: try r.day("due_date"),
+                               barcode: try r.string("barcode"), digitableLine: try r.string("digitable_line"),
+                               pixPayload: try r.string("pix_payload"))))
+        }
+        return out
+    }
+
+    /// Records an attempt at the debtor's e-mail: sent, or to be tried again at `retryAt`, or given
+    /// up (`retryAt` nil; the error stays on the slip).
+    public func recordEmail(clientNum: Int, ourNumber: Int64, sent: Bool, error: String?, retryAt: Date?, now: Date = Date()) async throws {
+        let state = sent ? "sent" : (retryAt == nil ? "dead" : "pending")
+        try await db.write(durable: true) { c in
+            try await c.execute("""
+                UPDATE bankslips SET email_state = \(state), email_attempts = email_attempts + 1, email_next_at = \(retryAt ?? now),
+                       email_error = \(error), emailed_at = \(sent ? now : nil)
+                WHERE client_num = \(clientNum) AND our_number = \(ourNumber)
+                """)
+        }
+    }
+
+    /// The state of the slip's e-mail to the debtor: nil when the debt has no address.
+    public func emailState(clientNum: Int, externalID: String) async throws -> SlipEmailState? {
+        guard let r = try await db.query("""
+            SELECT email_to, email_state, email_attempts, email_error, emailed_at FROM bankslips
+            WHERE client_num = \(clientNum) AND external_id = \(externalID) AND status = 'open'
+            """).first, let state = try r.optionalString("email_state") else { return nil }
+        return SlipEmailState(address: try r.string("email_to"), state: state, attempts: try r.int("email_attempts"),
+                              error: try r.optionalString("email_error"), sentAt: try r.optionalDate("emailed_at"))
     }
 
     static func open(_ query: (SQL) async throws -> [SQLRow], clientNum: Int, externalID: String) async throws -> Bankslip? {
@@ -78,4 +161,26 @@ public struct BankslipStore: Sendable {
         return Bankslip(ourNumber: Int64(try r.int("our_number")), amountCents: Int64(try r.int("amount_cents")), dueDate: try r.day("due_date"),
                         barcode: try r.string("barcode"), digitableLine: try r.string("digitable_line"), pixPayload: try r.string("pix_payload"))
     }
+}
+
+/// A slip whose e-mail to the debtor is due, with what the e-mail shows.
+public struct PendingSlipEmail: Sendable {
+    public var clientNum: Int
+    public var ourNumber: Int64
+    public var externalID: String
+    public var payer: String
+    public var address: String
+    public var attempts: Int
+    public var settings: CollectionSettings
+    public var slip: Bankslip
+}
+
+/// Where the slip's e-mail to the debtor stands: `pending` (to be sent, or to be tried again),
+/// `sent`, or `dead` (refused by the server, or out of attempts).
+public struct SlipEmailState: Sendable {
+    public var address: String
+    public var state: String
+    public var attempts: Int
+    public var error: String?
+    public var sentAt: Date?
 }

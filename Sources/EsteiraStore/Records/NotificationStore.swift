@@ -24,6 +24,14 @@ public struct WebhookEndpoint: Sendable, Equatable {
     public var createdAt: Date
 }
 
+/// An address that gets the client's notifications by e-mail.
+public struct EmailRecipient: Sendable, Equatable {
+    public var id: String
+    public var address: String
+    public var events: [NotificationEvent]
+    public var createdAt: Date
+}
+
 /// A notification due for delivery, with where it goes and how to sign it.
 public struct PendingNotification: Sendable {
     public var id: Int
@@ -31,6 +39,15 @@ public struct PendingNotification: Sendable {
     public var payload: String
     public var url: String
     public var secret: String
+    public var attempts: Int
+}
+
+/// A notification due for delivery by e-mail.
+public struct PendingEmailNotification: Sendable {
+    public var id: Int
+    public var event: String
+    public var payload: String
+    public var address: String
     public var attempts: Int
 }
 
@@ -45,7 +62,10 @@ public struct NotificationRecord: Sendable {
     public var batchID: String
     public var event: String
     public var endpointID: String
-    public var url: String
+    /// `webhook` (to `url`) or `email` (to `address`).
+    public var channel: String
+    public var url: String?
+    public var address: String?
     public var state: String
     public var createdAt: Date
     public var deliveredAt: Date?
@@ -80,7 +100,7 @@ public struct NotificationStore: Sendable {
             SELECT id, url, events, created_at FROM webhook_endpoints WHERE client_id = \(clientID) ORDER BY created_at, id
             """).map {
             WebhookEndpoint(id: try $0.string("id"), url: try $0.string("url"),
-                            events: try $0.string("events").split(separator: ",").compactMap { NotificationEvent(rawValue: String($0)) },
+                            events: Self.events(try $0.string("events")),
                             createdAt: try $0.date("created_at"))
         }
     }
@@ -91,20 +111,56 @@ public struct NotificationStore: Sendable {
         }
     }
 
+    /// Adds an address for the client's notifications.
+    public func createRecipient(clientID: String, address: String, events: [NotificationEvent]) async throws -> EmailRecipient {
+        let recipient = EmailRecipient(id: UUID().uuidString.lowercased(), address: address, events: events, createdAt: Date())
+        try await db.write(durable: true) { c in
+            try await c.execute("""
+                INSERT INTO email_recipients (id, client_id, address, events, created_at)
+                VALUES (\(recipient.id), \(clientID), \(address), \(events.map(\.rawValue).joined(separator: ",")), \(recipient.createdAt))
+                """)
+        }
+        return recipient
+    }
+
+    public func recipients(clientID: String) async throws -> [EmailRecipient] {
+        try await db.query("""
+            SELECT id, address, events, created_at FROM email_recipients WHERE client_id = \(clientID) ORDER BY created_at, id
+            """).map {
+            EmailRecipient(id: try $0.string("id"), address: try $0.string("address"), events: Self.events(try $0.string("events")),
+                           createdAt: try $0.date("created_at"))
+        }
+    }
+
+    public func deleteRecipient(clientID: String, id: String) async throws -> Bool {
+        try await db.write(durable: true) { c in
+            try await c.execute("DELETE FROM email_recipients WHERE id = \(id) AND client_id = \(clientID)") == 1
+        }
+    }
+
+    static func events(_ list: String) -> [NotificationEvent] {
+        list.split(separator: ",").compactMap { NotificationEvent(rawValue: String($0)) }
+    }
+
     /// In the caller's transaction, right after the batch's status became final: one notification
-    /// per endpoint of the client that wants the event, with the batch as it now is.
+    /// per endpoint and per e-mail address of the client that wants the event, with the batch as
+    /// it now is.
     public static func enqueue(_ c: any SQLConnection, batchID: String, now: Date = Date()) async throws {
         guard let r = try await c.query("SELECT \(raw: BatchStore.columns) FROM batches WHERE id = \(batchID)").first else { return }
         let batch = try BatchStore.record(r)
         guard let event = NotificationEvent(status: batch.status) else { return }
-        let endpoints = try await c.query("SELECT id, events FROM webhook_endpoints WHERE client_id = \(batch.clientID)")
-            .filter { try $0.string("events").split(separator: ",").contains(Substring(event.rawValue)) }
-        guard !endpoints.isEmpty else { return }
+        let wants = { (row: SQLRow) in try row.string("events").split(separator: ",").contains(Substring(event.rawValue)) }
+        let endpoints = try await c.query("SELECT id, events FROM webhook_endpoints WHERE client_id = \(batch.clientID)").filter(wants)
+        let recipients = try await c.query("SELECT id, address, events FROM email_recipients WHERE client_id = \(batch.clientID)").filter(wants)
+        guard !endpoints.isEmpty || !recipients.isEmpty else { return }
         let payload = try payload(event: event, batch: batch)
-        for e in endpoints {
+        let targets = try endpoints.map { ("webhook", try $0.string("id"), String?.none) }
+            + recipients.map { ("email", try $0.string("id"), Optional(try $0.string("address"))) }
+        for (channel, target, address) in targets {
             try await c.execute("""
-                INSERT INTO notifications (client_id, batch_id, event, endpoint_id, payload, state, attempts, next_at, created_at)
-                VALUES (\(batch.clientID), \(batch.id), \(event.rawValue), \(try e.string("id")), \(payload), 'pending', 0, \(now), \(now))
+                INSERT INTO notifications (client_id, batch_id, event, channel, endpoint_id, address, payload, state, attempts, next_at, created_at)
+                VALUES (\(batch.clientID), \(batch.id), \(event.rawValue), \(channel), \(target), \(address), \(payload), 'pending', 0,
+                        \(now), \(now))
                 """)
         }
     }
@@ -131,11 +187,31 @@ public struct NotificationStore: Sendable {
             let rows = try await c.query("""
                 SELECT n.id, n.event, n.payload, n.attempts, e.url, e.secret FROM notifications n
                 JOIN webhook_endpoints e ON e.id = n.endpoint_id
-                WHERE n.state = 'pending' AND n.next_at <= \(now) ORDER BY n.next_at LIMIT \(limit)\(c.forUpdateSkipLocked)
+                WHERE n.state = 'pending' AND n.next_at <= \(now) AND n.channel = 'webhook'
+                ORDER BY n.next_at LIMIT \(limit)\(c.forUpdateSkipLocked)
                 """)
             let due = try rows.map {
                 PendingNotification(id: try $0.int("id"), event: try $0.string("event"), payload: try $0.string("payload"),
                                     url: try $0.string("url"), secret: try $0.string("secret"), attempts: try $0.int("attempts"))
+            }
+            if !due.isEmpty {
+                try await c.execute("""
+                    UPDATE notifications SET next_at = \(now.addingTimeInterval(lease)) WHERE id IN (\(list: due.map(\.id)))
+                    """)
+            }
+            return due
+        }
+    }
+
+    /// `claimDue` for the notifications that go by e-mail.
+    public func claimDueEmails(limit: Int, lease: TimeInterval, now: Date = Date()) async throws -> [PendingEmailNotification] {
+        try await db.write { c in
+            let due = try await c.query("""
+                SELECT id, event, payload, attempts, address FROM notifications
+                WHERE state = 'pending' AND next_at <= \(now) AND channel = 'email' ORDER BY next_at LIMIT \(limit)\(c.forUpdateSkipLocked)
+                """).map {
+                PendingEmailNotification(id: try $0.int("id"), event: try $0.string("event"), payload: try $0.string("payload"),
+                                         address: try $0.string("address"), attempts: try $0.int("attempts"))
             }
             if !due.isEmpty {
                 try await c.execute("""
@@ -165,8 +241,8 @@ public struct NotificationStore: Sendable {
     /// The client's notifications of a batch, each with its attempts.
     public func list(clientID: String, batchID: String) async throws -> [NotificationRecord] {
         let rows = try await db.query("""
-            SELECT n.id, n.batch_id, n.event, n.endpoint_id, n.state, n.created_at, n.delivered_at, n.next_at, e.url
-            FROM notifications n JOIN webhook_endpoints e ON e.id = n.endpoint_id
+            SELECT n.id, n.batch_id, n.event, n.channel, n.endpoint_id, n.address, n.state, n.created_at, n.delivered_at, n.next_at, e.url
+            FROM notifications n LEFT JOIN webhook_endpoints e ON e.id = n.endpoint_id
             WHERE n.client_id = \(clientID) AND n.batch_id = \(batchID) ORDER BY n.id
             """)
         let ids = try rows.map { try $0.int("id") }
@@ -184,7 +260,8 @@ public struct NotificationStore: Sendable {
         var out: [NotificationRecord] = []
         for (r, id) in zip(rows, ids) {
             out.append(NotificationRecord(id: id, batchID: try r.string("batch_id"), event: try r.string("event"),
-                                          endpointID: try r.string("endpoint_id"), url: try r.string("url"), state: try r.string("state"),
+                                          endpointID: try r.string("endpoint_id"), channel: try r.string("channel"),
+                                          url: try r.optionalString("url"), address: try r.optionalString("address"), state: try r.string("state"),
                                           createdAt: try r.date("created_at"), deliveredAt: try r.optionalDate("delivered_at"),
                                           nextAt: try r.date("next_at"), attempts: attempts[id] ?? []))
         }

@@ -49,7 +49,7 @@ extension DebtRegistry {
                 if try await DebtRegistry.insertNew(c, rows: rows) == [true] {
                     counts.registered = 1
                     try await BankslipStore.issue(c, clientID: batch.clientID, clientNum: clientNum,
-                                                  debts: [(debt.externalID, debt.amountCents)], today: Day(now, in: Day.saoPaulo), now: now)
+                                                  debts: [SlipRequest(debt)], today: Day(now, in: Day.saoPaulo), now: now)
                     if let review {
                         counts.review = 1
                         try await DebtRegistry.insertReviews(c, clientNum: clientNum, reviews: [(debt.externalID, review)], now: now)

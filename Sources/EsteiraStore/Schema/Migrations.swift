@@ -312,6 +312,27 @@ public enum Migrations {
         );
         CREATE INDEX notification_attempts_of ON notification_attempts (notification_id, id);
         """),
+        // E-mail: the client's addresses per event, the outbox's channel (a notification goes to a
+        // webhook endpoint or to an address), and the debtor's slip e-mail, whose outbox is the
+        // slip's own row (written with it, in the register transaction; no second row per debt).
+        Migration(name: "0009_email", sql: """
+        CREATE TABLE email_recipients (
+            id TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL REFERENCES clients (id),
+            address TEXT NOT NULL,
+            events TEXT NOT NULL,
+            created_at {TS} NOT NULL
+        );
+        ALTER TABLE notifications ADD COLUMN channel TEXT NOT NULL DEFAULT 'webhook';
+        ALTER TABLE notifications ADD COLUMN address TEXT;
+        ALTER TABLE bankslips ADD COLUMN email_to TEXT;
+        ALTER TABLE bankslips ADD COLUMN email_state TEXT;
+        ALTER TABLE bankslips ADD COLUMN email_attempts BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE bankslips ADD COLUMN email_next_at {TS};
+        ALTER TABLE bankslips ADD COLUMN email_error TEXT;
+        ALTER TABLE bankslips ADD COLUMN emailed_at {TS};
+        CREATE INDEX bankslips_email_due ON bankslips (email_next_at) WHERE email_state = 'pending';
+        """),
     ]
 
     static func render(_ sql: String, for dialect: SQLDialect) -> String {
