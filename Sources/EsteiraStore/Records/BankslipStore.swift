@@ -95,37 +95,41 @@ public struct BankslipStore: Sendable {
     /// the e-mail needs. Only the slips' rows are locked: the client's settings row, which a
     /// registering batch holds, is read without waiting.
     public func claimDueEmails(limit: Int, lease: TimeInterval, now: Date = Date()) async throws -> [PendingSlipEmail] {
-        let keys: [(clientNum: Int, ourNumber: Int)] = try await db.write { c in
+        // Our-numbers by client: the key is (client_num, our_number).
+        let claimed: [Int: [Int]] = try await db.write { c in
             let keys = try await c.query("""
                 SELECT client_num, our_number FROM bankslips WHERE email_state = 'pending' AND email_next_at <= \(now)
                 ORDER BY email_next_at LIMIT \(limit)\(c.forUpdateSkipLocked)
-                """).map { (clientNum: try $0.int("client_num"), ourNumber: try $0.int("our_number")) }
-            for k in keys {
+                """)
+            let byClient = try Dictionary(grouping: keys, by: { try $0.int("client_num") }).mapValues { try $0.map { try $0.int("our_number") } }
+            for (clientNum, numbers) in byClient {
                 try await c.execute("""
                     UPDATE bankslips SET email_next_at = \(now.addingTimeInterval(lease))
-                    WHERE client_num = \(k.clientNum) AND our_number = \(k.ourNumber)
+                    WHERE client_num = \(clientNum) AND our_number IN (\(list: numbers))
                     """)
             }
-            return keys
+            return byClient
         }
         var out: [PendingSlipEmail] = []
-        for k in keys {
-            guard let r = try await db.query("""
-                SELECT b.client_num, b.our_number, b.external_id, b.amount_cents, b.due_date, b.barcode, b.digitable_line, b.pix_payload,
+        for (clientNum, numbers) in claimed {
+            for r in try await db.query("""
+                SELECT b.our_number, b.external_id, b.amount_cents, b.due_date, b.barcode, b.digitable_line, b.pix_payload,
                        b.email_to, b.email_attempts, d.name, s.settings
                 FROM bankslips b
                 JOIN debts d ON d.client_num = b.client_num AND d.external_id = b.external_id
                 JOIN clients c ON c.num = b.client_num
                 JOIN collection_settings s ON s.client_id = c.id
-                WHERE b.client_num = \(k.clientNum) AND b.our_number = \(k.ourNumber)
-                """).first else { continue }
-            out.append(PendingSlipEmail(
-                clientNum: k.clientNum, ourNumber: Int64(k.ourNumber), externalID: try r.string("external_id"), payer: try r.string("name"),
-                address: try r.string("email_to"), attempts: try r.int("email_attempts"),
-                settings: try JSONDecoder().decode(CollectionSettings.self, from: Data(try r.string("settings").utf8)),
-                slip: Bankslip(ourNumber: Int64(k.ourNumber), amountCents: Int64(try r.int("amount_cents")), dueDate: try r.day("due_date"),
-                               barcode: try r.string("barcode"), digitableLine: try r.string("digitable_line"),
-                               pixPayload: try r.string("pix_payload"))))
+                WHERE b.client_num = \(clientNum) AND b.our_number IN (\(list: numbers))
+                """) {
+                let ourNumber = Int64(try r.int("our_number"))
+                out.append(PendingSlipEmail(
+                    clientNum: clientNum, ourNumber: ourNumber, externalID: try r.string("external_id"), payer: try r.string("name"),
+                    address: try r.string("email_to"), attempts: try r.int("email_attempts"),
+                    settings: try JSONDecoder().decode(CollectionSettings.self, from: Data(try r.string("settings").utf8)),
+                    slip: Bankslip(ourNumber: ourNumber, amountCents: Int64(try r.int("amount_cents")), dueDate: try r.day("due_date"),
+                                   barcode: try r.string("barcode"), digitableLine: try r.string("digitable_line"),
+                                   pixPayload: try r.string("pix_payload"))))
+            }
         }
         return out
     }
