@@ -135,6 +135,13 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public static func parse(_ text: String) -> Day? { parse(text[...]) }
 
+    /// Only `AAAA-MM-DD`, nothing around it: for APIs, where a date has one spelling.
+    public static func parseISO(_ text: String) -> Day? {
+        let b = Array(text.utf8)
+        guard b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-") else { return nil }
+        return Day(digitsOf: b, day: 8..<10, month: 5..<7, year: 0..<4)
+    }
+
     /// The day a moment falls on in a time zone (Brazil's clients live in America/Sao_Paulo).
     public init(_ date: Date, in timeZone: TimeZone) {
         let seconds = Int(date.timeIntervalSince1970.rounded(.down)) + timeZone.secondsFromGMT(for: date)

@@ -333,6 +333,55 @@ public enum Migrations {
         ALTER TABLE bankslips ADD COLUMN emailed_at {TS};
         CREATE INDEX bankslips_email_due ON bankslips (email_next_at) WHERE email_state = 'pending';
         """),
+        // The cash ledger: the catalog of events, accounts (their balance kept on the row, which
+        // is also the lock that orders an account's entries), immutable entries, and per account
+        // per day the totals and the running totals up to that day.
+        Migration(name: "0010_ledger", sql: """
+        CREATE TABLE ledger_events (
+            code TEXT PRIMARY KEY,
+            description TEXT NOT NULL,
+            active BIGINT NOT NULL,
+            allows_debit BIGINT NOT NULL,
+            allows_credit BIGINT NOT NULL,
+            updated_at {TS} NOT NULL
+        );
+        CREATE TABLE ledger_accounts (
+            id {ID},
+            client_num BIGINT NOT NULL,
+            branch {KEY} NOT NULL,
+            account {KEY} NOT NULL,
+            balance_cents BIGINT NOT NULL,
+            entries BIGINT NOT NULL,
+            created_at {TS} NOT NULL
+        );
+        CREATE UNIQUE INDEX ledger_accounts_key ON ledger_accounts (client_num, branch, account);
+        CREATE TABLE ledger_entries (
+            id {ID},
+            client_num BIGINT NOT NULL,
+            account_id BIGINT NOT NULL,
+            amount_cents BIGINT NOT NULL,
+            side TEXT NOT NULL,
+            event_code TEXT NOT NULL,
+            description TEXT NOT NULL,
+            trace_key {KEY} NOT NULL,
+            details TEXT,
+            reference_date {DAY} NOT NULL,
+            fingerprint TEXT NOT NULL,
+            balance_after_cents BIGINT NOT NULL,
+            created_at {TS} NOT NULL
+        );
+        CREATE UNIQUE INDEX ledger_entries_trace ON ledger_entries (client_num, trace_key);
+        CREATE INDEX ledger_entries_statement ON ledger_entries (account_id, reference_date, id);
+        CREATE TABLE ledger_balances (
+            account_id BIGINT NOT NULL,
+            day {DAY} NOT NULL,
+            debits_cents BIGINT NOT NULL,
+            credits_cents BIGINT NOT NULL,
+            running_debits_cents BIGINT NOT NULL,
+            running_credits_cents BIGINT NOT NULL,
+            PRIMARY KEY (account_id, day)
+        );
+        """),
     ]
 
     static func render(_ sql: String, for dialect: SQLDialect) -> String {
