@@ -16,7 +16,7 @@ public enum EsteiraAPI {
     /// start at once instead of at their next poll.
     public static func router(db: any SQLDatabase, blobs: any BlobStore, metrics: MetricsRegistry?,
                               retry: RetryPolicy = RetryPolicy(), submissionTTL: TimeInterval = 86_400,
-                              maxFileBytes: Int = 2 << 30, risk: RiskService? = nil,
+                              maxFileBytes: Int = 2 << 30, risk: RiskService? = nil, ledgerWindowDays: Int = 7,
                               jobsReady: @escaping @Sendable () async -> Void = {}) -> Router<EsteiraRequestContext> {
         let router = Router(context: EsteiraRequestContext.self)
         router.add(middleware: ErrorMiddleware())
@@ -48,7 +48,10 @@ public enum EsteiraAPI {
 
         let risk = risk ?? RiskService(db: db, validator: nil, policy: RiskPolicy())
         // Operators' routes first: `/v1/admin` takes an operator key, never a client's.
-        AdminRoutes(db: db, blacklistCache: risk.blacklist).add(to: router.group("v1/admin").add(middleware: OperatorAuthMiddleware(operators: OperatorStore(db: db))))
+        let admin = router.group("v1/admin").add(middleware: OperatorAuthMiddleware(operators: OperatorStore(db: db)))
+        AdminRoutes(db: db, blacklistCache: risk.blacklist).add(to: admin)
+        let ledger = LedgerRoutes(db: db, windowDays: ledgerWindowDays)
+        ledger.addAdmin(to: admin)
         let v1 = router.group("v1").add(middleware: AuthMiddleware(clients: ClientStore(db: db)))
         BatchRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: v1)
         DebtRoutes(db: db, blobs: blobs, risk: risk).add(to: v1)
@@ -56,6 +59,7 @@ public enum EsteiraAPI {
         CollectionRoutes(db: db).add(to: v1)
         NotificationRoutes(db: db).add(to: v1)
         RiskRoutes(service: risk).add(to: v1)
+        ledger.add(to: v1)
         SubmissionRoutes(db: db, blobs: blobs, retry: retry, ttl: submissionTTL, jobsReady: jobsReady).add(to: v1)
         WebRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: router)
         return router

@@ -52,6 +52,7 @@ struct Serve: AsyncParsableCommand {
             let router = EsteiraAPI.router(db: runtime.db, blobs: runtime.blobs, metrics: metrics, retry: retry,
                                            submissionTTL: Env.double("ESTEIRA_SUBMISSION_TTL_SECONDS") ?? 86_400,
                                            maxFileBytes: maxFileBytes, risk: risk,
+                                           ledgerWindowDays: Env.int("ESTEIRA_LEDGER_WINDOW_DAYS") ?? 7,
                                            jobsReady: { await worker?.wake() })
             let app = Application(
                 router: router,
@@ -69,7 +70,7 @@ struct Serve: AsyncParsableCommand {
             if let worker {
                 services.append(worker)
                 // The notifications go out wherever the workers run.
-                services += try runtime.notificationSenders()
+                services += try runtime.workerCompanions()
             }
             // The drop folder (docs/sftp.md): ESTEIRA_INBOX_DIR (default <data-dir>/inbox), scanned
             // every ESTEIRA_INBOX_SECONDS (2); a file waits ESTEIRA_INBOX_QUIET_SECONDS (2) after its

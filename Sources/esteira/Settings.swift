@@ -155,10 +155,15 @@ enum RiskSettings {
 }
 
 extension Runtime {
-    /// The senders of the outbox, which run wherever the workers do: webhooks always, e-mail when
-    /// an SMTP server is configured.
-    func notificationSenders() throws -> [any Service] {
-        var senders: [any Service] = [WebhookSender(db: db, settings: .fromEnvironment, logger: logger)]
+    /// What runs wherever the workers do: the outbox's senders (webhooks always, e-mail when an
+    /// SMTP server is configured) and the ledger's reconciliation, every
+    /// ESTEIRA_LEDGER_RECONCILE_HOURS (24).
+    func workerCompanions() throws -> [any Service] {
+        let hours = Env.double("ESTEIRA_LEDGER_RECONCILE_HOURS") ?? 24
+        var senders: [any Service] = [
+            WebhookSender(db: db, settings: .fromEnvironment, logger: logger),
+            LedgerReconciler(db: db, logger: logger, interval: .milliseconds(Int(hours * 3_600_000))),
+        ]
         if let mail = try MailSender.Settings.fromEnvironment() {
             senders.append(try MailSender(db: db, settings: mail, logger: logger))
         } else {

@@ -10,12 +10,22 @@ public struct APIError: HTTPResponseError {
     public var message: String
     /// The request field concerned, when one is.
     public var field: String?
+    /// Every problem found, when a request has several (one per entry of a ledger request).
+    public var issues: [Issue]?
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil) {
+    public struct Issue: Encodable, Sendable {
+        public var index: Int?
+        public var field: String
+        public var code: String
+        public var message: String
+    }
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil, issues: [Issue]? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.issues = issues
     }
 
     public static let unauthorized = APIError(.unauthorized, code: "unauthorized",
@@ -27,11 +37,20 @@ public struct APIError: HTTPResponseError {
         APIError(.badRequest, code: "invalid_parameter", message: "Parâmetro \(name) inválido: \(detail)")
     }
 
+    struct Body: Encodable {
+        struct Detail: Encodable {
+            var code: String
+            var message: String
+            var field: String?
+            var issues: [Issue]?
+        }
+        var error: Detail
+    }
+
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var error = ["code": code, "message": message]
-        if let field { error["field"] = field }
-        let body: [String: [String: String]] = ["error": error]
-        let data = try JSONEncoder().encode(body)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(Body(error: .init(code: code, message: message, field: field, issues: issues)))
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

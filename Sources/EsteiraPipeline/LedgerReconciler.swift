@@ -1,0 +1,49 @@
+import EsteiraStore
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Recomputes the ledger's balances from its entries, on a schedule (every `interval`; a day by
+/// default) and on demand (`esteira ledger reconcile`). A difference is an error in the logs and
+/// the gauge `esteira_ledger_differences` in `/metrics`; none sets it back to zero.
+public struct LedgerReconciler: Service {
+    let store: LedgerStore
+    let logger: Logger
+    let interval: Duration
+
+    public init(db: any SQLDatabase, logger: Logger, interval: Duration = .seconds(86_400)) {
+        store = LedgerStore(db: db)
+        self.logger = logger
+        self.interval = interval
+    }
+
+    @discardableResult
+    public func runOnce() async throws -> (accounts: Int, days: Int, differences: [LedgerDifference]) {
+        let started = ContinuousClock.now
+        let report = try await store.reconcile()
+        Gauge(label: "esteira_ledger_differences").record(report.differences.count)
+        let metadata: Logger.Metadata = [
+            "accounts": "\(report.accounts)", "account_days": "\(report.days)", "differences": "\(report.differences.count)",
+            "ms": "\((ContinuousClock.now - started) / .milliseconds(1))",
+        ]
+        if report.differences.isEmpty {
+            logger.info("ledger reconciled", metadata: metadata)
+        } else {
+            var m = metadata
+            m["first"] = "\(report.differences.prefix(10).map(\.description).joined(separator: "; "))"
+            logger.error("ledger balances differ from their entries", metadata: m)
+        }
+        return report
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { return }
+                do { try await runOnce() } catch { logger.warning("ledger reconciliation failed", metadata: ["error": "\(error)"]) }
+            }
+        }
+    }
+}
