@@ -47,6 +47,9 @@ final class EsteiraProcess: @unchecked Sendable {
         self.environment = environment
     }
 
+    /// The environment every command of this server runs with.
+    var environmentForCommands: [String: String] { env() }
+
     private func env(_ extra: [String: String] = [:]) -> [String: String] {
         var e = ProcessInfo.processInfo.environment
         e["ESTEIRA_DATA_DIR"] = dataDir

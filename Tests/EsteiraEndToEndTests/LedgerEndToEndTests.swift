@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+
+@Suite("End to end: the cash ledger over HTTP and the command line")
+struct LedgerEndToEndTests {
+    static func today(plus days: Int = 0) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "America/Sao_Paulo")!
+        let d = calendar.dateComponents([.year, .month, .day], from: Date().addingTimeInterval(Double(days) * 86_400))
+        return String(format: "%04d-%02d-%02d", d.year!, d.month!, d.day!)
+    }
+
+    static func entry(_ amount: String, _ side: String, event: String = "PAGAMENTO", key: String = UUID().uuidString.lowercased(),
+                      date: String = today(), account: String = "123-4") -> String {
+        #"{"branch": "0001", "account": "\#(account)", "amount": "\#(amount)", "side": "\#(side)", "event_code": "\#(event)", "description": "Pagamento da dívida D1", "trace_key": "\#(key)", "details": {"divida": "D1", "metodo": "pix"}, "reference_date": "\#(date)"}"#
+    }
+
+    @Test("events from the CLI and the admin API; entries all or nothing with every refusal named; re-sends; balances, statement; reconciliation")
+    func ledger() async throws {
+        let server = try EsteiraProcess()
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
+        let other = try server.createClient(name: "Outra", document: "11.444.777/0001-61")
+        let made = try JSONSerialization.jsonObject(with: Data(try server.command(["operators", "create", "--name", "Ana", "--json"]).utf8))
+        let op = try #require((made as? [String: String])?["api_key"])
+        _ = try server.command(["ledger", "set-event", "--code", "pagamento", "--description", "Pagamento recebido", "--no-debit"])
+        try server.start()
+        func call(_ method: String, _ path: String, key: String, _ body: String? = nil) async throws -> EsteiraProcess.HTTPResult {
+            try await server.request(method, path, key: key, body: body.map { Data($0.utf8) }, contentType: body == nil ? nil : "application/json")
+        }
+
+        // The catalog: one event from the CLI, one from the API; a client's key cannot change it.
+        #expect(try await call("PUT", "/v1/admin/ledger/events/REPASSE", key: op,
+                               #"{"description": "Repasse ao cliente", "active": true, "allows_debit": true, "allows_credit": false}"#).status == 200)
+        #expect(try await call("PUT", "/v1/admin/ledger/events/X", key: client.key, #"{}"#).status == 401)
+        let events = try await call("GET", "/v1/admin/ledger/events", key: op).object["items"] as? [[String: Any]] ?? []
+        #expect(events.map { "\($0["code"]!):\($0["allows_debit"]!):\($0["allows_credit"]!)" } == ["PAGAMENTO:0:1", "REPASSE:1:0"]
+                || events.map { "\($0["code"]!):\($0["allows_debit"]!):\($0["allows_credit"]!)" } == ["PAGAMENTO:false:true", "REPASSE:true:false"])
+
+        // One entry: 201, with the balance after it.
+        let key = "8d3a3c1e-7a4b-4c2d-9e8f-0a1b2c3d4e5f"
+        let first = try await call("POST", "/v1/ledger/entries", key: client.key, Self.entry("100.00", "C", key: key, date: Self.today(plus: -2)))
+        #expect(first.status == 201, "\(first.text)")
+        let posted = (first.object["entries"] as? [[String: Any]])?.first ?? [:]
+        #expect(posted["balance_after"] as? String == "100.00" && posted["amount_cents"] as? Int == 10_000)
+        #expect((posted["details"] as? [String: String]) == ["divida": "D1", "metodo": "pix"])
+
+        // Three entries, the second refused (PAGAMENTO takes no debits) and the third dated
+        // tomorrow: 422 naming both, and nothing posted.
+        let bad = try await call("POST", "/v1/ledger/entries", key: client.key, #"{"entries": ["# + Self.entry("5.00", "C") + ", "
+                                    + Self.entry("5.00", "D") + ", " + Self.entry("5.00", "C", date: Self.today(plus: 1)) + "]}")
+        #expect(bad.status == 422)
+        let issues = ((bad.object["error"] as? [String: Any])?["issues"] as? [[String: Any]] ?? []).map { "\($0["index"]!):\($0["field"]!):\($0["code"]!)" }
+        #expect(issues == ["1:event_code:L003", "2:reference_date:L005"])
+        #expect(try server.sql("SELECT COUNT(*) FROM ledger_entries") == "1")
+
+        // The same entry again: the first result, 200; the key with other content: L008.
+        let again = try await call("POST", "/v1/ledger/entries", key: client.key, Self.entry("100.00", "C", key: key, date: Self.today(plus: -2)))
+        #expect(again.status == 200 && again.object["replayed"] as? Bool == true)
+        #expect((again.object["entries"] as? [[String: Any]])?.first?["id"] as? Int == posted["id"] as? Int)
+        let reused = try await call("POST", "/v1/ledger/entries", key: client.key, Self.entry("99.00", "C", key: key, date: Self.today(plus: -2)))
+        #expect(reused.status == 422 && reused.text.contains("L008") && reused.text.contains("\"field\":\"trace_key\""))
+        #expect(try await call("POST", "/v1/ledger/entries", key: client.key, "[1]").status == 400)
+
+        // A batch: a transfer out today and a retroactive payment yesterday.
+        let batch = try await call("POST", "/v1/ledger/entries", key: client.key, #"{"entries": ["# + Self.entry("30.00", "D", event: "REPASSE")
+                                      + ", " + Self.entry("12.34", "C", date: Self.today(plus: -1)) + "]}")
+        #expect(batch.status == 201)
+        // By hand: day −2 +100.00 → 100.00; day −1 +12.34 → 112.34; today −30.00 → 82.34.
+        let balances = try await call("GET", "/v1/ledger/accounts/0001/123-4/balances?from=\(Self.today(plus: -3))&to=\(Self.today())",
+                                      key: client.key).object["items"] as? [[String: Any]] ?? []
+        #expect(balances.map { $0["balance"] as? String ?? "" } == ["0.00", "100.00", "112.34", "82.34"])
+        #expect(balances.last?["debits"] as? String == "30.00" && balances.last?["running_credits"] as? String == "112.34")
+        let statement = try await call("GET", "/v1/ledger/accounts/0001/123-4/statement?from=\(Self.today(plus: -7))", key: client.key).object
+        let lines = statement["items"] as? [[String: Any]] ?? []
+        #expect(lines.map { "\($0["balance_before"]!)>\($0["balance_after"]!)" } == ["0.00>100.00", "100.00>112.34", "112.34>82.34"])
+        #expect(try await call("GET", "/v1/ledger/entries?trace_key=\(key.uppercased())", key: client.key).object["items"].map { ($0 as? [Any])?.count } == 1)
+
+        // Another client sees neither the account nor the entry.
+        #expect(try await call("GET", "/v1/ledger/accounts/0001/123-4/balances", key: other.key).status == 404)
+        #expect((try await call("GET", "/v1/ledger/entries?trace_key=\(key)", key: other.key).object["items"] as? [Any])?.isEmpty == true)
+        #expect(try await call("GET", "/v1/ledger/accounts/0001/123-4/balances?from=2020-01-01&to=2026-01-01", key: client.key).status == 400)
+
+        // Reconciliation: nothing to report; then a day row altered behind the ledger's back is found.
+        server.stop()
+        #expect(try server.command(["ledger", "reconcile"]).contains("0 differences"))
+        _ = try server.sql("UPDATE ledger_balances SET credits_cents = credits_cents + 1 WHERE credits_cents = 1234")
+        let (status, text) = try EsteiraProcess.output(of: EsteiraProcess.binary, ["ledger", "reconcile"], environment: server.environmentForCommands)
+        #expect(status == 1 && text.contains("1 differences") && text.contains("credits: stored 1235, entries say 1234"))
+    }
+}
