@@ -128,6 +128,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The ledger's engine under load, in process, on PostgreSQL (scripts/bench-ledger).
+        .executableTarget(
+            name: "ledger-load",
+            dependencies: ["EsteiraCore", "EsteiraStore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
         // Notifications: the webhook sender, the SMTP client and the e-mail sender.
         .target(
             name: "EsteiraNotify",

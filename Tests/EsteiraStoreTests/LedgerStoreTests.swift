@@ -133,6 +133,48 @@ struct LedgerStoreTests {
         try await TestDatabase.with(dialect) { db in try await concurrent(db, accounts: 1) }
     }
 
+    @Test("group commit: 400 concurrent small requests, one reusing a key with other content and two sharing a key; each answered as if alone",
+          arguments: TestDatabase.dialects)
+    func groupCommit(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let committer = LedgerCommitter(store: LedgerStore(db: db))
+            let used = "11111111-2222-4333-8444-555555555555"
+            _ = try await committer.post(clientNum: 1, [Self.draft(.credit, 100, day: Self.day1, key: used)])
+            let shared = "99999999-2222-4333-8444-555555555555"
+            // 400 requests of one or two entries (1,2,1,2,…: 600 entries of 1 cent each), plus
+            // the reused key and the shared one twice.
+            var requests: [[LedgerEntryDraft]] = (0..<400).map { i in
+                (0...(i % 2)).map { _ in Self.draft(.credit, 1, day: Self.day1, account: "G\(i % 7)") }
+            }
+            requests.append([Self.draft(.credit, 999, day: Self.day1, key: used)])
+            requests.append([Self.draft(.credit, 5, day: Self.day1, account: "S", key: shared)])
+            requests.append([Self.draft(.credit, 5, day: Self.day1, account: "S", key: shared)])
+            let results = await withTaskGroup(of: (Int, Result<LedgerPosting, any Error>).self) { group in
+                for (i, r) in requests.enumerated() {
+                    group.addTask {
+                        do { return (i, .success(try await committer.post(clientNum: 1, r))) } catch { return (i, .failure(error)) }
+                    }
+                }
+                var out = [Result<LedgerPosting, any Error>?](repeating: nil, count: requests.count)
+                for await (i, r) in group { out[i] = r }
+                return out
+            }
+            for i in 0..<400 {
+                guard case .success(let p) = results[i] else { Issue.record("request \(i) failed"); continue }
+                #expect(p.entries.count == i % 2 + 1 && !p.replayed)
+            }
+            guard case .failure(let e) = results[400], let rejection = e as? LedgerRejection else { Issue.record("the reused key was accepted"); return }
+            #expect(rejection.issues.map(\.rule) == [.traceKeyReused] && rejection.issues.first?.index == 0)
+            // The shared key: posted once, the other send answered with it.
+            guard case .success(let a) = results[401], case .success(let b) = results[402] else { Issue.record("shared key failed"); return }
+            #expect(a.entries.first?.id == b.entries.first?.id && a.replayed != b.replayed)
+            // 1 + 600 + 1 entries; 600 cents over the G accounts, by hand.
+            #expect(try await db.query("SELECT COUNT(*) AS n FROM ledger_entries")[0].int("n") == 602)
+            #expect(try await db.query("SELECT SUM(balance_cents) AS s FROM ledger_accounts WHERE account LIKE 'G%'")[0].int("s") == 600)
+            #expect(try await LedgerStore(db: db).reconcile().differences.isEmpty)
+        }
+    }
+
     @Test("the catalog: events created and changed", arguments: TestDatabase.dialects)
     func events(dialect: SQLDialect) async throws {
         try await TestDatabase.with(dialect) { db in

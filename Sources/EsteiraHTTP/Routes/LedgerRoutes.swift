@@ -6,10 +6,17 @@ import Hummingbird
 /// `/v1/ledger`: the client's cash ledger (docs/ledger.md). Entries are posted all or nothing,
 /// each refusal named by entry, field and code; balances and statements are read per account.
 struct LedgerRoutes {
-    let db: any SQLDatabase
+    /// One for the process: concurrent small requests share a transaction (group commit), and the
+    /// store remembers account ids.
+    let committer: LedgerCommitter
+    var store: LedgerStore { committer.store }
     /// How many days back an entry may be dated.
     let windowDays: Int
-    var store: LedgerStore { LedgerStore(db: db) }
+
+    init(db: any SQLDatabase, windowDays: Int) {
+        committer = LedgerCommitter(store: LedgerStore(db: db))
+        self.windowDays = windowDays
+    }
 
     func add(to group: RouterGroup<EsteiraRequestContext>) {
         group.post("ledger/entries", use: post)
@@ -103,7 +110,7 @@ struct LedgerRoutes {
         do {
             switch rules.check(inputs) {
             case .failure(let rejection): throw rejection
-            case .success(let drafts): posting = try await store.post(clientNum: client.num, drafts)
+            case .success(let drafts): posting = try await committer.post(clientNum: client.num, drafts)
             }
         } catch let rejection as LedgerRejection {
             throw APIError(.unprocessableContent, code: "ledger_rejected",

@@ -1,6 +1,7 @@
 import Crypto
 import EsteiraCore
 import Foundation
+import Synchronization
 
 /// An entry as the ledger keeps it.
 public struct PostedEntry: Sendable, Equatable {
@@ -23,7 +24,26 @@ public struct PostedEntry: Sendable, Equatable {
 /// re-send, answered with the first result).
 public struct LedgerPosting: Sendable {
     public var entries: [PostedEntry]
+    /// True when every entry had been posted before.
     public var replayed: Bool
+    /// For each entry, whether it had been posted before.
+    var each: [Bool] = []
+
+    public init(entries: [PostedEntry], replayed: Bool) {
+        self.entries = entries
+        self.replayed = replayed
+    }
+
+    init(entries: [PostedEntry], each: [Bool]) {
+        self.entries = entries
+        self.each = each
+        replayed = !each.contains(false)
+    }
+
+    /// The part of a posting made for several requests at once that belongs to one of them.
+    func slice(_ range: Range<Int>) -> LedgerPosting {
+        LedgerPosting(entries: Array(entries[range]), each: Array(each[range]))
+    }
 }
 
 /// One day of an account: the day's totals and the running totals up to and including it.
@@ -72,8 +92,21 @@ public struct LedgerDifference: Sendable, Equatable, CustomStringConvertible {
 /// accounts never conflict, and on one account they queue on its lock.
 public struct LedgerStore: Sendable {
     let db: any SQLDatabase
+    /// Account ids already looked up: an account, once created, keeps its id for ever, so a
+    /// process that keeps one store (the API does) skips that lookup on later postings.
+    let knownAccounts: AccountIDs
 
-    public init(db: any SQLDatabase) { self.db = db }
+    public init(db: any SQLDatabase) {
+        self.db = db
+        knownAccounts = AccountIDs()
+    }
+
+    final class AccountIDs: Sendable {
+        struct Key: Hashable { var client: Int; var account: AccountKey }
+        let ids = Mutex<[Key: Int]>([:])
+        /// More than this many and the map starts over (a million accounts would be ~100 MB).
+        let limit = 200_000
+    }
 
     // MARK: - Events
 
@@ -113,14 +146,14 @@ public struct LedgerStore: Sendable {
     /// posted again: its first result is answered; with other content it refuses the request
     /// (L008). Throws `LedgerRejection`.
     public func post(clientNum: Int, _ drafts: [LedgerEntryDraft], now: Date = Date()) async throws -> LedgerPosting {
-        guard !drafts.isEmpty else { return LedgerPosting(entries: [], replayed: false) }
+        guard !drafts.isEmpty else { return LedgerPosting(entries: [], each: []) }
         let accounts = try await accountIDs(clientNum: clientNum, Set(drafts.map { AccountKey(branch: $0.branch, account: $0.account) }))
         do {
-            return try await db.write { c in try await Self.post(c, clientNum: clientNum, drafts, accounts: accounts, now: now) }
+            return try await db.write(durable: true) { c in try await Self.post(c, clientNum: clientNum, drafts, accounts: accounts, now: now) }
         } catch let error as SQLError where error.code == .constraint {
             // Another posting took one of these trace keys between our check and our insert:
             // once it has committed, this one is a re-send (or a reuse) and is answered as such.
-            return try await db.write { c in try await Self.post(c, clientNum: clientNum, drafts, accounts: accounts, now: now) }
+            return try await db.write(durable: true) { c in try await Self.post(c, clientNum: clientNum, drafts, accounts: accounts, now: now) }
         }
     }
 
@@ -144,16 +177,28 @@ public struct LedgerStore: Sendable {
             }
             return out
         }
-        let found = try await read(db.query)
-        if found.count == keys.count { return found }
-        let now = Date()
-        return try await db.write { c in
-            let missing = sorted.filter { found[$0] == nil }
-            _ = try await c.insert(into: "ledger_accounts", columns: ["client_num", "branch", "account", "balance_cents", "entries", "created_at"],
-                                   rows: missing.map { [.int(Int64(clientNum)), .text($0.branch), .text($0.account), .int(0), .int(0), .timestamp(now)] },
-                                   ignoringConflictsOn: ["client_num", "branch", "account"])
-            return try await read(c.query)
+        let cached: [AccountKey: Int] = knownAccounts.ids.withLock { ids in
+            var out: [AccountKey: Int] = [:]
+            for k in keys { if let id = ids[.init(client: clientNum, account: k)] { out[k] = id } }
+            return out
         }
+        if cached.count == keys.count { return cached }
+        var found = try await read(db.query)
+        if found.count < keys.count {
+            let now = Date()
+            let missing = sorted.filter { found[$0] == nil }
+            found = try await db.write(durable: true) { c in
+                _ = try await c.insert(into: "ledger_accounts", columns: ["client_num", "branch", "account", "balance_cents", "entries", "created_at"],
+                                       rows: missing.map { [.int(Int64(clientNum)), .text($0.branch), .text($0.account), .int(0), .int(0), .timestamp(now)] },
+                                       ignoringConflictsOn: ["client_num", "branch", "account"])
+                return try await read(c.query)
+            }
+        }
+        knownAccounts.ids.withLock { ids in
+            if ids.count > knownAccounts.limit { ids.removeAll() }
+            for (k, id) in found { ids[.init(client: clientNum, account: k)] = id }
+        }
+        return found
     }
 
     static func fingerprint(_ d: LedgerEntryDraft) -> String {
@@ -194,7 +239,9 @@ public struct LedgerStore: Sendable {
         }
         if !issues.isEmpty { throw LedgerRejection(issues: issues) }
         let fresh = drafts.indices.filter { previous[drafts[$0].traceKey] == nil }
-        if fresh.isEmpty { return LedgerPosting(entries: drafts.compactMap { previous[$0.traceKey]?.entry }, replayed: true) }
+        if fresh.isEmpty {
+            return LedgerPosting(entries: drafts.compactMap { previous[$0.traceKey]?.entry }, each: drafts.map { _ in true })
+        }
 
         // Lock the accounts, in id order, and read their balances.
         let ids = Set(fresh.compactMap { accounts[AccountKey(branch: drafts[$0].branch, account: drafts[$0].account)] }).sorted()
@@ -240,9 +287,8 @@ public struct LedgerStore: Sendable {
         let accountValues = SQL.values(perAccount.sorted { $0.key < $1.key }.map { [.int(Int64($0.key)), .int($0.value.delta), .int($0.value.count)] })
         try await c.execute("""
             WITH v (id, delta, n) AS (VALUES \(accountValues))
-            UPDATE ledger_accounts SET balance_cents = balance_cents + (SELECT v.delta FROM v WHERE v.id = ledger_accounts.id),
-                   entries = entries + (SELECT v.n FROM v WHERE v.id = ledger_accounts.id)
-            WHERE id IN (SELECT v.id FROM v)
+            UPDATE ledger_accounts SET balance_cents = ledger_accounts.balance_cents + v.delta, entries = ledger_accounts.entries + v.n
+            FROM v WHERE ledger_accounts.id = v.id
             """)
 
         // The daily rows: the days that have none get one, carrying the running totals of the
@@ -260,19 +306,22 @@ public struct LedgerStore: Sendable {
             FROM v WHERE true
             ON CONFLICT (account_id, day) DO NOTHING
             """)
+        // One row of additions per day row touched: its own day's totals, and the running ones
+        // of every day of the request up to it.
         try await c.execute("""
-            WITH v (account_id, day, d, c) AS (VALUES \(SQL.values(dayRows)))
+            WITH v (account_id, day, d, c) AS (VALUES \(SQL.values(dayRows))),
+            t AS (
+                SELECT b.account_id, b.day,
+                       SUM(CASE WHEN v.day = b.day THEN v.d ELSE 0 END) AS own_d, SUM(CASE WHEN v.day = b.day THEN v.c ELSE 0 END) AS own_c,
+                       SUM(v.d) AS run_d, SUM(v.c) AS run_c
+                FROM ledger_balances b JOIN v ON v.account_id = b.account_id AND v.day <= b.day
+                GROUP BY b.account_id, b.day
+            )
             UPDATE ledger_balances SET
-                debits_cents = debits_cents + COALESCE((SELECT SUM(v.d) FROM v WHERE v.account_id = ledger_balances.account_id
-                                                                                AND v.day = ledger_balances.day), 0),
-                credits_cents = credits_cents + COALESCE((SELECT SUM(v.c) FROM v WHERE v.account_id = ledger_balances.account_id
-                                                                                  AND v.day = ledger_balances.day), 0),
-                running_debits_cents = running_debits_cents + COALESCE((SELECT SUM(v.d) FROM v WHERE v.account_id = ledger_balances.account_id
-                                                                                              AND v.day <= ledger_balances.day), 0),
-                running_credits_cents = running_credits_cents + COALESCE((SELECT SUM(v.c) FROM v WHERE v.account_id = ledger_balances.account_id
-                                                                                                AND v.day <= ledger_balances.day), 0)
-            WHERE account_id IN (SELECT v.account_id FROM v)
-              AND day >= (SELECT MIN(v.day) FROM v WHERE v.account_id = ledger_balances.account_id)
+                debits_cents = ledger_balances.debits_cents + t.own_d, credits_cents = ledger_balances.credits_cents + t.own_c,
+                running_debits_cents = ledger_balances.running_debits_cents + t.run_d,
+                running_credits_cents = ledger_balances.running_credits_cents + t.run_c
+            FROM t WHERE ledger_balances.account_id = t.account_id AND ledger_balances.day = t.day
             """)
 
         let entries = drafts.map { d -> PostedEntry in
@@ -281,7 +330,7 @@ public struct LedgerStore: Sendable {
                                eventCode: d.eventCode, description: d.description, traceKey: d.traceKey, details: d.details,
                                referenceDate: d.referenceDate, createdAt: now, balanceAfterCents: afters[d.traceKey] ?? 0)
         }
-        return LedgerPosting(entries: entries, replayed: false)
+        return LedgerPosting(entries: entries, each: drafts.map { previous[$0.traceKey] != nil })
     }
 
     struct DayKey: Hashable {
