@@ -50,7 +50,7 @@ public enum EsteiraAPI {
         // Operators' routes first: `/v1/admin` takes an operator key, never a client's.
         let admin = router.group("v1/admin").add(middleware: OperatorAuthMiddleware(operators: OperatorStore(db: db)))
         AdminRoutes(db: db, blacklistCache: risk.blacklist).add(to: admin)
-        let ledger = LedgerRoutes(db: db, windowDays: ledgerWindowDays)
+        let ledger = LedgerRoutes(db: db, windowDays: ledgerWindowDays, retry: retry, jobsReady: jobsReady)
         ledger.addAdmin(to: admin)
         let v1 = router.group("v1").add(middleware: AuthMiddleware(clients: ClientStore(db: db)))
         BatchRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: v1)

@@ -34,6 +34,7 @@ public struct Pipeline: Sendable {
         case .transform: try await TransformStage(pipeline: self).run(job, owner: owner)
         case .register: try await RegisterStage(pipeline: self).run(job, owner: owner)
         case .finalize: try await FinalizeStage(pipeline: self).run(job, owner: owner)
+        case .ledger: try await LedgerStage(pipeline: self).run(job, owner: owner)
         }
     }
 

@@ -89,3 +89,69 @@ struct LedgerEndToEndTests {
         #expect(status == 1 && text.contains("1 differences") && text.contains("credits: stored 1235, entries say 1234"))
     }
 }
+
+@Suite("End to end: asynchronous ledger requests, answered through the outbox", .serialized)
+struct LedgerAsyncEndToEndTests {
+    @Test("?async=true: 202, then posted (or rejected) with a signed webhook; a request that keeps failing is a dead letter operators see")
+    func asynchronous() async throws {
+        let receiver = try WebhookReceiver()
+        defer { receiver.stop() }
+        // The API alone, and a worker process beside it; one attempt per job, so a failure is final at once.
+        let env = WebhookEndToEndTests.fastRetries.merging(["ESTEIRA_NO_WORKERS": "1", "ESTEIRA_JOB_MAX_ATTEMPTS": "1"]) { $1 }
+        let server = try EsteiraProcess(environment: env)
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
+        _ = try server.command(["ledger", "set-event", "--code", "PAGAMENTO", "--description", "Pagamento recebido", "--no-debit"])
+        try server.start()
+        var worker = try server.startWorker()
+        let hook = try await WebhookEndToEndTests.endpoint(server, key: client.key, url: receiver.base + "/ledger",
+                                                           events: #"["ledger.posted", "ledger.rejected"]"#)
+        try await receiver.control(secret: hook["secret"] as? String ?? "", failFirst: 0)
+        func post(_ body: String) async throws -> EsteiraProcess.HTTPResult {
+            try await server.request("POST", "/v1/ledger/entries?async=true", key: client.key, body: Data(body.utf8), contentType: "application/json")
+        }
+        let key = "5c0ffee0-1111-4222-8333-444455556666"
+        let accepted = try await post(#"{"entries": ["# + LedgerEndToEndTests.entry("40.00", "C", key: key) + ", "
+                                      + LedgerEndToEndTests.entry("2.50", "C", date: LedgerEndToEndTests.today(plus: -1)) + "]}")
+        #expect(accepted.status == 202, "\(accepted.text)")
+        let id = try #require(accepted.object["id"] as? String)
+        #expect(accepted.object["state"] as? String == "queued" && (accepted.object["trace_keys"] as? [String])?.first == key)
+
+        // The callback: signed, with both entries and the balance after each, in the request's
+        // order (by hand: 40.00, then 40.00 + 2.50 = 42.50).
+        let got = try await receiver.waitFor(1)
+        let body = got.first?["body"] as? [String: Any] ?? [:]
+        #expect(got.first?["signature_ok"] as? Bool == true && got.first?["event"] as? String == "ledger.posted")
+        let request = body["request"] as? [String: Any] ?? [:]
+        #expect(request["id"] as? String == id && request["state"] as? String == "posted")
+        #expect((request["entries"] as? [[String: Any]] ?? []).map { $0["balance_after"] as? String ?? "" } == ["40.00", "42.50"])
+        let state = try await server.request("GET", "/v1/ledger/requests/\(id)", key: client.key).object
+        #expect(state["state"] as? String == "posted" && (state["entries"] as? [Any])?.count == 2)
+        #expect((try await server.request("GET", "/v1/ledger/entries?trace_key=\(key)", key: client.key).object["items"] as? [Any])?.count == 1)
+
+        // Refused at once when the rules say so; refused by the job (a reused key) through the callback.
+        #expect(try await post(LedgerEndToEndTests.entry("1.00", "D")).status == 422)
+        let reused = try await post(LedgerEndToEndTests.entry("41.00", "C", key: key))
+        #expect(reused.status == 202)
+        let rejected = try await receiver.waitFor(2)
+        let second = (rejected.last?["body"] as? [String: Any])?["request"] as? [String: Any] ?? [:]
+        #expect(rejected.last?["event"] as? String == "ledger.rejected" && second["state"] as? String == "rejected")
+        #expect((second["issues"] as? [[String: Any]])?.first?["code"] as? String == "L008")
+
+        // A request whose job cannot run: with the worker stopped, its stored entries are made
+        // unreadable; the worker's one attempt fails and the job is dead — the dead letter.
+        EsteiraProcess.terminate(worker)
+        let doomed = try #require(try await post(LedgerEndToEndTests.entry("3.00", "C")).object["id"] as? String)
+        _ = try server.sql("UPDATE ledger_requests SET entries = 'ilegível' WHERE id = '\(doomed)'")
+        worker = try server.startWorker()
+        var dead = ""
+        for _ in 0..<100 {
+            dead = try await server.request("GET", "/v1/ledger/requests/\(doomed)", key: client.key).object["state"] as? String ?? ""
+            if dead == "dead" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(dead == "dead")
+        #expect(try server.command(["jobs", "list", "--state", "dead"]).contains(doomed))
+        #expect(try await server.request("GET", "/v1/ledger/requests/\(doomed)", key: "wrong").status == 401)
+    }
+}

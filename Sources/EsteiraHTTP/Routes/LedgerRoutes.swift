@@ -13,14 +13,24 @@ struct LedgerRoutes {
     /// How many days back an entry may be dated.
     let windowDays: Int
 
-    init(db: any SQLDatabase, windowDays: Int) {
+    let requests: LedgerRequests
+    /// Attempts of an asynchronous request's job before it is a dead letter.
+    let retry: RetryPolicy
+    /// Wakes this process's workers after an asynchronous request is queued.
+    let jobsReady: @Sendable () async -> Void
+
+    init(db: any SQLDatabase, windowDays: Int, retry: RetryPolicy = RetryPolicy(), jobsReady: @escaping @Sendable () async -> Void = {}) {
         committer = LedgerCommitter(store: LedgerStore(db: db))
+        requests = LedgerRequests(db: db)
         self.windowDays = windowDays
+        self.retry = retry
+        self.jobsReady = jobsReady
     }
 
     func add(to group: RouterGroup<EsteiraRequestContext>) {
         group.post("ledger/entries", use: post)
         group.get("ledger/entries", use: byTraceKey)
+        group.get("ledger/requests/:id", use: request)
         group.get("ledger/accounts/:branch/:account/balances", use: balances)
         group.get("ledger/accounts/:branch/:account/statement", use: statement)
     }
@@ -106,11 +116,23 @@ struct LedgerRoutes {
         }
         let inputs = objects.map(Self.input)
         let rules = LedgerRules(events: try await store.eventsByCode(), today: Day(Date(), in: Day.saoPaulo), windowDays: windowDays)
+        let async = request.uri.queryParameters["async"].map { $0 == "true" || $0 == "1" } ?? false
         let posting: LedgerPosting
         do {
             switch rules.check(inputs) {
             case .failure(let rejection): throw rejection
-            case .success(let drafts): posting = try await committer.post(clientNum: client.num, drafts)
+            case .success(let drafts):
+                if async {
+                    let id = try await requests.accept(clientNum: client.num, clientID: client.id, drafts: drafts,
+                                                       traceID: BatchRecord.newTraceID(), maxAttempts: retry.maxAttempts)
+                    await jobsReady()
+                    var response = try AcceptedJSON(id: id, state: "queued", traceKeys: drafts.map(\.traceKey))
+                        .response(from: request, context: context)
+                    response.status = .accepted
+                    response.headers[.location] = "/v1/ledger/requests/\(id)"
+                    return response
+                }
+                posting = try await committer.post(clientNum: client.num, drafts)
             }
         } catch let rejection as LedgerRejection {
             throw APIError(.unprocessableContent, code: "ledger_rejected",
@@ -123,6 +145,29 @@ struct LedgerRoutes {
             .response(from: request, context: context)
         response.status = posting.replayed ? .ok : .created
         return response
+    }
+
+    struct AcceptedJSON: ResponseEncodable {
+        var id: String
+        var state: String
+        var traceKeys: [String]
+        enum CodingKeys: String, CodingKey { case id, state, traceKeys = "trace_keys" }
+    }
+
+    /// An asynchronous request: `state` (queued, posted, rejected, dead) and, once answered, the
+    /// entries posted or the refusals, as its notification carried them.
+    @Sendable func request(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        let client = try context.requireClient()
+        guard let r = try await requests.get(clientNum: client.num, id: context.parameters.get("id") ?? "") else {
+            throw APIError.notFound("Pedido")
+        }
+        var body: [String: Any] = ["id": r.id, "state": r.state, "created_at": Timestamp.iso(r.createdAt),
+                                   "finished_at": r.finishedAt.map(Timestamp.iso) ?? NSNull(), "trace_keys": r.drafts.map(\.traceKey)]
+        if let result = r.result, let object = try JSONSerialization.jsonObject(with: Data(result.utf8)) as? [String: Any] {
+            body.merge(object) { $1 }
+        }
+        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     /// The JSON object of one entry, as the rules read it: missing or mistyped fields become

@@ -7,6 +7,8 @@ public enum JobKind: String, Sendable, Codable, CaseIterable {
     case transform
     case register
     case finalize
+    /// A ledger request posted with `?async=true`; its "batch" is the request's id.
+    case ledger
 }
 
 public enum JobState: String, Sendable, Codable, CaseIterable {

@@ -157,6 +157,22 @@ public struct LedgerStore: Sendable {
         }
     }
 
+    /// Posts in the caller's transaction, for a caller that writes more with it (the asynchronous
+    /// request's result and notification). The accounts must exist: `prepareAccounts` first.
+    public func post(in c: any SQLConnection, clientNum: Int, _ drafts: [LedgerEntryDraft], accounts: PreparedAccounts,
+                     now: Date = Date()) async throws -> LedgerPosting {
+        try await Self.post(c, clientNum: clientNum, drafts, accounts: accounts.ids, now: now)
+    }
+
+    /// The accounts of `drafts`, created when missing, outside any posting's transaction.
+    public func prepareAccounts(clientNum: Int, _ drafts: [LedgerEntryDraft]) async throws -> PreparedAccounts {
+        PreparedAccounts(ids: try await accountIDs(clientNum: clientNum, Set(drafts.map { AccountKey(branch: $0.branch, account: $0.account) })))
+    }
+
+    public struct PreparedAccounts: Sendable {
+        let ids: [AccountKey: Int]
+    }
+
     struct AccountKey: Hashable, Sendable {
         var branch: String
         var account: String

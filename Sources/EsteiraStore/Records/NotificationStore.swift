@@ -6,6 +6,8 @@ public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
     case batchCompleted = "batch.completed"
     case batchCompletedWithRejects = "batch.completed_with_rejects"
     case batchFailed = "batch.failed"
+    case ledgerPosted = "ledger.posted"
+    case ledgerRejected = "ledger.rejected"
 
     public init?(status: BatchStatus) {
         switch status {
@@ -15,6 +17,9 @@ public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
         case .received, .processing: return nil
         }
     }
+
+    /// E-mail tells about batches; the ledger's answers are for machines (webhooks).
+    public var goesByEmail: Bool { rawValue.hasPrefix("batch.") }
 }
 
 public struct WebhookEndpoint: Sendable, Equatable {
@@ -149,17 +154,24 @@ public struct NotificationStore: Sendable {
         guard let r = try await c.query("SELECT \(raw: BatchStore.columns) FROM batches WHERE id = \(batchID)").first else { return }
         let batch = try BatchStore.record(r)
         guard let event = NotificationEvent(status: batch.status) else { return }
+        try await enqueue(c, clientID: batch.clientID, subjectID: batch.id, event: event, payload: try payload(event: event, batch: batch), now: now)
+    }
+
+    /// In the caller's transaction: one notification of `event` per endpoint (and, for events that
+    /// go by e-mail, per address) of the client that wants it. `subjectID` is what it is about (a
+    /// batch, a ledger request), by which the client reads its log.
+    public static func enqueue(_ c: any SQLConnection, clientID: String, subjectID: String, event: NotificationEvent, payload: String,
+                               now: Date = Date()) async throws {
         let wants = { (row: SQLRow) in try row.string("events").split(separator: ",").contains(Substring(event.rawValue)) }
-        let endpoints = try await c.query("SELECT id, events FROM webhook_endpoints WHERE client_id = \(batch.clientID)").filter(wants)
-        let recipients = try await c.query("SELECT id, address, events FROM email_recipients WHERE client_id = \(batch.clientID)").filter(wants)
-        guard !endpoints.isEmpty || !recipients.isEmpty else { return }
-        let payload = try payload(event: event, batch: batch)
+        let endpoints = try await c.query("SELECT id, events FROM webhook_endpoints WHERE client_id = \(clientID)").filter(wants)
+        let recipients = event.goesByEmail
+            ? try await c.query("SELECT id, address, events FROM email_recipients WHERE client_id = \(clientID)").filter(wants) : []
         let targets = try endpoints.map { ("webhook", try $0.string("id"), String?.none) }
             + recipients.map { ("email", try $0.string("id"), Optional(try $0.string("address"))) }
         for (channel, target, address) in targets {
             try await c.execute("""
                 INSERT INTO notifications (client_id, batch_id, event, channel, endpoint_id, address, payload, state, attempts, next_at, created_at)
-                VALUES (\(batch.clientID), \(batch.id), \(event.rawValue), \(channel), \(target), \(address), \(payload), 'pending', 0,
+                VALUES (\(clientID), \(subjectID), \(event.rawValue), \(channel), \(target), \(address), \(payload), 'pending', 0,
                         \(now), \(now))
                 """)
         }

@@ -384,6 +384,20 @@ public enum Migrations {
             PRIMARY KEY (account_id, day)
         ){UPDATED_OFTEN};
         """),
+        // Ledger requests posted with ?async=true: what was asked, and what became of it. Their
+        // job is a `ledger` job of the queue (retries, dead letters) named by the request's id.
+        Migration(name: "0011_ledger_requests", sql: """
+        CREATE TABLE ledger_requests (
+            id TEXT PRIMARY KEY,
+            client_num BIGINT NOT NULL,
+            client_id TEXT NOT NULL,
+            entries TEXT NOT NULL,
+            state TEXT NOT NULL,
+            result TEXT,
+            created_at {TS} NOT NULL,
+            finished_at {TS}
+        );
+        """),
     ]
 
     static func render(_ sql: String, for dialect: SQLDialect) -> String {

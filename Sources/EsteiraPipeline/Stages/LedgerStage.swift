@@ -1,0 +1,53 @@
+import EsteiraCore
+import EsteiraStore
+import Foundation
+
+/// Answers a ledger request posted with `?async=true`: posts its entries and, in the same
+/// transaction, records the result, queues the client's notification (`ledger.posted` or
+/// `ledger.rejected`, through the outbox) and completes the job — so a crash leaves either all of
+/// it or none, and a re-run finds the request answered. Other errors make the job try again with
+/// backoff; after its last attempt it is dead, the request's dead letter.
+struct LedgerStage {
+    let pipeline: Pipeline
+
+    func run(_ job: Job, owner: String) async throws {
+        let db = pipeline.db
+        let loaded = try await db.read { c in try await LedgerRequests.load(c, id: job.batchID) }
+        guard let request = loaded, request.state == "queued" else {
+            try await db.write { c in try await JobQueue.complete(c, job: job, owner: owner) }
+            return
+        }
+        let store = LedgerStore(db: db)
+        let accounts = try await store.prepareAccounts(clientNum: request.clientNum, request.drafts)
+        do {
+            try await db.write(durable: true) { c in
+                let posting = try await store.post(in: c, clientNum: request.clientNum, request.drafts, accounts: accounts)
+                try await answer(c, request, job: job, owner: owner, state: "posted", event: .ledgerPosted,
+                                 result: ["entries": LedgerRequests.json(posting.entries)])
+            }
+            pipeline.logger.info("ledger request posted", metadata: ["request": "\(request.id)", "entries": "\(request.drafts.count)"])
+        } catch let rejection as LedgerRejection {
+            try await db.write(durable: true) { c in
+                try await answer(c, request, job: job, owner: owner, state: "rejected", event: .ledgerRejected,
+                                 result: ["issues": LedgerRequests.json(rejection.issues)])
+            }
+            pipeline.logger.info("ledger request rejected", metadata: ["request": "\(request.id)", "issues": "\(rejection.issues.count)"])
+        }
+    }
+
+    func answer(_ c: any SQLConnection, _ request: LedgerRequest, job: Job, owner: String, state: String, event: NotificationEvent,
+                result: [String: Any]) async throws {
+        let resultJSON = try Self.text(result)
+        try await LedgerRequests.finish(c, id: request.id, state: state, result: resultJSON)
+        var body = result
+        body["id"] = request.id
+        body["state"] = state
+        try await NotificationStore.enqueue(c, clientID: request.clientID, subjectID: request.id, event: event,
+                                            payload: try Self.text(["event": event.rawValue, "request": body]))
+        try await JobQueue.complete(c, job: job, owner: owner)
+    }
+
+    static func text(_ object: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+    }
+}
