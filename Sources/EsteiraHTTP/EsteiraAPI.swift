@@ -60,6 +60,7 @@ public enum EsteiraAPI {
         NotificationRoutes(db: db).add(to: v1)
         RiskRoutes(service: risk).add(to: v1)
         ledger.add(to: v1)
+        PaymentRoutes(db: db, windowDays: ledgerWindowDays).add(to: v1)
         SubmissionRoutes(db: db, blobs: blobs, retry: retry, ttl: submissionTTL, jobsReady: jobsReady).add(to: v1)
         WebRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: router)
         return router

@@ -155,3 +155,60 @@ struct LedgerAsyncEndToEndTests {
         #expect(try await server.request("GET", "/v1/ledger/requests/\(doomed)", key: "wrong").status == 401)
     }
 }
+
+@Suite("End to end: payments on debts credit the client's ledger")
+struct PaymentEndToEndTests {
+    @Test("partial then full payment: the debt's status and open amount, its slip closed, the ledger credited; every refusal with its code")
+    func payments() async throws {
+        let server = try EsteiraProcess()
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
+        try server.start()
+        func call(_ method: String, _ path: String, _ body: String? = nil) async throws -> EsteiraProcess.HTTPResult {
+            try await server.request(method, path, key: client.key, body: body.map { Data($0.utf8) }, contentType: body == nil ? nil : "application/json")
+        }
+        let settings = #"{"bank": "237", "agency": "2949", "account": "6580", "wallet": "6", "pix_key": "11222333000181", "beneficiary_name": "Loja Exemplo Ltda", "beneficiary_city": "São Paulo", "due_days": 10}"#
+        #expect(try await call("PUT", "/v1/collection", settings).status == 200)
+        #expect(try await call("POST", "/v1/debts", #"{"external_id": "P1", "name": "Ana", "document": "248.438.034-80", "amount": "100,00", "due_date": "2025-01-01"}"#).status == 201)
+        let today = LedgerEndToEndTests.today()
+        func pay(_ amount: String, _ method: String = "pix", date: String = LedgerEndToEndTests.today(), key: String? = nil) async throws -> EsteiraProcess.HTTPResult {
+            let k = key.map { #", "trace_key": "\#($0)""# } ?? ""
+            return try await call("POST", "/v1/debts/P1/payments", #"{"amount": "\#(amount)", "date": "\#(date)", "method": "\#(method)"\#(k)}"#)
+        }
+
+        // 30.00 of 100.00: partially paid, 70.00 open (by hand).
+        let key = "7e57ab1e-0000-4000-8000-000000000001"
+        let first = try await pay("30.00", key: key)
+        #expect(first.status == 201, "\(first.text)")
+        #expect(first.object["debt"] as? [String: String] == ["external_id": "P1", "status": "partially_paid", "amount": "100.00", "paid": "30.00", "open": "70.00"])
+        // The same payment again: the first result; the key on another payment: P004.
+        let again = try await pay("30.00", key: key)
+        #expect(again.status == 200 && again.object["replayed"] as? Bool == true)
+        #expect(try await pay("31.00", key: key).text.contains("P004"))
+
+        // Refusals, each with its field and code.
+        let over = try await pay("70.01")
+        #expect(over.status == 422 && over.text.contains("P001") && over.text.contains("\"field\":\"amount\""))
+        #expect(try await pay("10.00", "cheque").text.contains("P003"))
+        let future = try await pay("10.00", date: LedgerEndToEndTests.today(plus: 1))
+        #expect(future.text.contains("L005") && future.text.contains("\"field\":\"date\""))
+        #expect(try await pay("10.00", date: LedgerEndToEndTests.today(plus: -8)).text.contains("L004"))
+        #expect(try await pay("0").text.contains("L006"))
+        #expect(try await call("POST", "/v1/debts/NAO/payments", #"{"amount": "1.00", "date": "\#(today)", "method": "pix"}"#).status == 404)
+
+        // The rest, by boleto: paid, nothing open, the slip no longer open; one more is P002.
+        let rest = try await pay("70.00", "boleto")
+        #expect((rest.object["debt"] as? [String: String])?["status"] == "paid" && (rest.object["debt"] as? [String: String])?["open"] == "0.00")
+        #expect(try await pay("1.00").text.contains("P002"))
+        #expect(try await call("GET", "/v1/debts/P1").object["status"] as? String == "paid")
+        #expect(try server.sql("SELECT status FROM bankslips WHERE external_id = 'P1'") == "paid")
+        let list = try await call("GET", "/v1/debts/P1/payments").object["items"] as? [[String: Any]] ?? []
+        #expect(list.map { "\($0["amount"]!) \($0["method"]!)" } == ["30.00 pix", "70.00 boleto"])
+
+        // The ledger: the client's collection account credited 30.00 + 70.00 = 100.00 today.
+        let balances = try await call("GET", "/v1/ledger/accounts/0000/COBRANCA/balances?from=\(today)&to=\(today)").object["items"] as? [[String: Any]] ?? []
+        #expect(balances.first?["credits"] as? String == "100.00" && balances.first?["balance"] as? String == "100.00")
+        server.stop()
+        #expect(try server.command(["ledger", "reconcile"]).contains("0 differences"))
+    }
+}

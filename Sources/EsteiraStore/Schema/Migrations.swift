@@ -398,6 +398,26 @@ public enum Migrations {
             finished_at {TS}
         );
         """),
+        // Payments on debts: each a row, the debt's paid total on its row, and the credit in the
+        // client's ledger account, all in one transaction; the event the credits use.
+        Migration(name: "0012_debt_payments", sql: """
+        ALTER TABLE debts ADD COLUMN paid_cents BIGINT NOT NULL DEFAULT 0;
+        CREATE TABLE debt_payments (
+            id {ID},
+            client_num BIGINT NOT NULL,
+            external_id {KEY} NOT NULL,
+            amount_cents BIGINT NOT NULL,
+            paid_on {DAY} NOT NULL,
+            method TEXT NOT NULL,
+            trace_key {KEY} NOT NULL,
+            ledger_entry_id BIGINT NOT NULL,
+            created_at {TS} NOT NULL
+        );
+        CREATE UNIQUE INDEX debt_payments_trace ON debt_payments (client_num, trace_key);
+        CREATE INDEX debt_payments_debt ON debt_payments (client_num, external_id, id);
+        INSERT INTO ledger_events (code, description, active, allows_debit, allows_credit, updated_at)
+        VALUES ('PAGAMENTO_DIVIDA', 'Pagamento de dívida recebido', 1, 0, 1, '2026-11-22T00:00:00.000000Z');
+        """),
     ]
 
     static func render(_ sql: String, for dialect: SQLDialect) -> String {

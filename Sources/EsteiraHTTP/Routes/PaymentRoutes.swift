@@ -1,0 +1,115 @@
+import EsteiraCore
+import EsteiraStore
+import Foundation
+import Hummingbird
+
+/// `/v1/debts/{external_id}/payments`: a debtor's payment, full or partial, recorded with the
+/// debt's new status and open amount and the credit in the client's ledger, in one transaction
+/// (docs/ledger.md).
+struct PaymentRoutes {
+    let db: any SQLDatabase
+    let windowDays: Int
+
+    func add(to group: RouterGroup<EsteiraRequestContext>) {
+        group.post("debts/:external_id/payments", use: create)
+        group.get("debts/:external_id/payments", use: list)
+    }
+
+    var payments: DebtPayments { DebtPayments(db: db, ledger: LedgerStore(db: db)) }
+
+    struct PaymentJSON: Encodable {
+        var id: Int
+        var amount: String
+        var date: String
+        var method: String
+        var traceKey: String
+        var ledgerEntryID: Int
+        var createdAt: String
+        enum CodingKeys: String, CodingKey {
+            case id, amount, date, method, traceKey = "trace_key", ledgerEntryID = "ledger_entry_id", createdAt = "created_at"
+        }
+
+        init(_ p: DebtPayment) {
+            id = p.id
+            amount = Money.decimalString(cents: p.amountCents)
+            date = p.paidOn.iso
+            method = p.method
+            traceKey = p.traceKey
+            ledgerEntryID = p.ledgerEntryID
+            createdAt = Timestamp.iso(p.createdAt)
+        }
+    }
+
+    struct OutcomeJSON: ResponseEncodable {
+        struct DebtState: Encodable {
+            var externalID: String
+            var status: String
+            var amount: String
+            var paid: String
+            var open: String
+            enum CodingKeys: String, CodingKey { case externalID = "external_id", status, amount, paid, open }
+        }
+        var payment: PaymentJSON
+        var debt: DebtState
+        var replayed: Bool
+    }
+
+    func externalID(_ context: EsteiraRequestContext) -> String {
+        let raw = context.parameters.get("external_id") ?? ""
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    /// `{"amount": "50.00", "date": "2026-11-21", "method": "pix", "trace_key"?: "<uuid>"}`: 201 with
+    /// the payment and the debt's status, paid and open amounts; 200 with the first result when the
+    /// same payment (trace key) comes again; 404 no such debt; 422 with the field and a code —
+    /// P001 more than the open amount, P002 already paid, P003 unknown method, P004 trace key used
+    /// by another payment, or the ledger's L-codes for the amount, the date (the retroactive
+    /// window) and the trace key.
+    @Sendable func create(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        let client = try context.requireClient()
+        let externalID = externalID(context)
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        guard let o = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else {
+            throw APIError(.badRequest, code: "invalid_json",
+                           message: #"O corpo deve ser {"amount": "50.00", "date": "AAAA-MM-DD", "method": "pix", "trace_key"?: "<uuid>"}."#)
+        }
+        let methodText = o["method"] as? String ?? ""
+        guard let method = PaymentMethod(rawValue: methodText) else {
+            throw APIError(.unprocessableContent, code: PaymentRule.invalidMethod.rawValue,
+                           message: "Forma de pagamento \(methodText.prefix(30)) desconhecida; use \(PaymentMethod.allCases.map(\.rawValue).joined(separator: ", ")).",
+                           field: "method")
+        }
+        // The amount as the ledger reads it: a string, a JSON number or amount_cents.
+        let parsed = LedgerRoutes.input(o.filter { $0.key == "amount" || $0.key == "amount_cents" })
+        let input = DebtPayments.credit(externalID: externalID, amount: parsed.amount, amountCents: parsed.amountCents,
+                                        paidOn: o["date"] as? String ?? "", method: method.rawValue,
+                                        traceKey: (o["trace_key"] as? String) ?? UUID().uuidString.lowercased())
+        let rules = LedgerRules(events: try await LedgerStore(db: db).eventsByCode(), today: Day(Date(), in: Day.saoPaulo), windowDays: windowDays)
+        do {
+            let draft = try rules.check([input]).get()[0]
+            let outcome = try await payments.record(clientNum: client.num, externalID: externalID, method: method, credit: draft)
+            var response = try OutcomeJSON(
+                payment: PaymentJSON(outcome.payment),
+                debt: .init(externalID: externalID, status: outcome.status, amount: Money.decimalString(cents: outcome.debtAmountCents),
+                            paid: Money.decimalString(cents: outcome.paidCents), open: Money.decimalString(cents: outcome.openCents)),
+                replayed: outcome.replayed).response(from: request, context: context)
+            response.status = outcome.replayed ? .ok : .created
+            return response
+        } catch let rejection as LedgerRejection {
+            let issue = rejection.issues[0]
+            throw APIError(.unprocessableContent, code: issue.rule.rawValue, message: issue.message,
+                           field: issue.field == "reference_date" ? "date" : issue.field)
+        } catch let refusal as PaymentRefusal {
+            throw APIError(.unprocessableContent, code: refusal.rule.rawValue, message: refusal.message, field: refusal.field)
+        } catch StoreError.notFound {
+            throw APIError.notFound("Dívida")
+        }
+    }
+
+    @Sendable func list(_ request: Request, context: EsteiraRequestContext) async throws -> ItemsResponse<PaymentJSON> {
+        let client = try context.requireClient()
+        let externalID = externalID(context)
+        guard try await DebtRegistry(db: db).debt(clientNum: client.num, externalID: externalID) != nil else { throw APIError.notFound("Dívida") }
+        return ItemsResponse(items: try await payments.payments(clientNum: client.num, externalID: externalID).map(PaymentJSON.init))
+    }
+}

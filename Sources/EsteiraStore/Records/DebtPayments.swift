@@ -1,0 +1,147 @@
+import EsteiraCore
+import Foundation
+
+/// How a debtor paid.
+public enum PaymentMethod: String, Sendable, CaseIterable {
+    case boleto, pix, cartao, transferencia, dinheiro
+}
+
+/// Why a payment is refused (the ledger's own rules, L-codes, apply to its credit too).
+public enum PaymentRule: String, Sendable {
+    case exceedsOpenAmount = "P001"
+    case alreadyPaid = "P002"
+    case invalidMethod = "P003"
+    case traceKeyReused = "P004"
+}
+
+public struct PaymentRefusal: Error, Sendable {
+    public var rule: PaymentRule
+    public var field: String
+    public var message: String
+}
+
+public struct DebtPayment: Sendable {
+    public var id: Int
+    public var externalID: String
+    public var amountCents: Int64
+    public var paidOn: Day
+    public var method: String
+    public var traceKey: String
+    public var ledgerEntryID: Int
+    public var createdAt: Date
+}
+
+/// A payment recorded, with the debt as it now stands and the ledger's credit.
+public struct PaymentOutcome: Sendable {
+    public var payment: DebtPayment
+    public var debtAmountCents: Int64
+    public var paidCents: Int64
+    public var status: String
+    public var ledgerEntry: PostedEntry?
+    /// The same payment sent again: the first result.
+    public var replayed: Bool
+    public var openCents: Int64 { debtAmountCents - paidCents }
+}
+
+/// Payments on debts. Recording one is a single transaction: the payment's row, the debt's paid
+/// total and status (`partially_paid`, `paid`), its open slip closed once it is paid, and the
+/// credit in the client's collection account of the ledger (`LedgerStore.collectionBranch` /
+/// `collectionAccount`, event `PAGAMENTO_DIVIDA`) — all of it, or nothing.
+public struct DebtPayments: Sendable {
+    let db: any SQLDatabase
+    let ledger: LedgerStore
+
+    public init(db: any SQLDatabase, ledger: LedgerStore) {
+        self.db = db
+        self.ledger = ledger
+    }
+
+    public static let event = "PAGAMENTO_DIVIDA"
+    public static let branch = "0000"
+    public static let account = "COBRANCA"
+
+    /// The ledger credit of a payment, for the ledger's rules to check first (amount, date
+    /// within the window, trace key, the event active).
+    public static func credit(externalID: String, amount: String?, amountCents: Int64?, paidOn: String, method: String,
+                              traceKey: String) -> LedgerEntryInput {
+        LedgerEntryInput(branch: branch, account: account, amount: amount, amountCents: amountCents, side: "C", eventCode: event,
+                         description: String("Pagamento da dívida \(externalID) (\(method))".prefix(200)), traceKey: traceKey,
+                         details: Self.details(externalID: externalID, method: method), referenceDate: paidOn)
+    }
+
+    static func details(externalID: String, method: String) -> String {
+        let data = try? JSONSerialization.data(withJSONObject: ["external_id": externalID, "method": method], options: [.sortedKeys])
+        return data.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    /// Records the payment whose credit `draft` is. Throws `PaymentRefusal`, `LedgerRejection`, or
+    /// `StoreError.notFound` when the client has no such debt.
+    public func record(clientNum: Int, externalID: String, method: PaymentMethod, credit draft: LedgerEntryDraft,
+                       now: Date = Date()) async throws -> PaymentOutcome {
+        let accounts = try await ledger.prepareAccounts(clientNum: clientNum, [draft])
+        return try await db.write(durable: true) { c in
+            guard let debt = try await c.query("""
+                SELECT amount_cents, paid_cents, status FROM debts WHERE client_num = \(clientNum) AND external_id = \(externalID)\(c.forUpdate)
+                """).first else { throw StoreError.notFound("debt \(externalID)") }
+            let amount = Int64(try debt.int("amount_cents"))
+            var paid = Int64(try debt.int("paid_cents"))
+            // The same trace key: the same payment again (answered as first recorded), or a refusal.
+            if let previous = try await c.query("""
+                SELECT \(raw: Self.columns) FROM debt_payments WHERE client_num = \(clientNum) AND trace_key = \(draft.traceKey)
+                """).first.map(Self.payment) {
+                guard previous.externalID == externalID, previous.amountCents == draft.amountCents, previous.paidOn == draft.referenceDate,
+                      previous.method == method.rawValue else {
+                    throw PaymentRefusal(rule: .traceKeyReused, field: "trace_key",
+                                         message: "A chave de rastreio \(draft.traceKey) já foi usada em outro pagamento.")
+                }
+                return PaymentOutcome(payment: previous, debtAmountCents: amount, paidCents: paid, status: try debt.string("status"),
+                                      ledgerEntry: nil, replayed: true)
+            }
+            let open = amount - paid
+            guard open > 0 else {
+                throw PaymentRefusal(rule: .alreadyPaid, field: "amount", message: "A dívida \(externalID) já está paga.")
+            }
+            guard draft.amountCents <= open else {
+                throw PaymentRefusal(rule: .exceedsOpenAmount, field: "amount",
+                                     message: "O pagamento de \(Money.brazilian(cents: draft.amountCents)) passa do valor em aberto, \(Money.brazilian(cents: open)).")
+            }
+            let posting = try await ledger.post(in: c, clientNum: clientNum, [draft], accounts: accounts, now: now)
+            guard let entry = posting.entries.first, !posting.replayed else {
+                throw PaymentRefusal(rule: .traceKeyReused, field: "trace_key",
+                                     message: "A chave de rastreio \(draft.traceKey) já foi usada no razão.")
+            }
+            let id = try await c.query("""
+                INSERT INTO debt_payments (client_num, external_id, amount_cents, paid_on, method, trace_key, ledger_entry_id, created_at)
+                VALUES (\(clientNum), \(externalID), \(draft.amountCents), \(draft.referenceDate), \(method.rawValue), \(draft.traceKey),
+                        \(entry.id), \(now)) RETURNING id
+                """)[0].int("id")
+            paid += draft.amountCents
+            let status = paid == amount ? "paid" : "partially_paid"
+            try await c.execute("""
+                UPDATE debts SET paid_cents = \(paid), status = \(status) WHERE client_num = \(clientNum) AND external_id = \(externalID)
+                """)
+            if status == "paid" {
+                try await c.execute("""
+                    UPDATE bankslips SET status = 'paid' WHERE client_num = \(clientNum) AND external_id = \(externalID) AND status = 'open'
+                    """)
+            }
+            let payment = DebtPayment(id: id, externalID: externalID, amountCents: draft.amountCents, paidOn: draft.referenceDate,
+                                      method: method.rawValue, traceKey: draft.traceKey, ledgerEntryID: entry.id, createdAt: now)
+            return PaymentOutcome(payment: payment, debtAmountCents: amount, paidCents: paid, status: status, ledgerEntry: entry, replayed: false)
+        }
+    }
+
+    public func payments(clientNum: Int, externalID: String) async throws -> [DebtPayment] {
+        try await db.query("""
+            SELECT \(raw: Self.columns) FROM debt_payments WHERE client_num = \(clientNum) AND external_id = \(externalID) ORDER BY id
+            """).map(Self.payment)
+    }
+
+    static let columns = "id, external_id, amount_cents, paid_on, method, trace_key, ledger_entry_id, created_at"
+
+    static func payment(_ r: SQLRow) throws -> DebtPayment {
+        DebtPayment(id: try r.int("id"), externalID: try r.string("external_id"), amountCents: Int64(try r.int("amount_cents")),
+                    paidOn: try r.day("paid_on"), method: try r.string("method"), traceKey: try r.string("trace_key"),
+                    ledgerEntryID: try r.int("ledger_entry_id"), createdAt: try r.date("created_at"))
+    }
+}
