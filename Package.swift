@@ -209,7 +209,7 @@ let package = Package(
         .testTarget(
             name: "EsteiraStoreTests",
             dependencies: [
-                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraPipeline",
+                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraPipeline", "EsteiraTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings

@@ -1,3 +1,4 @@
+import EsteiraTestSupport
 import EsteiraCore
 import Testing
 
@@ -215,18 +216,5 @@ struct HeaderTests {
         #expect(StandardLayout.fromHeader(["nome", "cpf", "valor"]) == .failure(.missingColumns([.externalID, .dueDate])))
         #expect(StandardLayout.fromHeader(["id_divida", "nome", "cpf", "cnpj", "valor", "vencimento"])
             == .failure(.duplicateColumn(.document)))
-    }
-}
-
-/// A small seeded random generator (SplitMix64), so that random tests repeat exactly.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,19 +1,8 @@
+import EsteiraTestSupport
 import EsteiraCore
 import EsteiraStore
 import Foundation
 import Testing
-
-/// A seeded generator: the same entries on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite("Cash ledger on SQLite and PostgreSQL")
 struct LedgerStoreTests {
@@ -84,7 +73,7 @@ struct LedgerStoreTests {
     /// generated entries, and the reconciliation recomputes them from the stored ones.
     func concurrent(_ db: any SQLDatabase, accounts: Int) async throws {
         let ledger = LedgerStore(db: db)
-        var rng = SplitMix64(state: 20_000 + UInt64(accounts))
+        var rng = SplitMix(seed: 20_000 + UInt64(accounts))
         let days = (0..<8).map { Self.day1.adding(days: $0) }
         var all: [LedgerEntryDraft] = []
         for _ in 0..<20_000 {
@@ -181,7 +170,10 @@ struct LedgerStoreTests {
             let ledger = LedgerStore(db: db)
             try await ledger.saveEvent(LedgerEvent(code: "PIX", description: "PIX recebido", active: true, allowsDebit: false, allowsCredit: true))
             try await ledger.saveEvent(LedgerEvent(code: "PIX", description: "PIX", active: false, allowsDebit: false, allowsCredit: true))
-            #expect(try await ledger.events() == [LedgerEvent(code: "PIX", description: "PIX", active: false, allowsDebit: false, allowsCredit: true)])
+            #expect(try await ledger.events() == [
+                LedgerEvent(code: "PAGAMENTO_DIVIDA", description: "Pagamento de dívida recebido", active: true, allowsDebit: false, allowsCredit: true),
+                LedgerEvent(code: "PIX", description: "PIX", active: false, allowsDebit: false, allowsCredit: true),
+            ])
         }
     }
 }

@@ -3,21 +3,16 @@ import EsteiraCore
 import Foundation
 import Synchronization
 
-/// An entry as the ledger keeps it.
+/// An entry as the ledger keeps it: what was asked (its fields read through, `posted.branch`),
+/// with its id, when, and the account's balance right after it (in posting order).
+@dynamicMemberLookup
 public struct PostedEntry: Sendable, Equatable {
     public var id: Int
-    public var branch: String
-    public var account: String
-    public var amountCents: Int64
-    public var side: LedgerSide
-    public var eventCode: String
-    public var description: String
-    public var traceKey: String
-    public var details: String?
-    public var referenceDate: Day
+    public var entry: LedgerEntryDraft
     public var createdAt: Date
-    /// The account's balance right after this entry was posted (in posting order).
     public var balanceAfterCents: Int64
+
+    public subscript<T>(dynamicMember field: KeyPath<LedgerEntryDraft, T>) -> T { entry[keyPath: field] }
 }
 
 /// The result of posting: the entries, and whether they were all there already (an idempotent
@@ -227,11 +222,13 @@ public struct LedgerStore: Sendable {
         """
 
     static func entry(_ r: SQLRow) throws -> PostedEntry {
-        PostedEntry(id: try r.int("id"), branch: try r.string("branch"), account: try r.string("account"),
-                    amountCents: Int64(try r.int("amount_cents")), side: LedgerSide(rawValue: try r.string("side")) ?? .credit,
-                    eventCode: try r.string("event_code"), description: try r.string("description"), traceKey: try r.string("trace_key"),
-                    details: try r.optionalString("details"), referenceDate: try r.day("reference_date"), createdAt: try r.date("created_at"),
-                    balanceAfterCents: Int64(try r.int("balance_after_cents")))
+        PostedEntry(id: try r.int("id"),
+                    entry: LedgerEntryDraft(branch: try r.string("branch"), account: try r.string("account"),
+                                            amountCents: Int64(try r.int("amount_cents")), side: LedgerSide(rawValue: try r.string("side")) ?? .credit,
+                                            eventCode: try r.string("event_code"), description: try r.string("description"),
+                                            traceKey: try r.string("trace_key"), details: try r.optionalString("details"),
+                                            referenceDate: try r.day("reference_date")),
+                    createdAt: try r.date("created_at"), balanceAfterCents: Int64(try r.int("balance_after_cents")))
     }
 
     static func post(_ c: any SQLConnection, clientNum: Int, _ drafts: [LedgerEntryDraft], accounts: [AccountKey: Int],
@@ -342,9 +339,7 @@ public struct LedgerStore: Sendable {
 
         let entries = drafts.map { d -> PostedEntry in
             if let p = previous[d.traceKey] { return p.entry }
-            return PostedEntry(id: insertedIDs[d.traceKey] ?? 0, branch: d.branch, account: d.account, amountCents: d.amountCents, side: d.side,
-                               eventCode: d.eventCode, description: d.description, traceKey: d.traceKey, details: d.details,
-                               referenceDate: d.referenceDate, createdAt: now, balanceAfterCents: afters[d.traceKey] ?? 0)
+            return PostedEntry(id: insertedIDs[d.traceKey] ?? 0, entry: d, createdAt: now, balanceAfterCents: afters[d.traceKey] ?? 0)
         }
         return LedgerPosting(entries: entries, each: drafts.map { previous[$0.traceKey] != nil })
     }
