@@ -26,6 +26,19 @@ struct BoletoTests {
         #expect(try Boleto.digitableLine(barcode: barcode) == "23792.94909 60000.000004 03000.658009 6 31680000000100")
     }
 
+    /// pyboleto's Itaú test: wallet 175, agency 1565, account 13877, nosso número 12345678, due
+    /// 2011-03-09, R$ 2.952,95, published as the line `34191.75124 34567.861561 51387.710000 3
+    /// 49010000295295`. Read off its fields: the free field is 175 12345678 6 1565 13877 1 000.
+    @Test("Itaú: free field, barcode and digitable line of pyboleto's test")
+    func itau() throws {
+        let free = try Boleto.FreeField.itau(agency: "1565", wallet: "175", ourNumber: "12345678", account: "13877")
+        #expect(free == "1751234567861565138771000")
+        let barcode = try Boleto.barcode(bank: "341", dueFactor: try Boleto.dueFactor(Day(year: 2011, month: 3, day: 9)!),
+                                         amountCents: 295_295, freeField: free)
+        #expect(try Boleto.digitableLine(barcode: barcode) == "34191.75124 34567.861561 51387.710000 3 49010000295295")
+        #expect(barcode.hasPrefix("34193"))
+    }
+
     /// pyboleto's Caixa test publishes only the line `10498.01952 25086.156509 00000.004143 7
     /// 48690000035500`; its barcode, read off the line's fields by hand, is bank 104, currency 9,
     /// check digit 7, factor 4869, amount 0000035500, free field 80195 2508615650 0000000414.

@@ -23,7 +23,7 @@ struct BankslipEndToEndTests {
 
         // Settings: each field checked and named.
         let settings = #"{"bank": "237", "agency": "2949", "account": "6580", "wallet": "6", "pix_key": "11222333000181", "beneficiary_name": "Loja Exemplo Ltda", "beneficiary_city": "São Paulo", "due_days": 10}"#
-        let otherBank = try await json("PUT", "/v1/collection", settings.replacingOccurrences(of: #""237""#, with: #""341""#))
+        let otherBank = try await json("PUT", "/v1/collection", settings.replacingOccurrences(of: #""237""#, with: #""001""#))
         #expect(otherBank.status == 422 && (otherBank.object["error"] as? [String: Any])?["field"] as? String == "bank")
         let badDays = try await json("PUT", "/v1/collection", settings.replacingOccurrences(of: "10}", with: "0}"))
         #expect(badDays.status == 422 && (badDays.object["error"] as? [String: Any])?["field"] as? String == "due_days")

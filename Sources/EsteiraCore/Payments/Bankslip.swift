@@ -1,6 +1,6 @@
 /// A client's collection settings: where debtors pay, by boleto and by PIX.
 public struct CollectionSettings: Sendable, Equatable, Codable {
-    /// FEBRABAN bank code. Only Bradesco (237) has its free field built so far.
+    /// FEBRABAN bank code: Bradesco (237) or Itaú (341), whose free fields are built.
     public var bank: String
     public var agency: String
     public var account: String
@@ -23,15 +23,16 @@ public struct CollectionSettings: Sendable, Equatable, Codable {
         self.dueDays = dueDays
     }
 
-    public static let supportedBanks = ["237"]
+    public static let supportedBanks = ["237", "341"]
 
     /// The first problem with the settings, as (field, Portuguese message), or nil.
     public func problem() -> (field: String, message: String)? {
         func digits(_ s: String, _ max: Int) -> Bool { !s.isEmpty && s.count <= max && s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
-        if !Self.supportedBanks.contains(bank) { return ("bank", "Banco \(bank) ainda não suportado; use 237 (Bradesco).") }
+        if !Self.supportedBanks.contains(bank) { return ("bank", "Banco \(bank) ainda não suportado; use 237 (Bradesco) ou 341 (Itaú).") }
+        let itau = bank == "341"
         if !digits(agency, 4) { return ("agency", "A agência deve ter até 4 dígitos, sem o dígito verificador.") }
-        if !digits(account, 7) { return ("account", "A conta deve ter até 7 dígitos, sem o dígito verificador.") }
-        if !digits(wallet, 2) { return ("wallet", "A carteira deve ter até 2 dígitos.") }
+        if !digits(account, itau ? 5 : 7) { return ("account", "A conta deve ter até \(itau ? 5 : 7) dígitos, sem o dígito verificador.") }
+        if !digits(wallet, itau ? 3 : 2) { return ("wallet", "A carteira deve ter até \(itau ? 3 : 2) dígitos.") }
         if pixKey.isEmpty || pixKey.count > 77 { return ("pix_key", "Informe a chave PIX (até 77 caracteres).") }
         if PixBRCode.plain(beneficiaryName).isEmpty { return ("beneficiary_name", "Informe o nome do beneficiário.") }
         if PixBRCode.plain(beneficiaryCity).isEmpty { return ("beneficiary_city", "Informe a cidade do beneficiário.") }
@@ -72,7 +73,9 @@ public struct Bankslip: Sendable, Equatable {
 
         public func make(ourNumber: Int64, amountCents: Int64, dueDate: Day) throws -> Bankslip {
             let s = settings
-            let free = try Boleto.FreeField.bradesco(agency: s.agency, wallet: s.wallet, ourNumber: String(ourNumber), account: s.account)
+            let free = s.bank == "341"
+                ? try Boleto.FreeField.itau(agency: s.agency, wallet: s.wallet, ourNumber: String(ourNumber), account: s.account)
+                : try Boleto.FreeField.bradesco(agency: s.agency, wallet: s.wallet, ourNumber: String(ourNumber), account: s.account)
             let barcode = try Boleto.barcode(bank: s.bank, dueFactor: try Boleto.dueFactor(dueDate), amountCents: amountCents, freeField: free)
             return Bankslip(ourNumber: ourNumber, amountCents: amountCents, dueDate: dueDate, barcode: barcode,
                             digitableLine: try Boleto.digitableLine(barcode: barcode),

@@ -114,5 +114,16 @@ public enum Boleto {
         public static func bradesco(agency: String, wallet: String, ourNumber: String, account: String) throws(Problem) -> String {
             try padded(agency, 4) + padded(wallet, 2) + padded(ourNumber, 11) + padded(account, 7) + "0"
         }
+
+        /// Itaú, for the wallets with an 8-digit nosso número (109, 112, 175, …): wallet (3),
+        /// nosso número (8), its check digit (mod 10 of agency, account, wallet and nosso número),
+        /// agency (4), account (5), the account's check digit (mod 10 of agency and account), `000`.
+        public static func itau(agency: String, wallet: String, ourNumber: String, account: String) throws(Problem) -> String {
+            let agency = try padded(agency, 4), account = try padded(account, 5), wallet = try padded(wallet, 3)
+            let ourNumber = try padded(ourNumber, 8)
+            let ourDigit = mod10(Array((agency + account + wallet + ourNumber).utf8))
+            let accountDigit = mod10(Array((agency + account).utf8))
+            return wallet + ourNumber + String(ourDigit) + agency + account + String(accountDigit) + "000"
+        }
     }
 }
