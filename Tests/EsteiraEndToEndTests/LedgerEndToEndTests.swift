@@ -88,6 +88,16 @@ struct LedgerEndToEndTests {
         _ = try server.sql("UPDATE ledger_balances SET credits_cents = credits_cents + 1 WHERE credits_cents = 1234")
         let (status, text) = try EsteiraProcess.output(of: EsteiraProcess.binary, ["ledger", "reconcile"], environment: server.environmentForCommands)
         #expect(status == 1 && text.contains("1 differences") && text.contains("credits: stored 1235, entries say 1234"))
+        // The scheduled run (here every 1.8 s) raises the alert: an error in the log, the gauge in /metrics.
+        try server.start(["ESTEIRA_LEDGER_RECONCILE_HOURS": "0.0005"])
+        var metrics = ""
+        for _ in 0..<50 {
+            metrics = try await server.request("GET", "/metrics", key: nil).text
+            if metrics.contains("esteira_ledger_differences 1") { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(metrics.contains("esteira_ledger_differences 1"))
+        #expect(server.logs().contains("ledger balances differ from their entries"))
     }
 }
 
