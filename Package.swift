@@ -51,6 +51,13 @@ let package = Package(
         // Linux calls Swift's Glibc module does not expose (sync_file_range, mallopt).
         .target(name: "CEsteiraShims"),
 
+        // gzip streams through Debian's zlib (zlib1g-dev), for Parquet's GZIP codec.
+        .target(name: "CEsteiraGzip", linkerSettings: [.linkedLibrary("z")]),
+
+        // Parquet files written by Esteira itself: the Thrift compact footer, row groups, PLAIN and
+        // dictionary encodings, definition levels, statistics, GZIP. Pure encoding, no I/O.
+        .target(name: "EsteiraParquet", dependencies: ["CEsteiraGzip"], swiftSettings: swiftSettings),
+
         // The blob store: raw files and staging files.
         .target(
             name: "EsteiraBlobs",
@@ -205,6 +212,7 @@ let package = Package(
             dependencies: ["EsteiraNotify", "EsteiraDocuments", .product(name: "NIOEmbedded", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "EsteiraParquetTests", dependencies: ["EsteiraParquet", "EsteiraTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EsteiraS3Tests", dependencies: ["EsteiraS3", "EsteiraBlobs"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EsteiraStoreTests",
