@@ -142,6 +142,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The analytics lake: raw, curated and refined layers in the blob store, as Parquet.
+        .target(
+            name: "EsteiraLake",
+            dependencies: ["EsteiraCore", "EsteiraBlobs", "EsteiraParquet"],
+            swiftSettings: swiftSettings
+        ),
+
         // Notifications: the webhook sender, the SMTP client and the e-mail sender.
         .target(
             name: "EsteiraNotify",
@@ -193,7 +200,7 @@ let package = Package(
             name: "esteira",
             dependencies: [
                 "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraPipeline", "EsteiraHTTP", "EsteiraS3", "EsteiraRisk", "EsteiraNotify",
-                "CEsteiraShims",
+                "EsteiraLake", "CEsteiraShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -12,7 +12,7 @@ struct Esteira: AsyncParsableCommand {
             folder of files) and serves HTTP on 127.0.0.1:8080. Set DATABASE_URL=postgres://... to use PostgreSQL.
             Every option can also be set with an ESTEIRA_* environment variable (see --help of each command).
             """,
-        subcommands: [Serve.self, WorkerCommand.self, Migrate.self, Clients.self, Operators.self, Jobs.self, Ledger.self],
+        subcommands: [Serve.self, WorkerCommand.self, Migrate.self, Clients.self, Operators.self, Jobs.self, Ledger.self, Lake.self],
         defaultSubcommand: Serve.self
     )
 

@@ -1,0 +1,84 @@
+import EsteiraBlobs
+import EsteiraCore
+import EsteiraParquet
+import Foundation
+
+/// One month of one table, taken through the raw and curated layers of the lake (docs/lake.md):
+///
+/// - raw: the file as received, `lake/raw/tb_<table>/ano=AAAA/mes=MM/<name>`, never changed;
+/// - curated: the typed, deduplicated rows as Parquet, `lake/curated/<table>/ano=AAAA/mes=MM/part-00000.parquet`
+///   (dates as DATE, money as DECIMAL(15,2));
+/// - quarantine: the rows kept out, `lake/quarantine/<table>/ano=AAAA/mes=MM/quarantine.csv`
+///   (`linha;campo;codigo;motivo;registro`);
+/// - the reconciliation, `…/curated/<table>/ano=AAAA/mes=MM/_reconciliation.json`:
+///   raw = curated + duplicates + quarantined.
+///
+/// Each object is replaced whole (the blob store writes a new object and renames it into place),
+/// so a reader sees the month before or after a re-run, never half of one.
+public struct LakeCurator: Sendable {
+    let blobs: any BlobStore
+
+    public init(blobs: any BlobStore) { self.blobs = blobs }
+
+    public struct Report: Sendable, Codable, Equatable {
+        public var table: String
+        public var month: String
+        public var file: String
+        public var counts: LakeCounts
+        public var curatedKey: String
+        public var quarantineKey: String
+        public var rawBytes: Int
+        public var curatedBytes: Int
+
+        enum CodingKeys: String, CodingKey {
+            case table, month, file, counts, curatedKey = "curated_key", quarantineKey = "quarantine_key", rawBytes = "raw_bytes",
+                 curatedBytes = "curated_bytes"
+        }
+    }
+
+    public static func partition(year: Int, month: Int) -> String { String(format: "ano=%04d/mes=%02d", year, month) }
+
+    public func curate(table: LakeTable, year: Int, month: Int, fileName: String, bytes: [UInt8]) async throws -> Report {
+        let part = Self.partition(year: year, month: month)
+        try await blobs.put(key: "lake/raw/\(table.fileStem)/\(part)/\(fileName)", bytes: bytes)
+        let curated = try LakeFile.curate(bytes, table: table)
+
+        var writer = ParquetWriter(columns: table.fields.map { f in
+            switch f.type {
+            case .text: return ParquetColumn(f.name, .string)
+            case .day: return ParquetColumn(f.name, .date)
+            case .money: return ParquetColumn(f.name, .decimal(precision: 15, scale: 2))
+            }
+        })
+        for row in curated.rows {
+            try writer.append(row.values.map {
+                switch $0 {
+                case .text(let s): return .string(s)
+                case .day(let d): return .int(Int64(d.daysSinceEpoch))
+                case .money(let c): return .int(c)
+                }
+            })
+        }
+        let parquet = try writer.finish()
+        let curatedKey = "lake/curated/\(table.rawValue)/\(part)/part-00000.parquet"
+        try await blobs.put(key: curatedKey, bytes: parquet)
+
+        var quarantine = "linha;campo;codigo;motivo;registro\n"
+        for q in curated.quarantined {
+            quarantine += "\(q.line);\(q.field);\(q.code);\(Self.csvField(q.reason));\(Self.csvField(q.raw))\n"
+        }
+        let quarantineKey = "lake/quarantine/\(table.rawValue)/\(part)/quarantine.csv"
+        try await blobs.put(key: quarantineKey, bytes: Array(quarantine.utf8))
+
+        let report = Report(table: table.rawValue, month: String(format: "%04d-%02d", year, month), file: fileName, counts: curated.counts,
+                            curatedKey: curatedKey, quarantineKey: quarantineKey, rawBytes: bytes.count, curatedBytes: parquet.count)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        try await blobs.put(key: "lake/curated/\(table.rawValue)/\(part)/_reconciliation.json", bytes: Array(try encoder.encode(report)))
+        return report
+    }
+
+    static func csvField(_ s: String) -> String {
+        s.contains(";") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import EsteiraCore
+import EsteiraLake
+import Foundation
+
+struct Lake: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The analytics lake: a month's invoices and payments into the raw and curated layers (docs/lake.md).",
+        subcommands: [Run.self])
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Take a month's tb_faturas and tb_pagamentos files through raw → curated, and print each file's reconciliation.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The month, AAAA-MM.") var month: String
+        @Option(help: "The invoices file (tb_faturas_AAAAMM.csv).") var faturas: String
+        @Option(help: "The payments file (tb_pagamentos_AAAAMM.csv).") var pagamentos: String
+        @Flag(help: "Print the reports as JSON.") var json = false
+
+        var parsedMonth: (Int, Int)? {
+            let parts = month.split(separator: "-")
+            guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let y = Int(parts[0]), let m = Int(parts[1]),
+                  (1...12).contains(m) else { return nil }
+            return (y, m)
+        }
+
+        func validate() throws {
+            if parsedMonth == nil { throw ValidationError("--month must be AAAA-MM") }
+        }
+
+        func run() async throws {
+            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
+            guard let (year, m) = parsedMonth else { return }
+            let reports = try await Runtime.with(store) { runtime in
+                let curator = LakeCurator(blobs: runtime.blobs)
+                var out: [LakeCurator.Report] = []
+                for (table, path) in [(LakeTable.faturas, faturas), (.pagamentos, pagamentos)] {
+                    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+                    do {
+                        out.append(try await curator.curate(table: table, year: year, month: m,
+                                                            fileName: URL(fileURLWithPath: path).lastPathComponent, bytes: Array(data)))
+                    } catch let problem as LakeFile.Problem {
+                        throw LakeRefusal(description: "\(path): \(problem)")
+                    }
+                }
+                return out
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+            } else {
+                for r in reports {
+                    let c = r.counts
+                    print("\(r.table) \(r.month): \(c.raw) raw = \(c.curated) curated + \(c.duplicates) duplicates + \(c.quarantined) quarantined"
+                          + (c.isBalanced ? "" : " (DOES NOT ADD UP)"))
+                }
+            }
+        }
+    }
+}
+
+/// A file refused whole: said on standard error, exit status 1, no usage text.
+struct LakeRefusal: Error, CustomStringConvertible {
+    var description: String
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+@Suite("End to end: a month into the lake's raw and curated layers")
+struct LakeEndToEndTests {
+    @Test("esteira lake run: the raw file unchanged, curated Parquet that DuckDB and pyarrow read, the quarantine and the reconciliation")
+    func run() async throws {
+        let server = try EsteiraProcess()
+        defer { server.removeData() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-lake-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let faturas = "id_fatura;id_cliente;dt_emissao;dt_vencimento;vl_fatura\nF1;C1;2026-10-01;2026-10-10;100,00\nF1;C1;2026-10-01;2026-10-10;100,00\n"
+            + "F2;C2;2026-10-02;2026-10-12;1.234,56\nF3;C2;2026-10-02;2026-13-12;5,00\n"
+        let pagamentos = "id_pagamento,id_fatura,id_cliente,dt_pagamento,vl_pagamento\nP1,F1,C1,2026-10-09,100.00\nP2,F2,C2,2026-10-20,34.56\n"
+        try faturas.write(toFile: dir + "/tb_faturas_202610.csv", atomically: true, encoding: .utf8)
+        try pagamentos.write(toFile: dir + "/tb_pagamentos_202610.csv", atomically: true, encoding: .utf8)
+
+        let args = ["lake", "run", "--month", "2026-10", "--faturas", dir + "/tb_faturas_202610.csv",
+                    "--pagamentos", dir + "/tb_pagamentos_202610.csv"]
+        let text = try server.command(args)
+        // By hand: 4 invoice rows = 2 curated (F1, F2) + 1 duplicate (F1) + 1 quarantined (month 13).
+        #expect(text.contains("faturas 2026-10: 4 raw = 2 curated + 1 duplicates + 1 quarantined"))
+        #expect(text.contains("pagamentos 2026-10: 2 raw = 2 curated + 0 duplicates + 0 quarantined"))
+
+        let lake = server.dataDir + "/blobs/lake"
+        #expect(FileManager.default.contents(atPath: lake + "/raw/tb_faturas/ano=2026/mes=10/tb_faturas_202610.csv") == Data(faturas.utf8))
+        let quarantine = try String(contentsOfFile: lake + "/quarantine/faturas/ano=2026/mes=10/quarantine.csv", encoding: .utf8)
+        #expect(quarantine.hasPrefix("linha;campo;codigo;motivo;registro\n5;dt_vencimento;LK102;"))
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: lake + "/curated/faturas/ano=2026/mes=10/_reconciliation.json"))) as? [String: Any]
+        #expect(report?["counts"] as? [String: Int] == ["raw": 4, "curated": 2, "duplicates": 1, "quarantined": 1])
+
+        // DuckDB over the curated layer, with the partitions as columns.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let query = """
+            import duckdb, sys
+            con = duckdb.connect()
+            print(con.execute("SELECT sum(vl_fatura), count(*), min(dt_vencimento), max(ano), max(mes) FROM read_parquet(?, hive_partitioning = true)",
+                              [sys.argv[1] + '/curated/faturas/*/*/*.parquet']).fetchone())
+            """
+        let (status, out) = try EsteiraProcess.output(of: root.appendingPathComponent(".venv/bin/python").path, ["-c", query, lake])
+        // 100,00 + 1.234,56 = 1.334,56 over F1 and F2, the earliest due date October 10, partition 2026/10.
+        #expect(status == 0 && out.contains("Decimal('1334.56'), 2, datetime.date(2026, 10, 10), 2026, 10"), "\(out)")
+
+        // Run again: the month is replaced whole, the counts the same.
+        #expect(try server.command(args) == text)
+        // A file without its amount column is refused by name, and the layers of the month stay as they were.
+        try "id_fatura;id_cliente;dt_emissao;dt_vencimento\nF9;C9;2026-10-01;2026-10-10\n".write(toFile: dir + "/bad.csv", atomically: true, encoding: .utf8)
+        let command = "'\(EsteiraProcess.binary)' lake run --month 2026-10 --faturas '\(dir)/bad.csv' --pagamentos '\(dir)/tb_pagamentos_202610.csv' 2>&1"
+        let (badStatus, badText) = try EsteiraProcess.output(of: "/bin/sh", ["-c", command], environment: server.environmentForCommands)
+        #expect(badStatus == 1 && badText.contains("LK002: falta a coluna obrigatória vl_fatura"), "\(badText)")
+        #expect(FileManager.default.contents(atPath: lake + "/raw/tb_faturas/ano=2026/mes=10/tb_faturas_202610.csv") == Data(faturas.utf8))
+    }
+}
