@@ -43,6 +43,15 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
         return era * 146_097 + doe - 719_468
     }
 
+    /// The same day `months` months later (earlier when negative), on the month's last day when
+    /// it has no such day: 2026-03-31 minus one month is 2026-02-28.
+    public func adding(months: Int) -> Day {
+        let index = year * 12 + (month - 1) + months
+        let y = index >= 0 ? index / 12 : (index - 11) / 12
+        let m = index - y * 12 + 1
+        return Day(year: y, month: m, day: Swift.min(day, Day.daysIn(month: m, year: y)))!
+    }
+
     public static func isLeap(_ year: Int) -> Bool {
         (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
     }
