@@ -10,4 +10,8 @@ size_t esteira_gzip_bound(size_t n);
 /// at zlib's `level`. Returns the bytes written, or 0 on failure.
 size_t esteira_gzip(const uint8_t *in, size_t n, uint8_t *out, size_t capacity, int level);
 
+/// Inflates one gzip (or zlib) stream of `n` bytes into `out`, which must hold all of it.
+/// Returns the bytes written, or 0 on failure or when `out` is too small.
+size_t esteira_gunzip(const uint8_t *in, size_t n, uint8_t *out, size_t capacity);
+
 #endif
