@@ -6,15 +6,16 @@ import Foundation
 struct Lake: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The analytics lake: a month's invoices and payments into the raw and curated layers (docs/lake.md).",
-        subcommands: [Run.self])
+        subcommands: [Run.self, LakeBookCommand.self])
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Take a month's tb_faturas and tb_pagamentos files through raw → curated, and print each file's reconciliation.")
+            abstract: "Take a month's tb_faturas and tb_pagamentos files through raw → curated → book, and print each file's reconciliation.")
         @OptionGroup var store: StoreOptions
         @Option(help: "The month, AAAA-MM.") var month: String
         @Option(help: "The invoices file (tb_faturas_AAAAMM.csv).") var faturas: String
         @Option(help: "The payments file (tb_pagamentos_AAAAMM.csv).") var pagamentos: String
+        @Option(help: "The book's reference date, AAAA-MM-DD (default: the first day of the next month).") var refDate: String?
         @Flag(help: "Print the reports as JSON.") var json = false
 
         var parsedMonth: (Int, Int)? {
@@ -26,12 +27,14 @@ struct Lake: AsyncParsableCommand {
 
         func validate() throws {
             if parsedMonth == nil { throw ValidationError("--month must be AAAA-MM") }
+            if let r = refDate, Day.parseISO(r) == nil { throw ValidationError("--ref-date must be AAAA-MM-DD") }
         }
 
         func run() async throws {
             Runtime.bootstrapLogging(level: store.resolvedLogLevel)
             guard let (year, m) = parsedMonth else { return }
-            let reports = try await Runtime.with(store) { runtime in
+            let reference = refDate.flatMap(Day.parseISO) ?? Day(year: year, month: m, day: 1)!.adding(months: 1)
+            let (reports, book) = try await Runtime.with(store) { runtime in
                 let curator = LakeCurator(blobs: runtime.blobs)
                 var out: [LakeCurator.Report] = []
                 for (table, path) in [(LakeTable.faturas, faturas), (.pagamentos, pagamentos)] {
@@ -43,20 +46,44 @@ struct Lake: AsyncParsableCommand {
                         throw LakeRefusal(description: "\(path): \(problem)")
                     }
                 }
-                return out
+                return (out, try await LakeBook(blobs: runtime.blobs).build(reference: reference))
             }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                 print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+                print(String(decoding: try encoder.encode(book), as: UTF8.self))
             } else {
                 for r in reports {
                     let c = r.counts
                     print("\(r.table) \(r.month): \(c.raw) raw = \(c.curated) curated + \(c.duplicates) duplicates + \(c.quarantined) quarantined"
                           + (c.isBalanced ? "" : " (DOES NOT ADD UP)"))
                 }
+                LakeBookCommand.describe(book)
             }
         }
+    }
+}
+
+struct LakeBookCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "book", abstract: "Recompute the book of invoice variables from what is curated, as of a reference date.")
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The reference date, AAAA-MM-DD.") var refDate: String
+
+    func validate() throws {
+        if Day.parseISO(refDate) == nil { throw ValidationError("--ref-date must be AAAA-MM-DD") }
+    }
+
+    func run() async throws {
+        Runtime.bootstrapLogging(level: store.resolvedLogLevel)
+        guard let reference = Day.parseISO(refDate) else { return }
+        Self.describe(try await Runtime.with(store) { try await LakeBook(blobs: $0.blobs).build(reference: reference) })
+    }
+
+    static func describe(_ s: LakeBook.Summary) {
+        print("book \(s.reference): \(s.invoices) invoices and \(s.payments) payments from \(s.monthsRead.joined(separator: ", ")); "
+              + "\(s.customerRows) customer rows")
     }
 }
 

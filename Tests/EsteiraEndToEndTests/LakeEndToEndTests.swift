@@ -42,6 +42,24 @@ struct LakeEndToEndTests {
         // 100,00 + 1.234,56 = 1.334,56 over F1 and F2, the earliest due date October 10, partition 2026/10.
         #expect(status == 0 && out.contains("Decimal('1334.56'), 2, datetime.date(2026, 10, 10), 2026, 10"), "\(out)")
 
+        // The book as of 2026-11-01 (the month after), by hand: U1M takes F1 (due 10-10, paid 10-09
+        // in full: on time) and F2 (due 10-12, 34.56 of 1,234.56 paid by R: delinquent, 1,200.00
+        // open, 20 days late). 134.56 / 1,334.56 = 0.10083 → 0.1008; two customers.
+        #expect(text.contains("book 2026-11-01: 2 invoices and 2 payments from 2026-10; 8 customer rows"))
+        let book = """
+            import duckdb, sys
+            print(duckdb.sql("SELECT periodo, total_faturas, valor_total_faturas, valor_medio_faturas, total_pagamentos, valor_total_pagamentos, "
+                             "percentual_pagamento_prazo, total_atrasos, percentual_inadimplencia, media_dias_atraso, max_dias_atraso, "
+                             "valor_inadimplente, percentual_valor_pago, total_clientes, media_fatura_por_cliente, dt_base "
+                             "FROM read_parquet('" + sys.argv[1] + "/refined/book_resumo/*/*.parquet', hive_partitioning = true) "
+                             "WHERE periodo = 'U1M'").fetchall())
+            """
+        let (bookStatus, bookOut) = try EsteiraProcess.output(of: root.appendingPathComponent(".venv/bin/python").path, ["-c", book, lake])
+        #expect(bookStatus == 0 && bookOut.contains("('U1M', 2, Decimal('1334.56'), Decimal('667.28'), 2, Decimal('134.56'), Decimal('0.5000'), 0, "
+                                                    + "Decimal('0.5000'), Decimal('20.00'), 20, Decimal('1200.00'), Decimal('0.1008'), 2, "
+                                                    + "Decimal('667.28'), datetime.date(2026, 11, 1))"), "\(bookOut)")
+        #expect(try server.command(["lake", "book", "--ref-date", "2026-11-01"]).contains("8 customer rows"))
+
         // Run again: the month is replaced whole, the counts the same.
         #expect(try server.command(args) == text)
         // A file without its amount column is refused by name, and the layers of the month stay as they were.
