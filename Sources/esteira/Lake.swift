@@ -35,18 +35,17 @@ struct Lake: AsyncParsableCommand {
             guard let (year, m) = parsedMonth else { return }
             let reference = refDate.flatMap(Day.parseISO) ?? Day(year: year, month: m, day: 1)!.adding(months: 1)
             let (reports, book) = try await Runtime.with(store) { runtime in
-                let curator = LakeCurator(blobs: runtime.blobs)
-                var out: [LakeCurator.Report] = []
+                var files: [LakeRunner.Input] = []
                 for (table, path) in [(LakeTable.faturas, faturas), (.pagamentos, pagamentos)] {
                     guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
-                    do {
-                        out.append(try await curator.curate(table: table, year: year, month: m,
-                                                            fileName: URL(fileURLWithPath: path).lastPathComponent, bytes: Array(data)))
-                    } catch let problem as LakeFile.Problem {
-                        throw LakeRefusal(description: "\(path): \(problem)")
-                    }
+                    files.append(.init(table: table, fileName: URL(fileURLWithPath: path).lastPathComponent, bytes: Array(data)))
                 }
-                return (out, try await LakeBook(blobs: runtime.blobs).build(reference: reference))
+                do {
+                    let outcome = try await LakeRunner(db: runtime.db, blobs: runtime.blobs).run(year: year, month: m, reference: reference, files: files)
+                    return (outcome.reports, outcome.book)
+                } catch let problem as LakeFile.Problem {
+                    throw LakeRefusal(description: "\(problem)")
+                }
             }
             if json {
                 let encoder = JSONEncoder()

@@ -60,6 +60,17 @@ struct LakeEndToEndTests {
                                                     + "Decimal('667.28'), datetime.date(2026, 11, 1))"), "\(bookOut)")
         #expect(try server.command(["lake", "book", "--ref-date", "2026-11-01"]).contains("8 customer rows"))
 
+        // The run's record, for operators: its steps with their counts.
+        let made = try JSONSerialization.jsonObject(with: Data(try server.command(["operators", "create", "--name", "Ana", "--json"]).utf8))
+        let op = try #require((made as? [String: String])?["api_key"])
+        try server.start()
+        defer { server.stop() }
+        let runs = try await server.request("GET", "/v1/admin/lake/runs", key: op).object["items"] as? [[String: Any]] ?? []
+        #expect(runs.first?["status"] as? String == "completed" && runs.first?["month"] as? String == "2026-10")
+        let steps = runs.first?["steps"] as? [[String: Any]] ?? []
+        #expect(steps.map { $0["name"] as? String ?? "" } == ["curate faturas", "curate pagamentos", "book"])
+        #expect(steps.first?["curated"] as? Int == 2 && steps.first?["quarantined"] as? Int == 1)
+
         // Run again: the month is replaced whole, the counts the same.
         #expect(try server.command(args) == text)
         // A file without its amount column is refused by name, and the layers of the month stay as they were.
@@ -68,5 +79,7 @@ struct LakeEndToEndTests {
         let (badStatus, badText) = try EsteiraProcess.output(of: "/bin/sh", ["-c", command], environment: server.environmentForCommands)
         #expect(badStatus == 1 && badText.contains("LK002: falta a coluna obrigatória vl_fatura"), "\(badText)")
         #expect(FileManager.default.contents(atPath: lake + "/raw/tb_faturas/ano=2026/mes=10/tb_faturas_202610.csv") == Data(faturas.utf8))
+        let latest = (try await server.request("GET", "/v1/admin/lake/runs", key: op).object["items"] as? [[String: Any]])?.first ?? [:]
+        #expect(latest["status"] as? String == "failed" && (latest["error"] as? String ?? "").contains("LK002"))
     }
 }

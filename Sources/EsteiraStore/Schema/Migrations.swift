@@ -418,6 +418,20 @@ public enum Migrations {
         INSERT INTO ledger_events (code, description, active, allows_debit, allows_credit, updated_at)
         VALUES ('PAGAMENTO_DIVIDA', 'Pagamento de dívida recebido', 1, 0, 1, '2026-11-22T00:00:00.000000Z');
         """),
+        // The lake's runs: what was taken, each step with its times and counts, how it ended.
+        Migration(name: "0013_lake_runs", sql: """
+        CREATE TABLE lake_runs (
+            id TEXT PRIMARY KEY,
+            month TEXT NOT NULL,
+            reference_date {DAY} NOT NULL,
+            status TEXT NOT NULL,
+            steps TEXT NOT NULL,
+            error TEXT,
+            started_at {TS} NOT NULL,
+            finished_at {TS}
+        );
+        CREATE INDEX lake_runs_started ON lake_runs (started_at);
+        """),
     ]
 
     static func render(_ sql: String, for dialect: SQLDialect) -> String {
