@@ -145,7 +145,7 @@ let package = Package(
         // The analytics lake: raw, curated and refined layers in the blob store, as Parquet.
         .target(
             name: "EsteiraLake",
-            dependencies: ["EsteiraCore", "EsteiraBlobs", "EsteiraParquet", "EsteiraStore"],
+            dependencies: ["EsteiraCore", "EsteiraBlobs", "EsteiraParquet", "EsteiraStore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EsteiraBlobs
 import EsteiraCore
 import EsteiraLake
 import Foundation
@@ -6,19 +7,39 @@ import Foundation
 struct Lake: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The analytics lake: a month's invoices and payments into the raw and curated layers (docs/lake.md).",
-        subcommands: [Run.self, LakeBookCommand.self])
+        subcommands: [Run.self, LakeBookCommand.self, Export.self])
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the registry's debts and payments of a month as its tb_faturas and tb_pagamentos, into the lake inbox.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The month, AAAA-MM.") var month: String
+
+        func validate() throws {
+            if Run.month(month) == nil { throw ValidationError("--month must be AAAA-MM") }
+        }
+
+        func run() async throws {
+            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
+            guard let (y, m) = Run.month(month) else { return }
+            let s = try await Runtime.with(store) { try await LakeExport(db: $0.db, blobs: $0.blobs).export(year: y, month: m) }
+            print("exported \(s.invoices) invoices and \(s.payments) payments to \(s.keys.joined(separator: ", "))")
+        }
+    }
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Take a month's tb_faturas and tb_pagamentos files through raw → curated → book, and print each file's reconciliation.")
         @OptionGroup var store: StoreOptions
         @Option(help: "The month, AAAA-MM.") var month: String
-        @Option(help: "The invoices file (tb_faturas_AAAAMM.csv).") var faturas: String
-        @Option(help: "The payments file (tb_pagamentos_AAAAMM.csv).") var pagamentos: String
+        @Option(help: "The invoices file (default: tb_faturas_AAAAMM.csv from the lake inbox, lake/inbox/ in the blob store).") var faturas: String?
+        @Option(help: "The payments file (default: tb_pagamentos_AAAAMM.csv from the lake inbox).") var pagamentos: String?
         @Option(help: "The book's reference date, AAAA-MM-DD (default: the first day of the next month).") var refDate: String?
         @Flag(help: "Print the reports as JSON.") var json = false
 
-        var parsedMonth: (Int, Int)? {
+        var parsedMonth: (Int, Int)? { Self.month(month) }
+
+        static func month(_ month: String) -> (Int, Int)? {
             let parts = month.split(separator: "-")
             guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let y = Int(parts[0]), let m = Int(parts[1]),
                   (1...12).contains(m) else { return nil }
@@ -37,8 +58,17 @@ struct Lake: AsyncParsableCommand {
             let (reports, book) = try await Runtime.with(store) { runtime in
                 var files: [LakeRunner.Input] = []
                 for (table, path) in [(LakeTable.faturas, faturas), (.pagamentos, pagamentos)] {
-                    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
-                    files.append(.init(table: table, fileName: URL(fileURLWithPath: path).lastPathComponent, bytes: Array(data)))
+                    if let path {
+                        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+                        files.append(.init(table: table, fileName: URL(fileURLWithPath: path).lastPathComponent, bytes: Array(data)))
+                    } else {
+                        let name = String(format: "\(table.fileStem)_%04d%02d.csv", year, m)
+                        do {
+                            files.append(.init(table: table, fileName: name, bytes: try await runtime.blobs.readAll(key: "lake/inbox/\(name)")))
+                        } catch let e as BlobError where e.code == .notFound {
+                            throw LakeRefusal(description: "\(name) is not in the lake inbox (lake/inbox/) nor given with --\(table.rawValue)")
+                        }
+                    }
                 }
                 do {
                     let outcome = try await LakeRunner(db: runtime.db, blobs: runtime.blobs).run(year: year, month: m, reference: reference, files: files)

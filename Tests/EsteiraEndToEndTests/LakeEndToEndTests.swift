@@ -83,3 +83,42 @@ struct LakeEndToEndTests {
         #expect(latest["status"] as? String == "failed" && (latest["error"] as? String ?? "").contains("LK002"))
     }
 }
+
+@Suite("End to end: the registry exported to the lake")
+struct LakeExportEndToEndTests {
+    @Test("esteira lake export: this month's debts and payments into the inbox, debtors pseudonymous; lake run takes them from there")
+    func export() async throws {
+        let server = try EsteiraProcess()
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
+        try server.start()
+        func call(_ method: String, _ path: String, _ body: String) async throws -> EsteiraProcess.HTTPResult {
+            try await server.request(method, path, key: client.key, body: Data(body.utf8), contentType: "application/json")
+        }
+        #expect(try await call("POST", "/v1/debts", #"{"external_id": "X1", "name": "Ana", "document": "248.438.034-80", "amount": "100,00", "due_date": "2025-01-01"}"#).status == 201)
+        #expect(try await call("POST", "/v1/debts", #"{"external_id": "X2", "name": "Bia", "document": "529.982.247-25", "amount": "50,00", "due_date": "2025-02-01"}"#).status == 201)
+        let today = LedgerEndToEndTests.today()
+        #expect(try await call("POST", "/v1/debts/X1/payments", #"{"amount": "40.00", "date": "\#(today)", "method": "pix"}"#).status == 201)
+        server.stop()
+
+        let month = String(today.prefix(7))
+        #expect(try server.command(["lake", "export", "--month", month]).contains("exported 2 invoices and 1 payments"))
+        let stamp = month.replacingOccurrences(of: "-", with: "")
+        let inbox = server.dataDir + "/blobs/lake/inbox"
+        let invoices = try String(contentsOfFile: inbox + "/tb_faturas_\(stamp).csv", encoding: .utf8)
+        #expect(!invoices.contains("24843803480") && !invoices.contains("248.438.034-80"))
+        // The pseudonym by Python's hashlib: SHA-256 of "<client number>:<document>", 16 hex digits.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let (_, hash) = try EsteiraProcess.output(of: root.appendingPathComponent(".venv/bin/python").path,
+                                                  ["-c", "import hashlib; print(hashlib.sha256(b'1:24843803480').hexdigest()[:16])"])
+        let pseudonym = hash.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(pseudonym.count == 16 && invoices.contains("1-X1;\(pseudonym);\(today);2025-01-01;100.00\n"))
+
+        let run = try server.command(["lake", "run", "--month", month])
+        #expect(run.contains("faturas \(month): 2 raw = 2 curated + 0 duplicates + 0 quarantined"))
+        #expect(run.contains("pagamentos \(month): 1 raw = 1 curated + 0 duplicates + 0 quarantined"))
+        let other = month == "2020-01" ? "2020-02" : "2020-01"
+        let (status, _) = try EsteiraProcess.output(of: EsteiraProcess.binary, ["lake", "run", "--month", other], environment: server.environmentForCommands)
+        #expect(status == 1)
+    }
+}
