@@ -78,6 +78,7 @@ public struct LakeCurator: Sendable {
         return report
     }
 
+    /// A CSV field for `;`-separated files, quoted when it must be.
     static func csvField(_ s: String) -> String {
         s.contains(";") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }

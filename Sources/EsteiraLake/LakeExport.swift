@@ -45,7 +45,7 @@ public struct LakeExport: Sendable {
             """) {
             let num = try r.int("client_num")
             let issued = Day(try r.date("created_at"), in: Day.saoPaulo)
-            invoices += "\(Self.field("\(num)-\(try r.string("external_id"))"));\(Self.pseudonym(clientNum: num, document: try r.string("document")));"
+            invoices += "\(LakeCurator.csvField("\(num)-\(try r.string("external_id"))"));\(Self.pseudonym(clientNum: num, document: try r.string("document")));"
                 + "\(issued.iso);\(try r.day("due_date").iso);\(Money.decimalString(cents: Int64(try r.int("amount_cents"))))\n"
             invoiceCount += 1
         }
@@ -57,7 +57,7 @@ public struct LakeExport: Sendable {
             WHERE p.paid_on >= \(first) AND p.paid_on < \(next) ORDER BY p.id
             """) {
             let num = try r.int("client_num")
-            payments += "\(num)-P\(try r.int("id"));\(Self.field("\(num)-\(try r.string("external_id"))"));"
+            payments += "\(num)-P\(try r.int("id"));\(LakeCurator.csvField("\(num)-\(try r.string("external_id"))"));"
                 + "\(Self.pseudonym(clientNum: num, document: try r.string("document")));\(try r.day("paid_on").iso);"
                 + "\(Money.decimalString(cents: Int64(try r.int("amount_cents"))))\n"
             paymentCount += 1
@@ -73,9 +73,5 @@ public struct LakeExport: Sendable {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "America/Sao_Paulo")!
         return calendar.date(from: DateComponents(year: d.year, month: d.month, day: d.day))!
-    }
-
-    static func field(_ s: String) -> String {
-        s.contains(";") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 }
