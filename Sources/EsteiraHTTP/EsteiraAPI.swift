@@ -17,6 +17,7 @@ public enum EsteiraAPI {
     public static func router(db: any SQLDatabase, blobs: any BlobStore, metrics: MetricsRegistry?,
                               retry: RetryPolicy = RetryPolicy(), submissionTTL: TimeInterval = 86_400,
                               maxFileBytes: Int = 2 << 30, risk: RiskService? = nil, ledgerWindowDays: Int = 7,
+                              lakeBudgetBytes: Int? = nil,
                               jobsReady: @escaping @Sendable () async -> Void = {}) -> Router<EsteiraRequestContext> {
         let router = Router(context: EsteiraRequestContext.self)
         router.add(middleware: ErrorMiddleware())
@@ -34,11 +35,26 @@ public enum EsteiraAPI {
         }
 
         if let metrics {
-            router.get("metrics") { _, _ -> Response in
+            router.get("metrics") { _, context -> Response in
                 // Jobs by state are read from the queue itself at scrape time, so every process reports the truth.
                 if let counts = try? await JobQueue(db: db).countsByState() {
                     for state in JobState.allCases {
                         Gauge(label: "esteira_jobs", dimensions: [("state", state.rawValue)]).record(counts[state] ?? 0)
+                    }
+                }
+                // The lake's size per layer, from the run records; over the budget, an alert.
+                if let layers = try? await LakeRunStore(db: db).storage() {
+                    for (layer, size) in layers {
+                        Gauge(label: "esteira_lake_bytes", dimensions: [("layer", layer)]).record(size.bytes)
+                        Gauge(label: "esteira_lake_files", dimensions: [("layer", layer)]).record(size.files)
+                    }
+                    if let budget = lakeBudgetBytes {
+                        let total = layers.values.reduce(0) { $0 + $1.bytes }
+                        Gauge(label: "esteira_lake_budget_bytes").record(budget)
+                        Gauge(label: "esteira_lake_over_budget").record(total > budget ? 1 : 0)
+                        if total > budget {
+                            context.logger.warning("lake storage over budget", metadata: ["bytes": "\(total)", "budget": "\(budget)"])
+                        }
                     }
                 }
                 return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

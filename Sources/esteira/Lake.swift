@@ -2,6 +2,7 @@ import ArgumentParser
 import EsteiraBlobs
 import EsteiraCore
 import EsteiraLake
+import EsteiraStore
 import Foundation
 
 struct Lake: AsyncParsableCommand {
@@ -72,6 +73,12 @@ struct Lake: AsyncParsableCommand {
                 }
                 do {
                     let outcome = try await LakeRunner(db: runtime.db, blobs: runtime.blobs).run(year: year, month: m, reference: reference, files: files)
+                    // ESTEIRA_LAKE_BUDGET_BYTES: the lake's storage budget; passing it is an alert.
+                    let layers = try await LakeRunStore(db: runtime.db).storage()
+                    let total = layers.values.reduce(0) { $0 + $1.bytes }
+                    if let budget = Env.int("ESTEIRA_LAKE_BUDGET_BYTES"), total > budget {
+                        runtime.logger.warning("lake storage over budget", metadata: ["bytes": "\(total)", "budget": "\(budget)"])
+                    }
                     return (outcome.reports, outcome.book)
                 } catch let problem as LakeFile.Problem {
                     throw LakeRefusal(description: "\(problem)")

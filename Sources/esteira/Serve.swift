@@ -53,6 +53,7 @@ struct Serve: AsyncParsableCommand {
                                            submissionTTL: Env.double("ESTEIRA_SUBMISSION_TTL_SECONDS") ?? 86_400,
                                            maxFileBytes: maxFileBytes, risk: risk,
                                            ledgerWindowDays: Env.int("ESTEIRA_LEDGER_WINDOW_DAYS") ?? 7,
+                                           lakeBudgetBytes: Env.int("ESTEIRA_LAKE_BUDGET_BYTES"),
                                            jobsReady: { await worker?.wake() })
             let app = Application(
                 router: router,

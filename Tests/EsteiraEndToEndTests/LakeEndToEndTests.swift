@@ -63,9 +63,14 @@ struct LakeEndToEndTests {
         // The run's record, for operators: its steps with their counts.
         let made = try JSONSerialization.jsonObject(with: Data(try server.command(["operators", "create", "--name", "Ana", "--json"]).utf8))
         let op = try #require((made as? [String: String])?["api_key"])
-        try server.start()
+        try server.start(["ESTEIRA_LAKE_BUDGET_BYTES": "100"])
         defer { server.stop() }
         let runs = try await server.request("GET", "/v1/admin/lake/runs", key: op).object["items"] as? [[String: Any]] ?? []
+        // The lake's size in /metrics: the raw layer is the two files as sent; over a 100-byte budget.
+        let metrics = try await server.request("GET", "/metrics", key: nil).text
+        #expect(metrics.contains("esteira_lake_bytes{layer=\"raw\"} \(faturas.utf8.count + pagamentos.utf8.count)"), "\(metrics)")
+        #expect(metrics.contains("esteira_lake_files{layer=\"refined\"} 2") && metrics.contains("esteira_lake_over_budget 1"))
+        #expect(server.logs().contains("lake storage over budget"))
         #expect(runs.first?["status"] as? String == "completed" && runs.first?["month"] as? String == "2026-10")
         let steps = runs.first?["steps"] as? [[String: Any]] ?? []
         #expect(steps.map { $0["name"] as? String ?? "" } == ["curate faturas", "curate pagamentos", "book"])

@@ -43,6 +43,31 @@ public struct LakeRunStore: Sendable {
         }
     }
 
+    /// What the lake holds, per layer (`raw`, `curated`, `refined`): bytes and files, summed over
+    /// the latest completed run of each month (a re-run replaces its month's files).
+    public func storage() async throws -> [String: (bytes: Int, files: Int)] {
+        var latest: [String: String] = [:]
+        for r in try await db.query("""
+            SELECT month, steps FROM lake_runs WHERE status = 'completed' ORDER BY started_at, id
+            """) {
+            latest[try r.string("month")] = try r.string("steps")
+        }
+        var out: [String: (bytes: Int, files: Int)] = ["raw": (0, 0), "curated": (0, 0), "refined": (0, 0)]
+        for steps in latest.values {
+            let list = (try? JSONSerialization.jsonObject(with: Data(steps.utf8))) as? [[String: Any]] ?? []
+            for step in list {
+                if let raw = step["raw_bytes"] as? Int, let curated = step["curated_bytes"] as? Int {
+                    out["raw"] = (out["raw"]!.bytes + raw, out["raw"]!.files + 1)
+                    out["curated"] = (out["curated"]!.bytes + curated, out["curated"]!.files + 1)
+                }
+                if let refined = step["refined_bytes"] as? Int {
+                    out["refined"] = (out["refined"]!.bytes + refined, out["refined"]!.files + 2)
+                }
+            }
+        }
+        return out
+    }
+
     /// The latest runs first.
     public func list(limit: Int = 100) async throws -> [LakeRunRecord] {
         try await db.query("""
