@@ -35,6 +35,7 @@ public struct Pipeline: Sendable {
         case .register: try await RegisterStage(pipeline: self).run(job, owner: owner)
         case .finalize: try await FinalizeStage(pipeline: self).run(job, owner: owner)
         case .ledger: try await LedgerStage(pipeline: self).run(job, owner: owner)
+        case .lake: try await LakeStage(pipeline: self).run(job, owner: owner)
         }
     }
 

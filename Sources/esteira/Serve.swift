@@ -83,6 +83,14 @@ struct Serve: AsyncParsableCommand {
                     quietSeconds: Env.double("ESTEIRA_INBOX_QUIET_SECONDS") ?? 2, maxBytes: maxFileBytes,
                     jobsReady: { await worker?.wake() }))
             }
+            // The lake inbox (docs/lake.md): looked at every ESTEIRA_LAKE_INBOX_SECONDS (60); the
+            // previous month's files are late from day ESTEIRA_LAKE_DUE_DAY (5). ESTEIRA_NO_LAKE_INBOX=1 turns it off.
+            if !Env.bool("ESTEIRA_NO_LAKE_INBOX") {
+                services.append(LakeInboxWatcher(
+                    db: runtime.db, blobs: runtime.blobs, logger: runtime.logger,
+                    interval: .milliseconds(Int((Env.double("ESTEIRA_LAKE_INBOX_SECONDS") ?? 60) * 1000)),
+                    dueDay: Env.int("ESTEIRA_LAKE_DUE_DAY") ?? 5, retry: retry, jobsReady: { await worker?.wake() }))
+            }
             let group = ServiceGroup(configuration: .init(
                 services: services.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],

@@ -127,3 +127,46 @@ struct LakeExportEndToEndTests {
         #expect(status == 1)
     }
 }
+
+@Suite("End to end: the lake inbox, watched by serve")
+struct LakeInboxEndToEndTests {
+    @Test("the previous month's files late: logged and in /metrics; once both arrive, the month runs by itself")
+    func inbox() async throws {
+        let server = try EsteiraProcess()
+        defer { server.stop(); server.removeData() }
+        // Due on day 1: the previous month's files are late today, whatever today is.
+        try server.start(["ESTEIRA_LAKE_INBOX_SECONDS": "0.2", "ESTEIRA_LAKE_DUE_DAY": "1"])
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "America/Sao_Paulo")!
+        let previous = calendar.dateComponents([.year, .month], from: calendar.date(byAdding: .month, value: -1, to: Date())!)
+        let month = String(format: "%04d-%02d", previous.year!, previous.month!)
+        let stamp = month.replacingOccurrences(of: "-", with: "")
+
+        var metrics = ""
+        for _ in 0..<50 {
+            metrics = try await server.request("GET", "/metrics", key: nil).text
+            if metrics.contains("esteira_lake_files_late 1") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(metrics.contains("esteira_lake_files_late 1"))
+        #expect(server.logs().contains("lake files late") && server.logs().contains("tb_faturas_\(stamp).csv"))
+
+        let inbox = server.dataDir + "/blobs/lake/inbox"
+        try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        try "id_fatura;id_cliente;dt_emissao;dt_vencimento;vl_fatura\nF1;C1;\(month)-01;\(month)-10;10,00\n"
+            .write(toFile: inbox + "/tb_faturas_\(stamp).csv", atomically: true, encoding: .utf8)
+        try "id_pagamento;id_fatura;id_cliente;dt_pagamento;vl_pagamento\nP1;F1;C1;\(month)-09;10,00\n"
+            .write(toFile: inbox + "/tb_pagamentos_\(stamp).csv", atomically: true, encoding: .utf8)
+        var done = false
+        for _ in 0..<100 {
+            done = (try? server.sql("SELECT status FROM lake_runs WHERE month = '\(month)'")) == "completed"
+            if done { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(done)
+        #expect(FileManager.default.fileExists(atPath: server.dataDir + "/blobs/lake/curated/faturas/ano=\(stamp.prefix(4))/mes=\(stamp.suffix(2))/part-00000.parquet"))
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(try server.sql("SELECT COUNT(*) FROM lake_runs") == "1") // queued once
+        #expect(try await server.request("GET", "/metrics", key: nil).text.contains("esteira_lake_files_late 0"))
+    }
+}

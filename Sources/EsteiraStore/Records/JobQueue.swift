@@ -9,6 +9,8 @@ public enum JobKind: String, Sendable, Codable, CaseIterable {
     case finalize
     /// A ledger request posted with `?async=true`; its "batch" is the request's id.
     case ledger
+    /// A month of the lake whose two files reached the inbox; its "batch" is the month, AAAA-MM.
+    case lake
 }
 
 public enum JobState: String, Sendable, Codable, CaseIterable {

@@ -1,0 +1,85 @@
+import EsteiraBlobs
+import EsteiraCore
+import EsteiraStore
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Watches the lake inbox (`lake/inbox/` in the blob store) for the previous and the current
+/// month: when both files of a month are there, its run is queued (a `lake` job, once per
+/// month; `esteira lake run` runs a month again). From `dueDay` of a month on, the previous
+/// month's files are late while either is missing: an error in the log (once per process and
+/// month) and the gauge `esteira_lake_files_late` at 1 until they arrive.
+public struct LakeInboxWatcher: Service {
+    let db: any SQLDatabase
+    let blobs: any BlobStore
+    let logger: Logger
+    let interval: Duration
+    let dueDay: Int
+    let retry: RetryPolicy
+    let jobsReady: @Sendable () async -> Void
+
+    public init(db: any SQLDatabase, blobs: any BlobStore, logger: Logger, interval: Duration = .seconds(60), dueDay: Int = 5,
+                retry: RetryPolicy = RetryPolicy(), jobsReady: @escaping @Sendable () async -> Void = {}) {
+        self.db = db
+        self.blobs = blobs
+        self.logger = logger
+        self.interval = interval
+        self.dueDay = dueDay
+        self.retry = retry
+        self.jobsReady = jobsReady
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var warned: Set<String> = []
+            while !Task.isCancelled {
+                do { try await scan(today: Day(Date(), in: Day.saoPaulo), warned: &warned) } catch {
+                    logger.warning("lake inbox: cannot look", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    func present(_ key: String) async throws -> Bool {
+        do {
+            _ = try await blobs.size(key: key)
+            return true
+        } catch let e as BlobError where e.code == .notFound {
+            return false
+        }
+    }
+
+    func scan(today: Day, warned: inout Set<String>) async throws {
+        let current = Day(year: today.year, month: today.month, day: 1)!
+        for first in [current.adding(months: -1), current] {
+            let month = String(format: "%04d-%02d", first.year, first.month)
+            let names = LakeTable.allCases.map { String(format: "\($0.fileStem)_%04d%02d.csv", first.year, first.month) }
+            var missing: [String] = []
+            for name in names where try await !present("lake/inbox/\(name)") { missing.append(name) }
+            if missing.isEmpty {
+                let queued = try await db.write { c in
+                    let before = try await c.query("SELECT 1 AS x FROM jobs WHERE kind = 'lake' AND batch_id = \(month) AND seq = 0").isEmpty
+                    try await JobQueue.enqueue(c, kind: .lake, batchID: month, seq: 0, traceID: "lake-\(month)", maxAttempts: retry.maxAttempts)
+                    return before
+                }
+                if queued {
+                    logger.info("lake month queued", metadata: ["month": "\(month)"])
+                    await jobsReady()
+                }
+            }
+            // The previous month's files are due by `dueDay` of this one.
+            if first < current {
+                let late = !missing.isEmpty && today.day >= dueDay
+                Gauge(label: "esteira_lake_files_late").record(late ? 1 : 0)
+                if late && !warned.contains(month) {
+                    warned.insert(month)
+                    logger.error("lake files late", metadata: ["month": "\(month)", "missing": "\(missing.joined(separator: ", "))",
+                                                               "due_day": "\(dueDay)"])
+                }
+            }
+        }
+    }
+}
