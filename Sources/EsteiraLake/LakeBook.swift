@@ -31,8 +31,8 @@ public struct LakeBook: Sendable {
         var payments: [InvoiceBook.Payment] = []
         var months: [String] = []
         for back in 0...13 {
-            let d = reference.adding(months: -back)
-            let part = LakeCurator.partition(year: d.year, month: d.month)
+            let month = LakeMonth(reference).adding(months: -back)
+            let part = month.partition
             var found = false
             if let rows = try await curated("lake/curated/faturas/\(part)/part-00000.parquet") {
                 found = true
@@ -48,7 +48,7 @@ public struct LakeBook: Sendable {
                     payments.append(.init(invoiceID: invoice, date: Day(daysSinceEpoch: Int(date)), amountCents: cents))
                 }
             }
-            if found { months.append(String(format: "%04d-%02d", d.year, d.month)) }
+            if found { months.append(month.description) }
         }
         let book = InvoiceBook.compute(invoices: invoices, payments: payments, reference: reference)
         let base = "dt_base=\(reference.iso)"

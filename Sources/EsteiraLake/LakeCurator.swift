@@ -36,10 +36,8 @@ public struct LakeCurator: Sendable {
         }
     }
 
-    public static func partition(year: Int, month: Int) -> String { String(format: "ano=%04d/mes=%02d", year, month) }
-
-    public func curate(table: LakeTable, year: Int, month: Int, fileName: String, bytes: [UInt8]) async throws -> Report {
-        let part = Self.partition(year: year, month: month)
+    public func curate(table: LakeTable, month: LakeMonth, fileName: String, bytes: [UInt8]) async throws -> Report {
+        let part = month.partition
         try await blobs.put(key: "lake/raw/\(table.fileStem)/\(part)/\(fileName)", bytes: bytes)
         let curated = try LakeFile.curate(bytes, table: table)
 
@@ -70,7 +68,7 @@ public struct LakeCurator: Sendable {
         let quarantineKey = "lake/quarantine/\(table.rawValue)/\(part)/quarantine.csv"
         try await blobs.put(key: quarantineKey, bytes: Array(quarantine.utf8))
 
-        let report = Report(table: table.rawValue, month: String(format: "%04d-%02d", year, month), file: fileName, counts: curated.counts,
+        let report = Report(table: table.rawValue, month: month.description, file: fileName, counts: curated.counts,
                             curatedKey: curatedKey, quarantineKey: quarantineKey, rawBytes: bytes.count, curatedBytes: parquet.count)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

@@ -31,11 +31,10 @@ public struct LakeExport: Sendable {
         Hex.encode(Array(SHA256.hash(data: Data("\(clientNum):\(document)".utf8))).prefix(8))
     }
 
-    public func export(year: Int, month: Int) async throws -> Summary {
-        let first = Day(year: year, month: month, day: 1)!
-        let next = first.adding(months: 1)
+    public func export(month: LakeMonth) async throws -> Summary {
+        let first = month.first
+        let next = month.adding(months: 1).first
         let (from, to) = (Self.startOfDay(first), Self.startOfDay(next))
-        let stamp = String(format: "%04d%02d", year, month)
 
         var invoices = "id_fatura;id_cliente;dt_emissao;dt_vencimento;vl_fatura\n"
         var invoiceCount = 0
@@ -62,7 +61,7 @@ public struct LakeExport: Sendable {
                 + "\(Money.decimalString(cents: Int64(try r.int("amount_cents"))))\n"
             paymentCount += 1
         }
-        let keys = ["lake/inbox/tb_faturas_\(stamp).csv", "lake/inbox/tb_pagamentos_\(stamp).csv"]
+        let keys = [month.inboxKey(.faturas), month.inboxKey(.pagamentos)]
         try await blobs.put(key: keys[0], bytes: Array(invoices.utf8))
         try await blobs.put(key: keys[1], bytes: Array(payments.utf8))
         return Summary(invoices: invoiceCount, payments: paymentCount, keys: keys)

@@ -31,9 +31,8 @@ public struct LakeRunner: Sendable {
         public var book: LakeBook.Summary
     }
 
-    public func run(year: Int, month: Int, reference: Day, files: [Input]) async throws -> Outcome {
-        let monthText = String(format: "%04d-%02d", year, month)
-        let id = try await runs.start(month: monthText, referenceDate: reference)
+    public func run(month: LakeMonth, reference: Day, files: [Input]) async throws -> Outcome {
+        let id = try await runs.start(month: month.description, referenceDate: reference)
         var steps: [[String: Any]] = []
         func record(_ name: String, _ started: Date, _ details: [String: Any]) async throws {
             var step = details
@@ -42,13 +41,13 @@ public struct LakeRunner: Sendable {
             step["started_at"] = Timestamp.iso(started)
             step["finished_at"] = Timestamp.iso(Date())
             steps.append(step)
-            try await runs.update(id: id, steps: try Self.json(steps))
+            try await runs.update(id: id, steps: try JSONText.encode(steps))
         }
         do {
             var reports: [LakeCurator.Report] = []
             for f in files {
                 let started = Date()
-                let r = try await LakeCurator(blobs: blobs).curate(table: f.table, year: year, month: month, fileName: f.fileName, bytes: f.bytes)
+                let r = try await LakeCurator(blobs: blobs).curate(table: f.table, month: month, fileName: f.fileName, bytes: f.bytes)
                 reports.append(r)
                 try await record("curate \(f.table.rawValue)", started, [
                     "file": r.file, "raw": r.counts.raw, "curated": r.counts.curated, "duplicates": r.counts.duplicates,
@@ -59,15 +58,11 @@ public struct LakeRunner: Sendable {
             let book = try await LakeBook(blobs: blobs).build(reference: reference)
             try await record("book", started, ["dt_base": book.reference, "months_read": book.monthsRead, "customer_rows": book.customerRows,
                                                "refined_bytes": book.bytes])
-            try await runs.update(id: id, steps: try Self.json(steps), status: "completed")
+            try await runs.update(id: id, steps: try JSONText.encode(steps), status: "completed")
             return Outcome(runID: id, reports: reports, book: book)
         } catch {
-            try? await runs.update(id: id, steps: try Self.json(steps), status: "failed", error: "\(error)")
+            try? await runs.update(id: id, steps: try JSONText.encode(steps), status: "failed", error: "\(error)")
             throw error
         }
-    }
-
-    static func json(_ steps: [[String: Any]]) throws -> String {
-        String(decoding: try JSONSerialization.data(withJSONObject: steps, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
     }
 }

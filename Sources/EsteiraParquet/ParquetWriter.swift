@@ -275,47 +275,19 @@ public struct ParquetWriter {
             body = levels + [bitWidth] + Hybrid.encode(ids, bitWidth: Int(bitWidth))
             encodings = [8, 0, 3] // RLE_DICTIONARY, PLAIN (the dictionary), RLE (levels)
         case .date, .int32:
-            body = levels
-            var lo = Int32.max, hi = Int32.min
-            for v in values {
-                guard case .int(let n) = v else { continue }
-                let x = Int32(truncatingIfNeeded: n)
-                lo = min(lo, x)
-                hi = max(hi, x)
-                Self.plainInt32(x, into: &body)
-            }
-            if nulls < values.count {
-                stats.min = Self.le32(lo)
-                stats.max = Self.le32(hi)
-            }
+            (body, stats.min, stats.max) = Self.plain(values, levels) { v -> Int32? in
+                if case .int(let n) = v { return Int32(truncatingIfNeeded: n) } else { return nil }
+            } bytes: { Self.le32($0) }
             encodings = [0, 3]
         case .decimal, .int64:
-            body = levels
-            var lo = Int64.max, hi = Int64.min
-            for v in values {
-                guard case .int(let n) = v else { continue }
-                lo = min(lo, n)
-                hi = max(hi, n)
-                Self.plainInt64(n, into: &body)
-            }
-            if nulls < values.count {
-                stats.min = Self.le64(lo)
-                stats.max = Self.le64(hi)
-            }
+            (body, stats.min, stats.max) = Self.plain(values, levels) { v -> Int64? in
+                if case .int(let n) = v { return n } else { return nil }
+            } bytes: { Self.le64($0) }
             encodings = [0, 3]
         case .double:
-            body = levels
-            var lo = Double.infinity, hi = -Double.infinity
-            for v in values {
-                guard case .double(let d) = v else { continue }
-                lo = min(lo, d)
-                hi = max(hi, d)
-                Self.plainInt64(Int64(bitPattern: d.bitPattern), into: &body)
-            }
-            if nulls < values.count {
-                stats.min = Self.le64(Int64(bitPattern: lo.bitPattern))
-                stats.max = Self.le64(Int64(bitPattern: hi.bitPattern))
-            }
+            (body, stats.min, stats.max) = Self.plain(values, levels) { v -> Double? in
+                if case .double(let d) = v { return d } else { return nil }
+            } bytes: { Self.le64(Int64(bitPattern: $0.bitPattern)) }
             encodings = [0, 3]
         }
         let dataOffset = Int64(out.count)
@@ -379,13 +351,26 @@ public struct ParquetWriter {
 
     // MARK: - PLAIN values
 
+    /// The non-null values of a numeric column after its definition levels, PLAIN, with their
+    /// smallest and largest as statistics (nil when every value is null).
+    static func plain<T: Comparable>(_ values: [ParquetValue], _ levels: [UInt8], _ number: (ParquetValue) -> T?,
+                                     bytes: (T) -> [UInt8]) -> ([UInt8], [UInt8]?, [UInt8]?) {
+        var body = levels
+        var lo: T?, hi: T?
+        for v in values {
+            guard let x = number(v) else { continue }
+            if lo.map({ x < $0 }) ?? true { lo = x }
+            if hi.map({ x > $0 }) ?? true { hi = x }
+            body += bytes(x)
+        }
+        return (body, lo.map(bytes), hi.map(bytes))
+    }
+
     static func plainBinary(_ b: [UInt8], into out: inout [UInt8]) {
         out += le32(Int32(truncatingIfNeeded: b.count))
         out += b
     }
 
-    static func plainInt32(_ v: Int32, into out: inout [UInt8]) { out += le32(v) }
-    static func plainInt64(_ v: Int64, into out: inout [UInt8]) { out += le64(v) }
 
     static func le32(_ v: Int32) -> [UInt8] {
         let u = UInt32(bitPattern: v)
@@ -415,7 +400,7 @@ enum Hybrid {
         func flushLiteral() {
             guard !literal.isEmpty else { return }
             while literal.count % 8 != 0 { literal.append(0) }
-            varint(UInt64(literal.count / 8) << 1 | 1)
+            appendVarint(UInt64(literal.count / 8) << 1 | 1, to: &out)
             var acc: UInt64 = 0
             var bits = 0
             for v in literal {
@@ -431,15 +416,6 @@ enum Hybrid {
             literal.removeAll()
         }
 
-        func varint(_ value: UInt64) {
-            var v = value
-            while v >= 0x80 {
-                out.append(UInt8(v & 0x7F) | 0x80)
-                v >>= 7
-            }
-            out.append(UInt8(v))
-        }
-
         while i < values.count {
             var run = 1
             while i + run < values.count && values[i + run] == values[i] { run += 1 }
@@ -447,7 +423,7 @@ enum Hybrid {
             // is whole (a literal group holds a multiple of eight values).
             if run >= 8 && literal.count % 8 == 0 {
                 flushLiteral()
-                varint(UInt64(run) << 1)
+                appendVarint(UInt64(run) << 1, to: &out)
                 let v = UInt64(values[i])
                 for b in 0..<byteWidth { out.append(UInt8(v >> UInt64(8 * b) & 0xFF)) }
                 i += run

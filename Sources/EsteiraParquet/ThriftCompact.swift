@@ -1,3 +1,14 @@
+/// An unsigned LEB128 varint, seven bits a byte, low bits first: Thrift's integers and the
+/// headers of the RLE / bit-packing hybrid.
+func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
+    var v = value
+    while v >= 0x80 {
+        out.append(UInt8(v & 0x7F) | 0x80)
+        v >>= 7
+    }
+    out.append(UInt8(v))
+}
+
 /// Thrift's compact protocol, the encoding of Parquet's page headers and footer: fields named by
 /// the difference of their ids, integers as zigzag varints, lists with their length and element
 /// type in one byte when short. Only what Parquet's writer needs.
@@ -21,14 +32,7 @@ struct ThriftCompact {
         lastField[lastField.count - 1] = id
     }
 
-    mutating func varint(_ value: UInt64) {
-        var v = value
-        while v >= 0x80 {
-            bytes.append(UInt8(v & 0x7F) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
-    }
+    mutating func varint(_ value: UInt64) { appendVarint(value, to: &bytes) }
 
     mutating func zigzag(_ v: Int64) { varint(UInt64(bitPattern: (v << 1) ^ (v >> 63))) }
 

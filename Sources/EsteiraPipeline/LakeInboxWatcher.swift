@@ -53,12 +53,11 @@ public struct LakeInboxWatcher: Service {
     }
 
     func scan(today: Day, warned: inout Set<String>) async throws {
-        let current = Day(year: today.year, month: today.month, day: 1)!
-        for first in [current.adding(months: -1), current] {
-            let month = String(format: "%04d-%02d", first.year, first.month)
-            let names = LakeTable.allCases.map { String(format: "\($0.fileStem)_%04d%02d.csv", first.year, first.month) }
+        let current = LakeMonth(today)
+        for lakeMonth in [current.adding(months: -1), current] {
+            let month = lakeMonth.description
             var missing: [String] = []
-            for name in names where try await !present("lake/inbox/\(name)") { missing.append(name) }
+            for table in LakeTable.allCases where try await !present(lakeMonth.inboxKey(table)) { missing.append(lakeMonth.fileName(table)) }
             if missing.isEmpty {
                 let queued = try await db.write { c in
                     let before = try await c.query("SELECT 1 AS x FROM jobs WHERE kind = 'lake' AND batch_id = \(month) AND seq = 0").isEmpty
@@ -71,7 +70,7 @@ public struct LakeInboxWatcher: Service {
                 }
             }
             // The previous month's files are due by `dueDay` of this one.
-            if first < current {
+            if lakeMonth != current {
                 let late = !missing.isEmpty && today.day >= dueDay
                 Gauge(label: "esteira_lake_files_late").record(late ? 1 : 0)
                 if late && !warned.contains(month) {

@@ -17,13 +17,13 @@ struct Lake: AsyncParsableCommand {
         @Option(help: "The month, AAAA-MM.") var month: String
 
         func validate() throws {
-            if Run.month(month) == nil { throw ValidationError("--month must be AAAA-MM") }
+            if LakeMonth(month) == nil { throw ValidationError("--month must be AAAA-MM") }
         }
 
         func run() async throws {
             Runtime.bootstrapLogging(level: store.resolvedLogLevel)
-            guard let (y, m) = Run.month(month) else { return }
-            let s = try await Runtime.with(store) { try await LakeExport(db: $0.db, blobs: $0.blobs).export(year: y, month: m) }
+            guard let lakeMonth = LakeMonth(month) else { return }
+            let s = try await Runtime.with(store) { try await LakeExport(db: $0.db, blobs: $0.blobs).export(month: lakeMonth) }
             print("exported \(s.invoices) invoices and \(s.payments) payments to \(s.keys.joined(separator: ", "))")
         }
     }
@@ -38,24 +38,15 @@ struct Lake: AsyncParsableCommand {
         @Option(help: "The book's reference date, AAAA-MM-DD (default: the first day of the next month).") var refDate: String?
         @Flag(help: "Print the reports as JSON.") var json = false
 
-        var parsedMonth: (Int, Int)? { Self.month(month) }
-
-        static func month(_ month: String) -> (Int, Int)? {
-            let parts = month.split(separator: "-")
-            guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let y = Int(parts[0]), let m = Int(parts[1]),
-                  (1...12).contains(m) else { return nil }
-            return (y, m)
-        }
-
         func validate() throws {
-            if parsedMonth == nil { throw ValidationError("--month must be AAAA-MM") }
+            if LakeMonth(month) == nil { throw ValidationError("--month must be AAAA-MM") }
             if let r = refDate, Day.parseISO(r) == nil { throw ValidationError("--ref-date must be AAAA-MM-DD") }
         }
 
         func run() async throws {
             Runtime.bootstrapLogging(level: store.resolvedLogLevel)
-            guard let (year, m) = parsedMonth else { return }
-            let reference = refDate.flatMap(Day.parseISO) ?? Day(year: year, month: m, day: 1)!.adding(months: 1)
+            guard let lakeMonth = LakeMonth(month) else { return }
+            let reference = refDate.flatMap(Day.parseISO) ?? lakeMonth.adding(months: 1).first
             let (reports, book) = try await Runtime.with(store) { runtime in
                 var files: [LakeRunner.Input] = []
                 for (table, path) in [(LakeTable.faturas, faturas), (.pagamentos, pagamentos)] {
@@ -63,16 +54,16 @@ struct Lake: AsyncParsableCommand {
                         guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
                         files.append(.init(table: table, fileName: URL(fileURLWithPath: path).lastPathComponent, bytes: Array(data)))
                     } else {
-                        let name = String(format: "\(table.fileStem)_%04d%02d.csv", year, m)
+                        let name = lakeMonth.fileName(table)
                         do {
-                            files.append(.init(table: table, fileName: name, bytes: try await runtime.blobs.readAll(key: "lake/inbox/\(name)")))
+                            files.append(.init(table: table, fileName: name, bytes: try await runtime.blobs.readAll(key: lakeMonth.inboxKey(table))))
                         } catch let e as BlobError where e.code == .notFound {
                             throw LakeRefusal(description: "\(name) is not in the lake inbox (lake/inbox/) nor given with --\(table.rawValue)")
                         }
                     }
                 }
                 do {
-                    let outcome = try await LakeRunner(db: runtime.db, blobs: runtime.blobs).run(year: year, month: m, reference: reference, files: files)
+                    let outcome = try await LakeRunner(db: runtime.db, blobs: runtime.blobs).run(month: lakeMonth, reference: reference, files: files)
                     // ESTEIRA_LAKE_BUDGET_BYTES: the lake's storage budget; passing it is an alert.
                     let layers = try await LakeRunStore(db: runtime.db).storage()
                     let total = layers.values.reduce(0) { $0 + $1.bytes }

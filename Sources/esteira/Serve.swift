@@ -70,8 +70,8 @@ struct Serve: AsyncParsableCommand {
             var services: [any Service] = [app]
             if let worker {
                 services.append(worker)
-                // The notifications go out wherever the workers run.
-                services += try runtime.workerCompanions()
+                // The notifications, the reconciliation and the lake inbox run wherever the workers do.
+                services += try runtime.workerCompanions(jobsReady: { await worker.wake() })
             }
             // The drop folder (docs/sftp.md): ESTEIRA_INBOX_DIR (default <data-dir>/inbox), scanned
             // every ESTEIRA_INBOX_SECONDS (2); a file waits ESTEIRA_INBOX_QUIET_SECONDS (2) after its
@@ -82,14 +82,6 @@ struct Serve: AsyncParsableCommand {
                     logger: runtime.logger, retry: retry, intervalSeconds: Env.double("ESTEIRA_INBOX_SECONDS") ?? 2,
                     quietSeconds: Env.double("ESTEIRA_INBOX_QUIET_SECONDS") ?? 2, maxBytes: maxFileBytes,
                     jobsReady: { await worker?.wake() }))
-            }
-            // The lake inbox (docs/lake.md): looked at every ESTEIRA_LAKE_INBOX_SECONDS (60); the
-            // previous month's files are late from day ESTEIRA_LAKE_DUE_DAY (5). ESTEIRA_NO_LAKE_INBOX=1 turns it off.
-            if !Env.bool("ESTEIRA_NO_LAKE_INBOX") {
-                services.append(LakeInboxWatcher(
-                    db: runtime.db, blobs: runtime.blobs, logger: runtime.logger,
-                    interval: .milliseconds(Int((Env.double("ESTEIRA_LAKE_INBOX_SECONDS") ?? 60) * 1000)),
-                    dueDay: Env.int("ESTEIRA_LAKE_DUE_DAY") ?? 5, retry: retry, jobsReady: { await worker?.wake() }))
             }
             let group = ServiceGroup(configuration: .init(
                 services: services.map { .init(service: $0) },

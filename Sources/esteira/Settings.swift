@@ -156,14 +156,22 @@ enum RiskSettings {
 
 extension Runtime {
     /// What runs wherever the workers do: the outbox's senders (webhooks always, e-mail when an
-    /// SMTP server is configured) and the ledger's reconciliation, every
-    /// ESTEIRA_LEDGER_RECONCILE_HOURS (24).
-    func workerCompanions() throws -> [any Service] {
+    /// SMTP server is configured), the ledger's reconciliation every ESTEIRA_LEDGER_RECONCILE_HOURS
+    /// (24), and the lake inbox's watcher (docs/lake.md): every ESTEIRA_LAKE_INBOX_SECONDS (60), the
+    /// previous month's files late from day ESTEIRA_LAKE_DUE_DAY (5), off with ESTEIRA_NO_LAKE_INBOX=1.
+    /// `jobsReady` wakes this process's workers when a job is queued.
+    func workerCompanions(jobsReady: @escaping @Sendable () async -> Void) throws -> [any Service] {
         let hours = Env.double("ESTEIRA_LEDGER_RECONCILE_HOURS") ?? 24
         var senders: [any Service] = [
             WebhookSender(db: db, settings: .fromEnvironment, logger: logger),
             LedgerReconciler(db: db, logger: logger, interval: .milliseconds(Int(hours * 3_600_000))),
         ]
+        if !Env.bool("ESTEIRA_NO_LAKE_INBOX") {
+            senders.append(LakeInboxWatcher(
+                db: db, blobs: blobs, logger: logger,
+                interval: .milliseconds(Int((Env.double("ESTEIRA_LAKE_INBOX_SECONDS") ?? 60) * 1000)),
+                dueDay: Env.int("ESTEIRA_LAKE_DUE_DAY") ?? 5, retry: .fromEnvironment, jobsReady: jobsReady))
+        }
         if let mail = try MailSender.Settings.fromEnvironment() {
             senders.append(try MailSender(db: db, settings: mail, logger: logger))
         } else {

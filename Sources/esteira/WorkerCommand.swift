@@ -36,7 +36,7 @@ struct WorkerCommand: AsyncParsableCommand {
             pipeline.retry = RetryPolicy.fromEnvironment
             let worker = Worker(pipeline: pipeline, settings: settings)
             let group = ServiceGroup(configuration: .init(
-                services: ([worker] + (try runtime.workerCompanions())).map { .init(service: $0) },
+                services: ([worker] + (try runtime.workerCompanions(jobsReady: { await worker.wake() }))).map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger))
             try await group.run()
         }

@@ -26,6 +26,38 @@ public enum LakeTable: String, Sendable, CaseIterable {
     public var fileStem: String { "tb_\(rawValue)" }
 }
 
+/// A month of the lake: how it is written (`2026-10`), in file names (`202610`), in partitions
+/// (`ano=2026/mes=10`), and where its files wait in the inbox.
+public struct LakeMonth: Sendable, Hashable, CustomStringConvertible {
+    public let year: Int
+    public let month: Int
+
+    /// The month of a day.
+    public init(_ day: Day) {
+        year = day.year
+        month = day.month
+    }
+
+    /// `AAAA-MM`, or nil.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "-")
+        guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let y = Int(parts[0]), let m = Int(parts[1]),
+              (1...12).contains(m) else { return nil }
+        year = y
+        month = m
+    }
+
+    public var first: Day { Day(year: year, month: month, day: 1)! }
+    public func adding(months: Int) -> LakeMonth { LakeMonth(first.adding(months: months)) }
+    public var description: String { String(format: "%04d-%02d", year, month) }
+    public var stamp: String { String(format: "%04d%02d", year, month) }
+    public var partition: String { String(format: "ano=%04d/mes=%02d", year, month) }
+    /// `tb_faturas_AAAAMM.csv`.
+    public func fileName(_ table: LakeTable) -> String { "\(table.fileStem)_\(stamp).csv" }
+    /// Where the month's file of `table` waits: `lake/inbox/tb_faturas_AAAAMM.csv` in the blob store.
+    public func inboxKey(_ table: LakeTable) -> String { "lake/inbox/\(fileName(table))" }
+}
+
 /// A typed cell of a lake row.
 public enum LakeValue: Sendable, Equatable, Hashable {
     case text(String)
@@ -108,16 +140,9 @@ public enum LakeFile {
         let bom = TextHead.bomLength(head)
         let encoding = TextHead.encoding(bytes, complete: true)
         var records: [(line: Int, fields: [String], raw: String)] = []
-        var scanner: CSVScanner?
         let body = Array(bytes[bom...])
-        var delimiter = UInt8(ascii: ";")
-        // The header line first, for the delimiter.
-        if let newline = body.firstIndex(of: UInt8(ascii: "\n")) {
-            delimiter = CSVRecordParser.detectDelimiter(headerLine: Array(body[..<newline]))
-        } else {
-            delimiter = CSVRecordParser.detectDelimiter(headerLine: body)
-        }
-        scanner = CSVScanner(delimiter: delimiter)
+        let delimiter = TextHead.delimiter(head)
+        var scanner = CSVScanner(delimiter: delimiter)
         let collect = { (r: CSVScanner.Record) in
             guard !r.isBlank else { return }
             let slice = Array(body[r.start..<r.end])
@@ -126,8 +151,8 @@ public enum LakeFile {
             while raw.hasSuffix("\n") || raw.hasSuffix("\r") { raw.removeLast() }
             records.append((r.line, fields.values, raw))
         }
-        scanner!.feed(body, onRecord: collect)
-        scanner!.finish(onRecord: collect)
+        scanner.feed(body, onRecord: collect)
+        scanner.finish(onRecord: collect)
         guard let header = records.first else { throw .empty }
         let keys = header.fields.map(DebtField.headerKey)
         var positions: [Int] = []

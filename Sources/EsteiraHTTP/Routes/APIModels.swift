@@ -198,3 +198,11 @@ func spreadsheetSafeCell(_ value: String) -> String {
     if let first = v.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { v = "'" + v }
     return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
+
+extension Response {
+    /// 200 with an untyped JSON object (records whose shape is stored as JSON), written as `JSONText` writes it.
+    static func json(_ object: Any) throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: try JSONText.encode(object))))
+    }
+}

@@ -18,7 +18,6 @@ struct LakeRoutes {
              "steps": (try? JSONSerialization.jsonObject(with: Data(r.steps.utf8))) ?? [],
              "started_at": Timestamp.iso(r.startedAt), "finished_at": r.finishedAt.map(Timestamp.iso) ?? NSNull()]
         }
-        let data = try JSONSerialization.data(withJSONObject: ["items": items], options: [.sortedKeys, .withoutEscapingSlashes])
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return try Response.json(["items": items])
     }
 }

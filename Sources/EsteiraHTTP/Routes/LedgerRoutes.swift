@@ -166,8 +166,7 @@ struct LedgerRoutes {
         if let result = r.result, let object = try JSONSerialization.jsonObject(with: Data(result.utf8)) as? [String: Any] {
             body.merge(object) { $1 }
         }
-        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return try Response.json(body)
     }
 
     /// The JSON object of one entry, as the rules read it: missing or mistyped fields become
@@ -192,8 +191,8 @@ struct LedgerRoutes {
         var details: String?
         var detailsValid = true
         if let d = o["details"], !(d is NSNull) {
-            if d is [String: Any], let data = try? JSONSerialization.data(withJSONObject: d, options: [.sortedKeys, .withoutEscapingSlashes]) {
-                details = String(decoding: data, as: UTF8.self)
+            if d is [String: Any], let text = try? JSONText.encode(d) {
+                details = text
             } else {
                 detailsValid = false
             }

@@ -12,18 +12,16 @@ struct LakeStage {
     let pipeline: Pipeline
 
     func run(_ job: Job, owner: String) async throws {
-        let parts = job.batchID.split(separator: "-")
-        guard parts.count == 2, let year = Int(parts[0]), let month = Int(parts[1]), let first = Day(year: year, month: month, day: 1) else {
+        guard let month = LakeMonth(job.batchID) else {
             throw StageInvariantError(description: "lake job for \(job.batchID), not a month")
         }
         var files: [LakeRunner.Input] = []
         for table in LakeTable.allCases {
-            let name = String(format: "\(table.fileStem)_%04d%02d.csv", year, month)
-            files.append(.init(table: table, fileName: name, bytes: try await pipeline.blobs.readAll(key: "lake/inbox/\(name)")))
+            files.append(.init(table: table, fileName: month.fileName(table), bytes: try await pipeline.blobs.readAll(key: month.inboxKey(table))))
         }
         do {
             let outcome = try await LakeRunner(db: pipeline.db, blobs: pipeline.blobs)
-                .run(year: year, month: month, reference: first.adding(months: 1), files: files)
+                .run(month: month, reference: month.adding(months: 1).first, files: files)
             pipeline.logger.info("lake month run", metadata: ["month": "\(job.batchID)", "run": "\(outcome.runID)"])
         } catch let problem as LakeFile.Problem {
             pipeline.logger.error("lake month refused", metadata: ["month": "\(job.batchID)", "problem": "\(problem)"])

@@ -37,17 +37,13 @@ struct LedgerStage {
 
     func answer(_ c: any SQLConnection, _ request: LedgerRequest, job: Job, owner: String, state: String, event: NotificationEvent,
                 result: [String: Any]) async throws {
-        let resultJSON = try Self.text(result)
+        let resultJSON = try JSONText.encode(result)
         try await LedgerRequests.finish(c, id: request.id, state: state, result: resultJSON)
         var body = result
         body["id"] = request.id
         body["state"] = state
         try await NotificationStore.enqueue(c, clientID: request.clientID, subjectID: request.id, event: event,
-                                            payload: try Self.text(["event": event.rawValue, "request": body]))
+                                            payload: try JSONText.encode(["event": event.rawValue, "request": body]))
         try await JobQueue.complete(c, job: job, owner: owner)
-    }
-
-    static func text(_ object: [String: Any]) throws -> String {
-        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
     }
 }

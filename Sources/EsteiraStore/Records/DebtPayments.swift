@@ -70,8 +70,7 @@ public struct DebtPayments: Sendable {
     }
 
     static func details(externalID: String, method: String) -> String {
-        let data = try? JSONSerialization.data(withJSONObject: ["external_id": externalID, "method": method], options: [.sortedKeys])
-        return data.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        (try? JSONText.encode(["external_id": externalID, "method": method])) ?? "{}"
     }
 
     /// Records the payment whose credit `draft` is. Throws `PaymentRefusal`, `LedgerRejection`, or

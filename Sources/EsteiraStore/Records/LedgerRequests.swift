@@ -80,7 +80,7 @@ public struct LedgerRequests: Sendable {
             ["branch": $0.branch, "account": $0.account, "amount_cents": $0.amountCents, "side": $0.side.rawValue, "event_code": $0.eventCode,
              "description": $0.description, "trace_key": $0.traceKey, "details": $0.details ?? NSNull(), "reference_date": $0.referenceDate.iso]
         }
-        return String(decoding: try JSONSerialization.data(withJSONObject: list, options: [.sortedKeys]), as: UTF8.self)
+        return try JSONText.encode(list)
     }
 
     static func decode(_ text: String) throws -> [LedgerEntryDraft] {
