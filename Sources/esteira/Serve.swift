@@ -69,7 +69,6 @@ struct Serve: AsyncParsableCommand {
                 logger: runtime.logger)
             var services: [any Service] = [app]
             if let worker {
-                services.append(worker)
                 // The notifications, the reconciliation and the lake inbox run wherever the workers do.
                 services += try runtime.workerCompanions(jobsReady: { await worker.wake() })
             }
@@ -83,6 +82,10 @@ struct Serve: AsyncParsableCommand {
                     quietSeconds: Env.double("ESTEIRA_INBOX_QUIET_SECONDS") ?? 2, maxBytes: maxFileBytes,
                     jobsReady: { await worker?.wake() }))
             }
+            // The worker last: a ServiceGroup shuts its services down one at a time, last first, so
+            // the worker hears SIGTERM at once and its grace period starts then, not after the
+            // drop folder's and the senders' sleeps have run out.
+            if let worker { services.append(worker) }
             let group = ServiceGroup(configuration: .init(
                 services: services.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],

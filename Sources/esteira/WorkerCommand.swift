@@ -36,7 +36,8 @@ struct WorkerCommand: AsyncParsableCommand {
             pipeline.retry = RetryPolicy.fromEnvironment
             let worker = Worker(pipeline: pipeline, settings: settings)
             let group = ServiceGroup(configuration: .init(
-                services: ([worker] + (try runtime.workerCompanions(jobsReady: { await worker.wake() }))).map { .init(service: $0) },
+                // The worker last, so it is the first told to stop (services stop last first).
+                services: ((try runtime.workerCompanions(jobsReady: { await worker.wake() })) + [worker]).map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger))
             try await group.run()
         }
