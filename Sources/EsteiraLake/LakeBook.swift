@@ -20,13 +20,15 @@ public struct LakeBook: Sendable {
         public var payments: Int
         public var customerRows: Int
         public var bytes: Int
+        public var seconds: Double
 
         enum CodingKeys: String, CodingKey {
-            case reference = "dt_base", monthsRead = "months_read", invoices, payments, customerRows = "customer_rows", bytes
+            case reference = "dt_base", monthsRead = "months_read", invoices, payments, customerRows = "customer_rows", bytes, seconds
         }
     }
 
     public func build(reference: Day) async throws -> Summary {
+        let started = ContinuousClock.now
         var invoices: [InvoiceBook.Invoice] = []
         var payments: [InvoiceBook.Payment] = []
         var months: [String] = []
@@ -74,7 +76,8 @@ public struct LakeBook: Sendable {
         let summaryBytes = try summary.finish()
         try await blobs.put(key: "lake/refined/book_resumo/\(base)/part-00000.parquet", bytes: summaryBytes)
         return Summary(reference: reference.iso, monthsRead: months.sorted(), invoices: invoices.count, payments: payments.count,
-                       customerRows: book.customers.count, bytes: customerBytes.count + summaryBytes.count)
+                       customerRows: book.customers.count, bytes: customerBytes.count + summaryBytes.count,
+                       seconds: (ContinuousClock.now - started).seconds)
     }
 
     /// A curated month's rows, or nil when that month was never curated.

@@ -29,16 +29,31 @@ public struct LakeCurator: Sendable {
         public var quarantineKey: String
         public var rawBytes: Int
         public var curatedBytes: Int
+        /// How long the step took, raw to reconciliation.
+        public var seconds: Double
 
         enum CodingKeys: String, CodingKey {
             case table, month, file, counts, curatedKey = "curated_key", quarantineKey = "quarantine_key", rawBytes = "raw_bytes",
-                 curatedBytes = "curated_bytes"
+                 curatedBytes = "curated_bytes", seconds
         }
     }
 
+    /// The raw layer's key of a file as received.
+    public static func rawKey(table: LakeTable, month: LakeMonth, fileName: String) -> String {
+        "lake/raw/\(table.fileStem)/\(month.partition)/\(fileName)"
+    }
+
+    /// Lands a file in the raw layer exactly as received; returns its key.
+    public func land(table: LakeTable, month: LakeMonth, fileName: String, bytes: [UInt8]) async throws -> String {
+        let key = Self.rawKey(table: table, month: month, fileName: fileName)
+        try await blobs.put(key: key, bytes: bytes)
+        return key
+    }
+
+    /// Curates a file landed in raw: the typed, deduplicated rows, the quarantine and the reconciliation.
     public func curate(table: LakeTable, month: LakeMonth, fileName: String, bytes: [UInt8]) async throws -> Report {
+        let started = ContinuousClock.now
         let part = month.partition
-        try await blobs.put(key: "lake/raw/\(table.fileStem)/\(part)/\(fileName)", bytes: bytes)
         let curated = try LakeFile.curate(bytes, table: table)
 
         var writer = ParquetWriter(columns: table.fields.map { f in
@@ -69,7 +84,8 @@ public struct LakeCurator: Sendable {
         try await blobs.put(key: quarantineKey, bytes: Array(quarantine.utf8))
 
         let report = Report(table: table.rawValue, month: month.description, file: fileName, counts: curated.counts,
-                            curatedKey: curatedKey, quarantineKey: quarantineKey, rawBytes: bytes.count, curatedBytes: parquet.count)
+                            curatedKey: curatedKey, quarantineKey: quarantineKey, rawBytes: bytes.count, curatedBytes: parquet.count,
+                            seconds: (ContinuousClock.now - started).seconds)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         try await blobs.put(key: "lake/curated/\(table.rawValue)/\(part)/_reconciliation.json", bytes: Array(try encoder.encode(report)))

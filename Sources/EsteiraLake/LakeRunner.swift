@@ -3,16 +3,44 @@ import EsteiraCore
 import EsteiraStore
 import Foundation
 
-/// A month's run: raw → curated for both files, then the book, each step recorded in `lake_runs`
-/// with its times, counts and sizes as it ends, and the run `completed` or `failed` with why.
+/// The steps of a month's run, each a job of its own (kind `lake`, the run's id as its batch,
+/// the step as its sequence number), retried on its own: a failed book does not land or curate
+/// the month again. Each step, when done, records itself in the run and queues the next in the
+/// same transaction.
+public enum LakeStep: Int, Sendable, CaseIterable {
+    /// Both files of the month, from the lake inbox into the raw layer exactly as received.
+    case raw = 0
+    case curateFaturas = 1
+    case curatePagamentos = 2
+    /// The book as of the run's reference date, from the curated layer.
+    case book = 3
+
+    public var name: String {
+        switch self {
+        case .raw: return "raw"
+        case .curateFaturas: return "curate faturas"
+        case .curatePagamentos: return "curate pagamentos"
+        case .book: return "book"
+        }
+    }
+
+    public var next: LakeStep? { LakeStep(rawValue: rawValue + 1) }
+
+    var table: LakeTable? {
+        switch self {
+        case .curateFaturas: return .faturas
+        case .curatePagamentos: return .pagamentos
+        case .raw, .book: return nil
+        }
+    }
+}
+
+/// Does the work of one step of a run, without recording it: the caller (the `lake` job, or the
+/// command that lands local files) records the outcome with the job's completion.
 public struct LakeRunner: Sendable {
     let blobs: any BlobStore
-    let runs: LakeRunStore
 
-    public init(db: any SQLDatabase, blobs: any BlobStore) {
-        self.blobs = blobs
-        runs = LakeRunStore(db: db)
-    }
+    public init(blobs: any BlobStore) { self.blobs = blobs }
 
     public struct Input: Sendable {
         public var table: LakeTable
@@ -25,44 +53,65 @@ public struct LakeRunner: Sendable {
         }
     }
 
-    public struct Outcome: Sendable {
-        public var runID: String
-        public var reports: [LakeCurator.Report]
-        public var book: LakeBook.Summary
+    /// What a step did: its details for the run's record, and (raw) the keys it landed.
+    public struct StepResult: @unchecked Sendable {
+        public var details: [String: Any]
+        public var inputs: [String: String]?
     }
 
-    public func run(month: LakeMonth, reference: Day, files: [Input]) async throws -> Outcome {
-        let id = try await runs.start(month: month.description, referenceDate: reference)
-        var steps: [[String: Any]] = []
-        func record(_ name: String, _ started: Date, _ details: [String: Any]) async throws {
-            var step = details
-            step["name"] = name
-            step["status"] = "completed"
-            step["started_at"] = Timestamp.iso(started)
-            step["finished_at"] = Timestamp.iso(Date())
-            steps.append(step)
-            try await runs.update(id: id, steps: try JSONText.encode(steps))
+    /// Lands files in the raw layer.
+    public func land(month: LakeMonth, files: [Input]) async throws -> StepResult {
+        var keys: [String: String] = [:]
+        for f in files {
+            keys[f.table.rawValue] = try await LakeCurator(blobs: blobs).land(table: f.table, month: month, fileName: f.fileName, bytes: f.bytes)
         }
-        do {
-            var reports: [LakeCurator.Report] = []
-            for f in files {
-                let started = Date()
-                let r = try await LakeCurator(blobs: blobs).curate(table: f.table, month: month, fileName: f.fileName, bytes: f.bytes)
-                reports.append(r)
-                try await record("curate \(f.table.rawValue)", started, [
-                    "file": r.file, "raw": r.counts.raw, "curated": r.counts.curated, "duplicates": r.counts.duplicates,
-                    "quarantined": r.counts.quarantined, "raw_bytes": r.rawBytes, "curated_bytes": r.curatedBytes,
-                ])
+        let names = files.map(\.fileName)
+        return StepResult(details: ["files": names, "raw_bytes": files.reduce(0) { $0 + $1.bytes.count }, "raw_files": files.count],
+                          inputs: keys)
+    }
+
+    /// Runs `step` of `run`. Throws `LakeFile.Problem` for a file refused whole (the run ends),
+    /// anything else to be retried.
+    public func perform(_ step: LakeStep, run: LakeRunRecord) async throws -> StepResult {
+        guard let month = LakeMonth(run.month) else { throw LakeRunError(description: "run \(run.id) of \(run.month), not a month") }
+        switch step {
+        case .raw:
+            var files: [Input] = []
+            for table in LakeTable.allCases {
+                files.append(.init(table: table, fileName: month.fileName(table), bytes: try await blobs.readAll(key: month.inboxKey(table))))
             }
-            let started = Date()
-            let book = try await LakeBook(blobs: blobs).build(reference: reference)
-            try await record("book", started, ["dt_base": book.reference, "months_read": book.monthsRead, "customer_rows": book.customerRows,
-                                               "refined_bytes": book.bytes])
-            try await runs.update(id: id, steps: try JSONText.encode(steps), status: "completed")
-            return Outcome(runID: id, reports: reports, book: book)
-        } catch {
-            try? await runs.update(id: id, steps: try JSONText.encode(steps), status: "failed", error: "\(error)")
-            throw error
+            return try await land(month: month, files: files)
+        case .curateFaturas, .curatePagamentos:
+            let table = step.table!
+            guard let key = run.inputKeys[table.rawValue] else { throw LakeRunError(description: "run \(run.id) has no raw \(table.rawValue)") }
+            let name = String(key.split(separator: "/").last ?? "")
+            let r = try await LakeCurator(blobs: blobs).curate(table: table, month: month, fileName: name, bytes: try await blobs.readAll(key: key))
+            return StepResult(details: [
+                "file": r.file, "raw": r.counts.raw, "curated": r.counts.curated, "duplicates": r.counts.duplicates,
+                "quarantined": r.counts.quarantined, "curated_bytes": r.curatedBytes, "seconds": r.seconds,
+            ])
+        case .book:
+            let book = try await LakeBook(blobs: blobs).build(reference: run.referenceDate)
+            return StepResult(details: ["dt_base": book.reference, "months_read": book.monthsRead, "invoices": book.invoices,
+                                        "payments": book.payments, "customer_rows": book.customerRows, "refined_bytes": book.bytes,
+                                        "seconds": book.seconds])
         }
     }
+
+    /// A step's record, as JSON: its details, name, status, attempts and times.
+    public static func stepRecord(_ step: LakeStep, details: [String: Any], status: String, attempts: Int, started: Date,
+                                  error: String? = nil, now: Date = Date()) throws -> String {
+        var record = details
+        record["name"] = step.name
+        record["status"] = status
+        record["attempts"] = attempts
+        record["started_at"] = Timestamp.iso(started)
+        record["finished_at"] = Timestamp.iso(now)
+        if let error { record["error"] = error }
+        return try JSONText.encode(record)
+    }
+}
+
+public struct LakeRunError: Error, CustomStringConvertible {
+    public var description: String
 }

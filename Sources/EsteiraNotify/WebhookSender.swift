@@ -94,7 +94,3 @@ public struct WebhookSender: Service {
         ])
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -7,8 +7,8 @@ import Metrics
 import ServiceLifecycle
 
 /// Watches the lake inbox (`lake/inbox/` in the blob store) for the previous and the current
-/// month: when both files of a month are there, its run is queued (a `lake` job, once per
-/// month; `esteira lake run` runs a month again). From `dueDay` of a month on, the previous
+/// month: when both files of a month are there and the month has never run, its run starts (its
+/// first step queued as a `lake` job; `esteira lake run` runs a month again). From `dueDay` of a month on, the previous
 /// month's files are late while either is missing: an error in the log (once per process and
 /// month) and the gauge `esteira_lake_files_late` at 1 until they arrive.
 public struct LakeInboxWatcher: Service {
@@ -59,13 +59,13 @@ public struct LakeInboxWatcher: Service {
             var missing: [String] = []
             for table in LakeTable.allCases where try await !present(lakeMonth.inboxKey(table)) { missing.append(lakeMonth.fileName(table)) }
             if missing.isEmpty {
-                let queued = try await db.write { c in
-                    let before = try await c.query("SELECT 1 AS x FROM jobs WHERE kind = 'lake' AND batch_id = \(month) AND seq = 0").isEmpty
-                    try await JobQueue.enqueue(c, kind: .lake, batchID: month, seq: 0, traceID: "lake-\(month)", maxAttempts: retry.maxAttempts)
-                    return before
+                let started = try await db.write(durable: true) { c -> String? in
+                    if try await LakeRunStore.exists(c, month: month) { return nil }
+                    return try await LakeStage.start(c, month: lakeMonth, reference: lakeMonth.adding(months: 1).first, landed: nil,
+                                                     landedAt: Date(), retry: retry)
                 }
-                if queued {
-                    logger.info("lake month queued", metadata: ["month": "\(month)"])
+                if let started {
+                    logger.info("lake month queued", metadata: ["month": "\(month)", "lake_run": "\(started)"])
                     await jobsReady()
                 }
             }

@@ -16,6 +16,8 @@ public struct Pipeline: Sendable {
     public var retry = RetryPolicy()
     /// The risk rules the register stage judges every row by.
     public var risk: RiskService
+    /// The lake's storage budget (ESTEIRA_LAKE_BUDGET_BYTES): a run that ends over it warns in the log.
+    public var lakeBudgetBytes: Int?
 
     public init(db: any SQLDatabase, blobs: any BlobStore, logger: Logger, risk: RiskService? = nil) {
         self.db = db

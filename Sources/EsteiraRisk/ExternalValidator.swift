@@ -59,8 +59,7 @@ public final class ExternalValidator: Sendable {
 
     /// Seconds since this validator was made: the breaker's and the cache's clock.
     var now: Double {
-        let d = clock.now - origin
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        (clock.now - origin).seconds
     }
 
     public var breakerState: CircuitBreaker.State { state.withLock { $0.breaker.state } }

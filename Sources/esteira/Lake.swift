@@ -2,6 +2,7 @@ import ArgumentParser
 import EsteiraBlobs
 import EsteiraCore
 import EsteiraLake
+import EsteiraPipeline
 import EsteiraStore
 import Foundation
 
@@ -47,46 +48,62 @@ struct Lake: AsyncParsableCommand {
             Runtime.bootstrapLogging(level: store.resolvedLogLevel)
             guard let lakeMonth = LakeMonth(month) else { return }
             let reference = refDate.flatMap(Day.parseISO) ?? lakeMonth.adding(months: 1).first
-            let (reports, book) = try await Runtime.with(store) { runtime in
-                var files: [LakeRunner.Input] = []
-                for (table, path) in [(LakeTable.faturas, faturas), (.pagamentos, pagamentos)] {
-                    if let path {
-                        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
-                        files.append(.init(table: table, fileName: URL(fileURLWithPath: path).lastPathComponent, bytes: Array(data)))
-                    } else {
-                        let name = lakeMonth.fileName(table)
-                        do {
-                            files.append(.init(table: table, fileName: name, bytes: try await runtime.blobs.readAll(key: lakeMonth.inboxKey(table))))
-                        } catch let e as BlobError where e.code == .notFound {
-                            throw LakeRefusal(description: "\(name) is not in the lake inbox (lake/inbox/) nor given with --\(table.rawValue)")
+            let run = try await Runtime.with(store) { runtime in
+                var pipeline = Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger)
+                pipeline.retry = RetryPolicy.fromEnvironment
+                pipeline.lakeBudgetBytes = Env.int("ESTEIRA_LAKE_BUDGET_BYTES")
+                // Local files are landed here (a worker elsewhere could not read them); files in
+                // the inbox are landed by the run's raw step.
+                var files: [LakeRunner.Input]?
+                if faturas != nil || pagamentos != nil {
+                    files = []
+                    for (table, path) in [(LakeTable.faturas, faturas), (.pagamentos, pagamentos)] {
+                        if let path {
+                            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+                            files?.append(.init(table: table, fileName: URL(fileURLWithPath: path).lastPathComponent, bytes: Array(data)))
+                        } else {
+                            files?.append(.init(table: table, fileName: lakeMonth.fileName(table),
+                                                bytes: try await inboxFile(runtime.blobs, lakeMonth, table)))
                         }
                     }
+                } else {
+                    for table in LakeTable.allCases { _ = try await inboxFile(runtime.blobs, lakeMonth, table) }
                 }
-                do {
-                    let outcome = try await LakeRunner(db: runtime.db, blobs: runtime.blobs).run(month: lakeMonth, reference: reference, files: files)
-                    // ESTEIRA_LAKE_BUDGET_BYTES: the lake's storage budget; passing it is an alert.
-                    let layers = try await LakeRunStore(db: runtime.db).storage()
-                    let total = layers.values.reduce(0) { $0 + $1.bytes }
-                    if let budget = Env.int("ESTEIRA_LAKE_BUDGET_BYTES"), total > budget {
-                        runtime.logger.warning("lake storage over budget", metadata: ["bytes": "\(total)", "budget": "\(budget)"])
+                let id = try await LakeRuns.start(pipeline: pipeline, month: lakeMonth, reference: reference, files: files)
+                var settings = Worker.Settings()
+                settings.kinds = [.lake]
+                settings.concurrency = 1
+                return try await LakeRuns.follow(id: id, pipeline: pipeline, worker: Worker(pipeline: pipeline, settings: settings),
+                                                 owner: "esteira lake run \(ProcessInfo.processInfo.processIdentifier)") { step in
+                    if step["status"] as? String == "retrying" {
+                        FileHandle.standardError.write(Data("\(step["name"] ?? "") failed (attempt \(step["attempts"] ?? "")), retrying: \(step["error"] ?? "")\n".utf8))
                     }
-                    return (outcome.reports, outcome.book)
-                } catch let problem as LakeFile.Problem {
-                    throw LakeRefusal(description: "\(problem)")
                 }
             }
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(reports), as: UTF8.self))
-                print(String(decoding: try encoder.encode(book), as: UTF8.self))
+                print(try JSONText.encode(["id": run.id, "status": run.status, "error": run.error ?? NSNull(), "steps": run.stepList] as [String: Any]))
             } else {
-                for r in reports {
-                    let c = r.counts
-                    print("\(r.table) \(r.month): \(c.raw) raw = \(c.curated) curated + \(c.duplicates) duplicates + \(c.quarantined) quarantined"
-                          + (c.isBalanced ? "" : " (DOES NOT ADD UP)"))
+                for step in run.stepList {
+                    if let raw = step["raw"] as? Int, let curated = step["curated"] as? Int, let duplicates = step["duplicates"] as? Int,
+                       let quarantined = step["quarantined"] as? Int, let name = step["name"] as? String {
+                        print("\(name.replacingOccurrences(of: "curate ", with: "")) \(run.month): \(raw) raw = \(curated) curated + \(duplicates) duplicates + "
+                              + "\(quarantined) quarantined" + (raw == curated + duplicates + quarantined ? "" : " (DOES NOT ADD UP)")
+                              + String(format: " (%.2f s)", step["seconds"] as? Double ?? 0))
+                    } else if step["name"] as? String == "book", let r = step["dt_base"] as? String, let months = step["months_read"] as? [String] {
+                        print(LakeBookCommand.line(reference: r, invoices: step["invoices"] as? Int ?? 0, payments: step["payments"] as? Int ?? 0,
+                                                   months: months, customerRows: step["customer_rows"] as? Int ?? 0,
+                                                   seconds: step["seconds"] as? Double ?? 0))
+                    }
                 }
-                LakeBookCommand.describe(book)
+            }
+            if run.status != "completed" { throw LakeRefusal(description: run.error ?? "the run \(run.id) failed") }
+        }
+
+        func inboxFile(_ blobs: any BlobStore, _ month: LakeMonth, _ table: LakeTable) async throws -> [UInt8] {
+            do {
+                return try await blobs.readAll(key: month.inboxKey(table))
+            } catch let e as BlobError where e.code == .notFound {
+                throw LakeRefusal(description: "\(month.fileName(table)) is not in the lake inbox (lake/inbox/) nor given with --\(table.rawValue)")
             }
         }
     }
@@ -109,8 +126,13 @@ struct LakeBookCommand: AsyncParsableCommand {
     }
 
     static func describe(_ s: LakeBook.Summary) {
-        print("book \(s.reference): \(s.invoices) invoices and \(s.payments) payments from \(s.monthsRead.joined(separator: ", ")); "
-              + "\(s.customerRows) customer rows")
+        print(line(reference: s.reference, invoices: s.invoices, payments: s.payments, months: s.monthsRead, customerRows: s.customerRows,
+                   seconds: s.seconds))
+    }
+
+    static func line(reference: String, invoices: Int, payments: Int, months: [String], customerRows: Int, seconds: Double) -> String {
+        "book \(reference): \(invoices) invoices and \(payments) payments from \(months.joined(separator: ", ")); \(customerRows) customer rows"
+            + String(format: " (%.2f s)", seconds)
     }
 }
 

@@ -45,6 +45,7 @@ struct Serve: AsyncParsableCommand {
             let risk = RiskSettings.service(db: runtime.db)
             var pipeline = Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger, risk: risk)
             pipeline.retry = retry
+            pipeline.lakeBudgetBytes = Env.int("ESTEIRA_LAKE_BUDGET_BYTES")
             let worker = runWorkers ? Worker(pipeline: pipeline, settings: workerSettings) : nil
             // ESTEIRA_SUBMISSION_TTL_SECONDS: how long a submission may stay open (default a day).
             // ESTEIRA_MAX_FILE_BYTES: the largest file taken by upload or drop folder (default 2 GiB).

@@ -34,6 +34,7 @@ struct WorkerCommand: AsyncParsableCommand {
             var pipeline = Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger,
                                     risk: RiskSettings.service(db: runtime.db))
             pipeline.retry = RetryPolicy.fromEnvironment
+            pipeline.lakeBudgetBytes = Env.int("ESTEIRA_LAKE_BUDGET_BYTES")
             let worker = Worker(pipeline: pipeline, settings: settings)
             let group = ServiceGroup(configuration: .init(
                 // The worker last, so it is the first told to stop (services stop last first).

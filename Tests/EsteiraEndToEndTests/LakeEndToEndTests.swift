@@ -73,11 +73,13 @@ struct LakeEndToEndTests {
         #expect(server.logs().contains("lake storage over budget"))
         #expect(runs.first?["status"] as? String == "completed" && runs.first?["month"] as? String == "2026-10")
         let steps = runs.first?["steps"] as? [[String: Any]] ?? []
-        #expect(steps.map { $0["name"] as? String ?? "" } == ["curate faturas", "curate pagamentos", "book"])
-        #expect(steps.first?["curated"] as? Int == 2 && steps.first?["quarantined"] as? Int == 1)
+        #expect(steps.map { $0["name"] as? String ?? "" } == ["raw", "curate faturas", "curate pagamentos", "book"])
+        #expect(steps.count == 4 && steps[1]["curated"] as? Int == 2 && steps[1]["quarantined"] as? Int == 1)
+        #expect(steps.allSatisfy { $0["status"] as? String == "completed" && $0["attempts"] as? Int == 1 })
 
-        // Run again: the month is replaced whole, the counts the same.
-        #expect(try server.command(args) == text)
+        // Run again: the month is replaced whole, the counts the same (the times aside).
+        let untimed = { (s: String) in s.replacingOccurrences(of: #" \(\d+\.\d\d s\)"#, with: "", options: .regularExpression) }
+        #expect(untimed(try server.command(args)) == untimed(text))
         // A file without its amount column is refused by name, and the layers of the month stay as they were.
         try "id_fatura;id_cliente;dt_emissao;dt_vencimento\nF9;C9;2026-10-01;2026-10-10\n".write(toFile: dir + "/bad.csv", atomically: true, encoding: .utf8)
         let command = "'\(EsteiraProcess.binary)' lake run --month 2026-10 --faturas '\(dir)/bad.csv' --pagamentos '\(dir)/tb_pagamentos_202610.csv' 2>&1"
@@ -218,5 +220,91 @@ struct LakeBookReferenceTests {
     static func firstOfNext(_ month: String) -> String {
         let y = Int(month.prefix(4))!, m = Int(month.suffix(2))!
         return m == 12 ? "\(y + 1)-01-01" : String(format: "%04d-%02d-01", y, m + 1)
+    }
+}
+
+@Suite("End to end: a lake step that fails is retried on its own")
+struct LakeStepRetryTests {
+    /// Reads the run's steps by name from the database.
+    static func steps(_ server: EsteiraProcess) throws -> [String: [String: Any]] {
+        let text = try server.sql("SELECT steps FROM lake_runs ORDER BY started_at DESC LIMIT 1")
+        let list = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[String: Any]] ?? []
+        return Dictionary(list.map { ($0["name"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    @Test("the book cannot be written: it retries with backoff while raw and curate are not run again, then completes; out of attempts the run fails and its dead job, revived, finishes it")
+    func retry() async throws {
+        let server = try EsteiraProcess()
+        defer { server.stop(); server.removeData() }
+        let dir = server.dataDir + "-files"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "id_fatura;id_cliente;dt_emissao;dt_vencimento;vl_fatura\nF1;C1;2026-10-01;2026-10-10;100,00\n"
+            .write(toFile: dir + "/f.csv", atomically: true, encoding: .utf8)
+        try "id_pagamento;id_fatura;id_cliente;dt_pagamento;vl_pagamento\nP1;F1;C1;2026-10-09;100,00\n"
+            .write(toFile: dir + "/p.csv", atomically: true, encoding: .utf8)
+        // A storage fault: a file where the book's partition folder must go, so writing it fails
+        // (for root too) until the file is removed.
+        let refined = server.dataDir + "/blobs/lake/refined/book_faturas"
+        try FileManager.default.createDirectory(atPath: refined, withIntermediateDirectories: true)
+        let blocker = refined + "/dt_base=2026-11-01"
+        FileManager.default.createFile(atPath: blocker, contents: Data("not a folder".utf8))
+
+        var env = server.environmentForCommands
+        env["ESTEIRA_RETRY_BASE_SECONDS"] = "0.4"
+        env["ESTEIRA_RETRY_CAP_SECONDS"] = "0.4"
+        env["ESTEIRA_JOB_MAX_ATTEMPTS"] = "30"
+        let command = Process()
+        command.executableURL = URL(fileURLWithPath: EsteiraProcess.binary)
+        command.arguments = ["lake", "run", "--month", "2026-10", "--faturas", dir + "/f.csv", "--pagamentos", dir + "/p.csv"]
+        command.environment = env
+        let errors = Pipe(), output = Pipe()
+        command.standardError = errors
+        command.standardOutput = output
+        try command.run()
+        var book: [String: Any] = [:]
+        for _ in 0..<100 {
+            book = try Self.steps(server)["book"] ?? [:]
+            if (book["attempts"] as? Int ?? 0) >= 2 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(book["status"] as? String == "retrying" && (book["attempts"] as? Int ?? 0) >= 2, "\(book)")
+        try FileManager.default.removeItem(atPath: blocker)
+        command.waitUntilExit()
+        let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(command.terminationStatus == 0, "\(said)")
+        #expect(said.contains("book failed (attempt 1), retrying:"), "\(said)")
+        #expect(printed.contains("book 2026-11-01: 1 invoices and 1 payments"), "\(printed)")
+        let steps = try Self.steps(server)
+        // Only the book was tried again; the steps before it ran once.
+        #expect(steps["raw"]?["attempts"] as? Int == 1 && steps["curate faturas"]?["attempts"] as? Int == 1
+                && steps["curate pagamentos"]?["attempts"] as? Int == 1)
+        #expect(steps["book"]?["status"] as? String == "completed" && (steps["book"]?["attempts"] as? Int ?? 0) >= 3)
+        #expect(try server.sql("SELECT status FROM lake_runs") == "completed")
+
+        // Out of attempts: the run fails naming the step, the job is dead; revived once the fault
+        // is gone, a worker (here serve's) finishes the run.
+        try FileManager.default.removeItem(atPath: blocker) // the partition the first run wrote
+        #expect(FileManager.default.createFile(atPath: blocker, contents: Data("not a folder".utf8)))
+        env["ESTEIRA_JOB_MAX_ATTEMPTS"] = "2"
+        let args = ["lake", "run", "--month", "2026-10", "--faturas", dir + "/f.csv", "--pagamentos", dir + "/p.csv"]
+        let (status, text) = try EsteiraProcess.output(of: "/bin/sh", ["-c", ([EsteiraProcess.binary] + args).map { "'\($0)'" }.joined(separator: " ") + " 2>&1"],
+                                                       environment: env)
+        #expect(status == 1 && text.contains("book:"), "\(text)")
+        #expect(try server.sql("SELECT status FROM lake_runs ORDER BY started_at DESC LIMIT 1") == "failed")
+        let dead = try server.sql("SELECT id FROM jobs WHERE kind = 'lake' AND state = 'dead'")
+        #expect(!dead.isEmpty && !dead.contains("\n"), "\(dead)")
+        try FileManager.default.removeItem(atPath: blocker)
+        try server.start()
+        #expect(try server.command(["jobs", "retry", dead]).contains(dead))
+        var final = ""
+        for _ in 0..<100 {
+            final = try server.sql("SELECT status FROM lake_runs ORDER BY started_at DESC LIMIT 1")
+            if final == "completed" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(final == "completed")
+        #expect(FileManager.default.fileExists(atPath: blocker + "/part-00000.parquet"))
     }
 }

@@ -3,29 +3,124 @@ import EsteiraCore
 import EsteiraLake
 import EsteiraStore
 import Foundation
+import Logging
 
-/// Runs a month of the lake whose two files are in the inbox (`lake/inbox/tb_faturas_AAAAMM.csv`
-/// and `tb_pagamentos_…`): raw → curated → the book as of the first day of the next month, the run
-/// recorded. A refused file ends the job (the run is recorded as failed, with why); anything else
-/// is retried with backoff, and dead after its last attempt.
+/// One step of a lake run (`LakeStep`: raw, curate faturas, curate pagamentos, book), as a job of
+/// kind `lake` whose batch is the run's id and whose sequence number is the step. When the step is
+/// done, one transaction records it in the run, queues the next step (or ends the run `completed`)
+/// and completes the job. A file refused whole ends the run `failed` with its LK-code; any other
+/// failure is recorded in the step (`retrying`, with the error) and the job retries with backoff;
+/// after the last attempt the run ends `failed` and the job is dead (`esteira jobs retry` revives it).
 struct LakeStage {
     let pipeline: Pipeline
 
+    /// In the caller's transaction: a new run of `month` and its first job; with `landed`, the
+    /// files are already in raw (the command landed local files) and the first job curates.
+    static func start(_ c: any SQLConnection, month: LakeMonth, reference: Day, landed: LakeRunner.StepResult?, landedAt: Date,
+                      retry: RetryPolicy) async throws -> String {
+        let id = try await LakeRunStore.create(c, month: month.description, referenceDate: reference, now: landedAt)
+        var first = LakeStep.raw
+        if let landed {
+            try await LakeRunStore.record(c, id: id, step: try LakeRunner.stepRecord(.raw, details: landed.details, status: "completed",
+                                                                                  attempts: 1, started: landedAt), inputs: landed.inputs)
+            first = .curateFaturas
+        }
+        try await JobQueue.enqueue(c, kind: .lake, batchID: id, seq: first.rawValue, traceID: "lake-\(id)", maxAttempts: retry.maxAttempts)
+        return id
+    }
+
     func run(_ job: Job, owner: String) async throws {
-        guard let month = LakeMonth(job.batchID) else {
-            throw StageInvariantError(description: "lake job for \(job.batchID), not a month")
+        let runs = LakeRunStore(db: pipeline.db)
+        guard let step = LakeStep(rawValue: job.seq), let run = try await runs.get(id: job.batchID) else {
+            throw StageInvariantError(description: "lake job for run \(job.batchID) step \(job.seq): no such run or step")
         }
-        var files: [LakeRunner.Input] = []
-        for table in LakeTable.allCases {
-            files.append(.init(table: table, fileName: month.fileName(table), bytes: try await pipeline.blobs.readAll(key: month.inboxKey(table))))
+        var log = pipeline.logger
+        log[metadataKey: "month"] = "\(run.month)"
+        log[metadataKey: "lake_run"] = "\(run.id)"
+        log[metadataKey: "step"] = "\(step.name)"
+        // A completed run has nothing left to do; a failed one runs again only through a dead
+        // step revived (`esteira jobs retry`), which puts it back to running when it succeeds.
+        if run.status == "completed" {
+            try await pipeline.db.write { c in try await JobQueue.complete(c, job: job, owner: owner) }
+            return
         }
+        let started = Date()
         do {
-            let outcome = try await LakeRunner(db: pipeline.db, blobs: pipeline.blobs)
-                .run(month: month, reference: month.adding(months: 1).first, files: files)
-            pipeline.logger.info("lake month run", metadata: ["month": "\(job.batchID)", "run": "\(outcome.runID)"])
+            let result = try await LakeRunner(blobs: pipeline.blobs).perform(step, run: run)
+            let record = try LakeRunner.stepRecord(step, details: result.details, status: "completed", attempts: job.attempts, started: started)
+            try await pipeline.db.write(durable: true) { c in
+                if let next = step.next {
+                    try await LakeRunStore.record(c, id: run.id, step: record, inputs: result.inputs,
+                                                  status: run.status == "failed" ? "running" : nil)
+                    try await JobQueue.enqueue(c, kind: .lake, batchID: run.id, seq: next.rawValue, traceID: job.traceID,
+                                               maxAttempts: job.maxAttempts)
+                } else {
+                    try await LakeRunStore.record(c, id: run.id, step: record, inputs: result.inputs, status: "completed")
+                }
+                try await JobQueue.complete(c, job: job, owner: owner)
+            }
+            log.info("lake step done", metadata: ["attempts": "\(job.attempts)"])
+            if step.next == nil { await warnOverBudget(log) }
         } catch let problem as LakeFile.Problem {
-            pipeline.logger.error("lake month refused", metadata: ["month": "\(job.batchID)", "problem": "\(problem)"])
+            log.error("lake file refused", metadata: ["problem": "\(problem)"])
+            let record = try LakeRunner.stepRecord(step, details: [:], status: "failed", attempts: job.attempts, started: started, error: "\(problem)")
+            try await pipeline.db.write(durable: true) { c in
+                try await LakeRunStore.record(c, id: run.id, step: record, status: "failed", error: "\(problem)")
+                try await JobQueue.complete(c, job: job, owner: owner)
+            }
+        } catch {
+            // Recorded for whoever watches the run; the job itself retries (or dies) by the worker.
+            let last = job.attempts >= job.maxAttempts
+            let record = try LakeRunner.stepRecord(step, details: [:], status: last ? "failed" : "retrying", attempts: job.attempts,
+                                               started: started, error: "\(error)")
+            do {
+                try await pipeline.db.write(durable: true) { c in
+                    try await LakeRunStore.record(c, id: run.id, step: record, status: last ? "failed" : nil,
+                                                  error: last ? "\(step.name): \(error)" : nil)
+                }
+            } catch let recording {
+                log.warning("lake step failure not recorded", metadata: ["error": "\(recording)"])
+            }
+            throw error
         }
-        try await pipeline.db.write { c in try await JobQueue.complete(c, job: job, owner: owner) }
+    }
+
+    /// Passing the lake's storage budget is an alert in the log (and in /metrics).
+    func warnOverBudget(_ log: Logger) async {
+        guard let budget = pipeline.lakeBudgetBytes, let layers = try? await LakeRunStore(db: pipeline.db).storage() else { return }
+        let total = layers.values.reduce(0) { $0 + $1.bytes }
+        if total > budget { log.warning("lake storage over budget", metadata: ["bytes": "\(total)", "budget": "\(budget)"]) }
+    }
+}
+
+/// Starting and following lake runs, for the inbox watcher and the command.
+public enum LakeRuns {
+    /// A new run of `month` as of `reference`, its first step queued; with `files`, they are
+    /// landed in raw first (they are local to the caller, which a worker elsewhere could not read).
+    public static func start(pipeline: Pipeline, month: LakeMonth, reference: Day, files: [LakeRunner.Input]? = nil) async throws -> String {
+        let landedAt = Date()
+        let landed: LakeRunner.StepResult? = if let files { try await LakeRunner(blobs: pipeline.blobs).land(month: month, files: files) } else { nil }
+        return try await pipeline.db.write(durable: true) { c in
+            try await LakeStage.start(c, month: month, reference: reference, landed: landed, landedAt: landedAt, retry: pipeline.retry)
+        }
+    }
+
+    /// Runs lake jobs in this process (with `worker`) until run `id` has ended; another process's
+    /// workers may take some of its steps meanwhile. `progress` hears of each step that changed.
+    public static func follow(id: String, pipeline: Pipeline, worker: Worker, owner: String,
+                              progress: (_ step: [String: Any]) -> Void = { _ in }) async throws -> LakeRunRecord {
+        var seen: [String: String] = [:]
+        while true {
+            guard let run = try await LakeRunStore(db: pipeline.db).get(id: id) else { throw StoreError.notFound("lake run \(id)") }
+            for step in run.stepList {
+                let name = step["name"] as? String ?? "", mark = "\(step["status"] ?? "")/\(step["attempts"] ?? "")"
+                if seen[name] != mark {
+                    seen[name] = mark
+                    progress(step)
+                }
+            }
+            if run.isFinished { return run }
+            if try await !worker.runNext(owner: owner) { try await Task.sleep(for: .milliseconds(100)) }
+        }
     }
 }

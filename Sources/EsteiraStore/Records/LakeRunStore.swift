@@ -1,17 +1,26 @@
 import EsteiraCore
 import Foundation
 
-/// A run of the lake for one month: its steps (JSON: name, status, times, counts and sizes),
-/// and how it ended (`running`, `completed`, `failed` with the reason).
+/// A run of the lake for one month: its steps (JSON: name, status, attempts, times, counts and
+/// sizes), the raw keys its curate steps read (`inputs`, JSON), and how it ended (`running`,
+/// `completed`, `failed` with the reason).
 public struct LakeRunRecord: Sendable {
     public var id: String
     public var month: String
     public var referenceDate: Day
     public var status: String
     public var steps: String
+    public var inputs: String
     public var error: String?
     public var startedAt: Date
     public var finishedAt: Date?
+
+    public var isFinished: Bool { status != "running" }
+
+    /// The steps as JSON objects.
+    public var stepList: [[String: Any]] { (try? JSONSerialization.jsonObject(with: Data(steps.utf8))) as? [[String: Any]] ?? [] }
+    /// The raw key of each table (`faturas`, `pagamentos`), once the raw step has landed them.
+    public var inputKeys: [String: String] { (try? JSONSerialization.jsonObject(with: Data(inputs.utf8))) as? [String: String] ?? [:] }
 }
 
 public struct LakeRunStore: Sendable {
@@ -19,50 +28,76 @@ public struct LakeRunStore: Sendable {
 
     public init(db: any SQLDatabase) { self.db = db }
 
-    public func start(month: String, referenceDate: Day, now: Date = Date()) async throws -> String {
+    static let columns = "id, month, reference_date, status, steps, inputs, error, started_at, finished_at"
+
+    static func record(_ r: SQLRow) throws -> LakeRunRecord {
+        LakeRunRecord(id: try r.string("id"), month: try r.string("month"), referenceDate: try r.day("reference_date"),
+                      status: try r.string("status"), steps: try r.string("steps"), inputs: try r.string("inputs"),
+                      error: try r.optionalString("error"), startedAt: try r.date("started_at"), finishedAt: try r.optionalDate("finished_at"))
+    }
+
+    /// In the caller's transaction: a new run, `running`, with no steps yet.
+    public static func create(_ c: any SQLConnection, month: String, referenceDate: Day, now: Date = Date()) async throws -> String {
         let id = UUID().uuidString.lowercased()
-        try await db.write(durable: true) { c in
-            try await c.execute("""
-                INSERT INTO lake_runs (id, month, reference_date, status, steps, started_at)
-                VALUES (\(id), \(month), \(referenceDate), 'running', '[]', \(now))
-                """)
-        }
+        try await c.execute("""
+            INSERT INTO lake_runs (id, month, reference_date, status, steps, inputs, started_at)
+            VALUES (\(id), \(month), \(referenceDate), 'running', '[]', '{}', \(now))
+            """)
         return id
     }
 
-    /// Records the steps so far; with `status`, the end of the run.
-    public func update(id: String, steps: String, status: String? = nil, error: String? = nil, now: Date = Date()) async throws {
-        try await db.write(durable: true) { c in
-            if let status {
-                try await c.execute("""
-                    UPDATE lake_runs SET steps = \(steps), status = \(status), error = \(error), finished_at = \(now) WHERE id = \(id)
-                    """)
-            } else {
-                try await c.execute("UPDATE lake_runs SET steps = \(steps) WHERE id = \(id)")
-            }
+    public func get(id: String) async throws -> LakeRunRecord? {
+        try await db.query("SELECT \(raw: Self.columns) FROM lake_runs WHERE id = \(id)").first.map(Self.record)
+    }
+
+    /// Whether any run of the month was ever started (the inbox starts a month once).
+    public static func exists(_ c: any SQLConnection, month: String) async throws -> Bool {
+        try await !c.query("SELECT 1 AS x FROM lake_runs WHERE month = \(month)").isEmpty
+    }
+
+    /// In the caller's transaction: records a step (replacing an earlier record of the same name,
+    /// from an earlier attempt); with `inputs`, the raw keys; with `status`, the end of the run (or
+    /// `running` again, for a failed run whose dead step was revived).
+    public static func record(_ c: any SQLConnection, id: String, step stepJSON: String, inputs: [String: String]? = nil,
+                              status: String? = nil, error: String? = nil, now: Date = Date()) async throws {
+        guard let row = try await c.query("SELECT steps FROM lake_runs WHERE id = \(id)\(c.forUpdate)").first else {
+            throw StoreError.notFound("lake run \(id)")
+        }
+        var steps = (try? JSONSerialization.jsonObject(with: Data(try row.string("steps").utf8))) as? [[String: Any]] ?? []
+        let step = (try? JSONSerialization.jsonObject(with: Data(stepJSON.utf8))) as? [String: Any] ?? [:]
+        let name = step["name"] as? String
+        if let i = steps.firstIndex(where: { $0["name"] as? String == name }) { steps[i] = step } else { steps.append(step) }
+        let text = try JSONText.encode(steps)
+        if let inputs {
+            try await c.execute("UPDATE lake_runs SET inputs = \(try JSONText.encode(inputs)) WHERE id = \(id)")
+        }
+        if let status {
+            try await c.execute("""
+                UPDATE lake_runs SET steps = \(text), status = \(status), error = \(error),
+                       finished_at = \(status == "running" ? nil : now) WHERE id = \(id)
+                """)
+        } else {
+            try await c.execute("UPDATE lake_runs SET steps = \(text) WHERE id = \(id)")
         }
     }
 
     /// What the lake holds, per layer (`raw`, `curated`, `refined`): bytes and files, summed over
     /// the latest completed run of each month (a re-run replaces its month's files).
     public func storage() async throws -> [String: (bytes: Int, files: Int)] {
-        var latest: [String: String] = [:]
+        var latest: [String: [[String: Any]]] = [:]
         for r in try await db.query("""
-            SELECT month, steps FROM lake_runs WHERE status = 'completed' ORDER BY started_at, id
+            SELECT \(raw: Self.columns) FROM lake_runs WHERE status = 'completed' ORDER BY started_at, id
             """) {
-            latest[try r.string("month")] = try r.string("steps")
+            let run = try Self.record(r)
+            latest[run.month] = run.stepList
         }
         var out: [String: (bytes: Int, files: Int)] = ["raw": (0, 0), "curated": (0, 0), "refined": (0, 0)]
+        func add(_ layer: String, bytes: Int, files: Int) { out[layer] = (out[layer]!.bytes + bytes, out[layer]!.files + files) }
         for steps in latest.values {
-            let list = (try? JSONSerialization.jsonObject(with: Data(steps.utf8))) as? [[String: Any]] ?? []
-            for step in list {
-                if let raw = step["raw_bytes"] as? Int, let curated = step["curated_bytes"] as? Int {
-                    out["raw"] = (out["raw"]!.bytes + raw, out["raw"]!.files + 1)
-                    out["curated"] = (out["curated"]!.bytes + curated, out["curated"]!.files + 1)
-                }
-                if let refined = step["refined_bytes"] as? Int {
-                    out["refined"] = (out["refined"]!.bytes + refined, out["refined"]!.files + 2)
-                }
+            for step in steps {
+                if let raw = step["raw_bytes"] as? Int, let files = step["raw_files"] as? Int { add("raw", bytes: raw, files: files) }
+                if let curated = step["curated_bytes"] as? Int { add("curated", bytes: curated, files: 1) }
+                if let refined = step["refined_bytes"] as? Int { add("refined", bytes: refined, files: 2) }
             }
         }
         return out
@@ -70,13 +105,6 @@ public struct LakeRunStore: Sendable {
 
     /// The latest runs first.
     public func list(limit: Int = 100) async throws -> [LakeRunRecord] {
-        try await db.query("""
-            SELECT id, month, reference_date, status, steps, error, started_at, finished_at FROM lake_runs
-            ORDER BY started_at DESC, id LIMIT \(limit)
-            """).map {
-            LakeRunRecord(id: try $0.string("id"), month: try $0.string("month"), referenceDate: try $0.day("reference_date"),
-                          status: try $0.string("status"), steps: try $0.string("steps"), error: try $0.optionalString("error"),
-                          startedAt: try $0.date("started_at"), finishedAt: try $0.optionalDate("finished_at"))
-        }
+        try await db.query("SELECT \(raw: Self.columns) FROM lake_runs ORDER BY started_at DESC, id LIMIT \(limit)").map(Self.record)
     }
 }

@@ -432,6 +432,12 @@ public enum Migrations {
         );
         CREATE INDEX lake_runs_started ON lake_runs (started_at);
         """),
+        // A lake run's steps are jobs of their own (raw, curate each file, book): the run keeps
+        // the raw keys its curate steps read.
+        Migration(name: "0014_lake_run_inputs", sql: """
+        ALTER TABLE lake_runs ADD COLUMN inputs TEXT NOT NULL DEFAULT '{}';
+        CREATE INDEX lake_runs_month ON lake_runs (month);
+        """),
     ]
 
     static func render(_ sql: String, for dialect: SQLDialect) -> String {
