@@ -6,6 +6,7 @@ import Mustache
 public enum Documents {
     static let all: [String: String] = [
         "boleto": BankslipPage.template, "lote-email": BatchEmail.htmlTemplate, "boleto-email": SlipEmail.htmlTemplate,
+        "alerta-email": AlertEmail.htmlTemplate,
     ]
 
     /// Every template, registered once.

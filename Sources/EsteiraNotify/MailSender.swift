@@ -66,7 +66,9 @@ public struct MailSender: Service {
 
     func send(_ n: PendingEmailNotification) async {
         let outcome = await attempt(to: n.address, kind: n.event) {
-            let content = try BatchEmail.compose(payload: n.payload, publicURL: settings.publicURL)
+            let content = NotificationEvent(rawValue: n.event)?.isAlert == true
+                ? try AlertEmail.compose(payload: n.payload)
+                : try BatchEmail.compose(payload: n.payload, publicURL: settings.publicURL)
             return MailMessage(fromName: settings.fromName, fromAddress: settings.smtp.from, to: n.address, subject: content.subject,
                                text: content.text, html: content.html, messageID: "notification.\(n.id)@\(domain)",
                                headers: [("X-Esteira-Event", n.event), ("X-Esteira-Delivery", String(n.id))])

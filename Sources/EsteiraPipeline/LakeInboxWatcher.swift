@@ -10,7 +10,8 @@ import ServiceLifecycle
 /// month: when both files of a month are there and the month has never run, its run starts (its
 /// first step queued as a `lake` job; `esteira lake run` runs a month again). From `dueDay` of a month on, the previous
 /// month's files are late while either is missing: an error in the log (once per process and
-/// month) and the gauge `esteira_lake_files_late` at 1 until they arrive.
+/// month), the gauge `esteira_lake_files_late` at 1 until they arrive, and the alert
+/// `lake.files_late` to the operators' targets (`/v1/admin/alert-targets`), once per month.
 public struct LakeInboxWatcher: Service {
     let db: any SQLDatabase
     let blobs: any BlobStore
@@ -77,6 +78,16 @@ public struct LakeInboxWatcher: Service {
                     warned.insert(month)
                     logger.error("lake files late", metadata: ["month": "\(month)", "missing": "\(missing.joined(separator: ", "))",
                                                                "due_day": "\(dueDay)"])
+                }
+                if late {
+                    // To the operators' webhooks and addresses, once per month (across processes):
+                    // a target added later still hears of a month that is late.
+                    let payload = try JSONText.encode(["event": NotificationEvent.lakeFilesLate.rawValue, "month": month, "missing": missing,
+                                                       "due_day": dueDay] as [String: Any])
+                    let sent = try await db.write(durable: true) { c in
+                        try await NotificationStore.enqueueAlert(c, event: .lakeFilesLate, subjectID: "lake-\(month)", payload: payload)
+                    }
+                    if sent { logger.info("lake files late: alert queued", metadata: ["month": "\(month)"]) }
                 }
             }
         }

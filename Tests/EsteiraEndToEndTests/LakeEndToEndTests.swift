@@ -132,12 +132,31 @@ struct LakeExportEndToEndTests {
 
 @Suite("End to end: the lake inbox, watched by serve")
 struct LakeInboxEndToEndTests {
-    @Test("the previous month's files late: logged and in /metrics; once both arrive, the month runs by itself")
+    @Test("the previous month's files late: logged, in /metrics, and an alert to the operators' webhook and address; once both arrive, the month runs by itself")
     func inbox() async throws {
         let server = try EsteiraProcess()
         defer { server.stop(); server.removeData() }
+        let hooks = try WebhookReceiver()
+        defer { hooks.stop() }
+        let smtp = try SMTPReceiver()
+        defer { smtp.stop() }
+        let made = try JSONSerialization.jsonObject(with: Data(try server.command(["operators", "create", "--name", "Ana", "--json"]).utf8))
+        let op = try #require((made as? [String: String])?["api_key"])
         // Due on day 1: the previous month's files are late today, whatever today is.
-        try server.start(["ESTEIRA_LAKE_INBOX_SECONDS": "0.2", "ESTEIRA_LAKE_DUE_DAY": "1"])
+        try server.start(["ESTEIRA_LAKE_INBOX_SECONDS": "0.2", "ESTEIRA_LAKE_DUE_DAY": "1"]
+            .merging(smtp.environment) { a, _ in a }.merging(EmailEndToEndTests.fastRetries) { a, _ in a })
+        func target(_ body: String) async throws -> EsteiraProcess.HTTPResult {
+            try await server.request("POST", "/v1/admin/alert-targets", key: op, body: Data(body.utf8), contentType: "application/json")
+        }
+        // Operators say where alerts go; a client's event or a bad URL is refused by field.
+        let refusedEvent = try await target(#"{"address": "ops@agencia.test", "events": ["batch.completed"]}"#)
+        #expect(refusedEvent.status == 422 && refusedEvent.text.contains("invalid_event"))
+        let refusedURL = try await target(#"{"url": "ftp://agencia.test/x"}"#)
+        #expect(refusedURL.status == 422 && refusedURL.text.contains("invalid_url"))
+        let hook = try await target(#"{"url": "\#(hooks.base)/alertas"}"#)
+        #expect(hook.status == 201)
+        try await hooks.control(secret: try #require(hook.object["secret"] as? String), failFirst: 1)
+        #expect(try await target(#"{"address": "operacao@agencia.test", "events": ["lake.files_late"]}"#).status == 201)
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "America/Sao_Paulo")!
         let previous = calendar.dateComponents([.year, .month], from: calendar.date(byAdding: .month, value: -1, to: Date())!)
@@ -152,6 +171,16 @@ struct LakeInboxEndToEndTests {
         }
         #expect(metrics.contains("esteira_lake_files_late 1"))
         #expect(server.logs().contains("lake files late") && server.logs().contains("tb_faturas_\(stamp).csv"))
+        // The alert, signed, after one 500 from the operators' server; and by e-mail, in Portuguese.
+        let delivered = try await hooks.waitFor(2).filter { $0["status"] as? Int == 200 }
+        let alert = delivered.first?["body"] as? [String: Any] ?? [:]
+        #expect(delivered.count == 1 && delivered.first?["signature_ok"] as? Bool == true && delivered.first?["event"] as? String == "lake.files_late")
+        #expect(alert["month"] as? String == month && alert["missing"] as? [String] == ["tb_faturas_\(stamp).csv", "tb_pagamentos_\(stamp).csv"])
+        let mail = try await smtp.waitFor(accepted: 1).first ?? [:]
+        #expect(mail["to"] as? String == "operacao@agencia.test" && mail["subject"] as? String == "Lago: arquivos de \(month) atrasados")
+        #expect((mail["text"] as? String ?? "").contains("tb_pagamentos_\(stamp).csv"), "\(mail)")
+        let alerts = try await server.request("GET", "/v1/admin/alerts", key: op).object["items"] as? [[String: Any]] ?? []
+        #expect(alerts.count == 2 && alerts.allSatisfy { $0["state"] as? String == "delivered" }, "\(alerts)")
 
         let inbox = server.dataDir + "/blobs/lake/inbox"
         try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)

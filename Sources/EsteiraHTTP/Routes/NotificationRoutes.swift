@@ -61,12 +61,12 @@ struct NotificationRoutes {
         return response
     }
 
-    /// The events named (all of them when none is), or 422 naming the unknown one.
-    static func events(_ names: [String]?) throws -> [NotificationEvent] {
-        try (names ?? NotificationEvent.allCases.map(\.rawValue)).map { name in
-            guard let e = NotificationEvent(rawValue: name) else {
+    /// The events named (all of `allowed` when none is), or 422 naming the unknown one.
+    static func events(_ names: [String]?, allowed: [NotificationEvent] = NotificationEvent.clientEvents) throws -> [NotificationEvent] {
+        try (names ?? allowed.map(\.rawValue)).map { name in
+            guard let e = NotificationEvent(rawValue: name), allowed.contains(e) else {
                 throw APIError(.unprocessableContent, code: "invalid_event",
-                               message: "Evento \(name) desconhecido; use \(NotificationEvent.allCases.map(\.rawValue).joined(separator: ", ")).",
+                               message: "Evento \(name) desconhecido; use \(allowed.map(\.rawValue).joined(separator: ", ")).",
                                field: "events")
             }
             return e
@@ -163,6 +163,23 @@ struct NotificationRoutes {
             case id, batchID = "batch_id", event, channel, endpointID = "endpoint_id", url, address, state, createdAt = "created_at",
                  deliveredAt = "delivered_at", nextAttemptAt = "next_attempt_at", attempts
         }
+
+        init(_ n: NotificationRecord) {
+            id = n.id
+            batchID = n.batchID
+            event = n.event
+            channel = n.channel
+            endpointID = n.endpointID
+            url = n.url
+            address = n.address
+            state = n.state
+            createdAt = Timestamp.isoSeconds(n.createdAt)
+            deliveredAt = n.deliveredAt.map(Timestamp.isoSeconds)
+            nextAttemptAt = n.state == "pending" ? Timestamp.isoSeconds(n.nextAt) : nil
+            attempts = n.attempts.map {
+                .init(at: Timestamp.isoSeconds($0.at), statusCode: $0.statusCode, error: $0.error, durationMs: $0.durationMs)
+            }
+        }
     }
 
     /// `?batch=<id>`: the batch's notifications, each with every attempt (when, the answer's
@@ -172,16 +189,7 @@ struct NotificationRoutes {
         guard let batch = request.uri.queryParameters["batch"].map(String.init), !batch.isEmpty else {
             throw APIError.invalidParameter("batch", "informe o id do lote")
         }
-        let items = try await store.list(clientID: client.id, batchID: batch).map { n in
-            NotificationJSON(id: n.id, batchID: n.batchID, event: n.event, channel: n.channel, endpointID: n.endpointID, url: n.url,
-                             address: n.address, state: n.state,
-                             createdAt: Timestamp.isoSeconds(n.createdAt), deliveredAt: n.deliveredAt.map(Timestamp.isoSeconds),
-                             nextAttemptAt: n.state == "pending" ? Timestamp.isoSeconds(n.nextAt) : nil,
-                             attempts: n.attempts.map {
-                                 .init(at: Timestamp.isoSeconds($0.at), statusCode: $0.statusCode, error: $0.error, durationMs: $0.durationMs)
-                             })
-        }
-        return ItemsResponse(items: items)
+        return ItemsResponse(items: try await store.list(clientID: client.id, batchID: batch).map(NotificationJSON.init))
     }
 
     /// 202: the notification goes out again now, whatever became of it before.

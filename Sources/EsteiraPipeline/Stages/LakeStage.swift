@@ -66,6 +66,7 @@ struct LakeStage {
             let record = try LakeRunner.stepRecord(step, details: [:], status: "failed", attempts: job.attempts, started: started, error: "\(problem)")
             try await pipeline.db.write(durable: true) { c in
                 try await LakeRunStore.record(c, id: run.id, step: record, status: "failed", error: "\(problem)")
+                try await Self.alertFailed(c, run: run, step: step, error: "\(problem)")
                 try await JobQueue.complete(c, job: job, owner: owner)
             }
         } catch {
@@ -77,12 +78,20 @@ struct LakeStage {
                 try await pipeline.db.write(durable: true) { c in
                     try await LakeRunStore.record(c, id: run.id, step: record, status: last ? "failed" : nil,
                                                   error: last ? "\(step.name): \(error)" : nil)
+                    if last { try await Self.alertFailed(c, run: run, step: step, error: "\(error)") }
                 }
             } catch let recording {
                 log.warning("lake step failure not recorded", metadata: ["error": "\(recording)"])
             }
             throw error
         }
+    }
+
+    /// In the caller's transaction: `lake.run_failed` to the operators' targets.
+    static func alertFailed(_ c: any SQLConnection, run: LakeRunRecord, step: LakeStep, error: String) async throws {
+        let payload = try JSONText.encode(["event": NotificationEvent.lakeRunFailed.rawValue, "month": run.month, "run": run.id,
+                                           "step": step.name, "error": error] as [String: Any])
+        try await NotificationStore.enqueueAlert(c, event: .lakeRunFailed, subjectID: "lake-run-\(run.id)-\(step.rawValue)", payload: payload)
     }
 
     /// Passing the lake's storage budget is an alert in the log (and in /metrics).

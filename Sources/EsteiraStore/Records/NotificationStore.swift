@@ -8,6 +8,9 @@ public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
     case batchFailed = "batch.failed"
     case ledgerPosted = "ledger.posted"
     case ledgerRejected = "ledger.rejected"
+    /// The agency's alerts, for operators (`alert_targets`), never a client's.
+    case lakeFilesLate = "lake.files_late"
+    case lakeRunFailed = "lake.run_failed"
 
     public init?(status: BatchStatus) {
         switch status {
@@ -18,8 +21,26 @@ public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
         }
     }
 
-    /// E-mail tells about batches; the ledger's answers are for machines (webhooks).
-    public var goesByEmail: Bool { rawValue.hasPrefix("batch.") }
+    /// E-mail tells about batches and alerts; the ledger's answers are for machines (webhooks).
+    public var goesByEmail: Bool { rawValue.hasPrefix("batch.") || isAlert }
+
+    /// An alert of the agency's own, sent to operators' targets rather than to a client.
+    public var isAlert: Bool { rawValue.hasPrefix("lake.") }
+
+    public static var clientEvents: [NotificationEvent] { allCases.filter { !$0.isAlert } }
+    public static var alertEvents: [NotificationEvent] { allCases.filter(\.isAlert) }
+
+    /// The `client_id` of the agency's own notifications.
+    public static let agency = ""
+}
+
+/// Where operators get the agency's alerts: a webhook (signed like the clients') or an address.
+public struct AlertTarget: Sendable, Equatable {
+    public var id: String
+    public var url: String?
+    public var address: String?
+    public var events: [NotificationEvent]
+    public var createdAt: Date
 }
 
 public struct WebhookEndpoint: Sendable, Equatable {
@@ -177,6 +198,60 @@ public struct NotificationStore: Sendable {
         }
     }
 
+    /// In the caller's transaction: the agency's alert `event` about `subjectID`, once per
+    /// subject: one notification per operators' target that wants it. Returns whether any was
+    /// written (nothing when the subject was already alerted, or nobody wants the event yet).
+    @discardableResult
+    public static func enqueueAlert(_ c: any SQLConnection, event: NotificationEvent, subjectID: String, payload: String,
+                                    now: Date = Date()) async throws -> Bool {
+        let agency = NotificationEvent.agency
+        if try await !c.query("""
+            SELECT 1 AS x FROM notifications WHERE client_id = \(agency) AND batch_id = \(subjectID) AND event = \(event.rawValue)
+            """).isEmpty { return false }
+        let targets = try await c.query("SELECT id, channel, address, events FROM alert_targets").filter {
+            try $0.string("events").split(separator: ",").contains(Substring(event.rawValue))
+        }
+        for t in targets {
+            try await c.execute("""
+                INSERT INTO notifications (client_id, batch_id, event, channel, endpoint_id, address, payload, state, attempts, next_at, created_at)
+                VALUES (\(agency), \(subjectID), \(event.rawValue), \(try t.string("channel")), \(try t.string("id")),
+                        \(try t.optionalString("address")), \(payload), 'pending', 0, \(now), \(now))
+                """)
+        }
+        return !targets.isEmpty
+    }
+
+    /// Adds an operators' target: a webhook `url` (returned with its signing secret, shown only
+    /// now) or an e-mail `address`.
+    public func createAlertTarget(url: String?, address: String?, events: [NotificationEvent]) async throws -> (AlertTarget, secret: String?) {
+        let target = AlertTarget(id: UUID().uuidString.lowercased(), url: url, address: address, events: events, createdAt: Date())
+        let secret = url == nil ? nil : "whsec_" + Hex.random(bytes: 24)
+        try await db.write(durable: true) { c in
+            try await c.execute("""
+                INSERT INTO alert_targets (id, channel, url, secret, address, events, created_at)
+                VALUES (\(target.id), \(url == nil ? "email" : "webhook"), \(url), \(secret), \(address),
+                        \(events.map(\.rawValue).joined(separator: ",")), \(target.createdAt))
+                """)
+        }
+        return (target, secret)
+    }
+
+    public func alertTargets() async throws -> [AlertTarget] {
+        try await db.query("SELECT id, url, address, events, created_at FROM alert_targets ORDER BY created_at, id").map {
+            AlertTarget(id: try $0.string("id"), url: try $0.optionalString("url"), address: try $0.optionalString("address"),
+                        events: Self.events(try $0.string("events")), createdAt: try $0.date("created_at"))
+        }
+    }
+
+    public func deleteAlertTarget(id: String) async throws -> Bool {
+        try await db.write(durable: true) { c in try await c.execute("DELETE FROM alert_targets WHERE id = \(id)") == 1 }
+    }
+
+    /// The agency's alerts, latest first, with their delivery state.
+    public func alerts(limit: Int = 100) async throws -> [NotificationRecord] {
+        try await records(where: "n.client_id = \(NotificationEvent.agency) ORDER BY n.id DESC LIMIT \(limit)")
+    }
+
     /// The webhook's body: the event and the batch with its counts.
     static func payload(event: NotificationEvent, batch b: BatchRecord) throws -> String {
         let body: [String: Any] = [
@@ -196,12 +271,16 @@ public struct NotificationStore: Sendable {
     /// sender (another process) does not take them meanwhile; a sender that dies lets them come due again.
     public func claimDue(limit: Int, lease: TimeInterval, now: Date = Date()) async throws -> [PendingNotification] {
         try await db.write { c in
-            let rows = try await c.query("""
-                SELECT n.id, n.event, n.payload, n.attempts, e.url, e.secret FROM notifications n
-                JOIN webhook_endpoints e ON e.id = n.endpoint_id
-                WHERE n.state = 'pending' AND n.next_at <= \(now) AND n.channel = 'webhook'
-                ORDER BY n.next_at LIMIT \(limit)\(c.forUpdateSkipLocked)
-                """)
+            // The clients' endpoints, then the operators' (the agency's alerts).
+            var rows: [SQLRow] = []
+            for targets in ["webhook_endpoints", "alert_targets"] where rows.count < limit {
+                rows += try await c.query("""
+                    SELECT n.id, n.event, n.payload, n.attempts, e.url, e.secret FROM notifications n
+                    JOIN \(raw: targets) e ON e.id = n.endpoint_id
+                    WHERE n.state = 'pending' AND n.next_at <= \(now) AND n.channel = 'webhook'
+                    ORDER BY n.next_at LIMIT \(limit - rows.count)\(c.forUpdateSkipLocked)
+                    """)
+            }
             let due = try rows.map {
                 PendingNotification(id: try $0.int("id"), event: try $0.string("event"), payload: try $0.string("payload"),
                                     url: try $0.string("url"), secret: try $0.string("secret"), attempts: try $0.int("attempts"))
@@ -252,10 +331,16 @@ public struct NotificationStore: Sendable {
 
     /// The client's notifications of a batch, each with its attempts.
     public func list(clientID: String, batchID: String) async throws -> [NotificationRecord] {
+        try await records(where: "n.client_id = \(clientID) AND n.batch_id = \(batchID) ORDER BY n.id")
+    }
+
+    /// Notifications with their attempts; `filter` is the query's WHERE (and order).
+    func records(where filter: SQL) async throws -> [NotificationRecord] {
         let rows = try await db.query("""
-            SELECT n.id, n.batch_id, n.event, n.channel, n.endpoint_id, n.address, n.state, n.created_at, n.delivered_at, n.next_at, e.url
-            FROM notifications n LEFT JOIN webhook_endpoints e ON e.id = n.endpoint_id
-            WHERE n.client_id = \(clientID) AND n.batch_id = \(batchID) ORDER BY n.id
+            SELECT n.id, n.batch_id, n.event, n.channel, n.endpoint_id, n.address, n.state, n.created_at, n.delivered_at, n.next_at,
+                   coalesce(e.url, a.url) AS url
+            FROM notifications n LEFT JOIN webhook_endpoints e ON e.id = n.endpoint_id LEFT JOIN alert_targets a ON a.id = n.endpoint_id
+            WHERE \(filter)
             """)
         let ids = try rows.map { try $0.int("id") }
         var attempts: [Int: [NotificationRecord.Attempt]] = [:]

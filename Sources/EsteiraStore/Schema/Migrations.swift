@@ -438,6 +438,20 @@ public enum Migrations {
         ALTER TABLE lake_runs ADD COLUMN inputs TEXT NOT NULL DEFAULT '{}';
         CREATE INDEX lake_runs_month ON lake_runs (month);
         """),
+        // The agency's own alerts (a lake file late, a lake run failed): where operators want
+        // them, by webhook or e-mail. Their notifications go through the same outbox as the
+        // clients', with an empty client_id.
+        Migration(name: "0015_alert_targets", sql: """
+        CREATE TABLE alert_targets (
+            id TEXT PRIMARY KEY,
+            channel TEXT NOT NULL,
+            url TEXT,
+            secret TEXT,
+            address TEXT,
+            events TEXT NOT NULL,
+            created_at {TS} NOT NULL
+        );
+        """),
     ]
 
     static func render(_ sql: String, for dialect: SQLDialect) -> String {

@@ -1,0 +1,49 @@
+import Foundation
+
+/// The e-mail operators get for an alert of the agency's own: a month's lake files late, or a
+/// lake run failed. Made from the alert's payload (the webhook's body).
+public enum AlertEmail {
+    struct Notice: Decodable {
+        var event: String
+        var month: String
+        var missing: [String]?
+        var dueDay: Int?
+        var step: String?
+        var error: String?
+        var run: String?
+
+        enum CodingKeys: String, CodingKey { case event, month, missing, dueDay = "due_day", step, error, run }
+    }
+
+    public static func compose(payload: String) throws -> EmailContent {
+        let n = try JSONDecoder().decode(Notice.self, from: Data(payload.utf8))
+        let subject: String
+        var lines: [String]
+        switch n.event {
+        case "lake.files_late":
+            let missing = n.missing ?? []
+            subject = "Lago: arquivos de \(n.month) atrasados"
+            lines = ["Os arquivos do mês \(n.month) deviam ter chegado até o dia \(n.dueDay ?? 0) e ainda faltam:"]
+                + missing.map { "  - \($0)" }
+                + ["", "Quando os dois estiverem na caixa de entrada do lago (lake/inbox/), o mês será processado sozinho."]
+        default:
+            subject = "Lago: o processamento de \(n.month) falhou"
+            lines = ["O processamento do mês \(n.month) parou na etapa \(n.step ?? "?"):", "  \(n.error ?? "erro desconhecido")", "",
+                     "Execução \(n.run ?? "?"); veja GET /v1/admin/lake/runs e esteira jobs list --state dead."]
+        }
+        let text = "Olá,\n\n" + lines.joined(separator: "\n") + "\n\nEsta mensagem foi enviada automaticamente pela Esteira.\n"
+        let values: [String: Any] = ["subject": subject, "lines": lines.filter { !$0.isEmpty }]
+        return EmailContent(subject: subject, text: text, html: Documents.library.render(values, withTemplate: "alerta-email") ?? "")
+    }
+
+    static let htmlTemplate = #"""
+    <!doctype html>
+    <html lang="pt-BR"><head><meta charset="utf-8"><title>{{subject}}</title></head>
+    <body style="font-family:system-ui,sans-serif;color:#1d2733;max-width:36rem">
+    <p>Olá,</p>
+    {{#lines}}<p style="margin:.3rem 0">{{.}}</p>
+    {{/lines}}
+    <p style="color:#5b6776;font-size:.85rem">Esta mensagem foi enviada automaticamente pela Esteira.</p>
+    </body></html>
+    """#
+}
