@@ -36,17 +36,20 @@ public struct LakeBook: Sendable {
             let month = LakeMonth(reference).adding(months: -back)
             let part = month.partition
             var found = false
-            if let rows = try await curated("lake/curated/faturas/\(part)/part-00000.parquet") {
+            if let c = try await curated("lake/curated/faturas/\(part)/part-00000.parquet") {
                 found = true
-                for r in rows {
-                    guard case .string(let id) = r[0], case .string(let customer) = r[1], case .int(let due) = r[3], case .int(let cents) = r[4] else { continue }
+                invoices.reserveCapacity(invoices.count + c[0].count)
+                for r in c[0].indices {
+                    guard case .string(let id) = c[0][r], case .string(let customer) = c[1][r], case .int(let due) = c[3][r],
+                          case .int(let cents) = c[4][r] else { continue }
                     invoices.append(.init(id: id, customer: customer, due: Day(daysSinceEpoch: Int(due)), amountCents: cents))
                 }
             }
-            if let rows = try await curated("lake/curated/pagamentos/\(part)/part-00000.parquet") {
+            if let c = try await curated("lake/curated/pagamentos/\(part)/part-00000.parquet") {
                 found = true
-                for r in rows {
-                    guard case .string(let invoice) = r[1], case .int(let date) = r[3], case .int(let cents) = r[4] else { continue }
+                payments.reserveCapacity(payments.count + c[0].count)
+                for r in c[0].indices {
+                    guard case .string(let invoice) = c[1][r], case .int(let date) = c[3][r], case .int(let cents) = c[4][r] else { continue }
                     payments.append(.init(invoiceID: invoice, date: Day(daysSinceEpoch: Int(date)), amountCents: cents))
                 }
             }
@@ -80,10 +83,12 @@ public struct LakeBook: Sendable {
                        seconds: (ContinuousClock.now - started).seconds)
     }
 
-    /// A curated month's rows, or nil when that month was never curated.
+    /// A curated month's columns, or nil when that month was never curated.
     func curated(_ key: String) async throws -> [[ParquetValue]]? {
         do {
-            return try ParquetReader(try await blobs.readAll(key: key)).rows()
+            let columns = try ParquetReader(try await blobs.readAll(key: key)).columnValues()
+            guard columns.count == 5 else { throw LakeRunError(description: "\(key): \(columns.count) columns, not 5") }
+            return columns
         } catch let e as BlobError where e.code == .notFound {
             return nil
         }

@@ -108,6 +108,17 @@ public struct ParquetReader {
         self.chunks = chunks
     }
 
+    /// Every column's values in row order, one array per column (cheaper than `rows` for many rows).
+    public func columnValues() throws(Problem) -> [[ParquetValue]] {
+        var out: [[ParquetValue]] = columns.map { _ in [] }
+        for i in out.indices { out[i].reserveCapacity(rowCount) }
+        for group in chunks {
+            for (i, chunk) in group.enumerated() { out[i] += try read(chunk, columns[i], storage: storage[i]) }
+        }
+        guard out.allSatisfy({ $0.count == rowCount }) else { throw .corrupt("columns of different lengths") }
+        return out
+    }
+
     /// Every row, in order.
     public func rows() throws(Problem) -> [[ParquetValue]] {
         var out: [[ParquetValue]] = []

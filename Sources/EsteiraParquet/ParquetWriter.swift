@@ -222,6 +222,10 @@ public struct ParquetWriter {
         if let min = s.min { t.binary(6, min) }
     }
 
+    /// How many distinct strings a column chunk's dictionary may reach before the chunk may be
+    /// written PLAIN instead (see `writeChunk`).
+    static let dictionaryLimit = 20_000
+
     mutating func writeChunk(_ column: ParquetColumn, _ values: [ParquetValue]) throws(ParquetError) -> ChunkMeta {
         let start = Int64(out.count)
         var nulls: Int64 = 0
@@ -245,53 +249,73 @@ public struct ParquetWriter {
 
         switch column.kind {
         case .string:
-            // The dictionary: each distinct string once, in order of first appearance.
+            // The dictionary: each distinct string once, in order of first appearance. A column
+            // whose values are nearly all different (ids) gains nothing from one: past
+            // `dictionaryLimit` entries with 9 in 10 values new, the chunk is written PLAIN.
             var index: [String: UInt32] = [:]
             var dictionary: [UInt8] = []
             var ids: [UInt32] = []
             ids.reserveCapacity(values.count)
             var minText: [UInt8]?, maxText: [UInt8]?
+            func extremes(_ s: String) {
+                if minText.map({ s.utf8.lexicographicallyPrecedes($0) }) ?? true { minText = Array(s.utf8) }
+                if maxText.map({ $0.lexicographicallyPrecedes(s.utf8) }) ?? true { maxText = Array(s.utf8) }
+            }
+            var seen = 0
+            var plain = false
             for v in values {
                 guard case .string(let s) = v else { continue }
+                seen += 1
                 if let id = index[s] {
                     ids.append(id)
                 } else {
                     let id = UInt32(index.count)
                     index[s] = id
                     ids.append(id)
-                    let b = Array(s.utf8)
-                    Self.plainBinary(b, into: &dictionary)
-                    if minText.map({ b.lexicographicallyPrecedes($0) }) ?? true { minText = b }
-                    if maxText.map({ $0.lexicographicallyPrecedes(b) }) ?? true { maxText = b }
+                    Self.plainBinary(s.utf8, into: &dictionary)
+                    extremes(s)
+                    if index.count > Self.dictionaryLimit && index.count * 10 > seen * 9 { plain = true; break }
                 }
+            }
+            if plain {
+                var data = levels
+                data.reserveCapacity(levels.count + dictionary.count / max(seen, 1) * values.count + 16)
+                for v in values {
+                    guard case .string(let s) = v else { continue }
+                    Self.plainBinary(s.utf8, into: &data)
+                    extremes(s)
+                }
+                body = data
+                encodings = [0, 3] // PLAIN, RLE (levels)
+            } else {
+                dictionaryOffset = Int64(out.count)
+                let (u, c) = try writePage(dictionary: dictionary, count: index.count)
+                uncompressedTotal += u
+                compressedTotal += c
+                let bitWidth = index.count <= 1 ? 1 : UInt8(UInt32(index.count - 1).bitWidthNeeded)
+                body = levels + [bitWidth] + Hybrid.encode(ids, bitWidth: Int(bitWidth))
+                encodings = [8, 0, 3] // RLE_DICTIONARY, PLAIN (the dictionary), RLE (levels)
             }
             stats.min = minText
             stats.max = maxText
-            dictionaryOffset = Int64(out.count)
-            let (u, c) = try writePage(dictionary: dictionary, count: index.count)
-            uncompressedTotal += u
-            compressedTotal += c
-            let bitWidth = index.count <= 1 ? 1 : UInt8(UInt32(index.count - 1).bitWidthNeeded)
-            body = levels + [bitWidth] + Hybrid.encode(ids, bitWidth: Int(bitWidth))
-            encodings = [8, 0, 3] // RLE_DICTIONARY, PLAIN (the dictionary), RLE (levels)
         case .date, .int32:
             (body, stats.min, stats.max) = Self.plain(values, levels) { v -> Int32? in
                 if case .int(let n) = v { return Int32(truncatingIfNeeded: n) } else { return nil }
-            } bytes: { Self.le32($0) }
+            } bits: { $0 }
             encodings = [0, 3]
         case .decimal, .int64:
             (body, stats.min, stats.max) = Self.plain(values, levels) { v -> Int64? in
                 if case .int(let n) = v { return n } else { return nil }
-            } bytes: { Self.le64($0) }
+            } bits: { $0 }
             encodings = [0, 3]
         case .double:
             (body, stats.min, stats.max) = Self.plain(values, levels) { v -> Double? in
                 if case .double(let d) = v { return d } else { return nil }
-            } bytes: { Self.le64(Int64(bitPattern: $0.bitPattern)) }
+            } bits: { $0.bitPattern }
             encodings = [0, 3]
         }
         let dataOffset = Int64(out.count)
-        let (u, c) = try writePage(data: body, count: values.count, dictionaryEncoded: column.kind == .string)
+        let (u, c) = try writePage(data: body, count: values.count, dictionaryEncoded: dictionaryOffset != nil)
         uncompressedTotal += u
         compressedTotal += c
         return ChunkMeta(name: column.name, physicalType: Self.physicalType(column.kind), encodings: encodings,
@@ -354,33 +378,27 @@ public struct ParquetWriter {
     /// The non-null values of a numeric column after its definition levels, PLAIN, with their
     /// smallest and largest as statistics (nil when every value is null).
     static func plain<T: Comparable>(_ values: [ParquetValue], _ levels: [UInt8], _ number: (ParquetValue) -> T?,
-                                     bytes: (T) -> [UInt8]) -> ([UInt8], [UInt8]?, [UInt8]?) {
+                                     bits: (T) -> some FixedWidthInteger) -> ([UInt8], [UInt8]?, [UInt8]?) {
         var body = levels
+        body.reserveCapacity(levels.count + values.count * 8)
         var lo: T?, hi: T?
         for v in values {
             guard let x = number(v) else { continue }
             if lo.map({ x < $0 }) ?? true { lo = x }
             if hi.map({ x > $0 }) ?? true { hi = x }
-            body += bytes(x)
+            withUnsafeBytes(of: bits(x).littleEndian) { body.append(contentsOf: $0) }
         }
+        func bytes(_ x: T) -> [UInt8] { withUnsafeBytes(of: bits(x).littleEndian) { Array($0) } }
         return (body, lo.map(bytes), hi.map(bytes))
     }
 
-    static func plainBinary(_ b: [UInt8], into out: inout [UInt8]) {
-        out += le32(Int32(truncatingIfNeeded: b.count))
-        out += b
+    /// PLAIN BYTE_ARRAY: the length (4 bytes, little-endian), then the bytes.
+    static func plainBinary<C: Collection>(_ b: C, into out: inout [UInt8]) where C.Element == UInt8 {
+        withUnsafeBytes(of: UInt32(truncatingIfNeeded: b.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(contentsOf: b)
     }
 
 
-    static func le32(_ v: Int32) -> [UInt8] {
-        let u = UInt32(bitPattern: v)
-        return [UInt8(u & 0xFF), UInt8(u >> 8 & 0xFF), UInt8(u >> 16 & 0xFF), UInt8(u >> 24)]
-    }
-
-    static func le64(_ v: Int64) -> [UInt8] {
-        let u = UInt64(bitPattern: v)
-        return (0..<8).map { UInt8(u >> (8 * $0) & 0xFF) }
-    }
 }
 
 extension UInt32 {

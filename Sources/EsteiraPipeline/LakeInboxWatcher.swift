@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// first step queued as a `lake` job; `esteira lake run` runs a month again). From `dueDay` of a month on, the previous
 /// month's files are late while either is missing: an error in the log (once per process and
 /// month), the gauge `esteira_lake_files_late` at 1 until they arrive, and the alert
-/// `lake.files_late` to the operators' targets (`/v1/admin/alert-targets`), once per month.
+/// `lake.files_late` to the operators' targets (`/v1/admin/alert-targets`), once per month and target.
 public struct LakeInboxWatcher: Service {
     let db: any SQLDatabase
     let blobs: any BlobStore
@@ -80,7 +80,7 @@ public struct LakeInboxWatcher: Service {
                                                                "due_day": "\(dueDay)"])
                 }
                 if late {
-                    // To the operators' webhooks and addresses, once per month (across processes):
+                    // To the operators' webhooks and addresses, once per month and target (across processes):
                     // a target added later still hears of a month that is late.
                     let payload = try JSONText.encode(["event": NotificationEvent.lakeFilesLate.rawValue, "month": month, "missing": missing,
                                                        "due_day": dueDay] as [String: Any])

@@ -139,20 +139,26 @@ public enum LakeFile {
         if TextHead.looksBinary(head) { throw .notText }
         let bom = TextHead.bomLength(head)
         let encoding = TextHead.encoding(bytes, complete: true)
-        var records: [(line: Int, fields: [String], raw: String)] = []
+        // Each record's fields and where its bytes are; a record's raw text is decoded only when
+        // it goes to quarantine.
+        var records: [(line: Int, fields: [String], start: Int, end: Int)] = []
         let body = Array(bytes[bom...])
         let delimiter = TextHead.delimiter(head)
-        var scanner = CSVScanner(delimiter: delimiter)
-        let collect = { (r: CSVScanner.Record) in
-            guard !r.isBlank else { return }
-            let slice = Array(body[r.start..<r.end])
-            let fields = CSVRecordParser.fields(slice, delimiter: delimiter, encoding: encoding)
-            var raw = encoding.decode(slice)
-            while raw.hasSuffix("\n") || raw.hasSuffix("\r") { raw.removeLast() }
-            records.append((r.line, fields.values, raw))
+        body.withUnsafeBufferPointer { buffer in
+            var scanner = CSVScanner(delimiter: delimiter)
+            let collect = { (r: CSVScanner.Record) in
+                guard !r.isBlank else { return }
+                let fields = CSVRecordParser.fields(UnsafeBufferPointer(rebasing: buffer[r.start..<r.end]), delimiter: delimiter, encoding: encoding)
+                records.append((r.line, fields.values, r.start, r.end))
+            }
+            scanner.feed(buffer, onRecord: collect)
+            scanner.finish(onRecord: collect)
         }
-        scanner.feed(body, onRecord: collect)
-        scanner.finish(onRecord: collect)
+        func raw(_ i: Int) -> String {
+            var text = encoding.decode(body[records[i].start..<records[i].end])
+            while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+            return text
+        }
         guard let header = records.first else { throw .empty }
         let keys = header.fields.map(DebtField.headerKey)
         var positions: [Int] = []
@@ -162,13 +168,18 @@ public enum LakeFile {
         }
 
         var typed: [LakeRow] = []
+        var typedRecord: [Int] = []
+        typed.reserveCapacity(records.count - 1)
+        typedRecord.reserveCapacity(records.count - 1)
         var quarantined: [LakeQuarantined] = []
         let rawCount = records.count - 1
-        for r in records.dropFirst() {
+        for index in 1..<records.count {
+            let r = records[index]
             var values: [LakeValue] = []
+            values.reserveCapacity(table.fields.count)
             var problem: (String, String, String)?
             for (f, i) in zip(table.fields, positions) {
-                let text = i < r.fields.count ? r.fields[i].trimmingCharacters(in: .whitespaces) : ""
+                let text = i < r.fields.count ? r.fields[i].trimmedSpaces : ""
                 if text.isEmpty { problem = (f.name, "LK101", "\(f.name) vazio"); break }
                 switch f.type {
                 case .text:
@@ -185,29 +196,42 @@ public enum LakeFile {
                 if problem != nil { break }
             }
             if let (field, code, reason) = problem {
-                quarantined.append(LakeQuarantined(line: r.line, field: field, code: code, reason: reason, raw: r.raw))
+                quarantined.append(LakeQuarantined(line: r.line, field: field, code: code, reason: reason, raw: raw(index)))
             } else {
                 typed.append(LakeRow(line: r.line, values: values))
+                typedRecord.append(index)
             }
         }
 
-        // Repeated ids.
-        var byID: [String: [Int]] = [:]
-        for (i, row) in typed.enumerated() { byID[row.id, default: []].append(i) }
-        var keep: [LakeRow] = []
-        var duplicates = 0
-        let rawByLine = Dictionary(uniqueKeysWithValues: records.map { ($0.line, $0.raw) })
+        // Repeated ids: one hash per row; the rare repeats are sorted out afterwards.
+        var first: [String: Int] = [:]
+        first.reserveCapacity(typed.count)
+        var repeats: [String: [Int]] = [:]
         for (i, row) in typed.enumerated() {
-            let group = byID[row.id]!
-            if group.count == 1 { keep.append(row); continue }
-            let same = group.allSatisfy { typed[$0].values == row.values }
-            if same {
-                if group[0] == i { keep.append(row) } else { duplicates += 1 }
-            } else {
-                quarantined.append(LakeQuarantined(line: row.line, field: table.fields[0].name, code: "LK104",
-                                                   reason: "\(table.fields[0].name) \(row.id) repetido com conteúdo diferente",
-                                                   raw: rawByLine[row.line] ?? ""))
+            let id = row.id
+            if let earlier = first.updateValue(i, forKey: id) {
+                first[id] = earlier
+                repeats[id, default: [earlier]].append(i)
             }
+        }
+        var duplicates = 0
+        var keep = typed
+        if !repeats.isEmpty {
+            var dropped = Set<Int>()
+            for (id, group) in repeats {
+                if group.allSatisfy({ typed[$0].values == typed[group[0]].values }) {
+                    duplicates += group.count - 1
+                    dropped.formUnion(group.dropFirst())
+                } else {
+                    dropped.formUnion(group)
+                    for i in group {
+                        quarantined.append(LakeQuarantined(line: typed[i].line, field: table.fields[0].name, code: "LK104",
+                                                           reason: "\(table.fields[0].name) \(id) repetido com conteúdo diferente",
+                                                           raw: raw(typedRecord[i])))
+                    }
+                }
+            }
+            keep = typed.indices.filter { !dropped.contains($0) }.map { typed[$0] }
         }
         quarantined.sort { $0.line < $1.line }
         return Curated(rows: keep, quarantined: quarantined,

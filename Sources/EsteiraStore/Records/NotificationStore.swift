@@ -198,18 +198,18 @@ public struct NotificationStore: Sendable {
         }
     }
 
-    /// In the caller's transaction: the agency's alert `event` about `subjectID`, once per
-    /// subject: one notification per operators' target that wants it. Returns whether any was
-    /// written (nothing when the subject was already alerted, or nobody wants the event yet).
+    /// In the caller's transaction: the agency's alert `event` about `subjectID` to each
+    /// operators' target that wants it, once per target (a target added later still hears of a
+    /// subject alerted before). Returns whether any was written.
     @discardableResult
     public static func enqueueAlert(_ c: any SQLConnection, event: NotificationEvent, subjectID: String, payload: String,
                                     now: Date = Date()) async throws -> Bool {
         let agency = NotificationEvent.agency
-        if try await !c.query("""
-            SELECT 1 AS x FROM notifications WHERE client_id = \(agency) AND batch_id = \(subjectID) AND event = \(event.rawValue)
-            """).isEmpty { return false }
+        let alerted = Set(try await c.query("""
+            SELECT endpoint_id FROM notifications WHERE client_id = \(agency) AND batch_id = \(subjectID) AND event = \(event.rawValue)
+            """).map { try $0.string("endpoint_id") })
         let targets = try await c.query("SELECT id, channel, address, events FROM alert_targets").filter {
-            try $0.string("events").split(separator: ",").contains(Substring(event.rawValue))
+            try $0.string("events").split(separator: ",").contains(Substring(event.rawValue)) && !alerted.contains(try $0.string("id"))
         }
         for t in targets {
             try await c.execute("""
