@@ -46,6 +46,7 @@ print(json.dumps({
     "num_rows": meta.num_rows,
     "compression": rg.column(0).compression,
     "statistics": stats,
+    "encodings": {rg.column(i).path_in_schema: list(rg.column(i).encodings) for i in range(rg.num_columns)},
     "rows": rows,
     "duckdb": {"count": agg[0], "distinct_first": agg[1], "types": {n: t for n, t in described}},
 }, default=str))

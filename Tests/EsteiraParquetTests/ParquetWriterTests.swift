@@ -106,6 +106,26 @@ struct ParquetWriterTests {
         #expect((seen["duckdb"] as? [String: Any])?["distinct_first"] as? Int == Set(expected).count)
     }
 
+    @Test("a column of nearly all different strings is written PLAIN, its neighbour still by dictionary")
+    func plainStrings() throws {
+        var writer = ParquetWriter(columns: [ParquetColumn("id_fatura", .string), ParquetColumn("uf", .string)])
+        // 50,000 distinct ids (past the 20,000 a dictionary may reach with 9 in 10 values new)
+        // and 3 states; one row group.
+        let states = ["SP", "RJ", "MG"]
+        for i in 0..<50_000 { try writer.append([.string(String(format: "F%06d", 49_999 - i)), .string(states[i % 3])]) }
+        let seen = try Self.read(try writer.finish())
+        let encodings = seen["encodings"] as? [String: [String]] ?? [:]
+        #expect(encodings["id_fatura"]?.contains("PLAIN") == true && encodings["id_fatura"]?.contains { $0.contains("DICTIONARY") } == false,
+                "\(encodings)")
+        #expect(encodings["uf"]?.contains { $0.contains("DICTIONARY") } == true, "\(encodings)")
+        let rows = seen["rows"] as? [[Any]] ?? []
+        #expect(rows.count == 50_000 && rows.first?[0] as? String == "F049999" && rows.last?[0] as? String == "F000000")
+        #expect(rows.last?[1] as? String == "RJ") // row 49,999 = 3 × 16,666 + 1: states[1]
+        let stats = (seen["statistics"] as? [String: Any])?["id_fatura"] as? [String: Any]
+        #expect(stats?["min"] as? String == "F000000" && stats?["max"] as? String == "F049999", "\(String(describing: stats))")
+        #expect((seen["duckdb"] as? [String: Any])?["distinct_first"] as? Int == 50_000)
+    }
+
     @Test("an empty file is a valid file")
     func empty() throws {
         var writer = ParquetWriter(columns: Self.columns)
