@@ -88,6 +88,16 @@ struct LakeEndToEndTests {
         #expect(FileManager.default.contents(atPath: lake + "/raw/tb_faturas/ano=2026/mes=10/tb_faturas_202610.csv") == Data(faturas.utf8))
         let latest = (try await server.request("GET", "/v1/admin/lake/runs", key: op).object["items"] as? [[String: Any]])?.first ?? [:]
         #expect(latest["status"] as? String == "failed" && (latest["error"] as? String ?? "").contains("LK002"))
+
+        // The month sent again with one invoice: its partitions are replaced whole, not added to.
+        let resent = "id_fatura;id_cliente;dt_emissao;dt_vencimento;vl_fatura\nF2;C2;2026-10-02;2026-10-12;1.234,56\n"
+        try resent.write(toFile: dir + "/tb_faturas_202610.csv", atomically: true, encoding: .utf8)
+        #expect(try server.command(args).contains("faturas 2026-10: 1 raw = 1 curated + 0 duplicates + 0 quarantined"))
+        let (againStatus, again) = try EsteiraProcess.output(of: root.appendingPathComponent(".venv/bin/python").path, ["-c", query, lake])
+        #expect(againStatus == 0 && again.contains("Decimal('1234.56'), 1, datetime.date(2026, 10, 12), 2026, 10"), "\(again)")
+        #expect(try String(contentsOfFile: lake + "/quarantine/faturas/ano=2026/mes=10/quarantine.csv", encoding: .utf8)
+                == "linha;campo;codigo;motivo;registro\n")
+        #expect(FileManager.default.contents(atPath: lake + "/raw/tb_faturas/ano=2026/mes=10/tb_faturas_202610.csv") == Data(resent.utf8))
     }
 }
 
@@ -142,9 +152,12 @@ struct LakeInboxEndToEndTests {
         defer { smtp.stop() }
         let made = try JSONSerialization.jsonObject(with: Data(try server.command(["operators", "create", "--name", "Ana", "--json"]).utf8))
         let op = try #require((made as? [String: String])?["api_key"])
-        // Due on day 1: the previous month's files are late today, whatever today is.
-        try server.start(["ESTEIRA_LAKE_INBOX_SECONDS": "0.2", "ESTEIRA_LAKE_DUE_DAY": "1"]
-            .merging(smtp.environment) { a, _ in a }.merging(EmailEndToEndTests.fastRetries) { a, _ in a })
+        // The targets are set while nothing is late (due on day 32: never), so the receiver knows
+        // its secret before the first alert; then, due on day 1, the previous month's files are
+        // late today, whatever today is.
+        let settings = ["ESTEIRA_LAKE_INBOX_SECONDS": "0.2"].merging(smtp.environment) { a, _ in a }
+            .merging(EmailEndToEndTests.fastRetries) { a, _ in a }
+        try server.start(settings.merging(["ESTEIRA_LAKE_DUE_DAY": "32"]) { a, _ in a })
         func target(_ body: String) async throws -> EsteiraProcess.HTTPResult {
             try await server.request("POST", "/v1/admin/alert-targets", key: op, body: Data(body.utf8), contentType: "application/json")
         }
@@ -157,6 +170,8 @@ struct LakeInboxEndToEndTests {
         #expect(hook.status == 201)
         try await hooks.control(secret: try #require(hook.object["secret"] as? String), failFirst: 1)
         #expect(try await target(#"{"address": "operacao@agencia.test", "events": ["lake.files_late"]}"#).status == 201)
+        server.stop()
+        try server.start(settings.merging(["ESTEIRA_LAKE_DUE_DAY": "1"]) { a, _ in a })
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "America/Sao_Paulo")!
         let previous = calendar.dateComponents([.year, .month], from: calendar.date(byAdding: .month, value: -1, to: Date())!)
@@ -282,7 +297,7 @@ struct LakeStepRetryTests {
         var env = server.environmentForCommands
         env["ESTEIRA_RETRY_BASE_SECONDS"] = "0.4"
         env["ESTEIRA_RETRY_CAP_SECONDS"] = "0.4"
-        env["ESTEIRA_JOB_MAX_ATTEMPTS"] = "30"
+        env["ESTEIRA_JOB_MAX_ATTEMPTS"] = "1000" // about 200 s of attempts: never the end, however slow the machine
         let command = Process()
         command.executableURL = URL(fileURLWithPath: EsteiraProcess.binary)
         command.arguments = ["lake", "run", "--month", "2026-10", "--faturas", dir + "/f.csv", "--pagamentos", dir + "/p.csv"]
@@ -292,7 +307,7 @@ struct LakeStepRetryTests {
         command.standardOutput = output
         try command.run()
         var book: [String: Any] = [:]
-        for _ in 0..<100 {
+        for _ in 0..<600 {
             book = try Self.steps(server)["book"] ?? [:]
             if (book["attempts"] as? Int ?? 0) >= 2 { break }
             try await Task.sleep(for: .milliseconds(100))
