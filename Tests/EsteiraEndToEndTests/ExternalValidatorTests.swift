@@ -49,11 +49,9 @@ struct ExternalValidatorTests {
         defer { s.stop() }
         try await s.control(#"{"delay_ms": 20, "restricted": {"11144477735": "óbito"}}"#)
         let v = s.validator()
-        // Deadlines far off: this test is about the answers and the cache (deadlines below), and
-        // a machine busy with the other suites may take more than a second to connect.
-        #expect(await v.validate(document: "52998224725", deadline: clock.now + .seconds(20)) == .clear)
-        #expect(await v.validate(document: "11144477735", deadline: clock.now + .seconds(20)) == .restricted(reason: "óbito"))
-        #expect(await v.validate(document: "52998224725", deadline: clock.now + .seconds(20)) == .clear)
+        #expect(await v.validate(document: "52998224725", deadline: clock.now + .seconds(2)) == .clear)
+        #expect(await v.validate(document: "11144477735", deadline: clock.now + .seconds(2)) == .restricted(reason: "óbito"))
+        #expect(await v.validate(document: "52998224725", deadline: clock.now + .seconds(2)) == .clear)
         #expect(try await s.stats().calls == 2) // the third was the cache's
     }
 
@@ -64,21 +62,14 @@ struct ExternalValidatorTests {
         try await s.control(#"{"hang": true}"#)
         let v = s.validator { $0.callTimeout = .milliseconds(300) }
         let started = clock.now
-        let answer = await v.validate(document: "52998224725", deadline: started + .milliseconds(1500))
+        let answer = await v.validate(document: "52998224725", deadline: started + .milliseconds(800))
         let took = clock.now - started
         guard case .unavailable = answer else { Issue.record("expected unavailable, got \(answer)"); return }
-        // Structural bound: the answer came back around the deadline (1.5 s), not after the hour
-        // the stand-in waits. (Generous: on two cores busy with every other suite, the timer that
-        // ends the wait may itself run a second or more late.)
-        #expect(took < .seconds(5), "took \(took)")
-        // It did call (how many tries fit depends on the machine's load; on a busy one the
-        // request may reach the stand-in after the answer was given up).
-        var calls = 0
-        for _ in 0..<50 where calls == 0 {
-            calls = try await s.stats().calls
-            if calls == 0 { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        #expect(calls >= 1)
+        // Structural bound: the answer came back around the deadline (800 ms), within the
+        // analysis's whole 2-second budget, not after the hour the stand-in waits.
+        #expect(took < .seconds(2), "took \(took)")
+        // It did call (how many tries fit in 800 ms depends on the machine's load).
+        #expect(try await s.stats().calls >= 1)
     }
 
     @Test("failures are retried within the budget: half the calls failing still gets answers")
