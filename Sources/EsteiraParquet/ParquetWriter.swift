@@ -360,12 +360,16 @@ public struct ParquetWriter {
         return (Int64(header.count + data.count), Int64(header.count + compressed.count))
     }
 
+    /// zlib's level 1 (fastest): on the lake's columns it took a third of level 6's time for
+    /// files about a tenth larger (docs/benchmarks.md).
+    static let gzipLevel: Int32 = 1
+
     func compress(_ data: [UInt8]) throws(ParquetError) -> [UInt8] {
         guard compression == .gzip else { return data }
         var result = [UInt8](repeating: 0, count: esteira_gzip_bound(data.count))
         let n = data.withUnsafeBufferPointer { input in
             result.withUnsafeMutableBufferPointer { output in
-                esteira_gzip(input.baseAddress, input.count, output.baseAddress, output.count, 6)
+                esteira_gzip(input.baseAddress, input.count, output.baseAddress, output.count, Self.gzipLevel)
             }
         }
         guard n > 0 else { throw .compressionFailed }
