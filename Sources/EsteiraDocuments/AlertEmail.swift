@@ -11,8 +11,10 @@ public enum AlertEmail {
         var step: String?
         var error: String?
         var run: String?
+        var bytes: Int?
+        var budget: Int?
 
-        enum CodingKeys: String, CodingKey { case event, month, missing, dueDay = "due_day", step, error, run }
+        enum CodingKeys: String, CodingKey { case event, month, missing, dueDay = "due_day", step, error, run, bytes, budget }
     }
 
     public static func compose(payload: String) throws -> EmailContent {
@@ -26,6 +28,11 @@ public enum AlertEmail {
             lines = ["Os arquivos do mês \(n.month) deviam ter chegado até o dia \(n.dueDay ?? 0) e ainda faltam:"]
                 + missing.map { "  - \($0)" }
                 + ["", "Quando os dois estiverem na caixa de entrada do lago (lake/inbox/), o mês será processado sozinho."]
+        case "lake.over_budget":
+            subject = "Lago acima do orçamento de armazenamento"
+            lines = ["Depois do processamento de \(n.month), o lago ocupa \(Documents.count(n.bytes ?? 0)) bytes, acima do orçamento de "
+                     + "\(Documents.count(n.budget ?? 0)) bytes (ESTEIRA_LAKE_BUDGET_BYTES).",
+                     "", "Veja esteira_lake_bytes em /metrics, por camada."]
         default:
             subject = "Lago: o processamento de \(n.month) falhou"
             lines = ["O processamento do mês \(n.month) parou na etapa \(n.step ?? "?"):", "  \(n.error ?? "erro desconhecido")", "",

@@ -171,7 +171,8 @@ struct LakeInboxEndToEndTests {
         try await hooks.control(secret: try #require(hook.object["secret"] as? String), failFirst: 1)
         #expect(try await target(#"{"address": "operacao@agencia.test", "events": ["lake.files_late"]}"#).status == 201)
         server.stop()
-        try server.start(settings.merging(["ESTEIRA_LAKE_DUE_DAY": "1"]) { a, _ in a })
+        // And a 100-byte storage budget, which the month's run will pass.
+        try server.start(settings.merging(["ESTEIRA_LAKE_DUE_DAY": "1", "ESTEIRA_LAKE_BUDGET_BYTES": "100"]) { a, _ in a })
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "America/Sao_Paulo")!
         let previous = calendar.dateComponents([.year, .month], from: calendar.date(byAdding: .month, value: -1, to: Date())!)
@@ -214,6 +215,11 @@ struct LakeInboxEndToEndTests {
         try await Task.sleep(for: .milliseconds(400))
         #expect(try server.sql("SELECT COUNT(*) FROM lake_runs") == "1") // queued once
         #expect(try await server.request("GET", "/metrics", key: nil).text.contains("esteira_lake_files_late 0"))
+        // The run ended over the budget: the webhook target (all alert events) hears of it; the
+        // address, which wants only late files, does not.
+        let budget = try await hooks.waitFor(3).compactMap { $0["body"] as? [String: Any] }.first { $0["event"] as? String == "lake.over_budget" }
+        #expect(budget?["month"] as? String == month && (budget?["bytes"] as? Int ?? 0) > 100 && budget?["budget"] as? Int == 100, "\(String(describing: budget))")
+        #expect(smtp.accepted.count == 1)
     }
 }
 

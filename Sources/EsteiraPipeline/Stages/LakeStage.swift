@@ -60,7 +60,7 @@ struct LakeStage {
                 try await JobQueue.complete(c, job: job, owner: owner)
             }
             log.info("lake step done", metadata: ["attempts": "\(job.attempts)"])
-            if step.next == nil { await warnOverBudget(log) }
+            if step.next == nil { await warnOverBudget(log, run: run) }
         } catch let problem as LakeFile.Problem {
             log.error("lake file refused", metadata: ["problem": "\(problem)"])
             let record = try LakeRunner.stepRecord(step, details: [:], status: "failed", attempts: job.attempts, started: started, error: "\(problem)")
@@ -94,11 +94,22 @@ struct LakeStage {
         try await NotificationStore.enqueueAlert(c, event: .lakeRunFailed, subjectID: "lake-run-\(run.id)-\(step.rawValue)", payload: payload)
     }
 
-    /// Passing the lake's storage budget is an alert in the log (and in /metrics).
-    func warnOverBudget(_ log: Logger) async {
+    /// Passing the lake's storage budget is an alert: in the log (and in /metrics), and
+    /// `lake.over_budget` to the operators' targets, once per run that ends over it.
+    func warnOverBudget(_ log: Logger, run: LakeRunRecord) async {
         guard let budget = pipeline.lakeBudgetBytes, let layers = try? await LakeRunStore(db: pipeline.db).storage() else { return }
         let total = layers.values.reduce(0) { $0 + $1.bytes }
-        if total > budget { log.warning("lake storage over budget", metadata: ["bytes": "\(total)", "budget": "\(budget)"]) }
+        guard total > budget else { return }
+        log.warning("lake storage over budget", metadata: ["bytes": "\(total)", "budget": "\(budget)"])
+        do {
+            let payload = try JSONText.encode(["event": NotificationEvent.lakeOverBudget.rawValue, "month": run.month, "run": run.id,
+                                               "bytes": total, "budget": budget] as [String: Any])
+            try await pipeline.db.write(durable: true) { c in
+                try await NotificationStore.enqueueAlert(c, event: .lakeOverBudget, subjectID: "lake-budget-\(run.id)", payload: payload)
+            }
+        } catch {
+            log.warning("lake budget alert not queued", metadata: ["error": "\(error)"])
+        }
     }
 }
 

@@ -11,6 +11,7 @@ public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
     /// The agency's alerts, for operators (`alert_targets`), never a client's.
     case lakeFilesLate = "lake.files_late"
     case lakeRunFailed = "lake.run_failed"
+    case lakeOverBudget = "lake.over_budget"
 
     public init?(status: BatchStatus) {
         switch status {
