@@ -34,7 +34,10 @@ struct CrashEndToEndTests {
                 killedAt = counts
                 break
             }
-            #expect(b["status"] as? String != "completed_with_rejects", "the batch ended before it could be killed")
+            if b["status"] as? String == "completed_with_rejects" {
+                Issue.record("the batch ended before it could be killed")
+                break
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
         server.kill9()

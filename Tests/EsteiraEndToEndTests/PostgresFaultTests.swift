@@ -28,7 +28,10 @@ struct PostgresFaultTests {
         while Date() < deadline {
             let b = try await server.request("GET", "/v1/batches/\(id)", key: key).object
             if b["status"] as? String == "processing", (b.counts()["registered"] ?? 0) > 0 { return b.counts() }
-            #expect(!["completed", "completed_with_rejects"].contains(b["status"] as? String ?? ""), "the batch ended too soon")
+            if ["completed", "completed_with_rejects", "failed"].contains(b["status"] as? String ?? "") {
+                Issue.record("the batch ended before it could be interrupted")
+                return b.counts()
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
         return [:]
