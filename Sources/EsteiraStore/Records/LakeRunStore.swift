@@ -50,9 +50,12 @@ public struct LakeRunStore: Sendable {
         try await db.query("SELECT \(raw: Self.columns) FROM lake_runs WHERE id = \(id)").first.map(Self.record)
     }
 
-    /// Whether any run of the month was ever started (the inbox starts a month once).
+    /// Whether any run of the month was ever started (the inbox starts a month once). On
+    /// PostgreSQL it first takes a transaction lock, so that two processes' watchers cannot both
+    /// find none and both start one (SQLite's single writer already orders them).
     public static func exists(_ c: any SQLConnection, month: String) async throws -> Bool {
-        try await !c.query("SELECT 1 AS x FROM lake_runs WHERE month = \(month)").isEmpty
+        if c.dialect == .postgres { try await c.execute("SELECT pg_advisory_xact_lock(7345120003)") }
+        return try await !c.query("SELECT 1 AS x FROM lake_runs WHERE month = \(month)").isEmpty
     }
 
     /// In the caller's transaction: records a step (replacing an earlier record of the same name,
