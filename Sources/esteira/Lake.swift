@@ -70,6 +70,7 @@ struct Lake: AsyncParsableCommand {
                     for table in LakeTable.allCases { _ = try await inboxFile(runtime.blobs, lakeMonth, table) }
                 }
                 let id = try await LakeRuns.start(pipeline: pipeline, month: lakeMonth, reference: reference, files: files)
+                files = nil // landed: the steps read them from raw, and the memory is theirs now
                 var settings = Worker.Settings()
                 settings.kinds = [.lake]
                 settings.concurrency = 1

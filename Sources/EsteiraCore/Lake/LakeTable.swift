@@ -134,73 +134,92 @@ public enum LakeFile {
         public var counts: LakeCounts
     }
 
+    /// Why a row is kept out: the field, the code and the reason in Portuguese.
+    struct RowProblem: Error {
+        var field: String
+        var code: String
+        var reason: String
+    }
+
+    /// A record's values in the table's order, or why it goes to quarantine.
+    static func typedRow(_ fields: [String], positions: [Int], table: LakeTable) -> Result<[LakeValue], RowProblem> {
+        var values: [LakeValue] = []
+        values.reserveCapacity(table.fields.count)
+        for (f, i) in zip(table.fields, positions) {
+            let text = i < fields.count ? fields[i].trimmedSpaces : ""
+            if text.isEmpty { return .failure(RowProblem(field: f.name, code: "LK101", reason: "\(f.name) vazio")) }
+            switch f.type {
+            case .text:
+                values.append(.text(text))
+            case .day:
+                guard let d = Day.parse(text) else {
+                    return .failure(RowProblem(field: f.name, code: "LK102", reason: "data \(text) inválida (use AAAA-MM-DD ou DD/MM/AAAA)"))
+                }
+                values.append(.day(d))
+            case .money:
+                guard case .success(let cents) = Money.parseCents(text), cents <= 999_999_999_999_999 else {
+                    return .failure(RowProblem(field: f.name, code: "LK103", reason: "valor \(text) inválido"))
+                }
+                values.append(.money(cents))
+            }
+        }
+        return .success(values)
+    }
+
     public static func curate(_ bytes: [UInt8], table: LakeTable) throws(Problem) -> Curated {
         let head = Array(bytes.prefix(64 * 1024))
         if TextHead.looksBinary(head) { throw .notText }
         let bom = TextHead.bomLength(head)
         let encoding = TextHead.encoding(bytes, complete: true)
-        // Each record's fields and where its bytes are; a record's raw text is decoded only when
-        // it goes to quarantine.
-        var records: [(line: Int, fields: [String], start: Int, end: Int)] = []
-        let body = Array(bytes[bom...])
         let delimiter = TextHead.delimiter(head)
-        body.withUnsafeBufferPointer { buffer in
+        // Each record is typed as it is scanned: only the typed rows are kept (and, for each, where
+        // its bytes are, for the rare one that goes to quarantine later), not every record's text.
+        var positions: [Int]?
+        var problem: Problem?
+        var typed: [LakeRow] = []
+        var typedRange: [Range<Int>] = []
+        var quarantined: [LakeQuarantined] = []
+        var rawCount = 0
+        bytes.withUnsafeBufferPointer { whole in
+            let buffer = UnsafeBufferPointer(rebasing: whole[bom...])
+            func raw(_ range: Range<Int>) -> String {
+                var text = encoding.decode(UnsafeBufferPointer(rebasing: buffer[range]))
+                while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+                return text
+            }
             var scanner = CSVScanner(delimiter: delimiter)
             let collect = { (r: CSVScanner.Record) in
-                guard !r.isBlank else { return }
-                let fields = CSVRecordParser.fields(UnsafeBufferPointer(rebasing: buffer[r.start..<r.end]), delimiter: delimiter, encoding: encoding)
-                records.append((r.line, fields.values, r.start, r.end))
+                guard !r.isBlank, problem == nil else { return }
+                let fields = CSVRecordParser.fields(UnsafeBufferPointer(rebasing: buffer[r.start..<r.end]), delimiter: delimiter,
+                                                    encoding: encoding).values
+                guard let positions else {
+                    let keys = fields.map(DebtField.headerKey)
+                    var found: [Int] = []
+                    for f in table.fields {
+                        guard let i = keys.firstIndex(of: DebtField.headerKey(f.name)) else { problem = .missingColumn(f.name); return }
+                        found.append(i)
+                    }
+                    positions = found
+                    return
+                }
+                rawCount += 1
+                switch Self.typedRow(fields, positions: positions, table: table) {
+                case .success(let values):
+                    typed.append(LakeRow(line: r.line, values: values))
+                    typedRange.append(r.start..<r.end)
+                case .failure(let q):
+                    quarantined.append(LakeQuarantined(line: r.line, field: q.field, code: q.code, reason: q.reason, raw: raw(r.start..<r.end)))
+                }
             }
             scanner.feed(buffer, onRecord: collect)
             scanner.finish(onRecord: collect)
         }
+        if let problem { throw problem }
+        guard positions != nil else { throw .empty }
         func raw(_ i: Int) -> String {
-            var text = encoding.decode(body[records[i].start..<records[i].end])
+            var text = encoding.decode(bytes[(bom + typedRange[i].lowerBound)..<(bom + typedRange[i].upperBound)])
             while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
             return text
-        }
-        guard let header = records.first else { throw .empty }
-        let keys = header.fields.map(DebtField.headerKey)
-        var positions: [Int] = []
-        for f in table.fields {
-            guard let i = keys.firstIndex(of: DebtField.headerKey(f.name)) else { throw .missingColumn(f.name) }
-            positions.append(i)
-        }
-
-        var typed: [LakeRow] = []
-        var typedRecord: [Int] = []
-        typed.reserveCapacity(records.count - 1)
-        typedRecord.reserveCapacity(records.count - 1)
-        var quarantined: [LakeQuarantined] = []
-        let rawCount = records.count - 1
-        for index in 1..<records.count {
-            let r = records[index]
-            var values: [LakeValue] = []
-            values.reserveCapacity(table.fields.count)
-            var problem: (String, String, String)?
-            for (f, i) in zip(table.fields, positions) {
-                let text = i < r.fields.count ? r.fields[i].trimmedSpaces : ""
-                if text.isEmpty { problem = (f.name, "LK101", "\(f.name) vazio"); break }
-                switch f.type {
-                case .text:
-                    values.append(.text(text))
-                case .day:
-                    guard let d = Day.parse(text) else { problem = (f.name, "LK102", "data \(text) inválida (use AAAA-MM-DD ou DD/MM/AAAA)"); break }
-                    values.append(.day(d))
-                case .money:
-                    guard case .success(let cents) = Money.parseCents(text), cents <= 999_999_999_999_999 else {
-                        problem = (f.name, "LK103", "valor \(text) inválido"); break
-                    }
-                    values.append(.money(cents))
-                }
-                if problem != nil { break }
-            }
-            if let (field, code, reason) = problem {
-                quarantined.append(LakeQuarantined(line: r.line, field: field, code: code, reason: reason, raw: raw(index)))
-            } else {
-                typed.append(LakeRow(line: r.line, values: values))
-                typedRecord.append(index)
-            }
         }
 
         // Repeated ids: one hash per row; the rare repeats are sorted out afterwards.
@@ -227,7 +246,7 @@ public enum LakeFile {
                     for i in group {
                         quarantined.append(LakeQuarantined(line: typed[i].line, field: table.fields[0].name, code: "LK104",
                                                            reason: "\(table.fields[0].name) \(id) repetido com conteúdo diferente",
-                                                           raw: raw(typedRecord[i])))
+                                                           raw: raw(i)))
                     }
                 }
             }
