@@ -58,7 +58,7 @@ public struct LakeBook: Sendable {
         let book = InvoiceBook.compute(invoices: invoices, payments: payments, reference: reference)
         let base = "dt_base=\(reference.iso)"
 
-        var customers = ParquetWriter(columns: [ParquetColumn("id_cliente", .string), ParquetColumn("periodo", .string)] + Self.variableColumns
+        var customers = ParquetWriter(compression: LakeCurator.compression, columns: [ParquetColumn("id_cliente", .string), ParquetColumn("periodo", .string)] + Self.variableColumns
                                       + [ParquetColumn("dt_base", .date)])
         for row in book.customers {
             try customers.append([.string(row.customer), .string(row.window.label)] + Self.values(row.variables) + [.int(Int64(reference.daysSinceEpoch))])
@@ -66,7 +66,7 @@ public struct LakeBook: Sendable {
         let customerBytes = try customers.finish()
         try await blobs.put(key: "lake/refined/book_faturas/\(base)/part-00000.parquet", bytes: customerBytes)
 
-        var summary = ParquetWriter(columns: [ParquetColumn("periodo", .string)] + Self.variableColumns + [
+        var summary = ParquetWriter(compression: LakeCurator.compression, columns: [ParquetColumn("periodo", .string)] + Self.variableColumns + [
             ParquetColumn("total_clientes", .int64), ParquetColumn("media_fatura_por_cliente", .decimal(precision: 15, scale: 2), optional: true),
             ParquetColumn("media_pagamento_por_cliente", .decimal(precision: 15, scale: 2), optional: true), ParquetColumn("dt_base", .date),
         ])

@@ -94,7 +94,7 @@ public struct ParquetReader {
                     guard case .structure(let chunk) = c, case .structure(let m)? = chunk[3], case .int(let codec)? = m[4],
                           case .int(let values)? = m[5], case .int(let data)? = m[9] else { throw .corrupt("column chunk") }
                     let dictionary: Int? = { if case .int(let d)? = m[11] { return Int(d) } else { return nil } }()
-                    guard codec == 0 || codec == 2 else { throw .unsupported("compression codec \(codec)") }
+                    guard codec == 0 || codec == 1 || codec == 2 else { throw .unsupported("compression codec \(codec)") }
                     out.append(Chunk(codec: codec, numValues: Int(values), dataPageOffset: Int(data), dictionaryPageOffset: dictionary))
                 }
                 guard out.count == columns.count else { throw .corrupt("row group of \(out.count) columns") }
@@ -147,6 +147,9 @@ public struct ParquetReader {
                 body.withUnsafeMutableBufferPointer { output in esteira_gunzip(input.baseAddress, input.count, output.baseAddress, output.count) }
             }
             guard got == Int(uncompressed) || (uncompressed == 0 && got == 0) else { throw .corrupt("gzip page") }
+        } else if codec == 1 {
+            do { body = try Snappy.decompress(raw) } catch { throw .corrupt("\(error)") }
+            guard body.count == Int(uncompressed) else { throw .corrupt("snappy page of \(body.count) bytes, not \(uncompressed)") }
         }
         return (header, body, start + Int(compressed))
     }

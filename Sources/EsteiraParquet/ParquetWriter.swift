@@ -59,7 +59,7 @@ public enum ParquetError: Error, Equatable, CustomStringConvertible {
 /// columns carry definition levels (RLE). Every chunk has statistics (min, max, null count), and
 /// pages are compressed with GZIP unless told otherwise.
 public struct ParquetWriter {
-    public enum Compression: Int32, Sendable { case none = 0, gzip = 2 }
+    public enum Compression: Int32, Sendable { case none = 0, snappy = 1, gzip = 2 }
 
     public let columns: [ParquetColumn]
     let compression: Compression
@@ -71,6 +71,11 @@ public struct ParquetWriter {
     var totalRows: Int64 = 0
 
     public init(columns: [ParquetColumn], compression: Compression = .gzip, rowGroupRows: Int = 100_000) {
+        self.init(compression: compression, rowGroupRows: rowGroupRows, columns: columns)
+    }
+
+    /// The same, with the columns last (for long column lists written in place).
+    public init(compression: Compression, rowGroupRows: Int = 100_000, columns: [ParquetColumn]) {
         self.columns = columns
         self.compression = compression
         self.rowGroupRows = max(1, rowGroupRows)
@@ -365,6 +370,7 @@ public struct ParquetWriter {
     static let gzipLevel: Int32 = 1
 
     func compress(_ data: [UInt8]) throws(ParquetError) -> [UInt8] {
+        if compression == .snappy { return Snappy.compress(data) }
         guard compression == .gzip else { return data }
         var result = [UInt8](repeating: 0, count: esteira_gzip_bound(data.count))
         let n = data.withUnsafeBufferPointer { input in

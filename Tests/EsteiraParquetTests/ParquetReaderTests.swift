@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Parquet read back: Esteira's own files, and pyarrow's")
 struct ParquetReaderTests {
-    @Test("what the writer wrote (checked by pyarrow and DuckDB in ParquetWriterTests) comes back the same", arguments: [ParquetWriter.Compression.gzip, .none])
+    @Test("what the writer wrote (checked by pyarrow and DuckDB in ParquetWriterTests) comes back the same", arguments: [ParquetWriter.Compression.gzip, .snappy, .none])
     func roundTrip(compression: ParquetWriter.Compression) throws {
         var writer = ParquetWriter(columns: ParquetWriterTests.columns, compression: compression, rowGroupRows: 7)
         var rows: [[ParquetValue]] = []
@@ -21,8 +21,8 @@ struct ParquetReaderTests {
         #expect(try reader.rows() == rows)
     }
 
-    @Test("a file pyarrow writes (GZIP, data pages v1, dictionaries) reads as pyarrow wrote it")
-    func fromPyarrow() throws {
+    @Test("a file pyarrow writes (GZIP or Snappy, data pages v1, dictionaries) reads as pyarrow wrote it", arguments: ["gzip", "snappy"])
+    func fromPyarrow(codec: String) throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-pa-\(UUID().uuidString.prefix(8)).parquet").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let script = """
@@ -33,12 +33,12 @@ struct ParquetReaderTests {
                 "dia": pa.array([datetime.date(2026, 1, 1) + datetime.timedelta(days=i % 400) for i in range(1000)], pa.date32()),
                 "valor": pa.array([decimal.Decimal(i * 7 - 300) / 100 for i in range(1000)], pa.decimal128(15, 2)),
             })
-            pq.write_table(t, sys.argv[1], compression="gzip", data_page_version="1.0", use_dictionary=["cliente"], row_group_size=300)
+            pq.write_table(t, sys.argv[1], compression=sys.argv[2], data_page_version="1.0", use_dictionary=["cliente"], row_group_size=300)
             """
         let root = ListeningProcess.repositoryRoot(#filePath)
         let p = Process()
         p.executableURL = root.appendingPathComponent(".venv/bin/python")
-        p.arguments = ["-c", script, path]
+        p.arguments = ["-c", script, path, codec]
         try p.run()
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
