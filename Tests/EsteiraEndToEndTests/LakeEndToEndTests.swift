@@ -308,9 +308,13 @@ struct LakeStepRetryTests {
         command.executableURL = URL(fileURLWithPath: EsteiraProcess.binary)
         command.arguments = ["lake", "run", "--month", "2026-10", "--faturas", dir + "/f.csv", "--pagamentos", dir + "/p.csv"]
         command.environment = env
-        let errors = Pipe(), output = Pipe()
-        command.standardError = errors
-        command.standardOutput = output
+        // Files, not pipes: the command writes a line per failed attempt, and a pipe nobody reads
+        // until the end fills (64 KiB) and blocks it.
+        let errorsPath = dir + "/stderr", outputPath = dir + "/stdout"
+        FileManager.default.createFile(atPath: errorsPath, contents: nil)
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        command.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorsPath))
+        command.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         try command.run()
         var book: [String: Any] = [:]
         for _ in 0..<600 {
@@ -321,8 +325,8 @@ struct LakeStepRetryTests {
         #expect(book["status"] as? String == "retrying" && (book["attempts"] as? Int ?? 0) >= 2, "\(book)")
         try FileManager.default.removeItem(atPath: blocker)
         command.waitUntilExit()
-        let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let said = try String(contentsOfFile: errorsPath, encoding: .utf8)
+        let printed = try String(contentsOfFile: outputPath, encoding: .utf8)
         #expect(command.terminationStatus == 0, "\(said)")
         #expect(said.contains("book failed (attempt 1), retrying:"), "\(said)")
         #expect(printed.contains("book 2026-11-01: 1 invoices and 1 payments"), "\(printed)")
