@@ -58,18 +58,20 @@ public struct LakeBook: Sendable {
         let book = InvoiceBook.compute(invoices: invoices, payments: payments, reference: reference)
         let base = "dt_base=\(reference.iso)"
 
-        var customers = ParquetWriter(compression: LakeCurator.compression, columns: [ParquetColumn("id_cliente", .string), ParquetColumn("periodo", .string)] + Self.variableColumns
-                                      + [ParquetColumn("dt_base", .date)])
+        let customerColumns = [ParquetColumn("id_cliente", .string), ParquetColumn("periodo", .string)] + Self.variableColumns
+            + [ParquetColumn("dt_base", .date)]
+        var customers = ParquetWriter(columns: customerColumns, compression: LakeCurator.compression)
         for row in book.customers {
             try customers.append([.string(row.customer), .string(row.window.label)] + Self.values(row.variables) + [.int(Int64(reference.daysSinceEpoch))])
         }
         let customerBytes = try customers.finish()
         try await blobs.put(key: "lake/refined/book_faturas/\(base)/part-00000.parquet", bytes: customerBytes)
 
-        var summary = ParquetWriter(compression: LakeCurator.compression, columns: [ParquetColumn("periodo", .string)] + Self.variableColumns + [
+        let summaryColumns = [ParquetColumn("periodo", .string)] + Self.variableColumns + [
             ParquetColumn("total_clientes", .int64), ParquetColumn("media_fatura_por_cliente", .decimal(precision: 15, scale: 2), optional: true),
             ParquetColumn("media_pagamento_por_cliente", .decimal(precision: 15, scale: 2), optional: true), ParquetColumn("dt_base", .date),
-        ])
+        ]
+        var summary = ParquetWriter(columns: summaryColumns, compression: LakeCurator.compression)
         for row in book.portfolio {
             try summary.append([.string(row.window.label)] + Self.values(row.variables) + [
                 .int(Int64(row.totalClientes)), Self.optional(row.mediaFaturaPorCliente), Self.optional(row.mediaPagamentoPorCliente),

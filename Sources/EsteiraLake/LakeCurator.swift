@@ -61,13 +61,14 @@ public struct LakeCurator: Sendable {
         let part = month.partition
         let curated = try LakeFile.curate(bytes, table: table)
 
-        var writer = ParquetWriter(compression: Self.compression, columns: table.fields.map { f in
+        let columns = table.fields.map { f in
             switch f.type {
             case .text: return ParquetColumn(f.name, .string)
             case .day: return ParquetColumn(f.name, .date)
             case .money: return ParquetColumn(f.name, .decimal(precision: 15, scale: 2))
             }
-        })
+        }
+        var writer = ParquetWriter(columns: columns, compression: Self.compression)
         for row in curated.rows {
             try writer.append(row.values.map {
                 switch $0 {

@@ -71,11 +71,6 @@ public struct ParquetWriter {
     var totalRows: Int64 = 0
 
     public init(columns: [ParquetColumn], compression: Compression = .gzip, rowGroupRows: Int = 100_000) {
-        self.init(compression: compression, rowGroupRows: rowGroupRows, columns: columns)
-    }
-
-    /// The same, with the columns last (for long column lists written in place).
-    public init(compression: Compression, rowGroupRows: Int = 100_000, columns: [ParquetColumn]) {
         self.columns = columns
         self.compression = compression
         self.rowGroupRows = max(1, rowGroupRows)

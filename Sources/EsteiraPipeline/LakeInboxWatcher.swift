@@ -82,8 +82,7 @@ public struct LakeInboxWatcher: Service {
                 if late {
                     // To the operators' webhooks and addresses, once per month and target (across processes):
                     // a target added later still hears of a month that is late.
-                    let payload = try JSONText.encode(["event": NotificationEvent.lakeFilesLate.rawValue, "month": month, "missing": missing,
-                                                       "due_day": dueDay] as [String: Any])
+                    let payload = try NotificationStore.alertPayload(.lakeFilesLate, ["month": month, "missing": missing, "due_day": dueDay])
                     let sent = try await db.write(durable: true) { c in
                         try await NotificationStore.enqueueAlert(c, event: .lakeFilesLate, subjectID: "lake-\(month)", payload: payload)
                     }

@@ -49,9 +49,7 @@ struct Lake: AsyncParsableCommand {
             guard let lakeMonth = LakeMonth(month) else { return }
             let reference = refDate.flatMap(Day.parseISO) ?? lakeMonth.adding(months: 1).first
             let run = try await Runtime.with(store) { runtime in
-                var pipeline = Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger)
-                pipeline.retry = RetryPolicy.fromEnvironment
-                pipeline.lakeBudgetBytes = Env.int("ESTEIRA_LAKE_BUDGET_BYTES")
+                let pipeline = runtime.pipeline()
                 // Local files are landed here (a worker elsewhere could not read them); files in
                 // the inbox are landed by the run's raw step.
                 var files: [LakeRunner.Input]?

@@ -39,22 +39,19 @@ struct Serve: AsyncParsableCommand {
         let usesPostgres = store.resolvedDatabaseURL != nil
 
         try await Runtime.with(store) { runtime in
-            let retry = RetryPolicy.fromEnvironment
             // One risk service for the API and the workers: one copy of the blacklist, one breaker
             // and one cache of the external service's answers.
             let risk = RiskSettings.service(db: runtime.db)
-            var pipeline = Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger, risk: risk)
-            pipeline.retry = retry
-            pipeline.lakeBudgetBytes = Env.int("ESTEIRA_LAKE_BUDGET_BYTES")
+            let pipeline = runtime.pipeline(risk: risk)
             let worker = runWorkers ? Worker(pipeline: pipeline, settings: workerSettings) : nil
             // ESTEIRA_SUBMISSION_TTL_SECONDS: how long a submission may stay open (default a day).
             // ESTEIRA_MAX_FILE_BYTES: the largest file taken by upload or drop folder (default 2 GiB).
             let maxFileBytes = Env.int("ESTEIRA_MAX_FILE_BYTES") ?? 2 << 30
-            let router = EsteiraAPI.router(db: runtime.db, blobs: runtime.blobs, metrics: metrics, retry: retry,
+            let router = EsteiraAPI.router(db: runtime.db, blobs: runtime.blobs, metrics: metrics, retry: pipeline.retry,
                                            submissionTTL: Env.double("ESTEIRA_SUBMISSION_TTL_SECONDS") ?? 86_400,
                                            maxFileBytes: maxFileBytes, risk: risk,
                                            ledgerWindowDays: Env.int("ESTEIRA_LEDGER_WINDOW_DAYS") ?? 7,
-                                           lakeBudgetBytes: Env.int("ESTEIRA_LAKE_BUDGET_BYTES"),
+                                           lakeBudgetBytes: pipeline.lakeBudgetBytes,
                                            jobsReady: { await worker?.wake() })
             let app = Application(
                 router: router,
@@ -79,7 +76,7 @@ struct Serve: AsyncParsableCommand {
             if !Env.bool("ESTEIRA_NO_INBOX") {
                 services.append(InboxScanner(
                     db: runtime.db, blobs: runtime.blobs, root: Env.string("ESTEIRA_INBOX_DIR") ?? dataDir + "/inbox",
-                    logger: runtime.logger, retry: retry, intervalSeconds: Env.double("ESTEIRA_INBOX_SECONDS") ?? 2,
+                    logger: runtime.logger, retry: pipeline.retry, intervalSeconds: Env.double("ESTEIRA_INBOX_SECONDS") ?? 2,
                     quietSeconds: Env.double("ESTEIRA_INBOX_QUIET_SECONDS") ?? 2, maxBytes: maxFileBytes,
                     jobsReady: { await worker?.wake() }))
             }

@@ -84,6 +84,15 @@ struct Runtime {
 }
 
 extension Runtime {
+    /// The pipeline the commands run jobs with: attempts and backoff from the environment
+    /// (`RetryPolicy.fromEnvironment`) and the lake's storage budget (ESTEIRA_LAKE_BUDGET_BYTES).
+    func pipeline(risk: RiskService? = nil) -> Pipeline {
+        var pipeline = Pipeline(db: db, blobs: blobs, logger: logger, risk: risk)
+        pipeline.retry = .fromEnvironment
+        pipeline.lakeBudgetBytes = Env.int("ESTEIRA_LAKE_BUDGET_BYTES")
+        return pipeline
+    }
+
     /// The local folder under the data folder, or the S3 bucket of ESTEIRA_BLOB_URL.
     static func openBlobs(_ options: StoreOptions, dataDir: String, logger: Logger) async throws -> any BlobStore {
         guard let url = options.resolvedBlobURL else { return try LocalBlobStore(root: dataDir + "/blobs") }

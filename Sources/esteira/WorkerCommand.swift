@@ -31,10 +31,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let kinds = stages.map { $0.split(separator: ",").compactMap { JobKind(rawValue: String($0)) } } ?? JobKind.allCases
         let settings = workers.settings(kinds: kinds)
         try await Runtime.with(store) { runtime in
-            var pipeline = Pipeline(db: runtime.db, blobs: runtime.blobs, logger: runtime.logger,
-                                    risk: RiskSettings.service(db: runtime.db))
-            pipeline.retry = RetryPolicy.fromEnvironment
-            pipeline.lakeBudgetBytes = Env.int("ESTEIRA_LAKE_BUDGET_BYTES")
+            let pipeline = runtime.pipeline(risk: RiskSettings.service(db: runtime.db))
             let worker = Worker(pipeline: pipeline, settings: settings)
             let group = ServiceGroup(configuration: .init(
                 // The worker last, so it is the first told to stop (services stop last first).

@@ -180,13 +180,14 @@ public enum LakeFile {
         var typedRange: [Range<Int>] = []
         var quarantined: [LakeQuarantined] = []
         var rawCount = 0
+        /// A record's text as received, without its line break; `range` counts from after the BOM.
+        func raw(_ range: Range<Int>) -> String {
+            var text = encoding.decode(bytes[(bom + range.lowerBound)..<(bom + range.upperBound)])
+            while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+            return text
+        }
         bytes.withUnsafeBufferPointer { whole in
             let buffer = UnsafeBufferPointer(rebasing: whole[bom...])
-            func raw(_ range: Range<Int>) -> String {
-                var text = encoding.decode(UnsafeBufferPointer(rebasing: buffer[range]))
-                while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
-                return text
-            }
             var scanner = CSVScanner(delimiter: delimiter)
             let collect = { (r: CSVScanner.Record) in
                 guard !r.isBlank, problem == nil else { return }
@@ -216,11 +217,6 @@ public enum LakeFile {
         }
         if let problem { throw problem }
         guard positions != nil else { throw .empty }
-        func raw(_ i: Int) -> String {
-            var text = encoding.decode(bytes[(bom + typedRange[i].lowerBound)..<(bom + typedRange[i].upperBound)])
-            while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
-            return text
-        }
 
         // Repeated ids: one hash per row; the rare repeats are sorted out afterwards.
         var first: [String: Int] = [:]
@@ -246,7 +242,7 @@ public enum LakeFile {
                     for i in group {
                         quarantined.append(LakeQuarantined(line: typed[i].line, field: table.fields[0].name, code: "LK104",
                                                            reason: "\(table.fields[0].name) \(id) repetido com conteúdo diferente",
-                                                           raw: raw(i)))
+                                                           raw: raw(typedRange[i])))
                     }
                 }
             }

@@ -51,15 +51,8 @@ struct AlertRoutes {
             throw APIError(.badRequest, code: "invalid_json",
                            message: #"O corpo deve ser {"url": "https://…"} ou {"address": "operacao@agencia.com.br"}, com "events"?: ["lake.files_late", …]."#)
         }
-        if let url = b.url {
-            guard let u = URL(string: url), ["http", "https"].contains(u.scheme?.lowercased() ?? ""), u.host != nil else {
-                throw APIError(.unprocessableContent, code: "invalid_url", message: "A URL deve começar com http:// ou https://.", field: "url")
-            }
-        }
-        let address = b.address?.trimmingCharacters(in: .whitespaces)
-        if let address, !EmailAddress.isWellFormed(address) {
-            throw APIError(.unprocessableContent, code: "invalid_email", message: "O e-mail \(address) não é válido.", field: "address")
-        }
+        if let url = b.url { try NotificationRoutes.requireWebURL(url) }
+        let address = try b.address.map(NotificationRoutes.requireEmail)
         let events = try NotificationRoutes.events(b.events, allowed: NotificationEvent.alertEvents)
         let (target, secret) = try await store.createAlertTarget(url: b.url, address: address, events: events)
         var response = try TargetJSON(target, secret: secret).response(from: request, context: context)

@@ -15,7 +15,7 @@ struct LakeRoutes {
     @Sendable func runs(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         let items: [[String: Any]] = try await LakeRunStore(db: db).list().map { r in
             ["id": r.id, "month": r.month, "dt_base": r.referenceDate.iso, "status": r.status, "error": r.error ?? NSNull(),
-             "steps": (try? JSONSerialization.jsonObject(with: Data(r.steps.utf8))) ?? [],
+             "steps": r.stepList,
              "started_at": Timestamp.iso(r.startedAt), "finished_at": r.finishedAt.map(Timestamp.iso) ?? NSNull()]
         }
         return try Response.json(["items": items])

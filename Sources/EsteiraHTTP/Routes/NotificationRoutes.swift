@@ -52,13 +52,27 @@ struct NotificationRoutes {
         guard let b = try? JSONDecoder().decode(CreateBody.self, from: Data(body.readableBytesView)) else {
             throw APIError(.badRequest, code: "invalid_json", message: #"O corpo deve ser {"url": "https://…", "events"?: ["batch.completed", …]}."#)
         }
-        guard let url = URL(string: b.url), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
-            throw APIError(.unprocessableContent, code: "invalid_url", message: "A URL deve começar com http:// ou https://.", field: "url")
-        }
+        try Self.requireWebURL(b.url)
         let (endpoint, secret) = try await store.createEndpoint(clientID: client.id, url: b.url, events: try Self.events(b.events))
         var response = try EndpointJSON(endpoint, secret: secret).response(from: request, context: context)
         response.status = .created
         return response
+    }
+
+    /// 422 `invalid_url` unless `url` is http(s) with a host: where a webhook can go.
+    static func requireWebURL(_ url: String) throws {
+        guard let u = URL(string: url), ["http", "https"].contains(u.scheme?.lowercased() ?? ""), u.host != nil else {
+            throw APIError(.unprocessableContent, code: "invalid_url", message: "A URL deve começar com http:// ou https://.", field: "url")
+        }
+    }
+
+    /// The address without surrounding spaces, or 422 `invalid_email`.
+    static func requireEmail(_ address: String) throws -> String {
+        let trimmed = address.trimmingCharacters(in: .whitespaces)
+        guard EmailAddress.isWellFormed(trimmed) else {
+            throw APIError(.unprocessableContent, code: "invalid_email", message: "O e-mail \(trimmed) não é válido.", field: "address")
+        }
+        return trimmed
     }
 
     /// The events named (all of `allowed` when none is), or 422 naming the unknown one.
@@ -115,10 +129,7 @@ struct NotificationRoutes {
             throw APIError(.badRequest, code: "invalid_json",
                            message: #"O corpo deve ser {"address": "financeiro@empresa.com.br", "events"?: ["batch.completed", …]}."#)
         }
-        let address = b.address.trimmingCharacters(in: .whitespaces)
-        guard EmailAddress.isWellFormed(address) else {
-            throw APIError(.unprocessableContent, code: "invalid_email", message: "O e-mail \(address) não é válido.", field: "address")
-        }
+        let address = try Self.requireEmail(b.address)
         let recipient = try await store.createRecipient(clientID: client.id, address: address, events: try Self.events(b.events))
         var response = try RecipientJSON(recipient).response(from: request, context: context)
         response.status = .created

@@ -9,7 +9,7 @@ public enum JobKind: String, Sendable, Codable, CaseIterable {
     case finalize
     /// A ledger request posted with `?async=true`; its "batch" is the request's id.
     case ledger
-    /// A month of the lake whose two files reached the inbox; its "batch" is the month, AAAA-MM.
+    /// One step of a lake run (`LakeStep`); its "batch" is the run's id, its sequence number the step.
     case lake
 }
 

@@ -18,7 +18,11 @@ public struct LakeRunRecord: Sendable {
     public var isFinished: Bool { status != "running" }
 
     /// The steps as JSON objects.
-    public var stepList: [[String: Any]] { (try? JSONSerialization.jsonObject(with: Data(steps.utf8))) as? [[String: Any]] ?? [] }
+    public var stepList: [[String: Any]] { Self.steps(steps) }
+
+    static func steps(_ text: String) -> [[String: Any]] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[String: Any]] ?? []
+    }
     /// The raw key of each table (`faturas`, `pagamentos`), once the raw step has landed them.
     public var inputKeys: [String: String] { (try? JSONSerialization.jsonObject(with: Data(inputs.utf8))) as? [String: String] ?? [:] }
 }
@@ -66,7 +70,7 @@ public struct LakeRunStore: Sendable {
         guard let row = try await c.query("SELECT steps FROM lake_runs WHERE id = \(id)\(c.forUpdate)").first else {
             throw StoreError.notFound("lake run \(id)")
         }
-        var steps = (try? JSONSerialization.jsonObject(with: Data(try row.string("steps").utf8))) as? [[String: Any]] ?? []
+        var steps = LakeRunRecord.steps(try row.string("steps"))
         let step = (try? JSONSerialization.jsonObject(with: Data(stepJSON.utf8))) as? [String: Any] ?? [:]
         let name = step["name"] as? String
         if let i = steps.firstIndex(where: { $0["name"] as? String == name }) { steps[i] = step } else { steps.append(step) }

@@ -225,6 +225,11 @@ public struct NotificationStore: Sendable {
         return !targets.isEmpty
     }
 
+    /// An alert's body (the webhook's, and what the e-mail is made from): `event` and the fields given.
+    public static func alertPayload(_ event: NotificationEvent, _ fields: [String: Any]) throws -> String {
+        try JSONText.encode(fields.merging(["event": event.rawValue]) { $1 })
+    }
+
     /// Adds an operators' target: a webhook `url` (returned with its signing secret, shown only
     /// now) or an e-mail `address`.
     public func createAlertTarget(url: String?, address: String?, events: [NotificationEvent]) async throws -> (AlertTarget, secret: String?) {
