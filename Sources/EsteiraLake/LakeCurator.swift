@@ -5,7 +5,8 @@ import Foundation
 
 /// One month of one table, taken through the raw and curated layers of the lake (docs/lake.md):
 ///
-/// - raw: the file as received, `lake/raw/tb_<table>/ano=AAAA/mes=MM/<name>`, never changed;
+/// - raw: the file as received, `lake/raw/tb_<table>/ano=AAAA/mes=MM/run=<run id>/<name>`, never
+///   changed, every file ever received kept;
 /// - curated: the typed, deduplicated rows as Parquet, `lake/curated/<table>/ano=AAAA/mes=MM/part-00000.parquet`
 ///   (dates as DATE, money as DECIMAL(15,2));
 /// - quarantine: the rows kept out, `lake/quarantine/<table>/ano=AAAA/mes=MM/quarantine.csv`
@@ -43,14 +44,17 @@ public struct LakeCurator: Sendable {
         }
     }
 
-    /// The raw layer's key of a file as received.
-    public static func rawKey(table: LakeTable, month: LakeMonth, fileName: String) -> String {
-        "lake/raw/\(table.fileStem)/\(month.partition)/\(fileName)"
+    /// The raw layer's key of a file as received by a run. Each run lands its files in a folder of
+    /// its own, so a month sent again lands beside the files it replaces in the curated layer
+    /// instead of over them: the raw layer keeps everything ever received.
+    public static func rawKey(table: LakeTable, month: LakeMonth, run: String, fileName: String) -> String {
+        "lake/raw/\(table.fileStem)/\(month.partition)/run=\(run)/\(fileName)"
     }
 
-    /// Lands a file in the raw layer exactly as received; returns its key.
-    public func land(table: LakeTable, month: LakeMonth, fileName: String, bytes: [UInt8]) async throws -> String {
-        let key = Self.rawKey(table: table, month: month, fileName: fileName)
+    /// Lands a file in the raw layer exactly as received, for run `run`; returns its key. Landing
+    /// again for the same run (a step retried) writes the same file to the same key.
+    public func land(table: LakeTable, month: LakeMonth, run: String, fileName: String, bytes: [UInt8]) async throws -> String {
+        let key = Self.rawKey(table: table, month: month, run: run, fileName: fileName)
         try await blobs.put(key: key, bytes: bytes)
         return key
     }

@@ -59,11 +59,12 @@ public struct LakeRunner: Sendable {
         public var inputs: [String: String]?
     }
 
-    /// Lands files in the raw layer.
-    public func land(month: LakeMonth, files: [Input]) async throws -> StepResult {
+    /// Lands files in the raw layer, for run `run`.
+    public func land(month: LakeMonth, run: String, files: [Input]) async throws -> StepResult {
         var keys: [String: String] = [:]
         for f in files {
-            keys[f.table.rawValue] = try await LakeCurator(blobs: blobs).land(table: f.table, month: month, fileName: f.fileName, bytes: f.bytes)
+            keys[f.table.rawValue] = try await LakeCurator(blobs: blobs).land(table: f.table, month: month, run: run,
+                                                                              fileName: f.fileName, bytes: f.bytes)
         }
         let names = files.map(\.fileName)
         return StepResult(details: ["files": names, "raw_bytes": files.reduce(0) { $0 + $1.bytes.count }, "raw_files": files.count],
@@ -80,7 +81,7 @@ public struct LakeRunner: Sendable {
             for table in LakeTable.allCases {
                 files.append(.init(table: table, fileName: month.fileName(table), bytes: try await blobs.readAll(key: month.inboxKey(table))))
             }
-            return try await land(month: month, files: files)
+            return try await land(month: month, run: run.id, files: files)
         case .curateFaturas, .curatePagamentos:
             let table = step.table!
             guard let key = run.inputKeys[table.rawValue] else { throw LakeRunError(description: "run \(run.id) has no raw \(table.rawValue)") }

@@ -24,7 +24,13 @@ struct LakeEndToEndTests {
         #expect(text.contains("pagamentos 2026-10: 2 raw = 2 curated + 0 duplicates + 0 quarantined"))
 
         let lake = server.dataDir + "/blobs/lake"
-        #expect(FileManager.default.contents(atPath: lake + "/raw/tb_faturas/ano=2026/mes=10/tb_faturas_202610.csv") == Data(faturas.utf8))
+        // Each run lands its files in a folder of its own: the raw files received, by run.
+        func rawFaturas() throws -> [Data] {
+            let month = lake + "/raw/tb_faturas/ano=2026/mes=10"
+            return try FileManager.default.contentsOfDirectory(atPath: month).filter { $0.hasPrefix("run=") }
+                .compactMap { FileManager.default.contents(atPath: "\(month)/\($0)/tb_faturas_202610.csv") }
+        }
+        #expect(try rawFaturas() == [Data(faturas.utf8)])
         let quarantine = try String(contentsOfFile: lake + "/quarantine/faturas/ano=2026/mes=10/quarantine.csv", encoding: .utf8)
         #expect(quarantine.hasPrefix("linha;campo;codigo;motivo;registro\n5;dt_vencimento;LK102;"))
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: lake + "/curated/faturas/ano=2026/mes=10/_reconciliation.json"))) as? [String: Any]
@@ -85,7 +91,8 @@ struct LakeEndToEndTests {
         let command = "'\(EsteiraProcess.binary)' lake run --month 2026-10 --faturas '\(dir)/bad.csv' --pagamentos '\(dir)/tb_pagamentos_202610.csv' 2>&1"
         let (badStatus, badText) = try EsteiraProcess.output(of: "/bin/sh", ["-c", command], environment: server.environmentForCommands)
         #expect(badStatus == 1 && badText.contains("LK002: falta a coluna obrigatória vl_fatura"), "\(badText)")
-        #expect(FileManager.default.contents(atPath: lake + "/raw/tb_faturas/ano=2026/mes=10/tb_faturas_202610.csv") == Data(faturas.utf8))
+        // Two runs of the same files so far; the refused file, landed too, has another name.
+        #expect(try rawFaturas() == [Data(faturas.utf8), Data(faturas.utf8)])
         let latest = (try await server.request("GET", "/v1/admin/lake/runs", key: op).object["items"] as? [[String: Any]])?.first ?? [:]
         #expect(latest["status"] as? String == "failed" && (latest["error"] as? String ?? "").contains("LK002"))
 
@@ -97,7 +104,9 @@ struct LakeEndToEndTests {
         #expect(againStatus == 0 && again.contains("Decimal('1234.56'), 1, datetime.date(2026, 10, 12), 2026, 10"), "\(again)")
         #expect(try String(contentsOfFile: lake + "/quarantine/faturas/ano=2026/mes=10/quarantine.csv", encoding: .utf8)
                 == "linha;campo;codigo;motivo;registro\n")
-        #expect(FileManager.default.contents(atPath: lake + "/raw/tb_faturas/ano=2026/mes=10/tb_faturas_202610.csv") == Data(resent.utf8))
+        // The raw layer keeps the file sent first beside the one sent again.
+        let received = try rawFaturas()
+        #expect(received.count == 3 && received.filter { $0 == Data(faturas.utf8) }.count == 2 && received.contains(Data(resent.utf8)))
     }
 }
 

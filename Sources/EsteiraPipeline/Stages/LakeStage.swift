@@ -16,9 +16,9 @@ struct LakeStage {
 
     /// In the caller's transaction: a new run of `month` and its first job; with `landed`, the
     /// files are already in raw (the command landed local files) and the first job curates.
-    static func start(_ c: any SQLConnection, month: LakeMonth, reference: Day, landed: LakeRunner.StepResult?, landedAt: Date,
-                      retry: RetryPolicy) async throws -> String {
-        let id = try await LakeRunStore.create(c, month: month.description, referenceDate: reference, now: landedAt)
+    static func start(_ c: any SQLConnection, id: String, month: LakeMonth, reference: Day, landed: LakeRunner.StepResult?,
+                      landedAt: Date, retry: RetryPolicy) async throws -> String {
+        _ = try await LakeRunStore.create(c, id: id, month: month.description, referenceDate: reference, now: landedAt)
         var first = LakeStep.raw
         if let landed {
             try await LakeRunStore.record(c, id: id, step: try LakeRunner.stepRecord(.raw, details: landed.details, status: "completed",
@@ -116,10 +116,15 @@ public enum LakeRuns {
     /// A new run of `month` as of `reference`, its first step queued; with `files`, they are
     /// landed in raw first (they are local to the caller, which a worker elsewhere could not read).
     public static func start(pipeline: Pipeline, month: LakeMonth, reference: Day, files: [LakeRunner.Input]? = nil) async throws -> String {
-        let landedAt = Date()
-        let landed: LakeRunner.StepResult? = if let files { try await LakeRunner(blobs: pipeline.blobs).land(month: month, files: files) } else { nil }
+        let landedAt = Date(), id = LakeRunStore.newID()
+        let landed: LakeRunner.StepResult? = if let files {
+            try await LakeRunner(blobs: pipeline.blobs).land(month: month, run: id, files: files)
+        } else {
+            nil
+        }
         return try await pipeline.db.write(durable: true) { c in
-            try await LakeStage.start(c, month: month, reference: reference, landed: landed, landedAt: landedAt, retry: pipeline.retry)
+            try await LakeStage.start(c, id: id, month: month, reference: reference, landed: landed, landedAt: landedAt,
+                                      retry: pipeline.retry)
         }
     }
 

@@ -41,8 +41,11 @@ public struct LakeRunStore: Sendable {
     }
 
     /// In the caller's transaction: a new run, `running`, with no steps yet.
-    public static func create(_ c: any SQLConnection, month: String, referenceDate: Day, now: Date = Date()) async throws -> String {
-        let id = UUID().uuidString.lowercased()
+    /// A new run's id, for a caller that needs it before the run is recorded (to land its files).
+    public static func newID() -> String { UUID().uuidString.lowercased() }
+
+    public static func create(_ c: any SQLConnection, id: String = newID(), month: String, referenceDate: Day,
+                              now: Date = Date()) async throws -> String {
         try await c.execute("""
             INSERT INTO lake_runs (id, month, reference_date, status, steps, inputs, started_at)
             VALUES (\(id), \(month), \(referenceDate), 'running', '[]', '{}', \(now))
