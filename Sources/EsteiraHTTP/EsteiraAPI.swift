@@ -42,6 +42,11 @@ public enum EsteiraAPI {
                         Gauge(label: "esteira_jobs", dimensions: [("state", state.rawValue)]).record(counts[state] ?? 0)
                     }
                 }
+                // The last reconciliation of the ledger, by whichever process ran it.
+                if let last = try? await LedgerStore(db: db).lastReconciliation() {
+                    Gauge(label: "esteira_ledger_differences").record(last.differences)
+                    Gauge(label: "esteira_ledger_reconciled_at_seconds").record(Int(last.ranAt.timeIntervalSince1970))
+                }
                 // The lake's size per layer, from the run records; over the budget, an alert.
                 if let layers = try? await LakeRunStore(db: db).storage() {
                     for (layer, size) in layers {

@@ -1,12 +1,12 @@
 import EsteiraStore
 import Foundation
 import Logging
-import Metrics
 import ServiceLifecycle
 
 /// Recomputes the ledger's balances from its entries, on a schedule (every `interval`; a day by
-/// default) and on demand (`esteira ledger reconcile`). A difference is an error in the logs and
-/// the gauge `esteira_ledger_differences` in `/metrics`; none sets it back to zero.
+/// default) and on demand (`esteira ledger reconcile`). A difference is an error in the logs. What
+/// it found is kept in the database, and every process's `/metrics` reports the last one
+/// (`esteira_ledger_differences`, `esteira_ledger_reconciled_at_seconds`).
 public struct LedgerReconciler: Service {
     let store: LedgerStore
     let logger: Logger
@@ -22,7 +22,7 @@ public struct LedgerReconciler: Service {
     public func runOnce() async throws -> (accounts: Int, days: Int, differences: [LedgerDifference]) {
         let started = ContinuousClock.now
         let report = try await store.reconcile()
-        Gauge(label: "esteira_ledger_differences").record(report.differences.count)
+        try await store.record(accounts: report.accounts, days: report.days, differences: report.differences)
         let metadata: Logger.Metadata = [
             "accounts": "\(report.accounts)", "account_days": "\(report.days)", "differences": "\(report.differences.count)",
             "ms": "\((ContinuousClock.now - started) / .milliseconds(1))",

@@ -88,16 +88,24 @@ struct LedgerEndToEndTests {
         _ = try server.sql("UPDATE ledger_balances SET credits_cents = credits_cents + 1 WHERE credits_cents = 1234")
         let (status, text) = try EsteiraProcess.output(of: EsteiraProcess.binary, ["ledger", "reconcile"], environment: server.environmentForCommands)
         #expect(status == 1 && text.contains("1 differences") && text.contains("credits: stored 1235, entries say 1234"))
-        // The scheduled run (here every 1.8 s) raises the alert: an error in the log, the gauge in /metrics.
+        // The command's finding is kept: a server started now, whose own schedule is a day away,
+        // reports it in /metrics at once, with when it was found.
+        let beforeStart = Int(Date().timeIntervalSince1970)
+        try server.start()
+        let metrics = try await server.request("GET", "/metrics", key: nil).text
+        #expect(metrics.contains("esteira_ledger_differences 1"), "\(metrics)")
+        let reconciledAt = metrics.split(separator: "\n").first { $0.hasPrefix("esteira_ledger_reconciled_at_seconds ") }
+            .flatMap { Double($0.split(separator: " ").last ?? "") }
+        #expect(reconciledAt.map { Int($0) <= beforeStart && Int($0) > beforeStart - 120 } == true, "\(String(describing: reconciledAt))")
+        #expect(try server.sql("SELECT accounts, differences FROM ledger_reconciliations ORDER BY id") == "1|0\n1|1")
+        server.stop()
+        // The scheduled run (here every 1.8 s) finds it too: an error in the log, a third record.
         try server.start(["ESTEIRA_LEDGER_RECONCILE_HOURS": "0.0005"])
-        var metrics = ""
-        for _ in 0..<50 {
-            metrics = try await server.request("GET", "/metrics", key: nil).text
-            if metrics.contains("esteira_ledger_differences 1") { break }
+        for _ in 0..<50 where !server.logs().contains("ledger balances differ from their entries") {
             try await Task.sleep(for: .milliseconds(200))
         }
-        #expect(metrics.contains("esteira_ledger_differences 1"))
         #expect(server.logs().contains("ledger balances differ from their entries"))
+        #expect(try Int(server.sql("SELECT COUNT(*) FROM ledger_reconciliations WHERE differences = 1")) ?? 0 >= 2)
     }
 }
 

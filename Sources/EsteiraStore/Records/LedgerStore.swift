@@ -438,6 +438,35 @@ public struct LedgerStore: Sendable {
 
     // MARK: - Reconciliation
 
+    /// A reconciliation as kept: when it ran and what it found.
+    public struct Reconciliation: Sendable, Equatable {
+        public var ranAt: Date
+        public var accounts: Int
+        public var days: Int
+        public var differences: Int
+    }
+
+    /// Keeps what a reconciliation found, with its first ten differences.
+    public func record(accounts: Int, days: Int, differences: [LedgerDifference], at now: Date = Date()) async throws {
+        let first = differences.prefix(10).map(\.description).joined(separator: "; ")
+        try await db.write { c in
+            try await c.execute("""
+                INSERT INTO ledger_reconciliations (ran_at, accounts, account_days, differences, first_differences)
+                VALUES (\(now), \(accounts), \(days), \(differences.count), \(first))
+                """)
+        }
+    }
+
+    /// The last reconciliation kept, by any process.
+    public func lastReconciliation() async throws -> Reconciliation? {
+        try await db.query("""
+            SELECT ran_at, accounts, account_days, differences FROM ledger_reconciliations ORDER BY ran_at DESC, id DESC LIMIT 1
+            """).first.map {
+            Reconciliation(ranAt: try $0.date("ran_at"), accounts: try $0.int("accounts"), days: try $0.int("account_days"),
+                           differences: try $0.int("differences"))
+        }
+    }
+
     /// Recomputes every daily row and every account's balance from the entries, and returns
     /// where the stored figures differ (nothing, when the ledger is right). Runs on a snapshot.
     public func reconcile() async throws -> (accounts: Int, days: Int, differences: [LedgerDifference]) {

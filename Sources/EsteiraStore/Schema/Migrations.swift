@@ -452,6 +452,20 @@ public enum Migrations {
             created_at {TS} NOT NULL
         );
         """),
+        // Each reconciliation of the ledger, by whichever process ran it (a serve on its schedule,
+        // or `esteira ledger reconcile`): `/metrics` in every process reports the last one, not
+        // only the process that ran it, and not nothing for a day after a restart.
+        Migration(name: "0016_ledger_reconciliations", sql: """
+        CREATE TABLE ledger_reconciliations (
+            id {ID},
+            ran_at {TS} NOT NULL,
+            accounts BIGINT NOT NULL,
+            account_days BIGINT NOT NULL,
+            differences BIGINT NOT NULL,
+            first_differences TEXT NOT NULL
+        );
+        CREATE INDEX ledger_reconciliations_ran ON ledger_reconciliations (ran_at);
+        """),
     ]
 
     static func render(_ sql: String, for dialect: SQLDialect) -> String {
