@@ -120,15 +120,19 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
     public static func parse(_ text: Substring) -> Day? {
         let t = text.utf8.trimmingSpaces()
         guard t.count == 10 else { return nil }
-        let b = Array(t)
-        if b[4] == UInt8(ascii: "-") && b[7] == UInt8(ascii: "-") { return Day(digitsOf: b, day: 8..<10, month: 5..<7, year: 0..<4) }
-        if b[2] == UInt8(ascii: "/") && b[5] == UInt8(ascii: "/") { return Day(digitsOf: b, day: 0..<2, month: 3..<5, year: 6..<10) }
-        return nil
+        // Read in place (no copy): once per row of every file.
+        func parse<B: RandomAccessCollection>(_ b: B) -> Day? where B.Element == UInt8, B.Index == Int {
+            if b[4] == UInt8(ascii: "-") && b[7] == UInt8(ascii: "-") { return Day(digitsOf: b, day: 8..<10, month: 5..<7, year: 0..<4) }
+            if b[2] == UInt8(ascii: "/") && b[5] == UInt8(ascii: "/") { return Day(digitsOf: b, day: 0..<2, month: 3..<5, year: 6..<10) }
+            return nil
+        }
+        return t.withContiguousStorageIfAvailable { parse($0) } ?? parse(Array(t))
     }
 
     /// The day whose day, month and year are the decimal digits at those places of `b`; nil when
     /// one is not all digits or the day does not exist.
-    init?(digitsOf b: [UInt8], day: Range<Int>, month: Range<Int>, year: Range<Int>) {
+    init?<B: RandomAccessCollection>(digitsOf b: B, day: Range<Int>, month: Range<Int>, year: Range<Int>)
+    where B.Element == UInt8, B.Index == Int {
         func number(_ range: Range<Int>) -> Int? {
             var v = 0
             for i in range {

@@ -16,42 +16,57 @@ public struct TaxID: Hashable, Sendable, CustomStringConvertible {
 
     /// Removes the usual mask characters (`.`, `-`, `/`, spaces) and uppercases letters.
     public static func normalize(_ text: Substring) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(14)
-        for c in text.utf8 {
-            switch c {
-            case UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "/"), 32, 9: continue
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): out.append(c - 32)
-            default: out.append(c)
+        // Written straight into the String (a CPF or CNPJ fits in its inline storage, so nothing
+        // is allocated): once per row of every file. Only ASCII bytes change, so the UTF-8 stays valid.
+        String(unsafeUninitializedCapacity: text.utf8.count) { out in
+            var n = 0
+            for c in text.utf8 {
+                switch c {
+                case UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "/"), 32, 9: continue
+                case UInt8(ascii: "a")...UInt8(ascii: "z"): out[n] = c - 32
+                default: out[n] = c
+                }
+                n += 1
             }
+            return n
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Validates a document already normalized by `normalize`.
     public static func validate(normalized: String) -> Result<TaxID, Problem> {
-        let b = Array(normalized.utf8)
-        if b.count == 11 {
-            guard b.allSatisfy(isDigit) else { return .failure(.malformed) }
-            guard !b.allSatisfy({ $0 == b[0] }) else { return .failure(.checkDigits) }
-            let v = b.map { Int($0) - 48 }
-            let dv1 = cpfDigit(v[0..<9], firstWeight: 10)
-            let dv2 = cpfDigit(v[0..<10], firstWeight: 11)
-            guard dv1 == v[9], dv2 == v[10] else { return .failure(.checkDigits) }
-            return .success(TaxID(value: normalized, kind: .cpf))
+        var text = normalized
+        let checked: Result<Kind, Problem> = text.withUTF8 { b in
+            // Each character's value is its ASCII code minus 48 (digits 0–9; for the 2026
+            // alphanumeric CNPJ, letters A–Z 17–42: IN RFB 2.229/2024).
+            func value(_ i: Int) -> Int { Int(b[i]) - 48 }
+            // Weights 2, 3, … 9, 2, 3, … from the right over the first `count` characters, for
+            // the CNPJ; for the CPF they simply run down to 2 (at most 11 characters).
+            func digit(_ count: Int, cycle: Bool) -> Int {
+                var sum = 0
+                for i in 0..<count {
+                    let fromRight = count - 1 - i
+                    sum += value(i) * (cycle ? fromRight % 8 + 2 : fromRight + 2)
+                }
+                let r = sum % 11
+                return r < 2 ? 0 : 11 - r
+            }
+            func allSame() -> Bool { b.allSatisfy { $0 == b[0] } }
+            if b.count == 11 {
+                guard b.allSatisfy(isDigit) else { return .failure(.malformed) }
+                guard !allSame() else { return .failure(.checkDigits) }
+                guard digit(9, cycle: false) == value(9), digit(10, cycle: false) == value(10) else { return .failure(.checkDigits) }
+                return .success(.cpf)
+            }
+            if b.count == 14 {
+                guard b[0..<12].allSatisfy({ isDigit($0) || ($0 >= 65 && $0 <= 90) }),
+                      b[12..<14].allSatisfy(isDigit) else { return .failure(.malformed) }
+                guard !allSame() else { return .failure(.checkDigits) }
+                guard digit(12, cycle: true) == value(12), digit(13, cycle: true) == value(13) else { return .failure(.checkDigits) }
+                return .success(.cnpj)
+            }
+            return .failure(.malformed)
         }
-        if b.count == 14 {
-            guard b[0..<12].allSatisfy({ isDigit($0) || ($0 >= 65 && $0 <= 90) }),
-                  b[12..<14].allSatisfy(isDigit) else { return .failure(.malformed) }
-            guard !b.allSatisfy({ $0 == b[0] }) else { return .failure(.checkDigits) }
-            // IN RFB 2.229/2024: each character's value is its ASCII code minus 48.
-            let v = b.map { Int($0) - 48 }
-            let dv1 = cnpjDigit(v[0..<12], weights: [5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2])
-            let dv2 = cnpjDigit(v[0..<13], weights: [6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2])
-            guard dv1 == v[12], dv2 == v[13] else { return .failure(.checkDigits) }
-            return .success(TaxID(value: normalized, kind: .cnpj))
-        }
-        return .failure(.malformed)
+        return checked.map { TaxID(value: normalized, kind: $0) }
     }
 
     public static func parse(_ text: String) -> Result<TaxID, Problem> {
@@ -65,21 +80,6 @@ public struct TaxID: Hashable, Sendable, CustomStringConvertible {
     }
 
     private static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
-
-    private static func cpfDigit(_ digits: ArraySlice<Int>, firstWeight: Int) -> Int {
-        var sum = 0
-        var weight = firstWeight
-        for d in digits { sum += d * weight; weight -= 1 }
-        let r = sum % 11
-        return r < 2 ? 0 : 11 - r
-    }
-
-    private static func cnpjDigit(_ values: ArraySlice<Int>, weights: [Int]) -> Int {
-        var sum = 0
-        for (v, w) in zip(values, weights) { sum += v * w }
-        let r = sum % 11
-        return r < 2 ? 0 : 11 - r
-    }
 
     /// Masked for logs and screens: the middle is hidden (`248.***.***-80`, `12.***.***/****-35`).
     public var masked: String { TaxID.mask(value) }
