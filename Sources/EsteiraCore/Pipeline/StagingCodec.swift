@@ -28,35 +28,58 @@ public enum StagingCodec {
     }
 
     public static func encode(_ records: [StagedRecord]) -> [UInt8] {
-        var out = magic
-        out.reserveCapacity(records.count * 96)
+        var encoder = Encoder(expectedRecords: records.count)
         for record in records {
-            putVarint(UInt64(record.line), &out)
             switch record {
-            case .debt(_, let raw, let d):
-                out.append(d.document.kind == .cpf ? 0 : 1)
-                putString(raw, &out)
-                putString(d.externalID, &out)
-                putString(d.name, &out)
-                putString(d.document.value, &out)
-                putVarint(UInt64(bitPattern: d.amountCents), &out)
-                putVarint(UInt64(bitPattern: Int64(d.dueDate.daysSinceEpoch)), &out)
-                putOptional(d.email, &out)
-                putOptional(d.phone, &out)
-                putOptional(d.description, &out)
-            case .rejected(_, let raw, let issues):
-                out.append(2)
-                putString(raw, &out)
-                putVarint(UInt64(issues.count), &out)
-                for issue in issues {
-                    putVarint(UInt64(issue.line), &out)
-                    out.append(issue.field.map { UInt8($0.ordinal + 1) } ?? 0)
-                    putString(issue.code.rawValue, &out)
-                    putString(issue.message, &out)
-                }
+            case .debt(let line, var raw, let d):
+                raw.withUTF8 { encoder.debt(line: line, raw: $0, d) }
+            case .rejected(let line, var raw, let issues):
+                raw.withUTF8 { encoder.rejected(line: line, raw: $0, issues: issues) }
             }
         }
-        return out
+        return encoder.bytes
+    }
+
+    /// Writes a staging file record by record, the raw text given as UTF-8 bytes: the transform
+    /// stage hands over a record's bytes as they are in the file (when it is UTF-8) without
+    /// making a String of them first.
+    public struct Encoder {
+        public private(set) var bytes: [UInt8]
+        public private(set) var count = 0
+
+        public init(expectedRecords: Int) {
+            bytes = StagingCodec.magic
+            bytes.reserveCapacity(expectedRecords * 96)
+        }
+
+        public mutating func debt(line: Int, raw: UnsafeBufferPointer<UInt8>, _ d: Debt) {
+            putVarint(UInt64(line), &bytes)
+            bytes.append(d.document.kind == .cpf ? 0 : 1)
+            putBytes(raw, &bytes)
+            putString(d.externalID, &bytes)
+            putString(d.name, &bytes)
+            putString(d.document.value, &bytes)
+            putVarint(UInt64(bitPattern: d.amountCents), &bytes)
+            putVarint(UInt64(bitPattern: Int64(d.dueDate.daysSinceEpoch)), &bytes)
+            putOptional(d.email, &bytes)
+            putOptional(d.phone, &bytes)
+            putOptional(d.description, &bytes)
+            count += 1
+        }
+
+        public mutating func rejected(line: Int, raw: UnsafeBufferPointer<UInt8>, issues: [RowIssue]) {
+            putVarint(UInt64(line), &bytes)
+            bytes.append(2)
+            putBytes(raw, &bytes)
+            putVarint(UInt64(issues.count), &bytes)
+            for issue in issues {
+                putVarint(UInt64(issue.line), &bytes)
+                bytes.append(issue.field.map { UInt8($0.ordinal + 1) } ?? 0)
+                putString(issue.code.rawValue, &bytes)
+                putString(issue.message, &bytes)
+            }
+            count += 1
+        }
     }
 
     public static func decode(_ bytes: [UInt8]) throws -> [StagedRecord] {
@@ -142,10 +165,12 @@ public enum StagingCodec {
 
     private static func putString(_ s: String, _ out: inout [UInt8]) {
         var s = s
-        s.withUTF8 { bytes in
-            putVarint(UInt64(bytes.count), &out)
-            out.append(contentsOf: bytes)
-        }
+        s.withUTF8 { putBytes($0, &out) }
+    }
+
+    private static func putBytes(_ bytes: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
+        putVarint(UInt64(bytes.count), &out)
+        out.append(contentsOf: bytes)
     }
 
     private static func putVarint(_ value: UInt64, _ out: inout [UInt8]) {

@@ -48,21 +48,22 @@ struct TransformStage {
         let validator = DebtValidator(receivedOn: batch.receivedOn, dateFormat: layout.dateFormat,
                                       decimalFormat: layout.decimalFormat)
         return try await CPUWork.run {
-            let records = TransformStage.stagedRecords(
+            let staging = TransformStage.staging(
                 bytes: bytes, firstLine: sub.firstLine, delimiter: delimiterText, encoding: encoding, layout: layout,
                 validator: validator)
-            guard records.count == sub.records else {
-                throw StageInvariantError(description: "sub-batch \(batch.id)/\(sub.seq): \(records.count) records, pick saw \(sub.records)")
+            guard staging.count == sub.records else {
+                throw StageInvariantError(description: "sub-batch \(batch.id)/\(sub.seq): \(staging.count) records, pick saw \(sub.records)")
             }
-            return StagingCodec.encode(records)
+            return staging.bytes
         }
     }
 
-    /// The staged records of the records in `bytes` (whole records, the first on line `firstLine`).
-    static func stagedRecords(bytes: [UInt8], firstLine: Int, delimiter: UInt8, encoding: TextEncoding,
-                              layout: StandardLayout, validator: DebtValidator) -> [StagedRecord] {
-        var records: [StagedRecord] = []
-        records.reserveCapacity(bytes.count / 80)
+    /// The staging file of the records in `bytes` (whole records, the first on line `firstLine`):
+    /// each parsed and validated, with its raw text, which goes from the file's bytes to the
+    /// staging file's without a String in between when the file is UTF-8.
+    static func staging(bytes: [UInt8], firstLine: Int, delimiter: UInt8, encoding: TextEncoding,
+                        layout: StandardLayout, validator: DebtValidator) -> StagingCodec.Encoder {
+        var staging = StagingCodec.Encoder(expectedRecords: bytes.count / 80)
         let positions = layout.positions
         let fixedWidth = layout.fixedWidth
         bytes.withUnsafeBufferPointer { b in
@@ -73,22 +74,31 @@ struct TransformStage {
                 let record = UnsafeBufferPointer(rebasing: b[r.start..<r.end])
                 var rawEnd = record.count
                 while rawEnd > 0 && (record[rawEnd - 1] == 10 || record[rawEnd - 1] == 13) { rawEnd -= 1 }
-                let raw = encoding.decode(UnsafeBufferPointer(rebasing: record[0..<rawEnd]))
+                let rawBytes = UnsafeBufferPointer(rebasing: record[0..<rawEnd])
                 let row: ParsedRow
                 if let fixedWidth {
-                    row = ParsedRow(line: r.line, values: FixedWidthField.values(of: raw, fixedWidth))
+                    row = ParsedRow(line: r.line, values: FixedWidthField.values(of: encoding.decode(rawBytes), fixedWidth))
                 } else {
                     row = ParsedRow(line: r.line, fields: CSVRecordParser.fields(record, delimiter: delimiter, encoding: encoding),
                                     layout: positions)
                 }
-                switch validator.validate(row) {
-                case .valid(let debt): records.append(.debt(line: r.line, raw: raw, debt))
-                case .invalid(let issues): records.append(.rejected(line: r.line, raw: raw, issues: issues))
+                let validation = validator.validate(row)
+                func write(_ raw: UnsafeBufferPointer<UInt8>) {
+                    switch validation {
+                    case .valid(let debt): staging.debt(line: r.line, raw: raw, debt)
+                    case .invalid(let issues): staging.rejected(line: r.line, raw: raw, issues: issues)
+                    }
+                }
+                if encoding == .utf8 {
+                    write(rawBytes)
+                } else {
+                    var raw = encoding.decode(rawBytes)
+                    raw.withUTF8 { write($0) }
                 }
             }
             scanner.feed(b, onRecord: onRecord)
             scanner.finish(onRecord: onRecord)
         }
-        return records
+        return staging
     }
 }
