@@ -23,42 +23,54 @@ public enum Money {
     ///   group thousands. Anything else is malformed.
     /// - At most two decimal places.
     public static func parseCents(_ text: Substring) -> Result<Int64, ParseError> {
-        var b = Array(text.utf8.trimmingSpaces())
-        if b.isEmpty { return .failure(.empty) }
+        // Read in place (no copy of the text, no list of separators): once per row of every file.
+        let trimmed = text.utf8.trimmingSpaces()
+        return trimmed.withContiguousStorageIfAvailable { parseCents(trimmed: $0) }
+            ?? Array(trimmed).withUnsafeBufferPointer { parseCents(trimmed: $0) }
+    }
+
+    private static func parseCents(trimmed all: UnsafeBufferPointer<UInt8>) -> Result<Int64, ParseError> {
+        if all.isEmpty { return .failure(.empty) }
+        var start = 0
         var negative = false
-        if b.first == UInt8(ascii: "-") || b.first == UInt8(ascii: "+") {
-            negative = b.first == UInt8(ascii: "-")
-            b.removeFirst()
+        if all[start] == UInt8(ascii: "-") || all[start] == UInt8(ascii: "+") {
+            negative = all[start] == UInt8(ascii: "-")
+            start += 1
         }
-        if b.count >= 2, b[0] == UInt8(ascii: "R"), b[1] == UInt8(ascii: "$") {
-            b.removeFirst(2)
-            while b.first == 32 { b.removeFirst() }
+        if all.count - start >= 2, all[start] == UInt8(ascii: "R"), all[start + 1] == UInt8(ascii: "$") {
+            start += 2
+            while start < all.count, all[start] == 32 { start += 1 }
         }
-        if !negative, b.first == UInt8(ascii: "-") { negative = true; b.removeFirst() }
-        guard !b.isEmpty else { return .failure(.malformed) }
+        if !negative, start < all.count, all[start] == UInt8(ascii: "-") { negative = true; start += 1 }
+        guard start < all.count else { return .failure(.malformed) }
+        let b = UnsafeBufferPointer(rebasing: all[start...])
 
         let dot = UInt8(ascii: "."), comma = UInt8(ascii: ",")
-        var separators: [Int] = []
-        for (i, c) in b.enumerated() {
-            if c == dot || c == comma { separators.append(i) }
+        var dots = 0, commas = 0, lastSeparator = -1
+        for i in 0..<b.count {
+            let c = b[i]
+            if c == dot { dots += 1; lastSeparator = i }
+            else if c == comma { commas += 1; lastSeparator = i }
             else if c < 48 || c > 57 { return .failure(.malformed) }
         }
 
         var decimalAt: Int? = nil
         var thousandsChar: UInt8? = nil
-        if let last = separators.last {
+        if lastSeparator >= 0 {
+            let last = lastSeparator
             let lastChar = b[last]
-            let hasBoth = separators.contains { b[$0] != lastChar }
+            let hasBoth = dots > 0 && commas > 0
             let digitsAfterLast = b.count - last - 1
             if hasBoth {
                 decimalAt = last
                 thousandsChar = lastChar == dot ? comma : dot
-                if separators.dropLast().contains(where: { b[$0] == lastChar }) { return .failure(.malformed) }
-            } else if separators.count == 1 && (digitsAfterLast == 1 || digitsAfterLast == 2) {
+                // The decimal separator's character once only: the last separator.
+                if (lastChar == dot ? dots : commas) > 1 { return .failure(.malformed) }
+            } else if dots + commas == 1 && (digitsAfterLast == 1 || digitsAfterLast == 2) {
                 decimalAt = last
             } else if digitsAfterLast == 3 {
                 thousandsChar = lastChar
-            } else if digitsAfterLast > 3 && separators.count == 1 {
+            } else if digitsAfterLast > 3 && dots + commas == 1 {
                 return .failure(.tooManyDecimals)
             } else {
                 return .failure(.malformed)
