@@ -90,7 +90,7 @@ public struct DebtValidator: Sendable {
         guard issues.isEmpty, let document, let cents, let dueDate else { return .invalid(issues) }
         return .valid(Debt(
             externalID: row.externalID, name: row.name, document: document, amountCents: cents, dueDate: dueDate,
-            email: row.email.isEmpty ? nil : row.email.lowercased(),
+            email: row.email.isEmpty ? nil : EmailAddress.lowercased(row.email),
             phone: row.phone.isEmpty ? nil : row.phone,
             description: row.description.isEmpty ? nil : row.description))
     }
@@ -106,6 +106,12 @@ public enum EmailAddress {
         for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~".utf8 { t[Int(c)] = true }
         return t
     }()
+
+    /// The address in lower case; the same String, not a new one, when it has no capital letter
+    /// and no byte outside ASCII (nearly every address, once per row).
+    public static func lowercased(_ address: String) -> String {
+        address.utf8.contains { ($0 >= 65 && $0 <= 90) || $0 >= 0x80 } ? address.lowercased() : address
+    }
 
     /// One pass over the bytes, no allocation: this runs for every row that has an e-mail.
     public static func isWellFormed(_ text: String) -> Bool {
