@@ -28,7 +28,7 @@ public enum StagingCodec {
     }
 
     public static func encode(_ records: [StagedRecord]) -> [UInt8] {
-        var encoder = Encoder(expectedRecords: records.count)
+        var encoder = Encoder(capacity: records.count * 160)
         for record in records {
             switch record {
             case .debt(let line, var raw, let d):
@@ -47,9 +47,11 @@ public enum StagingCodec {
         public private(set) var bytes: [UInt8]
         public private(set) var count = 0
 
-        public init(expectedRecords: Int) {
+        /// `capacity`: the bytes expected, so that the file is not copied as it grows. A record takes
+        /// its raw text, its fields again and a few bytes: about twice its size in the file.
+        public init(capacity: Int) {
             bytes = StagingCodec.magic
-            bytes.reserveCapacity(expectedRecords * 96)
+            bytes.reserveCapacity(capacity)
         }
 
         public mutating func debt(line: Int, raw: UnsafeBufferPointer<UInt8>, _ d: Debt) {

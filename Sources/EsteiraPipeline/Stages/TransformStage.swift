@@ -63,7 +63,7 @@ struct TransformStage {
     /// staging file's without a String in between when the file is UTF-8.
     static func staging(bytes: [UInt8], firstLine: Int, delimiter: UInt8, encoding: TextEncoding,
                         layout: StandardLayout, validator: DebtValidator) -> StagingCodec.Encoder {
-        var staging = StagingCodec.Encoder(expectedRecords: bytes.count / 80)
+        var staging = StagingCodec.Encoder(capacity: bytes.count * 2 + 4096)
         let positions = layout.positions
         let fixedWidth = layout.fixedWidth
         bytes.withUnsafeBufferPointer { b in
