@@ -17,6 +17,34 @@ public enum StagedRecord: Sendable, Equatable {
     }
 }
 
+/// The staged records of a sub-batch, by kind: `debts[k]` is on line `debtLines[k]` with raw
+/// text `debtRaws[k]`; `order` says, record by record in file order, whether it is the next debt
+/// (true) or the next rejected row.
+public struct StagedSubBatch: Sendable {
+    public var debts: [Debt] = []
+    public var debtLines: [Int] = []
+    public var debtRaws: [String] = []
+    public var rejected: [(line: Int, raw: String, issues: [RowIssue])] = []
+    public var order: [Bool] = []
+
+    public init() {}
+
+    public var count: Int { order.count }
+
+    /// The records in file order.
+    public var records: [StagedRecord] {
+        var d = 0, r = 0
+        return order.map { isDebt in
+            if isDebt {
+                defer { d += 1 }
+                return .debt(line: debtLines[d], raw: debtRaws[d], debts[d])
+            }
+            defer { r += 1 }
+            return .rejected(line: rejected[r].line, raw: rejected[r].raw, issues: rejected[r].issues)
+        }
+    }
+}
+
 /// The intermediate store's file format: the staged records of one sub-batch, written by the
 /// transform stage and read by the register stage. Varints and length-prefixed UTF-8 behind a
 /// version tag, so that reading is a straight scan with no escaping.
@@ -85,11 +113,20 @@ public enum StagingCodec {
     }
 
     public static func decode(_ bytes: [UInt8]) throws -> [StagedRecord] {
+        try decodeSubBatch(bytes).records
+    }
+
+    /// A staging file read back as the register stage uses it: the valid rows' debts in one array
+    /// (judged and registered without being copied out of records one by one), their lines and
+    /// raw texts beside them, and the rows rejected by validation.
+    public static func decodeSubBatch(_ bytes: [UInt8]) throws -> StagedSubBatch {
         try bytes.withUnsafeBufferPointer { b in
             guard b.count >= magic.count, Array(b[0..<magic.count]) == magic else { throw DecodeError(offset: 0) }
             var i = magic.count
-            var records: [StagedRecord] = []
-            records.reserveCapacity(b.count / 80)
+            var sub = StagedSubBatch()
+            sub.debts.reserveCapacity(b.count / 160)
+            sub.debtLines.reserveCapacity(b.count / 160)
+            sub.debtRaws.reserveCapacity(b.count / 160)
             func byte() throws -> UInt8 {
                 guard i < b.count else { throw DecodeError(offset: i) }
                 defer { i += 1 }
@@ -129,9 +166,12 @@ public enum StagingCodec {
                     let document = TaxID(value: try string(), kind: tag == 0 ? .cpf : .cnpj)
                     let cents = Int64(bitPattern: try varint())
                     let due = Day(daysSinceEpoch: Int(Int64(bitPattern: try varint())))
-                    records.append(.debt(line: line, raw: raw, Debt(
+                    sub.debts.append(Debt(
                         externalID: externalID, name: name, document: document, amountCents: cents, dueDate: due,
-                        email: try optional(), phone: try optional(), description: try optional())))
+                        email: try optional(), phone: try optional(), description: try optional()))
+                    sub.debtLines.append(line)
+                    sub.debtRaws.append(raw)
+                    sub.order.append(true)
                 case 2:
                     let raw = try string()
                     let count = try int()
@@ -146,12 +186,13 @@ public enum StagingCodec {
                         guard let code = RejectCode(rawValue: try string()) else { throw DecodeError(offset: i) }
                         issues.append(RowIssue(line: issueLine, field: field, code: code, message: try string()))
                     }
-                    records.append(.rejected(line: line, raw: raw, issues: issues))
+                    sub.rejected.append((line, raw, issues))
+                    sub.order.append(false)
                 default:
                     throw DecodeError(offset: i - 1)
                 }
             }
-            return records
+            return sub
         }
     }
 

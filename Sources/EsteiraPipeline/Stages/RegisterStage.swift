@@ -25,9 +25,11 @@ struct RegisterStage {
 
     /// A sub-batch's staged records sorted for the registry, before any database work.
     struct Prepared: Sendable {
-        /// Rows that passed validation, in file order, each with the index of its external_id's
-        /// candidate.
-        var valid: [(debt: Debt, line: Int, raw: String, candidate: Int)] = []
+        /// The sub-batch's staged rows, as decoded.
+        var staged = StagedSubBatch()
+        /// Rows that passed validation and the risk rules, in file order: the index of each in
+        /// `staged.debts` (the debts are not copied), and of its external_id's candidate.
+        var valid: [(debt: Int, candidate: Int)] = []
         /// The first valid row of each external_id: the ones offered to the registry, with the risk
         /// rules' review when they flagged it.
         var candidates: [DebtCandidate] = []
@@ -65,13 +67,9 @@ struct RegisterStage {
         let staging = try await pipeline.blobs.readAll(key: BlobKeys.staging(batchID: batch.id, seq: seq))
         // Decoding, judging, sorting and building the rows need no write: done before taking the
         // write lock, the CPU-bound parts off the cooperative pool (see CPUWork).
-        let staged = try await CPUWork.run { try StagingCodec.decode(staging) }
-        let debts = staged.compactMap { record -> Debt? in
-            if case .debt(_, _, let debt) = record { return debt }
-            return nil
-        }
+        let staged = try await CPUWork.run { try StagingCodec.decodeSubBatch(staging) }
         // The risk rules judge every valid row, as of the day the batch was received.
-        let decisions = try await pipeline.risk.judge(debts, policy: pipeline.risk.policy(for: client), today: batch.receivedOn)
+        let decisions = try await pipeline.risk.judge(staged.debts, policy: pipeline.risk.policy(for: client), today: batch.receivedOn)
         let batchID = batch.id
         let (prepared, candidateRows) = try await CPUWork.run {
             let prepared = RegisterStage.prepare(staged, decisions: decisions)
@@ -140,6 +138,7 @@ struct RegisterStage {
 
             var rejects = prepared.rejects
             outcome.rejected = prepared.rejectedRows
+            let staged = prepared.staged
             for (i, v) in prepared.valid.enumerated() {
                 let registered: Debt
                 if flags[v.candidate] {
@@ -148,19 +147,19 @@ struct RegisterStage {
                         continue
                     }
                     registered = prepared.candidates[v.candidate].debt
-                } else if let found = kept[v.debt.externalID] {
+                } else if let found = kept[staged.debts[v.debt].externalID] {
                     registered = found
                 } else {
-                    throw StageInvariantError(description: "debt \(v.debt.externalID) was neither inserted nor found")
+                    throw StageInvariantError(description: "debt \(staged.debts[v.debt].externalID) was neither inserted nor found")
                 }
-                if registered.hasSameContent(as: v.debt) {
+                if registered.hasSameContent(as: staged.debts[v.debt]) {
                     outcome.duplicates += 1
                 } else {
                     outcome.rejected += 1
                     rejects.append(RejectRecord(
-                        line: v.line, field: DebtField.externalID.rawValue, code: RejectCode.conflict.rawValue,
-                        message: "A dívida \(v.debt.externalID) já está registrada com outro conteúdo; o registro existente foi mantido.",
-                        raw: v.raw))
+                        line: staged.debtLines[v.debt], field: DebtField.externalID.rawValue, code: RejectCode.conflict.rawValue,
+                        message: "A dívida \(staged.debts[v.debt].externalID) já está registrada com outro conteúdo; o registro existente foi mantido.",
+                        raw: staged.debtRaws[v.debt]))
                 }
             }
             try await DebtRegistry.insertRejects(c, batchID: batch.id, rejects: rejects)
@@ -222,48 +221,45 @@ struct RegisterStage {
     }
 
     /// Picks, for each external_id, the row offered to the registry, and lists the rejects: the
-    /// rows that failed validation, and the valid ones the risk rules rejected, each with the codes
-    /// of the rules that rejected it. `decisions` holds the risk decision of each valid row, in order.
-    static func prepare(_ staged: [StagedRecord], decisions: [RiskDecision]) -> Prepared {
+    /// valid rows the risk rules rejected, each with the codes of the rules that rejected it, and the
+    /// rows that failed validation. `decisions` holds the risk decision of each valid row, in order.
+    static func prepare(_ staged: StagedSubBatch, decisions: [RiskDecision]) -> Prepared {
         var p = Prepared()
-        p.valid.reserveCapacity(staged.count)
-        p.candidates.reserveCapacity(staged.count)
+        p.valid.reserveCapacity(staged.debts.count)
+        p.candidates.reserveCapacity(staged.debts.count)
         var candidateOf: [String: Int] = [:]
-        candidateOf.reserveCapacity(staged.count)
-        var judged = 0
-        for record in staged {
-            switch record {
-            case .debt(let line, let raw, let debt):
-                let decision = decisions[judged]
-                judged += 1
-                if decision.outcome == .reject {
-                    p.rejectedRows += 1
-                    for reason in decision.deciding {
-                        p.rejects.append(RejectRecord(line: line, field: reason.rule.field.rawValue, code: reason.rule.rawValue,
-                                                      message: reason.message, raw: raw))
-                    }
-                    continue
-                }
-                let candidate: Int
-                if let known = candidateOf[debt.externalID] {
-                    candidate = known
-                } else {
-                    candidate = p.candidates.count
-                    candidateOf[debt.externalID] = candidate
-                    p.candidates.append(DebtCandidate(
-                        debt: debt, line: line,
-                        review: decision.outcome == .review ? DebtReview(score: decision.score, reasons: decision.reasons) : nil))
-                    p.candidateRow.append(p.valid.count)
-                }
-                p.valid.append((debt, line, raw, candidate))
-            case .rejected(_, let raw, let issues):
+        candidateOf.reserveCapacity(staged.debts.count)
+        for k in staged.debts.indices {
+            let decision = decisions[k]
+            if decision.outcome == .reject {
                 p.rejectedRows += 1
-                for issue in issues {
-                    p.rejects.append(RejectRecord(line: issue.line, field: issue.field?.rawValue ?? "", code: issue.code.rawValue,
-                                                  message: issue.message, raw: raw))
+                for reason in decision.deciding {
+                    p.rejects.append(RejectRecord(line: staged.debtLines[k], field: reason.rule.field.rawValue, code: reason.rule.rawValue,
+                                                  message: reason.message, raw: staged.debtRaws[k]))
                 }
+                continue
+            }
+            let candidate: Int
+            if let known = candidateOf[staged.debts[k].externalID] {
+                candidate = known
+            } else {
+                candidate = p.candidates.count
+                candidateOf[staged.debts[k].externalID] = candidate
+                p.candidates.append(DebtCandidate(
+                    debt: staged.debts[k], line: staged.debtLines[k],
+                    review: decision.outcome == .review ? DebtReview(score: decision.score, reasons: decision.reasons) : nil))
+                p.candidateRow.append(p.valid.count)
+            }
+            p.valid.append((k, candidate))
+        }
+        for row in staged.rejected {
+            p.rejectedRows += 1
+            for issue in row.issues {
+                p.rejects.append(RejectRecord(line: issue.line, field: issue.field?.rawValue ?? "", code: issue.code.rawValue,
+                                              message: issue.message, raw: row.raw))
             }
         }
+        p.staged = staged
         return p
     }
 }
