@@ -62,7 +62,7 @@ public struct LakeInboxWatcher: Service {
             if missing.isEmpty {
                 let started = try await db.write(durable: true) { c -> String? in
                     if try await LakeRunStore.exists(c, month: month) { return nil }
-                    return try await LakeStage.start(c, id: LakeRunStore.newID(), month: lakeMonth, reference: lakeMonth.adding(months: 1).first, landed: nil,
+                    return try await LakeStage.start(c, month: lakeMonth, reference: lakeMonth.adding(months: 1).first, landed: nil,
                                                      landedAt: Date(), retry: retry)
                 }
                 if let started {

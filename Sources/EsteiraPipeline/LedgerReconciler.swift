@@ -31,7 +31,7 @@ public struct LedgerReconciler: Service {
             logger.info("ledger reconciled", metadata: metadata)
         } else {
             var m = metadata
-            m["first"] = "\(report.differences.prefix(10).map(\.description).joined(separator: "; "))"
+            m["first"] = "\(LedgerStore.firstDifferences(report.differences))"
             logger.error("ledger balances differ from their entries", metadata: m)
         }
         return report

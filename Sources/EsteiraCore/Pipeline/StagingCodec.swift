@@ -18,8 +18,9 @@ public enum StagedRecord: Sendable, Equatable {
 }
 
 /// The staged records of a sub-batch, by kind: `debts[k]` is on line `debtLines[k]` with raw
-/// text `debtRaws[k]`; `order` says, record by record in file order, whether it is the next debt
-/// (true) or the next rejected row.
+/// text `debtRaws[k]`; `order` says, record by record in the file's order, whether it is the next
+/// debt (true) or the next rejected row (the codec keeps records in the order given, whatever
+/// their lines).
 public struct StagedSubBatch: Sendable {
     public var debts: [Debt] = []
     public var debtLines: [Int] = []
@@ -28,8 +29,6 @@ public struct StagedSubBatch: Sendable {
     public var order: [Bool] = []
 
     public init() {}
-
-    public var count: Int { order.count }
 
     /// The records in file order.
     public var records: [StagedRecord] {

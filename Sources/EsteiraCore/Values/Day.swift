@@ -121,12 +121,11 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
         let t = text.utf8.trimmingSpaces()
         guard t.count == 10 else { return nil }
         // Read in place (no copy): once per row of every file.
-        func parse<B: RandomAccessCollection>(_ b: B) -> Day? where B.Element == UInt8, B.Index == Int {
+        return t.withBytes { b in
             if b[4] == UInt8(ascii: "-") && b[7] == UInt8(ascii: "-") { return Day(digitsOf: b, day: 8..<10, month: 5..<7, year: 0..<4) }
             if b[2] == UInt8(ascii: "/") && b[5] == UInt8(ascii: "/") { return Day(digitsOf: b, day: 0..<2, month: 3..<5, year: 6..<10) }
             return nil
         }
-        return t.withContiguousStorageIfAvailable { parse($0) } ?? parse(Array(t))
     }
 
     /// The day whose day, month and year are the decimal digits at those places of `b`; nil when
@@ -172,5 +171,10 @@ extension Collection where Element == UInt8, SubSequence: BidirectionalCollectio
         while let f = s.first, f == 32 || f == 9 { s = s.dropFirst() }
         while let l = s.last, l == 32 || l == 9 { s = s.dropLast() }
         return s
+    }
+
+    /// `body` on the bytes in place when they are contiguous (a native String's), on a copy otherwise.
+    func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        withContiguousStorageIfAvailable(body) ?? Array(self).withUnsafeBufferPointer(body)
     }
 }

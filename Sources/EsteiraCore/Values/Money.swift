@@ -24,9 +24,7 @@ public enum Money {
     /// - At most two decimal places.
     public static func parseCents(_ text: Substring) -> Result<Int64, ParseError> {
         // Read in place (no copy of the text, no list of separators): once per row of every file.
-        let trimmed = text.utf8.trimmingSpaces()
-        return trimmed.withContiguousStorageIfAvailable { parseCents(trimmed: $0) }
-            ?? Array(trimmed).withUnsafeBufferPointer { parseCents(trimmed: $0) }
+        text.utf8.trimmingSpaces().withBytes { parseCents(trimmed: $0) }
     }
 
     private static func parseCents(trimmed all: UnsafeBufferPointer<UInt8>) -> Result<Int64, ParseError> {

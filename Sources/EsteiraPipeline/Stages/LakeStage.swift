@@ -16,7 +16,7 @@ struct LakeStage {
 
     /// In the caller's transaction: a new run of `month` and its first job; with `landed`, the
     /// files are already in raw (the command landed local files) and the first job curates.
-    static func start(_ c: any SQLConnection, id: String, month: LakeMonth, reference: Day, landed: LakeRunner.StepResult?,
+    static func start(_ c: any SQLConnection, id: String = LakeRunStore.newID(), month: LakeMonth, reference: Day, landed: LakeRunner.StepResult?,
                       landedAt: Date, retry: RetryPolicy) async throws -> String {
         _ = try await LakeRunStore.create(c, id: id, month: month.description, referenceDate: reference, now: landedAt)
         var first = LakeStep.raw

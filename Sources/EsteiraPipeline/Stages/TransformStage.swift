@@ -75,9 +75,12 @@ struct TransformStage {
                 var rawEnd = record.count
                 while rawEnd > 0 && (record[rawEnd - 1] == 10 || record[rawEnd - 1] == 13) { rawEnd -= 1 }
                 let rawBytes = UnsafeBufferPointer(rebasing: record[0..<rawEnd])
+                // The raw text as a String only where it is needed: not UTF-8 (the staging file is),
+                // or cut by position (fixed width).
+                let rawText = encoding != .utf8 || fixedWidth != nil ? encoding.decode(rawBytes) : nil
                 let row: ParsedRow
-                if let fixedWidth {
-                    row = ParsedRow(line: r.line, values: FixedWidthField.values(of: encoding.decode(rawBytes), fixedWidth))
+                if let fixedWidth, let rawText {
+                    row = ParsedRow(line: r.line, values: FixedWidthField.values(of: rawText, fixedWidth))
                 } else {
                     row = ParsedRow(line: r.line, fields: CSVRecordParser.fields(record, delimiter: delimiter, encoding: encoding),
                                     layout: positions)
@@ -89,11 +92,10 @@ struct TransformStage {
                     case .invalid(let issues): staging.rejected(line: r.line, raw: raw, issues: issues)
                     }
                 }
-                if encoding == .utf8 {
-                    write(rawBytes)
-                } else {
-                    var raw = encoding.decode(rawBytes)
+                if var raw = rawText {
                     raw.withUTF8 { write($0) }
+                } else {
+                    write(rawBytes)
                 }
             }
             scanner.feed(b, onRecord: onRecord)

@@ -40,10 +40,10 @@ public struct LakeRunStore: Sendable {
                       error: try r.optionalString("error"), startedAt: try r.date("started_at"), finishedAt: try r.optionalDate("finished_at"))
     }
 
-    /// In the caller's transaction: a new run, `running`, with no steps yet.
     /// A new run's id, for a caller that needs it before the run is recorded (to land its files).
     public static func newID() -> String { UUID().uuidString.lowercased() }
 
+    /// In the caller's transaction: a new run, `running`, with no steps yet.
     public static func create(_ c: any SQLConnection, id: String = newID(), month: String, referenceDate: Day,
                               now: Date = Date()) async throws -> String {
         try await c.execute("""

@@ -446,9 +446,14 @@ public struct LedgerStore: Sendable {
         public var differences: Int
     }
 
+    /// The first ten differences, for the log and the kept record.
+    public static func firstDifferences(_ differences: [LedgerDifference]) -> String {
+        differences.prefix(10).map(\.description).joined(separator: "; ")
+    }
+
     /// Keeps what a reconciliation found, with its first ten differences.
     public func record(accounts: Int, days: Int, differences: [LedgerDifference], at now: Date = Date()) async throws {
-        let first = differences.prefix(10).map(\.description).joined(separator: "; ")
+        let first = Self.firstDifferences(differences)
         try await db.write { c in
             try await c.execute("""
                 INSERT INTO ledger_reconciliations (ran_at, accounts, account_days, differences, first_differences)
