@@ -70,10 +70,10 @@ struct RegisterStage {
         let staged = try await CPUWork.run { try StagingCodec.decodeSubBatch(staging) }
         // The risk rules judge every valid row, as of the day the batch was received.
         let decisions = try await pipeline.risk.judge(staged.debts, policy: pipeline.risk.policy(for: client), today: batch.receivedOn)
-        let batchID = batch.id
+        let batchID = batch.id, stamp = DebtRegistry.batchStamp(for: pipeline.db.dialect)
         let (prepared, candidateRows) = try await CPUWork.run {
             let prepared = RegisterStage.prepare(staged, decisions: decisions)
-            return (prepared, DebtRegistry.rows(clientNum: clientNum, batchID: batchID, debts: prepared.candidates))
+            return (prepared, DebtRegistry.rows(clientNum: clientNum, batchID: batchID, debts: prepared.candidates, stamp: stamp))
         }
 
         let ready = ContinuousClock.now
@@ -110,7 +110,7 @@ struct RegisterStage {
     /// The step's transaction: inserts the new debts, classifies the other valid rows as duplicates
     /// or conflicts, records the rejects and the counts, and completes the job.
     func register(_ c: any SQLConnection, job: Job, owner: String, batch: BatchRecord, clientNum: Int,
-                  prepared: Prepared, candidateRows: [[SQLValue]]) async throws -> Outcome {
+                  prepared: Prepared, candidateRows: DebtRows) async throws -> Outcome {
         let seq = job.seq
         var outcome = Outcome()
         // This sub-batch's row stays locked until the commit: a second run of the same step

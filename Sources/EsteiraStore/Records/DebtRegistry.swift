@@ -53,6 +53,12 @@ public struct RejectRecord: Sendable, Equatable {
     }
 }
 
+/// Debts as rows of the registry, and the columns they fill.
+public struct DebtRows: Sendable {
+    public var columns: [String]
+    public var values: [[SQLValue]]
+}
+
 /// The registry of debts, unique per (client, external_id), and the reject records of batches.
 public struct DebtRegistry: Sendable {
     let db: any SQLDatabase
@@ -109,16 +115,32 @@ public struct DebtRegistry: Sendable {
     }
 
     /// The rows `insertNew` writes, built before the write transaction so that the single writer
-    /// is held only for the inserts themselves.
-    public static func rows(clientNum: Int, batchID: String, debts: [DebtCandidate], now: Date = Date()) -> [[SQLValue]] {
+    /// is held only for the inserts themselves. `stamp` is the moment written in `created_at`; nil
+    /// leaves it to the column's default, the transaction's start (PostgreSQL only, see
+    /// `batchStamp`).
+    public static func rows(clientNum: Int, batchID: String, debts: [DebtCandidate], stamp: Date?) -> DebtRows {
         let client = SQLValue.int(Int64(clientNum)), batch = SQLValue.text(batchID)
-        let registered = SQLValue.text("registered"), review = SQLValue.text("review"), created = SQLValue.timestamp(now)
-        return debts.map { c in
+        let registered = SQLValue.text("registered"), review = SQLValue.text("review")
+        var columns = ["client_num", "external_id", "name", "document", "amount_cents", "due_date", "email",
+                       "phone", "description", "status", "batch_id", "line"]
+        var values = debts.map { c in
             let d = c.debt
             return [client, .text(d.externalID), .text(d.name), .text(d.document.value),
                     .int(d.amountCents), .day(d.dueDate), d.email.sqlValue, d.phone.sqlValue, d.description.sqlValue,
-                    c.review == nil ? registered : review, batch, .int(Int64(c.line)), created]
+                    c.review == nil ? registered : review, batch, .int(Int64(c.line))]
         }
+        if let stamp {
+            columns.append("created_at")
+            for i in values.indices { values[i].append(.timestamp(stamp)) }
+        }
+        return DebtRows(columns: columns, values: values)
+    }
+
+    /// The `created_at` of a batch's debts on this database: nil on PostgreSQL, whose column
+    /// defaults to the transaction's start (migration 0017), as reading a timestamp's text in every
+    /// row of a `COPY` cost more than the rest of the row; now on SQLite, whose column has no default.
+    public static func batchStamp(for dialect: SQLDialect) -> Date? {
+        dialect == .postgres ? nil : Date()
     }
 
     /// Keeps the reviews of debts just inserted flagged, in the caller's transaction.
@@ -135,13 +157,8 @@ public struct DebtRegistry: Sendable {
 
     /// Inserts debts that are not registered yet (rows made by `rows`); returns, for each, whether it
     /// went in (another transaction may have registered the same external id first).
-    public static func insertNew(_ c: any SQLConnection, rows: [[SQLValue]]) async throws -> [Bool] {
-        try await c.insert(
-            into: "debts",
-            columns: ["client_num", "external_id", "name", "document", "amount_cents", "due_date", "email",
-                      "phone", "description", "status", "batch_id", "line", "created_at"],
-            rows: rows,
-            ignoringConflictsOn: ["client_num", "external_id"])
+    public static func insertNew(_ c: any SQLConnection, rows: DebtRows) async throws -> [Bool] {
+        try await c.insert(into: "debts", columns: rows.columns, rows: rows.values, ignoringConflictsOn: ["client_num", "external_id"])
     }
 
     public static func insertRejects(_ c: any SQLConnection, batchID: String, rejects: [RejectRecord], now: Date = Date()) async throws {

@@ -45,7 +45,7 @@ extension DebtRegistry {
             case .valid(let debt):
                 let review = risk.flatMap { $0.outcome == .review ? DebtReview(score: $0.score, reasons: $0.reasons) : nil }
                 let rows = DebtRegistry.rows(clientNum: clientNum, batchID: batch.id,
-                                             debts: [DebtCandidate(debt: debt, line: 1, review: review)], now: now)
+                                             debts: [DebtCandidate(debt: debt, line: 1, review: review)], stamp: now)
                 if try await DebtRegistry.insertNew(c, rows: rows) == [true] {
                     counts.registered = 1
                     try await BankslipStore.issue(c, clientID: batch.clientID, clientNum: clientNum,
