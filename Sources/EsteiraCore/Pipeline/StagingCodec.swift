@@ -18,17 +18,25 @@ public enum StagedRecord: Sendable, Equatable {
 }
 
 /// The staged records of a sub-batch, by kind: `debts[k]` is on line `debtLines[k]` with raw
-/// text `debtRaws[k]`; `order` says, record by record in the file's order, whether it is the next
+/// text `debtRaw(k)`; `order` says, record by record in the file's order, whether it is the next
 /// debt (true) or the next rejected row (the codec keeps records in the order given, whatever
 /// their lines).
 public struct StagedSubBatch: Sendable {
     public var debts: [Debt] = []
     public var debtLines: [Int] = []
-    public var debtRaws: [String] = []
+    /// Where each debt's raw text is in `staging`: it is read only for the rare debt rejected after
+    /// the transform (a conflict, a risk rule), so it stays bytes until then.
+    var debtRawRanges: [Range<Int>] = []
+    var staging: [UInt8] = []
     public var rejected: [(line: Int, raw: String, issues: [RowIssue])] = []
     public var order: [Bool] = []
 
     public init() {}
+
+    /// The raw text of `debts[k]`, as it stood in the file.
+    public func debtRaw(_ k: Int) -> String {
+        staging.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[debtRawRanges[k]]), as: UTF8.self) }
+    }
 
     /// The records in file order.
     public var records: [StagedRecord] {
@@ -36,7 +44,7 @@ public struct StagedSubBatch: Sendable {
         return order.map { isDebt in
             if isDebt {
                 defer { d += 1 }
-                return .debt(line: debtLines[d], raw: debtRaws[d], debts[d])
+                return .debt(line: debtLines[d], raw: debtRaw(d), debts[d])
             }
             defer { r += 1 }
             return .rejected(line: rejected[r].line, raw: rejected[r].raw, issues: rejected[r].issues)
@@ -117,15 +125,15 @@ public enum StagingCodec {
 
     /// A staging file read back as the register stage uses it: the valid rows' debts in one array
     /// (judged and registered without being copied out of records one by one), their lines and
-    /// raw texts beside them, and the rows rejected by validation.
+    /// where their raw texts are in the file, and the rows rejected by validation.
     public static func decodeSubBatch(_ bytes: [UInt8]) throws -> StagedSubBatch {
-        try bytes.withUnsafeBufferPointer { b in
+        var decoded = try bytes.withUnsafeBufferPointer { b in
             guard b.count >= magic.count, Array(b[0..<magic.count]) == magic else { throw DecodeError(offset: 0) }
             var i = magic.count
             var sub = StagedSubBatch()
             sub.debts.reserveCapacity(b.count / 160)
             sub.debtLines.reserveCapacity(b.count / 160)
-            sub.debtRaws.reserveCapacity(b.count / 160)
+            sub.debtRawRanges.reserveCapacity(b.count / 160)
             func byte() throws -> UInt8 {
                 guard i < b.count else { throw DecodeError(offset: i) }
                 defer { i += 1 }
@@ -155,12 +163,18 @@ public enum StagingCodec {
             func optional() throws -> String? {
                 try byte() == 0 ? nil : try string()
             }
+            func skipString() throws -> Range<Int> {
+                let n = try int()
+                guard i + n <= b.count else { throw DecodeError(offset: i) }
+                defer { i += n }
+                return i..<(i + n)
+            }
             while i < b.count {
                 let line = try int()
                 let tag = try byte()
                 switch tag {
                 case 0, 1:
-                    let raw = try string()
+                    let raw = try skipString()
                     let externalID = try string(), name = try string()
                     let document = TaxID(value: try string(), kind: tag == 0 ? .cpf : .cnpj)
                     let cents = Int64(bitPattern: try varint())
@@ -169,7 +183,7 @@ public enum StagingCodec {
                         externalID: externalID, name: name, document: document, amountCents: cents, dueDate: due,
                         email: try optional(), phone: try optional(), description: try optional()))
                     sub.debtLines.append(line)
-                    sub.debtRaws.append(raw)
+                    sub.debtRawRanges.append(raw)
                     sub.order.append(true)
                 case 2:
                     let raw = try string()
@@ -193,6 +207,8 @@ public enum StagingCodec {
             }
             return sub
         }
+        decoded.staging = bytes
+        return decoded
     }
 
     /// A flag byte, then the text: an absent field and an empty one stay apart.

@@ -30,9 +30,10 @@ struct RegisterStage {
         /// Rows that passed validation and the risk rules, in file order: the index of each in
         /// `staged.debts` (the debts are not copied), and of its external_id's candidate.
         var valid: [(debt: Int, candidate: Int)] = []
-        /// The first valid row of each external_id: the ones offered to the registry, with the risk
-        /// rules' review when they flagged it.
-        var candidates: [DebtCandidate] = []
+        /// The first valid row of each external_id: the ones offered to the registry, as the index
+        /// of each in `staged.debts`, with its line and the risk rules' review when they flagged it.
+        var candidates: [(index: Int, line: Int, flagged: Bool)] = []
+        var reviews: [DebtReview?] = []
         /// Index in `valid` of each candidate.
         var candidateRow: [Int] = []
         var rejects: [RejectRecord] = []
@@ -73,7 +74,8 @@ struct RegisterStage {
         let batchID = batch.id, stamp = DebtRegistry.batchStamp(for: pipeline.db.dialect)
         let (prepared, candidateRows) = try await CPUWork.run {
             let prepared = RegisterStage.prepare(staged, decisions: decisions)
-            return (prepared, DebtRegistry.rows(clientNum: clientNum, batchID: batchID, debts: prepared.candidates, stamp: stamp))
+            return (prepared, DebtRegistry.rows(clientNum: clientNum, batchID: batchID, debts: prepared.staged.debts,
+                                                picks: prepared.candidates, stamp: stamp))
         }
 
         let ready = ContinuousClock.now
@@ -133,44 +135,44 @@ struct RegisterStage {
             }
             // Candidates that did not go in: their external_id was registered before, by an
             // earlier sub-batch or batch. Their kept debt is read back to compare contents.
-            let missed = zip(prepared.candidates, flags).compactMap { $1 ? nil : $0.debt.externalID }
+            let staged = prepared.staged
+            let missed = zip(prepared.candidates, flags).compactMap { $1 ? nil : staged.debts[$0.index].externalID }
             let kept = try await DebtRegistry.existing(c, clientNum: clientNum, externalIDs: missed)
 
             var rejects = prepared.rejects
             outcome.rejected = prepared.rejectedRows
-            let staged = prepared.staged
             for (i, v) in prepared.valid.enumerated() {
-                let registered: Debt
+                let same: Bool
                 if flags[v.candidate] {
                     if prepared.candidateRow[v.candidate] == i {
                         outcome.registered += 1
                         continue
                     }
-                    registered = prepared.candidates[v.candidate].debt
+                    same = staged.debts[prepared.candidates[v.candidate].index].hasSameContent(as: staged.debts[v.debt])
                 } else if let found = kept[staged.debts[v.debt].externalID] {
-                    registered = found
+                    same = found.hasSameContent(as: staged.debts[v.debt])
                 } else {
                     throw StageInvariantError(description: "debt \(staged.debts[v.debt].externalID) was neither inserted nor found")
                 }
-                if registered.hasSameContent(as: staged.debts[v.debt]) {
+                if same {
                     outcome.duplicates += 1
                 } else {
                     outcome.rejected += 1
                     rejects.append(RejectRecord(
                         line: staged.debtLines[v.debt], field: DebtField.externalID.rawValue, code: RejectCode.conflict.rawValue,
                         message: "A dívida \(staged.debts[v.debt].externalID) já está registrada com outro conteúdo; o registro existente foi mantido.",
-                        raw: staged.debtRaws[v.debt]))
+                        raw: staged.debtRaw(v.debt)))
                 }
             }
             try await DebtRegistry.insertRejects(c, batchID: batch.id, rejects: rejects)
-            let reviews = zip(prepared.candidates, flags).compactMap { candidate, inserted in
-                inserted ? candidate.review.map { (candidate.debt.externalID, $0) } : nil
+            let reviews = prepared.candidates.indices.compactMap { k in
+                flags[k] ? prepared.reviews[k].map { (staged.debts[prepared.candidates[k].index].externalID, $0) } : nil
             }
             outcome.review = reviews.count
             try await DebtRegistry.insertReviews(c, clientNum: clientNum, reviews: reviews)
             // Each debt registered now gets its slip, when the client collects through Esteira.
-            let registeredNow = zip(prepared.candidates, flags).compactMap { candidate, inserted in
-                inserted ? SlipRequest(candidate.debt) : nil
+            let registeredNow = prepared.candidates.indices.lazy.compactMap { k in
+                flags[k] ? SlipRequest(staged.debts[prepared.candidates[k].index]) : nil
             }
             try await BankslipStore.issue(c, clientID: batch.clientID, clientNum: clientNum, debts: registeredNow,
                                           today: Day(Date(), in: Day.saoPaulo))
@@ -227,6 +229,7 @@ struct RegisterStage {
         var p = Prepared()
         p.valid.reserveCapacity(staged.debts.count)
         p.candidates.reserveCapacity(staged.debts.count)
+        p.reviews.reserveCapacity(staged.debts.count)
         var candidateOf: [String: Int] = [:]
         candidateOf.reserveCapacity(staged.debts.count)
         for k in staged.debts.indices {
@@ -235,7 +238,7 @@ struct RegisterStage {
                 p.rejectedRows += 1
                 for reason in decision.deciding {
                     p.rejects.append(RejectRecord(line: staged.debtLines[k], field: reason.rule.field.rawValue, code: reason.rule.rawValue,
-                                                  message: reason.message, raw: staged.debtRaws[k]))
+                                                  message: reason.message, raw: staged.debtRaw(k)))
                 }
                 continue
             }
@@ -245,9 +248,9 @@ struct RegisterStage {
             } else {
                 candidate = p.candidates.count
                 candidateOf[staged.debts[k].externalID] = candidate
-                p.candidates.append(DebtCandidate(
-                    debt: staged.debts[k], line: staged.debtLines[k],
-                    review: decision.outcome == .review ? DebtReview(score: decision.score, reasons: decision.reasons) : nil))
+                let review = decision.outcome == .review ? DebtReview(score: decision.score, reasons: decision.reasons) : nil
+                p.candidates.append((k, staged.debtLines[k], review != nil))
+                p.reviews.append(review)
                 p.candidateRow.append(p.valid.count)
             }
             p.valid.append((k, candidate))

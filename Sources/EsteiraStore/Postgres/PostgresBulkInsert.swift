@@ -20,8 +20,8 @@ extension PostgresSQLConnection {
     /// and only when a key is already taken (a re-send, or another worker that registered the same
     /// key first) is the savepoint rolled back and the rows copied to a temporary table, from which
     /// `INSERT … ON CONFLICT DO NOTHING` takes those whose key is free and says which.
-    func copyInsert(into table: String, columns: [String], rows: [[SQLValue]], ignoringConflictsOn conflict: [String]?) async throws -> [Bool] {
-        guard !rows.isEmpty else { return [] }
+    func copyInsert(into table: String, columns: [String], rows: SQLRows, ignoringConflictsOn conflict: [String]?) async throws -> [Bool] {
+        guard rows.count > 0 else { return [] }
         guard let conflict else {
             try await copy(into: table, columns: columns, rows: rows)
             return Array(repeating: true, count: rows.count)
@@ -45,8 +45,10 @@ extension PostgresSQLConnection {
             SELECT 0::bigint AS esteira_ord, \(raw: list) FROM \(raw: table) WITH NO DATA
             """)
         try await run("TRUNCATE \(raw: staging)")
-        try await copy(into: staging, columns: ["esteira_ord"] + columns,
-                       rows: rows.enumerated().map { [.int(Int64($0.offset))] + $0.element })
+        try await copy(into: staging, columns: ["esteira_ord"] + columns, rows: SQLRows(count: rows.count) { i, row in
+            row.append(.int(Int64(i)))
+            rows.make(i, &row)
+        })
         let keyList = conflict.joined(separator: ", ")
         let keyIndexes = conflict.compactMap { columns.firstIndex(of: $0) }
         let returned = try await query("""
@@ -54,18 +56,24 @@ extension PostgresSQLConnection {
             ON CONFLICT (\(raw: keyList)) DO NOTHING RETURNING \(raw: keyList)
             """)
         var keys = Set(returned.map { row in keyIndexes.indices.map { row.values[$0] } })
-        return rows.map { row in keys.remove(keyIndexes.map { row[$0] }) != nil }
+        return (0..<rows.count).map { i in
+            let row = rows.row(i)
+            return keys.remove(keyIndexes.map { row[$0] }) != nil
+        }
     }
 
     /// `COPY table (columns) FROM STDIN` in PostgreSQL's text format, sent in pieces of about 256 KiB.
-    func copy(into table: String, columns: [String], rows: [[SQLValue]]) async throws {
+    func copy(into table: String, columns: [String], rows: SQLRows) async throws {
         let text = "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN"
         do {
             try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
                 var encoder = PostgresCopyText()
                 var buffer = ByteBuffer()
                 buffer.reserveCapacity(300 * 1024)
-                for row in rows {
+                var row: [SQLValue] = []
+                for i in 0..<rows.count {
+                    row.removeAll(keepingCapacity: true)
+                    rows.make(i, &row)
                     encoder.append(row: row, to: &buffer)
                     if buffer.readableBytes >= 256 * 1024 {
                         try await writer.write(buffer)

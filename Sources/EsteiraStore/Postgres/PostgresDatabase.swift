@@ -180,8 +180,15 @@ struct PostgresSQLConnection: SQLConnection {
 
     func insert(into table: String, columns: [String], rows: [[SQLValue]], ignoringConflictsOn conflict: [String]?) async throws -> [Bool] {
         switch bulkWrites {
-        case .copy: try await copyInsert(into: table, columns: columns, rows: rows, ignoringConflictsOn: conflict)
+        case .copy: try await copyInsert(into: table, columns: columns, rows: SQLRows(rows), ignoringConflictsOn: conflict)
         case .statements: try await insertMultiRow(into: table, columns: columns, rows: rows, ignoringConflictsOn: conflict)
+        }
+    }
+
+    func insert(into table: String, columns: [String], rows: SQLRows, ignoringConflictsOn conflict: [String]?) async throws -> [Bool] {
+        switch bulkWrites {
+        case .copy: try await copyInsert(into: table, columns: columns, rows: rows, ignoringConflictsOn: conflict)
+        case .statements: try await insertMultiRow(into: table, columns: columns, rows: rows.all, ignoringConflictsOn: conflict)
         }
     }
 

@@ -52,7 +52,7 @@ public struct BankslipStore: Sendable {
     /// locked (PostgreSQL) until the commit. A debt with an e-mail address gets its slip e-mailed:
     /// the slip's row is that e-mail's outbox entry (`email_state` pending, due now).
     @discardableResult
-    public static func issue(_ c: any SQLConnection, clientID: String, clientNum: Int, debts: [SlipRequest],
+    public static func issue(_ c: any SQLConnection, clientID: String, clientNum: Int, debts: some Collection<SlipRequest>,
                              today: Day, now: Date = Date()) async throws -> Int {
         guard !debts.isEmpty, let row = try await c.query("""
             SELECT settings, next_our_number FROM collection_settings WHERE client_id = \(clientID)\(c.forUpdate)
@@ -61,6 +61,8 @@ public struct BankslipStore: Sendable {
         let first = Int64(try row.int("next_our_number"))
         let due = today.adding(days: settings.dueDays)
         let issuer = try Bankslip.Issuer(settings)
+        // Made only now: a client that does not collect through Esteira costs no request per debt.
+        let debts = Array(debts)
         var rows: [[SQLValue]] = []
         rows.reserveCapacity(debts.count)
         for (i, debt) in debts.enumerated() {

@@ -56,7 +56,7 @@ public struct RejectRecord: Sendable, Equatable {
 /// Debts as rows of the registry, and the columns they fill.
 public struct DebtRows: Sendable {
     public var columns: [String]
-    public var values: [[SQLValue]]
+    public var rows: SQLRows
 }
 
 /// The registry of debts, unique per (client, external_id), and the reject records of batches.
@@ -119,21 +119,35 @@ public struct DebtRegistry: Sendable {
     /// leaves it to the column's default, the transaction's start (PostgreSQL only, see
     /// `batchStamp`).
     public static func rows(clientNum: Int, batchID: String, debts: [DebtCandidate], stamp: Date?) -> DebtRows {
+        rows(clientNum: clientNum, batchID: batchID, debts: debts.map(\.debt),
+             picks: debts.indices.map { (index: $0, line: debts[$0].line, flagged: debts[$0].review != nil) }, stamp: stamp)
+    }
+
+    /// The rows of `debts[pick.index]` for each pick, in order, made as they are written: a
+    /// sub-batch's debts are offered where they were decoded, without copying each first.
+    public static func rows(clientNum: Int, batchID: String, debts: [Debt], picks: [(index: Int, line: Int, flagged: Bool)],
+                            stamp: Date?) -> DebtRows {
         let client = SQLValue.int(Int64(clientNum)), batch = SQLValue.text(batchID)
         let registered = SQLValue.text("registered"), review = SQLValue.text("review")
         var columns = ["client_num", "external_id", "name", "document", "amount_cents", "due_date", "email",
                        "phone", "description", "status", "batch_id", "line"]
-        var values = debts.map { c in
-            let d = c.debt
-            return [client, .text(d.externalID), .text(d.name), .text(d.document.value),
-                    .int(d.amountCents), .day(d.dueDate), d.email.sqlValue, d.phone.sqlValue, d.description.sqlValue,
-                    c.review == nil ? registered : review, batch, .int(Int64(c.line))]
-        }
-        if let stamp {
-            columns.append("created_at")
-            for i in values.indices { values[i].append(.timestamp(stamp)) }
-        }
-        return DebtRows(columns: columns, values: values)
+        if stamp != nil { columns.append("created_at") }
+        return DebtRows(columns: columns, rows: SQLRows(count: picks.count) { i, row in
+            let pick = picks[i]
+            row.append(client)
+            row.append(.text(debts[pick.index].externalID))
+            row.append(.text(debts[pick.index].name))
+            row.append(.text(debts[pick.index].document.value))
+            row.append(.int(debts[pick.index].amountCents))
+            row.append(.day(debts[pick.index].dueDate))
+            row.append(debts[pick.index].email.sqlValue)
+            row.append(debts[pick.index].phone.sqlValue)
+            row.append(debts[pick.index].description.sqlValue)
+            row.append(pick.flagged ? review : registered)
+            row.append(batch)
+            row.append(.int(Int64(pick.line)))
+            if let stamp { row.append(.timestamp(stamp)) }
+        })
     }
 
     /// The `created_at` of a batch's debts on this database: nil on PostgreSQL, whose column
@@ -158,7 +172,7 @@ public struct DebtRegistry: Sendable {
     /// Inserts debts that are not registered yet (rows made by `rows`); returns, for each, whether it
     /// went in (another transaction may have registered the same external id first).
     public static func insertNew(_ c: any SQLConnection, rows: DebtRows) async throws -> [Bool] {
-        try await c.insert(into: "debts", columns: rows.columns, rows: rows.values, ignoringConflictsOn: ["client_num", "external_id"])
+        try await c.insert(into: "debts", columns: rows.columns, rows: rows.rows, ignoringConflictsOn: ["client_num", "external_id"])
     }
 
     public static func insertRejects(_ c: any SQLConnection, batchID: String, rejects: [RejectRecord], now: Date = Date()) async throws {

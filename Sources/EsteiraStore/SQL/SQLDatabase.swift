@@ -14,6 +14,17 @@ public protocol SQLConnection: Sendable {
     /// Rows must not repeat a conflict key among themselves.
     @discardableResult
     func insert(into table: String, columns: [String], rows: [[SQLValue]], ignoringConflictsOn conflict: [String]?) async throws -> [Bool]
+
+    /// The same, with rows made one at a time (see `SQLRows`); by default they are all made first.
+    @discardableResult
+    func insert(into table: String, columns: [String], rows: SQLRows, ignoringConflictsOn conflict: [String]?) async throws -> [Bool]
+}
+
+extension SQLConnection {
+    @discardableResult
+    public func insert(into table: String, columns: [String], rows: SQLRows, ignoringConflictsOn conflict: [String]?) async throws -> [Bool] {
+        try await insert(into: table, columns: columns, rows: rows.all, ignoringConflictsOn: conflict)
+    }
 }
 
 /// The database, SQLite or PostgreSQL. Everything above it is written once for both.
