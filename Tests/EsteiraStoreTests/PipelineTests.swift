@@ -54,6 +54,31 @@ struct PipelineTests {
         }
     }
 
+    @Test("a debt registered by a batch carries the moment of its registration (PostgreSQL: the column's default); a conflict's raw text is its line",
+          arguments: TestDatabase.dialects)
+    func registeredAtAndConflictRaw(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let h = try await PipelineHarness.make(db, subBatchSize: 3)
+            let before = Date()
+            let batch = try await h.run(Self.file)
+            let after = Date()
+            let d1 = try #require(try await DebtRegistry(db: db).debt(clientNum: h.client.num, externalID: "D1"))
+            // Between the test's two readings of the clock (a second of slack: PostgreSQL keeps microseconds).
+            #expect(d1.createdAt >= before.addingTimeInterval(-1))
+            #expect(d1.createdAt <= after.addingTimeInterval(1))
+            let rejects = try await DebtRegistry(db: db).rejects(batchID: batch.id, page: 1, perPage: 100)
+            let conflict = try #require(rejects.items.first { $0.code == RejectCode.conflict.rawValue })
+            // Line 7 of the file above, as it stands there.
+            #expect(conflict.raw == "D2;João;111.444.777-35;99,00;2024-01-31;")
+            if dialect == .postgres {
+                let column = try await db.query("""
+                    SELECT column_default FROM information_schema.columns WHERE table_name = 'debts' AND column_name = 'created_at'
+                    """)
+                #expect(try column.first?.string("column_default") == "now()")
+            }
+        }
+    }
+
     @Test("four workers at once give the same result as one: sub-batches commit in file order",
           arguments: TestDatabase.dialects)
     func concurrentWorkers(dialect: SQLDialect) async throws {
