@@ -92,76 +92,129 @@ extension PostgresSQLConnection {
 /// and backslash escapes for the backslash, tab, newline and carriage return inside text).
 /// Days go as `AAAA-MM-DD` and moments as ISO 8601 in UTC with microseconds, which PostgreSQL reads
 /// the same whatever its `DateStyle`.
+///
+/// A row is written in one go into the buffer's memory, after a pass that bounds its size: a
+/// `ByteBuffer` write per field checked the buffer's capacity and uniqueness each time, a fifth of
+/// the encoding's cost on a million rows.
 struct PostgresCopyText {
     /// Rows of one insert usually share their timestamp: its text is kept.
     private var lastMoment: (Date, [UInt8])?
-    private var scratch: [UInt8] = []
 
     mutating func append(row: [SQLValue], to buffer: inout ByteBuffer) {
-        for (i, value) in row.enumerated() {
-            if i > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
-            append(value, to: &buffer)
-        }
-        buffer.writeInteger(UInt8(ascii: "\n"))
-    }
-
-    mutating func append(_ value: SQLValue, to buffer: inout ByteBuffer) {
-        switch value {
-        case .null:
-            buffer.writeStaticString("\\N")
-        case .int(let n):
-            PostgresCopyText.appendDecimal(n, to: &buffer)
-        case .text(let s):
-            PostgresCopyText.appendEscaped(s, to: &buffer)
-        case .day(let d):
-            scratch.removeAll(keepingCapacity: true)
-            d.appendISO(to: &scratch)
-            buffer.writeBytes(scratch)
-        case .timestamp(let date):
-            if let (known, bytes) = lastMoment, known == date {
-                buffer.writeBytes(bytes)
-            } else {
-                let bytes = Array(Timestamp.iso(date).utf8)
-                lastMoment = (date, bytes)
-                buffer.writeBytes(bytes)
+        var bound = row.count
+        // The text of each timestamp in the row, in order (usually the same kept bytes).
+        var moments: [[UInt8]] = []
+        for value in row {
+            switch value {
+            case .null: bound += 2
+            case .int: bound += 20
+            case .text(let s): bound += 2 * s.utf8.count
+            case .day: bound += 10
+            case .timestamp(let date):
+                moments.append(moment(date))
+                bound += moments[moments.count - 1].count
             }
         }
-    }
-
-    /// The decimal digits of `n`, without making a String.
-    static func appendDecimal(_ n: Int64, to buffer: inout ByteBuffer) {
-        if n < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
-        var magnitude = n.magnitude
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var i = 20
-            repeat {
-                i -= 1
-                digits[i] = UInt8(truncatingIfNeeded: 48 + magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            buffer.writeBytes(UnsafeBufferPointer(rebasing: digits[i..<20]))
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { raw in
+            let start = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var p = start
+            var nextMoment = 0
+            for (i, value) in row.enumerated() {
+                if i > 0 { Self.put(0x09, &p) }
+                switch value {
+                case .null:
+                    Self.put(0x5C, &p)
+                    Self.put(UInt8(ascii: "N"), &p)
+                case .int(let n):
+                    Self.putDecimal(n, &p)
+                case .text(let s):
+                    Self.putEscaped(s, &p)
+                case .day(let d):
+                    Self.putDigits(d.year, 4, &p)
+                    Self.put(UInt8(ascii: "-"), &p)
+                    Self.putDigits(d.month, 2, &p)
+                    Self.put(UInt8(ascii: "-"), &p)
+                    Self.putDigits(d.day, 2, &p)
+                case .timestamp:
+                    moments[nextMoment].withUnsafeBufferPointer { Self.put($0, &p) }
+                    nextMoment += 1
+                }
+            }
+            Self.put(0x0A, &p)
+            precondition(p - start <= bound, "COPY row longer than its bound")
+            return p - start
         }
     }
 
-    static func appendEscaped(_ s: String, to buffer: inout ByteBuffer) {
-        if let done = s.utf8.withContiguousStorageIfAvailable({ appendEscaped(bytes: $0, to: &buffer) }) { return done }
-        var copy = s
-        copy.withUTF8 { appendEscaped(bytes: $0, to: &buffer) }
+    private mutating func moment(_ date: Date) -> [UInt8] {
+        if let (known, bytes) = lastMoment, known == date { return bytes }
+        let bytes = Array(Timestamp.iso(date).utf8)
+        lastMoment = (date, bytes)
+        return bytes
     }
 
-    static func appendEscaped(bytes: UnsafeBufferPointer<UInt8>, to buffer: inout ByteBuffer) {
+    @inline(__always)
+    static func put(_ byte: UInt8, _ p: inout UnsafeMutablePointer<UInt8>) {
+        p.pointee = byte
+        p += 1
+    }
+
+    @inline(__always)
+    static func put(_ bytes: UnsafeBufferPointer<UInt8>, _ p: inout UnsafeMutablePointer<UInt8>) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        p.update(from: base, count: bytes.count)
+        p += bytes.count
+    }
+
+    /// The decimal digits of `n` (at most 20 bytes, with the sign), without making a String.
+    static func putDecimal(_ n: Int64, _ p: inout UnsafeMutablePointer<UInt8>) {
+        if n < 0 { put(UInt8(ascii: "-"), &p) }
+        var magnitude = n.magnitude
+        var count = 0
+        var rest = magnitude
+        repeat {
+            count += 1
+            rest /= 10
+        } while rest > 0
+        var i = count
+        repeat {
+            i -= 1
+            p[i] = UInt8(truncatingIfNeeded: 48 + magnitude % 10)
+            magnitude /= 10
+        } while i > 0
+        p += count
+    }
+
+    /// The last `width` decimal digits of `value`, zero-padded.
+    static func putDigits(_ value: Int, _ width: Int, _ p: inout UnsafeMutablePointer<UInt8>) {
+        var v = value
+        for i in stride(from: width - 1, through: 0, by: -1) {
+            p[i] = UInt8(48 + v % 10)
+            v /= 10
+        }
+        p += width
+    }
+
+    static func putEscaped(_ s: String, _ p: inout UnsafeMutablePointer<UInt8>) {
+        if s.utf8.withContiguousStorageIfAvailable({ putEscaped(bytes: $0, &p) }) != nil { return }
+        var copy = s
+        copy.withUTF8 { putEscaped(bytes: $0, &p) }
+    }
+
+    /// At most twice the bytes given.
+    static func putEscaped(bytes: UnsafeBufferPointer<UInt8>, _ p: inout UnsafeMutablePointer<UInt8>) {
         // Most text has nothing to escape (no byte below 0x20 and no backslash): one copy.
         guard bytes.contains(where: { $0 < 0x20 || $0 == 0x5C }) else {
-            buffer.writeBytes(bytes)
+            put(bytes, &p)
             return
         }
         for byte in bytes {
             switch byte {
-            case 0x5C: buffer.writeStaticString("\\\\")
-            case 0x09: buffer.writeStaticString("\\t")
-            case 0x0A: buffer.writeStaticString("\\n")
-            case 0x0D: buffer.writeStaticString("\\r")
-            default: buffer.writeInteger(byte)
+            case 0x5C: put(0x5C, &p); put(0x5C, &p)
+            case 0x09: put(0x5C, &p); put(UInt8(ascii: "t"), &p)
+            case 0x0A: put(0x5C, &p); put(UInt8(ascii: "n"), &p)
+            case 0x0D: put(0x5C, &p); put(UInt8(ascii: "r"), &p)
+            default: put(byte, &p)
             }
         }
     }
