@@ -1,3 +1,4 @@
+import EsteiraCore
 import EsteiraStore
 import Foundation
 import Logging
@@ -44,7 +45,7 @@ public struct LedgerReconciler: Service {
     /// after another's skips it, and looks again a twentieth of an interval after the other's next.
     /// So one process reconciles each interval, and another takes over when it stops.
     public static func nextRun(lastRanAt: Date?, now: Date, interval: Duration) -> (due: Bool, wait: Duration) {
-        let period = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let period = interval.seconds
         guard let lastRanAt else { return (true, interval) }
         let age = now.timeIntervalSince(lastRanAt)
         guard age >= 0, age < period * 0.9 else { return (true, interval) }

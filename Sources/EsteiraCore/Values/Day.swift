@@ -94,19 +94,27 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Appends `AAAA-MM-DD` as UTF-8 bytes, with no String in between (bulk inserts bind days this way).
     public func appendISO(to out: inout [UInt8]) {
-        func digits(_ value: Int, _ width: Int) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            var v = value
-            while divisor > 0 {
-                out.append(UInt8(48 + (v / divisor) % 10))
-                v %= divisor
-                divisor /= 10
+        withISO { out.append(contentsOf: $0) }
+    }
+
+    /// Calls `body` with `AAAA-MM-DD` as UTF-8 bytes, on the stack.
+    public func withISO<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 10) { out in
+            func digits(_ value: Int, _ width: Int, at start: Int) {
+                var divisor = 1
+                for _ in 1..<width { divisor *= 10 }
+                var v = value
+                for i in start..<(start + width) {
+                    out[i] = UInt8(48 + (v / divisor) % 10)
+                    v %= divisor
+                    divisor /= 10
+                }
             }
+            digits(year, 4, at: 0); out[4] = UInt8(ascii: "-")
+            digits(month, 2, at: 5); out[7] = UInt8(ascii: "-")
+            digits(day, 2, at: 8)
+            return try body(UnsafeBufferPointer(out))
         }
-        digits(year, 4); out.append(UInt8(ascii: "-"))
-        digits(month, 2); out.append(UInt8(ascii: "-"))
-        digits(day, 2)
     }
 
     static func pad(_ value: Int, _ width: Int, into s: inout String) {

@@ -32,8 +32,7 @@ struct RegisterStage {
         var valid: [(debt: Int, candidate: Int)] = []
         /// The first valid row of each external_id: the ones offered to the registry, as the index
         /// of each in `staged.debts`, with its line and the risk rules' review when they flagged it.
-        var candidates: [(index: Int, line: Int, flagged: Bool)] = []
-        var reviews: [DebtReview?] = []
+        var candidates: [(index: Int, line: Int, review: DebtReview?)] = []
         /// Index in `valid` of each candidate.
         var candidateRow: [Int] = []
         var rejects: [RejectRecord] = []
@@ -166,7 +165,7 @@ struct RegisterStage {
             }
             try await DebtRegistry.insertRejects(c, batchID: batch.id, rejects: rejects)
             let reviews = prepared.candidates.indices.compactMap { k in
-                flags[k] ? prepared.reviews[k].map { (staged.debts[prepared.candidates[k].index].externalID, $0) } : nil
+                flags[k] ? prepared.candidates[k].review.map { (staged.debts[prepared.candidates[k].index].externalID, $0) } : nil
             }
             outcome.review = reviews.count
             try await DebtRegistry.insertReviews(c, clientNum: clientNum, reviews: reviews)
@@ -229,7 +228,6 @@ struct RegisterStage {
         var p = Prepared()
         p.valid.reserveCapacity(staged.debts.count)
         p.candidates.reserveCapacity(staged.debts.count)
-        p.reviews.reserveCapacity(staged.debts.count)
         var candidateOf: [String: Int] = [:]
         candidateOf.reserveCapacity(staged.debts.count)
         for k in staged.debts.indices {
@@ -249,8 +247,7 @@ struct RegisterStage {
                 candidate = p.candidates.count
                 candidateOf[staged.debts[k].externalID] = candidate
                 let review = decision.outcome == .review ? DebtReview(score: decision.score, reasons: decision.reasons) : nil
-                p.candidates.append((k, staged.debtLines[k], review != nil))
-                p.reviews.append(review)
+                p.candidates.append((k, staged.debtLines[k], review))
                 p.candidateRow.append(p.valid.count)
             }
             p.valid.append((k, candidate))

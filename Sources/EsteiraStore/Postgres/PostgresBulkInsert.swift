@@ -130,11 +130,7 @@ struct PostgresCopyText {
                 case .text(let s):
                     Self.putEscaped(s, &p)
                 case .day(let d):
-                    Self.putDigits(d.year, 4, &p)
-                    Self.put(UInt8(ascii: "-"), &p)
-                    Self.putDigits(d.month, 2, &p)
-                    Self.put(UInt8(ascii: "-"), &p)
-                    Self.putDigits(d.day, 2, &p)
+                    d.withISO { Self.put($0, &p) }
                 case .timestamp:
                     moments[nextMoment].withUnsafeBufferPointer { Self.put($0, &p) }
                     nextMoment += 1
@@ -183,16 +179,6 @@ struct PostgresCopyText {
             magnitude /= 10
         } while i > 0
         p += count
-    }
-
-    /// The last `width` decimal digits of `value`, zero-padded.
-    static func putDigits(_ value: Int, _ width: Int, _ p: inout UnsafeMutablePointer<UInt8>) {
-        var v = value
-        for i in stride(from: width - 1, through: 0, by: -1) {
-            p[i] = UInt8(48 + v % 10)
-            v /= 10
-        }
-        p += width
     }
 
     static func putEscaped(_ s: String, _ p: inout UnsafeMutablePointer<UInt8>) {

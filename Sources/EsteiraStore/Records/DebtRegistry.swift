@@ -120,12 +120,12 @@ public struct DebtRegistry: Sendable {
     /// `batchStamp`).
     public static func rows(clientNum: Int, batchID: String, debts: [DebtCandidate], stamp: Date?) -> DebtRows {
         rows(clientNum: clientNum, batchID: batchID, debts: debts.map(\.debt),
-             picks: debts.indices.map { (index: $0, line: debts[$0].line, flagged: debts[$0].review != nil) }, stamp: stamp)
+             picks: debts.indices.map { (index: $0, line: debts[$0].line, review: debts[$0].review) }, stamp: stamp)
     }
 
     /// The rows of `debts[pick.index]` for each pick, in order, made as they are written: a
     /// sub-batch's debts are offered where they were decoded, without copying each first.
-    public static func rows(clientNum: Int, batchID: String, debts: [Debt], picks: [(index: Int, line: Int, flagged: Bool)],
+    public static func rows(clientNum: Int, batchID: String, debts: [Debt], picks: [(index: Int, line: Int, review: DebtReview?)],
                             stamp: Date?) -> DebtRows {
         let client = SQLValue.int(Int64(clientNum)), batch = SQLValue.text(batchID)
         let registered = SQLValue.text("registered"), review = SQLValue.text("review")
@@ -143,7 +143,7 @@ public struct DebtRegistry: Sendable {
             row.append(debts[pick.index].email.sqlValue)
             row.append(debts[pick.index].phone.sqlValue)
             row.append(debts[pick.index].description.sqlValue)
-            row.append(pick.flagged ? review : registered)
+            row.append(pick.review == nil ? registered : review)
             row.append(batch)
             row.append(.int(Int64(pick.line)))
             if let stamp { row.append(.timestamp(stamp)) }

@@ -23,16 +23,6 @@ public struct SQLRows: Sendable {
         return row
     }
 
-    /// Calls `body` with each row in order, made in one reused array.
-    public func forEach(_ body: ([SQLValue]) throws -> Void) rethrows {
-        var row: [SQLValue] = []
-        for i in 0..<count {
-            row.removeAll(keepingCapacity: true)
-            make(i, &row)
-            try body(row)
-        }
-    }
-
     /// Every row, made now.
     public var all: [[SQLValue]] { (0..<count).map(row) }
 }
