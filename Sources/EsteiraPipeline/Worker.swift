@@ -85,8 +85,12 @@ public struct Worker: Service {
     /// Claims one ready job and runs it to its end (done, postponed, retried later or dead).
     /// Returns false when no job was ready.
     public func runNext(owner: String, prefer: JobQueue.Preference = .laterStages) async throws -> Bool {
-        guard let job = try await pipeline.queue.claim(kinds: settings.kinds, owner: owner, lease: settings.leaseSeconds,
-                                                       prefer: prefer) else {
+        let queue = pipeline.queue, kinds = settings.kinds, lease = settings.leaseSeconds
+        // Bounded like the queue's other writes (see `queueWrite`): a claim that never answers would
+        // hold the slot for ever. If it answers later, its job's lease runs out and it is claimed again.
+        guard let job = try await bounded(seconds: lease, {
+            try await queue.claim(kinds: kinds, owner: owner, lease: lease, prefer: prefer)
+        }) else {
             return false
         }
         pipeline.logger.trace("job claimed", metadata: ["owner": "\(owner)", "stage": "\(job.kind.rawValue)", "sub_batch": "\(job.seq)"])
@@ -109,37 +113,25 @@ public struct Worker: Service {
     /// When a bound is reached the job is cancelled and left to end in the background (its
     /// transaction cannot commit once its lease is given up), and the slot moves on.
     func runBounded(_ job: Job, owner: String) async throws -> Ending {
-        let work = Task { try await pipeline.run(job, owner: owner) }
         let grace = settings.graceSeconds, timeout = settings.jobTimeoutSeconds
-        let ending: Ending = await withCheckedContinuation { (continuation: CheckedContinuation<Ending, Never>) in
-            let outcome = FirstAnswer(continuation)
-            // Unstructured tasks inherit the task locals that carry the graceful-shutdown signal.
-            let shutdown = Task {
-                do {
-                    try await gracefulShutdown()
-                    try await Task.sleep(for: .seconds(grace))
-                    outcome.resolve(.releasedAtShutdown)
-                } catch {}
-            }
-            let watchdog = Task {
-                do {
-                    try await Task.sleep(for: .seconds(timeout))
-                    outcome.resolve(.timedOut)
-                } catch {}
-            }
-            Task {
-                _ = await work.result
-                shutdown.cancel()
-                watchdog.cancel()
-                outcome.resolve(.finished)
-            }
-        }
-        if ending != .finished {
-            work.cancel()
+        let work = Task { try await pipeline.run(job, owner: owner) }
+        switch await race(work, alarms: [
+            { @Sendable in
+                try await gracefulShutdown()
+                try await Task.sleep(for: .seconds(grace))
+                return Ending.releasedAtShutdown
+            },
+            { @Sendable in
+                try await Task.sleep(for: .seconds(timeout))
+                return Ending.timedOut
+            },
+        ]) {
+        case .ended(let result):
+            try result.get()
+            return .finished
+        case .alarm(let ending):
             return ending
         }
-        try await work.value
-        return .finished
     }
 
     func process(_ job: Job, owner: String) async {
@@ -152,17 +144,28 @@ public struct Worker: Service {
 
         if job.attempts > job.maxAttempts {
             log.error("job buried: claimed more often than it may be", metadata: ["attempts": "\(job.attempts)"])
-            try? await pipeline.queue.bury(job: job, reason: "claimed \(job.attempts) times; its worker died each time")
+            let queue = pipeline.queue
+            await queueWrite("bury the job", log: log) {
+                try await queue.bury(job: job, reason: "claimed \(job.attempts) times; its worker died each time")
+            }
             return
         }
 
         let started = ContinuousClock.now
-        // Renew the lease while the job runs.
+        let queue = pipeline.queue, lease = settings.leaseSeconds
+        // Renew the lease while the job runs, every third of it; a renewal that fails or does not
+        // answer (the database restarting) is tried again at the next turn.
         let renewal = Task {
             while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(settings.leaseSeconds / 3))
-                let held = try await pipeline.queue.renew(jobID: job.id, owner: owner, lease: settings.leaseSeconds)
-                if !held { log.warning("lease lost while running"); return }
+                try await Task.sleep(for: .seconds(lease / 3))
+                do {
+                    let held = try await bounded(seconds: lease / 3) {
+                        try await queue.renew(jobID: job.id, owner: owner, lease: lease)
+                    }
+                    if !held { log.warning("lease lost while running"); return }
+                } catch {
+                    log.debug("lease not renewed this turn", metadata: ["error": "\(error)"])
+                }
             }
         }
         defer { renewal.cancel() }
@@ -173,16 +176,18 @@ public struct Worker: Service {
             case .releasedAtShutdown:
                 // Give the job back without using an attempt. Its own transaction, if it is still
                 // going, will find the lease gone and roll back.
-                try? await pipeline.queue.postpone(job: job, owner: owner, seconds: 0)
+                await queueWrite("release the job", log: log) { try await queue.postpone(job: job, owner: owner, seconds: 0) }
                 log.warning("job released at shutdown: it did not finish within the grace period",
                             metadata: ["grace_seconds": "\(settings.graceSeconds)"])
                 return
             case .timedOut:
+                log.error("job timed out; abandoning it", metadata: ["timeout_seconds": "\(settings.jobTimeoutSeconds)"])
                 // Counted as a failed attempt: it retries with backoff, on any worker.
-                let state = (try? await pipeline.queue.fail(
-                    job: job, owner: owner, error: "timed out after \(settings.jobTimeoutSeconds) s")) ?? .running
-                log.error("job timed out; abandoned", metadata: [
-                    "timeout_seconds": "\(settings.jobTimeoutSeconds)", "state": "\(state.rawValue)"])
+                let error = "timed out after \(settings.jobTimeoutSeconds) s"
+                let state = await queueWrite("record the timeout", log: log) {
+                    try await queue.fail(job: job, owner: owner, error: error)
+                } ?? .running
+                log.debug("timeout recorded", metadata: ["state": "\(state.rawValue)"])
                 return
             }
             let elapsed = ContinuousClock.now - started
@@ -193,25 +198,41 @@ public struct Worker: Service {
             log.warning("job not committed: its lease was lost to another worker")
         } catch let wait as NotYet {
             log.debug("job postponed", metadata: ["reason": "\(wait.reason)"])
-            do {
-                try await pipeline.queue.postpone(job: job, owner: owner, seconds: wait.delay)
+            let delay = wait.delay
+            if await queueWrite("postpone the job", log: log, { try await queue.postpone(job: job, owner: owner, seconds: delay) }) != nil {
                 // The job is due again in a moment: wake a slot then, not at its next poll.
                 let doorbell = self.doorbell
                 Task {
-                    try? await Task.sleep(for: .seconds(wait.delay))
+                    try? await Task.sleep(for: .seconds(delay))
                     await doorbell.ring()
                 }
-            } catch {
-                log.warning("could not postpone job; its lease will run out", metadata: ["error": "\(error)"])
             }
         } catch {
             Counter(label: "esteira_job_failures_total", dimensions: [("stage", job.kind.rawValue)]).increment()
-            let state = (try? await pipeline.queue.fail(job: job, owner: owner, error: "\(error)")) ?? .running
+            let message = "\(error)"
+            let state = await queueWrite("record the failure", log: log) {
+                try await queue.fail(job: job, owner: owner, error: message)
+            } ?? .running
             if state == .dead {
                 log.error("job dead after its last attempt", metadata: ["error": "\(error)", "attempts": "\(job.attempts)"])
             } else {
                 log.warning("job failed; will retry", metadata: ["error": "\(error)", "attempts": "\(job.attempts)"])
             }
+        }
+    }
+
+    /// A write to the queue about a job in hand (its failure, release or postponement), bounded by
+    /// a lease. PostgresNIO 1.33 was seen to leave a write begun while PostgreSQL restarted waiting
+    /// for ever, and the slot, waiting with it, renewed the job's lease for ever: the batch never
+    /// ended. Past the bound the slot lets the job go; its lease runs out and any worker takes it again.
+    /// Returns nil when the write failed or did not answer.
+    @discardableResult
+    func queueWrite<T: Sendable>(_ what: String, log: Logger, _ write: @escaping @Sendable () async throws -> T) async -> T? {
+        do {
+            return try await bounded(seconds: settings.leaseSeconds, write)
+        } catch {
+            log.warning("could not \(what); its lease will run out", metadata: ["error": "\(error)"])
+            return nil
         }
     }
 }

@@ -75,19 +75,13 @@ public final class ExternalValidator: Sendable {
     public func validate(document: String, deadline: ContinuousClock.Instant) async -> ExternalAnswer {
         if let cached = cached(document: document) { return cached }
         let tries = Task { await self.tries(document: document, deadline: deadline) }
-        let answer = await withCheckedContinuation { (continuation: CheckedContinuation<ExternalAnswer, Never>) in
-            let first = FirstAnswer(continuation)
-            let timer = Task {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                first.resolve(.unavailable(reason: "prazo esgotado"))
-            }
-            Task {
-                first.resolve(await tries.value)
-                timer.cancel()
-            }
+        switch await race(tries, alarms: [{ @Sendable in
+            try await Task.sleep(until: deadline, clock: .continuous)
+            return ExternalAnswer.unavailable(reason: "prazo esgotado")
+        }]) {
+        case .ended(let result): return result.get()
+        case .alarm(let answer): return answer
         }
-        tries.cancel()
-        return answer
     }
 
     /// Calls until an answer, the deadline, an open breaker or the last try.

@@ -232,6 +232,7 @@ final class EsteiraProcess: @unchecked Sendable {
     func waitForBatch(_ id: String, key: String, timeout: TimeInterval = 600, requestTimeout: TimeInterval = 300,
                       ridingOutErrors: Bool = false) async throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
+        var last: [String: Any] = [:]
         while Date() < deadline {
             let b: [String: Any]
             do {
@@ -240,9 +241,17 @@ final class EsteiraProcess: @unchecked Sendable {
                 b = [:]
             }
             if let s = b["status"] as? String, ["completed", "completed_with_rejects", "failed"].contains(s) { return b }
+            if !b.isEmpty { last = b }
             try await Task.sleep(for: .milliseconds(200))
         }
-        throw NSError(domain: "esteira", code: 2, userInfo: [NSLocalizedDescriptionKey: "batch \(id) did not finish"])
+        // What a reader of a failed run needs: where the batch stood, its jobs, and the processes' last words.
+        let jobs = (try? sql("""
+            SELECT kind, seq, state, attempts, lease_owner, lease_expires_at, run_at, substr(last_error, 1, 160)
+            FROM jobs WHERE state <> 'done' ORDER BY seq, kind LIMIT 40
+            """)) ?? "?"
+        let tail = logs().split(separator: "\n").suffix(80).joined(separator: "\n")
+        throw NSError(domain: "esteira", code: 2, userInfo: [NSLocalizedDescriptionKey:
+            "batch \(id) did not finish; last seen \(last["status"] ?? "-") \(last.counts())\njobs:\n\(jobs)\nlogs:\n\(tail)"])
     }
 
     /// Runs a query with the database's own command-line tool (sqlite3, or psql on PostgreSQL): a

@@ -1,0 +1,110 @@
+import EsteiraCore
+@testable import EsteiraPipeline
+import EsteiraStore
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+/// A gate that callers wait at while it is closed; opening it lets the waiting ones go.
+final class Gate: Sendable {
+    private let state = Mutex<(closed: Bool, waiting: [CheckedContinuation<Bool, Never>])>((false, []))
+
+    func close() { state.withLock { $0.closed = true } }
+
+    func open() {
+        let waiting = state.withLock { s in
+            s.closed = false
+            defer { s.waiting = [] }
+            return s.waiting
+        }
+        for continuation in waiting { continuation.resume(returning: true) }
+    }
+
+    /// Returns at once while the gate is open (false), or once it opens (true: the caller waited).
+    /// Cancellation does not end the wait.
+    func pass() async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let closed = state.withLock { s in
+                if s.closed { s.waiting.append(continuation) }
+                return s.closed
+            }
+            if !closed { continuation.resume(returning: false) }
+        }
+    }
+}
+
+/// A database whose writes stop answering while its gate is closed, as PostgresNIO's writes were
+/// seen to when begun during a PostgreSQL restart: they neither return nor throw, cancelled or not.
+/// When the gate opens they fail, as on a lost connection. Reads go through.
+final class StallingDatabase: SQLDatabase {
+    let base: any SQLDatabase
+    let gate = Gate()
+
+    init(_ base: any SQLDatabase) { self.base = base }
+
+    var dialect: SQLDialect { base.dialect }
+
+    func write<T: Sendable>(durable: Bool, _ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        if await gate.pass() { throw SQLError(code: .connection, message: "connection lost in the stall", sql: "") }
+        return try await base.write(durable: durable, body)
+    }
+
+    func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await base.read(body)
+    }
+
+    func close() async throws {}
+}
+
+@Suite("Worker: a database that stops answering does not hold a slot")
+struct WorkerStallTests {
+    @Test("a job whose writes and whose failure's record never answer: the slot moves on, the lease runs out, another worker finishes the batch",
+          arguments: TestDatabase.dialects)
+    func stalledWrites(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let stalling = StallingDatabase(db)
+            let h = try await PipelineHarness.make(stalling, subBatchSize: 3)
+            var settings = Worker.Settings()
+            settings.leaseSeconds = 1
+            settings.jobTimeoutSeconds = 1
+            let worker = Worker(pipeline: h.pipeline, settings: settings)
+            let id = try await h.submit(Array(PipelineTests.file.utf8))
+            let queue = JobQueue(db: db)
+            let job = try #require(try await queue.claim(kinds: [.pick], owner: "w1", lease: 1))
+
+            stalling.gate.close()
+            // The pick's first write stalls: the job times out after 1 s. Recording the timeout stalls
+            // too, and is given up after a lease (1 s). Before, the slot waited on that record for
+            // ever, renewing nothing but holding the job; the bound here only keeps a failure from
+            // hanging the test run.
+            try await bounded(seconds: 60) { await worker.process(job, owner: "w1") }
+            let held = try #require(try await queue.get(id: job.id))
+            #expect(held.state == .running && held.leaseOwner == "w1" && held.attempts == 1)
+
+            stalling.gate.open()
+            // Its lease, never renewed in the stall, has run out: the next worker takes the job again.
+            try await Task.sleep(for: .seconds(1.2))
+            try await h.drain(owner: "w2")
+            let batch = try #require(try await BatchStore(db: db).get(id: id))
+            #expect(batch.counts == BatchCounts(received: 9, registered: 3, duplicates: 1, rejected: 5))
+            let again = try #require(try await queue.get(id: job.id))
+            #expect(again.state == .done && again.attempts == 2)
+        }
+    }
+
+    @Test("bounded: the answer when it comes in time, the error it throws, and Overran when it never answers")
+    func boundedOutcomes() async throws {
+        #expect(try await bounded(seconds: 5) { 42 } == 42)
+        await #expect(throws: StoreError.self) {
+            try await bounded(seconds: 5) { () async throws -> Int in throw StoreError.notFound("x") }
+        }
+        // An operation that ignores cancellation and never answers (until the test lets it go).
+        let gate = Gate()
+        gate.close()
+        await #expect(throws: Overran.self) {
+            try await bounded(seconds: 0.2) { await gate.pass() }
+        }
+        gate.open()
+    }
+}
