@@ -1,3 +1,4 @@
+import EsteiraCore
 import Foundation
 import ServiceLifecycle
 
@@ -23,10 +24,24 @@ public struct DeliveryPolicy: Sendable {
 
     /// Until shutdown: `round` claims what is due and delivers it, returning how many it took;
     /// when that is less than a full batch, the outbox is left alone for `pollSeconds`.
-    func loop(_ round: @escaping @Sendable () async -> Int) async {
+    ///
+    /// A round still running after `limit` seconds (the lease on what it claimed: past it, other
+    /// rounds may take those anyway) is left to end in the background, and the next one begins.
+    /// A database call begun while PostgreSQL restarted was seen never to answer (see "Stopping and
+    /// hanging" in docs/architecture.md); a round waiting on it would stop the channel until the
+    /// process restarted. What it had claimed is delivered again once its lease runs out, as after
+    /// a crash.
+    func loop(limit: Double, onOverrun: @escaping @Sendable (Overran) -> Void,
+              _ round: @escaping @Sendable () async -> Int) async {
         await withGracefulShutdownHandler {
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                if await round() < batch { try? await Task.sleep(for: .seconds(pollSeconds)) }
+                var taken = 0
+                do {
+                    taken = try await bounded(seconds: limit, round)
+                } catch let overran as Overran {
+                    onOverrun(overran)
+                } catch {}
+                if taken < batch { try? await Task.sleep(for: .seconds(pollSeconds)) }
             }
         } onGracefulShutdown: {}
     }

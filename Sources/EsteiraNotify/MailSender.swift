@@ -41,7 +41,9 @@ public struct MailSender: Service {
     var lease: TimeInterval { settings.smtp.timeout.seconds + 30 }
 
     public func run() async throws {
-        await settings.policy.loop {
+        await settings.policy.loop(limit: lease, onOverrun: { [logger] overran in
+            logger.error("e-mail: a round did not end within its lease; the next one begins", metadata: ["error": "\(overran)"])
+        }) {
             let batchMails = await claim("notifications") { try await notifications.claimDueEmails(limit: settings.policy.batch, lease: lease) }
             let slipMails = await claim("slips") { try await slips.claimDueEmails(limit: settings.policy.batch, lease: lease) }
             await withTaskGroup(of: Void.self) { group in

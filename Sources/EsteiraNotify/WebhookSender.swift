@@ -37,10 +37,13 @@ public struct WebhookSender: Service {
     }
 
     public func run() async throws {
-        await settings.policy.loop {
+        let lease = settings.timeout.seconds + 30
+        await settings.policy.loop(limit: lease, onOverrun: { [logger] overran in
+            logger.error("webhooks: a round did not end within its lease; the next one begins", metadata: ["error": "\(overran)"])
+        }) {
             let due: [PendingNotification]
             do {
-                due = try await store.claimDue(limit: settings.policy.batch, lease: settings.timeout.seconds + 30)
+                due = try await store.claimDue(limit: settings.policy.batch, lease: lease)
             } catch {
                 logger.warning("webhooks: cannot read the outbox", metadata: ["error": "\(error)"])
                 return 0
