@@ -45,12 +45,12 @@ final class StallingDatabase: SQLDatabase {
 
     var dialect: SQLDialect { base.dialect }
 
-    func write<T: Sendable>(durable: Bool, _ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+    func write<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         if await gate.pass() { throw SQLError(code: .connection, message: "connection lost in the stall", sql: "") }
         return try await base.write(durable: durable, body)
     }
 
-    func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await base.read(body)
     }
 
@@ -106,5 +106,38 @@ struct WorkerStallTests {
             try await bounded(seconds: 0.2) { await gate.pass() }
         }
         gate.open()
+    }
+
+    @Test("PostgreSQL: a transaction past its limit fails its caller, and rolls back when its work ends later",
+          .enabled(if: TestDatabase.postgresURL != nil))
+    func transactionLimit() async throws {
+        try await TestDatabase.with(.postgres) { base in
+            let pg = try #require(base as? PostgresDatabase)
+            try await pg.execute("CREATE TABLE marks (n BIGINT NOT NULL)")
+            // The same pool, with transactions limited to 3 s.
+            let db = pg.withTransactionLimit(3)
+            // The work inserts a row, then waits at a closed gate, deaf to cancellation, as on a
+            // connection that stopped answering.
+            let gate = Gate()
+            gate.close()
+            let inserted = Gate()
+            inserted.close()
+            let caller = Task {
+                try await db.write { c in
+                    try await c.execute("INSERT INTO marks (n) VALUES (1)")
+                    inserted.open()
+                    _ = await gate.pass()
+                }
+            }
+            await #expect(throws: SQLError.self) { try await caller.value }
+            // The caller was told it failed; the work now ends normally, and must not commit.
+            _ = await inserted.pass()
+            gate.open()
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await pg.query("SELECT COUNT(*) AS n FROM marks")[0].int("n") == 0)
+            // A transaction within the limit commits as before.
+            try await db.execute("INSERT INTO marks (n) VALUES (2)")
+            #expect(try await pg.query("SELECT COUNT(*) AS n FROM marks")[0].int("n") == 1)
+        }
     }
 }

@@ -14,9 +14,18 @@ public final class PostgresDatabase: SQLDatabase {
     let bulkWrites: PostgresBulkWrites
     /// Opened by `run()`: connections are leased only once the pool runs (before, PostgresNIO
     /// would wait anyway, and warn).
-    private let started = StartGate()
+    private let started: StartGate
 
-    public init(url: String, logger: Logger, maxConnections: Int = 10, bulkWrites: PostgresBulkWrites = .copy) throws {
+    /// How long a transaction may take, from asking for a connection to its commit, before its
+    /// caller gets an error. A call begun while PostgreSQL restarted was seen never to answer
+    /// (PostgresNIO 1.33.2; see "Stopping and hanging" in docs/architecture.md): without a bound,
+    /// an API request or a background loop would wait on it for ever. The abandoned transaction
+    /// cannot commit afterwards: it rolls back whenever its work ends.
+    public let transactionLimit: Double
+    public static let defaultTransactionLimit: Double = 600
+
+    public init(url: String, logger: Logger, maxConnections: Int = 10, bulkWrites: PostgresBulkWrites = .copy,
+                transactionLimit: Double = PostgresDatabase.defaultTransactionLimit) throws {
         guard let config = PostgresDatabase.configuration(url: url) else {
             throw SQLError(code: .connection, message: "DATABASE_URL is not a postgres:// URL", sql: "")
         }
@@ -25,6 +34,21 @@ public final class PostgresDatabase: SQLDatabase {
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
         self.bulkWrites = bulkWrites
+        self.transactionLimit = transactionLimit
+        started = StartGate()
+    }
+
+    /// The same pool with another transaction limit: for a long report, or a test.
+    public func withTransactionLimit(_ seconds: Double) -> PostgresDatabase {
+        PostgresDatabase(sharing: self, transactionLimit: seconds)
+    }
+
+    private init(sharing other: PostgresDatabase, transactionLimit: Double) {
+        client = other.client
+        logger = other.logger
+        bulkWrites = other.bulkWrites
+        started = other.started
+        self.transactionLimit = transactionLimit
     }
 
     /// `postgres://user:password@host:port/database?sslmode=disable`; a `host` query item may name a
@@ -63,27 +87,49 @@ public final class PostgresDatabase: SQLDatabase {
     /// (`synchronous_commit = off`, the counterpart of SQLite's `synchronous=NORMAL`): a PostgreSQL
     /// crash may lose the last such commits, whole, which puts the pipeline back a few steps that
     /// then run again. Nothing promised to a client rides on them.
-    public func write<T: Sendable>(durable: Bool, _ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+    public func write<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await transaction(begin: "BEGIN", settings: durable ? nil : "SET LOCAL synchronous_commit TO off", body)
     }
 
-    public func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", settings: nil, body)
     }
 
     private func transaction<T: Sendable>(begin: PostgresQuery, settings: PostgresQuery?,
-                                          _ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        try await withConnection { connection in
-            _ = try await connection.query(begin, logger: self.logger).get()
-            do {
-                if let settings { _ = try await connection.query(settings, logger: self.logger).get() }
-                let value = try await body(PostgresSQLConnection(connection: connection, logger: self.logger, bulkWrites: self.bulkWrites))
-                _ = try await connection.query("COMMIT", logger: self.logger).get()
-                return value
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: self.logger).get()
-                throw error
+                                          _ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        let abandoned = AbandonFlag()
+        let limit = transactionLimit
+        let work = Task {
+            try await withConnection { connection in
+                _ = try await connection.query(begin, logger: self.logger).get()
+                do {
+                    if let settings { _ = try await connection.query(settings, logger: self.logger).get() }
+                    let value = try await body(PostgresSQLConnection(connection: connection, logger: self.logger, bulkWrites: self.bulkWrites))
+                    // Its caller was already told it failed: it must not commit now.
+                    if abandoned.isSet { throw SQLError(code: .connection, message: "transaction abandoned after \(limit) s", sql: "") }
+                    _ = try await connection.query("COMMIT", logger: self.logger).get()
+                    return value
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: self.logger).get()
+                    throw error
+                }
             }
+        }
+        let raced = await withTaskCancellationHandler {
+            // The flag is set before the work is cancelled, so that work which ends on its
+            // cancellation finds it set and rolls back.
+            await race(work, alarms: [{ @Sendable in
+                try await Task.sleep(for: .seconds(limit))
+                abandoned.set()
+            }])
+        } onCancel: {
+            work.cancel()
+        }
+        switch raced {
+        case .ended(let result): return try result.get()
+        case .alarm:
+            logger.error("PostgreSQL transaction abandoned: no answer within its limit", metadata: ["limit_seconds": "\(limit)"])
+            throw SQLError(code: .connection, message: "PostgreSQL did not answer within \(limit) s; the transaction rolls back", sql: "")
         }
     }
 
@@ -237,6 +283,13 @@ struct PostgresDay: PostgresEncodable, PostgresDecodable {
             day = d
         }
     }
+}
+
+/// Set once, when a transaction's caller has given up on it.
+final class AbandonFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
 }
 
 /// A one-way gate: `wait` returns at once after `open`, and until then waits for it.

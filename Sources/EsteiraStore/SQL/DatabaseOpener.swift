@@ -4,10 +4,12 @@ import Logging
 /// `esteira.sqlite` in the data folder.
 public enum DatabaseOpener {
     public static func open(databaseURL: String?, dataDirectory: String, logger: Logger,
-                            postgresBulkWrites: PostgresBulkWrites = .copy) throws -> any SQLDatabase {
+                            postgresBulkWrites: PostgresBulkWrites = .copy,
+                            postgresTransactionLimit: Double = PostgresDatabase.defaultTransactionLimit) throws -> any SQLDatabase {
         if let url = databaseURL, !url.isEmpty {
             if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-                return try PostgresDatabase(url: url, logger: logger, bulkWrites: postgresBulkWrites)
+                return try PostgresDatabase(url: url, logger: logger, bulkWrites: postgresBulkWrites,
+                                            transactionLimit: postgresTransactionLimit)
             }
             if url.hasPrefix("sqlite://") {
                 return try SQLiteDatabase(path: String(url.dropFirst("sqlite://".count)))

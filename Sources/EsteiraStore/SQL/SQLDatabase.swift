@@ -35,10 +35,10 @@ public protocol SQLDatabase: Sendable {
     /// On SQLite it takes the single write lock at once (`BEGIN IMMEDIATE`). `durable` asks for
     /// the commit to be on disk before it returns, for what was promised to a client (an accepted upload).
     @discardableResult
-    func write<T: Sendable>(durable: Bool, _ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T
+    func write<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T
 
     /// Runs `body` on a consistent snapshot, for reads.
-    func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T
 
     func close() async throws
 
@@ -52,7 +52,7 @@ extension SQLDatabase {
     public func jobSignals(logger: Logger) -> AsyncStream<Void>? { nil }
 
     @discardableResult
-    public func write<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await write(durable: false, body)
     }
 

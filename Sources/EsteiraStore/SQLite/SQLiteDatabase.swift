@@ -68,7 +68,7 @@ public final class SQLiteDatabase: SQLDatabase {
         readers = ConnectionLender(rs)
     }
 
-    public func write<T: Sendable>(durable: Bool, _ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+    public func write<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         let handle = await writer.borrow()
         do {
             // synchronous=FULL makes this commit wait for the disk; the others may be lost on power
@@ -95,7 +95,7 @@ public final class SQLiteDatabase: SQLDatabase {
         }
     }
 
-    public func read<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         let handle = await readers.borrow()
         do {
             try await handle.run { try $0.exec("BEGIN") }
