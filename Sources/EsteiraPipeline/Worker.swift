@@ -142,9 +142,9 @@ public struct Worker: Service {
         log[metadataKey: "trace_id"] = "\(job.traceID)"
         if job.seq >= 0 { log[metadataKey: "sub_batch"] = "\(job.seq)" }
 
+        let queue = pipeline.queue, lease = settings.leaseSeconds
         if job.attempts > job.maxAttempts {
             log.error("job buried: claimed more often than it may be", metadata: ["attempts": "\(job.attempts)"])
-            let queue = pipeline.queue
             await queueWrite("bury the job", log: log) {
                 try await queue.bury(job: job, reason: "claimed \(job.attempts) times; its worker died each time")
             }
@@ -152,7 +152,6 @@ public struct Worker: Service {
         }
 
         let started = ContinuousClock.now
-        let queue = pipeline.queue, lease = settings.leaseSeconds
         // Renew the lease while the job runs, every third of it; a renewal that fails or does not
         // answer (the database restarting) is tried again at the next turn.
         let renewal = Task {

@@ -40,10 +40,16 @@ public struct Overran: Error, CustomStringConvertible {
 }
 
 /// The operation's result, or `Overran` once `seconds` have passed without one (see `race`).
-public func bounded<T: Sendable>(seconds: Double, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+/// `whenOverrun` runs when the bound passes, before the operation is cancelled: what it marks is
+/// seen by an operation that ends on its cancellation.
+public func bounded<T: Sendable>(seconds: Double, whenOverrun: @escaping @Sendable () -> Void = {},
+                                 _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
     let work = Task { try await operation() }
     let raced = await withTaskCancellationHandler {
-        await race(work, alarms: [{ @Sendable in try await Task.sleep(for: .seconds(seconds)) }])
+        await race(work, alarms: [{ @Sendable in
+            try await Task.sleep(for: .seconds(seconds))
+            whenOverrun()
+        }])
     } onCancel: {
         work.cancel()
     }
@@ -54,14 +60,14 @@ public func bounded<T: Sendable>(seconds: Double, _ operation: @escaping @Sendab
 }
 
 /// Resumes a continuation with whichever answer comes first; later answers are dropped.
-public final class FirstAnswer<Value: Sendable>: Sendable {
+final class FirstAnswer<Value: Sendable>: Sendable {
     private let pending: Mutex<CheckedContinuation<Value, Never>?>
 
-    public init(_ continuation: CheckedContinuation<Value, Never>) {
+    init(_ continuation: CheckedContinuation<Value, Never>) {
         pending = Mutex(continuation)
     }
 
-    public func resolve(_ value: Value) {
+    func resolve(_ value: Value) {
         pending.withLock { slot -> CheckedContinuation<Value, Never>? in
             defer { slot = nil }
             return slot

@@ -99,35 +99,26 @@ public final class PostgresDatabase: SQLDatabase {
                                           _ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         let abandoned = AbandonFlag()
         let limit = transactionLimit
-        let work = Task {
-            try await withConnection { connection in
-                _ = try await connection.query(begin, logger: self.logger).get()
-                do {
-                    if let settings { _ = try await connection.query(settings, logger: self.logger).get() }
-                    let value = try await body(PostgresSQLConnection(connection: connection, logger: self.logger, bulkWrites: self.bulkWrites))
-                    // Its caller was already told it failed: it must not commit now.
-                    if abandoned.isSet { throw SQLError(code: .connection, message: "transaction abandoned after \(limit) s", sql: "") }
-                    _ = try await connection.query("COMMIT", logger: self.logger).get()
-                    return value
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: self.logger).get()
-                    throw error
-                }
-            }
-        }
-        let raced = await withTaskCancellationHandler {
+        do {
             // The flag is set before the work is cancelled, so that work which ends on its
             // cancellation finds it set and rolls back.
-            await race(work, alarms: [{ @Sendable in
-                try await Task.sleep(for: .seconds(limit))
-                abandoned.set()
-            }])
-        } onCancel: {
-            work.cancel()
-        }
-        switch raced {
-        case .ended(let result): return try result.get()
-        case .alarm:
+            return try await bounded(seconds: limit, whenOverrun: abandoned.set) {
+                try await self.withConnection { connection in
+                    _ = try await connection.query(begin, logger: self.logger).get()
+                    do {
+                        if let settings { _ = try await connection.query(settings, logger: self.logger).get() }
+                        let value = try await body(PostgresSQLConnection(connection: connection, logger: self.logger, bulkWrites: self.bulkWrites))
+                        // Its caller was already told it failed: it must not commit now.
+                        if abandoned.isSet { throw SQLError(code: .connection, message: "transaction abandoned after \(limit) s", sql: "") }
+                        _ = try await connection.query("COMMIT", logger: self.logger).get()
+                        return value
+                    } catch {
+                        _ = try? await connection.query("ROLLBACK", logger: self.logger).get()
+                        throw error
+                    }
+                }
+            }
+        } catch is Overran {
             logger.error("PostgreSQL transaction abandoned: no answer within its limit", metadata: ["limit_seconds": "\(limit)"])
             throw SQLError(code: .connection, message: "PostgreSQL did not answer within \(limit) s; the transaction rolls back", sql: "")
         }
