@@ -150,11 +150,15 @@ final class EsteiraProcess: @unchecked Sendable {
         return p
     }
 
-    /// Everything the server and the workers logged.
+    /// Everything the server and the workers logged, each line after the name of its log
+    /// (`server`, `worker-0`, …).
     func logs() -> String {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dataDir)) ?? []
-        return names.filter { $0.hasSuffix(".log") }.sorted()
-            .compactMap { try? String(contentsOfFile: dataDir + "/" + $0, encoding: .utf8) }.joined(separator: "\n")
+        return names.filter { $0.hasSuffix(".log") }.sorted().compactMap { name -> String? in
+            guard let text = try? String(contentsOfFile: dataDir + "/" + name, encoding: .utf8) else { return nil }
+            let process = name.dropLast(4)
+            return text.split(separator: "\n").map { "\(process) \($0)" }.joined(separator: "\n")
+        }.joined(separator: "\n")
     }
 
     func kill9() {

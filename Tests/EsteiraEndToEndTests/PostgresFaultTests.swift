@@ -37,6 +37,26 @@ struct PostgresFaultTests {
         return [:]
     }
 
+    /// Prints how the recovery went: when the batch was under way, when PostgreSQL answered again,
+    /// when the batch ended in the database and when the API said so. A recovery slower than a
+    /// minute also prints the processes' warnings, so that a slow run in CI can be read afterwards.
+    static func reportRecovery(_ server: EsteiraProcess, url: String, id: String, started: Date, underWay: Date, back: Date) {
+        let seen = Date()
+        let since = { (d: Date) in String(format: "%.1f s", d.timeIntervalSince(started)) }
+        let finished = (try? psql(url, """
+            SELECT round(EXTRACT(EPOCH FROM finished_at - created_at)::numeric, 1) FROM batches WHERE id = '\(id)'
+            """)) ?? "?"
+        let retried = (try? psql(url, "SELECT kind || ' ' || seq || ': ' || attempts FROM jobs WHERE attempts > 1 ORDER BY seq, kind")) ?? "?"
+        print("""
+            restart recovery: under way at \(since(underWay)), PostgreSQL back at \(since(back)), \
+            batch finished at \(finished) s after its creation, seen by the API at \(since(seen))
+            jobs taken more than once: \(retried.isEmpty ? "none" : retried.replacingOccurrences(of: "\n", with: ", "))
+            """)
+        guard seen.timeIntervalSince(back) > 60 else { return }
+        let warnings = server.logs().split(separator: "\n").filter { $0.contains(#""level":"warning""#) || $0.contains(#""level":"error""#) }
+        print("slow recovery; the processes' warnings (\(warnings.count), last 120):\n" + warnings.suffix(120).joined(separator: "\n"))
+    }
+
     @Test("three worker processes on 300,000 rows, one killed with kill -9: exact counts, no debt twice")
     func killOneOfThree() async throws {
         let rows = 300_000
@@ -76,9 +96,11 @@ struct PostgresFaultTests {
         let client = try server.createClient(name: "Grande Cliente", document: "11.222.333/0001-81", subBatchSize: 10_000)
         try server.start(["ESTEIRA_NO_WORKERS": "1"])
         for _ in 0..<2 { try server.startWorker([:], arguments: ["--concurrency", "2"]) }
+        let started = Date()
         let id = try await server.upload(CrashEndToEndTests.file(rows: rows), key: client.key, name: "grande.csv")
         let before = try await Self.waitUntilUnderWay(server, id: id, key: client.key)
         #expect((before["registered"] ?? 0) < rows - rejected)
+        let underWay = Date()
 
         let restart = Process()
         restart.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -98,8 +120,10 @@ struct PostgresFaultTests {
             if !answered { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(answered, "PostgreSQL is back")
+        let back = Date()
 
         let batch = try await server.waitForBatch(id, key: client.key, requestTimeout: 10, ridingOutErrors: true)
+        Self.reportRecovery(server, url: url, id: id, started: started, underWay: underWay, back: back)
         #expect(batch.counts() == ["received": rows, "registered": rows - rejected, "duplicates": 0, "rejected": rejected, "review": 0])
         #expect(try Self.psql(url, "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM debts") == "\(rows - rejected)|\(rows - rejected)")
         #expect(try Self.psql(url, "SELECT COUNT(*), COUNT(DISTINCT line) FROM rejects") == "\(rejected)|\(rejected)")
