@@ -224,11 +224,25 @@ public struct Worker: Service {
     /// a lease. PostgresNIO 1.33 was seen to leave a write begun while PostgreSQL restarted waiting
     /// for ever, and the slot, waiting with it, renewed the job's lease for ever: the batch never
     /// ended. Past the bound the slot lets the job go; its lease runs out and any worker takes it again.
+    /// Within the bound, a write that fails on a lost connection is tried again, after 0.25 s, 0.5 s,
+    /// and so on up to 2 s: in a restart, the write that records a failure often meets a connection
+    /// that just closed, and giving up on it cost a whole lease. The writes are safe to repeat: each
+    /// changes the job only while this slot holds it.
     /// Returns nil when the write failed or did not answer.
     @discardableResult
     func queueWrite<T: Sendable>(_ what: String, log: Logger, _ write: @escaping @Sendable () async throws -> T) async -> T? {
         do {
-            return try await bounded(seconds: settings.leaseSeconds, write)
+            return try await bounded(seconds: settings.leaseSeconds) {
+                var pause = 0.25
+                while true {
+                    do {
+                        return try await write()
+                    } catch let error as SQLError where error.code == .connection {
+                        try await Task.sleep(for: .seconds(pause))
+                        pause = min(pause * 2, 2)
+                    }
+                }
+            }
         } catch {
             log.warning("could not \(what); its lease will run out", metadata: ["error": "\(error)"])
             return nil

@@ -1,3 +1,4 @@
+import EsteiraCore
 import EsteiraStore
 import Foundation
 import Synchronization
@@ -11,7 +12,9 @@ import Synchronization
 /// is prepared.
 ///
 /// One reload is in flight at a time: callers that find the copy stale while it is being
-/// refreshed wait for that refresh instead of starting their own.
+/// refreshed wait for that refresh instead of starting their own. So a refresh is bounded
+/// (`refreshLimit`): one whose query never answers (as after a PostgreSQL restart, see "Stopping
+/// and hanging" in docs/architecture.md) would otherwise hold every register stage of the process.
 public final class BlacklistCache: Sendable {
     public struct Copy: Sendable {
         public var version: Int64
@@ -27,11 +30,15 @@ public final class BlacklistCache: Sendable {
 
     let store: BlacklistStore
     public let maxAge: Duration
+    /// Seconds a refresh may take before its waiting callers get an error and the next caller
+    /// starts a new one.
+    public let refreshLimit: Double
     let state = Mutex(State())
 
-    public init(db: any SQLDatabase, maxAge: Duration = .seconds(1)) {
+    public init(db: any SQLDatabase, maxAge: Duration = .seconds(1), refreshLimit: Double = 30) {
         store = BlacklistStore(db: db)
         self.maxAge = maxAge
+        self.refreshLimit = refreshLimit
     }
 
     /// The reason the document is listed, or nil.
@@ -66,14 +73,13 @@ public final class BlacklistCache: Sendable {
             let started = ContinuousClock.now
             // The version is read before the entries: a change committed in between makes the copy
             // newer than its version says, and the next check reloads it; never the other way.
-            let version = try await store.version()
-            var copy: Copy
-            if let previous, previous.version == version {
-                copy = previous
-            } else {
-                copy = Copy(version: version, entries: try await store.all(), checked: started)
+            let store = self.store
+            let (version, entries) = try await bounded(seconds: refreshLimit) {
+                let version = try await store.version()
+                if let previous, previous.version == version { return (version, previous.entries) }
+                return (version, try await store.all())
             }
-            copy.checked = started
+            let copy = Copy(version: version, entries: entries, checked: started)
             let made = copy
             state.withLock {
                 $0.copy = made

@@ -67,11 +67,14 @@ struct Runtime {
         guard let bulk = PostgresBulkWrites(rawValue: Env.string("ESTEIRA_PG_BULK_WRITES") ?? "copy") else {
             throw ValidationError("ESTEIRA_PG_BULK_WRITES must be copy or statements")
         }
-        // ESTEIRA_PG_TRANSACTION_TIMEOUT_SECONDS: how long a PostgreSQL transaction may take before its
-        // caller gets an error and it is rolled back (see PostgresDatabase.transactionLimit).
-        let limit = Env.double("ESTEIRA_PG_TRANSACTION_TIMEOUT_SECONDS") ?? PostgresDatabase.defaultTransactionLimit
+        // ESTEIRA_PG_TRANSACTION_TIMEOUT_SECONDS and ESTEIRA_PG_CONNECTION_WAIT_SECONDS: how long a
+        // PostgreSQL transaction may take, and wait for a connection, before its caller gets an error
+        // and it is rolled back (see PostgresDatabase.limits).
+        let defaults = PostgresLimits()
+        let limits = PostgresLimits(transaction: Env.double("ESTEIRA_PG_TRANSACTION_TIMEOUT_SECONDS") ?? defaults.transaction,
+                                    connectionWait: Env.double("ESTEIRA_PG_CONNECTION_WAIT_SECONDS") ?? defaults.connectionWait)
         let db = try DatabaseOpener.open(databaseURL: options.resolvedDatabaseURL, dataDirectory: dataDir, logger: logger,
-                                         postgresBulkWrites: bulk, postgresTransactionLimit: limit)
+                                         postgresBulkWrites: bulk, postgresLimits: limits)
         let blobs = try await openBlobs(options, dataDir: dataDir, logger: logger)
         let runtime = Runtime(db: db, blobs: blobs, logger: logger, postgres: db as? PostgresDatabase)
         return try await withThrowingTaskGroup(of: Void.self) { group in

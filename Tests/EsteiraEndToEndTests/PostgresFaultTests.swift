@@ -38,8 +38,8 @@ struct PostgresFaultTests {
     }
 
     /// Prints how the recovery went: when the batch was under way, when PostgreSQL answered again,
-    /// when the batch ended in the database and when the API said so. A recovery slower than a
-    /// minute also prints the processes' warnings, so that a slow run in CI can be read afterwards.
+    /// when the batch ended in the database and when the API said so. A recovery slower than 30
+    /// seconds also prints the processes' warnings, so that a slow run in CI can be read afterwards.
     static func reportRecovery(_ server: EsteiraProcess, url: String, id: String, started: Date, underWay: Date, back: Date) {
         let seen = Date()
         let since = { (d: Date) in String(format: "%.1f s", d.timeIntervalSince(started)) }
@@ -52,7 +52,7 @@ struct PostgresFaultTests {
             batch finished at \(finished) s after its creation, seen by the API at \(since(seen))
             jobs taken more than once: \(retried.isEmpty ? "none" : retried.replacingOccurrences(of: "\n", with: ", "))
             """)
-        guard seen.timeIntervalSince(back) > 60 else { return }
+        guard seen.timeIntervalSince(back) > 30 else { return }
         let warnings = server.logs().split(separator: "\n").filter { $0.contains(#""level":"warning""#) || $0.contains(#""level":"error""#) }
         print("slow recovery; the processes' warnings (\(warnings.count), last 120):\n" + warnings.suffix(120).joined(separator: "\n"))
     }

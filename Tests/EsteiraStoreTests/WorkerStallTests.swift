@@ -34,24 +34,41 @@ final class Gate: Sendable {
     }
 }
 
-/// A database whose writes stop answering while its gate is closed, as PostgresNIO's writes were
-/// seen to when begun during a PostgreSQL restart: they neither return nor throw, cancelled or not.
-/// When the gate opens they fail, as on a lost connection. Reads go through.
+/// A value that tasks share and change.
+final class Shared<Value: Sendable>: Sendable {
+    private let state: Mutex<Value>
+    init(_ value: Value) { state = Mutex(value) }
+    var value: Value { state.withLock { $0 } }
+    func update(_ change: (inout Value) -> Void) { state.withLock { change(&$0) } }
+}
+
+/// A database whose writes (and reads, when asked) stop answering while its gate is closed, as
+/// PostgresNIO's calls were seen to when begun during a PostgreSQL restart: they neither return nor
+/// throw, cancelled or not. When the gate opens they fail, as on a lost connection.
 final class StallingDatabase: SQLDatabase {
     let base: any SQLDatabase
+    let stallsReads: Bool
     let gate = Gate()
 
-    init(_ base: any SQLDatabase) { self.base = base }
+    init(_ base: any SQLDatabase, stallsReads: Bool = false) {
+        self.base = base
+        self.stallsReads = stallsReads
+    }
 
     var dialect: SQLDialect { base.dialect }
 
     func write<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        if await gate.pass() { throw SQLError(code: .connection, message: "connection lost in the stall", sql: "") }
+        try await stall()
         return try await base.write(durable: durable, body)
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        try await base.read(body)
+        if stallsReads { try await stall() }
+        return try await base.read(body)
+    }
+
+    private func stall() async throws {
+        if await gate.pass() { throw SQLError(code: .connection, message: "connection lost in the stall", sql: "") }
     }
 
     func close() async throws {}
@@ -115,7 +132,7 @@ struct WorkerStallTests {
             let pg = try #require(base as? PostgresDatabase)
             try await pg.execute("CREATE TABLE marks (n BIGINT NOT NULL)")
             // The same pool, with transactions limited to 3 s.
-            let db = pg.withTransactionLimit(3)
+            let db = pg.withLimits(PostgresLimits(transaction: 3))
             // The work inserts a row, then waits at a closed gate, deaf to cancellation, as on a
             // connection that stopped answering.
             let gate = Gate()
@@ -138,6 +155,78 @@ struct WorkerStallTests {
             // A transaction within the limit commits as before.
             try await db.execute("INSERT INTO marks (n) VALUES (2)")
             #expect(try await pg.query("SELECT COUNT(*) AS n FROM marks")[0].int("n") == 1)
+        }
+    }
+
+    @Test("PostgreSQL: a transaction that gets no connection within its wait fails its caller, never runs, and leaves the pool whole",
+          .enabled(if: TestDatabase.postgresURL != nil))
+    func connectionWait() async throws {
+        try await TestDatabase.with(.postgres) { base in
+            let pg = try #require(base as? PostgresDatabase)
+            try await pg.execute("CREATE TABLE marks (n BIGINT NOT NULL)")
+            // The test pool holds 20 connections (TestDatabase): 20 transactions take them all and
+            // wait at a closed gate.
+            let gate = Gate()
+            gate.close()
+            let holding = Shared(0)
+            let holders = (0..<20).map { _ in
+                Task {
+                    try await pg.write { c in
+                        try await c.execute("SELECT 1")
+                        holding.update { $0 += 1 }
+                        _ = await gate.pass()
+                    }
+                }
+            }
+            while holding.value < 20 { try await Task.sleep(for: .milliseconds(20)) }
+            // The 21st, allowed to wait half a second for a connection.
+            let db = pg.withLimits(PostgresLimits(connectionWait: 0.5))
+            let started = ContinuousClock.now
+            let error = await #expect(throws: SQLError.self) {
+                try await db.write { c in try await c.execute("INSERT INTO marks (n) VALUES (1)") }
+            }
+            #expect(error?.message.contains("no PostgreSQL connection within 0.5 s") == true)
+            #expect(ContinuousClock.now - started < .seconds(5))
+            // The holders end; their connections serve again, also to the pool's limited user.
+            gate.open()
+            for h in holders { try await h.value }
+            try await db.execute("INSERT INTO marks (n) VALUES (2)")
+            // The abandoned transaction never ran, even once connections came free.
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await pg.query("SELECT n FROM marks").map { try $0.int("n") } == [2])
+        }
+    }
+
+    @Test("PostgreSQL: a call that never returns on a connection that closed is given up a second after the close",
+          .enabled(if: TestDatabase.postgresURL != nil))
+    func connectionClosedUnderCall() async throws {
+        try await TestDatabase.with(.postgres) { base in
+            // Transactions limited to 20 s, so that without the fix the test fails in 20 s, not 600.
+            let pg = try #require(base as? PostgresDatabase).withLimits(PostgresLimits(transaction: 20))
+            // The work learns its server process, then waits at a closed gate, deaf to cancellation,
+            // as PostgresNIO's `copyFrom` does when its continuation is dropped.
+            let gate = Gate()
+            gate.close()
+            let pid = Shared<Int?>(nil)
+            let caller = Task {
+                try await pg.write { c in
+                    let mine = try await c.query("SELECT pg_backend_pid() AS pid")[0].int("pid")
+                    pid.update { $0 = mine }
+                    _ = await gate.pass()
+                }
+            }
+            while pid.value == nil { try await Task.sleep(for: .milliseconds(20)) }
+            // PostgreSQL ends that connection, as a restart does.
+            let started = ContinuousClock.now
+            let backend = pid.value!
+            _ = try await pg.query("SELECT pg_terminate_backend(CAST(\(backend) AS integer)) AS ended")
+            let error = await #expect(throws: SQLError.self) { try await caller.value }
+            #expect(error?.message.contains("connection closed during the transaction") == true)
+            // Within about a second of the close, not at the transaction's 600-second limit.
+            #expect(ContinuousClock.now - started < .seconds(10))
+            gate.open()
+            // The pool serves again.
+            #expect(try await pg.query("SELECT 1 AS one")[0].int("one") == 1)
         }
     }
 }

@@ -33,6 +33,20 @@ public func race<Success: Sendable, Failure: Error, Alarm: Sendable>(
     return raced
 }
 
+/// Runs `operation` in a task of its own and races it against `alarms` (see `race(_:alarms:)`).
+/// Cancelling the caller cancels the operation; the race still ends when the operation does or an
+/// alarm goes off, so an operation that ignores its cancellation is waited for until an alarm.
+public func race<Success: Sendable, Alarm: Sendable>(
+    _ operation: @escaping @Sendable () async throws -> Success, alarms: [@Sendable () async throws -> Alarm]
+) async -> Raced<Success, any Error, Alarm> {
+    let work = Task { try await operation() }
+    return await withTaskCancellationHandler {
+        await race(work, alarms: alarms)
+    } onCancel: {
+        work.cancel()
+    }
+}
+
 /// `operation` did not answer within its bound; it was cancelled and left to end in the background.
 public struct Overran: Error, CustomStringConvertible {
     public let seconds: Double
@@ -44,15 +58,10 @@ public struct Overran: Error, CustomStringConvertible {
 /// seen by an operation that ends on its cancellation.
 public func bounded<T: Sendable>(seconds: Double, whenOverrun: @escaping @Sendable () -> Void = {},
                                  _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-    let work = Task { try await operation() }
-    let raced = await withTaskCancellationHandler {
-        await race(work, alarms: [{ @Sendable in
-            try await Task.sleep(for: .seconds(seconds))
-            whenOverrun()
-        }])
-    } onCancel: {
-        work.cancel()
-    }
+    let raced = await race(operation, alarms: [{ @Sendable in
+        try await Task.sleep(for: .seconds(seconds))
+        whenOverrun()
+    }])
     switch raced {
     case .ended(let result): return try result.get()
     case .alarm: throw Overran(seconds: seconds)

@@ -62,25 +62,30 @@ extension PostgresSQLConnection {
         }
     }
 
-    /// `COPY table (columns) FROM STDIN` in PostgreSQL's text format, sent in pieces of about 256 KiB.
+    /// `COPY table (columns) FROM STDIN` in PostgreSQL's text format, the rows encoded first and
+    /// sent in one write.
+    ///
+    /// One write, because PostgresNIO (1.33.2) stops the process (a `preconditionFailure` in its
+    /// connection state machine, "Copy mode is only supported for extended queries") when a write
+    /// reaches a connection that left copy mode, as one does when PostgreSQL shuts down in the middle
+    /// of the `COPY`. Sent in pieces as they were encoded, every piece was a chance: the restart test
+    /// crashed a worker that way. Encoded first, the data goes in one write right after PostgreSQL
+    /// asks for it. A sub-batch's rows are a few MB.
     func copy(into table: String, columns: [String], rows: SQLRows) async throws {
         let text = "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN"
+        var encoder = PostgresCopyText()
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(rows.count * 160)
+        var row: [SQLValue] = []
+        for i in 0..<rows.count {
+            row.removeAll(keepingCapacity: true)
+            rows.make(i, &row)
+            encoder.append(row: row, to: &buffer)
+        }
+        let data = buffer
         do {
             try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
-                var encoder = PostgresCopyText()
-                var buffer = ByteBuffer()
-                buffer.reserveCapacity(300 * 1024)
-                var row: [SQLValue] = []
-                for i in 0..<rows.count {
-                    row.removeAll(keepingCapacity: true)
-                    rows.make(i, &row)
-                    encoder.append(row: row, to: &buffer)
-                    if buffer.readableBytes >= 256 * 1024 {
-                        try await writer.write(buffer)
-                        buffer.clear()
-                    }
-                }
-                if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                try await writer.write(data)
             }
         } catch let error as PSQLError {
             throw Self.sqlError(error, sql: text)

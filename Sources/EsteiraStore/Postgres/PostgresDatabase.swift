@@ -16,16 +16,15 @@ public final class PostgresDatabase: SQLDatabase {
     /// would wait anyway, and warn).
     private let started: StartGate
 
-    /// How long a transaction may take, from asking for a connection to its commit, before its
-    /// caller gets an error. A call begun while PostgreSQL restarted was seen never to answer
-    /// (PostgresNIO 1.33.2; see "Stopping and hanging" in docs/architecture.md): without a bound,
-    /// an API request or a background loop would wait on it for ever. The abandoned transaction
-    /// cannot commit afterwards: it rolls back whenever its work ends.
-    public let transactionLimit: Double
-    public static let defaultTransactionLimit: Double = 600
+    /// How long a transaction may wait for a connection, and take in all, before its caller gets an
+    /// error. A call begun while PostgreSQL restarted was seen never to answer, and a request for a
+    /// connection made then never to be served (PostgresNIO 1.33.2; see "Stopping and hanging" in
+    /// docs/architecture.md): without a bound, an API request or a background loop would wait on it
+    /// for ever. An abandoned transaction cannot commit afterwards: it rolls back whenever its work ends.
+    public let limits: PostgresLimits
 
     public init(url: String, logger: Logger, maxConnections: Int = 10, bulkWrites: PostgresBulkWrites = .copy,
-                transactionLimit: Double = PostgresDatabase.defaultTransactionLimit) throws {
+                limits: PostgresLimits = PostgresLimits()) throws {
         guard let config = PostgresDatabase.configuration(url: url) else {
             throw SQLError(code: .connection, message: "DATABASE_URL is not a postgres:// URL", sql: "")
         }
@@ -34,21 +33,21 @@ public final class PostgresDatabase: SQLDatabase {
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
         self.bulkWrites = bulkWrites
-        self.transactionLimit = transactionLimit
+        self.limits = limits
         started = StartGate()
     }
 
-    /// The same pool with another transaction limit: for a long report, or a test.
-    public func withTransactionLimit(_ seconds: Double) -> PostgresDatabase {
-        PostgresDatabase(sharing: self, transactionLimit: seconds)
+    /// The same pool with other limits: for a long report, or a test.
+    public func withLimits(_ limits: PostgresLimits) -> PostgresDatabase {
+        PostgresDatabase(sharing: self, limits: limits)
     }
 
-    private init(sharing other: PostgresDatabase, transactionLimit: Double) {
+    private init(sharing other: PostgresDatabase, limits: PostgresLimits) {
         client = other.client
         logger = other.logger
         bulkWrites = other.bulkWrites
         started = other.started
-        self.transactionLimit = transactionLimit
+        self.limits = limits
     }
 
     /// `postgres://user:password@host:port/database?sslmode=disable`; a `host` query item may name a
@@ -97,19 +96,20 @@ public final class PostgresDatabase: SQLDatabase {
 
     private func transaction<T: Sendable>(begin: PostgresQuery, settings: PostgresQuery?,
                                           _ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        let abandoned = AbandonFlag()
-        let limit = transactionLimit
-        do {
-            // The flag is set before the work is cancelled, so that work which ends on its
-            // cancellation finds it set and rolls back.
-            return try await bounded(seconds: limit, whenOverrun: abandoned.set) {
-                try await self.withConnection { connection in
+        let abandoned = Flag(), connected = Flag()
+        let limit = limits.transaction, wait = limits.connectionWait
+        let raced = await race({
+            try await self.withConnection { connection in
+                connected.set()
+                // Its caller was already told it failed: it must not begin now.
+                if abandoned.isSet { throw SQLError(code: .connection, message: "transaction abandoned before it began", sql: "") }
+                return try await self.untilClosed(connection, abandoned: abandoned) {
                     _ = try await connection.query(begin, logger: self.logger).get()
                     do {
                         if let settings { _ = try await connection.query(settings, logger: self.logger).get() }
                         let value = try await body(PostgresSQLConnection(connection: connection, logger: self.logger, bulkWrites: self.bulkWrites))
                         // Its caller was already told it failed: it must not commit now.
-                        if abandoned.isSet { throw SQLError(code: .connection, message: "transaction abandoned after \(limit) s", sql: "") }
+                        if abandoned.isSet { throw SQLError(code: .connection, message: "transaction abandoned", sql: "") }
                         _ = try await connection.query("COMMIT", logger: self.logger).get()
                         return value
                     } catch {
@@ -118,10 +118,62 @@ public final class PostgresDatabase: SQLDatabase {
                     }
                 }
             }
-        } catch is Overran {
+        }, alarms: [
+            // Each alarm marks the transaction abandoned before the work is cancelled, so that work
+            // which ends on its cancellation finds the flag set and rolls back.
+            { @Sendable () async throws -> TransactionAlarm in
+                try await Task.sleep(for: .seconds(wait))
+                guard !connected.isSet else { throw CancellationError() }
+                abandoned.set()
+                return .noConnection
+            },
+            { @Sendable () async throws -> TransactionAlarm in
+                try await Task.sleep(for: .seconds(limit))
+                abandoned.set()
+                return .overran
+            },
+        ])
+        switch raced {
+        case .ended(.failure(let error as PSQLError)):
+            // From BEGIN, COMMIT or ROLLBACK, which run outside `PostgresSQLConnection`.
+            throw PostgresSQLConnection.sqlError(error, sql: "")
+        case .ended(let result):
+            return try result.get()
+        case .alarm(.noConnection):
+            logger.error("PostgreSQL transaction abandoned: no connection within its wait limit", metadata: ["limit_seconds": "\(wait)"])
+            throw SQLError(code: .connection, message: "no PostgreSQL connection within \(wait) s", sql: "")
+        case .alarm(.overran):
             logger.error("PostgreSQL transaction abandoned: no answer within its limit", metadata: ["limit_seconds": "\(limit)"])
             throw SQLError(code: .connection, message: "PostgreSQL did not answer within \(limit) s; the transaction rolls back", sql: "")
         }
+    }
+
+    /// Runs `work` on `connection`, and gives up on it a second after the connection closes if it
+    /// has not ended by then. PostgresNIO (1.33.2) drops the continuation of a `COPY` begun on a
+    /// connection that PostgreSQL is closing ("SWIFT TASK CONTINUATION MISUSE: copyFrom… leaked
+    /// its continuation", seen in the restart test), and a call so dropped never returns. Without
+    /// this, such a register step waited for the job's timeout (15 minutes by default) and the
+    /// steps after it for its turn. The second lets a call that fails as it should report its own error.
+    private func untilClosed<T: Sendable>(_ connection: PostgresConnection, abandoned: Flag,
+                                          _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        let raced = await race(work, alarms: [{ @Sendable () async throws -> Void in
+            while !connection.isClosed { try await Task.sleep(for: .milliseconds(200)) }
+            try await Task.sleep(for: .seconds(1))
+            abandoned.set()
+        }])
+        switch raced {
+        case .ended(let result):
+            return try result.get()
+        case .alarm:
+            logger.error("PostgreSQL connection closed under a call that never returned; the call is given up")
+            throw SQLError(code: .connection, message: "the PostgreSQL connection closed during the transaction", sql: "")
+        }
+    }
+
+    /// Why a transaction was given up.
+    enum TransactionAlarm: Sendable {
+        case noConnection
+        case overran
     }
 
     public func close() async throws {}
@@ -190,9 +242,11 @@ struct PostgresSQLConnection: SQLConnection {
     static func sqlError(_ error: PSQLError, sql: String) -> SQLError {
         let sqlState = error.serverInfo?[.sqlState] ?? ""
         let message = error.serverInfo?[.message] ?? "\(error.code)"
+        // Class 08 is a connection exception; 57P01–57P03 are the server shutting down or not yet
+        // accepting connections: all of them say "the connection", not the statement.
         let code: SQLError.Code = sqlState.hasPrefix("23") ? .constraint
             : (sqlState == "40001" || sqlState == "40P01") ? .busy
-            : error.serverInfo == nil ? .connection : .other
+            : (error.serverInfo == nil || sqlState.hasPrefix("08") || sqlState.hasPrefix("57P")) ? .connection : .other
         return SQLError(code: code, message: "\(sqlState) \(message)", sql: sql)
     }
 
@@ -276,8 +330,24 @@ struct PostgresDay: PostgresEncodable, PostgresDecodable {
     }
 }
 
-/// Set once, when a transaction's caller has given up on it.
-final class AbandonFlag: Sendable {
+/// How long PostgreSQL work may take before its caller gets an error (`ESTEIRA_PG_TRANSACTION_TIMEOUT_SECONDS`
+/// and `ESTEIRA_PG_CONNECTION_WAIT_SECONDS`).
+public struct PostgresLimits: Sendable {
+    /// A transaction, from asking for a connection to its commit; keep it above the longest
+    /// legitimate one (a register of the largest sub-batch, a reconciliation).
+    public var transaction: Double
+    /// Waiting for a pooled connection. Longer means the pool is saturated or lost a connection
+    /// it was opening; the caller gets an error and may try again.
+    public var connectionWait: Double
+
+    public init(transaction: Double = 600, connectionWait: Double = 10) {
+        self.transaction = transaction
+        self.connectionWait = connectionWait
+    }
+}
+
+/// A flag set once: a transaction's caller has given up on it, or it has its connection.
+final class Flag: Sendable {
     private let value = Atomic<Bool>(false)
     var isSet: Bool { value.load(ordering: .acquiring) }
     func set() { value.store(true, ordering: .releasing) }

@@ -5,11 +5,11 @@ import Logging
 public enum DatabaseOpener {
     public static func open(databaseURL: String?, dataDirectory: String, logger: Logger,
                             postgresBulkWrites: PostgresBulkWrites = .copy,
-                            postgresTransactionLimit: Double = PostgresDatabase.defaultTransactionLimit) throws -> any SQLDatabase {
+                            postgresLimits: PostgresLimits = PostgresLimits()) throws -> any SQLDatabase {
         if let url = databaseURL, !url.isEmpty {
             if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
                 return try PostgresDatabase(url: url, logger: logger, bulkWrites: postgresBulkWrites,
-                                            transactionLimit: postgresTransactionLimit)
+                                            limits: postgresLimits)
             }
             if url.hasPrefix("sqlite://") {
                 return try SQLiteDatabase(path: String(url.dropFirst("sqlite://".count)))
