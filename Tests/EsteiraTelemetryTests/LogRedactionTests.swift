@@ -1,0 +1,28 @@
+import EsteiraTelemetry
+import Testing
+
+@Suite("Logs: whole CPFs and CNPJs are masked, trace ids are not")
+struct LogRedactionTests {
+    @Test("documents keep two characters at each end; the middle is starred (11 → 2 + 7 + 2, 14 → 2 + 10 + 2)")
+    func documents() {
+        #expect(JSONLogHandler.redact("52998224725") == "52*******25")
+        #expect(JSONLogHandler.redact("cpf 529.982.247-25 recusado") == "cpf 52*******25 recusado")
+        #expect(JSONLogHandler.redact("11.222.333/0001-81") == "11**********81")
+        // The alphanumeric CNPJ of 2026 (shared/BRAZIL.md).
+        #expect(JSONLogHandler.redact("12ABC34501DE35") == "12**********35")
+        #expect(JSONLogHandler.redact("52998224725@example.com") == "52*******25@example.com")
+    }
+
+    @Test("a trace id whose digits include a run of exactly 11 stays whole")
+    func traceIDs() {
+        // 32 lowercase hex digits; "93141592687" is a run of 11 decimal digits between letters,
+        // which was starred before.
+        let trace = "c0912dd93141592687d05eac7428c4ab"
+        #expect(JSONLogHandler.redact(trace) == trace)
+        #expect(JSONLogHandler.redact("trace \(trace) done") == "trace \(trace) done")
+        let span = "ab93141592687cde"
+        #expect(JSONLogHandler.redact(span) == span)
+        // The same run of digits standing alone is a CPF's shape, and is masked.
+        #expect(JSONLogHandler.redact("x 93141592687 y") == "x 93*******87 y")
+    }
+}
