@@ -79,8 +79,7 @@ public final class BlacklistCache: Sendable {
                 if let previous, previous.version == version { return (version, previous.entries) }
                 return (version, try await store.all())
             }
-            let copy = Copy(version: version, entries: entries, checked: started)
-            let made = copy
+            let made = Copy(version: version, entries: entries, checked: started)
             state.withLock {
                 $0.copy = made
                 $0.refresh = nil
