@@ -70,11 +70,11 @@ struct RegisterStage {
         let staged = try await CPUWork.run { try StagingCodec.decodeSubBatch(staging) }
         // The risk rules judge every valid row, as of the day the batch was received.
         let decisions = try await pipeline.risk.judge(staged.debts, policy: pipeline.risk.policy(for: client), today: batch.receivedOn)
-        let batchID = batch.id, stamp = DebtRegistry.batchStamp(for: pipeline.db.dialect)
+        let batchID = batch.id, dialect = pipeline.db.dialect, stamp = DebtRegistry.batchStamp(for: dialect)
         let (prepared, candidateRows) = try await CPUWork.run {
             let prepared = RegisterStage.prepare(staged, decisions: decisions)
             return (prepared, DebtRegistry.rows(clientNum: clientNum, batchID: batchID, debts: prepared.staged.debts,
-                                                picks: prepared.candidates, stamp: stamp))
+                                                picks: prepared.candidates, stamp: stamp).prepared(for: dialect))
         }
 
         let ready = ContinuousClock.now

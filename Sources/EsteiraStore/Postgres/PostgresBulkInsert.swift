@@ -62,8 +62,8 @@ extension PostgresSQLConnection {
         }
     }
 
-    /// `COPY table (columns) FROM STDIN` in PostgreSQL's text format, the rows encoded first and
-    /// sent in one write.
+    /// `COPY table (columns) FROM STDIN` in PostgreSQL's text format, the rows encoded first (or
+    /// ahead of the transaction, by `SQLRows.prepared(for:)`) and sent in one write.
     ///
     /// One write, because PostgresNIO (1.33.2) stops the process (a `preconditionFailure` in its
     /// connection state machine, "Copy mode is only supported for extended queries") when a write
@@ -73,16 +73,7 @@ extension PostgresSQLConnection {
     /// asks for it. A sub-batch's rows are a few MB.
     func copy(into table: String, columns: [String], rows: SQLRows) async throws {
         let text = "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN"
-        var encoder = PostgresCopyText()
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(rows.count * 160)
-        var row: [SQLValue] = []
-        for i in 0..<rows.count {
-            row.removeAll(keepingCapacity: true)
-            rows.make(i, &row)
-            encoder.append(row: row, to: &buffer)
-        }
-        let data = buffer
+        let data = rows.copyText ?? PostgresCopyText.encode(rows)
         do {
             try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
                 try await writer.write(data)
@@ -104,6 +95,20 @@ extension PostgresSQLConnection {
 struct PostgresCopyText {
     /// Rows of one insert usually share their timestamp: its text is kept.
     private var lastMoment: (Date, [UInt8])?
+
+    /// All the rows, in one buffer.
+    static func encode(_ rows: SQLRows) -> ByteBuffer {
+        var encoder = PostgresCopyText()
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(rows.count * 160)
+        var row: [SQLValue] = []
+        for i in 0..<rows.count {
+            row.removeAll(keepingCapacity: true)
+            rows.make(i, &row)
+            encoder.append(row: row, to: &buffer)
+        }
+        return buffer
+    }
 
     mutating func append(row: [SQLValue], to buffer: inout ByteBuffer) {
         var bound = row.count

@@ -57,6 +57,11 @@ public struct RejectRecord: Sendable, Equatable {
 public struct DebtRows: Sendable {
     public var columns: [String]
     public var rows: SQLRows
+
+    /// The rows as the database will want them, made now (see `SQLRows.prepared(for:)`).
+    public func prepared(for dialect: SQLDialect) -> DebtRows {
+        DebtRows(columns: columns, rows: rows.prepared(for: dialect))
+    }
 }
 
 /// The registry of debts, unique per (client, external_id), and the reject records of batches.
