@@ -13,7 +13,9 @@ struct BlacklistCacheTests {
             let (op, _) = try await OperatorStore(db: db).create(name: "Operadora")
             try await BlacklistStore(db: db).put([("52998224725", "fraude confirmada")], operatorID: op.id)
             let stalling = StallingDatabase(db, stallsReads: true)
-            let cache = BlacklistCache(db: stalling, refreshLimit: 0.3)
+            // 5 s: long enough that a refresh on a database that answers ends within it even on CI's two
+            // busy cores (0.3 s was not), short enough for the stalled one to be seen to hit it.
+            let cache = BlacklistCache(db: stalling, refreshLimit: 5)
             stalling.gate.close()
             // Two callers wait on the one refresh; its read never answers. Before the bound, both
             // (and every later caller) waited for ever; the outer bound only keeps a failure from
@@ -22,7 +24,7 @@ struct BlacklistCacheTests {
             for caller in callers {
                 let error = await #expect(throws: Overran.self) { try await bounded(seconds: 20) { try await caller.value } }
                 // The refresh's own bound, not the test's.
-                #expect(error?.seconds == 0.3)
+                #expect(error?.seconds == 5)
             }
             // The database answers again: a new refresh reads the list.
             stalling.gate.open()
