@@ -188,8 +188,16 @@ struct PipelineTests {
             settings.pollSeconds = 120 // polling alone would not start anything within the test
             let worker = Worker(pipeline: h.pipeline, settings: settings)
             let running = Task { try await worker.run() }
-            // Let the slots claim nothing and go to sleep, and the listener start.
-            try await Task.sleep(for: .seconds(1))
+            // Let the slots claim nothing and go to sleep, and the listener start: wait until
+            // PostgreSQL itself shows the LISTEN (a fixed second was too short on CI's busy cores,
+            // and a notification sent before it is missed).
+            let listening = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < listening, try await db.query("""
+                SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'
+                """)[0].int("n") == 0 {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try await Task.sleep(for: .milliseconds(200))
             // Enqueued by another "process": the batch row and its pick job, committed with NOTIFY.
             let id = try await h.submit(Array(Self.file.utf8))
             let deadline = ContinuousClock.now + .seconds(20)
