@@ -233,13 +233,14 @@ public struct Worker: Service {
     func queueWrite<T: Sendable>(_ what: String, log: Logger, _ write: @escaping @Sendable () async throws -> T) async -> T? {
         do {
             return try await bounded(seconds: settings.leaseSeconds) {
-                var pause = 0.25
+                let pauses = RetryPolicy(baseSeconds: 0.25, capSeconds: 2)
+                var attempt = 1
                 while true {
                     do {
                         return try await write()
                     } catch let error as SQLError where error.code == .connection {
-                        try await Task.sleep(for: .seconds(pause))
-                        pause = min(pause * 2, 2)
+                        try await Task.sleep(for: .seconds(pauses.ceiling(afterAttempt: attempt)))
+                        attempt += 1
                     }
                 }
             }

@@ -125,12 +125,19 @@ struct WorkerStallTests {
         gate.open()
     }
 
-    @Test("PostgreSQL: a transaction past its limit fails its caller, and rolls back when its work ends later",
-          .enabled(if: TestDatabase.postgresURL != nil))
-    func transactionLimit() async throws {
+    /// A fresh PostgreSQL database, with a table `marks (n)` for the rows a test's transactions leave.
+    static func withMarks(_ body: @escaping @Sendable (PostgresDatabase) async throws -> Void) async throws {
         try await TestDatabase.with(.postgres) { base in
             let pg = try #require(base as? PostgresDatabase)
             try await pg.execute("CREATE TABLE marks (n BIGINT NOT NULL)")
+            try await body(pg)
+        }
+    }
+
+    @Test("PostgreSQL: a transaction past its limit fails its caller, and rolls back when its work ends later",
+          .enabled(if: TestDatabase.postgresURL != nil))
+    func transactionLimit() async throws {
+        try await Self.withMarks { pg in
             // The same pool, with transactions limited to 3 s.
             let db = pg.withLimits(PostgresLimits(transaction: 3))
             // The work inserts a row, then waits at a closed gate, deaf to cancellation, as on a
@@ -161,9 +168,7 @@ struct WorkerStallTests {
     @Test("PostgreSQL: a transaction that gets no connection within its wait fails its caller, never runs, and leaves the pool whole",
           .enabled(if: TestDatabase.postgresURL != nil))
     func connectionWait() async throws {
-        try await TestDatabase.with(.postgres) { base in
-            let pg = try #require(base as? PostgresDatabase)
-            try await pg.execute("CREATE TABLE marks (n BIGINT NOT NULL)")
+        try await Self.withMarks { pg in
             // The test pool holds 20 connections (TestDatabase): 20 transactions take them all and
             // wait at a closed gate.
             let gate = Gate()
@@ -200,9 +205,9 @@ struct WorkerStallTests {
     @Test("PostgreSQL: a call that never returns on a connection that closed is given up a second after the close",
           .enabled(if: TestDatabase.postgresURL != nil))
     func connectionClosedUnderCall() async throws {
-        try await TestDatabase.with(.postgres) { base in
+        try await Self.withMarks { base in
             // Transactions limited to 20 s, so that without the fix the test fails in 20 s, not 600.
-            let pg = try #require(base as? PostgresDatabase).withLimits(PostgresLimits(transaction: 20))
+            let pg = base.withLimits(PostgresLimits(transaction: 20))
             // The work learns its server process, then waits at a closed gate, deaf to cancellation,
             // as PostgresNIO's `copyFrom` does when its continuation is dropped.
             let gate = Gate()

@@ -54,14 +54,8 @@ public struct Overran: Error, CustomStringConvertible {
 }
 
 /// The operation's result, or `Overran` once `seconds` have passed without one (see `race`).
-/// `whenOverrun` runs when the bound passes, before the operation is cancelled: what it marks is
-/// seen by an operation that ends on its cancellation.
-public func bounded<T: Sendable>(seconds: Double, whenOverrun: @escaping @Sendable () -> Void = {},
-                                 _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-    let raced = await race(operation, alarms: [{ @Sendable in
-        try await Task.sleep(for: .seconds(seconds))
-        whenOverrun()
-    }])
+public func bounded<T: Sendable>(seconds: Double, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    let raced = await race(operation, alarms: [{ @Sendable in try await Task.sleep(for: .seconds(seconds)) }])
     switch raced {
     case .ended(let result): return try result.get()
     case .alarm: throw Overran(seconds: seconds)
