@@ -1,5 +1,10 @@
 """Writes the benchmark file: ROWS debts in the standard format, about 2% of them bad
-(every 50th row, offset 7, has a CPF with a wrong check digit)."""
+(every 50th row, offset 7, has a CPF with a wrong check digit).
+
+The CPFs ascend with the row, unless BENCH_DOCUMENTS=scattered: then they come in the order of a
+real client's file, which is no order, and every insert into the registry's document index lands
+on a different page (ascending ones take PostgreSQL's fast path for the index's right end)."""
+import os
 import sys
 
 
@@ -16,8 +21,11 @@ def main() -> None:
     out = sys.stdout
     out.write("id_divida;nome;cpf;valor;vencimento;email\n")
     buf = []
+    # 999,999,999 = 3^4 * 37 * 333,667, and 7,919 and 104,729 are other primes: multiplying by
+    # them modulo it is one-to-one, so the scattered CPFs are as distinct as the ascending ones.
+    step = 7919 * (104729 if os.environ.get("BENCH_DOCUMENTS") == "scattered" else 1)
     for i in range(rows):
-        doc = cpf(i * 7919 + 11)
+        doc = cpf(i * step + 11)
         if i % 50 == 7:
             doc = doc[:-1] + str((int(doc[-1]) + 1) % 10)
         buf.append(f"DEBT-{i:08d};Devedor Número {i};{doc};{i % 5000 + 1},{i % 100:02d};{(i % 28) + 1:02d}/{(i % 12) + 1:02d}/2024;d{i}@example.com\n")
