@@ -16,23 +16,22 @@ struct DeliveryPolicyTests {
     func overrunRound() async throws {
         var policy = DeliveryPolicy()
         policy.pollSeconds = 0.05
-        let rounds = Mutex(0)
+        // When each round began; their count is how many rounds there were.
         let starts = Mutex<[ContinuousClock.Instant]>([])
         let overruns = Mutex<[Double]>([])
         let stuck = Mutex<CheckedContinuation<Void, Never>?>(nil)
         let loop = Task {
             await policy.loop(limit: 0.3, onOverrun: { overran in overruns.withLock { $0.append(overran.seconds) } }) {
-                let n = rounds.withLock { $0 += 1; return $0 }
-                starts.withLock { $0.append(.now) }
+                let n = starts.withLock { $0.append(.now); return $0.count }
                 if n == 1 { await withCheckedContinuation { c in stuck.withLock { $0 = c } } }
                 return 0
             }
         }
         // Wait (up to 20 s, only so that a failure cannot hang the run) for a third round.
         let clock = ContinuousClock(), deadline = clock.now + .seconds(20)
-        while rounds.withLock({ $0 }) < 3 && clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        while starts.withLock({ $0.count }) < 3 && clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         loop.cancel()
-        #expect(rounds.withLock { $0 } >= 3)
+        #expect(starts.withLock { $0.count } >= 3)
         #expect(overruns.withLock { $0.first } == 0.3)
         // Round 2 began once round 1's limit had passed, not before: the loop did wait for it.
         let gap = starts.withLock { $0.count >= 2 ? $0[1] - $0[0] : nil }
