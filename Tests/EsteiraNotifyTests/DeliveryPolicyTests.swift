@@ -12,6 +12,11 @@ struct DeliveryPolicyTests {
     /// Only round 1's overrun is asserted: on a starved machine (CI, two cores, every suite at
     /// once) a round that answers at once may still not be scheduled within 0.3 s, and the loop
     /// rightly reports that too. It happened once, on 664fc24.
+    ///
+    /// The wait for round 3 is long for the same reason: on 07be77f, in CI, round 3 got no turn for
+    /// 20 s, most likely because the end-to-end suites' helpers wait for their processes on the
+    /// cooperative pool's two threads. The test now runs beside the few deadline suites only
+    /// (scripts/test).
     @Test("a round past its limit is left behind, reported, and the next round begins")
     func overrunRound() async throws {
         var policy = DeliveryPolicy()
@@ -27,8 +32,8 @@ struct DeliveryPolicyTests {
                 return 0
             }
         }
-        // Wait (up to 20 s, only so that a failure cannot hang the run) for a third round.
-        let clock = ContinuousClock(), deadline = clock.now + .seconds(20)
+        // Wait (up to 60 s, only so that a failure cannot hang the run) for a third round.
+        let clock = ContinuousClock(), deadline = clock.now + .seconds(60)
         while starts.withLock({ $0.count }) < 3 && clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         loop.cancel()
         #expect(starts.withLock { $0.count } >= 3)
