@@ -11,10 +11,15 @@ struct Clients: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a client and print its API key (shown once).")
 
+        /// On SQLite each commit writes every index page it dirtied, so 20,000 rather than 10,000
+        /// records a commit write a third less and take about a fifth less time with a real file's
+        /// documents; neutral on PostgreSQL (docs/benchmarks.md, "The sub-batch size").
+        static let defaultSubBatchSize = 20_000
+
         @OptionGroup var store: StoreOptions
         @Option(help: "The client's company name.") var name: String
         @Option(help: "The client's CNPJ (or CPF), masked or not.") var document: String
-        @Option(help: "Records per sub-batch for this client (env ESTEIRA_SUB_BATCH_SIZE; default 20000).")
+        @Option(help: "Records per sub-batch for this client (env ESTEIRA_SUB_BATCH_SIZE; default \(Self.defaultSubBatchSize)).")
         var subBatchSize: Int?
         @Flag(help: "Print {\"id\": ..., \"api_key\": ...} as JSON.") var json = false
 
@@ -28,10 +33,7 @@ struct Clients: AsyncParsableCommand {
 
         func run() async throws {
             Runtime.bootstrapLogging(level: store.resolvedLogLevel)
-            // 20,000: on SQLite each commit writes every index page it dirtied, so half as many
-            // commits write a third less and take about a fifth less time with a real file's documents;
-            // neutral on PostgreSQL (docs/benchmarks.md, "The sub-batch size").
-            let size = subBatchSize ?? Env.int("ESTEIRA_SUB_BATCH_SIZE") ?? 20_000
+            let size = subBatchSize ?? Env.int("ESTEIRA_SUB_BATCH_SIZE") ?? Self.defaultSubBatchSize
             guard case .success(let id) = TaxID.parse(document) else { return }
             let (client, key) = try await Runtime.with(store) { runtime in
                 try await ClientStore(db: runtime.db).create(name: name, document: id.value, subBatchSize: size, traceID: "cli")

@@ -15,7 +15,7 @@ struct DeliveryPolicyTests {
     ///
     /// The wait for round 3 is long for the same reason: on 07be77f, in CI, round 3 got no turn for
     /// 20 s, most likely because the end-to-end suites' helpers wait for their processes on the
-    /// cooperative pool's two threads. The test now runs beside the few deadline suites only
+    /// cooperative pool's two threads. The test now runs beside the few other clock-bound suites only
     /// (scripts/test).
     @Test("a round past its limit is left behind, reported, and the next round begins")
     func overrunRound() async throws {
