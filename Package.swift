@@ -48,7 +48,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Linux calls Swift's Glibc module does not expose (sync_file_range, mallopt).
+        // Linux calls Swift's Glibc module does not expose (sync_file_range, mallopt, gettid for a
+        // thread's own priority).
         .target(name: "CEsteiraShims"),
 
         // gzip streams through Debian's zlib (zlib1g-dev), for Parquet's GZIP codec.
@@ -169,7 +170,7 @@ let package = Package(
         .target(
             name: "EsteiraPipeline",
             dependencies: [
-                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraSheets", "EsteiraRisk", "EsteiraLake",
+                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraSheets", "EsteiraRisk", "EsteiraLake", "CEsteiraShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,5 +1,8 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <errno.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -20,5 +23,19 @@ int esteira_limit_malloc_arenas(int arenas) {
 #else
     (void)arenas;
     return 1;
+#endif
+}
+
+int esteira_lower_thread_priority(int nice) {
+#ifdef __linux__
+    pid_t thread = gettid();
+    errno = 0;
+    int current = getpriority(PRIO_PROCESS, (id_t)thread);
+    if (errno != 0) return -1;
+    if (current >= nice) return 0;
+    return setpriority(PRIO_PROCESS, (id_t)thread, nice);
+#else
+    (void)nice;
+    return 0;
 #endif
 }

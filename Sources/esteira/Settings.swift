@@ -67,6 +67,14 @@ struct Runtime {
         guard let bulk = PostgresBulkWrites(rawValue: Env.string("ESTEIRA_PG_BULK_WRITES") ?? "copy") else {
             throw ValidationError("ESTEIRA_PG_BULK_WRITES must be copy or statements")
         }
+        // ESTEIRA_CPU_NICE: the scheduling priority of the parsing and encoding threads (CPUWork).
+        var cpuNice: Int32?
+        if let text = Env.string("ESTEIRA_CPU_NICE") {
+            guard let nice = Int32(text), (0...19).contains(nice) else {
+                throw ValidationError("ESTEIRA_CPU_NICE must be a whole number from 0 to 19")
+            }
+            cpuNice = nice
+        }
         // ESTEIRA_PG_TRANSACTION_TIMEOUT_SECONDS and ESTEIRA_PG_CONNECTION_WAIT_SECONDS: how long a
         // PostgreSQL transaction may take, and wait for a connection, before its caller gets an error
         // and it is rolled back (see PostgresDatabase.limits).
@@ -75,6 +83,10 @@ struct Runtime {
                                     connectionWait: Env.double("ESTEIRA_PG_CONNECTION_WAIT_SECONDS") ?? defaults.connectionWait)
         let db = try DatabaseOpener.open(databaseURL: options.resolvedDatabaseURL, dataDirectory: dataDir, logger: logger,
                                          postgresBulkWrites: bulk, postgresLimits: limits)
+        // By default lowered only where the inserts run in another process at the normal priority
+        // (a PostgreSQL backend); SQLite's writes share this process, and lowering its parsing
+        // gained nothing there (docs/benchmarks.md).
+        CPUWork.setNice(cpuNice ?? (db is PostgresDatabase ? 10 : 0))
         let blobs = try await openBlobs(options, dataDir: dataDir, logger: logger)
         let runtime = Runtime(db: db, blobs: blobs, logger: logger, postgres: db as? PostgresDatabase)
         return try await withThrowingTaskGroup(of: Void.self) { group in

@@ -8,4 +8,9 @@ int esteira_start_writeback(int fd, long long offset, long long length);
 /// Caps glibc's malloc arenas (mallopt M_ARENA_MAX); a no-op elsewhere. Returns 1 on success.
 int esteira_limit_malloc_arenas(int arenas);
 
+/// Lowers the calling thread's scheduling priority to at least `nice` (Linux: setpriority on the
+/// thread's id, which affects that thread alone; any process may lower its own threads). A thread
+/// already at that nice value or lower priority is left as it is; a no-op elsewhere. Returns 0 or -1.
+int esteira_lower_thread_priority(int nice);
+
 #endif
