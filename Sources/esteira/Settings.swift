@@ -68,12 +68,11 @@ struct Runtime {
             throw ValidationError("ESTEIRA_PG_BULK_WRITES must be copy or statements")
         }
         // ESTEIRA_CPU_NICE: the scheduling priority of the parsing and encoding threads (CPUWork).
-        var cpuNice: Int32?
-        if let text = Env.string("ESTEIRA_CPU_NICE") {
+        let cpuNice: Int32? = try Env.string("ESTEIRA_CPU_NICE").map { text in
             guard let nice = Int32(text), (0...19).contains(nice) else {
                 throw ValidationError("ESTEIRA_CPU_NICE must be a whole number from 0 to 19")
             }
-            cpuNice = nice
+            return nice
         }
         // ESTEIRA_PG_TRANSACTION_TIMEOUT_SECONDS and ESTEIRA_PG_CONNECTION_WAIT_SECONDS: how long a
         // PostgreSQL transaction may take, and wait for a connection, before its caller gets an error
