@@ -4,7 +4,9 @@ extension BlobStore {
     /// Copies the blob into a local file, a chunk at a time.
     public func download(_ key: String, to url: URL, chunkSize: Int = 1 << 20) async throws {
         let size = try await self.size(key: key)
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+        }
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }
         var offset = 0

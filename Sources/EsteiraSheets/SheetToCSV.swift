@@ -25,7 +25,9 @@ public enum SheetToCSV {
     @discardableResult
     public static func convert(xlsx source: URL, to destination: URL, dateFormat: DateFormat = .auto,
                                decimalFormat: DecimalFormat = .auto, limits: SheetLimits = SheetLimits()) throws -> Summary {
-        FileManager.default.createFile(atPath: destination.path, contents: nil)
+        guard FileManager.default.createFile(atPath: destination.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: destination.path])
+        }
         let out = try FileHandle(forWritingTo: destination)
         defer { try? out.close() }
         var pending: [UInt8] = []

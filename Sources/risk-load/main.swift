@@ -41,7 +41,7 @@ func cpf(_ n: Int) -> String {
 }
 let documents = (0..<documentCount).map { cpf($0 * 7919 + 13) }
 
-func request(_ i: Int) -> ByteBuffer {
+@Sendable func request(_ i: Int) -> ByteBuffer {
     let amount = "\(i % 5000 + 1),\(i % 100 < 10 ? "0" : "")\(i % 100)"
     let body = #"{"document":"\#(documents[i % documents.count])","amount":"\#(amount)"}"#
     let head = "POST \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nAuthorization: Bearer \(key)\r\n"

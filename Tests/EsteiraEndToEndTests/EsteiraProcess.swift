@@ -112,7 +112,9 @@ final class EsteiraProcess: @unchecked Sendable {
         p.environment = env(extra)
         let out = Pipe()
         p.standardOutput = out
-        FileManager.default.createFile(atPath: dataDir + "/server.log", contents: nil)
+        guard FileManager.default.createFile(atPath: dataDir + "/server.log", contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: dataDir + "/server.log"])
+        }
         let log = FileHandle(forWritingAtPath: dataDir + "/server.log")!
         log.seekToEndOfFile()
         p.standardError = log
@@ -142,7 +144,9 @@ final class EsteiraProcess: @unchecked Sendable {
         p.arguments = ["worker"] + arguments
         p.environment = env(extra)
         let path = dataDir + "/worker-\(workers.count).log"
-        FileManager.default.createFile(atPath: path, contents: nil)
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
         p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         p.standardError = FileHandle(forWritingAtPath: path)
         try p.run()

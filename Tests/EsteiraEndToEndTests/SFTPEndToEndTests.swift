@@ -164,7 +164,7 @@ struct SFTPEndToEndTests {
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: folder + "/upload")) ?? ["x"]).isEmpty)
 
         // A file that is not text: its batch fails, and the file comes back in failed/ with the reason.
-        FileManager.default.createFile(atPath: jail.dir + "/planilha.csv", contents: Data([0x50, 0x4B, 0x03, 0x04, 0, 0, 8, 0]))
+        #expect(FileManager.default.createFile(atPath: jail.dir + "/planilha.csv", contents: Data([0x50, 0x4B, 0x03, 0x04, 0, 0, 8, 0])))
         #expect(try jail.sftp(["cd upload", "put \(jail.dir)/planilha.csv planilha.csv.part", "rename planilha.csv.part planilha.csv"]).0 == 0)
         let failed = try await waitForSFTPBatch(server, key: client.key, fileName: "planilha.csv")
         #expect(failed["status"] as? String == "failed")

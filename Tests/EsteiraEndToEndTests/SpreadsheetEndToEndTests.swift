@@ -24,7 +24,8 @@ struct SpreadsheetEndToEndTests {
         // A mapping that leaves out a required field is refused with what is missing.
         let incomplete = try await put(server, client.key, "planilha", #"{"columns": {"external_id": "Código"}}"#)
         #expect(incomplete.status == 422)
-        #expect(((incomplete.object["error"] as? [String: Any])?["message"] as? String ?? "").contains("Escolha a coluna do campo CPF/CNPJ."))
+        let message = (incomplete.object["error"] as? [String: Any])?["message"] as? String ?? ""
+        #expect(message.contains("Escolha a coluna do campo CPF/CNPJ."))
         let mapping = #"{"columns": {"external_id": "Código", "name": "Cliente", "document": "CPF do devedor", "amount": "Valor Original", "due_date": "Vencimento", "email": "E-mail"}, "date_format": "auto", "decimal_format": "auto"}"#
         #expect(try await put(server, client.key, "planilha", mapping).status == 201)
         #expect(try await put(server, client.key, "planilha", mapping).status == 200)

@@ -35,7 +35,7 @@ extension DebtRegistry {
                 rejects = issues.map {
                     RejectRecord(line: $0.line, field: $0.field?.rawValue ?? "", code: $0.code.rawValue, message: $0.message, raw: raw)
                 }
-            case .valid(let debt) where risk?.outcome == .reject:
+            case .valid where risk?.outcome == .reject:
                 let reasons = risk?.deciding ?? []
                 outcome = .riskRejected(reasons)
                 counts.rejected = 1
