@@ -8,8 +8,8 @@ long no `COPY` was running, which is time PostgreSQL's chain of inserts waited o
 
 A job's start is its "job done" line's moment less its `ms`. A register's `COPY` is placed from
 its "register timings" line: its transaction starts `txn_ms` before that line, and the insert is
-the transaction's first `insert_ms` (the transaction's first statement, a look at one row, is left
-in it: under a millisecond).
+taken as the transaction's first `insert_ms` (the two one-row lookups that come before it in the
+transaction, about a millisecond, are not told apart).
 """
 import json
 import sys
