@@ -18,16 +18,14 @@ import Synchronization
 /// the normal priority. The pool is Esteira's own, so nothing else that uses NIO's shared pool is
 /// lowered with it.
 public enum CPUWork {
-    private static let niceValue = Atomic<Int32>(0)
-
     /// The nice value of the pool's threads, from 0 (the normal priority) to 19 (the lowest).
-    public static var nice: Int32 { niceValue.load(ordering: .relaxed) }
+    private static let nice = Atomic<Int32>(0)
 
     /// Sets the nice value, before the first `run`: a thread that was lowered cannot be raised back
     /// without privileges, so a later, smaller value leaves the pool's threads where they are.
     public static func setNice(_ value: Int32) {
         precondition((0...19).contains(value), "nice must be within 0...19")
-        niceValue.store(value, ordering: .relaxed)
+        nice.store(value, ordering: .relaxed)
     }
 
     private static let pool: NIOThreadPool = {
@@ -39,7 +37,7 @@ public enum CPUWork {
     public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await pool.runIfActive {
             // In effect once per thread: a thread already at that value is left as it is.
-            _ = esteira_lower_thread_priority(nice)
+            _ = esteira_lower_thread_priority(nice.load(ordering: .relaxed))
             return try body()
         }
     }
