@@ -90,17 +90,43 @@ public enum StagingCodec {
         }
 
         public mutating func debt(line: Int, raw: UnsafeBufferPointer<UInt8>, _ d: Debt) {
+            var externalID = d.externalID, name = d.name, document = d.document.value
+            externalID.withUTF8 { externalID in
+                name.withUTF8 { name in
+                    document.withUTF8 { document in
+                        StagingCodec.withUTF8(d.email) { email in
+                            StagingCodec.withUTF8(d.phone) { phone in
+                                StagingCodec.withUTF8(d.description) { description in
+                                    debt(line: line, raw: raw, kind: d.document.kind, externalID: externalID, name: name,
+                                         document: document, amountCents: d.amountCents, dueDate: d.dueDate,
+                                         email: email, phone: phone, description: description)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// A valid debt given as the UTF-8 of its fields, as they will read back into a `Debt`
+        /// (`document` normalized, `email` in lower case, an absent optional field nil): the
+        /// transform stage writes a record's fields from the file's bytes (see `InPlaceRecord`).
+        public mutating func debt(line: Int, raw: UnsafeBufferPointer<UInt8>, kind: TaxID.Kind,
+                                  externalID: UnsafeBufferPointer<UInt8>, name: UnsafeBufferPointer<UInt8>,
+                                  document: UnsafeBufferPointer<UInt8>, amountCents: Int64, dueDate: Day,
+                                  email: UnsafeBufferPointer<UInt8>?, phone: UnsafeBufferPointer<UInt8>?,
+                                  description: UnsafeBufferPointer<UInt8>?) {
             putVarint(UInt64(line), &bytes)
-            bytes.append(d.document.kind == .cpf ? 0 : 1)
+            bytes.append(kind == .cpf ? 0 : 1)
             putBytes(raw, &bytes)
-            putString(d.externalID, &bytes)
-            putString(d.name, &bytes)
-            putString(d.document.value, &bytes)
-            putVarint(UInt64(bitPattern: d.amountCents), &bytes)
-            putVarint(UInt64(bitPattern: Int64(d.dueDate.daysSinceEpoch)), &bytes)
-            putOptional(d.email, &bytes)
-            putOptional(d.phone, &bytes)
-            putOptional(d.description, &bytes)
+            putBytes(externalID, &bytes)
+            putBytes(name, &bytes)
+            putBytes(document, &bytes)
+            putVarint(UInt64(bitPattern: amountCents), &bytes)
+            putVarint(UInt64(bitPattern: Int64(dueDate.daysSinceEpoch)), &bytes)
+            putOptional(email, &bytes)
+            putOptional(phone, &bytes)
+            putOptional(description, &bytes)
             count += 1
         }
 
@@ -212,13 +238,18 @@ public enum StagingCodec {
     }
 
     /// A flag byte, then the text: an absent field and an empty one stay apart.
-    private static func putOptional(_ s: String?, _ out: inout [UInt8]) {
+    private static func putOptional(_ s: UnsafeBufferPointer<UInt8>?, _ out: inout [UInt8]) {
         if let s {
             out.append(1)
-            putString(s, &out)
+            putBytes(s, &out)
         } else {
             out.append(0)
         }
+    }
+
+    private static func withUTF8<R>(_ s: String?, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+        guard var s else { return body(nil) }
+        return s.withUTF8 { body($0) }
     }
 
     private static func putString(_ s: String, _ out: inout [UInt8]) {

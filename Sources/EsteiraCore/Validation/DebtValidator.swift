@@ -116,45 +116,48 @@ public enum EmailAddress {
     /// One pass over the bytes, no allocation: this runs for every row that has an e-mail.
     public static func isWellFormed(_ text: String) -> Bool {
         var text = text
-        return text.withUTF8 { b -> Bool in
-            guard let at = b.firstIndex(of: UInt8(ascii: "@")) else { return false }
-            let localCount = at, domainCount = b.count - at - 1
-            guard (1...64).contains(localCount), (3...253).contains(domainCount) else { return false }
-            // Local part: dot-separated atoms of atext, no empty atom.
-            var previousWasDot = true
-            for i in 0..<at {
-                let c = b[i]
-                if c == UInt8(ascii: ".") {
-                    if previousWasDot { return false }
-                    previousWasDot = true
-                } else {
-                    guard atext[Int(c)] else { return false }
-                    previousWasDot = false
-                }
+        return text.withUTF8 { isWellFormed(bytes: $0) }
+    }
+
+    /// `isWellFormed` of UTF-8 bytes read in place.
+    public static func isWellFormed(bytes b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let at = b.firstIndex(of: UInt8(ascii: "@")) else { return false }
+        let localCount = at, domainCount = b.count - at - 1
+        guard (1...64).contains(localCount), (3...253).contains(domainCount) else { return false }
+        // Local part: dot-separated atoms of atext, no empty atom.
+        var previousWasDot = true
+        for i in 0..<at {
+            let c = b[i]
+            if c == UInt8(ascii: ".") {
+                if previousWasDot { return false }
+                previousWasDot = true
+            } else {
+                guard atext[Int(c)] else { return false }
+                previousWasDot = false
             }
-            if previousWasDot { return false }
-            // Domain: at least two labels of letters, digits and inner hyphens; the last not all digits.
-            var labels = 0, labelLength = 0, labelAllDigits = true, lastChar: UInt8 = 0, labelFirst: UInt8 = 0
-            for i in (at + 1)...b.count {
-                let c: UInt8 = i < b.count ? b[i] : UInt8(ascii: ".")
-                if c == UInt8(ascii: ".") {
-                    guard (1...63).contains(labelLength), labelFirst != UInt8(ascii: "-"), lastChar != UInt8(ascii: "-")
-                    else { return false }
-                    labels += 1
-                    if i == b.count && (labelAllDigits || labelLength < 2) { return false }
-                    labelLength = 0
-                    labelAllDigits = true
-                    continue
-                }
-                let isDigit = c >= 48 && c <= 57
-                let isLetter = (c >= 97 && c <= 122) || (c >= 65 && c <= 90)
-                guard isDigit || isLetter || c == UInt8(ascii: "-") else { return false }
-                if labelLength == 0 { labelFirst = c }
-                labelLength += 1
-                labelAllDigits = labelAllDigits && isDigit
-                lastChar = c
-            }
-            return labels >= 2
         }
+        if previousWasDot { return false }
+        // Domain: at least two labels of letters, digits and inner hyphens; the last not all digits.
+        var labels = 0, labelLength = 0, labelAllDigits = true, lastChar: UInt8 = 0, labelFirst: UInt8 = 0
+        for i in (at + 1)...b.count {
+            let c: UInt8 = i < b.count ? b[i] : UInt8(ascii: ".")
+            if c == UInt8(ascii: ".") {
+                guard (1...63).contains(labelLength), labelFirst != UInt8(ascii: "-"), lastChar != UInt8(ascii: "-")
+                else { return false }
+                labels += 1
+                if i == b.count && (labelAllDigits || labelLength < 2) { return false }
+                labelLength = 0
+                labelAllDigits = true
+                continue
+            }
+            let isDigit = c >= 48 && c <= 57
+            let isLetter = (c >= 97 && c <= 122) || (c >= 65 && c <= 90)
+            guard isDigit || isLetter || c == UInt8(ascii: "-") else { return false }
+            if labelLength == 0 { labelFirst = c }
+            labelLength += 1
+            labelAllDigits = labelAllDigits && isDigit
+            lastChar = c
+        }
+        return labels >= 2
     }
 }

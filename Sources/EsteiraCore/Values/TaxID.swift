@@ -16,11 +16,16 @@ public struct TaxID: Hashable, Sendable, CustomStringConvertible {
 
     /// Removes the usual mask characters (`.`, `-`, `/`, spaces) and uppercases letters.
     public static func normalize(_ text: Substring) -> String {
+        text.utf8.withBytes { normalize(bytes: $0) }
+    }
+
+    /// `normalize` of UTF-8 bytes read in place.
+    public static func normalize(bytes: UnsafeBufferPointer<UInt8>) -> String {
         // Written straight into the String (a CPF or CNPJ fits in its inline storage, so nothing
         // is allocated): once per row of every file. Only ASCII bytes change, so the UTF-8 stays valid.
-        String(unsafeUninitializedCapacity: text.utf8.count) { out in
+        String(unsafeUninitializedCapacity: bytes.count) { out in
             var n = 0
-            for c in text.utf8 {
+            for c in bytes {
                 switch c {
                 case UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "/"), 32, 9: continue
                 case UInt8(ascii: "a")...UInt8(ascii: "z"): out[n] = c - 32

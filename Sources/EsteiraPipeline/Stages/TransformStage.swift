@@ -66,6 +66,8 @@ struct TransformStage {
         var staging = StagingCodec.Encoder(capacity: bytes.count * 2 + 4096)
         let positions = layout.positions
         let fixedWidth = layout.fixedWidth
+        // A plain, valid record of a UTF-8 CSV file is staged from its bytes (see InPlaceRecord).
+        let inPlace = encoding == .utf8 && fixedWidth == nil
         bytes.withUnsafeBufferPointer { b in
             var scanner = fixedWidth == nil ? CSVScanner(delimiter: delimiter, startOffset: 0, startLine: firstLine)
                 : CSVScanner.lines(startOffset: 0, startLine: firstLine)
@@ -75,6 +77,10 @@ struct TransformStage {
                 var rawEnd = record.count
                 while rawEnd > 0 && (record[rawEnd - 1] == 10 || record[rawEnd - 1] == 13) { rawEnd -= 1 }
                 let rawBytes = UnsafeBufferPointer(rebasing: record[0..<rawEnd])
+                if inPlace && InPlaceRecord.stageDebt(rawBytes, line: r.line, delimiter: delimiter, positions: positions,
+                                                      validator: validator, into: &staging) {
+                    return
+                }
                 // The raw text as a String only where it is needed: not UTF-8 (the staging file is),
                 // or cut by position (fixed width).
                 let rawText = encoding != .utf8 || fixedWidth != nil ? encoding.decode(rawBytes) : nil
