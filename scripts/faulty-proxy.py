@@ -4,18 +4,22 @@
     faulty-proxy.py TARGET_HOST:TARGET_PORT
 
 Listens on a free loopback port and prints it on the first line. SIGUSR1 cuts: open connections
-are reset and new ones refused (the listening socket is closed). SIGUSR2 restores. Used by the
+are reset, and so is every new one as soon as it is accepted. SIGUSR2 restores. Used by the
 fault tests to make the S3-compatible server unreachable for a while.
+
+The listening socket stays open through a cut. Closing it (new connections refused) left its
+port free for the cut's length, and on a busy machine an outgoing connection could take it as
+its local port: listening again then failed, the proxy died, and the outage never ended.
 """
 import os, select, signal, socket, sys
 
 target_host, target_port = sys.argv[1].rsplit(":", 1)
 target = (target_host, int(target_port))
 
-def listen(port=0):
+def listen():
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", port))
+    s.bind(("127.0.0.1", 0))
     s.listen(128)
     return s
 
@@ -58,14 +62,12 @@ while True:
     if want_cut and not cut:
         want_cut = False
         cut = True
-        server.close()
         for s in list(pairs):
             drop(s)
     if want_restore and cut:
         want_restore = False
         cut = False
-        server = listen(port)
-    watch = list(pairs) + ([] if cut else [server])
+    watch = list(pairs) + [server]
     try:
         ready, _, _ = select.select(watch, [], [], 0.1)
     except (InterruptedError, ValueError, OSError):
@@ -74,8 +76,15 @@ while True:
         if s is server:
             try:
                 client, _ = server.accept()
+            except OSError:
+                continue
+            if cut:
+                drop(client)
+                continue
+            try:
                 upstream = socket.create_connection(target)
             except OSError:
+                client.close()
                 continue
             pairs[client] = upstream
             pairs[upstream] = client

@@ -72,7 +72,8 @@ struct S3EndToEndTests {
         let server = try EsteiraProcess(environment: Self.environment(endpoint: Self.endpoint, bucket: bucket))
         defer { server.stop(); server.removeData() }
         let client = try server.createClient(name: "Loja S3", document: "11.222.333/0001-81", subBatchSize: 500)
-        try server.start(["ESTEIRA_NO_WORKERS": "1"])
+        // The API enqueues the jobs, so it gives them their attempts: as many as the worker's.
+        try server.start(["ESTEIRA_NO_WORKERS": "1", "ESTEIRA_JOB_MAX_ATTEMPTS": "40"])
         try server.startWorker([
             "ESTEIRA_S3_ENDPOINT": "http://127.0.0.1:\(port)", "ESTEIRA_RETRY_BASE_SECONDS": "0.2",
             "ESTEIRA_RETRY_CAP_SECONDS": "1", "ESTEIRA_JOB_MAX_ATTEMPTS": "40", "ESTEIRA_S3_TIMEOUT_SECONDS": "0.5",
