@@ -112,12 +112,7 @@ final class EsteiraProcess: @unchecked Sendable {
         p.environment = env(extra)
         let out = Pipe()
         p.standardOutput = out
-        guard FileManager.default.createFile(atPath: dataDir + "/server.log", contents: nil) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: dataDir + "/server.log"])
-        }
-        let log = FileHandle(forWritingAtPath: dataDir + "/server.log")!
-        log.seekToEndOfFile()
-        p.standardError = log
+        p.standardError = try Self.newLog(at: dataDir + "/server.log")
         try p.run()
         process = p
         var buffer = Data()
@@ -143,15 +138,19 @@ final class EsteiraProcess: @unchecked Sendable {
         p.executableURL = URL(fileURLWithPath: Self.binary)
         p.arguments = ["worker"] + arguments
         p.environment = env(extra)
-        let path = dataDir + "/worker-\(workers.count).log"
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-        }
         p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        p.standardError = FileHandle(forWritingAtPath: path)
+        p.standardError = try Self.newLog(at: dataDir + "/worker-\(workers.count).log")
         try p.run()
         workers.append(p)
         return p
+    }
+
+    /// An empty log file at `path`, open for a process to write.
+    static func newLog(at path: String) throws -> FileHandle {
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+        return try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     }
 
     /// Everything the server and the workers logged, each line after the name of its log

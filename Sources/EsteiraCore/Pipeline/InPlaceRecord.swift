@@ -41,9 +41,8 @@ public enum InPlaceRecord {
                 let k = positions.column[f.ordinal]
                 guard k >= 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
                 var start = starts[k], end = k + 1 < columns ? starts[k + 1] - 1 : record.count
-                func isSpace(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 10 || c == 13 }
-                while start < end, isSpace(record[start]) { start += 1 }
-                while end > start, isSpace(record[end - 1]) { end -= 1 }
+                while start < end, record[start].isTrimmedSpace { start += 1 }
+                while end > start, record[end - 1].isTrimmedSpace { end -= 1 }
                 return UnsafeBufferPointer(rebasing: record[start..<end])
             }
             func fits(_ value: UnsafeBufferPointer<UInt8>, _ f: DebtField) -> Bool {

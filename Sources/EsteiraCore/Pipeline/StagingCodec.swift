@@ -90,22 +90,9 @@ public enum StagingCodec {
         }
 
         public mutating func debt(line: Int, raw: UnsafeBufferPointer<UInt8>, _ d: Debt) {
-            var externalID = d.externalID, name = d.name, document = d.document.value
-            externalID.withUTF8 { externalID in
-                name.withUTF8 { name in
-                    document.withUTF8 { document in
-                        StagingCodec.withUTF8(d.email) { email in
-                            StagingCodec.withUTF8(d.phone) { phone in
-                                StagingCodec.withUTF8(d.description) { description in
-                                    debt(line: line, raw: raw, kind: d.document.kind, externalID: externalID, name: name,
-                                         document: document, amountCents: d.amountCents, dueDate: d.dueDate,
-                                         email: email, phone: phone, description: description)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            putDebt(line: line, raw: raw, kind: d.document.kind, externalID: d.externalID, name: d.name,
+                    document: d.document.value, amountCents: d.amountCents, dueDate: d.dueDate,
+                    email: d.email, phone: d.phone, description: d.description)
         }
 
         /// A valid debt given as the UTF-8 of its fields, as they will read back into a `Debt`
@@ -116,17 +103,34 @@ public enum StagingCodec {
                                   document: UnsafeBufferPointer<UInt8>, amountCents: Int64, dueDate: Day,
                                   email: UnsafeBufferPointer<UInt8>?, phone: UnsafeBufferPointer<UInt8>?,
                                   description: UnsafeBufferPointer<UInt8>?) {
+            putDebt(line: line, raw: raw, kind: kind, externalID: externalID, name: name, document: document,
+                    amountCents: amountCents, dueDate: dueDate, email: email, phone: phone, description: description)
+        }
+
+        /// The one place a debt's layout in the file is written, for its fields as Strings or as bytes.
+        private mutating func putDebt<Text: StagedText>(line: Int, raw: UnsafeBufferPointer<UInt8>, kind: TaxID.Kind,
+                                                        externalID: Text, name: Text, document: Text, amountCents: Int64,
+                                                        dueDate: Day, email: Text?, phone: Text?, description: Text?) {
             putVarint(UInt64(line), &bytes)
             bytes.append(kind == .cpf ? 0 : 1)
             putBytes(raw, &bytes)
-            putBytes(externalID, &bytes)
-            putBytes(name, &bytes)
-            putBytes(document, &bytes)
+            externalID.put(into: &bytes)
+            name.put(into: &bytes)
+            document.put(into: &bytes)
             putVarint(UInt64(bitPattern: amountCents), &bytes)
             putVarint(UInt64(bitPattern: Int64(dueDate.daysSinceEpoch)), &bytes)
-            putOptional(email, &bytes)
-            putOptional(phone, &bytes)
-            putOptional(description, &bytes)
+            // A flag byte, then the text: an absent field and an empty one stay apart.
+            func putOptional(_ text: Text?) {
+                if let text {
+                    bytes.append(1)
+                    text.put(into: &bytes)
+                } else {
+                    bytes.append(0)
+                }
+            }
+            putOptional(email)
+            putOptional(phone)
+            putOptional(description)
             count += 1
         }
 
@@ -138,8 +142,8 @@ public enum StagingCodec {
             for issue in issues {
                 putVarint(UInt64(issue.line), &bytes)
                 bytes.append(issue.field.map { UInt8($0.ordinal + 1) } ?? 0)
-                putString(issue.code.rawValue, &bytes)
-                putString(issue.message, &bytes)
+                issue.code.rawValue.put(into: &bytes)
+                issue.message.put(into: &bytes)
             }
             count += 1
         }
@@ -237,27 +241,7 @@ public enum StagingCodec {
         return decoded
     }
 
-    /// A flag byte, then the text: an absent field and an empty one stay apart.
-    private static func putOptional(_ s: UnsafeBufferPointer<UInt8>?, _ out: inout [UInt8]) {
-        if let s {
-            out.append(1)
-            putBytes(s, &out)
-        } else {
-            out.append(0)
-        }
-    }
-
-    private static func withUTF8<R>(_ s: String?, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
-        guard var s else { return body(nil) }
-        return s.withUTF8 { body($0) }
-    }
-
-    private static func putString(_ s: String, _ out: inout [UInt8]) {
-        var s = s
-        s.withUTF8 { putBytes($0, &out) }
-    }
-
-    private static func putBytes(_ bytes: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
+    fileprivate static func putBytes(_ bytes: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
         putVarint(UInt64(bytes.count), &out)
         out.append(contentsOf: bytes)
     }
@@ -269,5 +253,23 @@ public enum StagingCodec {
             v >>= 7
         }
         out.append(UInt8(v))
+    }
+}
+
+/// Text a staging file holds as its length and UTF-8: a String, or bytes read in place.
+private protocol StagedText {
+    func put(into out: inout [UInt8])
+}
+
+extension String: StagedText {
+    fileprivate func put(into out: inout [UInt8]) {
+        var s = self
+        s.withUTF8 { StagingCodec.putBytes($0, &out) }
+    }
+}
+
+extension UnsafeBufferPointer<UInt8>: StagedText {
+    fileprivate func put(into out: inout [UInt8]) {
+        StagingCodec.putBytes(self, &out)
     }
 }
