@@ -34,9 +34,9 @@ struct Serve: AsyncParsableCommand {
         let host = self.host ?? Env.string("ESTEIRA_HOST") ?? "127.0.0.1"
         let port = self.port ?? Env.int("ESTEIRA_PORT") ?? 8080
         let runWorkers = !(noWorkers || Env.bool("ESTEIRA_NO_WORKERS"))
-        let workerSettings = workers.settings()
-        let dataDir = store.resolvedDataDir
         let usesPostgres = store.resolvedDatabaseURL != nil
+        let workerSettings = workers.settings(postgres: usesPostgres)
+        let dataDir = store.resolvedDataDir
 
         try await Runtime.with(store) { runtime in
             // One risk service for the API and the workers: one copy of the blacklist, one breaker

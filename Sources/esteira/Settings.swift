@@ -142,16 +142,20 @@ extension RetryPolicy {
 
 /// Worker tuning shared by `serve` and `worker`.
 struct WorkerOptions: ParsableArguments {
-    @Option(help: "Jobs run at once by this process (env ESTEIRA_WORKERS; default: the number of cores).")
+    @Option(help: "Jobs run at once by this process (env ESTEIRA_WORKERS; default: the number of cores, plus 2 on PostgreSQL).")
     var concurrency: Int?
 
     @Option(help: "Seconds a claimed job is held before another worker may take it (env ESTEIRA_LEASE_SECONDS; default 30).")
     var leaseSeconds: Double?
 
-    func settings(kinds: [JobKind] = JobKind.allCases) -> Worker.Settings {
+    /// On PostgreSQL two slots more than the cores: a batch's register steps spend most of their
+    /// time waiting on the database (two in their transactions, `RegisterStage.lanes`), and the
+    /// cores keep transforming meanwhile. CPU-bound work runs on a pool of one thread per core
+    /// (`CPUWork`) whatever the number of slots.
+    func settings(kinds: [JobKind] = JobKind.allCases, postgres: Bool) -> Worker.Settings {
         var s = Worker.Settings()
         s.kinds = kinds
-        s.concurrency = concurrency ?? Env.int("ESTEIRA_WORKERS") ?? ProcessInfo.processInfo.activeProcessorCount
+        s.concurrency = concurrency ?? Env.int("ESTEIRA_WORKERS") ?? ProcessInfo.processInfo.activeProcessorCount + (postgres ? 2 : 0)
         s.leaseSeconds = leaseSeconds ?? Env.double("ESTEIRA_LEASE_SECONDS") ?? 30
         s.pollSeconds = Env.double("ESTEIRA_POLL_SECONDS") ?? 0.1
         s.graceSeconds = Env.double("ESTEIRA_GRACE_SECONDS") ?? 30

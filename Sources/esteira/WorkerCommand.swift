@@ -29,7 +29,7 @@ struct WorkerCommand: AsyncParsableCommand {
         Runtime.bootstrapLogging(level: store.resolvedLogLevel)
         MetricsRegistry().bootstrap()
         let kinds = stages.map { $0.split(separator: ",").compactMap { JobKind(rawValue: String($0)) } } ?? JobKind.allCases
-        let settings = workers.settings(kinds: kinds)
+        let settings = workers.settings(kinds: kinds, postgres: store.resolvedDatabaseURL != nil)
         try await Runtime.with(store) { runtime in
             let pipeline = runtime.pipeline(risk: RiskSettings.service(db: runtime.db))
             let worker = Worker(pipeline: pipeline, settings: settings)

@@ -179,6 +179,95 @@ struct PipelineTests {
         }
     }
 
+    /// A file of `subBatches` sub-batches of 3 distinct, valid rows each, split and transformed:
+    /// its register steps are queued.
+    static func transformed(_ h: PipelineHarness, subBatches: Int, tag: String) async throws -> String {
+        let file = "id_divida;nome;cpf;valor;vencimento\n"
+            + (0..<(3 * subBatches)).map { "\(tag)-\($0);Nome;248.438.034-80;\($0 + 1);2024-01-01\n" }.joined()
+        let id = try await h.submit(Array(file.utf8))
+        var settings = Worker.Settings()
+        settings.kinds = [.pick, .transform]
+        let splitter = Worker(pipeline: h.pipeline, settings: settings)
+        while try await splitter.runNext(owner: "split") {}
+        return id
+    }
+
+    @Test("the queue hands out at most three register steps of a batch at once, in order",
+          arguments: TestDatabase.dialects)
+    func registerWindow(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let h = try await PipelineHarness.make(db, subBatchSize: 3)
+            let id = try await Self.transformed(h, subBatches: 5, tag: "W")
+            let queue = JobQueue(db: db)
+            var claimed: [Job] = []
+            for owner in ["a", "b", "c"] {
+                claimed.append(try #require(try await queue.claim(kinds: [.register], owner: owner, lease: 30)))
+            }
+            #expect(claimed.map(\.seq) == [0, 1, 2])
+            // Register 3 is queued and 2 is running, but 0 is not done: 3 waits.
+            #expect(try await queue.claim(kinds: [.register], owner: "d", lease: 30) == nil)
+            try await h.pipeline.run(claimed[0], owner: "a")
+            let fourth = try #require(try await queue.claim(kinds: [.register], owner: "d", lease: 30))
+            #expect(fourth.seq == 3)
+            // Register 4 needs 1 done.
+            #expect(try await queue.claim(kinds: [.register], owner: "e", lease: 30) == nil)
+            for (job, owner) in [(claimed[1], "b"), (claimed[2], "c"), (fourth, "d")] {
+                try await h.pipeline.run(job, owner: owner)
+            }
+            try await h.drain()
+            let batch = try #require(try await BatchStore(db: db).get(id: id))
+            #expect(batch.counts == BatchCounts(received: 15, registered: 15, duplicates: 0, rejected: 0))
+        }
+    }
+
+    @Test("on PostgreSQL a register step opens its transaction only once the step two before has committed",
+          .enabled(if: TestDatabase.postgresURL != nil))
+    func registerLanes() async throws {
+        try await TestDatabase.with(.postgres) { db in
+            let h = try await PipelineHarness.make(db, subBatchSize: 3)
+            let id = try await Self.transformed(h, subBatches: 3, tag: "L")
+            let queue = JobQueue(db: db)
+            var claimed: [Job] = []
+            for owner in ["a", "b", "c"] {
+                claimed.append(try #require(try await queue.claim(kinds: [.register], owner: owner, lease: 30)))
+            }
+            let third = claimed[2]
+            // Its wait gives up after 2 s of register 0 not being in a transaction, and the step goes
+            // back to the queue, as a worker would put it (on a busy machine, running 0 and 1 below
+            // can take that long).
+            let ended = Task {
+                do { try await h.pipeline.run(third, owner: "c") } catch is NotYet {
+                    try await queue.postpone(job: third, owner: "c", seconds: 0)
+                }
+            }
+            // Register 0 has not begun: register 2 is prepared but must not have opened its
+            // transaction, which would hold its sub-batch's row (and insert, unseen until it commits).
+            try await Task.sleep(for: .milliseconds(300))
+            let rowFree: Bool
+            do {
+                try await db.write { c in
+                    _ = try await c.query("SELECT seq FROM sub_batches WHERE batch_id = \(id) AND seq = 2 FOR UPDATE NOWAIT")
+                }
+                rowFree = true
+            } catch let error as SQLError where error.message.contains("could not obtain lock") {
+                rowFree = false
+            }
+            #expect(rowFree)
+            #expect(try await db.query("SELECT state FROM jobs WHERE id = \(third.id)")[0].string("state") == "running")
+            let registered = { try await db.query("SELECT COUNT(*) AS n FROM debts WHERE client_num = \(h.client.num)")[0].int("n") }
+            try await h.pipeline.run(claimed[0], owner: "a")
+            try await h.pipeline.run(claimed[1], owner: "b")
+            try await ended.value
+            try await h.drain()
+            #expect(try await registered() == 9)
+            let batch = try #require(try await BatchStore(db: db).get(id: id))
+            #expect(batch.counts == BatchCounts(received: 9, registered: 9, duplicates: 0, rejected: 0))
+            // In file order: the row of line k + 2 holds amount k + 1 reais.
+            let last = try await DebtRegistry(db: db).debt(clientNum: h.client.num, externalID: "L-8")
+            #expect(last?.debt.amountCents == 900 && last?.line == 10)
+        }
+    }
+
     @Test("on PostgreSQL an idle worker wakes on NOTIFY, not at its next poll",
           .enabled(if: TestDatabase.postgresURL != nil))
     func wakesOnNotify() async throws {

@@ -20,8 +20,17 @@ import Metrics
 /// PostgreSQL breaks by aborting one, and either way k goes back to the queue and k-1 commits
 /// first. On SQLite (one writer at a time) k starts only once k-1 has committed. Whenever k-1 is
 /// neither committed nor under way, the step goes back to the queue (`NotYet`).
+///
+/// Two such transactions of a batch are open at a time (`lanes`): register k, once prepared,
+/// waits for k-2's commit before opening its own. The queue hands out k only once k-3 is done
+/// (`JobQueue.orderedWindow`), so a third register prepares meanwhile and the worker's other
+/// slots transform: PostgreSQL always has the next sub-batch's rows ready to insert, and the
+/// slots are not all waiting on it at once (docs/architecture.md).
 struct RegisterStage {
     let pipeline: Pipeline
+
+    /// How many register transactions of one batch may be open at once on PostgreSQL.
+    static let lanes = 2
 
     /// A sub-batch's staged records sorted for the registry, before any database work.
     struct Prepared: Sendable {
@@ -77,6 +86,12 @@ struct RegisterStage {
                                                 picks: prepared.candidates, stamp: stamp).prepared(for: dialect))
         }
 
+        let preparedAt = ContinuousClock.now
+        if pipeline.db.dialect == .postgres, seq >= Self.lanes {
+            try await pipeline.db.write { c in
+                try await RegisterStage.waitUntilRegistered(c, batchID: batchID, seq: seq - Self.lanes)
+            }
+        }
         let ready = ContinuousClock.now
         let outcome: Outcome
         do {
@@ -96,7 +111,8 @@ struct RegisterStage {
         let committing = ContinuousClock.now - ready - outcome.waited - outcome.held
         func ms(_ d: Duration) -> String { "\(Int(d / .milliseconds(1)))" }
         pipeline.logger.debug("register timings", metadata: [
-            "batch_id": "\(batch.id)", "sub_batch": "\(seq)", "prepare_ms": "\(ms(ready - started))",
+            "batch_id": "\(batch.id)", "sub_batch": "\(seq)", "prepare_ms": "\(ms(preparedAt - started))",
+            "lane_ms": "\(ms(ready - preparedAt))",
             "wait_ms": "\(ms(outcome.waited))", "txn_ms": "\(ms(outcome.held))", "insert_ms": "\(ms(outcome.inserting))",
             "previous_ms": "\(ms(outcome.waitedForPrevious))",
             "commit_ms": "\(ms(committing))",
@@ -129,7 +145,7 @@ struct RegisterStage {
             outcome.inserting = ContinuousClock.now - insertStart
             if !previousCommitted {
                 let waitStart = ContinuousClock.now
-                try await RegisterStage.waitForPrevious(c, batchID: batch.id, seq: seq)
+                try await RegisterStage.waitUntilRegistered(c, batchID: batch.id, seq: seq - 1)
                 outcome.waitedForPrevious = ContinuousClock.now - waitStart
             }
             // Candidates that did not go in: their external_id was registered before, by an
@@ -204,18 +220,18 @@ struct RegisterStage {
         throw NotYet(delay: 0.05, reason: "sub-batch \(seq - 1) is not registered yet")
     }
 
-    /// Waits, inside the transaction, until sub-batch `seq - 1` has committed: each look waits on its
-    /// row lock, held by its register transaction. When that step is not in a transaction (still
+    /// Waits, in a transaction, until sub-batch `seq` has committed: each look waits on its row
+    /// lock, held by its register transaction. When that step is not in a transaction (still
     /// preparing, or rolled back) it looks again shortly, for up to two seconds.
-    static func waitForPrevious(_ c: any SQLConnection, batchID: String, seq: Int) async throws {
+    static func waitUntilRegistered(_ c: any SQLConnection, batchID: String, seq: Int) async throws {
         let deadline = ContinuousClock.now + .seconds(2)
         while true {
             let status = try await c.query("""
-                SELECT status FROM sub_batches WHERE batch_id = \(batchID) AND seq = \(seq - 1)\(c.forShare)
+                SELECT status FROM sub_batches WHERE batch_id = \(batchID) AND seq = \(seq)\(c.forShare)
                 """).first?.string("status")
             if status == "registered" { return }
             guard ContinuousClock.now < deadline else {
-                throw NotYet(delay: 0.05, reason: "sub-batch \(seq - 1) did not commit in time")
+                throw NotYet(delay: 0.05, reason: "sub-batch \(seq) did not commit in time")
             }
             try await Task.sleep(for: .milliseconds(5))
         }

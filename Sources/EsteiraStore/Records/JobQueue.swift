@@ -82,8 +82,14 @@ public struct JobQueue: Sendable {
     }
 
     /// Kinds whose steps of one batch run in `seq` order: step `seq` is handed out only once step
-    /// `seq - 1` of the same kind and batch is running or done. (Register: see RegisterStage.)
+    /// `seq - 1` of the same kind and batch is running or done, and step `seq - orderedWindow` is
+    /// done. (Register: see RegisterStage.)
     public static let orderedKinds: [JobKind] = [.register]
+
+    /// How many steps of an ordered kind, for one batch, may be in hand at once: for register, two
+    /// in their transactions on PostgreSQL (`RegisterStage.lanes`) and one preparing the next. A
+    /// worker's other slots are then free to transform while those wait on the database.
+    public static let orderedWindow = 3
 
     /// Which ready job a worker slot takes first.
     public enum Preference: Sendable {
@@ -114,9 +120,11 @@ public struct JobQueue: Sendable {
                     SELECT id FROM jobs
                     WHERE kind IN (\(list: kinds.map(\.rawValue)))
                       AND ((state = 'queued' AND run_at <= \(now)) OR (state = 'running' AND lease_expires_at < \(now)))
-                      AND (kind NOT IN (\(list: JobQueue.orderedKinds.map(\.rawValue))) OR seq <= 0 OR EXISTS (
+                      AND (kind NOT IN (\(list: JobQueue.orderedKinds.map(\.rawValue))) OR seq <= 0 OR (EXISTS (
                           SELECT 1 FROM jobs p WHERE p.kind = jobs.kind AND p.batch_id = jobs.batch_id AND p.seq = jobs.seq - 1
-                            AND p.state IN ('running', 'done')))
+                            AND p.state IN ('running', 'done')) AND NOT EXISTS (
+                          SELECT 1 FROM jobs w WHERE w.kind = jobs.kind AND w.batch_id = jobs.batch_id
+                            AND w.seq = jobs.seq - \(JobQueue.orderedWindow) AND w.state <> 'done')))
                     ORDER BY \(raw: prefer.order), run_at, id LIMIT 1\(c.forUpdateSkipLocked)
                 )
                 RETURNING \(raw: JobQueue.columns)
