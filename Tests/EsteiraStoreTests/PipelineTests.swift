@@ -240,19 +240,27 @@ struct PipelineTests {
                     try await queue.postpone(job: third, owner: "c", seconds: 0)
                 }
             }
-            // Register 0 has not begun: register 2 is prepared but must not have opened its
-            // transaction, which would hold its sub-batch's row (and insert, unseen until it commits).
-            try await Task.sleep(for: .milliseconds(300))
-            let rowFree: Bool
-            do {
-                try await db.write { c in
-                    _ = try await c.query("SELECT seq FROM sub_batches WHERE batch_id = \(id) AND seq = 2 FOR UPDATE NOWAIT")
+            // Whether a sub-batch's row can be locked for update. Register 2's wait locks row 0 for
+            // an instant at each look, so it tries five times; a row held throughout fails all five.
+            func lockable(_ seq: Int) async throws -> Bool {
+                for _ in 0..<5 {
+                    do {
+                        try await db.write { c in
+                            _ = try await c.query("SELECT seq FROM sub_batches WHERE batch_id = \(id) AND seq = \(seq) FOR UPDATE NOWAIT")
+                        }
+                        return true
+                    } catch let error as SQLError where error.message.contains("could not obtain lock") {
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
                 }
-                rowFree = true
-            } catch let error as SQLError where error.message.contains("could not obtain lock") {
-                rowFree = false
+                return false
             }
-            #expect(rowFree)
+            // Register 0 has not begun: register 2 is prepared but must not have opened its
+            // transaction, which would hold its sub-batch's row (and insert, unseen until it commits);
+            // and its wait must leave row 0 free, or register 0 could not begin (it locks its row).
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await lockable(2))
+            #expect(try await lockable(0))
             #expect(try await db.query("SELECT state FROM jobs WHERE id = \(third.id)")[0].string("state") == "running")
             let registered = { try await db.query("SELECT COUNT(*) AS n FROM debts WHERE client_num = \(h.client.num)")[0].int("n") }
             try await h.pipeline.run(claimed[0], owner: "a")

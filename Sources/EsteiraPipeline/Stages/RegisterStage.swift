@@ -223,13 +223,24 @@ struct RegisterStage {
     /// Waits, in a transaction, until sub-batch `seq` has committed: each look waits on its row
     /// lock, held by its register transaction. When that step is not in a transaction (still
     /// preparing, or rolled back) it looks again shortly, for up to two seconds.
+    ///
+    /// A look that finds the row unlocked takes a share lock on it, and that step's transaction
+    /// begins by locking its row for update: held from one look to the next, the share lock kept
+    /// the step from starting until this wait gave up. So each look is in a savepoint, rolled back
+    /// (giving the lock back) unless it found the sub-batch registered; and a plain read comes
+    /// first, which takes no lock at all when it is registered already.
     static func waitUntilRegistered(_ c: any SQLConnection, batchID: String, seq: Int) async throws {
+        let status: SQL = "SELECT status FROM sub_batches WHERE batch_id = \(batchID) AND seq = \(seq)"
+        if try await c.query(status).first?.string("status") == "registered" { return }
         let deadline = ContinuousClock.now + .seconds(2)
         while true {
-            let status = try await c.query("""
-                SELECT status FROM sub_batches WHERE batch_id = \(batchID) AND seq = \(seq)\(c.forShare)
-                """).first?.string("status")
-            if status == "registered" { return }
+            try await c.execute("SAVEPOINT esteira_wait")
+            if try await c.query(status + c.forShare).first?.string("status") == "registered" {
+                try await c.execute("RELEASE SAVEPOINT esteira_wait")
+                return
+            }
+            try await c.execute("ROLLBACK TO SAVEPOINT esteira_wait")
+            try await c.execute("RELEASE SAVEPOINT esteira_wait")
             guard ContinuousClock.now < deadline else {
                 throw NotYet(delay: 0.05, reason: "sub-batch \(seq) did not commit in time")
             }
