@@ -192,6 +192,15 @@ struct PipelineTests {
         return id
     }
 
+    /// One register step claimed for each owner, in turn; each claim must find one.
+    static func claimRegisters(_ queue: JobQueue, owners: [String]) async throws -> [Job] {
+        var claimed: [Job] = []
+        for owner in owners {
+            claimed.append(try #require(try await queue.claim(kinds: [.register], owner: owner, lease: 30)))
+        }
+        return claimed
+    }
+
     @Test("the queue hands out at most three register steps of a batch at once, in order",
           arguments: TestDatabase.dialects)
     func registerWindow(dialect: SQLDialect) async throws {
@@ -199,10 +208,7 @@ struct PipelineTests {
             let h = try await PipelineHarness.make(db, subBatchSize: 3)
             let id = try await Self.transformed(h, subBatches: 5, tag: "W")
             let queue = JobQueue(db: db)
-            var claimed: [Job] = []
-            for owner in ["a", "b", "c"] {
-                claimed.append(try #require(try await queue.claim(kinds: [.register], owner: owner, lease: 30)))
-            }
+            let claimed = try await Self.claimRegisters(queue, owners: ["a", "b", "c"])
             #expect(claimed.map(\.seq) == [0, 1, 2])
             // Register 3 is queued and 2 is running, but 0 is not done: 3 waits.
             #expect(try await queue.claim(kinds: [.register], owner: "d", lease: 30) == nil)
@@ -227,10 +233,7 @@ struct PipelineTests {
             let h = try await PipelineHarness.make(db, subBatchSize: 3)
             let id = try await Self.transformed(h, subBatches: 3, tag: "L")
             let queue = JobQueue(db: db)
-            var claimed: [Job] = []
-            for owner in ["a", "b", "c"] {
-                claimed.append(try #require(try await queue.claim(kinds: [.register], owner: owner, lease: 30)))
-            }
+            let claimed = try await Self.claimRegisters(queue, owners: ["a", "b", "c"])
             let third = claimed[2]
             // Its wait gives up after 2 s of register 0 not being in a transaction, and the step goes
             // back to the queue, as a worker would put it (on a busy machine, running 0 and 1 below
