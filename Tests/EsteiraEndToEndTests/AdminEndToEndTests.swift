@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("End to end: operators keep the blacklist")
+@Suite("End to end: operators keep the blacklist", .offSharedPool)
 struct AdminEndToEndTests {
     @Test("an operator adds, changes, reads and removes entries, with their history; imports are all or none; keys do not cross")
     func blacklist() async throws {

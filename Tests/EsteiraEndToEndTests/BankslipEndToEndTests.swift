@@ -2,7 +2,7 @@ import EsteiraTestSupport
 import Foundation
 import Testing
 
-@Suite("End to end: bankslips (boleto and PIX) for registered debts", .serialized)
+@Suite("End to end: bankslips (boleto and PIX) for registered debts", .offSharedPool, .serialized)
 struct BankslipEndToEndTests {
     @Test("settings checked; one slip per registered debt, never a second; the page's QR code and barcode read back by ZBar")
     func bankslips() async throws {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("End to end: crash in the middle of a batch", .serialized)
+@Suite("End to end: crash in the middle of a batch", .offSharedPool, .serialized)
 struct CrashEndToEndTests {
     /// 200,000 rows; every 50th has a zero amount (R005), so 4,000 rejected and 196,000 registered.
     static func file(rows: Int, idPrefix: String = "K") -> Data {

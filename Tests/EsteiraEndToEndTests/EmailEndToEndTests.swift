@@ -47,7 +47,7 @@ final class SMTPReceiver: @unchecked Sendable {
     }
 }
 
-@Suite("End to end: e-mail to clients and debtors over SMTP", .serialized)
+@Suite("End to end: e-mail to clients and debtors over SMTP", .offSharedPool, .serialized)
 struct EmailEndToEndTests {
     static let fastRetries = ["ESTEIRA_NOTIFY_RETRY_BASE_SECONDS": "0.2", "ESTEIRA_NOTIFY_RETRY_CAP_SECONDS": "1",
                               "ESTEIRA_NOTIFY_POLL_SECONDS": "0.1"]

@@ -164,6 +164,19 @@ final class EsteiraProcess: @unchecked Sendable {
         }.joined(separator: "\n")
     }
 
+    /// Waits until `text` is in the log named `log` (`server`, `worker-0`, …), or in any of them
+    /// when `log` is nil.
+    func waitForLog(_ text: String, in log: String? = nil, timeout: TimeInterval = 60) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let seen = log.map { (try? String(contentsOfFile: dataDir + "/\($0).log", encoding: .utf8)) ?? "" } ?? logs()
+            if seen.contains(text) { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw NSError(domain: "esteira", code: 3, userInfo: [NSLocalizedDescriptionKey:
+            "'\(text)' not in the \(log ?? "") log after \(Int(timeout)) s; logs:\n\(logs().split(separator: "\n").suffix(40).joined(separator: "\n"))"])
+    }
+
     func kill9() {
         guard let p = process else { return }
         kill(p.processIdentifier, SIGKILL)

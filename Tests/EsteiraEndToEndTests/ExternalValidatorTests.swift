@@ -39,7 +39,7 @@ final class StandIn: @unchecked Sendable {
     }
 }
 
-@Suite("External validation: deadline, retries, breaker, cache, against a real stand-in server", .serialized)
+@Suite("External validation: deadline, retries, breaker, cache, against a real stand-in server", .offSharedPool, .serialized)
 struct ExternalValidatorTests {
     let clock = ContinuousClock()
 

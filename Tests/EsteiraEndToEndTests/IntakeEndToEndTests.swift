@@ -59,7 +59,7 @@ struct TestFile {
     }
 }
 
-@Suite("End to end: the real binary on the embedded default", .serialized)
+@Suite("End to end: the real binary on the embedded default", .offSharedPool, .serialized)
 struct IntakeEndToEndTests {
     @Test("files in both delimiters and both encodings: every count and every reject's line, field and code")
     func intake() async throws {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("End to end: a month into the lake's raw and curated layers")
+@Suite("End to end: a month into the lake's raw and curated layers", .offSharedPool)
 struct LakeEndToEndTests {
     @Test("esteira lake run: the raw file unchanged, curated Parquet that DuckDB and pyarrow read, the quarantine and the reconciliation")
     func run() async throws {
@@ -110,7 +110,7 @@ struct LakeEndToEndTests {
     }
 }
 
-@Suite("End to end: the registry exported to the lake")
+@Suite("End to end: the registry exported to the lake", .offSharedPool)
 struct LakeExportEndToEndTests {
     @Test("esteira lake export: this month's debts and payments into the inbox, debtors pseudonymous; lake run takes them from there")
     func export() async throws {
@@ -149,7 +149,7 @@ struct LakeExportEndToEndTests {
     }
 }
 
-@Suite("End to end: the lake inbox, watched by serve")
+@Suite("End to end: the lake inbox, watched by serve", .offSharedPool)
 struct LakeInboxEndToEndTests {
     @Test("the previous month's files late: logged, in /metrics, and an alert to the operators' webhook and address; once both arrive, the month runs by itself")
     func inbox() async throws {
@@ -232,7 +232,7 @@ struct LakeInboxEndToEndTests {
     }
 }
 
-@Suite("End to end: the book against DuckDB SQL written from the definitions")
+@Suite("End to end: the book against DuckDB SQL written from the definitions", .offSharedPool)
 struct LakeBookReferenceTests {
     @Test("14 generated months through esteira lake run; the book as of 17 dates equal to DuckDB's, value by value")
     func book() throws {
@@ -282,7 +282,7 @@ struct LakeBookReferenceTests {
     }
 }
 
-@Suite("End to end: a lake step that fails is retried on its own")
+@Suite("End to end: a lake step that fails is retried on its own", .offSharedPool)
 struct LakeStepRetryTests {
     /// Reads the run's steps by name from the database.
     static func steps(_ server: EsteiraProcess) throws -> [String: [String: Any]] {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("End to end: the cash ledger over HTTP and the command line")
+@Suite("End to end: the cash ledger over HTTP and the command line", .offSharedPool)
 struct LedgerEndToEndTests {
     static func today(plus days: Int = 0) -> String {
         var calendar = Calendar(identifier: .gregorian)
@@ -101,15 +101,12 @@ struct LedgerEndToEndTests {
         server.stop()
         // The scheduled run (here every 1.8 s) finds it too: an error in the log, a third record.
         try server.start(["ESTEIRA_LEDGER_RECONCILE_HOURS": "0.0005"])
-        for _ in 0..<50 where !server.logs().contains("ledger balances differ from their entries") {
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        #expect(server.logs().contains("ledger balances differ from their entries"))
+        try await server.waitForLog("ledger balances differ from their entries", timeout: 10)
         #expect(try Int(server.sql("SELECT COUNT(*) FROM ledger_reconciliations WHERE differences = 1")) ?? 0 >= 2)
     }
 }
 
-@Suite("End to end: asynchronous ledger requests, answered through the outbox", .serialized)
+@Suite("End to end: asynchronous ledger requests, answered through the outbox", .offSharedPool, .serialized)
 struct LedgerAsyncEndToEndTests {
     @Test("?async=true: 202, then posted (or rejected) with a signed webhook; a request that keeps failing is a dead letter operators see")
     func asynchronous() async throws {
@@ -175,7 +172,7 @@ struct LedgerAsyncEndToEndTests {
     }
 }
 
-@Suite("End to end: payments on debts credit the client's ledger")
+@Suite("End to end: payments on debts credit the client's ledger", .offSharedPool)
 struct PaymentEndToEndTests {
     @Test("partial then full payment: the debt's status and open amount, its slip closed, the ledger credited; every refusal with its code")
     func payments() async throws {

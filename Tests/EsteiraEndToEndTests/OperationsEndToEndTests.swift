@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("End to end: an operator retries a dead job", .serialized)
+@Suite("End to end: an operator retries a dead job", .offSharedPool, .serialized)
 struct OperationsEndToEndTests {
     @Test("a job that keeps failing goes dead, is listed, and finishes once retried")
     func deadJob() async throws {

@@ -3,7 +3,7 @@ import Testing
 
 /// Esteira scaled out on PostgreSQL: an API process and separate worker processes, and the faults
 /// such a deployment meets. Needs ESTEIRA_TEST_POSTGRES_URL (scripts/test starts a server).
-@Suite("End to end on PostgreSQL: many processes, and faults", .serialized,
+@Suite("End to end on PostgreSQL: many processes, and faults", .offSharedPool, .serialized,
        .enabled(if: ProcessInfo.processInfo.environment["ESTEIRA_TEST_POSTGRES_URL"] != nil))
 struct PostgresFaultTests {
     static let adminURL = ProcessInfo.processInfo.environment["ESTEIRA_TEST_POSTGRES_URL"] ?? ""

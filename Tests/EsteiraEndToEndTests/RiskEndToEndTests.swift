@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("End to end: POST /v1/risk/analyze with the external service standing in", .serialized)
+@Suite("End to end: POST /v1/risk/analyze with the external service standing in", .offSharedPool, .serialized)
 struct RiskEndToEndTests {
     @Test("approve, reject on the blacklist, review on a restricted answer, fallback when the service hangs; decisions read back")
     func analyze() async throws {

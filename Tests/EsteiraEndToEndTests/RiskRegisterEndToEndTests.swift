@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("End to end: the risk rules in the register stage", .serialized)
+@Suite("End to end: the risk rules in the register stage", .offSharedPool, .serialized)
 struct RiskRegisterEndToEndTests {
     /// The API and a separate worker process: the blacklist is changed through the API, and the
     /// worker, which keeps its own copy of the list, must judge by the list as it is now.

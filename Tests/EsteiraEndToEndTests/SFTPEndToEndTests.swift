@@ -4,7 +4,7 @@ import Testing
 /// The drop folder through a real OpenSSH server: a client logs in with its key, lands jailed in
 /// its inbox (`ChrootDirectory`, `internal-sftp`), uploads with the `sftp` client, and the batch
 /// runs. Needs root (sshd and its chroot) and Debian's openssh-server; CI has both.
-@Suite("SFTP in CI")
+@Suite("SFTP in CI", .offSharedPool)
 struct SFTPInCITests {
     @Test("sshd is there, and the tests run as root, when CI runs")
     func sshdInCI() {
@@ -15,7 +15,7 @@ struct SFTPInCITests {
     }
 }
 
-@Suite("End to end: SFTP drop folder through a real sshd", .serialized,
+@Suite("End to end: SFTP drop folder through a real sshd", .offSharedPool, .serialized,
        .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd")))
 struct SFTPEndToEndTests {
     /// sshd refuses a chroot with any folder on its path writable by others (as /tmp is), so the

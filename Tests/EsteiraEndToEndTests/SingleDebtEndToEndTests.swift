@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("End to end: one debt at a time, POST /v1/debts", .serialized)
+@Suite("End to end: one debt at a time, POST /v1/debts", .offSharedPool, .serialized)
 struct SingleDebtEndToEndTests {
     func post(_ server: EsteiraProcess, _ key: String, _ json: String) async throws -> EsteiraProcess.HTTPResult {
         try await server.request("POST", "/v1/debts", key: key, body: Data(json.utf8), contentType: "application/json")

@@ -3,7 +3,7 @@ import Testing
 
 /// Spreadsheets and saved formats through the real binary. The workbooks are the fixtures of
 /// EsteiraSheetsTests, written by openpyxl and msoffcrypto-tool (see make_fixtures.py there).
-@Suite("End to end: XLSX uploads read with a saved format")
+@Suite("End to end: XLSX uploads read with a saved format", .offSharedPool)
 struct SpreadsheetEndToEndTests {
     static func fixture(_ name: String) throws -> Data {
         let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -90,7 +90,7 @@ struct SpreadsheetEndToEndTests {
     }
 }
 
-@Suite("End to end: a positional (CNAB-shaped) TXT read with a fixed-width format")
+@Suite("End to end: a positional (CNAB-shaped) TXT read with a fixed-width format", .offSharedPool)
 struct FixedWidthEndToEndTests {
     @Test("header and trailer skipped, Windows-1252, implied cents, DDMMAAAA, a quote as data; rejects on the file's lines")
     func cnabShaped() async throws {
@@ -134,7 +134,7 @@ struct FixedWidthEndToEndTests {
     }
 }
 
-@Suite("End to end: an XLS (Excel 97-2003) file")
+@Suite("End to end: an XLS (Excel 97-2003) file", .offSharedPool)
 struct LegacySpreadsheetEndToEndTests {
     static let hasLibreOffice = ["/usr/bin/soffice", "/usr/bin/libreoffice"].contains { FileManager.default.isExecutableFile(atPath: $0) }
 

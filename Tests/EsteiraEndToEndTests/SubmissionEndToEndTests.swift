@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("End to end: debts sent as JSON lines, then submitted", .serialized)
+@Suite("End to end: debts sent as JSON lines, then submitted", .offSharedPool, .serialized)
 struct SubmissionEndToEndTests {
     func json(_ value: Any) -> Data { try! JSONSerialization.data(withJSONObject: value) }
 

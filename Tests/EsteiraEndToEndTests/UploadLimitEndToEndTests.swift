@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("End to end: the upload size limit")
+@Suite("End to end: the upload size limit", .offSharedPool)
 struct UploadLimitEndToEndTests {
     @Test("a file over ESTEIRA_MAX_FILE_BYTES is refused with 413, announced or streamed, and nothing is kept")
     func uploadTooLarge() async throws {

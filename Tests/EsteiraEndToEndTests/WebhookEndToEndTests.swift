@@ -43,7 +43,7 @@ final class WebhookReceiver: @unchecked Sendable {
     }
 }
 
-@Suite("End to end: webhooks from the outbox", .serialized)
+@Suite("End to end: webhooks from the outbox", .offSharedPool, .serialized)
 struct WebhookEndToEndTests {
     static let fastRetries = ["ESTEIRA_NOTIFY_RETRY_BASE_SECONDS": "0.2", "ESTEIRA_NOTIFY_RETRY_CAP_SECONDS": "1",
                               "ESTEIRA_NOTIFY_POLL_SECONDS": "0.1"]

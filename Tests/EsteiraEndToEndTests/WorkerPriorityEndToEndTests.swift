@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@Suite("End to end: the priority of a worker's parsing threads", .serialized)
+@Suite("End to end: the priority of a worker's parsing threads", .offSharedPool, .serialized)
 struct WorkerPriorityEndToEndTests {
     /// The nice value of each of a process's threads whose name starts with `prefix`, as the kernel
     /// reports it in /proc (field 19 of each thread's stat, counted after the name in parentheses).
