@@ -167,8 +167,10 @@ struct StoreTests {
             let (day, ts) = dialect == .sqlite ? ("TEXT", "TEXT") : ("DATE", "TIMESTAMPTZ")
             _ = try await db.execute("CREATE TABLE bulk (k BIGINT NOT NULL, t TEXT, d \(raw: day), m \(raw: ts))")
             // Text that PostgreSQL's COPY text format must escape (backslash, tab, newline, carriage
-            // return), the literal two characters of its null marker, and multi-byte UTF-8.
-            let texts: [String?] = ["a\tb", "sino\u{7}", "um\ndois\r\ntrês", "C:\\pasta\\arquivo", "\\N", "", "Ação ✓ 😀", nil, "fim\\"]
+            // return), the literal two characters of its null marker, and multi-byte UTF-8; and a text
+            // of 12,000 bytes escaped into 18,000, more than the room the encoder starts with.
+            let texts: [String?] = ["a\tb", "sino\u{7}", "um\ndois\r\ntrês", "C:\\pasta\\arquivo", "\\N", "", "Ação ✓ 😀", nil, "fim\\",
+                                    String(repeating: "ab\\\t", count: 3_000)]
             // 2024-02-29 12:34:56.789012 UTC = 1,709,210,096 s (19,782 days × 86,400 + 45,296 s) + 0.789012.
             let moment = Date(timeIntervalSince1970: 1_709_210_096.789012)
             let rows: [[SQLValue]] = texts.enumerated().map { i, t in

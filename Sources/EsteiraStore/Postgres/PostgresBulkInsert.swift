@@ -46,7 +46,7 @@ extension PostgresSQLConnection {
             """)
         try await run("TRUNCATE \(raw: staging)")
         try await copy(into: staging, columns: ["esteira_ord"] + columns, rows: SQLRows(count: rows.count) { i, row in
-            row.append(.int(Int64(i)))
+            row.int(Int64(i))
             rows.make(i, &row)
         })
         let keyList = conflict.joined(separator: ", ")
@@ -89,67 +89,118 @@ extension PostgresSQLConnection {
 /// Days go as `AAAA-MM-DD` and moments as ISO 8601 in UTC with microseconds, which PostgreSQL reads
 /// the same whatever its `DateStyle`.
 ///
-/// A row is written in one go into the buffer's memory, after a pass that bounds its size: a
-/// `ByteBuffer` write per field checked the buffer's capacity and uniqueness each time, a fifth of
-/// the encoding's cost on a million rows.
+/// Each value is written where it goes in memory of its own, after one check that there is room
+/// for the most it can take: a `ByteBuffer` write per field checked the buffer's capacity and
+/// uniqueness each time, a fifth of the encoding's cost on a million rows. The text becomes a
+/// `ByteBuffer` at the end, in one copy.
 struct PostgresCopyText {
+    private var base: UnsafeMutablePointer<UInt8>?
+    private var count = 0
+    private var capacity = 0
+    private var atRowStart = true
     /// Rows of one insert usually share their timestamp: its text is kept.
     private var lastMoment: (Date, [UInt8])?
 
+    init(capacity: Int) {
+        if capacity > 0 { grow(to: capacity) }
+    }
+
     /// All the rows, in one buffer.
     static func encode(_ rows: SQLRows) -> ByteBuffer {
-        var encoder = PostgresCopyText()
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(rows.count * 160)
-        var row: [SQLValue] = []
+        var writer = SQLRowWriter(copy: PostgresCopyText(capacity: rows.count * 160))
         for i in 0..<rows.count {
-            row.removeAll(keepingCapacity: true)
-            rows.make(i, &row)
-            encoder.append(row: row, to: &buffer)
+            rows.make(i, &writer)
+            writer.copy.endRow()
         }
+        return writer.copy.finish()
+    }
+
+    /// The text written, as a buffer; this one is empty afterwards.
+    mutating func finish() -> ByteBuffer {
+        guard let base else { return ByteBuffer() }
+        let buffer = ByteBuffer(bytes: UnsafeBufferPointer(start: base, count: count))
+        base.deallocate()
+        self = PostgresCopyText(capacity: 0)
         return buffer
     }
 
-    mutating func append(row: [SQLValue], to buffer: inout ByteBuffer) {
-        var bound = row.count
-        // The text of each timestamp in the row, in order (usually the same kept bytes).
-        var moments: [[UInt8]] = []
-        for value in row {
-            switch value {
-            case .null: bound += 2
-            case .int: bound += 20
-            case .text(let s): bound += 2 * s.utf8.count
-            case .day: bound += 10
-            case .timestamp(let date):
-                moments.append(moment(date))
-                bound += moments[moments.count - 1].count
-            }
+    mutating func null() {
+        let p = field(room: 2)
+        p[0] = 0x5C
+        p[1] = UInt8(ascii: "N")
+        count += 2
+    }
+
+    mutating func int(_ n: Int64) {
+        var p = field(room: 20)
+        let start = p
+        Self.putDecimal(n, &p)
+        count += p - start
+    }
+
+    mutating func text(_ s: String) {
+        if s.utf8.withContiguousStorageIfAvailable({ text(bytes: $0) }) != nil { return }
+        var copy = s
+        copy.withUTF8 { text(bytes: $0) }
+    }
+
+    /// At most twice the bytes given.
+    mutating func text(bytes: UnsafeBufferPointer<UInt8>) {
+        var p = field(room: 2 * bytes.count)
+        let start = p
+        Self.putEscaped(bytes: bytes, &p)
+        count += p - start
+    }
+
+    mutating func day(_ d: Day) {
+        var p = field(room: 10)
+        let start = p
+        d.withISO { Self.put($0, &p) }
+        count += p - start
+    }
+
+    mutating func timestamp(_ date: Date) {
+        let bytes = moment(date)
+        var p = field(room: bytes.count)
+        bytes.withUnsafeBufferPointer { Self.put($0, &p) }
+        count += bytes.count
+    }
+
+    mutating func endRow() {
+        let p = room(1)
+        p.pointee = 0x0A
+        count += 1
+        atRowStart = true
+    }
+
+    /// Where the next field's text goes, after its tab when it is not the row's first, with room
+    /// for `room` bytes of it.
+    @inline(__always)
+    private mutating func field(room needed: Int) -> UnsafeMutablePointer<UInt8> {
+        if atRowStart {
+            atRowStart = false
+            return room(needed)
         }
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { raw in
-            let start = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            var p = start
-            var nextMoment = 0
-            for (i, value) in row.enumerated() {
-                if i > 0 { Self.put(0x09, &p) }
-                switch value {
-                case .null:
-                    Self.put(0x5C, &p)
-                    Self.put(UInt8(ascii: "N"), &p)
-                case .int(let n):
-                    Self.putDecimal(n, &p)
-                case .text(let s):
-                    Self.putEscaped(s, &p)
-                case .day(let d):
-                    d.withISO { Self.put($0, &p) }
-                case .timestamp:
-                    moments[nextMoment].withUnsafeBufferPointer { Self.put($0, &p) }
-                    nextMoment += 1
-                }
-            }
-            Self.put(0x0A, &p)
-            precondition(p - start <= bound, "COPY row longer than its bound")
-            return p - start
+        let p = room(needed + 1)
+        p.pointee = 0x09
+        count += 1
+        return p + 1
+    }
+
+    @inline(__always)
+    private mutating func room(_ needed: Int) -> UnsafeMutablePointer<UInt8> {
+        if count + needed > capacity { grow(to: max(count + needed, 2 * capacity, 4096)) }
+        return base! + count
+    }
+
+    private mutating func grow(to newCapacity: Int) {
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        if let base {
+            bigger.update(from: base, count: count)
+            base.deallocate()
         }
+        base = bigger
+        capacity = newCapacity
     }
 
     private mutating func moment(_ date: Date) -> [UInt8] {
@@ -189,12 +240,6 @@ struct PostgresCopyText {
             magnitude /= 10
         } while i > 0
         p += count
-    }
-
-    static func putEscaped(_ s: String, _ p: inout UnsafeMutablePointer<UInt8>) {
-        if s.utf8.withContiguousStorageIfAvailable({ putEscaped(bytes: $0, &p) }) != nil { return }
-        var copy = s
-        copy.withUTF8 { putEscaped(bytes: $0, &p) }
     }
 
     /// At most twice the bytes given.

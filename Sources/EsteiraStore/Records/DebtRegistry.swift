@@ -132,25 +132,27 @@ public struct DebtRegistry: Sendable {
     /// sub-batch's debts are offered where they were decoded, without copying each first.
     public static func rows(clientNum: Int, batchID: String, debts: [Debt], picks: [(index: Int, line: Int, review: DebtReview?)],
                             stamp: Date?) -> DebtRows {
-        let client = SQLValue.int(Int64(clientNum)), batch = SQLValue.text(batchID)
-        let registered = SQLValue.text("registered"), review = SQLValue.text("review")
+        let client = Int64(clientNum)
         var columns = ["client_num", "external_id", "name", "document", "amount_cents", "due_date", "email",
                        "phone", "description", "status", "batch_id", "line"]
         if stamp != nil { columns.append("created_at") }
         return DebtRows(columns: columns, rows: SQLRows(count: picks.count) { i, row in
             let pick = picks[i]
-            row.append(client)
-            row.append(.text(debts[pick.index].externalID))
-            row.append(.text(debts[pick.index].name))
-            row.append(.text(debts[pick.index].document.value))
-            row.append(.int(debts[pick.index].amountCents))
-            row.append(.day(debts[pick.index].dueDate))
-            row.append(debts[pick.index].email.sqlValue)
-            row.append(debts[pick.index].phone.sqlValue)
-            row.append(debts[pick.index].description.sqlValue)
-            row.append(pick.review == nil ? registered : review)
-            row.append(batch)
-            row.append(.int(Int64(pick.line)))
+            debts.withUnsafeBufferPointer { debts in
+                let debt = debts.baseAddress! + pick.index
+                row.int(client)
+                row.text(debt.pointee.externalID)
+                row.text(debt.pointee.name)
+                row.text(debt.pointee.document.value)
+                row.int(debt.pointee.amountCents)
+                row.day(debt.pointee.dueDate)
+                row.text(debt.pointee.email)
+                row.text(debt.pointee.phone)
+                row.text(debt.pointee.description)
+            }
+            row.text(pick.review == nil ? "registered" : "review")
+            row.text(batchID)
+            row.int(Int64(pick.line))
             if let stamp { row.append(.timestamp(stamp)) }
         })
     }
