@@ -173,6 +173,7 @@ struct WorkerStallTests {
             // wait at a closed gate.
             let gate = Gate()
             gate.close()
+            defer { gate.open() }
             let holding = Shared(0)
             let holders = (0..<20).map { _ in
                 Task {
@@ -183,7 +184,11 @@ struct WorkerStallTests {
                     }
                 }
             }
-            while holding.value < 20 { try await Task.sleep(for: .milliseconds(20)) }
+            // Bounded: a holder that cannot connect (a server short of connections) fails the test
+            // instead of leaving it waiting for ever.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while holding.value < 20 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            try #require(holding.value == 20, "only \(holding.value) of 20 transactions got a connection")
             // The 21st, allowed to wait half a second for a connection.
             let db = pg.withLimits(PostgresLimits(connectionWait: 0.5))
             let started = ContinuousClock.now

@@ -32,8 +32,19 @@ public struct SQLRows: Sendable {
         return row.values
     }
 
-    /// Every row, made now.
-    public var all: [[SQLValue]] { (0..<count).map(row) }
+    /// Every row, made now. Each row's array is made with room for as many values as the first
+    /// row had, instead of growing five times on the way to a dozen.
+    public var all: [[SQLValue]] {
+        var writer = SQLRowWriter(values: ())
+        var width = 0
+        return (0..<count).map { i in
+            writer.values = []
+            writer.values.reserveCapacity(width)
+            make(i, &writer)
+            width = writer.values.count
+            return writer.values
+        }
+    }
 
     /// The rows as the database will want them, made now: on PostgreSQL, encoded for `COPY`. A
     /// caller that prepares its rows before its transaction (the register stage) keeps the
