@@ -93,6 +93,9 @@ extension PostgresSQLConnection {
 /// for the most it can take: a `ByteBuffer` write per field checked the buffer's capacity and
 /// uniqueness each time, a fifth of the encoding's cost on a million rows. The text becomes a
 /// `ByteBuffer` at the end, in one copy.
+///
+/// It owns its memory by hand: one value, used by the one encoding that made it, which `finish()`
+/// ends. A copy of it would share that memory.
 struct PostgresCopyText {
     private var base: UnsafeMutablePointer<UInt8>?
     private var count = 0
