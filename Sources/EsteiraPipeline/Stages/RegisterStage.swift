@@ -230,12 +230,12 @@ struct RegisterStage {
     /// (giving the lock back) unless it found the sub-batch registered; and a plain read comes
     /// first, which takes no lock at all when it is registered already.
     static func waitUntilRegistered(_ c: any SQLConnection, batchID: String, seq: Int) async throws {
-        let status: SQL = "SELECT status FROM sub_batches WHERE batch_id = \(batchID) AND seq = \(seq)"
-        if try await c.query(status).first?.string("status") == "registered" { return }
+        if try await Pipeline.subBatchStatus(c, batchID: batchID, seq: seq) == "registered" { return }
+        let locked: SQL = "SELECT status FROM sub_batches WHERE batch_id = \(batchID) AND seq = \(seq)\(c.forShare)"
         let deadline = ContinuousClock.now + .seconds(2)
         while true {
             try await c.execute("SAVEPOINT esteira_wait")
-            if try await c.query(status + c.forShare).first?.string("status") == "registered" {
+            if try await c.query(locked).first?.string("status") == "registered" {
                 try await c.execute("RELEASE SAVEPOINT esteira_wait")
                 return
             }

@@ -138,18 +138,15 @@ public struct DebtRegistry: Sendable {
         if stamp != nil { columns.append("created_at") }
         return DebtRows(columns: columns, rows: SQLRows(count: picks.count) { i, row in
             let pick = picks[i]
-            debts.withUnsafeBufferPointer { debts in
-                let debt = debts.baseAddress! + pick.index
-                row.int(client)
-                row.text(debt.pointee.externalID)
-                row.text(debt.pointee.name)
-                row.text(debt.pointee.document.value)
-                row.int(debt.pointee.amountCents)
-                row.day(debt.pointee.dueDate)
-                row.text(debt.pointee.email)
-                row.text(debt.pointee.phone)
-                row.text(debt.pointee.description)
-            }
+            row.int(client)
+            row.text(debts[pick.index].externalID)
+            row.text(debts[pick.index].name)
+            row.text(debts[pick.index].document.value)
+            row.int(debts[pick.index].amountCents)
+            row.day(debts[pick.index].dueDate)
+            row.text(debts[pick.index].email)
+            row.text(debts[pick.index].phone)
+            row.text(debts[pick.index].description)
             row.text(pick.review == nil ? "registered" : "review")
             row.text(batchID)
             row.int(Int64(pick.line))
