@@ -92,9 +92,16 @@ struct WebhookEndToEndTests {
         #expect(batch["id"] as? String == id)
         #expect(batch["counts"] as? [String: Int] == ["received": 2, "registered": 1, "duplicates": 0, "rejected": 1, "review": 0])
 
-        // The log: one notification, three attempts, delivered.
-        var log = try await server.request("GET", "/v1/notifications?batch=\(id)", key: client.key).object
-        var items = log["items"] as? [[String: Any]] ?? []
+        // The log: one notification, three attempts, delivered. The receiver has the third attempt
+        // before the sender has recorded its answer: read the log until it has (10 s at most).
+        var log: [String: Any] = [:]
+        var items: [[String: Any]] = []
+        for _ in 0..<100 {
+            log = try await server.request("GET", "/v1/notifications?batch=\(id)", key: client.key).object
+            items = log["items"] as? [[String: Any]] ?? []
+            if items.first?["state"] as? String != "pending" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
         #expect(items.count == 1)
         #expect(items.first?["state"] as? String == "delivered")
         #expect((items.first?["attempts"] as? [[String: Any]] ?? []).map { $0["status_code"] as? Int ?? 0 } == [500, 500, 200])
