@@ -1,11 +1,12 @@
 import Foundation
 
-/// The e-mail operators get for an alert of the agency's own: a month's lake files late, or a
-/// lake run failed. Made from the alert's payload (the webhook's body).
+/// The e-mail operators get for an alert of the agency's own: a month's lake files late, a lake
+/// run failed, the lake over its budget, or a job out of attempts. Made from the alert's payload
+/// (the webhook's body).
 public enum AlertEmail {
     struct Notice: Decodable {
         var event: String
-        var month: String
+        var month: String?
         var missing: [String]?
         var dueDay: Int?
         var step: String?
@@ -13,29 +14,60 @@ public enum AlertEmail {
         var run: String?
         var bytes: Int?
         var budget: Int?
+        var job: Int?
+        var kind: String?
+        var batchID: String?
+        var seq: Int?
+        var attempts: Int?
 
-        enum CodingKeys: String, CodingKey { case event, month, missing, dueDay = "due_day", step, error, run, bytes, budget }
+        enum CodingKeys: String, CodingKey {
+            case event, month, missing, dueDay = "due_day", step, error, run, bytes, budget, job, kind, batchID = "batch_id", seq, attempts
+        }
     }
+
+    /// What each kind of job does, as an operator reads it.
+    static let stageNames = [
+        "pick": "separação", "transform": "transformação", "register": "registro", "finalize": "fechamento",
+        "ledger": "lançamento no livro-caixa", "lake": "etapa do lago",
+    ]
 
     public static func compose(payload: String) throws -> EmailContent {
         let n = try JSONDecoder().decode(Notice.self, from: Data(payload.utf8))
         let subject: String
         var lines: [String]
+        let month = n.month ?? "?"
         switch n.event {
+        case "job.dead":
+            let kind = n.kind ?? "?"
+            let stage = stageNames[kind].map { "\($0) (\(kind))" } ?? kind
+            let job = n.job.map(String.init) ?? "?"
+            // What the job works on: a lake run, a ledger request, a batch (transform and register: one sub-batch of it).
+            let id = n.batchID ?? "?"
+            let target = switch kind {
+            case "lake": "da execução \(id)"
+            case "ledger": "do pedido \(id)"
+            case "transform", "register": "do lote \(id), sub-lote \(n.seq ?? 0)"
+            default: "do lote \(id)"
+            }
+            subject = "Esteira: tarefa \(job) parada depois de \(n.attempts ?? 0) tentativas"
+            lines = ["A tarefa \(job), \(stage) \(target), falhou \(n.attempts ?? 0) vezes e parou:",
+                     "  \(n.error ?? "erro desconhecido")", "",
+                     "Nada se perdeu: a tarefa espera, parada, até ser retomada (um lote fica em processamento até lá). Corrija a causa e "
+                     + "execute esteira jobs retry \(job) (esteira jobs list --state dead mostra as tarefas paradas)."]
         case "lake.files_late":
             let missing = n.missing ?? []
-            subject = "Lago: arquivos de \(n.month) atrasados"
-            lines = ["Os arquivos do mês \(n.month) deviam ter chegado até o dia \(n.dueDay ?? 0) e ainda faltam:"]
+            subject = "Lago: arquivos de \(month) atrasados"
+            lines = ["Os arquivos do mês \(month) deviam ter chegado até o dia \(n.dueDay ?? 0) e ainda faltam:"]
                 + missing.map { "  - \($0)" }
                 + ["", "Quando os dois estiverem na caixa de entrada do lago (lake/inbox/), o mês será processado sozinho."]
         case "lake.over_budget":
             subject = "Lago acima do orçamento de armazenamento"
-            lines = ["Depois do processamento de \(n.month), o lago ocupa \(Documents.count(n.bytes ?? 0)) bytes, acima do orçamento de "
+            lines = ["Depois do processamento de \(month), o lago ocupa \(Documents.count(n.bytes ?? 0)) bytes, acima do orçamento de "
                      + "\(Documents.count(n.budget ?? 0)) bytes (ESTEIRA_LAKE_BUDGET_BYTES).",
                      "", "Veja esteira_lake_bytes em /metrics, por camada."]
         default:
-            subject = "Lago: o processamento de \(n.month) falhou"
-            lines = ["O processamento do mês \(n.month) parou na etapa \(n.step ?? "?"):", "  \(n.error ?? "erro desconhecido")", "",
+            subject = "Lago: o processamento de \(month) falhou"
+            lines = ["O processamento do mês \(month) parou na etapa \(n.step ?? "?"):", "  \(n.error ?? "erro desconhecido")", "",
                      "Execução \(n.run ?? "?"); veja GET /v1/admin/lake/runs e esteira jobs list --state dead."]
         }
         let text = "Olá,\n\n" + lines.joined(separator: "\n") + "\n\nEsta mensagem foi enviada automaticamente pela Esteira.\n"

@@ -1,3 +1,4 @@
+import EsteiraCore
 import Foundation
 import Logging
 import Synchronization
@@ -81,51 +82,6 @@ public struct JSONLogHandler: LogHandler {
         return out + "\""
     }
 
-    /// Hides the middle of anything shaped like a CPF (11 digits) or CNPJ (14 characters, masked or not).
-    ///
-    /// A trace or span id (32 or 16 lowercase hex digits, standing alone) is left whole: about one
-    /// trace id in ten holds a run of exactly 11 decimal digits between its letters, and was printed
-    /// with its middle starred, so that it no longer matched the same trace's other lines.
-    public static func redact(_ s: String) -> String {
-        guard s.utf8.count >= 11 else { return s }
-        var out = ""
-        var run: [Character] = []
-        let chars = Array(s)
-        func flush() {
-            let compact = run.filter { $0 != "." && $0 != "-" && $0 != "/" }
-            if compact.count == 11 || compact.count == 14 {
-                out += String(compact.prefix(2)) + String(repeating: "*", count: compact.count - 4) + String(compact.suffix(2))
-            } else {
-                out += String(run)
-            }
-            run.removeAll()
-        }
-        func isAlphanumeric(_ ch: Character) -> Bool { ch.isASCII && (ch.isLetter || ch.isNumber) }
-        func isLowerHex(_ ch: Character) -> Bool { ch.isASCII && (ch.isNumber || ("a"..."f").contains(ch)) }
-        var i = 0
-        while i < chars.count {
-            let ch = chars[i]
-            if i == 0 || !isAlphanumeric(chars[i - 1]), isLowerHex(ch) {
-                var end = i
-                while end < chars.count && isLowerHex(chars[end]) { end += 1 }
-                let length = end - i
-                if length == 16 || length == 32, end == chars.count || !isAlphanumeric(chars[end]),
-                   chars[i..<end].contains(where: \.isLetter) {
-                    flush()
-                    out += String(chars[i..<end])
-                    i = end
-                    continue
-                }
-            }
-            i += 1
-            if ch.isASCII && (ch.isNumber || ch.isUppercase || ch == "." || ch == "-" || ch == "/") {
-                run.append(ch)
-            } else {
-                flush()
-                out.append(ch)
-            }
-        }
-        flush()
-        return out
-    }
+    /// Hides the middle of anything shaped like a CPF or CNPJ (`TaxID.redactingDocuments(in:)`).
+    public static func redact(_ s: String) -> String { TaxID.redactingDocuments(in: s) }
 }

@@ -11,9 +11,19 @@ struct OperationsEndToEndTests {
         ])
         defer { server.stop(); server.removeData() }
         let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
+        let smtp = try SMTPReceiver()
+        defer { smtp.stop() }
+        let made = try JSONSerialization.jsonObject(with: Data(try server.command(["operators", "create", "--name", "Ana", "--json"]).utf8))
+        let op = try #require((made as? [String: String])?["api_key"])
+        let settings = smtp.environment.merging(EmailEndToEndTests.fastRetries) { a, _ in a }
 
-        // Accept the file with no workers running, then take the stored file away.
-        try server.start(["ESTEIRA_NO_WORKERS": "1"])
+        // Accept the file with no workers running, then take the stored file away. The operators
+        // want to hear of dead jobs by e-mail.
+        try server.start(settings.merging(["ESTEIRA_NO_WORKERS": "1"]) { a, _ in a })
+        let target = try await server.request("POST", "/v1/admin/alert-targets", key: op,
+                                              body: Data(#"{"address": "operacao@agencia.test", "events": ["job.dead"]}"#.utf8),
+                                              contentType: "application/json")
+        #expect(target.status == 201, "\(target.text)")
         let file = Data("id_divida;nome;cpf;valor;vencimento\nO1;Ana;248.438.034-80;10,00;2024-01-01\n".utf8)
         let id = try await server.upload(file, key: client.key, name: "o.csv")
         server.stop()
@@ -22,7 +32,7 @@ struct OperationsEndToEndTests {
         try FileManager.default.moveItem(atPath: blob, toPath: aside)
 
         // With workers, pick fails twice and the job is dead; the batch waits, still received.
-        try server.start()
+        try server.start(settings)
         var deadJobID: String?
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, deadJobID == nil {
@@ -34,6 +44,13 @@ struct OperationsEndToEndTests {
         let listing = try server.command(["jobs", "list", "--state", "dead"])
         #expect(listing.contains("pick") && listing.contains("2/2"))
         #expect(try await server.request("GET", "/v1/batches/\(id)", key: client.key).object["status"] as? String == "received")
+        // The operators are told, in Portuguese, which job stopped and how to revive it.
+        let mail = try await smtp.waitFor(accepted: 1).first ?? [:]
+        let text = mail["text"] as? String ?? ""
+        #expect(mail["to"] as? String == "operacao@agencia.test")
+        #expect(mail["subject"] as? String == "Esteira: tarefa \(jobID) parada depois de 2 tentativas", "\(mail)")
+        #expect(text.contains("A tarefa \(jobID), separação (pick) do lote \(id), falhou 2 vezes e parou:"), "\(text)")
+        #expect(text.contains("esteira jobs retry \(jobID)"))
 
         // The operator puts the file back and retries the job: the batch completes.
         try FileManager.default.moveItem(atPath: aside, toPath: blob)

@@ -123,4 +123,21 @@ struct EmailTextTests {
         let mail = try BatchEmail.compose(payload: payload, publicURL: nil)
         #expect(mail.html.contains("&lt;b&gt;x&lt;/b&gt;.csv") && !mail.html.contains("<b>x</b>"))
     }
+
+    @Test("a dead job's alert: which job, of what, its error, and the command that revives it")
+    func deadJob() throws {
+        let payload = #"{"event": "job.dead", "job": 42, "kind": "register", "batch_id": "b4", "seq": 3, "attempts": 8, "error": "connection reset"}"#
+        let mail = try AlertEmail.compose(payload: payload)
+        #expect(mail.subject == "Esteira: tarefa 42 parada depois de 8 tentativas")
+        #expect(mail.text.contains("A tarefa 42, registro (register) do lote b4, sub-lote 3, falhou 8 vezes e parou:\n  connection reset\n"))
+        #expect(mail.text.contains("esteira jobs retry 42"))
+        // A whole batch's step names no sub-batch; a lake step names its run.
+        let finalize = try AlertEmail.compose(payload: #"{"event": "job.dead", "job": 7, "kind": "finalize", "batch_id": "b5", "seq": -1, "attempts": 8, "error": "x"}"#)
+        #expect(finalize.text.contains("A tarefa 7, fechamento (finalize) do lote b5, falhou") && !finalize.text.contains("sub-lote"))
+        let lake = try AlertEmail.compose(payload: #"{"event": "job.dead", "job": 9, "kind": "lake", "batch_id": "r1", "seq": 2, "attempts": 8, "error": "x"}"#)
+        #expect(lake.text.contains("etapa do lago (lake) da execução r1, falhou"))
+        // The lake's alerts still read as before, now that `month` is optional in the payload.
+        let late = try AlertEmail.compose(payload: #"{"event": "lake.files_late", "month": "2026-10", "missing": ["faturas.csv"], "due_day": 5}"#)
+        #expect(late.subject == "Lago: arquivos de 2026-10 atrasados")
+    }
 }

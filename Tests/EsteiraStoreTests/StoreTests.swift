@@ -144,6 +144,50 @@ struct StoreTests {
         }
     }
 
+    @Test("a job that dies alerts the operators' targets that want job.dead, each death once, its error's documents hidden",
+          arguments: TestDatabase.dialects)
+    func deadJobAlert(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let queue = JobQueue(db: db, retry: RetryPolicy(maxAttempts: 1, baseSeconds: 60, capSeconds: 60))
+            let notifications = NotificationStore(db: db)
+            let (wants, _) = try await notifications.createAlertTarget(url: nil, address: "operacao@agencia.test", events: [.jobDead])
+            _ = try await notifications.createAlertTarget(url: nil, address: "lago@agencia.test", events: [.lakeRunFailed])
+            try await db.write { try await JobQueue.enqueue($0, kind: .transform, batchID: "b-1", seq: 3, traceID: "t", maxAttempts: 1) }
+            func alerts() async throws -> [(endpoint: String, payload: [String: Any])] {
+                try await db.query("SELECT endpoint_id, payload FROM notifications WHERE client_id = '' AND event = 'job.dead' ORDER BY id").map {
+                    (try $0.string("endpoint_id"),
+                     try JSONSerialization.jsonObject(with: Data(try $0.string("payload").utf8)) as! [String: Any])
+                }
+            }
+
+            // A failure that is not the last attempt would alert nothing; this one is the last.
+            let job = try #require(try await queue.claim(kinds: [.transform], owner: "A", lease: 10))
+            #expect(try await alerts().isEmpty)
+            #expect(try await queue.fail(job: job, owner: "A", error: "violates key: document 529.982.247-25", now: Date()) == .dead)
+            let first = try await alerts()
+            #expect(first.count == 1 && first.first?.endpoint == wants.id)
+            let p = try #require(first.first?.payload)
+            #expect(p["event"] as? String == "job.dead" && p["job"] as? Int == job.id && p["kind"] as? String == "transform")
+            #expect(p["batch_id"] as? String == "b-1" && p["seq"] as? Int == 3 && p["attempts"] as? Int == 1)
+            // The CPF 529.982.247-25 keeps its first and last two digits only (as in the logs).
+            #expect(p["error"] as? String == "violates key: document 52*******25")
+
+            // A second failure report for the same attempt (the lease no longer held) changes nothing.
+            #expect(try await queue.fail(job: job, owner: "A", error: "again", now: Date()) == .dead)
+            #expect(try await alerts().count == 1)
+
+            // Revived, and dead again (buried: claimed more often than it may be): a second alert.
+            #expect(try await queue.retryDead(id: job.id))
+            let again = try #require(try await queue.claim(kinds: [.transform], owner: "B", lease: 10))
+            try await queue.bury(job: again, reason: "claimed 2 times; its worker died each time", now: Date().addingTimeInterval(1))
+            let second = try await alerts()
+            #expect(second.count == 2 && second.last?.payload["error"] as? String == "claimed 2 times; its worker died each time")
+            // Burying a job already dead alerts nothing more.
+            try await queue.bury(job: again, reason: "twice", now: Date().addingTimeInterval(2))
+            #expect(try await alerts().count == 2)
+        }
+    }
+
     @Test("a failed transaction leaves nothing behind", arguments: TestDatabase.dialects)
     func rollback(dialect: SQLDialect) async throws {
         try await TestDatabase.with(dialect) { db in

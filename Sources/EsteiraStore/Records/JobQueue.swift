@@ -161,13 +161,28 @@ public struct JobQueue: Sendable {
         let state: JobState = dead ? .dead : .queued
         let runAt = now.addingTimeInterval(retry.delay(afterAttempt: job.attempts, unit: unit))
         try await db.write { c in
-            try await c.execute("""
+            let changed = try await c.execute("""
                 UPDATE jobs SET state = \(state.rawValue), run_at = \(runAt), lease_owner = NULL, lease_expires_at = NULL,
                        last_error = \(String(error.prefix(2000))), updated_at = \(now)
                 WHERE id = \(job.id) AND lease_owner = \(owner) AND state = 'running'
                 """)
+            if dead && changed == 1 { try await Self.alertDead(c, job: job, error: error, now: now) }
         }
         return state
+    }
+
+    /// In the caller's transaction, as the job goes dead: `job.dead` to the operators' targets
+    /// that want it, so that a batch left `processing` by it does not wait unseen. Once per death:
+    /// a job revived and dead again is alerted again.
+    static func alertDead(_ c: any SQLConnection, job: Job, error: String, now: Date) async throws {
+        let payload = try NotificationStore.alertPayload(.jobDead, [
+            "job": job.id, "kind": job.kind.rawValue, "batch_id": job.batchID, "seq": job.seq, "attempts": job.attempts,
+            // The alert leaves the agency's systems: a document in the error (a row's, in a
+            // constraint's message) goes with its middle hidden, as in the logs.
+            "error": TaxID.redactingDocuments(in: String(error.prefix(500))),
+        ])
+        try await NotificationStore.enqueueAlert(c, event: .jobDead, subjectID: "job-\(job.id)-\(Int(now.timeIntervalSince1970 * 1000))",
+                                                 payload: payload, now: now)
     }
 
     /// Puts a claimed job back for later without counting the attempt: it was not its turn.
@@ -184,10 +199,11 @@ public struct JobQueue: Sendable {
     /// Marks a job dead at once: it was claimed more times than it may be (it keeps killing its worker).
     public func bury(job: Job, reason: String, now: Date = Date()) async throws {
         try await db.write { c in
-            try await c.execute("""
+            let changed = try await c.execute("""
                 UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = \(reason),
-                       updated_at = \(now) WHERE id = \(job.id)
+                       updated_at = \(now) WHERE id = \(job.id) AND state <> 'dead'
                 """)
+            if changed == 1 { try await Self.alertDead(c, job: job, error: reason, now: now) }
         }
     }
 

@@ -12,6 +12,9 @@ public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
     case lakeFilesLate = "lake.files_late"
     case lakeRunFailed = "lake.run_failed"
     case lakeOverBudget = "lake.over_budget"
+    /// A job of any kind ran out of attempts (or kept killing its worker) and waits, dead, for an
+    /// operator: its batch stays `processing` until `esteira jobs retry` revives it.
+    case jobDead = "job.dead"
 
     public init?(status: BatchStatus) {
         switch status {
@@ -26,7 +29,7 @@ public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
     public var goesByEmail: Bool { rawValue.hasPrefix("batch.") || isAlert }
 
     /// An alert of the agency's own, sent to operators' targets rather than to a client.
-    public var isAlert: Bool { rawValue.hasPrefix("lake.") }
+    public var isAlert: Bool { rawValue.hasPrefix("lake.") || rawValue.hasPrefix("job.") }
 
     public static var clientEvents: [NotificationEvent] { allCases.filter { !$0.isAlert } }
     public static var alertEvents: [NotificationEvent] { allCases.filter(\.isAlert) }
