@@ -213,7 +213,7 @@ let package = Package(
         // Test helpers shared by test targets: reading drawn barcodes back with real tools.
         .target(name: "EsteiraTestSupport", path: "Tests/EsteiraTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "EsteiraCoreTests", dependencies: ["EsteiraCore", "EsteiraTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "EsteiraTelemetryTests", dependencies: ["EsteiraTelemetry"], swiftSettings: swiftSettings),
+        .testTarget(name: "EsteiraTelemetryTests", dependencies: ["EsteiraCore", "EsteiraTelemetry"], swiftSettings: swiftSettings),
         .testTarget(name: "EsteiraSheetsTests", dependencies: ["EsteiraSheets", "EsteiraCore"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(

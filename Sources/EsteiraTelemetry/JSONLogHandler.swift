@@ -51,7 +51,7 @@ public struct JSONLogHandler: LogHandler {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         for key in merged.keys.sorted() {
-            fields.append((key, JSONLogHandler.redact("\(merged[key]!)")))
+            fields.append((key, TaxID.redactingDocuments(in: "\(merged[key]!)")))
         }
         var line = "{"
         for (i, (k, v)) in fields.enumerated() {
@@ -82,6 +82,4 @@ public struct JSONLogHandler: LogHandler {
         return out + "\""
     }
 
-    /// Hides the middle of anything shaped like a CPF or CNPJ (`TaxID.redactingDocuments(in:)`).
-    public static func redact(_ s: String) -> String { TaxID.redactingDocuments(in: s) }
 }

@@ -1,16 +1,16 @@
-import EsteiraTelemetry
+import EsteiraCore
 import Testing
 
 @Suite("Logs: whole CPFs and CNPJs are masked, trace ids are not")
 struct LogRedactionTests {
     @Test("documents keep two characters at each end; the middle is starred (11 → 2 + 7 + 2, 14 → 2 + 10 + 2)")
     func documents() {
-        #expect(JSONLogHandler.redact("52998224725") == "52*******25")
-        #expect(JSONLogHandler.redact("cpf 529.982.247-25 recusado") == "cpf 52*******25 recusado")
-        #expect(JSONLogHandler.redact("11.222.333/0001-81") == "11**********81")
+        #expect(TaxID.redactingDocuments(in: "52998224725") == "52*******25")
+        #expect(TaxID.redactingDocuments(in: "cpf 529.982.247-25 recusado") == "cpf 52*******25 recusado")
+        #expect(TaxID.redactingDocuments(in: "11.222.333/0001-81") == "11**********81")
         // The alphanumeric CNPJ of 2026 (shared/BRAZIL.md).
-        #expect(JSONLogHandler.redact("12ABC34501DE35") == "12**********35")
-        #expect(JSONLogHandler.redact("52998224725@example.com") == "52*******25@example.com")
+        #expect(TaxID.redactingDocuments(in: "12ABC34501DE35") == "12**********35")
+        #expect(TaxID.redactingDocuments(in: "52998224725@example.com") == "52*******25@example.com")
     }
 
     @Test("a trace id whose digits include a run of exactly 11 stays whole")
@@ -18,11 +18,11 @@ struct LogRedactionTests {
         // 32 lowercase hex digits; "93141592687" is a run of 11 decimal digits between letters,
         // which was starred before.
         let trace = "c0912dd93141592687d05eac7428c4ab"
-        #expect(JSONLogHandler.redact(trace) == trace)
-        #expect(JSONLogHandler.redact("trace \(trace) done") == "trace \(trace) done")
+        #expect(TaxID.redactingDocuments(in: trace) == trace)
+        #expect(TaxID.redactingDocuments(in: "trace \(trace) done") == "trace \(trace) done")
         let span = "ab93141592687cde"
-        #expect(JSONLogHandler.redact(span) == span)
+        #expect(TaxID.redactingDocuments(in: span) == span)
         // The same run of digits standing alone is a CPF's shape, and is masked.
-        #expect(JSONLogHandler.redact("x 93141592687 y") == "x 93*******87 y")
+        #expect(TaxID.redactingDocuments(in: "x 93141592687 y") == "x 93*******87 y")
     }
 }
