@@ -274,6 +274,19 @@ final class EsteiraProcess: @unchecked Sendable {
             "batch \(id) did not finish; last seen \(last["status"] ?? "-") \(last.counts())\njobs:\n\(jobs)\nlogs:\n\(tail)"])
     }
 
+    /// The `items` of a list the API answers at `path` (a notification log), read every 100 ms until
+    /// `done` holds of them, 10 s at most; returns the last read. A receiver (webhook, SMTP) has an
+    /// attempt before the sender has recorded its answer, so a log read right after may not show it yet.
+    func items(_ path: String, key: String?, until done: ([[String: Any]]) -> Bool) async throws -> [[String: Any]] {
+        var items: [[String: Any]] = []
+        for _ in 0..<100 {
+            items = try await request("GET", path, key: key).object["items"] as? [[String: Any]] ?? []
+            if done(items) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return items
+    }
+
     /// Runs a query with the database's own command-line tool (sqlite3, or psql on PostgreSQL): a
     /// second reader of the database. Columns are separated by `|` either way.
     func sql(_ sql: String) throws -> String {

@@ -204,7 +204,8 @@ struct LakeInboxEndToEndTests {
         let mail = try await smtp.waitFor(accepted: 1).first ?? [:]
         #expect(mail["to"] as? String == "operacao@agencia.test" && mail["subject"] as? String == "Lago: arquivos de \(month) atrasados")
         #expect((mail["text"] as? String ?? "").contains("tb_pagamentos_\(stamp).csv"), "\(mail)")
-        let alerts = try await server.request("GET", "/v1/admin/alerts", key: op).object["items"] as? [[String: Any]] ?? []
+        // Read until the sender has recorded both answers (CI on 3c5bcee read one still pending).
+        let alerts = try await server.items("/v1/admin/alerts", key: op) { $0.count == 2 && $0.allSatisfy { $0["state"] as? String != "pending" } }
         #expect(alerts.count == 2 && alerts.allSatisfy { $0["state"] as? String == "delivered" }, "\(alerts)")
 
         let inbox = server.dataDir + "/blobs/lake/inbox"

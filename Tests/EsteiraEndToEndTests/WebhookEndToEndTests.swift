@@ -92,19 +92,10 @@ struct WebhookEndToEndTests {
         #expect(batch["id"] as? String == id)
         #expect(batch["counts"] as? [String: Int] == ["received": 2, "registered": 1, "duplicates": 0, "rejected": 1, "review": 0])
 
-        // The log: one notification, three attempts, delivered. The receiver has an attempt before
-        // the sender has recorded its answer: the log is read until it has (10 s at most).
-        func notifications(until done: ([[String: Any]]) -> Bool) async throws -> [[String: Any]] {
-            var items: [[String: Any]] = []
-            for _ in 0..<100 {
-                let log = try await server.request("GET", "/v1/notifications?batch=\(id)", key: client.key).object
-                items = log["items"] as? [[String: Any]] ?? []
-                if done(items) { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            return items
-        }
-        var items = try await notifications { $0.first?["state"] as? String != "pending" }
+        // The log: one notification, three attempts, delivered, read until the sender has recorded
+        // its answer.
+        let log = "/v1/notifications?batch=\(id)"
+        var items = try await server.items(log, key: client.key) { $0.first?["state"] as? String != "pending" }
         #expect(items.count == 1)
         #expect(items.first?["state"] as? String == "delivered")
         #expect((items.first?["attempts"] as? [[String: Any]] ?? []).map { $0["status_code"] as? Int ?? 0 } == [500, 500, 200])
@@ -114,7 +105,7 @@ struct WebhookEndToEndTests {
         #expect(try await server.request("POST", "/v1/notifications/\(notificationID)/redeliver", key: client.key).status == 202)
         let again = try await receiver.waitFor(4)
         #expect(again.count == 4 && again.last?["delivery"] as? String == got.last?["delivery"] as? String)
-        items = try await notifications { ($0.first?["attempts"] as? [Any])?.count == 4 }
+        items = try await server.items(log, key: client.key) { ($0.first?["attempts"] as? [Any])?.count == 4 }
         #expect((items.first?["attempts"] as? [Any])?.count == 4)
         #expect(try await server.request("POST", "/v1/notifications/999999/redeliver", key: client.key).status == 404)
         #expect(try await server.request("GET", "/v1/notifications", key: client.key).status == 400)
