@@ -51,6 +51,18 @@ struct TaxIDTests {
         #expect(TaxID.parse(input) == .failure(.malformed))
     }
 
+    @Test("index keys: a CPF's digits as a number; a CNPJ's first twelve characters in base 36, above every CPF", arguments: [
+        // By hand: the CPF's eleven digits read as a decimal number (leading zeros drop).
+        ("248.438.034-80", Int64(24_843_803_480)),
+        ("012.345.678-90", Int64(1_234_567_890)),
+        // Python: 10**11 + int("112223330001", 36) and 10**11 + int("12ABC34501DE", 36).
+        ("11.222.333/0001-81", Int64(135_486_887_860_594_433)),
+        ("12.ABC.345/01DE-35", Int64(139_981_699_648_639_986)),
+    ])
+    func indexKey(input: String, key: Int64) throws {
+        #expect(try TaxID.parse(input).get().indexKey == key)
+    }
+
     @Test("masking hides the middle")
     func masking() throws {
         #expect(try TaxID.parse("248.438.034-80").get().masked == "248.***.***-80")

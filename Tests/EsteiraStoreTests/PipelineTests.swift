@@ -54,6 +54,38 @@ struct PipelineTests {
         }
     }
 
+    @Test("a client's debts of one document: found whatever its mask or case, through the document's key, never another client's",
+          arguments: TestDatabase.dialects)
+    func debtsOfOneDocument(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let h = try await PipelineHarness.make(db, subBatchSize: 2)
+            let other = try await PipelineHarness.make(db, subBatchSize: 2)
+            let file = """
+                id_divida;nome;cpf_cnpj;valor;vencimento
+                A1;Maria;248.438.034-80;10,00;2024-01-31
+                A2;Loja;12.ABC.345/01DE-35;20,00;2024-01-31
+                A3;Maria;24843803480;30,00;2024-01-31
+                A4;Empresa;11.222.333/0001-81;40,00;2024-01-31
+
+                """
+            #expect(try await h.run(file).counts.registered == 4)
+            #expect(try await other.run("id_divida;nome;cpf_cnpj;valor;vencimento\nB1;Maria;248.438.034-80;50,00;2024-01-31\n").counts.registered == 1)
+            let registry = DebtRegistry(db: db)
+            func ids(_ document: String) async throws -> [String] {
+                try await registry.debts(clientNum: h.client.num, document: document, page: 1, perPage: 10).items.map(\.debt.externalID)
+            }
+            #expect(try await ids("248.438.034-80") == ["A1", "A3"])
+            #expect(try await ids("12abc34501de35") == ["A2"])
+            #expect(try await ids("11222333000181") == ["A4"])
+            // Wrong check digits: no debt has it.
+            #expect(try await ids("248.438.034-70") == [])
+            // The key written with each debt, by hand (TaxIDTests has the arithmetic): the CPF's
+            // digits; 10¹¹ + the CNPJ's first twelve characters in base 36.
+            let keys = try await db.query("SELECT external_id, doc_key FROM debts WHERE client_num = \(h.client.num) ORDER BY external_id")
+            #expect(try keys.map { try $0.int("doc_key") } == [24_843_803_480, 139_981_699_648_639_986, 24_843_803_480, 135_486_887_860_594_433])
+        }
+    }
+
     @Test("a debt registered by a batch carries the moment of its registration (PostgreSQL: the column's default); a conflict's raw text is its line",
           arguments: TestDatabase.dialects)
     func registeredAtAndConflictRaw(dialect: SQLDialect) async throws {

@@ -1,7 +1,7 @@
 import EsteiraBlobs
 import EsteiraCore
 import EsteiraPipeline
-import EsteiraStore
+@testable import EsteiraStore
 import Foundation
 import Testing
 
@@ -20,6 +20,24 @@ struct StoreTests {
             #expect(try await Migrations.migrate(db).isEmpty)
             let names = try await db.query("SELECT name FROM schema_migrations").map { try $0.string("name") }
             #expect(names == Migrations.all.map(\.name))
+        }
+    }
+
+    @Test("the migration gives existing debts the same document key as TaxID.indexKey", arguments: TestDatabase.dialects)
+    func documentKeyInSQL(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let sql = Migrations.render(Migrations.documentKeySQL, for: dialect)
+            // Expected values from Python: int("24843803480"), int("01234567890"),
+            // 10**11 + int("112223330001", 36), 10**11 + int("12ABC34501DE", 36), 10**11 + int("ZZZZZZZZZZZZ", 36).
+            let vectors: [(String, Int)] = [
+                ("24843803480", 24_843_803_480), ("01234567890", 1_234_567_890),
+                ("11222333000181", 135_486_887_860_594_433), ("12ABC34501DE35", 139_981_699_648_639_986),
+                ("ZZZZZZZZZZZZ00", 4_738_381_438_321_616_895),
+            ]
+            for (document, key) in vectors {
+                let row = try await db.query("SELECT \(raw: sql) AS k FROM (SELECT \(document) AS document) AS t")
+                #expect(try row[0].int("k") == key, "\(document)")
+            }
         }
     }
 

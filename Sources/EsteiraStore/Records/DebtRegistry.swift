@@ -134,7 +134,7 @@ public struct DebtRegistry: Sendable {
                             stamp: Date?) -> DebtRows {
         let client = Int64(clientNum)
         var columns = ["client_num", "external_id", "name", "document", "amount_cents", "due_date", "email",
-                       "phone", "description", "status", "batch_id", "line"]
+                       "phone", "description", "status", "batch_id", "line", "doc_key"]
         if stamp != nil { columns.append("created_at") }
         return DebtRows(columns: columns, rows: SQLRows(count: picks.count) { i, row in
             let pick = picks[i]
@@ -150,6 +150,7 @@ public struct DebtRegistry: Sendable {
             row.text(pick.review == nil ? "registered" : "review")
             row.text(batchID)
             row.int(Int64(pick.line))
+            row.int(debts[pick.index].document.indexKey)
             if let stamp { row.append(.timestamp(stamp)) }
         })
     }
@@ -196,7 +197,14 @@ public struct DebtRegistry: Sendable {
     /// The client's debts by external id; only those of one document, or only those flagged for
     /// review, when asked.
     public func debts(clientNum: Int, document: String?, review: Bool = false, page: Int, perPage: Int) async throws -> Page<DebtRecord> {
-        let byDocument: SQL = document.map { "AND d.document = \(TaxID.normalize($0[...]))" } ?? ""
+        // The index holds the document's key; the text is compared too. A document that is not a
+        // valid CPF or CNPJ has no debt.
+        let byDocument: SQL = document.map {
+            switch TaxID.validate(normalized: TaxID.normalize($0[...])) {
+            case .success(let id): "AND d.doc_key = \(id.indexKey) AND d.document = \(id.value)"
+            case .failure: "AND 1 = 0"
+            }
+        } ?? ""
         let byReview: SQL = review ? "AND d.status = 'review'" : ""
         return try await db.page(select: DebtRegistry.reviewedColumns,
                                  from: "\(raw: DebtRegistry.reviewedFrom) WHERE d.client_num = \(clientNum) \(byDocument) \(byReview)",

@@ -5,12 +5,13 @@ import Foundation
 /// edited: a change is a new migration. Each is applied once, in its own transaction, and recorded
 /// in `schema_migrations`.
 ///
-/// The SQL is written once. Six words differ between the databases and are filled in per dialect:
+/// The SQL is written once. Seven words differ between the databases and are filled in per dialect:
 /// `{ID}` (an auto-increment key), `{TS}` (a moment), `{DAY}` (a calendar day), `{TEXT}`,
 /// `{KEY}`, text that is an identifier and compares byte by byte (SQLite's default; on PostgreSQL
 /// `COLLATE "C"`, which also makes its index inserts cheaper than the database's locale would),
-/// and `{UPDATED_OFTEN}` after a table whose rows are updated in place all the time (on
-/// PostgreSQL, pages kept 30% free so those updates touch no index).
+/// `{UPDATED_OFTEN}` after a table whose rows are updated in place all the time (on
+/// PostgreSQL, pages kept 30% free so those updates touch no index), and `{STRPOS}`, the function
+/// that finds a character in a string (SQLite's `instr`, PostgreSQL's `strpos`).
 ///
 /// Debts refer to their client by `clients.num`, a small integer, rather than by the client's
 /// UUID: the registry's two indexes start with it, and on 1,000,000 debts the integer key makes
@@ -487,19 +488,48 @@ public enum Migrations {
         DROP INDEX debts_client_document;
         CREATE INDEX debts_document_client ON debts (document, client_num);
         """),
+        // The registry's document index holds the document as a number (`TaxID.indexKey`)
+        // instead of its text: a PostgreSQL batch of 1,000,000 rows spent about 3 CPU-seconds of
+        // its 9 inserting into the text index, and an 8-byte key compares and packs cheaper
+        // (docs/benchmarks.md, "The document's index on a number"). The client is left out of the
+        // index: a document has few debts across all clients, and the reader filters by client
+        // and by the document's text among them. Existing debts get their key here, computed by
+        // the same rule in SQL.
+        Migration(name: "0019_debts_document_key", sql: """
+        ALTER TABLE debts ADD COLUMN doc_key BIGINT;
+        UPDATE debts SET doc_key = \(documentKeySQL);
+        CREATE INDEX debts_doc_key ON debts (doc_key);
+        DROP INDEX debts_document_client;
+        """),
     ]
+
+    /// `TaxID.indexKey` of the column `document`, in SQL that both databases run (`{STRPOS}` is
+    /// the position of a character in a string, from 1): a CPF's digits cast to a number; for a
+    /// CNPJ, 10¹¹ plus the sum of each of the first twelve characters' value in base 36 times its
+    /// power of 36.
+    static let documentKeySQL: String = {
+        var terms: [String] = []
+        var power: Int64 = 1
+        for position in stride(from: 12, through: 1, by: -1) {
+            terms.append("({STRPOS}('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ', substr(document, \(position), 1)) - 1) * CAST(\(power) AS BIGINT)")
+            if position > 1 { power *= 36 }
+        }
+        return "CASE WHEN length(document) = 11 THEN CAST(document AS BIGINT) ELSE 100000000000 + "
+            + terms.joined(separator: " + ") + " END"
+    }()
 
     static func render(_ sql: String, for dialect: SQLDialect) -> String {
         let words: [String: String]
         switch dialect {
         case .sqlite:
-            words = ["{ID}": "INTEGER PRIMARY KEY", "{TS}": "TEXT", "{DAY}": "TEXT", "{TEXT}": "TEXT", "{KEY}": "TEXT", "{UPDATED_OFTEN}": ""]
+            words = ["{ID}": "INTEGER PRIMARY KEY", "{TS}": "TEXT", "{DAY}": "TEXT", "{TEXT}": "TEXT", "{KEY}": "TEXT", "{UPDATED_OFTEN}": "",
+                     "{STRPOS}": "instr"]
         case .postgres:
             words = ["{ID}": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "{TS}": "TIMESTAMPTZ",
                      "{DAY}": "DATE", "{TEXT}": "TEXT", "{KEY}": "TEXT COLLATE \"C\"",
                      // Room on each page for a row's new version: updates that change no indexed
                      // column then stay on the page (HOT) and touch no index.
-                     "{UPDATED_OFTEN}": " WITH (fillfactor = 70)"]
+                     "{UPDATED_OFTEN}": " WITH (fillfactor = 70)", "{STRPOS}": "strpos"]
         }
         var out = sql
         for (k, v) in words { out = out.replacingOccurrences(of: k, with: v) }
