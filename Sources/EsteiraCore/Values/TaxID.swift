@@ -96,16 +96,13 @@ public struct TaxID: Hashable, Sendable, CustomStringConvertible {
     /// An index on this number costs PostgreSQL less per insert than one on the text
     /// (docs/benchmarks.md); readers still compare the document itself.
     public var indexKey: Int64 {
-        var text = value
-        return text.withUTF8 { b in
-            var key: Int64 = 0
-            if kind == .cpf {
-                for c in b { key = key * 10 + Int64(c - 48) }
-                return key
-            }
-            for c in b.prefix(12) { key = key * 36 + Int64(c <= 57 ? c - 48 : c - 55) }
-            return 100_000_000_000 + key
+        var key: Int64 = 0
+        if kind == .cpf {
+            for c in value.utf8 { key = key * 10 + Int64(c - 48) }
+            return key
         }
+        for c in value.utf8.prefix(12) { key = key * 36 + Int64(c <= 57 ? c - 48 : c - 55) }
+        return 100_000_000_000 + key
     }
 
     /// Masked for logs and screens: the middle is hidden (`248.***.***-80`, `12.***.***/****-35`).

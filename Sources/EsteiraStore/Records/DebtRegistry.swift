@@ -200,7 +200,7 @@ public struct DebtRegistry: Sendable {
         // The index holds the document's key; the text is compared too. A document that is not a
         // valid CPF or CNPJ has no debt.
         let byDocument: SQL = document.map {
-            switch TaxID.validate(normalized: TaxID.normalize($0[...])) {
+            switch TaxID.parse($0) {
             case .success(let id): "AND d.doc_key = \(id.indexKey) AND d.document = \(id.value)"
             case .failure: "AND 1 = 0"
             }

@@ -512,7 +512,7 @@ public enum Migrations {
         var power: Int64 = 1
         for position in stride(from: 12, through: 1, by: -1) {
             terms.append("({STRPOS}('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ', substr(document, \(position), 1)) - 1) * CAST(\(power) AS BIGINT)")
-            if position > 1 { power *= 36 }
+            power *= 36  // 36¹² after the last, still within Int64
         }
         return "CASE WHEN length(document) = 11 THEN CAST(document AS BIGINT) ELSE 100000000000 + "
             + terms.joined(separator: " + ") + " END"
