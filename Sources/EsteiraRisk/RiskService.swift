@@ -97,7 +97,7 @@ public struct RiskService: Sendable {
     /// asked of the external service once, `batchConcurrency` at a time, each within its own
     /// budget. Velocity (K006) is not judged here: a debtor with many debts in one file is
     /// ordinary; it is a signal for transactions, which `analyze` judges.
-    public func judge(_ debts: [Debt], policy: RiskPolicy, today: Day) async throws -> [RiskDecision] {
+    public func judge(_ debts: [DebtSummary], policy: RiskPolicy, today: Day) async throws -> [RiskDecision] {
         guard !debts.isEmpty else { return [] }
         let listed = try await blacklist.current(maxAge: .zero).entries
         var answers: [String: ExternalAnswer] = [:]
@@ -122,7 +122,7 @@ public struct RiskService: Sendable {
                 return out
             }
         }
-        // By index, reading only the fields the rules need: a closure over each Debt copied it and
+        // By index, reading only the fields the rules need: a closure over each debt copied it and
         // retained its strings, a tenth of the register stage's own CPU time on a large batch.
         var decisions: [RiskDecision] = []
         decisions.reserveCapacity(debts.count)

@@ -74,6 +74,10 @@ struct ValidationTests {
             .debt(line: 1_000_000, raw: "", Debt(
                 externalID: "ç€", name: "Empresa", document: cnpj, amountCents: 9_223_372_036_854_775_807,
                 dueDate: Day(year: 1900, month: 1, day: 1)!, email: "a@b.com", phone: nil, description: nil)),
+            // Text the registry row escapes: tab, backslash, carriage return, and a literal \N.
+            .debt(line: 5, raw: "E\t", Debt(
+                externalID: "E\\1\t", name: "\tA\r\nB\\", document: cpf, amountCents: -5,
+                dueDate: Day(year: 9999, month: 12, day: 31)!, email: "\\N", phone: "\\\\N", description: "")),
             .rejected(line: 3, raw: "x;y", issues: [
                 RowIssue(line: 3, field: nil, code: .columnCount, message: "A linha tem 2 colunas; o cabeçalho tem 5."),
                 RowIssue(line: 3, field: .description, code: .tooLong, message: "ç"),

@@ -86,6 +86,39 @@ struct PipelineTests {
         }
     }
 
+    @Test("text that PostgreSQL's COPY escapes reaches the registry as the file had it, registered and re-sent",
+          arguments: TestDatabase.dialects)
+    func escapedText(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let h = try await PipelineHarness.make(db, subBatchSize: 2)
+            // Quoted fields holding a tab, a backslash, a carriage return and a line break, and the
+            // text \N (COPY's null, here as text) in several columns. E3's phone is quoted and
+            // empty, which the validator reads as no phone.
+            let file = "id_divida;nome;cpf_cnpj;valor;vencimento;email;telefone;descricao\n"
+                + "\"E\\1\";\"Ana\tMaria\\Souza\";248.438.034-80;1.234,56;01/02/2024;;\"\\N\";\"a\r\nb\"\n"
+                + "E2;Loja;12.ABC.345/01DE-35;7,00;2024-01-31;loja@example.com;;\\N\n"
+                + "E3;Zé;11.222.333/0001-81;0,01;2024-01-31;;\"\";x\n"
+            let expected: [String: Debt] = [
+                "E\\1": Debt(externalID: "E\\1", name: "Ana\tMaria\\Souza", document: try TaxID.parse("24843803480").get(),
+                             amountCents: 123_456, dueDate: Day(year: 2024, month: 2, day: 1)!, email: nil, phone: "\\N",
+                             description: "a\r\nb"),
+                "E2": Debt(externalID: "E2", name: "Loja", document: try TaxID.parse("12ABC34501DE35").get(), amountCents: 700,
+                           dueDate: Day(year: 2024, month: 1, day: 31)!, email: "loja@example.com", phone: nil,
+                           description: "\\N"),
+                "E3": Debt(externalID: "E3", name: "Zé", document: try TaxID.parse("11222333000181").get(), amountCents: 1,
+                           dueDate: Day(year: 2024, month: 1, day: 31)!, email: nil, phone: nil, description: "x"),
+            ]
+            let batch = try await h.run(file)
+            #expect(batch.counts == BatchCounts(received: 3, registered: 3, duplicates: 0, rejected: 0))
+            for (id, debt) in expected {
+                #expect(try await DebtRegistry(db: db).debt(clientNum: h.client.num, externalID: id)?.debt == debt)
+            }
+            // Sent again, each row is compared with the registry's: all duplicates, none a conflict.
+            let again = try await h.run(file)
+            #expect(again.counts == BatchCounts(received: 3, registered: 0, duplicates: 3, rejected: 0))
+        }
+    }
+
     @Test("a debt registered by a batch carries the moment of its registration (PostgreSQL: the column's default); a conflict's raw text is its line",
           arguments: TestDatabase.dialects)
     func registeredAtAndConflictRaw(dialect: SQLDialect) async throws {

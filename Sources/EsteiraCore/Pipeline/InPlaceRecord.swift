@@ -73,7 +73,7 @@ public enum InPlaceRecord {
                 staging.debt(line: line, raw: record, kind: document.kind, externalID: externalID, name: name,
                              document: documentBytes, amountCents: cents, dueDate: day,
                              email: email.isEmpty ? nil : email, phone: phone.isEmpty ? nil : phone,
-                             description: description.isEmpty ? nil : description)
+                             description: description.isEmpty ? nil : description, indexKey: document.indexKey)
             }
             return true
         }

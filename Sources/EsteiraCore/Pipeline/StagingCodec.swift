@@ -17,26 +17,77 @@ public enum StagedRecord: Sendable, Equatable {
     }
 }
 
-/// The staged records of a sub-batch, by kind: `debts[k]` is on line `debtLines[k]` with raw
-/// text `debtRaw(k)`; `order` says, record by record in the file's order, whether it is the next
+/// What the register stage reads of every staged debt: its key, and what the risk rules judge.
+/// The rest of the debt stays in the staging file as its registry row (see `StagingCodec`).
+public struct DebtSummary: Sendable, Equatable {
+    public var externalID: String
+    public var document: TaxID
+    public var amountCents: Int64
+    public var dueDate: Day
+
+    public init(externalID: String, document: TaxID, amountCents: Int64, dueDate: Day) {
+        self.externalID = externalID
+        self.document = document
+        self.amountCents = amountCents
+        self.dueDate = dueDate
+    }
+
+    public init(_ debt: Debt) {
+        self.init(externalID: debt.externalID, document: debt.document, amountCents: debt.amountCents, dueDate: debt.dueDate)
+    }
+}
+
+/// The staged records of a sub-batch, by kind: debt k is on line `debtLines[k]`, summarized by
+/// `summaries[k]`, whole as `debt(k)`, with raw text `debtRaw(k)` and registry row
+/// `withRowText(k)`; `order` says, record by record in the file's order, whether it is the next
 /// debt (true) or the next rejected row (the codec keeps records in the order given, whatever
 /// their lines).
 public struct StagedSubBatch: Sendable {
-    public var debts: [Debt] = []
+    public var summaries: [DebtSummary] = []
     public var debtLines: [Int] = []
-    /// Where each debt's raw text is in `staging`: it is read only for the rare debt rejected after
-    /// the transform (a conflict, a risk rule), so it stays bytes until then.
+    /// Where each debt's raw text and registry row are in `staging`: the raw text is read only for
+    /// the rare debt rejected after the transform (a conflict, a risk rule), and the row is sent to
+    /// PostgreSQL as it is, so both stay bytes.
     var debtRawRanges: [Range<Int>] = []
+    var debtRowRanges: [Range<Int>] = []
     var staging: [UInt8] = []
     public var rejected: [(line: Int, raw: String, issues: [RowIssue])] = []
     public var order: [Bool] = []
 
     public init() {}
 
-    /// The raw text of `debts[k]`, as it stood in the file.
+    public var debtCount: Int { summaries.count }
+
+    /// The raw text of debt `k`, as it stood in the file.
     public func debtRaw(_ k: Int) -> String {
         staging.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[debtRawRanges[k]]), as: UTF8.self) }
     }
+
+    /// Debt `k`'s registry row: its fields in `StagingCodec.rowColumns`' order, in `COPY` text.
+    public func withRowText<R>(_ k: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try staging.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[debtRowRanges[k]])) }
+    }
+
+    /// Debt `k` whole, read from its registry row.
+    public func debt(_ k: Int) -> Debt {
+        withRowText(k) { row in
+            // The decoder checked the row's fields when it read the summary.
+            var fields = RowFields(row)
+            let summary = summaries[k]
+            _ = fields.next()
+            let name = CopyText.unescaped(fields.next()!)
+            _ = fields.next(); _ = fields.next(); _ = fields.next()
+            func optional(_ field: UnsafeBufferPointer<UInt8>) -> String? {
+                field.elementsEqual(CopyText.null) ? nil : CopyText.unescaped(field)
+            }
+            let email = optional(fields.next()!), phone = optional(fields.next()!), description = optional(fields.next()!)
+            return Debt(externalID: summary.externalID, name: name, document: summary.document, amountCents: summary.amountCents,
+                        dueDate: summary.dueDate, email: email, phone: phone, description: description)
+        }
+    }
+
+    /// Every debt whole, in order.
+    public var debts: [Debt] { summaries.indices.map(debt) }
 
     /// The records in file order.
     public var records: [StagedRecord] {
@@ -44,7 +95,7 @@ public struct StagedSubBatch: Sendable {
         return order.map { isDebt in
             if isDebt {
                 defer { d += 1 }
-                return .debt(line: debtLines[d], raw: debtRaw(d), debts[d])
+                return .debt(line: debtLines[d], raw: debtRaw(d), debt(d))
             }
             defer { r += 1 }
             return .rejected(line: rejected[r].line, raw: rejected[r].raw, issues: rejected[r].issues)
@@ -52,11 +103,34 @@ public struct StagedSubBatch: Sendable {
     }
 }
 
+/// The tab-separated fields of a registry row, one after another.
+struct RowFields {
+    let row: UnsafeBufferPointer<UInt8>
+    var i = 0
+
+    init(_ row: UnsafeBufferPointer<UInt8>) { self.row = row }
+
+    mutating func next() -> UnsafeBufferPointer<UInt8>? {
+        guard i <= row.count else { return nil }
+        let start = i
+        while i < row.count && row[i] != 0x09 { i += 1 }
+        defer { i += 1 }
+        return UnsafeBufferPointer(rebasing: row[start..<i])
+    }
+}
+
 /// The intermediate store's file format: the staged records of one sub-batch, written by the
-/// transform stage and read by the register stage. Varints and length-prefixed UTF-8 behind a
-/// version tag, so that reading is a straight scan with no escaping.
+/// transform stage and read by the register stage, behind a version tag. A record starts with its
+/// line (a varint), a tag and its raw text (length-prefixed UTF-8). A rejected row's issues follow
+/// as varints and length-prefixed text. A valid debt's fields follow as its registry row: the
+/// columns of `rowColumns` in PostgreSQL's `COPY` text (`CopyText`), ended by a newline, which
+/// the register stage sends as it is.
 public enum StagingCodec {
-    static let magic: [UInt8] = Array("ESTG2\n".utf8)
+    static let magic: [UInt8] = Array("ESTG3\n".utf8)
+
+    /// The registry's columns a staged debt's row holds, in order.
+    public static let rowColumns = ["external_id", "name", "document", "amount_cents", "due_date", "email", "phone",
+                                    "description", "doc_key"]
 
     public struct DecodeError: Error, Equatable, Sendable {
         public var offset: Int
@@ -92,45 +166,52 @@ public enum StagingCodec {
         public mutating func debt(line: Int, raw: UnsafeBufferPointer<UInt8>, _ d: Debt) {
             putDebt(line: line, raw: raw, kind: d.document.kind, externalID: d.externalID, name: d.name,
                     document: d.document.value, amountCents: d.amountCents, dueDate: d.dueDate,
-                    email: d.email, phone: d.phone, description: d.description)
+                    email: d.email, phone: d.phone, description: d.description, indexKey: d.document.indexKey)
         }
 
         /// A valid debt given as the UTF-8 of its fields, as they will read back into a `Debt`
-        /// (`document` normalized, `email` in lower case, an absent optional field nil): the
-        /// transform stage writes a record's fields from the file's bytes (see `InPlaceRecord`).
+        /// (`document` normalized, `email` in lower case, an absent optional field nil), and its
+        /// document's `TaxID.indexKey`: the transform stage writes a record's fields from the
+        /// file's bytes (see `InPlaceRecord`).
         public mutating func debt(line: Int, raw: UnsafeBufferPointer<UInt8>, kind: TaxID.Kind,
                                   externalID: UnsafeBufferPointer<UInt8>, name: UnsafeBufferPointer<UInt8>,
                                   document: UnsafeBufferPointer<UInt8>, amountCents: Int64, dueDate: Day,
                                   email: UnsafeBufferPointer<UInt8>?, phone: UnsafeBufferPointer<UInt8>?,
-                                  description: UnsafeBufferPointer<UInt8>?) {
+                                  description: UnsafeBufferPointer<UInt8>?, indexKey: Int64) {
             putDebt(line: line, raw: raw, kind: kind, externalID: externalID, name: name, document: document,
-                    amountCents: amountCents, dueDate: dueDate, email: email, phone: phone, description: description)
+                    amountCents: amountCents, dueDate: dueDate, email: email, phone: phone, description: description,
+                    indexKey: indexKey)
         }
 
         /// The one place a debt's layout in the file is written, for its fields as Strings or as bytes.
         private mutating func putDebt<Text: StagedText>(line: Int, raw: UnsafeBufferPointer<UInt8>, kind: TaxID.Kind,
                                                         externalID: Text, name: Text, document: Text, amountCents: Int64,
-                                                        dueDate: Day, email: Text?, phone: Text?, description: Text?) {
+                                                        dueDate: Day, email: Text?, phone: Text?, description: Text?,
+                                                        indexKey: Int64) {
             putVarint(UInt64(line), &bytes)
             bytes.append(kind == .cpf ? 0 : 1)
             putBytes(raw, &bytes)
-            externalID.put(into: &bytes)
-            name.put(into: &bytes)
-            document.put(into: &bytes)
-            putVarint(UInt64(bitPattern: amountCents), &bytes)
-            putVarint(UInt64(bitPattern: Int64(dueDate.daysSinceEpoch)), &bytes)
-            // A flag byte, then the text: an absent field and an empty one stay apart.
+            // The registry row, in `rowColumns`' order; an absent optional field is a null, apart
+            // from an empty one.
+            externalID.putEscaped(into: &bytes)
+            bytes.append(0x09)
+            name.putEscaped(into: &bytes)
+            bytes.append(0x09)
+            document.putEscaped(into: &bytes)
+            bytes.append(0x09)
+            CopyText.appendDecimal(amountCents, to: &bytes)
+            bytes.append(0x09)
+            CopyText.appendDay(dueDate, to: &bytes)
             func putOptional(_ text: Text?) {
-                if let text {
-                    bytes.append(1)
-                    text.put(into: &bytes)
-                } else {
-                    bytes.append(0)
-                }
+                bytes.append(0x09)
+                if let text { text.putEscaped(into: &bytes) } else { bytes.append(contentsOf: CopyText.null) }
             }
             putOptional(email)
             putOptional(phone)
             putOptional(description)
+            bytes.append(0x09)
+            CopyText.appendDecimal(indexKey, to: &bytes)
+            bytes.append(0x0A)
             count += 1
         }
 
@@ -153,17 +234,18 @@ public enum StagingCodec {
         try decodeSubBatch(bytes).records
     }
 
-    /// A staging file read back as the register stage uses it: the valid rows' debts in one array
-    /// (judged and registered without being copied out of records one by one), their lines and
-    /// where their raw texts are in the file, and the rows rejected by validation.
+    /// A staging file read back as the register stage uses it: the valid rows' summaries in one
+    /// array (judged and registered without being copied out of records one by one), their lines,
+    /// where their raw texts and registry rows are in the file, and the rows rejected by validation.
     public static func decodeSubBatch(_ bytes: [UInt8]) throws -> StagedSubBatch {
         var decoded = try bytes.withUnsafeBufferPointer { b in
             guard b.count >= magic.count, Array(b[0..<magic.count]) == magic else { throw DecodeError(offset: 0) }
             var i = magic.count
             var sub = StagedSubBatch()
-            sub.debts.reserveCapacity(b.count / 160)
+            sub.summaries.reserveCapacity(b.count / 160)
             sub.debtLines.reserveCapacity(b.count / 160)
             sub.debtRawRanges.reserveCapacity(b.count / 160)
+            sub.debtRowRanges.reserveCapacity(b.count / 160)
             func byte() throws -> UInt8 {
                 guard i < b.count else { throw DecodeError(offset: i) }
                 defer { i += 1 }
@@ -190,9 +272,6 @@ public enum StagingCodec {
                 defer { i += n }
                 return String(decoding: UnsafeBufferPointer(rebasing: b[i..<(i + n)]), as: UTF8.self)
             }
-            func optional() throws -> String? {
-                try byte() == 0 ? nil : try string()
-            }
             func skipString() throws -> Range<Int> {
                 let n = try int()
                 guard i + n <= b.count else { throw DecodeError(offset: i) }
@@ -205,15 +284,30 @@ public enum StagingCodec {
                 switch tag {
                 case 0, 1:
                     let raw = try skipString()
-                    let externalID = try string(), name = try string()
-                    let document = TaxID(value: try string(), kind: tag == 0 ? .cpf : .cnpj)
-                    let cents = Int64(bitPattern: try varint())
-                    let due = Day(daysSinceEpoch: Int(Int64(bitPattern: try varint())))
-                    sub.debts.append(Debt(
-                        externalID: externalID, name: name, document: document, amountCents: cents, dueDate: due,
-                        email: try optional(), phone: try optional(), description: try optional()))
+                    // The row runs to its newline, which no field holds unescaped.
+                    let rowStart = i
+                    while i < b.count && b[i] != 0x0A { i += 1 }
+                    guard i < b.count else { throw DecodeError(offset: rowStart) }
+                    let row = UnsafeBufferPointer(rebasing: b[rowStart..<i])
+                    i += 1
+                    var fields = RowFields(row)
+                    func field() throws -> UnsafeBufferPointer<UInt8> {
+                        guard let f = fields.next() else { throw DecodeError(offset: rowStart) }
+                        return f
+                    }
+                    let externalID = CopyText.unescaped(try field())
+                    _ = try field() // the name: read when the debt is wanted whole
+                    let document = TaxID(value: CopyText.unescaped(try field()), kind: tag == 0 ? .cpf : .cnpj)
+                    guard let cents = CopyText.integer(try field()), let due = CopyText.day(try field()) else {
+                        throw DecodeError(offset: rowStart)
+                    }
+                    // email, phone, description, doc_key: read when the debt is wanted whole.
+                    for _ in 0..<4 { _ = try field() }
+                    guard fields.next() == nil else { throw DecodeError(offset: rowStart) }
+                    sub.summaries.append(DebtSummary(externalID: externalID, document: document, amountCents: cents, dueDate: due))
                     sub.debtLines.append(line)
                     sub.debtRawRanges.append(raw)
+                    sub.debtRowRanges.append(rowStart..<(i - 1))
                     sub.order.append(true)
                 case 2:
                     let raw = try string()
@@ -256,9 +350,10 @@ public enum StagingCodec {
     }
 }
 
-/// Text a staging file holds as its length and UTF-8: a String, or bytes read in place.
+/// Text a staging file holds: as its length and UTF-8, or escaped in a registry row.
 private protocol StagedText {
     func put(into out: inout [UInt8])
+    func putEscaped(into out: inout [UInt8])
 }
 
 extension String: StagedText {
@@ -266,10 +361,19 @@ extension String: StagedText {
         var s = self
         s.withUTF8 { StagingCodec.putBytes($0, &out) }
     }
+
+    fileprivate func putEscaped(into out: inout [UInt8]) {
+        var s = self
+        s.withUTF8 { CopyText.appendEscaped($0, to: &out) }
+    }
 }
 
 extension UnsafeBufferPointer<UInt8>: StagedText {
     fileprivate func put(into out: inout [UInt8]) {
         StagingCodec.putBytes(self, &out)
+    }
+
+    fileprivate func putEscaped(into out: inout [UInt8]) {
+        CopyText.appendEscaped(self, to: &out)
     }
 }

@@ -69,7 +69,7 @@ struct DebtRoutes {
         let validation = DebtValidator(receivedOn: receivedOn).validate(row)
         var decision: RiskDecision?
         if case .valid(let debt) = validation {
-            decision = try await risk.judge([debt], policy: risk.policy(for: client), today: receivedOn).first
+            decision = try await risk.judge([DebtSummary(debt)], policy: risk.policy(for: client), today: receivedOn).first
         }
 
         let batchID = UUID().uuidString.lowercased()

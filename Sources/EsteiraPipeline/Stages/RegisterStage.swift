@@ -36,11 +36,11 @@ struct RegisterStage {
     struct Prepared: Sendable {
         /// The sub-batch's staged rows, as decoded.
         var staged = StagedSubBatch()
-        /// Rows that passed validation and the risk rules, in file order: the index of each in
-        /// `staged.debts` (the debts are not copied), and of its external_id's candidate.
+        /// Rows that passed validation and the risk rules, in file order: the index of each among
+        /// the staged debts (which are not copied), and of its external_id's candidate.
         var valid: [(debt: Int, candidate: Int)] = []
         /// The first valid row of each external_id: the ones offered to the registry, as the index
-        /// of each in `staged.debts`, with its line and the risk rules' review when they flagged it.
+        /// of each among the staged debts, with its line and the risk rules' review when they flagged it.
         var candidates: [(index: Int, line: Int, review: DebtReview?)] = []
         /// Index in `valid` of each candidate.
         var candidateRow: [Int] = []
@@ -78,12 +78,12 @@ struct RegisterStage {
         // write lock, the CPU-bound parts off the cooperative pool (see CPUWork).
         let staged = try await CPUWork.run { try StagingCodec.decodeSubBatch(staging) }
         // The risk rules judge every valid row, as of the day the batch was received.
-        let decisions = try await pipeline.risk.judge(staged.debts, policy: pipeline.risk.policy(for: client), today: batch.receivedOn)
+        let decisions = try await pipeline.risk.judge(staged.summaries, policy: pipeline.risk.policy(for: client), today: batch.receivedOn)
         let batchID = batch.id, dialect = pipeline.db.dialect, stamp = DebtRegistry.batchStamp(for: dialect)
         let (prepared, candidateRows) = try await CPUWork.run {
             let prepared = RegisterStage.prepare(staged, decisions: decisions)
-            return (prepared, DebtRegistry.rows(clientNum: clientNum, batchID: batchID, debts: prepared.staged.debts,
-                                                picks: prepared.candidates, stamp: stamp).prepared(for: dialect))
+            return (prepared, DebtRegistry.rows(clientNum: clientNum, batchID: batchID, staged: prepared.staged,
+                                                picks: prepared.candidates, stamp: stamp, dialect: dialect))
         }
 
         let preparedAt = ContinuousClock.now
@@ -151,7 +151,7 @@ struct RegisterStage {
             // Candidates that did not go in: their external_id was registered before, by an
             // earlier sub-batch or batch. Their kept debt is read back to compare contents.
             let staged = prepared.staged
-            let missed = zip(prepared.candidates, flags).compactMap { $1 ? nil : staged.debts[$0.index].externalID }
+            let missed = zip(prepared.candidates, flags).compactMap { $1 ? nil : staged.summaries[$0.index].externalID }
             let kept = try await DebtRegistry.existing(c, clientNum: clientNum, externalIDs: missed)
 
             var rejects = prepared.rejects
@@ -163,11 +163,11 @@ struct RegisterStage {
                         outcome.registered += 1
                         continue
                     }
-                    same = staged.debts[prepared.candidates[v.candidate].index].hasSameContent(as: staged.debts[v.debt])
-                } else if let found = kept[staged.debts[v.debt].externalID] {
-                    same = found.hasSameContent(as: staged.debts[v.debt])
+                    same = staged.debt(prepared.candidates[v.candidate].index).hasSameContent(as: staged.debt(v.debt))
+                } else if let found = kept[staged.summaries[v.debt].externalID] {
+                    same = found.hasSameContent(as: staged.debt(v.debt))
                 } else {
-                    throw StageInvariantError(description: "debt \(staged.debts[v.debt].externalID) was neither inserted nor found")
+                    throw StageInvariantError(description: "debt \(staged.summaries[v.debt].externalID) was neither inserted nor found")
                 }
                 if same {
                     outcome.duplicates += 1
@@ -175,19 +175,19 @@ struct RegisterStage {
                     outcome.rejected += 1
                     rejects.append(RejectRecord(
                         line: staged.debtLines[v.debt], field: DebtField.externalID.rawValue, code: RejectCode.conflict.rawValue,
-                        message: "A dívida \(staged.debts[v.debt].externalID) já está registrada com outro conteúdo; o registro existente foi mantido.",
+                        message: "A dívida \(staged.summaries[v.debt].externalID) já está registrada com outro conteúdo; o registro existente foi mantido.",
                         raw: staged.debtRaw(v.debt)))
                 }
             }
             try await DebtRegistry.insertRejects(c, batchID: batch.id, rejects: rejects)
             let reviews = prepared.candidates.indices.compactMap { k in
-                flags[k] ? prepared.candidates[k].review.map { (staged.debts[prepared.candidates[k].index].externalID, $0) } : nil
+                flags[k] ? prepared.candidates[k].review.map { (staged.summaries[prepared.candidates[k].index].externalID, $0) } : nil
             }
             outcome.review = reviews.count
             try await DebtRegistry.insertReviews(c, clientNum: clientNum, reviews: reviews)
             // Each debt registered now gets its slip, when the client collects through Esteira.
             let registeredNow = prepared.candidates.indices.lazy.compactMap { k in
-                flags[k] ? SlipRequest(staged.debts[prepared.candidates[k].index]) : nil
+                flags[k] ? SlipRequest(staged.debt(prepared.candidates[k].index)) : nil
             }
             try await BankslipStore.issue(c, clientID: batch.clientID, clientNum: clientNum, debts: registeredNow,
                                           today: Day(Date(), in: Day.saoPaulo))
@@ -253,11 +253,11 @@ struct RegisterStage {
     /// rows that failed validation. `decisions` holds the risk decision of each valid row, in order.
     static func prepare(_ staged: StagedSubBatch, decisions: [RiskDecision]) -> Prepared {
         var p = Prepared()
-        p.valid.reserveCapacity(staged.debts.count)
-        p.candidates.reserveCapacity(staged.debts.count)
+        p.valid.reserveCapacity(staged.debtCount)
+        p.candidates.reserveCapacity(staged.debtCount)
         var candidateOf: [String: Int] = [:]
-        candidateOf.reserveCapacity(staged.debts.count)
-        for k in staged.debts.indices {
+        candidateOf.reserveCapacity(staged.debtCount)
+        for k in 0..<staged.debtCount {
             let decision = decisions[k]
             if decision.outcome == .reject {
                 p.rejectedRows += 1
@@ -268,11 +268,11 @@ struct RegisterStage {
                 continue
             }
             let candidate: Int
-            if let known = candidateOf[staged.debts[k].externalID] {
+            if let known = candidateOf[staged.summaries[k].externalID] {
                 candidate = known
             } else {
                 candidate = p.candidates.count
-                candidateOf[staged.debts[k].externalID] = candidate
+                candidateOf[staged.summaries[k].externalID] = candidate
                 let review = decision.outcome == .review ? DebtReview(score: decision.score, reasons: decision.reasons) : nil
                 p.candidates.append((k, staged.debtLines[k], review))
                 p.candidateRow.append(p.valid.count)

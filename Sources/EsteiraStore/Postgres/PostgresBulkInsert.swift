@@ -137,7 +137,7 @@ struct PostgresCopyText {
     mutating func int(_ n: Int64) {
         var p = field(room: 20)
         let start = p
-        Self.putDecimal(n, &p)
+        CopyText.putDecimal(n, &p)
         count += p - start
     }
 
@@ -151,32 +151,24 @@ struct PostgresCopyText {
     mutating func text(bytes: UnsafeBufferPointer<UInt8>) {
         var p = field(room: 2 * bytes.count)
         let start = p
-        Self.putEscaped(bytes: bytes, &p)
+        CopyText.putEscaped(bytes, &p)
         count += p - start
+    }
+
+    /// Fields already in this text (several, tab-separated, escaped), written as they are: a
+    /// valid debt's staged row (see `CopyText`).
+    mutating func fields(_ text: UnsafeBufferPointer<UInt8>) {
+        guard let source = text.baseAddress else { return }
+        let p = field(room: text.count)
+        p.update(from: source, count: text.count)
+        count += text.count
     }
 
     /// `AAAA-MM-DD`, written in place: through `Day.withISO`, a generic function of another
     /// module, every day looked up the closure's generic metadata (a sixth of the rows' encoding).
     mutating func day(_ d: Day) {
-        let p = field(room: 10)
-        Self.putDigits(d.year, 4, p)
-        p[4] = UInt8(ascii: "-")
-        Self.putDigits(d.month, 2, p + 5)
-        p[7] = UInt8(ascii: "-")
-        Self.putDigits(d.day, 2, p + 8)
+        CopyText.putDay(d, field(room: 10))
         count += 10
-    }
-
-    /// The last `width` decimal digits of `value` (not negative), zero-padded, at `p`.
-    @inline(__always)
-    static func putDigits(_ value: Int, _ width: Int, _ p: UnsafeMutablePointer<UInt8>) {
-        var v = value
-        var i = width
-        while i > 0 {
-            i -= 1
-            p[i] = UInt8(truncatingIfNeeded: 48 + v % 10)
-            v /= 10
-        }
     }
 
     mutating func timestamp(_ date: Date) {
@@ -231,54 +223,9 @@ struct PostgresCopyText {
     }
 
     @inline(__always)
-    static func put(_ byte: UInt8, _ p: inout UnsafeMutablePointer<UInt8>) {
-        p.pointee = byte
-        p += 1
-    }
-
-    @inline(__always)
     static func put(_ bytes: UnsafeBufferPointer<UInt8>, _ p: inout UnsafeMutablePointer<UInt8>) {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         p.update(from: base, count: bytes.count)
         p += bytes.count
-    }
-
-    /// The decimal digits of `n` (at most 20 bytes: the sign and the 19 digits of Int64.min's
-    /// magnitude), without making a String. The digits are counted by comparisons, then written
-    /// from the last, one division each.
-    static func putDecimal(_ n: Int64, _ p: inout UnsafeMutablePointer<UInt8>) {
-        if n < 0 { put(UInt8(ascii: "-"), &p) }
-        var magnitude = n.magnitude
-        var count = 1
-        var bound: UInt64 = 10
-        while count < 19 && magnitude >= bound {
-            count += 1
-            bound &*= 10
-        }
-        var i = count
-        repeat {
-            i -= 1
-            p[i] = UInt8(truncatingIfNeeded: 48 + magnitude % 10)
-            magnitude /= 10
-        } while i > 0
-        p += count
-    }
-
-    /// At most twice the bytes given.
-    static func putEscaped(bytes: UnsafeBufferPointer<UInt8>, _ p: inout UnsafeMutablePointer<UInt8>) {
-        // Most text has nothing to escape (no byte below 0x20 and no backslash): one copy.
-        guard bytes.contains(where: { $0 < 0x20 || $0 == 0x5C }) else {
-            put(bytes, &p)
-            return
-        }
-        for byte in bytes {
-            switch byte {
-            case 0x5C: put(0x5C, &p); put(0x5C, &p)
-            case 0x09: put(0x5C, &p); put(UInt8(ascii: "t"), &p)
-            case 0x0A: put(0x5C, &p); put(UInt8(ascii: "n"), &p)
-            case 0x0D: put(0x5C, &p); put(UInt8(ascii: "r"), &p)
-            default: put(byte, &p)
-            }
-        }
     }
 }

@@ -133,26 +133,69 @@ public struct DebtRegistry: Sendable {
     public static func rows(clientNum: Int, batchID: String, debts: [Debt], picks: [(index: Int, line: Int, review: DebtReview?)],
                             stamp: Date?) -> DebtRows {
         let client = Int64(clientNum)
-        var columns = ["client_num", "external_id", "name", "document", "amount_cents", "due_date", "email",
-                       "phone", "description", "status", "batch_id", "line", "doc_key"]
+        var columns = Self.rowColumns
         if stamp != nil { columns.append("created_at") }
         return DebtRows(columns: columns, rows: SQLRows(count: picks.count) { i, row in
             let pick = picks[i]
-            row.int(client)
-            row.text(debts[pick.index].externalID)
-            row.text(debts[pick.index].name)
-            row.text(debts[pick.index].document.value)
-            row.int(debts[pick.index].amountCents)
-            row.day(debts[pick.index].dueDate)
-            row.text(debts[pick.index].email)
-            row.text(debts[pick.index].phone)
-            row.text(debts[pick.index].description)
-            row.text(pick.review == nil ? "registered" : "review")
-            row.text(batchID)
-            row.int(Int64(pick.line))
-            row.int(debts[pick.index].document.indexKey)
+            write(debts[pick.index], client: client, status: pick.review == nil ? "registered" : "review", batchID: batchID,
+                  line: pick.line, into: &row)
             if let stamp { row.append(.timestamp(stamp)) }
         })
+    }
+
+    /// The rows of a sub-batch's staged debts for each pick, in order, as the database will want
+    /// them (see `SQLRows.prepared(for:)`). On PostgreSQL each row's text is the staged registry
+    /// row with the client before it and the status, batch and line after it, copied as it is
+    /// (`StagingCodec`); a debt is read whole only if the rows are wanted one by one, as the insert
+    /// does when a key is taken. Elsewhere the debts are read whole and written as values.
+    public static func rows(clientNum: Int, batchID: String, staged: StagedSubBatch,
+                            picks: [(index: Int, line: Int, review: DebtReview?)], stamp: Date?, dialect: SQLDialect) -> DebtRows {
+        guard dialect == .postgres, stamp == nil else {
+            return rows(clientNum: clientNum, batchID: batchID, debts: staged.debts, picks: picks, stamp: stamp).prepared(for: dialect)
+        }
+        let client = Int64(clientNum)
+        var rows = SQLRows(count: picks.count) { i, row in
+            let pick = picks[i]
+            write(staged.debt(pick.index), client: client, status: pick.review == nil ? "registered" : "review",
+                  batchID: batchID, line: pick.line, into: &row)
+        }
+        var text = PostgresCopyText(capacity: picks.count * 160)
+        var batch: [UInt8] = []
+        batchID.utf8.withContiguousStorageIfAvailable { CopyText.appendEscaped($0, to: &batch) }
+            ?? Array(batchID.utf8).withUnsafeBufferPointer { CopyText.appendEscaped($0, to: &batch) }
+        batch.withUnsafeBufferPointer { batch in
+            for pick in picks {
+                text.int(client)
+                staged.withRowText(pick.index) { text.fields($0) }
+                text.text(pick.review == nil ? "registered" : "review")
+                text.fields(batch)
+                text.int(Int64(pick.line))
+                text.endRow()
+            }
+        }
+        rows.copyText = text.finish()
+        return DebtRows(columns: rowColumns, rows: rows)
+    }
+
+    /// The registry's columns a batch writes, in the order both ways of making its rows write them:
+    /// the staged registry row's (`StagingCodec.rowColumns`) between the client and the rest.
+    static let rowColumns = ["client_num"] + StagingCodec.rowColumns + ["status", "batch_id", "line"]
+
+    /// One debt's row, in `rowColumns`' order.
+    static func write(_ debt: Debt, client: Int64, status: String, batchID: String, line: Int, into row: inout SQLRowWriter) {
+        row.int(client)
+        row.text(debt.externalID)
+        row.text(debt.name)
+        row.text(debt.document.value)
+        row.int(debt.amountCents)
+        row.day(debt.dueDate)
+        row.text(debt.email)
+        row.text(debt.phone)
+        row.text(debt.description)
+        row.int(debt.document.indexKey)
+        row.text(status)
+        row.text(batchID)
+        row.int(Int64(line))
     }
 
     /// The `created_at` of a batch's debts on this database: nil on PostgreSQL, whose column
