@@ -137,7 +137,7 @@ public struct DebtRegistry: Sendable {
         if stamp != nil { columns.append("created_at") }
         return DebtRows(columns: columns, rows: SQLRows(count: picks.count) { i, row in
             let pick = picks[i]
-            write(debts[pick.index], client: client, status: pick.review == nil ? "registered" : "review", batchID: batchID,
+            write(debts[pick.index], client: client, status: status(pick.review), batchID: batchID,
                   line: pick.line, into: &row)
             if let stamp { row.append(.timestamp(stamp)) }
         })
@@ -156,18 +156,18 @@ public struct DebtRegistry: Sendable {
         let client = Int64(clientNum)
         var rows = SQLRows(count: picks.count) { i, row in
             let pick = picks[i]
-            write(staged.debt(pick.index), client: client, status: pick.review == nil ? "registered" : "review",
+            write(staged.debt(pick.index), client: client, status: status(pick.review),
                   batchID: batchID, line: pick.line, into: &row)
         }
         var text = PostgresCopyText(capacity: picks.count * 160)
         var batch: [UInt8] = []
-        batchID.utf8.withContiguousStorageIfAvailable { CopyText.appendEscaped($0, to: &batch) }
-            ?? Array(batchID.utf8).withUnsafeBufferPointer { CopyText.appendEscaped($0, to: &batch) }
+        var id = batchID
+        id.withUTF8 { CopyText.appendEscaped($0, to: &batch) }
         batch.withUnsafeBufferPointer { batch in
             for pick in picks {
                 text.int(client)
                 staged.withRowText(pick.index) { text.fields($0) }
-                text.text(pick.review == nil ? "registered" : "review")
+                text.text(status(pick.review))
                 text.fields(batch)
                 text.int(Int64(pick.line))
                 text.endRow()
@@ -180,6 +180,9 @@ public struct DebtRegistry: Sendable {
     /// The registry's columns a batch writes, in the order both ways of making its rows write them:
     /// the staged registry row's (`StagingCodec.rowColumns`) between the client and the rest.
     static let rowColumns = ["client_num"] + StagingCodec.rowColumns + ["status", "batch_id", "line"]
+
+    /// A new debt's status: flagged for review by the risk rules, or registered.
+    static func status(_ review: DebtReview?) -> String { review == nil ? "registered" : "review" }
 
     /// One debt's row, in `rowColumns`' order.
     static func write(_ debt: Debt, client: Int64, status: String, batchID: String, line: Int, into row: inout SQLRowWriter) {
