@@ -39,7 +39,7 @@ public struct DebtSummary: Sendable, Equatable {
 
 /// The staged records of a sub-batch, by kind: debt k is on line `debtLines[k]`, summarized by
 /// `summaries[k]`, whole as `debt(k)`, with raw text `debtRaw(k)` and registry row
-/// `withRowText(k)`; `order` says, record by record in the file's order, whether it is the next
+/// `withRow(k)`; `order` says, record by record in the file's order, whether it is the next
 /// debt (true) or the next rejected row (the codec keeps records in the order given, whatever
 /// their lines).
 public struct StagedSubBatch: Sendable {
@@ -63,24 +63,23 @@ public struct StagedSubBatch: Sendable {
         staging.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[debtRawRanges[k]]), as: UTF8.self) }
     }
 
-    /// Debt `k`'s registry row: its fields in `StagingCodec.rowColumns`' order, in `COPY` text.
-    public func withRowText<R>(_ k: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    /// Debt `k`'s registry row: its fields in `StagingCodec.rowColumns`' order, in the binary
+    /// format of `COPY` (`CopyBinary`), without the row's field count.
+    public func withRow<R>(_ k: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         try staging.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[debtRowRanges[k]])) }
     }
 
     /// Debt `k` whole, read from its registry row.
     public func debt(_ k: Int) -> Debt {
-        withRowText(k) { row in
+        withRow(k) { row in
             // The decoder checked the row's fields when it read the summary.
-            var fields = RowFields(row)
+            var fields = CopyBinary.Fields(row)
             let summary = summaries[k]
             _ = fields.next()
-            let name = CopyText.unescaped(fields.next()!)
+            let name = String(decoding: fields.nextValue()!, as: UTF8.self)
             _ = fields.next(); _ = fields.next(); _ = fields.next()
-            func optional(_ field: UnsafeBufferPointer<UInt8>) -> String? {
-                field.elementsEqual(CopyText.null) ? nil : CopyText.unescaped(field)
-            }
-            let email = optional(fields.next()!), phone = optional(fields.next()!), description = optional(fields.next()!)
+            func optional() -> String? { fields.nextValue().map { String(decoding: $0, as: UTF8.self) } }
+            let email = optional(), phone = optional(), description = optional()
             return Debt(externalID: summary.externalID, name: name, document: summary.document, amountCents: summary.amountCents,
                         dueDate: summary.dueDate, email: email, phone: phone, description: description)
         }
@@ -103,30 +102,14 @@ public struct StagedSubBatch: Sendable {
     }
 }
 
-/// The tab-separated fields of a registry row, one after another.
-struct RowFields {
-    let row: UnsafeBufferPointer<UInt8>
-    var i = 0
-
-    init(_ row: UnsafeBufferPointer<UInt8>) { self.row = row }
-
-    mutating func next() -> UnsafeBufferPointer<UInt8>? {
-        guard i <= row.count else { return nil }
-        let start = i
-        while i < row.count && row[i] != 0x09 { i += 1 }
-        defer { i += 1 }
-        return UnsafeBufferPointer(rebasing: row[start..<i])
-    }
-}
-
 /// The intermediate store's file format: the staged records of one sub-batch, written by the
 /// transform stage and read by the register stage, behind a version tag. A record starts with its
 /// line (a varint), a tag and its raw text (length-prefixed UTF-8). A rejected row's issues follow
 /// as varints and length-prefixed text. A valid debt's fields follow as its registry row: the
-/// columns of `rowColumns` in PostgreSQL's `COPY` text (`CopyText`), ended by a newline, which
-/// the register stage sends as it is.
+/// columns of `rowColumns` in the binary format of PostgreSQL's `COPY` (`CopyBinary`, each field
+/// its length and bytes), which the register stage sends as it is.
 public enum StagingCodec {
-    static let magic: [UInt8] = Array("ESTG3\n".utf8)
+    static let magic: [UInt8] = Array("ESTG4\n".utf8)
 
     /// The registry's columns a staged debt's row holds, in order.
     public static let rowColumns = ["external_id", "name", "document", "amount_cents", "due_date", "email", "phone",
@@ -193,25 +176,18 @@ public enum StagingCodec {
             putBytes(raw, &bytes)
             // The registry row, in `rowColumns`' order; an absent optional field is a null, apart
             // from an empty one.
-            externalID.putEscaped(into: &bytes)
-            bytes.append(0x09)
-            name.putEscaped(into: &bytes)
-            bytes.append(0x09)
-            document.putEscaped(into: &bytes)
-            bytes.append(0x09)
-            CopyText.appendDecimal(amountCents, to: &bytes)
-            bytes.append(0x09)
-            CopyText.appendDay(dueDate, to: &bytes)
+            externalID.putField(into: &bytes)
+            name.putField(into: &bytes)
+            document.putField(into: &bytes)
+            CopyBinary.appendInt64(amountCents, to: &bytes)
+            CopyBinary.appendDay(dueDate, to: &bytes)
             func putOptional(_ text: Text?) {
-                bytes.append(0x09)
-                if let text { text.putEscaped(into: &bytes) } else { bytes.append(contentsOf: CopyText.null) }
+                if let text { text.putField(into: &bytes) } else { CopyBinary.appendNull(to: &bytes) }
             }
             putOptional(email)
             putOptional(phone)
             putOptional(description)
-            bytes.append(0x09)
-            CopyText.appendDecimal(indexKey, to: &bytes)
-            bytes.append(0x0A)
+            CopyBinary.appendInt64(indexKey, to: &bytes)
             count += 1
         }
 
@@ -284,30 +260,24 @@ public enum StagingCodec {
                 switch tag {
                 case 0, 1:
                     let raw = try skipString()
-                    // The row runs to its newline, which no field holds unescaped.
+                    // The row's nine fields, each its length and bytes. The name, email, phone and
+                    // description are read when the debt is wanted whole.
                     let rowStart = i
-                    while i < b.count && b[i] != 0x0A { i += 1 }
-                    guard i < b.count else { throw DecodeError(offset: rowStart) }
-                    let row = UnsafeBufferPointer(rebasing: b[rowStart..<i])
-                    i += 1
-                    var fields = RowFields(row)
-                    func field() throws -> UnsafeBufferPointer<UInt8> {
-                        guard let f = fields.next() else { throw DecodeError(offset: rowStart) }
-                        return f
-                    }
-                    let externalID = CopyText.unescaped(try field())
-                    _ = try field() // the name: read when the debt is wanted whole
-                    let document = TaxID(value: CopyText.unescaped(try field()), kind: tag == 0 ? .cpf : .cnpj)
-                    guard let cents = CopyText.integer(try field()), let due = CopyText.day(try field()) else {
+                    var fields = CopyBinary.Fields(b, from: i)
+                    guard let externalID = fields.nextValue(), fields.nextValue() != nil, let document = fields.nextValue(),
+                          let cents = fields.nextValue().flatMap(CopyBinary.int64), let due = fields.nextValue().flatMap(CopyBinary.day),
+                          fields.next() != nil, fields.next() != nil, fields.next() != nil,
+                          fields.nextValue().flatMap(CopyBinary.int64) != nil else {
                         throw DecodeError(offset: rowStart)
                     }
-                    // email, phone, description, doc_key: read when the debt is wanted whole.
-                    for _ in 0..<4 { _ = try field() }
-                    guard fields.next() == nil else { throw DecodeError(offset: rowStart) }
-                    sub.summaries.append(DebtSummary(externalID: externalID, document: document, amountCents: cents, dueDate: due))
+                    i = fields.offset
+                    sub.summaries.append(DebtSummary(externalID: String(decoding: externalID, as: UTF8.self),
+                                                     document: TaxID(value: String(decoding: document, as: UTF8.self),
+                                                                     kind: tag == 0 ? .cpf : .cnpj),
+                                                     amountCents: cents, dueDate: due))
                     sub.debtLines.append(line)
                     sub.debtRawRanges.append(raw)
-                    sub.debtRowRanges.append(rowStart..<(i - 1))
+                    sub.debtRowRanges.append(rowStart..<i)
                     sub.order.append(true)
                 case 2:
                     let raw = try string()
@@ -350,10 +320,10 @@ public enum StagingCodec {
     }
 }
 
-/// Text a staging file holds: as its length and UTF-8, or escaped in a registry row.
+/// Text a staging file holds: as its length (a varint) and UTF-8, or as a registry row's field.
 private protocol StagedText {
     func put(into out: inout [UInt8])
-    func putEscaped(into out: inout [UInt8])
+    func putField(into out: inout [UInt8])
 }
 
 extension String: StagedText {
@@ -362,9 +332,9 @@ extension String: StagedText {
         s.withUTF8 { StagingCodec.putBytes($0, &out) }
     }
 
-    fileprivate func putEscaped(into out: inout [UInt8]) {
+    fileprivate func putField(into out: inout [UInt8]) {
         var s = self
-        s.withUTF8 { CopyText.appendEscaped($0, to: &out) }
+        s.withUTF8 { CopyBinary.appendText($0, to: &out) }
     }
 }
 
@@ -373,7 +343,7 @@ extension UnsafeBufferPointer<UInt8>: StagedText {
         StagingCodec.putBytes(self, &out)
     }
 
-    fileprivate func putEscaped(into out: inout [UInt8]) {
-        CopyText.appendEscaped(self, to: &out)
+    fileprivate func putField(into out: inout [UInt8]) {
+        CopyBinary.appendText(self, to: &out)
     }
 }

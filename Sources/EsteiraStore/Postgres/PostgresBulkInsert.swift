@@ -62,8 +62,9 @@ extension PostgresSQLConnection {
         }
     }
 
-    /// `COPY table (columns) FROM STDIN` in PostgreSQL's text format, the rows encoded first (or
-    /// ahead of the transaction, by `SQLRows.prepared(for:)`) and sent in one write.
+    /// `COPY table (columns) FROM STDIN`, the rows encoded first in PostgreSQL's text format (or
+    /// ahead of the transaction, by `SQLRows.prepared(for:)` or in the binary format by whoever
+    /// made them) and sent in one write.
     ///
     /// One write, because PostgresNIO (1.33.2) stops the process (a `preconditionFailure` in its
     /// connection state machine, "Copy mode is only supported for extended queries") when a write
@@ -72,15 +73,34 @@ extension PostgresSQLConnection {
     /// crashed a worker that way. Encoded first, the data goes in one write right after PostgreSQL
     /// asks for it. A sub-batch's rows are a few MB.
     func copy(into table: String, columns: [String], rows: SQLRows) async throws {
-        let text = "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN"
-        let data = rows.copyText ?? PostgresCopyText.encode(rows)
+        let data = rows.copyData ?? CopyData(format: .text, bytes: PostgresCopyText.encode(rows))
+        let statement = "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN"
         do {
-            try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
-                try await writer.write(data)
+            switch data.format {
+            case .text:
+                try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
+                    try await writer.write(data.bytes)
+                }
+            case .binary:
+                try await connection.copyFrom(table: Self.binaryCopyTarget(table: table, columns: columns), logger: logger) { writer in
+                    try await writer.write(data.bytes)
+                }
             }
         } catch let error as PSQLError {
-            throw Self.sqlError(error, sql: text)
+            throw Self.sqlError(error, sql: statement)
         }
+    }
+
+    /// What to give `copyFrom` as a table's name for `COPY table (columns) FROM STDIN WITH (FORMAT
+    /// binary)`. PostgresNIO 1.33.2 writes only the text format's statement, `COPY "<name>" FROM
+    /// STDIN WITH (FORMAT text)`, and inserts the name as it is given (its documentation says so).
+    /// So the name given closes its quote, names the columns and the binary format, and ends in a
+    /// comment that takes the rest of the line. Table and column names are Esteira's own, never a
+    /// client's. Should a later PostgresNIO quote the name, this names no table and every binary
+    /// `COPY` fails loudly (the PostgreSQL store tests insert through it).
+    static func binaryCopyTarget(table: String, columns: [String]) -> String {
+        precondition(([table] + columns).allSatisfy { $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } })
+        return "\(table)\" (\(columns.joined(separator: ", "))) FROM STDIN WITH (FORMAT binary) --"
     }
 }
 
@@ -153,15 +173,6 @@ struct PostgresCopyText {
         let start = p
         CopyText.putEscaped(bytes, &p)
         count += p - start
-    }
-
-    /// Fields already in this text (several, tab-separated, escaped), written as they are: a
-    /// valid debt's staged row (see `CopyText`).
-    mutating func fields(_ text: UnsafeBufferPointer<UInt8>) {
-        guard let source = text.baseAddress else { return }
-        let p = field(room: text.count)
-        p.update(from: source, count: text.count)
-        count += text.count
     }
 
     /// `AAAA-MM-DD`, written in place: through `Day.withISO`, a generic function of another

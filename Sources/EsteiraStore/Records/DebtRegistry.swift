@@ -137,17 +137,18 @@ public struct DebtRegistry: Sendable {
         if stamp != nil { columns.append("created_at") }
         return DebtRows(columns: columns, rows: SQLRows(count: picks.count) { i, row in
             let pick = picks[i]
-            write(debts[pick.index], client: client, status: status(pick.review), batchID: batchID,
+            write(debts[pick.index], client: client, status: status(flagged: pick.review != nil), batchID: batchID,
                   line: pick.line, into: &row)
             if let stamp { row.append(.timestamp(stamp)) }
         })
     }
 
     /// The rows of a sub-batch's staged debts for each pick, in order, as the database will want
-    /// them (see `SQLRows.prepared(for:)`). On PostgreSQL each row's text is the staged registry
-    /// row with the client before it and the status, batch and line after it, copied as it is
-    /// (`StagingCodec`); a debt is read whole only if the rows are wanted one by one, as the insert
-    /// does when a key is taken. Elsewhere the debts are read whole and written as values.
+    /// them (see `SQLRows.prepared(for:)`). On PostgreSQL each row, in the binary format of `COPY`,
+    /// is the staged registry row with the client before it and the status, batch and line after
+    /// it, copied as it is (`StagingCodec`); a debt is read whole only if the rows are wanted one by
+    /// one, as the insert does when a key is taken. Elsewhere the debts are read whole and written
+    /// as values.
     public static func rows(clientNum: Int, batchID: String, staged: StagedSubBatch,
                             picks: [(index: Int, line: Int, review: DebtReview?)], stamp: Date?, dialect: SQLDialect) -> DebtRows {
         guard dialect == .postgres, stamp == nil else {
@@ -156,24 +157,33 @@ public struct DebtRegistry: Sendable {
         let client = Int64(clientNum)
         var rows = SQLRows(count: picks.count) { i, row in
             let pick = picks[i]
-            write(staged.debt(pick.index), client: client, status: status(pick.review),
+            write(staged.debt(pick.index), client: client, status: status(flagged: pick.review != nil),
                   batchID: batchID, line: pick.line, into: &row)
         }
-        var text = PostgresCopyText(capacity: picks.count * 160)
-        var batch: [UInt8] = []
-        var id = batchID
-        id.withUTF8 { CopyText.appendEscaped($0, to: &batch) }
-        batch.withUnsafeBufferPointer { batch in
-            for pick in picks {
-                text.int(client)
-                staged.withRowText(pick.index) { text.fields($0) }
-                text.text(status(pick.review))
-                text.fields(batch)
-                text.int(Int64(pick.line))
-                text.endRow()
-            }
+        // What comes before a staged row (the field count and the client) and after it (the status
+        // and the batch, then the line) is the same for every row but the status and the line.
+        var before: [UInt8] = []
+        CopyBinary.appendFieldCount(rowColumns.count, to: &before)
+        CopyBinary.appendInt64(client, to: &before)
+        func after(flagged: Bool) -> [UInt8] {
+            var bytes: [UInt8] = []
+            var text = status(flagged: flagged)
+            text.withUTF8 { CopyBinary.appendText($0, to: &bytes) }
+            var id = batchID
+            id.withUTF8 { CopyBinary.appendText($0, to: &bytes) }
+            return bytes
         }
-        rows.copyText = text.finish()
+        let registered = after(flagged: false), flagged = after(flagged: true)
+        var data = CopyBinary.header
+        data.reserveCapacity(picks.count * 200)
+        for pick in picks {
+            data.append(contentsOf: before)
+            staged.withRow(pick.index) { data.append(contentsOf: $0) }
+            data.append(contentsOf: pick.review == nil ? registered : flagged)
+            CopyBinary.appendInt64(Int64(pick.line), to: &data)
+        }
+        data.append(contentsOf: CopyBinary.trailer)
+        rows.copyData = CopyData(binary: data)
         return DebtRows(columns: rowColumns, rows: rows)
     }
 
@@ -182,7 +192,7 @@ public struct DebtRegistry: Sendable {
     static let rowColumns = ["client_num"] + StagingCodec.rowColumns + ["status", "batch_id", "line"]
 
     /// A new debt's status: flagged for review by the risk rules, or registered.
-    static func status(_ review: DebtReview?) -> String { review == nil ? "registered" : "review" }
+    static func status(flagged: Bool) -> String { flagged ? "review" : "registered" }
 
     /// One debt's row, in `rowColumns`' order.
     static func write(_ debt: Debt, client: Int64, status: String, batchID: String, line: Int, into row: inout SQLRowWriter) {

@@ -10,8 +10,9 @@ import NIOCore
 public struct SQLRows: Sendable {
     public let count: Int
     let make: @Sendable (Int, inout SQLRowWriter) -> Void
-    /// The rows already in the text of PostgreSQL's `COPY`, when `prepared(for:)` encoded them.
-    var copyText: ByteBuffer?
+    /// The rows already encoded for PostgreSQL's `COPY`: in its text format when `prepared(for:)`
+    /// encoded them, in its binary format when they were staged so (the registry's rows).
+    var copyData: CopyData?
 
     public init(count: Int, make: @escaping @Sendable (Int, inout SQLRowWriter) -> Void) {
         self.count = count
@@ -52,8 +53,25 @@ public struct SQLRows: Sendable {
     public func prepared(for dialect: SQLDialect) -> SQLRows {
         guard dialect == .postgres else { return self }
         var rows = self
-        rows.copyText = PostgresCopyText.encode(self)
+        rows.copyData = CopyData(format: .text, bytes: PostgresCopyText.encode(self))
         return rows
+    }
+}
+
+/// Rows encoded for PostgreSQL's `COPY … FROM STDIN`, and in which of its formats.
+struct CopyData: Sendable {
+    enum Format: Sendable { case text, binary }
+    var format: Format
+    var bytes: ByteBuffer
+
+    init(format: Format, bytes: ByteBuffer) {
+        self.format = format
+        self.bytes = bytes
+    }
+
+    /// Rows in the binary format (`CopyBinary`), its header and trailer included.
+    init(binary: [UInt8]) {
+        self.init(format: .binary, bytes: ByteBuffer(bytes: binary))
     }
 }
 
