@@ -63,12 +63,9 @@ struct CopyData: Sendable {
     enum Format: Sendable { case text, binary }
     var format: Format
     var bytes: ByteBuffer
+}
 
-    init(format: Format, bytes: ByteBuffer) {
-        self.format = format
-        self.bytes = bytes
-    }
-
+extension CopyData {
     /// Rows in the binary format (`CopyBinary`), its header and trailer included.
     init(binary: [UInt8]) {
         self.init(format: .binary, bytes: ByteBuffer(bytes: binary))

@@ -1,17 +1,16 @@
-/// PostgreSQL's `COPY` text format, as far as the registry's rows use it: fields separated by a
+import EsteiraCore
+
+/// PostgreSQL's `COPY` text format, as far as the store's rows use it: fields separated by a
 /// tab, a row ended by a newline, `\N` for a null, and inside text a backslash written `\\`, a tab
 /// `\t`, a newline `\n` and a carriage return `\r`. Integers are their decimal digits and days
 /// `AAAA-MM-DD`.
 ///
 /// The store's `COPY` encoder (`PostgresCopyText`) writes every row but a batch's new debts with
 /// these functions; those go in the binary format (`CopyBinary`).
-public enum CopyText {
-    public static let null: [UInt8] = [0x5C, UInt8(ascii: "N")]
-
+enum CopyText {
     /// Whether some byte must be escaped: a backslash or a byte below 0x20 (the tab, newline and
     /// carriage return among them). Eight bytes at a time.
-    @inlinable
-    public static func needsEscaping(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    static func needsEscaping(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = bytes.baseAddress else { return false }
         let raw = UnsafeRawPointer(base)
         var i = 0
@@ -33,8 +32,7 @@ public enum CopyText {
     }
 
     /// Writes `bytes` escaped at `p` (room for twice their count) and moves `p` past them.
-    @inlinable
-    public static func putEscaped(_ bytes: UnsafeBufferPointer<UInt8>, _ p: inout UnsafeMutablePointer<UInt8>) {
+    static func putEscaped(_ bytes: UnsafeBufferPointer<UInt8>, _ p: inout UnsafeMutablePointer<UInt8>) {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         guard needsEscaping(bytes) else {
             p.update(from: base, count: bytes.count)
@@ -61,8 +59,7 @@ public enum CopyText {
 
     /// The decimal digits of `n` (at most 20 bytes: a sign and 19 digits) at `p`; moves `p` past
     /// them. The digits are counted by comparisons, then written from the last, one division each.
-    @inlinable
-    public static func putDecimal(_ n: Int64, _ p: inout UnsafeMutablePointer<UInt8>) {
+    static func putDecimal(_ n: Int64, _ p: inout UnsafeMutablePointer<UInt8>) {
         if n < 0 {
             p.pointee = UInt8(ascii: "-")
             p += 1
@@ -85,8 +82,7 @@ public enum CopyText {
     }
 
     /// `AAAA-MM-DD` at `p` (ten bytes); the year is written with four digits.
-    @inlinable
-    public static func putDay(_ d: Day, _ p: UnsafeMutablePointer<UInt8>) {
+    static func putDay(_ d: Day, _ p: UnsafeMutablePointer<UInt8>) {
         putDigits(d.year, 4, p)
         p[4] = UInt8(ascii: "-")
         putDigits(d.month, 2, p + 5)
@@ -95,7 +91,6 @@ public enum CopyText {
     }
 
     /// The last `width` decimal digits of `value` (not negative), zero-padded, at `p`.
-    @inlinable
     static func putDigits(_ value: Int, _ width: Int, _ p: UnsafeMutablePointer<UInt8>) {
         var v = value
         var i = width

@@ -1,4 +1,5 @@
 import EsteiraCore
+@testable import EsteiraStore
 import Testing
 
 @Suite("PostgreSQL's COPY text, as the store writes rows other than a batch's new debts")
