@@ -1,4 +1,5 @@
 import Foundation
+import EsteiraTestSupport
 import Testing
 
 @Suite("End to end: a month into the lake's raw and curated layers", .offSharedPool)
@@ -123,7 +124,7 @@ struct LakeExportEndToEndTests {
         }
         #expect(try await call("POST", "/v1/debts", #"{"external_id": "X1", "name": "Ana", "document": "248.438.034-80", "amount": "100,00", "due_date": "2025-01-01"}"#).status == 201)
         #expect(try await call("POST", "/v1/debts", #"{"external_id": "X2", "name": "Bia", "document": "529.982.247-25", "amount": "50,00", "due_date": "2025-02-01"}"#).status == 201)
-        let today = LedgerEndToEndTests.today()
+        let today = TestCalendar.day()
         #expect(try await call("POST", "/v1/debts/X1/payments", #"{"amount": "40.00", "date": "\#(today)", "method": "pix"}"#).status == 201)
         server.stop()
 

@@ -1,17 +1,11 @@
 import Foundation
+import EsteiraTestSupport
 import Testing
 
 @Suite("End to end: the cash ledger over HTTP and the command line", .offSharedPool)
 struct LedgerEndToEndTests {
-    static func today(plus days: Int = 0) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "America/Sao_Paulo")!
-        let d = calendar.dateComponents([.year, .month, .day], from: Date().addingTimeInterval(Double(days) * 86_400))
-        return String(format: "%04d-%02d-%02d", d.year!, d.month!, d.day!)
-    }
-
     static func entry(_ amount: String, _ side: String, event: String = "PAGAMENTO", key: String = UUID().uuidString.lowercased(),
-                      date: String = today(), account: String = "123-4") -> String {
+                      date: String = TestCalendar.day(), account: String = "123-4") -> String {
         #"{"branch": "0001", "account": "\#(account)", "amount": "\#(amount)", "side": "\#(side)", "event_code": "\#(event)", "description": "Pagamento da dívida D1", "trace_key": "\#(key)", "details": {"divida": "D1", "metodo": "pix"}, "reference_date": "\#(date)"}"#
     }
 
@@ -40,7 +34,7 @@ struct LedgerEndToEndTests {
 
         // One entry: 201, with the balance after it.
         let key = "8d3a3c1e-7a4b-4c2d-9e8f-0a1b2c3d4e5f"
-        let first = try await call("POST", "/v1/ledger/entries", key: client.key, Self.entry("100.00", "C", key: key, date: Self.today(plus: -2)))
+        let first = try await call("POST", "/v1/ledger/entries", key: client.key, Self.entry("100.00", "C", key: key, date: TestCalendar.day(days: -2)))
         #expect(first.status == 201, "\(first.text)")
         let posted = (first.object["entries"] as? [[String: Any]])?.first ?? [:]
         #expect(posted["balance_after"] as? String == "100.00" && posted["amount_cents"] as? Int == 10_000)
@@ -49,30 +43,30 @@ struct LedgerEndToEndTests {
         // Three entries, the second refused (PAGAMENTO takes no debits) and the third dated
         // tomorrow: 422 naming both, and nothing posted.
         let bad = try await call("POST", "/v1/ledger/entries", key: client.key, #"{"entries": ["# + Self.entry("5.00", "C") + ", "
-                                    + Self.entry("5.00", "D") + ", " + Self.entry("5.00", "C", date: Self.today(plus: 1)) + "]}")
+                                    + Self.entry("5.00", "D") + ", " + Self.entry("5.00", "C", date: TestCalendar.day(days: 1)) + "]}")
         #expect(bad.status == 422)
         let issues = ((bad.object["error"] as? [String: Any])?["issues"] as? [[String: Any]] ?? []).map { "\($0["index"]!):\($0["field"]!):\($0["code"]!)" }
         #expect(issues == ["1:event_code:L003", "2:reference_date:L005"])
         #expect(try server.sql("SELECT COUNT(*) FROM ledger_entries") == "1")
 
         // The same entry again: the first result, 200; the key with other content: L008.
-        let again = try await call("POST", "/v1/ledger/entries", key: client.key, Self.entry("100.00", "C", key: key, date: Self.today(plus: -2)))
+        let again = try await call("POST", "/v1/ledger/entries", key: client.key, Self.entry("100.00", "C", key: key, date: TestCalendar.day(days: -2)))
         #expect(again.status == 200 && again.object["replayed"] as? Bool == true)
         #expect((again.object["entries"] as? [[String: Any]])?.first?["id"] as? Int == posted["id"] as? Int)
-        let reused = try await call("POST", "/v1/ledger/entries", key: client.key, Self.entry("99.00", "C", key: key, date: Self.today(plus: -2)))
+        let reused = try await call("POST", "/v1/ledger/entries", key: client.key, Self.entry("99.00", "C", key: key, date: TestCalendar.day(days: -2)))
         #expect(reused.status == 422 && reused.text.contains("L008") && reused.text.contains("\"field\":\"trace_key\""))
         #expect(try await call("POST", "/v1/ledger/entries", key: client.key, "[1]").status == 400)
 
         // A batch: a transfer out today and a retroactive payment yesterday.
         let batch = try await call("POST", "/v1/ledger/entries", key: client.key, #"{"entries": ["# + Self.entry("30.00", "D", event: "REPASSE")
-                                      + ", " + Self.entry("12.34", "C", date: Self.today(plus: -1)) + "]}")
+                                      + ", " + Self.entry("12.34", "C", date: TestCalendar.day(days: -1)) + "]}")
         #expect(batch.status == 201)
         // By hand: day −2 +100.00 → 100.00; day −1 +12.34 → 112.34; today −30.00 → 82.34.
-        let balances = try await call("GET", "/v1/ledger/accounts/0001/123-4/balances?from=\(Self.today(plus: -3))&to=\(Self.today())",
+        let balances = try await call("GET", "/v1/ledger/accounts/0001/123-4/balances?from=\(TestCalendar.day(days: -3))&to=\(TestCalendar.day())",
                                       key: client.key).object["items"] as? [[String: Any]] ?? []
         #expect(balances.map { $0["balance"] as? String ?? "" } == ["0.00", "100.00", "112.34", "82.34"])
         #expect(balances.last?["debits"] as? String == "30.00" && balances.last?["running_credits"] as? String == "112.34")
-        let statement = try await call("GET", "/v1/ledger/accounts/0001/123-4/statement?from=\(Self.today(plus: -7))", key: client.key).object
+        let statement = try await call("GET", "/v1/ledger/accounts/0001/123-4/statement?from=\(TestCalendar.day(days: -7))", key: client.key).object
         let lines = statement["items"] as? [[String: Any]] ?? []
         #expect(lines.map { "\($0["balance_before"]!)>\($0["balance_after"]!)" } == ["0.00>100.00", "100.00>112.34", "112.34>82.34"])
         #expect(try await call("GET", "/v1/ledger/entries?trace_key=\(key.uppercased())", key: client.key).object["items"].map { ($0 as? [Any])?.count } == 1)
@@ -128,7 +122,7 @@ struct LedgerAsyncEndToEndTests {
         }
         let key = "5c0ffee0-1111-4222-8333-444455556666"
         let accepted = try await post(#"{"entries": ["# + LedgerEndToEndTests.entry("40.00", "C", key: key) + ", "
-                                      + LedgerEndToEndTests.entry("2.50", "C", date: LedgerEndToEndTests.today(plus: -1)) + "]}")
+                                      + LedgerEndToEndTests.entry("2.50", "C", date: TestCalendar.day(days: -1)) + "]}")
         #expect(accepted.status == 202, "\(accepted.text)")
         let id = try #require(accepted.object["id"] as? String)
         #expect(accepted.object["state"] as? String == "queued" && (accepted.object["trace_keys"] as? [String])?.first == key)
@@ -186,8 +180,8 @@ struct PaymentEndToEndTests {
         let settings = #"{"bank": "237", "agency": "2949", "account": "6580", "wallet": "6", "pix_key": "11222333000181", "beneficiary_name": "Loja Exemplo Ltda", "beneficiary_city": "São Paulo", "due_days": 10}"#
         #expect(try await call("PUT", "/v1/collection", settings).status == 200)
         #expect(try await call("POST", "/v1/debts", #"{"external_id": "P1", "name": "Ana", "document": "248.438.034-80", "amount": "100,00", "due_date": "2025-01-01"}"#).status == 201)
-        let today = LedgerEndToEndTests.today()
-        func pay(_ amount: String, _ method: String = "pix", date: String = LedgerEndToEndTests.today(), key: String? = nil) async throws -> EsteiraProcess.HTTPResult {
+        let today = TestCalendar.day()
+        func pay(_ amount: String, _ method: String = "pix", date: String = TestCalendar.day(), key: String? = nil) async throws -> EsteiraProcess.HTTPResult {
             let k = key.map { #", "trace_key": "\#($0)""# } ?? ""
             return try await call("POST", "/v1/debts/P1/payments", #"{"amount": "\#(amount)", "date": "\#(date)", "method": "\#(method)"\#(k)}"#)
         }
@@ -206,9 +200,9 @@ struct PaymentEndToEndTests {
         let over = try await pay("70.01")
         #expect(over.status == 422 && over.text.contains("P001") && over.text.contains("\"field\":\"amount\""))
         #expect(try await pay("10.00", "cheque").text.contains("P003"))
-        let future = try await pay("10.00", date: LedgerEndToEndTests.today(plus: 1))
+        let future = try await pay("10.00", date: TestCalendar.day(days: 1))
         #expect(future.text.contains("L005") && future.text.contains("\"field\":\"date\""))
-        #expect(try await pay("10.00", date: LedgerEndToEndTests.today(plus: -8)).text.contains("L004"))
+        #expect(try await pay("10.00", date: TestCalendar.day(days: -8)).text.contains("L004"))
         #expect(try await pay("0").text.contains("L006"))
         #expect(try await call("POST", "/v1/debts/NAO/payments", #"{"amount": "1.00", "date": "\#(today)", "method": "pix"}"#).status == 404)
 

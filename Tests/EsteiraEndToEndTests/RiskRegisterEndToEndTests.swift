@@ -1,4 +1,5 @@
 import Foundation
+import EsteiraTestSupport
 import Testing
 
 @Suite("End to end: the risk rules in the register stage", .offSharedPool, .serialized)
@@ -32,25 +33,27 @@ struct RiskRegisterEndToEndTests {
         #expect(try await json("PUT", "/v1/admin/clients/nao-existe/limits", key: op, #"{}"#).status == 404)
         #expect(try await json("PUT", "/v1/admin/clients/\(client.id)/limits", key: client.key, #"{}"#).status == 401)
 
-        // The file is received today, 2026-11-22 or later: a due date before 2021-11-22 is more than
-        // five years old (K007). The CPFs' check digits were computed by hand (mod 11): 98765432100,
-        // 39053344705, 45317828791.
+        // Dates from the day the test runs: a due date more than five years before the day the
+        // file is received is time-barred (K007), so R4 is five years and two months old and R7
+        // four years and ten months; the others are a year old. The CPFs' check digits were
+        // computed by hand (mod 11): 98765432100, 39053344705, 45317828791.
+        let recent = TestCalendar.day(years: -1)
         let file = """
             external_id,name,document,amount,due_date
-            R1,Ana,248.438.034-80,150.00,2024-01-01
-            R2,Bruno,529.982.247-25,80.00,2024-01-01
-            R3,Carla,123.456.789-09,1500.00,2024-01-01
-            R4,Davi,987.654.321-00,200.00,2020-01-10
-            R5,Eva,111.444.777-35,90.00,2024-01-01
-            R6,Fabio,390.533.447-05,0.50,2024-01-01
-            R7,Gil,453.178.287-91,999.99,2021-12-01
+            R1,Ana,248.438.034-80,150.00,\(recent)
+            R2,Bruno,529.982.247-25,80.00,\(recent)
+            R3,Carla,123.456.789-09,1500.00,\(recent)
+            R4,Davi,987.654.321-00,200.00,\(TestCalendar.day(years: -5, months: -2))
+            R5,Eva,111.444.777-35,90.00,\(recent)
+            R6,Fabio,390.533.447-05,0.50,\(recent)
+            R7,Gil,453.178.287-91,999.99,\(TestCalendar.day(years: -5, months: 2))
 
             """
         let id = try await server.upload(Data(file.utf8), key: client.key, name: "risco.csv")
         let batch = try await server.waitForBatch(id, key: client.key, timeout: 120)
         #expect(batch["status"] as? String == "completed_with_rejects")
         // 7 rows: R2 rejected (blacklisted); R3 (K005), R4 (K007), R5 (K003), R6 (K008) flagged;
-        // R1 and R7 (999,99 is under the limit; 2021-12-01 is inside five years) approved.
+        // R1 and R7 (999,99 is under the limit; four years and ten months is inside five years) approved.
         #expect(batch.counts() == ["received": 7, "registered": 6, "duplicates": 0, "rejected": 1, "review": 4])
 
         let rejects = try await server.request("GET", "/v1/batches/\(id)/rejects", key: client.key).object
@@ -76,7 +79,7 @@ struct RiskRegisterEndToEndTests {
         // The operator takes the CPF off the list through the API; the worker's copy still has it,
         // and must not use it: R2 sent again is registered.
         #expect(try await json("DELETE", "/v1/admin/blacklist/52998224725", key: op, #"{"reason": "engano"}"#).status == 204)
-        let again = try await server.upload(Data("external_id,name,document,amount,due_date\nR2,Bruno,529.982.247-25,80.00,2024-01-01\n".utf8),
+        let again = try await server.upload(Data("external_id,name,document,amount,due_date\nR2,Bruno,529.982.247-25,80.00,\(recent)\n".utf8),
                                             key: client.key, name: "de-novo.csv")
         let second = try await server.waitForBatch(again, key: client.key, timeout: 120)
         #expect(second.counts() == ["received": 1, "registered": 1, "duplicates": 0, "rejected": 0, "review": 0])
@@ -84,12 +87,12 @@ struct RiskRegisterEndToEndTests {
         // One debt on its own is judged the same way, in the API process.
         #expect(try await json("PUT", "/v1/admin/blacklist/71460238001", key: op, #"{"reason": "ordem judicial"}"#).status == 201)
         let listed = try await json("POST", "/v1/debts", key: client.key,
-                                    #"{"external_id": "S1", "name": "Hugo", "document": "714.602.380-01", "amount": "10,00", "due_date": "2025-01-01"}"#)
+                                    #"{"external_id": "S1", "name": "Hugo", "document": "714.602.380-01", "amount": "10,00", "due_date": "\#(recent)"}"#)
         #expect(listed.status == 422)
         let error = listed.object["error"] as? [String: Any] ?? [:]
         #expect(error["code"] as? String == "K002" && error["field"] as? String == "document")
         let big = try await json("POST", "/v1/debts", key: client.key,
-                                 #"{"external_id": "S2", "name": "Iara", "document": "248.438.034-80", "amount": "2000,00", "due_date": "2025-01-01"}"#)
+                                 #"{"external_id": "S2", "name": "Iara", "document": "248.438.034-80", "amount": "2000,00", "due_date": "\#(recent)"}"#)
         #expect(big.status == 201)
         let debt = big.object["debt"] as? [String: Any] ?? [:]
         #expect(debt["status"] as? String == "review")
@@ -99,11 +102,11 @@ struct RiskRegisterEndToEndTests {
         // The command line sets the limits too; with none, the agency's default (no limit) applies.
         _ = try server.command(["clients", "limits", "--id", client.id])
         let cleared = try await json("POST", "/v1/debts", key: client.key,
-                                     #"{"external_id": "S3", "name": "Iara", "document": "248.438.034-80", "amount": "2000,00", "due_date": "2025-01-01"}"#)
+                                     #"{"external_id": "S3", "name": "Iara", "document": "248.438.034-80", "amount": "2000,00", "due_date": "\#(recent)"}"#)
         #expect((cleared.object["debt"] as? [String: Any])?["status"] as? String == "registered")
         _ = try server.command(["clients", "limits", "--id", client.id, "--max-amount", "100,00"])
         let capped = try await json("POST", "/v1/debts", key: client.key,
-                                    #"{"external_id": "S4", "name": "Iara", "document": "248.438.034-80", "amount": "100,01", "due_date": "2025-01-01"}"#)
+                                    #"{"external_id": "S4", "name": "Iara", "document": "248.438.034-80", "amount": "100,01", "due_date": "\#(recent)"}"#)
         #expect((capped.object["debt"] as? [String: Any])?["status"] as? String == "review")
     }
 }
