@@ -103,7 +103,7 @@ struct IntakeEndToEndTests {
         var d = TestFile(header: ["ID Dívida", "Devedor", "CPF", "Valor", "Data de Vencimento"],
                          delimiter: ";", lineEnding: "\r\n", windows1252: true, bom: false)
         d.add(["D1", "Órgão Público", "111.444.777-35", "2,5", "2024-01-01"], .registered)
-        d.add(["D2", "São João", "248.438.034-80", "1.000", "2024-01-01"], .registered)
+        d.add(["D2", "São João", "248.438.034-80", "1.000,00", "2024-01-01"], .registered)
         d.add(["D1", "Órgão Público", "111.444.777-35", "2,50", "01/01/2024"], .duplicate)
 
         for (name, file) in [("a.csv", a), ("b.csv", b), ("d.csv", d)] {

@@ -47,9 +47,10 @@ public enum DateFormat: String, Codable, CaseIterable, Sendable {
     }
 }
 
-/// How a file writes its amounts. `auto` tells the separators apart by position (see
-/// `Money.parseCents`); the others say which separator is the decimal one, which settles
-/// `1.234` (one thousand two hundred and thirty-four reais with `comma`, malformed with `dot`).
+/// How a file writes its amounts. `auto` tells the separators apart by position and refuses
+/// what position cannot settle (see `Money.parseCents`); the others say which separator is the
+/// decimal one, which settles `1.234` (one thousand two hundred and thirty-four reais with
+/// `comma`, three decimals with `dot`).
 public enum DecimalFormat: String, Codable, CaseIterable, Sendable {
     case auto
     /// `1.234,56`: comma for decimals, dot for thousands.
@@ -66,66 +67,5 @@ public enum DecimalFormat: String, Codable, CaseIterable, Sendable {
         case .dot: return "1,234.56"
         case .impliedCents: return "123456 (centavos, sem separador)"
         }
-    }
-}
-
-extension Money {
-    /// Parses an amount written in `format`.
-    ///
-    /// With an explicit separator: at most one decimal separator, followed by one or two digits;
-    /// thousands separators only before it, grouping exactly three digits. With `impliedCents`:
-    /// digits only (leading zeros allowed), an optional sign.
-    public static func parseCents(_ text: Substring, format: DecimalFormat) -> Result<Int64, ParseError> {
-        let decimal: UInt8, thousands: UInt8
-        switch format {
-        case .auto:
-            return parseCents(text)
-        case .comma:
-            decimal = UInt8(ascii: ","); thousands = UInt8(ascii: ".")
-        case .dot:
-            decimal = UInt8(ascii: "."); thousands = UInt8(ascii: ",")
-        case .impliedCents:
-            var b = Array(text.utf8.trimmingSpaces())
-            if b.isEmpty { return .failure(.empty) }
-            let negative = b.first == UInt8(ascii: "-")
-            if negative || b.first == UInt8(ascii: "+") { b.removeFirst() }
-            guard !b.isEmpty, b.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return .failure(.malformed) }
-            let digits = b.drop { $0 == 48 }
-            guard digits.count <= 15 else { return .failure(.tooLarge) }
-            let cents = digits.reduce(Int64(0)) { $0 * 10 + Int64($1 - 48) }
-            guard cents <= maxCents else { return .failure(.tooLarge) }
-            return .success(negative ? -cents : cents)
-        }
-        // Rewrite into the one shape `auto` reads without doubt, `1234.56`, after checking the
-        // separators play the roles the format gives them.
-        let b = Array(text.utf8.trimmingSpaces())
-        if b.isEmpty { return .failure(.empty) }
-        let decimals = b.indices.filter { b[$0] == decimal }
-        guard decimals.count <= 1 else { return .failure(.malformed) }
-        let integerEnd = decimals.first ?? b.count
-        if let d = decimals.first {
-            let fraction = b[(d + 1)...]
-            guard !fraction.isEmpty, fraction.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return .failure(.malformed) }
-            guard fraction.count <= 2 else { return .failure(.tooManyDecimals) }
-        }
-        var plain: [UInt8] = []
-        var groupLength = 0, groups = 0, sawDigit = false
-        for i in 0..<integerEnd {
-            let c = b[i]
-            if c == thousands {
-                guard sawDigit, groups == 0 ? (1...3).contains(groupLength) : groupLength == 3 else { return .failure(.malformed) }
-                groups += 1
-                groupLength = 0
-                continue
-            }
-            if c >= 48 && c <= 57 { sawDigit = true; groupLength += 1 }
-            plain.append(c)
-        }
-        if groups > 0 && groupLength != 3 { return .failure(.malformed) }
-        if let d = decimals.first {
-            plain.append(UInt8(ascii: "."))
-            plain.append(contentsOf: b[(d + 1)...])
-        }
-        return parseCents(Substring(decoding: plain, as: UTF8.self))
     }
 }

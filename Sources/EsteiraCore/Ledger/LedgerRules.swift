@@ -52,8 +52,11 @@ public struct LedgerRules: Sendable {
         if let c = e.amountCents {
             cents = c
         } else if let text = e.amount {
-            cents = Self.parseAmount(text)
-            if cents == nil { fail("amount", .amountNotPositive, "O valor \(text.prefix(40)) não é um valor em reais com até duas casas decimais (use 10.50).") }
+            // The one parser of amounts, with a point for decimals: an API has no reason to guess.
+            switch Money.parseCents(text[...], format: .dot) {
+            case .success(let c): cents = c
+            case .failure(let error): fail("amount", .amountNotPositive, Money.refusal(error, text: text, example: "10.50"))
+            }
         } else {
             fail("amount", .amountNotPositive, "Informe o valor (amount).")
         }
@@ -98,21 +101,6 @@ public struct LedgerRules: Sendable {
         guard issues.isEmpty, let cents, let side, let day else { return .failure(LedgerRejection(issues: issues)) }
         return .success(LedgerEntryDraft(branch: e.branch, account: e.account, amountCents: cents, side: side, eventCode: e.eventCode,
                                          description: e.description, traceKey: traceKey, details: e.details, referenceDate: day))
-    }
-
-    /// `123`, `123.4`, `123.45`: digits, and at most two decimals after a point. Nothing else:
-    /// an API has no reason to guess separators.
-    public static func parseAmount(_ text: String) -> Int64? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let whole = parts.first, (1...13).contains(whole.count),
-              whole.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let reais = Int64(whole) else { return nil }
-        var cents: Int64 = 0
-        if parts.count == 2 {
-            let frac = parts[1]
-            guard (1...2).contains(frac.count), frac.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let f = Int64(frac) else { return nil }
-            cents = frac.count == 1 ? f * 10 : f
-        }
-        return reais * 100 + cents
     }
 
     public static func isValidAccountPart(_ s: String) -> Bool {

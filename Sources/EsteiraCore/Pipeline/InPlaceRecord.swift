@@ -10,7 +10,7 @@ public enum InPlaceRecord {
     /// Stages `record` (one record, its line break removed) as a valid debt and returns true when
     /// it is the common case; otherwise writes nothing and returns false.
     ///
-    /// The common case: no quote anywhere, as many fields as the header has, each field no longer
+    /// The common case: no quote and no byte that may start a control character anywhere, as many fields as the header has, each field no longer
     /// in bytes than its field's maximum in characters, every rule of `DebtValidator` passed, and
     /// an e-mail, when there is one, already in lower-case ASCII. For such a record the staged
     /// debt is byte for byte the one the general way stages (a test compares the two): the fields
@@ -31,7 +31,7 @@ public enum InPlaceRecord {
                     guard found < columns else { return false }
                     starts[found] = i + 1
                     found += 1
-                } else if c == UInt8(ascii: "\"") {
+                } else if c == UInt8(ascii: "\"") || ControlCharacters.mayStartForbidden(c) {
                     return false
                 }
             }

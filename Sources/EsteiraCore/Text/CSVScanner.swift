@@ -162,6 +162,15 @@ public enum CSVRecordParser {
         public var values: [String]
         /// The record ended inside a quoted field.
         public var unclosedQuote: Bool
+        /// In a file read as `utf8WithInvalidBytes`, the columns whose bytes are not UTF-8 (their
+        /// values hold U+FFFD where the bad bytes were).
+        public var undecodable: [Int] = []
+
+        public init(values: [String], unclosedQuote: Bool, undecodable: [Int] = []) {
+            self.values = values
+            self.unclosedQuote = unclosedQuote
+            self.undecodable = undecodable
+        }
     }
 
     /// `bytes` is one record, with or without its trailing line break.
@@ -181,11 +190,16 @@ public enum CSVRecordParser {
         var atFieldStart = true
         var hasEscapes = false
         var fieldStart = 0
+        var undecodable: [Int] = []
+        let checkUTF8 = encoding == .utf8WithInvalidBytes
         func emit(_ upTo: Int) {
             if quoted || hasEscapes {
+                if checkUTF8 && !field.withUnsafeBufferPointer(UTF8Validator.isValid) { undecodable.append(values.count) }
                 values.append(encoding.decode(field))
             } else {
-                values.append(encoding.decode(UnsafeBufferPointer(rebasing: bytes[fieldStart..<upTo])))
+                let slice = UnsafeBufferPointer(rebasing: bytes[fieldStart..<upTo])
+                if checkUTF8 && !UTF8Validator.isValid(slice) { undecodable.append(values.count) }
+                values.append(encoding.decode(slice))
             }
             field.removeAll(keepingCapacity: true)
             quoted = false
@@ -220,7 +234,7 @@ public enum CSVRecordParser {
         }
         if atFieldStart { fieldStart = end }
         emit(end)
-        return Fields(values: values, unclosedQuote: inQuotes)
+        return Fields(values: values, unclosedQuote: inQuotes, undecodable: undecodable)
     }
 
     public static func fields(_ bytes: [UInt8], delimiter: UInt8, encoding: TextEncoding = .utf8) -> Fields {

@@ -3,12 +3,23 @@
 public enum TextEncoding: String, Sendable, Codable {
     case utf8 = "utf-8"
     case windows1252 = "windows-1252"
+    /// UTF-8 but for a few bytes that are not: read as UTF-8, and the records whose fields hold
+    /// the bad bytes are rejected (R015) rather than the whole file read as Windows-1252.
+    case utf8WithInvalidBytes = "utf-8-with-invalid-bytes"
+
+    /// The encoding of a whole file from its validator: UTF-8 when valid; when not, UTF-8 still if
+    /// it has more valid multi-byte characters than invalid bytes (one stray byte in a UTF-8
+    /// export), else Windows-1252 (whose accented letters are never valid UTF-8 sequences).
+    public static func of(_ validator: UTF8Validator) -> TextEncoding {
+        if validator.isCompleteAndValid { return .utf8 }
+        return validator.multiByteCharacters > validator.invalidSequences ? .utf8WithInvalidBytes : .windows1252
+    }
 
     /// Decodes bytes to a String. Windows-1252's five undefined bytes map to the C1 controls of the
     /// same value, as the WHATWG encoding standard does, so nothing is dropped.
     public func decode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         switch self {
-        case .utf8:
+        case .utf8, .utf8WithInvalidBytes:
             return String(decoding: bytes, as: UTF8.self)
         case .windows1252:
             var scalars = String.UnicodeScalarView()
@@ -39,6 +50,10 @@ public struct UTF8Validator: Sendable {
     private var lower: UInt8 = 0x80
     private var upper: UInt8 = 0xBF
     public private(set) var isValid = true
+    /// Complete, valid characters of two to four bytes seen.
+    public private(set) var multiByteCharacters = 0
+    /// Places where the bytes stopped being UTF-8 (each bad byte, or a sequence cut short).
+    public private(set) var invalidSequences = 0
 
     public init() {}
 
@@ -53,18 +68,32 @@ public struct UTF8Validator: Sendable {
             case 0xF0: needed = 3; lower = 0x90
             case 0xF1...0xF3: needed = 3
             case 0xF4: needed = 3; upper = 0x8F
-            default: isValid = false
+            default: isValid = false; invalidSequences += 1
             }
         } else {
             if byte < lower || byte > upper {
                 isValid = false
+                invalidSequences += 1
                 needed = 0
+                lower = 0x80
+                upper = 0xBF
+                // The byte that broke the sequence starts afresh: it may be ASCII or a lead byte.
+                feed(byte)
+                return
             } else {
                 needed -= 1
+                if needed == 0 { multiByteCharacters += 1 }
             }
             lower = 0x80
             upper = 0xBF
         }
+    }
+
+    /// Whether `bytes` on their own are complete, valid UTF-8.
+    public static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var v = UTF8Validator()
+        for b in bytes where b >= 0x80 || v.needed > 0 { v.feed(b) }
+        return v.isCompleteAndValid
     }
 
     /// Feeds a chunk, eight bytes at a time where they are ASCII; returns whether it holds a NUL

@@ -6,11 +6,18 @@ public enum TextHead {
         head.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
     }
 
-    /// A NUL byte, or control characters (other than tab, line breaks and form feed) in more than
-    /// 1% of the bytes: not a text file.
+    /// Not a text file: a PDF or gzip by its first bytes, a NUL or another control character
+    /// (other than tab, line breaks and form feed) in the first line, or control characters in
+    /// more than 1% of the bytes. A text file with a stray NUL in a data row is text: that row is
+    /// rejected (R014) and the others are read.
     public static func looksBinary(_ head: [UInt8]) -> Bool {
-        let controls = head.reduce(0) { $0 + (($1 < 32 && $1 != 9 && $1 != 10 && $1 != 13 && $1 != 12) ? 1 : 0) }
-        return head.contains(0) || controls * 100 > head.count
+        if head.starts(with: Array("%PDF".utf8)) || head.starts(with: [0x1F, 0x8B]) { return true }
+        func isControl(_ c: UInt8) -> Bool { c < 32 && c != 9 && c != 10 && c != 13 && c != 12 }
+        let body = head[bomLength(head)...]
+        let firstLine = body.prefix { $0 != 10 }
+        if firstLine.contains(where: isControl) { return true }
+        let controls = head.reduce(0) { $0 + (isControl($1) ? 1 : 0) }
+        return controls * 100 > head.count
     }
 
     /// The delimiter of the first line after the BOM that is not blank (the header).
@@ -24,8 +31,8 @@ public enum TextHead {
     /// counts as valid), else Windows-1252.
     public static func encoding(_ bytes: [UInt8], complete: Bool) -> TextEncoding {
         var validator = UTF8Validator()
-        let sawNUL = bytes.withUnsafeBufferPointer { validator.feed($0) }
-        let valid = complete ? validator.isCompleteAndValid : validator.isValid
-        return !sawNUL && valid ? .utf8 : .windows1252
+        _ = bytes.withUnsafeBufferPointer { validator.feed($0) }
+        if !complete && validator.isValid { return .utf8 }
+        return TextEncoding.of(validator)
     }
 }

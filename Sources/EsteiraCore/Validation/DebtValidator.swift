@@ -35,10 +35,15 @@ public struct DebtValidator: Sendable {
 
         for field in DebtField.allCases {
             let value = row.value(of: field)
-            if field.isRequired && value.isEmpty {
+            if row.undecodable.contains(field) {
+                add(field, .invalidEncoding, "O campo \(field.portugueseName) tem bytes que não são UTF-8 (\(value.prefix(60))); "
+                    + "salve o arquivo como UTF-8 ou Windows-1252 e envie a linha de novo.")
+            } else if field.isRequired && value.isEmpty {
                 add(field, .requiredMissing, "O campo \(field.portugueseName) é obrigatório e está vazio.")
             } else if value.utf8.count > field.maxLength && value.count > field.maxLength {
                 add(field, .tooLong, "O campo \(field.portugueseName) tem \(value.count) caracteres; o máximo é \(field.maxLength).")
+            } else if let control = ControlCharacters.first(in: value) {
+                add(field, .controlCharacter, ControlCharacters.message(field: field, control))
             }
         }
         let longOrMissing = Set(issues.compactMap(\.field))
@@ -60,12 +65,9 @@ public struct DebtValidator: Sendable {
             case .success(let value) where value > 0: cents = value
             case .success:
                 add(.amount, .amountNotPositive, "O valor \(row.amount) deve ser maior que zero.")
-            case .failure(.tooManyDecimals):
-                add(.amount, .amountMalformed, "O valor \(row.amount) tem mais de duas casas decimais.")
-            case .failure(.tooLarge):
-                add(.amount, .amountMalformed, "O valor \(row.amount) excede o máximo aceito.")
-            case .failure:
-                add(.amount, .amountMalformed, "O valor \(row.amount) não é um número (use \(decimalFormat.example)).")
+            case .failure(let error):
+                add(.amount, error == .ambiguous ? .amountAmbiguous : .amountMalformed,
+                    Money.refusal(error, text: row.amount, example: decimalFormat.example))
             }
         }
 
@@ -74,7 +76,7 @@ public struct DebtValidator: Sendable {
             if let day = dateFormat.parse(row.dueDate[...]) {
                 if day > receivedOn {
                     add(.dueDate, .dateAfterReceipt,
-                        "O vencimento \(day.iso) é posterior ao recebimento do lote (\(receivedOn.iso)).")
+                        "O vencimento \(row.dueDate) é posterior ao recebimento do lote (\(receivedOn.brazilian)).")
                 } else {
                     dueDate = day
                 }

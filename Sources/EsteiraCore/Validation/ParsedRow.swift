@@ -22,6 +22,8 @@ public struct ParsedRow: Sendable, Equatable {
     public var email: String
     public var phone: String
     public var description: String
+    /// Fields whose bytes in the file were not UTF-8 (a file read as `utf8WithInvalidBytes`).
+    public var undecodable: [DebtField] = []
 
     public init(line: Int, structure: Structure = .ok, externalID: String = "", name: String = "",
                 document: String = "", amount: String = "", dueDate: String = "", email: String = "",
@@ -83,5 +85,8 @@ public struct ParsedRow: Sendable, Equatable {
                   document: TaxID.normalize(get(.document)[...]),
                   amount: get(.amount), dueDate: get(.dueDate), email: get(.email),
                   phone: get(.phone), description: get(.description))
+        if !fields.undecodable.isEmpty {
+            undecodable = DebtField.allCases.filter { fields.undecodable.contains(layout.column[$0.ordinal]) }
+        }
     }
 }

@@ -25,6 +25,14 @@ public enum RejectCode: String, Sendable, Codable, CaseIterable {
     case tooLong = "R011"
     /// The row ends inside an unclosed quote.
     case unclosedQuote = "R012"
+    /// The amount has one separator before exactly three digits, and the batch's format does
+    /// not say whether it is a decimal or a thousands separator.
+    case amountAmbiguous = "R013"
+    /// A field holds a control character (NUL, a form feed, an escape...): no client writes one
+    /// on purpose, and PostgreSQL cannot store NUL in text.
+    case controlCharacter = "R014"
+    /// The row holds bytes that are not UTF-8 in a file that is otherwise UTF-8.
+    case invalidEncoding = "R015"
 
     public var summary: String {
         switch self {
@@ -40,6 +48,9 @@ public enum RejectCode: String, Sendable, Codable, CaseIterable {
         case .columnCount: return "número de colunas diferente do cabeçalho"
         case .tooLong: return "valor excede o tamanho máximo do campo"
         case .unclosedQuote: return "aspas não fechadas"
+        case .amountAmbiguous: return "valor ambíguo (milhar ou decimal)"
+        case .controlCharacter: return "caractere de controle no campo"
+        case .invalidEncoding: return "bytes que não são UTF-8 na linha"
         }
     }
 }

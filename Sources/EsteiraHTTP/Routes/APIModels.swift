@@ -200,6 +200,12 @@ func spreadsheetSafeCell(_ value: String) -> String {
 }
 
 extension Response {
+    /// 200 with a JSON value exactly as built: numbers as their literals, keys sorted.
+    static func json(_ value: JSONValue) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: value.canonicalText)))
+    }
+
     /// 200 with an untyped JSON object (records whose shape is stored as JSON), written as `JSONText` writes it.
     static func json(_ object: Any) throws -> Response {
         Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],

@@ -194,8 +194,7 @@ struct AdminRoutes {
             }
             items.append((id.value, values[1]))
         }
-        let json = JSONEncoder()
-        json.outputFormatting = [.sortedKeys]
+        let json = APIJSON.encoder()
         guard errors.isEmpty else {
             let body = try json.encode(["error": ImportFailure(code: "invalid_lines", message: "Nenhuma linha foi importada: corrija as linhas listadas.", issues: errors)])
             return Response(status: .unprocessableContent, headers: [.contentType: "application/json; charset=utf-8"],

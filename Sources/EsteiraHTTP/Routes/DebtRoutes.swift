@@ -134,11 +134,9 @@ struct DebtRoutes {
     }
 
     static func json(_ status: HTTPResponse.Status, _ value: some Encodable, location: String?) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if let location { headers[.location] = location }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try APIJSON.encode(value))))
     }
 }
 
@@ -168,40 +166,33 @@ struct IssueJSON: Encodable {
     var message: String
 }
 
-/// Reads the body of `POST /v1/debts`: a JSON object whose keys are the standard field names or
-/// any of their aliases (the bankslip seed's `debtId`, `governmentId`, `debtAmount`, `debtDueDate`
-/// included), with text values; the amount may also be a JSON number, read from its digits (never
-/// through a floating-point value).
+/// Reads the body of `POST /v1/debts` and the items of a submission: a JSON object whose keys are
+/// the standard field names or any of their aliases (the bankslip seed's `debtId`,
+/// `governmentId`, `debtAmount`, `debtDueDate` included), with text values; the amount may also
+/// be a JSON number, read from its literal digits as a decimal with a point (`12.345` has three
+/// decimals), never through a floating-point or a rounded decimal value.
 enum SingleDebtJSON {
-    enum Scalar: Decodable {
-        case text(String)
-        case number(Decimal)
-        case null
-
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.singleValueContainer()
-            if c.decodeNil() { self = .null; return }
-            if let s = try? c.decode(String.self) { self = .text(s); return }
-            if let d = try? c.decode(Decimal.self) { self = .number(d); return }
-            throw DecodingError.typeMismatch(String.self, .init(codingPath: decoder.codingPath, debugDescription: "not text"))
-        }
-    }
-
     static func fields(_ bytes: [UInt8]) throws -> [DebtField: String] {
-        let object: [String: Scalar]
+        let value: JSONValue
         do {
-            object = try JSONDecoder().decode([String: Scalar].self, from: Data(bytes))
-        } catch let DecodingError.typeMismatch(_, context) where !context.codingPath.isEmpty {
-            let key = context.codingPath.last?.stringValue ?? ""
-            throw APIError(.badRequest, code: "invalid_json",
-                           message: "O campo \(key) deve ser texto (ou número, para o valor).")
+            value = try JSONValue.parse(bytes)
         } catch {
+            throw APIError(.badRequest, code: "invalid_json", message: "O corpo não é JSON válido: \(error.reason) (byte \(error.offset)).")
+        }
+        guard let members = value.members else {
             throw APIError(.badRequest, code: "invalid_json",
                            message: "O corpo deve ser um objeto JSON com os campos da dívida (external_id, name, document, amount, due_date).")
         }
-        switch fields(object) {
+        switch fields(members) {
         case .success(let values): return values
-        case .failure(let problem): throw APIError(.badRequest, code: problem.code, message: problem.message)
+        case .failure(let problem):
+            // A value the rules refuse (an R-code) is the debt's problem, answered as validation's
+            // problems are; anything else is the body's.
+            guard let field = problem.field else {
+                throw APIError(.badRequest, code: problem.code, message: problem.message)
+            }
+            throw APIError(.unprocessableContent, code: problem.code, message: problem.message, field: field.rawValue,
+                           issues: [.init(field: field.rawValue, code: problem.code, message: problem.message)])
         }
     }
 
@@ -210,13 +201,16 @@ enum SingleDebtJSON {
         var key: String
         var code: String
         var message: String
+        var field: DebtField? = nil
     }
 
-    /// The fields of a decoded object: every key must name a field (or an alias), once; only the
-    /// amount may be a number.
-    static func fields(_ object: [String: Scalar]) -> Result<[DebtField: String], ShapeProblem> {
+    /// The fields of an object: every key must name a field (or an alias), once; only the amount
+    /// may be a number; no text may hold a control character (R014: a NUL would make the file a
+    /// submission becomes unreadable, and PostgreSQL cannot store one).
+    static func fields(_ members: [JSONValue.Member]) -> Result<[DebtField: String], ShapeProblem> {
         var values: [DebtField: String] = [:]
-        for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+        for member in members {
+            let key = member.key
             guard let field = DebtField.matching(header: key) else {
                 return .failure(ShapeProblem(key: key, code: "unknown_field", message: "Campo desconhecido: \(key)."))
             }
@@ -224,37 +218,38 @@ enum SingleDebtJSON {
                 return .failure(ShapeProblem(key: key, code: "duplicate_field",
                                              message: "O campo \(field.rawValue) veio mais de uma vez (\(key))."))
             }
-            switch value {
-            case .text(let s): values[field] = s
-            case .null: values[field] = ""
-            case .number(let d):
-                guard field == .amount else {
-                    return .failure(ShapeProblem(key: key, code: "invalid_json", message: "O campo \(key) deve ser texto."))
+            switch member.value {
+            case .string(let s):
+                if let control = ControlCharacters.first(in: s) {
+                    return .failure(ShapeProblem(key: key, code: RejectCode.controlCharacter.rawValue,
+                                                 message: ControlCharacters.message(field: field, control), field: field))
                 }
-                values[field] = "\(d)"
+                values[field] = s
+            case .null: values[field] = ""
+            case .number(let literal) where field == .amount:
+                switch Money.parseCents(literal[...], format: .dot) {
+                case .success(let cents): values[field] = Money.decimalString(cents: cents)
+                case .failure(let error):
+                    return .failure(ShapeProblem(key: key, code: RejectCode.amountMalformed.rawValue,
+                                                 message: Money.refusal(error, text: literal, example: "1234.56"), field: field))
+                }
+            default:
+                return .failure(ShapeProblem(key: key, code: "invalid_json", message: "O campo \(key) deve ser texto (ou número, para o valor)."))
             }
         }
         return .success(values)
     }
 
-    /// One item of a list of debts: its fields, or why it does not have a debt's shape.
-    struct Item: Decodable {
-        var result: Result<[DebtField: String], ShapeProblem>
-
-        init(from decoder: any Decoder) throws {
-            let object: [String: Scalar]
-            do {
-                object = try decoder.singleValueContainer().decode([String: Scalar].self)
-            } catch let DecodingError.typeMismatch(_, context) where context.codingPath.count > decoder.codingPath.count {
-                let key = context.codingPath.last?.stringValue ?? ""
-                result = .failure(ShapeProblem(key: key, code: "invalid_json",
-                                               message: "O campo \(key) deve ser texto (ou número, para o valor)."))
-                return
-            } catch {
-                result = .failure(ShapeProblem(key: "", code: "invalid_json", message: "O item não é um objeto JSON."))
-                return
+    /// The items of a JSON list of debts: each one's fields, or why it does not have a debt's shape.
+    static func items(_ bytes: [UInt8]) throws -> [Result<[DebtField: String], ShapeProblem>] {
+        guard let list = (try? JSONValue.parse(bytes))?.elements else {
+            throw APIError(.badRequest, code: "invalid_json", message: "O corpo deve ser uma lista JSON de dívidas.")
+        }
+        return list.map { item in
+            guard let members = item.members else {
+                return .failure(ShapeProblem(key: "", code: "invalid_json", message: "O item não é um objeto JSON."))
             }
-            result = SingleDebtJSON.fields(object)
+            return fields(members)
         }
     }
 }

@@ -83,16 +83,6 @@ struct LedgerRoutes {
         }
     }
 
-    /// JSON text written as it is (the entry's details, kept canonical).
-    struct RawJSON: Encodable {
-        let text: String
-        func encode(to encoder: any Encoder) throws {
-            let value = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
-            var c = encoder.singleValueContainer()
-            try c.encode(AnyJSON(value))
-        }
-    }
-
     struct PostingJSON: ResponseEncodable {
         var replayed: Bool
         var entries: [EntryJSON]
@@ -106,10 +96,10 @@ struct LedgerRoutes {
     @Sendable func post(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         let client = try context.requireClient()
         let body = try await request.body.collect(upTo: 4 << 20)
-        guard let json = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else {
+        guard let json = try? JSONValue.parse(body.readableBytesView), json.members != nil else {
             throw APIError(.badRequest, code: "invalid_json", message: #"O corpo deve ser um lançamento em JSON ou {"entries": [...]}."#)
         }
-        let objects: [Any] = json["entries"].map { ($0 as? [Any]) ?? [] } ?? [json]
+        let objects: [JSONValue] = json["entries"].map { $0.elements ?? [] } ?? [json]
         guard !objects.isEmpty, objects.count <= LedgerRules.maxEntriesPerRequest else {
             throw APIError(.unprocessableContent, code: "invalid_entries",
                            message: "Envie de 1 a \(LedgerRules.maxEntriesPerRequest) lançamentos por pedido.", field: "entries")
@@ -161,41 +151,39 @@ struct LedgerRoutes {
         guard let r = try await requests.get(clientNum: client.num, id: context.parameters.get("id") ?? "") else {
             throw APIError.notFound("Pedido")
         }
-        var body: [String: Any] = ["id": r.id, "state": r.state, "created_at": Timestamp.iso(r.createdAt),
-                                   "finished_at": r.finishedAt.map(Timestamp.iso) ?? NSNull(), "trace_keys": r.drafts.map(\.traceKey)]
-        if let result = r.result, let object = try JSONSerialization.jsonObject(with: Data(result.utf8)) as? [String: Any] {
-            body.merge(object) { $1 }
+        var members: [JSONValue.Member] = [
+            .init(key: "id", value: .string(r.id)), .init(key: "state", value: .string(r.state)),
+            .init(key: "created_at", value: .string(Timestamp.iso(r.createdAt))),
+            .init(key: "finished_at", value: r.finishedAt.map { .string(Timestamp.iso($0)) } ?? .null),
+            .init(key: "trace_keys", value: .array(r.drafts.map { .string($0.traceKey) })),
+        ]
+        if let result = r.result, let stored = (try? JSONValue.parse(Array(result.utf8)))?.members {
+            members = members.filter { m in !stored.contains { $0.key == m.key } } + stored
         }
-        return try Response.json(body)
+        return Response.json(.object(members))
     }
 
     /// The JSON object of one entry, as the rules read it: missing or mistyped fields become
     /// values the rules refuse, each with its own field and code.
-    static func input(_ any: Any) -> LedgerEntryInput {
-        let o = any as? [String: Any] ?? [:]
-        func text(_ key: String) -> String { o[key] as? String ?? "" }
+    static func input(_ value: JSONValue) -> LedgerEntryInput {
+        func text(_ key: String) -> String { value[key]?.string ?? "" }
         var amount: String?
         var cents: Int64?
-        if let s = o["amount"] as? String {
-            amount = s
-        } else if let n = o["amount"] as? NSNumber, !AnyJSON.isBoolean(n) {
-            // A JSON number, as its shortest decimal text: 10.5 → "10.5".
-            amount = "\(n)"
-        } else if let n = o["amount_cents"] as? NSNumber, !AnyJSON.isBoolean(n), let whole = Int64(exactly: n) {
-            cents = whole
-        } else if o["amount_cents"] != nil {
-            amount = "\(o["amount_cents"]!)"
-        } else if let n = o["amount_cents"] as? Int {
-            cents = Int64(n)
+        switch (value["amount"], value["amount_cents"]) {
+        case (.string(let s)?, _): amount = s
+        // A JSON number, as its literal: 10.5 → "10.5", never through a floating-point value.
+        case (.number(let literal)?, _): amount = literal
+        case (_, .number(let literal)?):
+            if let whole = Int64(literal) { cents = whole } else { amount = literal }
+        case (_, .string(let s)?): amount = s
+        default: break
         }
         var details: String?
         var detailsValid = true
-        if let d = o["details"], !(d is NSNull) {
-            if d is [String: Any], let text = try? JSONText.encode(d) {
-                details = text
-            } else {
-                detailsValid = false
-            }
+        switch value["details"] {
+        case nil, .null?: break
+        case .object(let members)?: details = JSONValue.object(members).canonicalText
+        default: detailsValid = false
         }
         return LedgerEntryInput(branch: text("branch"), account: text("account"), amount: amount, amountCents: cents, side: text("side"),
                                 eventCode: text("event_code"), description: text("description"), traceKey: text("trace_key"),
@@ -312,28 +300,5 @@ struct LedgerRoutes {
         try await store.saveEvent(LedgerEvent(code: code, description: e.description, active: e.active, allowsDebit: e.allowsDebit,
                                               allowsCredit: e.allowsCredit))
         return e
-    }
-}
-
-/// Any JSON value from JSONSerialization, written back by an Encoder.
-struct AnyJSON: Encodable {
-    let value: Any
-    init(_ value: Any) { self.value = value }
-
-    /// JSONSerialization reads `true` and `false` as numbers of C type `char`.
-    static func isBoolean(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch value {
-        case is NSNull: try c.encodeNil()
-        case let n as NSNumber where Self.isBoolean(n): try c.encode(n.boolValue)
-        case let n as NSNumber:
-            if let i = Int64(exactly: n) { try c.encode(i) } else { try c.encode(n.doubleValue) }
-        case let s as String: try c.encode(s)
-        case let a as [Any]: try c.encode(a.map(AnyJSON.init))
-        case let o as [String: Any]: try c.encode(o.mapValues(AnyJSON.init))
-        default: try c.encodeNil()
-        }
     }
 }

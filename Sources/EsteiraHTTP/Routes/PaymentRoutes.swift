@@ -69,21 +69,21 @@ struct PaymentRoutes {
         let client = try context.requireClient()
         let externalID = externalID(context)
         let body = try await request.body.collect(upTo: 16 * 1024)
-        guard let o = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else {
+        guard let o = try? JSONValue.parse(body.readableBytesView), let members = o.members else {
             throw APIError(.badRequest, code: "invalid_json",
                            message: #"O corpo deve ser {"amount": "50.00", "date": "AAAA-MM-DD", "method": "pix", "trace_key"?: "<uuid>"}."#)
         }
-        let methodText = o["method"] as? String ?? ""
+        let methodText = o["method"]?.string ?? ""
         guard let method = PaymentMethod(rawValue: methodText) else {
             throw APIError(.unprocessableContent, code: PaymentRule.invalidMethod.rawValue,
                            message: "Forma de pagamento \(methodText.prefix(30)) desconhecida; use \(PaymentMethod.allCases.map(\.rawValue).joined(separator: ", ")).",
                            field: "method")
         }
         // The amount as the ledger reads it: a string, a JSON number or amount_cents.
-        let parsed = LedgerRoutes.input(o.filter { $0.key == "amount" || $0.key == "amount_cents" })
+        let parsed = LedgerRoutes.input(.object(members.filter { $0.key == "amount" || $0.key == "amount_cents" }))
         let input = DebtPayments.credit(externalID: externalID, amount: parsed.amount, amountCents: parsed.amountCents,
-                                        paidOn: o["date"] as? String ?? "", method: method.rawValue,
-                                        traceKey: (o["trace_key"] as? String) ?? UUID().uuidString.lowercased())
+                                        paidOn: o["date"]?.string ?? "", method: method.rawValue,
+                                        traceKey: o["trace_key"]?.string ?? UUID().uuidString.lowercased())
         let rules = LedgerRules(events: try await LedgerStore(db: db).eventsByCode(), today: Day(Date(), in: Day.saoPaulo), windowDays: windowDays)
         do {
             let draft = try rules.check([input]).get()[0]

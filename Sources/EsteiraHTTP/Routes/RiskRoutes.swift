@@ -14,14 +14,6 @@ struct RiskRoutes {
         group.get("risk/decisions/:trace", use: decision)
     }
 
-    struct Body: Decodable {
-        var document: String
-        var amount: SingleDebtJSON.Scalar
-        var dueDate: String?
-        var traceKey: String?
-        enum CodingKeys: String, CodingKey { case document, amount, dueDate = "due_date", traceKey = "trace_key" }
-    }
-
     struct DecisionResponse: ResponseEncodable {
         struct External: Encodable {
             var status: String
@@ -66,40 +58,56 @@ struct RiskRoutes {
     /// and the time taken; the same trace key again answers the first decision.
     @Sendable func analyze(_ request: Request, context: EsteiraRequestContext) async throws -> DecisionResponse {
         let client = try context.requireClient()
-        let bytes = Data(try await request.body.collect(upTo: 64 * 1024).readableBytesView)
-        let body: Body
-        do {
-            body = try JSONDecoder().decode(Body.self, from: bytes)
-        } catch {
-            throw APIError(.badRequest, code: "invalid_json",
-                           message: "O corpo deve ser {\"document\": \"…\", \"amount\": \"1234,56\", \"due_date\"?, \"metadata\"?, \"trace_key\"?}.")
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        let shape = "O corpo deve ser {\"document\": \"…\", \"amount\": \"1234,56\", \"due_date\"?, \"metadata\"?, \"trace_key\"?}."
+        guard let object = try? JSONValue.parse(body.readableBytesView), object.members != nil,
+              let document = object["document"]?.string else {
+            throw APIError(.badRequest, code: "invalid_json", message: shape)
         }
+        // The amount as a debt's: text in any of the notations of `auto`, or a JSON number read
+        // from its literal as a decimal with a point.
+        let amount: Result<Int64, Money.ParseError>
         let amountText: String
-        switch body.amount {
-        case .text(let s): amountText = s
-        case .number(let d): amountText = "\(d)"
-        case .null: amountText = ""
+        switch object["amount"] {
+        case .string(let s)?: (amountText, amount) = (s, Money.parseCents(s[...]))
+        case .number(let literal)?: (amountText, amount) = (literal, Money.parseCents(literal[...], format: .dot))
+        case nil, .null?: (amountText, amount) = ("", .failure(.empty))
+        default: throw APIError(.badRequest, code: "invalid_json", message: shape)
         }
-        guard case .success(let cents) = Money.parseCents(amountText) else {
-            throw APIError(.unprocessableContent, code: "R004", message: "O valor \(amountText) não é um número (use 1234,56 ou 1234.56).")
+        let cents: Int64
+        switch amount {
+        case .success(let c): cents = c
+        case .failure(let error):
+            throw APIError(.unprocessableContent, code: error == .ambiguous ? RejectCode.amountAmbiguous.rawValue : RejectCode.amountMalformed.rawValue,
+                           message: Money.refusal(error, text: amountText), field: "amount")
         }
         var due: Day?
-        if let text = body.dueDate, !text.isEmpty {
+        switch object["due_date"] {
+        case .string(let text)? where !text.isEmpty:
             guard let day = Day.parse(text) else {
-                throw APIError(.unprocessableContent, code: "R006", message: "A data \(text) não é uma data válida (use DD/MM/AAAA ou AAAA-MM-DD).")
+                throw APIError(.unprocessableContent, code: "R006", message: "A data \(text) não é uma data válida (use DD/MM/AAAA ou AAAA-MM-DD).",
+                               field: "due_date")
             }
             due = day
+        case nil, .null?, .string?: break
+        default: throw APIError(.badRequest, code: "invalid_json", message: shape)
         }
-        // The metadata is kept as the caller sent it (any JSON object).
+        // The metadata is kept as the caller sent it (any JSON object), numbers exact.
         var metadata: String?
-        if bytes.range(of: Data("\"metadata\"".utf8)) != nil,
-           let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any], let m = object["metadata"],
-           JSONSerialization.isValidJSONObject(m) {
-            metadata = String(decoding: try JSONSerialization.data(withJSONObject: m, options: [.sortedKeys]), as: UTF8.self)
+        switch object["metadata"] {
+        case .object(let m)?: metadata = JSONValue.object(m).canonicalText
+        case nil, .null?: break
+        default: throw APIError(.badRequest, code: "invalid_json", message: "metadata deve ser um objeto JSON.")
         }
-        let traceKey = (body.traceKey?.isEmpty == false ? body.traceKey! : BatchRecord.newTraceID())
+        let traceKeyText: String?
+        switch object["trace_key"] {
+        case .string(let s)?: traceKeyText = s
+        case nil, .null?: traceKeyText = nil
+        default: throw APIError(.badRequest, code: "invalid_json", message: shape)
+        }
+        let traceKey = (traceKeyText?.isEmpty == false ? traceKeyText! : BatchRecord.newTraceID())
         guard traceKey.count <= 128 else { throw APIError.invalidParameter("trace_key", "até 128 caracteres") }
-        let stored = try await service.analyze(RiskService.Request(document: body.document, amountCents: cents, dueDate: due,
+        let stored = try await service.analyze(RiskService.Request(document: document, amountCents: cents, dueDate: due,
                                                                    metadata: metadata, traceKey: traceKey), client: client)
         return DecisionResponse(stored)
     }

@@ -59,12 +59,7 @@ struct SubmissionRoutes {
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError(.contentTooLarge, code: "too_large", message: "O corpo passa de 32 MiB; envie no máximo 10.000 dívidas por chamada.")
         }
-        let items: [SingleDebtJSON.Item]
-        do {
-            items = try JSONDecoder().decode([SingleDebtJSON.Item].self, from: Data(body.readableBytesView))
-        } catch {
-            throw APIError(.badRequest, code: "invalid_json", message: "O corpo deve ser uma lista JSON de dívidas.")
-        }
+        let items = try SingleDebtJSON.items(Array(body.readableBytesView))
         guard !items.isEmpty else {
             throw APIError(.unprocessableContent, code: "empty", message: "A lista de dívidas está vazia.")
         }
@@ -75,7 +70,7 @@ struct SubmissionRoutes {
         var lines: [String] = []
         lines.reserveCapacity(items.count)
         for (index, item) in items.enumerated() {
-            switch item.result {
+            switch item {
             case .success(let values): lines.append(Self.csvLine(values))
             case .failure(let p): problems.append(ItemProblemJSON(index: index, field: p.key, code: p.code, message: p.message))
             }

@@ -18,6 +18,13 @@ public struct APIError: HTTPResponseError {
         public var field: String
         public var code: String
         public var message: String
+
+        public init(index: Int? = nil, field: String, code: String, message: String) {
+            self.index = index
+            self.field = field
+            self.code = code
+            self.message = message
+        }
     }
 
     public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil, issues: [Issue]? = nil) {
@@ -48,9 +55,7 @@ public struct APIError: HTTPResponseError {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(Body(error: .init(code: code, message: message, field: field, issues: issues)))
+        let data = try APIJSON.encode(Body(error: .init(code: code, message: message, field: field, issues: issues)))
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

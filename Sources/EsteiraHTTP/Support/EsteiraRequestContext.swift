@@ -17,10 +17,8 @@ public struct EsteiraRequestContext: RequestContext {
     }
 
     /// JSON with keys in a stable order, so answers read the same every time.
-    public var responseEncoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
+    public var responseEncoder: some ResponseEncoder {
+        APIResponseEncoder()
     }
 
     /// The caller; routes under `/v1` run behind `AuthMiddleware`, so it is always there.

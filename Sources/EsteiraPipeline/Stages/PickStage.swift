@@ -6,7 +6,8 @@ import Metrics
 
 /// Checks a file as a whole and splits it into sub-batches.
 ///
-/// One pass over the file: encoding (UTF-8, else Windows-1252), binary content, the header and
+/// One pass over the file: encoding (UTF-8, UTF-8 with a few invalid bytes, else Windows-1252),
+/// binary content, the header and
 /// its columns, and where every N-th record starts. A sub-batch is a byte range of the raw file
 /// with the line it starts on, so the file is never copied.
 struct PickStage {
@@ -91,7 +92,8 @@ struct PickStage {
         guard size > 0 else { throw FileProblem.empty }
         var head = try await pipeline.blobs.read(key: key, offset: 0, length: min(size, 64 * 1024))
         // A spreadsheet is turned into CSV first; the rest reads that.
-        let dataKey = try await SpreadsheetConversion(pipeline: pipeline).convertIfSpreadsheet(batch, head: head)
+        var dataKey = try await SpreadsheetConversion(pipeline: pipeline).convertIfSpreadsheet(batch, head: head)
+        if dataKey == nil { dataKey = try await UTF16Conversion(pipeline: pipeline).convertIfUTF16(batch, head: head, size: size) }
         if let dataKey {
             key = dataKey
             size = try await pipeline.blobs.size(key: key)
@@ -115,7 +117,6 @@ struct PickStage {
         var heldBack: [CSVScanner.Record] = []
         var scanner = fixedWidth == nil ? CSVScanner(delimiter: delimiter, startOffset: bom) : CSVScanner.lines(startOffset: bom)
         var validator = UTF8Validator()
-        var sawNUL = false
         var header: CSVScanner.Record?
         var records = 0
         var ranges: [(start: Int, end: Int, line: Int, records: Int)] = []
@@ -146,16 +147,14 @@ struct PickStage {
             let chunk = try await pipeline.blobs.read(key: key, offset: offset, length: min(pipeline.chunkSize, size - offset))
             if chunk.isEmpty { break }
             try chunk.withUnsafeBufferPointer { b in
-                if validator.feed(b) { sawNUL = true }
-                if sawNUL { throw FileProblem.notText(head: head) }
+                _ = validator.feed(b)
                 try scanner.feed(b, onRecord: onRecord)
             }
             offset += chunk.count
         }
         try scanner.finish(onRecord: onRecord)
         if let c = current { ranges.append(c) }
-        if sawNUL { throw FileProblem.notText(head: head) }
-        let encoding: TextEncoding = validator.isCompleteAndValid ? .utf8 : .windows1252
+        let encoding = TextEncoding.of(validator)
         if let fixedWidth {
             guard records > 0 else { throw FileProblem.noRows }
             return Split(encoding: encoding, delimiter: 10, layout: fixedWidth, records: records, ranges: ranges, dataKey: dataKey)

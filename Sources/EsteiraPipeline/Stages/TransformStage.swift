@@ -98,8 +98,13 @@ struct TransformStage {
                     case .invalid(let issues): staging.rejected(line: r.line, raw: raw, issues: issues)
                     }
                 }
+                // The raw text as it can be stored: a NUL or a byte that is not UTF-8 becomes U+FFFD.
                 if var raw = rawText {
-                    raw.withUTF8 { write($0) }
+                    raw.withUTF8 { bytes in
+                        if let storable = ControlCharacters.storableRaw(bytes) { storable.withUnsafeBufferPointer(write) } else { write(bytes) }
+                    }
+                } else if let storable = ControlCharacters.storableRaw(rawBytes) {
+                    storable.withUnsafeBufferPointer(write)
                 } else {
                     write(rawBytes)
                 }

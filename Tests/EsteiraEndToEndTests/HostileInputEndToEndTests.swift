@@ -1,0 +1,169 @@
+import EsteiraTestSupport
+import Foundation
+import Testing
+
+/// What a careless client or an attacker sent, and what each must get back: the defects a hostile
+/// tester found (amounts read a thousand times too large, a submission lost to one NUL, answers
+/// that are not what they say), each through the real binary, on SQLite and again on PostgreSQL.
+@Suite("End to end: hostile and careless input", .offSharedPool, .serialized)
+struct HostileInputEndToEndTests {
+    func post(_ server: EsteiraProcess, _ path: String, _ key: String, _ json: String) async throws -> EsteiraProcess.HTTPResult {
+        try await server.request("POST", path, key: key, body: Data(json.utf8), contentType: "application/json")
+    }
+
+    static func issues(_ r: EsteiraProcess.HTTPResult) -> [String] {
+        ((r.object["error"] as? [String: Any])?["issues"] as? [[String: Any]] ?? []).map {
+            "\($0["field"] as? String ?? ""):\($0["code"] as? String ?? "")"
+        }
+    }
+
+    @Test("an amount is never read as thousands it does not mean: JSON numbers, 0-led groups, ambiguous separators")
+    func amounts() async throws {
+        let server = try EsteiraProcess()
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
+        try server.start()
+        let due = TestCalendar.day(months: -1)
+        func debt(_ id: String, _ amount: String) -> String {
+            #"{"external_id": "\#(id)", "name": "Ana", "document": "248.438.034-80", "amount": \#(amount), "due_date": "\#(due)"}"#
+        }
+        // Each was registered before as 1,000 times its value (or more): R$ 1,00 for 0,001.
+        for (i, amount) in [#""0,001""#, #""0.001""#, "0.001", #""0,500""#, "12.345", #""0,999""#].enumerated() {
+            let r = try await post(server, "/v1/debts", client.key, debt("A\(i)", amount))
+            #expect(r.status == 422, "\(amount): \(r.text)")
+            #expect(r.text.contains("R004") && r.text.contains("mais de duas casas decimais"), "\(amount): \(r.text)")
+        }
+        // One separator before three digits, under the standard format: refused with both readings.
+        let ambiguous = try await post(server, "/v1/debts", client.key, debt("B1", #""1.234""#))
+        #expect(ambiguous.status == 422)
+        let error = ambiguous.object["error"] as? [String: Any] ?? [:]
+        #expect(error["code"] as? String == "R013" && error["field"] as? String == "amount")
+        #expect((error["message"] as? String ?? "").contains("1.234,00") && (error["message"] as? String ?? "").contains("1234.00"))
+        // What is plain stays accepted: 1.234,56 and 1234.5 and the number 1234.5.
+        for (i, (amount, cents)) in [(#""1.234,56""#, 123_456), (#""1234.5""#, 123_450), ("1234.5", 123_450), (#""1.234.567""#, 123_456_700)].enumerated() {
+            let r = try await post(server, "/v1/debts", client.key, debt("C\(i)", amount))
+            #expect(r.status == 201 && (r.object["debt"] as? [String: Any])?["amount_cents"] as? Int == cents, "\(amount): \(r.text)")
+        }
+        // The same rules in a file: 0,999 and 0.500 too many decimals, 1.234 ambiguous.
+        let file = "external_id;nome;cpf_cnpj;valor;vencimento\nF1;Ana;248.438.034-80;0,999;\(due)\nF2;Ana;248.438.034-80;0.500;\(due)\n"
+            + "F3;Ana;248.438.034-80;1.234;\(due)\nF4;Ana;248.438.034-80;10,50;\(due)\n"
+        let id = try await server.upload(Data(file.utf8), key: client.key, name: "valores.csv")
+        let batch = try await server.waitForBatch(id, key: client.key, timeout: 120)
+        #expect(batch.counts()["registered"] == 1 && batch.counts()["rejected"] == 3)
+        let rejects = try await server.request("GET", "/v1/batches/\(id)/rejects", key: client.key).object["items"] as? [[String: Any]] ?? []
+        #expect(rejects.map { "\($0["line"] as? Int ?? 0):\($0["code"] as? String ?? "")" } == ["2:R004", "3:R004", "4:R013"])
+        // A format that says the comma is the decimal separator settles 1.234 as thousands.
+        let format = try await server.request("PUT", "/v1/formats/virgula", key: client.key,
+            body: Data(#"{"columns": {"external_id": "id", "name": "nome", "document": "doc", "amount": "valor", "due_date": "venc"}, "decimal_format": "comma"}"#.utf8),
+            contentType: "application/json")
+        #expect(format.status == 201, "\(format.text)")
+        let fixed = try await server.request("POST", "/v1/batches?format=virgula&file_name=v.csv", key: client.key,
+                                             body: Data("id;nome;doc;valor;venc\nG1;Ana;248.438.034-80;1.234;\(due)\n".utf8), contentType: "text/csv")
+        let fixedID = try #require(fixed.object["id"] as? String)
+        #expect(try await server.waitForBatch(fixedID, key: client.key, timeout: 120).counts()["registered"] == 1)
+        #expect(try await server.request("GET", "/v1/debts/G1", key: client.key).object["amount_cents"] as? Int == 123_400)
+
+        // The risk analysis reads amounts through the same parser.
+        let risk = try await post(server, "/v1/risk/analyze", client.key, #"{"document": "248.438.034-80", "amount": 12.345}"#)
+        #expect(risk.status == 422 && risk.text.contains("R004"), "\(risk.text)")
+        let riskOK = try await post(server, "/v1/risk/analyze", client.key, #"{"document": "248.438.034-80", "amount": "0,50"}"#)
+        #expect(riskOK.status == 200 && riskOK.object["amount_cents"] as? Int == 50, "\(riskOK.text)")
+        // And its timestamp reads like every other answer's, not seconds since 2001.
+        let createdAt = riskOK.object["created_at"] as? String ?? ""
+        #expect(createdAt.hasPrefix(String(TestCalendar.day(days: 0).prefix(4))) && createdAt.hasSuffix("Z"), "\(riskOK.text)")
+    }
+
+    @Test("a control character is refused per item with R014; nothing else is lost")
+    func controlCharacters() async throws {
+        let server = try EsteiraProcess()
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
+        try server.start()
+        let due = TestCalendar.day(months: -1)
+        let single = try await post(server, "/v1/debts", client.key,
+            #"{"external_id": "N1", "name": "Ana\u0000", "document": "248.438.034-80", "amount": "10,00", "due_date": "\#(due)"}"#)
+        #expect(single.status == 422 && Self.issues(single) == ["name:R014"], "\(single.text)")
+
+        // A submission: the item with a NUL is refused at once, with its index; nothing is added.
+        let id = try #require(try await server.request("POST", "/v1/submissions", key: client.key).object["id"] as? String)
+        let items = (1...4).map { i in
+            #"{"external_id": "S\#(i)", "name": "\#(i == 3 ? #"Bea\u0000"# : "Bea")", "document": "248.438.034-80", "amount": "10,00", "due_date": "\#(due)"}"#
+        }
+        let refused = try await post(server, "/v1/submissions/\(id)/debts", client.key, "[" + items.joined(separator: ",") + "]")
+        #expect(refused.status == 422, "\(refused.text)")
+        let problems = (refused.object["error"] as? [String: Any])?["items"] as? [[String: Any]] ?? []
+        #expect(problems.map { "\($0["index"] as? Int ?? -1):\($0["field"] as? String ?? ""):\($0["code"] as? String ?? "")" } == ["2:name:R014"])
+        #expect(try await server.request("GET", "/v1/submissions/\(id)", key: client.key).object["lines"] as? Int == 0)
+        // Without it, the other three go through whole.
+        let added = try await post(server, "/v1/submissions/\(id)/debts", client.key,
+                                   "[" + items.enumerated().filter { $0.offset != 2 }.map(\.element).joined(separator: ",") + "]")
+        #expect(added.status == 200)
+        let submitted = try await server.request("POST", "/v1/submissions/\(id)/submit", key: client.key)
+        let batchID = try #require(submitted.object["batch_id"] as? String ?? submitted.object["id"] as? String, "\(submitted.text)")
+        let batch = try await server.waitForBatch(batchID, key: client.key, timeout: 120)
+        #expect(batch["status"] as? String == "completed" && batch.counts()["registered"] == 3, "\(batch)")
+
+        // A file with a NUL in one row: that row is rejected, the others registered.
+        var file = Data("external_id;nome;cpf_cnpj;valor;vencimento\nC1;Ana;248.438.034-80;10,00;\(due)\nC2;Bea".utf8)
+        file.append(0)
+        file.append(Data(";248.438.034-80;10,00;\(due)\nC3;Caio;248.438.034-80;10,00;\(due)\n".utf8))
+        let fileID = try await server.upload(file, key: client.key, name: "nul.csv")
+        let fileBatch = try await server.waitForBatch(fileID, key: client.key, timeout: 120)
+        #expect(fileBatch["status"] as? String == "completed_with_rejects" && fileBatch.counts()["registered"] == 2, "\(fileBatch)")
+        let rejects = try await server.request("GET", "/v1/batches/\(fileID)/rejects", key: client.key).object["items"] as? [[String: Any]] ?? []
+        #expect(rejects.map { "\($0["line"] as? Int ?? 0):\($0["field"] as? String ?? ""):\($0["code"] as? String ?? "")" } == ["3:name:R014"])
+    }
+
+    @Test("one stray byte rejects its row, not the file's accents; UTF-16 (Excel's Texto Unicode) is read")
+    func encodings() async throws {
+        let server = try EsteiraProcess()
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
+        try server.start()
+        let due = TestCalendar.day(months: -1)
+        // UTF-8 with accents on every row, and one byte 0xFF (never UTF-8) in row 3's name.
+        var file = Data("external_id;nome;cpf_cnpj;valor;vencimento\nU1;João Conceição;248.438.034-80;10,00;\(due)\nU2;Zé".utf8)
+        file.append(0xFF)
+        file.append(Data(";248.438.034-80;10,00;\(due)\nU3;Ângela Araújo;248.438.034-80;10,00;\(due)\n".utf8))
+        let id = try await server.upload(file, key: client.key, name: "quase-utf8.csv")
+        let batch = try await server.waitForBatch(id, key: client.key, timeout: 120)
+        #expect(batch.counts()["registered"] == 2 && batch.counts()["rejected"] == 1, "\(batch)")
+        #expect(try await server.request("GET", "/v1/debts/U1", key: client.key).object["name"] as? String == "João Conceição")
+        #expect(try await server.request("GET", "/v1/debts/U3", key: client.key).object["name"] as? String == "Ângela Araújo")
+        let rejects = try await server.request("GET", "/v1/batches/\(id)/rejects", key: client.key).object["items"] as? [[String: Any]] ?? []
+        #expect(rejects.map { "\($0["line"] as? Int ?? 0):\($0["field"] as? String ?? ""):\($0["code"] as? String ?? "")" } == ["3:name:R015"])
+        #expect((rejects.first?["raw"] as? String ?? "").hasPrefix("U2;Zé\u{FFFD};"))
+
+        // UTF-16 little-endian with its byte order mark, tab separated, as Excel's "Texto Unicode"
+        // saves it; Foundation's encoder writes it, a second implementation to ours.
+        let text = "external_id\tnome\tcpf_cnpj\tvalor\tvencimento\r\nW1\tJoão 😀\t248.438.034-80\t1.234,56\t\(due)\r\n"
+        let utf16 = Data([0xFF, 0xFE]) + text.data(using: .utf16LittleEndian)!
+        let wid = try await server.upload(utf16, key: client.key, name: "unicode.txt")
+        let wbatch = try await server.waitForBatch(wid, key: client.key, timeout: 120)
+        #expect(wbatch["status"] as? String == "completed" && wbatch.counts()["registered"] == 1, "\(wbatch)")
+        let w1 = try await server.request("GET", "/v1/debts/W1", key: client.key).object
+        #expect(w1["name"] as? String == "João 😀" && w1["amount_cents"] as? Int == 123_456, "\(w1)")
+    }
+
+    @Test("messages quote what the client wrote; a client's JSON comes back exact")
+    func exactAnswers() async throws {
+        let server = try EsteiraProcess()
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
+        _ = try server.command(["ledger", "set-event", "--code", "pagamento", "--description", "Pagamento recebido", "--no-debit"])
+        try server.start()
+        // R007 quotes 01/01/2099 as written, not as 2099-01-01.
+        let future = try await post(server, "/v1/debts", client.key,
+            #"{"external_id": "D1", "name": "Ana", "document": "248.438.034-80", "amount": "10,00", "due_date": "01/01/2099"}"#)
+        #expect(future.status == 422 && future.text.contains("O vencimento 01/01/2099 é posterior"), "\(future.text)")
+
+        // Details with integers past 2^53 and a long decimal come back digit for digit.
+        let key = UUID().uuidString.lowercased()
+        let entry = #"{"branch": "0001", "account": "1-2", "amount": 10.5, "side": "C", "event_code": "PAGAMENTO", "description": "Pagamento", "trace_key": "\#(key)", "details": {"pedido": 12345678901234567890, "taxa": 0.1000000000000000055511151231257827, "n": [9007199254740993]}, "reference_date": "\#(TestCalendar.day())"}"#
+        let posted = try await post(server, "/v1/ledger/entries", client.key, entry)
+        #expect(posted.status == 201, "\(posted.text)")
+        #expect(posted.text.contains(#""amount_cents":1050"#))
+        let read = try await server.request("GET", "/v1/ledger/entries?trace_key=\(key)", key: client.key)
+        #expect(read.text.contains(#"{"n":[9007199254740993],"pedido":12345678901234567890,"taxa":0.1000000000000000055511151231257827}"#), "\(read.text)")
+    }
+}
