@@ -12,18 +12,23 @@ import ServiceLifecycle
 /// month's files are late while either is missing: an error in the log (once per process and
 /// month), the gauge `esteira_lake_files_late` at 1 until they arrive, and the alert
 /// `lake.files_late` to the operators' targets (`/v1/admin/alert-targets`), once per month and target.
+/// Only once the lake is in use: an earlier month has run, or `expectedFrom` (a setting) names a
+/// month not after this one. A fresh installation that has never fed the lake hears nothing.
 public struct LakeInboxWatcher: Service {
     let db: any SQLDatabase
     let blobs: any BlobStore
     let logger: Logger
     let interval: Duration
     let dueDay: Int
+    /// The first month whose files are expected even before any month has run.
+    let expectedFrom: LakeMonth?
     let retry: RetryPolicy
     let jobsReady: @Sendable () async -> Void
 
     public init(db: any SQLDatabase, blobs: any BlobStore, logger: Logger, interval: Duration = .seconds(60), dueDay: Int = 5,
-                retry: RetryPolicy = RetryPolicy(), jobsReady: @escaping @Sendable () async -> Void = {}) {
+                expectedFrom: LakeMonth? = nil, retry: RetryPolicy = RetryPolicy(), jobsReady: @escaping @Sendable () async -> Void = {}) {
         self.db = db
+        self.expectedFrom = expectedFrom
         self.blobs = blobs
         self.logger = logger
         self.interval = interval
@@ -72,7 +77,10 @@ public struct LakeInboxWatcher: Service {
             }
             // The previous month's files are due by `dueDay` of this one.
             if lakeMonth != current {
-                let late = !missing.isEmpty && today.day >= dueDay
+                var late = !missing.isEmpty && today.day >= dueDay
+                if late, !(expectedFrom.map { $0.first <= lakeMonth.first } ?? false) {
+                    late = try await LakeRunStore(db: db).hasRun(before: month)
+                }
                 Gauge(label: "esteira_lake_files_late").record(late ? 1 : 0)
                 if late && !warned.contains(month) {
                     warned.insert(month)

@@ -55,7 +55,8 @@ struct Serve: AsyncParsableCommand {
                                            jobsReady: { await worker?.wake() })
             let app = Application(
                 router: router,
-                server: EsteiraAPI.server,
+                // ESTEIRA_UPLOAD_IDLE_SECONDS: a client that sends no byte of its body for this long is cut off (60).
+                server: EsteiraAPI.server(bodyIdleSeconds: Env.double("ESTEIRA_UPLOAD_IDLE_SECONDS") ?? 60),
                 configuration: .init(address: .hostname(host, port: port), serverName: "esteira"),
                 onServerRunning: { channel in
                     let actual = channel.localAddress?.port ?? port

@@ -200,7 +200,9 @@ extension Runtime {
             senders.append(LakeInboxWatcher(
                 db: db, blobs: blobs, logger: logger,
                 interval: .milliseconds(Int((Env.double("ESTEIRA_LAKE_INBOX_SECONDS") ?? 60) * 1000)),
-                dueDay: Env.int("ESTEIRA_LAKE_DUE_DAY") ?? 5, retry: .fromEnvironment, jobsReady: jobsReady))
+                dueDay: Env.int("ESTEIRA_LAKE_DUE_DAY") ?? 5,
+                expectedFrom: Env.string("ESTEIRA_LAKE_EXPECTED_FROM").flatMap(LakeMonth.init),
+                retry: .fromEnvironment, jobsReady: jobsReady))
         }
         if let mail = try MailSender.Settings.fromEnvironment() {
             senders.append(try MailSender(db: db, settings: mail, logger: logger))

@@ -145,6 +145,51 @@ struct HostileInputEndToEndTests {
         #expect(w1["name"] as? String == "João 😀" && w1["amount_cents"] as? Int == 123_456, "\(w1)")
     }
 
+    @Test("broken bodies are the client's error: 400 or 413 with a JSON body, nothing kept; a stalled upload is cut off")
+    func brokenBodies() async throws {
+        let server = try EsteiraProcess()
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
+        try server.start(["ESTEIRA_UPLOAD_IDLE_SECONDS": "1"])
+        let port = try #require(server.baseURL.port)
+        func head(_ path: String, _ headers: String) -> String {
+            "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(client.key)\r\n\(headers)\r\n"
+        }
+        // A chunk size that is not hexadecimal.
+        let chunk = try RawHTTP.exchange(port: port, Array((head("/v1/batches", "Transfer-Encoding: chunked\r\nContent-Type: text/csv\r\n")
+            + "ZZ\r\nexternal_id\r\n0\r\n\r\n").utf8))
+        #expect(chunk.status == 400 && chunk.body.contains("invalid_body"), "\(chunk.response)")
+        // A body shorter than its Content-Length, the client's side then closed.
+        let short = try RawHTTP.exchange(port: port, Array((head("/v1/debts", "Content-Type: application/json\r\nContent-Length: 500\r\n")
+            + #"{"external_id": "X"#).utf8), halfClose: true)
+        #expect(short.status == 400 && short.body.contains("invalid_body"), "\(short.response)")
+        // Over a route's limit: 413 with the code and the limit in Portuguese, on every route.
+        for (path, size) in [("/v1/debts", 70_000), ("/v1/webhooks", 20_000), ("/v1/email-recipients", 20_000), ("/v1/debts/D1/payments", 20_000)] {
+            let big = try await server.request("POST", path, key: client.key, body: Data(repeating: 32, count: size), contentType: "application/json")
+            #expect(big.status == 413 && (big.object["error"] as? [String: Any])?["code"] as? String == "too_large", "\(path): \(big.text)")
+            #expect(big.text.contains("limite"), "\(path): \(big.text)")
+        }
+        let collection = try await server.request("PUT", "/v1/collection", key: client.key, body: Data(repeating: 32, count: 20_000), contentType: "application/json")
+        #expect(collection.status == 413 && collection.text.contains("too_large"))
+
+        // A multipart body cut before its closing delimiter: 400, and no batch.
+        let boundary = "xYzBoundary"
+        let form = "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+            + "external_id;nome\nA1;Ana\n"
+        let cut = try RawHTTP.exchange(port: port, Array((head("/v1/batches", "Content-Type: multipart/form-data; boundary=\(boundary)\r\nTransfer-Encoding: chunked\r\n")
+            + String(form.utf8.count, radix: 16) + "\r\n" + form + "\r\n0\r\n\r\n").utf8))
+        #expect(cut.status == 400 && cut.body.contains("truncated_multipart"), "\(cut.response)")
+        // A client that stops sending halfway: cut off after ESTEIRA_UPLOAD_IDLE_SECONDS, nothing kept.
+        let stalled = try RawHTTP.exchange(port: port, Array((head("/v1/batches", "Content-Type: text/csv\r\nContent-Length: 100000\r\n")
+            + "external_id;nome\n").utf8), wait: 8)
+        #expect(stalled.closedByServer, "\(stalled.response)")
+        #expect(try await server.request("GET", "/v1/batches", key: client.key).object["total"] as? Int == 0)
+        // None of it is the server's error; and a fresh install that never fed the lake hears no
+        // false alarm of late lake files.
+        #expect(!server.logs().contains(#""level":"error""#), "\(server.logs().suffix(2000))")
+        #expect(try await server.request("GET", "/metrics", key: nil).text.contains("esteira_lake_files_late 0"))
+    }
+
     @Test("messages quote what the client wrote; a client's JSON comes back exact")
     func exactAnswers() async throws {
         let server = try EsteiraProcess()

@@ -182,12 +182,11 @@ struct LakeInboxEndToEndTests {
         #expect(try await target(#"{"address": "operacao@agencia.test", "events": ["lake.files_late"]}"#).status == 201)
         server.stop()
         // And a 100-byte storage budget, which the month's run will pass.
-        try server.start(settings.merging(["ESTEIRA_LAKE_DUE_DAY": "1", "ESTEIRA_LAKE_BUDGET_BYTES": "100"]) { a, _ in a })
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "America/Sao_Paulo")!
-        let previous = calendar.dateComponents([.year, .month], from: calendar.date(byAdding: .month, value: -1, to: Date())!)
-        let month = String(format: "%04d-%02d", previous.year!, previous.month!)
+        // The lake has never run here: files are expected from last month on, by the setting.
+        let month = TestCalendar.month(plus: -1)
         let stamp = month.replacingOccurrences(of: "-", with: "")
+        try server.start(settings.merging(["ESTEIRA_LAKE_DUE_DAY": "1", "ESTEIRA_LAKE_BUDGET_BYTES": "100",
+                                           "ESTEIRA_LAKE_EXPECTED_FROM": month]) { a, _ in a })
 
         var metrics = ""
         for _ in 0..<50 {

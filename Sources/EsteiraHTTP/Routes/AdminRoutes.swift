@@ -43,7 +43,7 @@ struct AdminRoutes {
     @Sendable func putLimits(_ request: Request, context: EsteiraRequestContext) async throws -> Limits {
         guard context.operatorRecord != nil else { throw APIError.unauthorized }
         let id = context.parameters.get("id") ?? ""
-        let body = try await request.body.collect(upTo: 16 * 1024)
+        let body = try await request.body.collect(atMost: 16 * 1024)
         guard let limits = try? JSONDecoder().decode(Limits.self, from: Data(body.readableBytesView)) else {
             throw APIError(.badRequest, code: "invalid_json", message: "O corpo deve ser {\"max_amount\": \"50000,00\" ou null, \"min_amount\": \"10,00\" ou null}.")
         }
@@ -79,7 +79,7 @@ struct AdminRoutes {
     struct Reason: Decodable { var reason: String? }
 
     static func reason(_ request: Request, required: Bool) async throws -> String? {
-        let body = try await request.body.collect(upTo: 16 * 1024)
+        let body = try await request.body.collect(atMost: 16 * 1024)
         let reason = body.readableBytes == 0 ? nil
             : (try? JSONDecoder().decode(Reason.self, from: Data(body.readableBytesView)))?.reason?.trimmingCharacters(in: .whitespaces)
         if required && (reason ?? "").isEmpty {
@@ -159,7 +159,7 @@ struct AdminRoutes {
     /// (B001 invalid document, B002 missing reason, B003 not two columns).
     @Sendable func importCSV(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         guard let op = context.operatorRecord else { throw APIError.unauthorized }
-        let body = Array(try await request.body.collect(upTo: 32 << 20).readableBytesView)
+        let body = Array(try await request.body.collect(atMost: 32 << 20).readableBytesView)
         let encoding = TextHead.encoding(body, complete: true)
         let start = TextHead.bomLength(body)
         let delimiter = TextHead.delimiter(body)

@@ -46,7 +46,7 @@ struct AlertRoutes {
 
     /// 201 with the target (a webhook's with its signing secret, shown only now); 422 naming the field.
     @Sendable func create(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
-        let body = try await request.body.collect(upTo: 16 * 1024)
+        let body = try await request.body.collect(atMost: 16 * 1024)
         guard let b = try? JSONDecoder().decode(CreateBody.self, from: Data(body.readableBytesView)), (b.url == nil) != (b.address == nil) else {
             throw APIError(.badRequest, code: "invalid_json",
                            message: #"O corpo deve ser {"url": "https://…"} ou {"address": "operacao@agencia.com.br"}, com "events"?: ["lake.files_late", …]."#)

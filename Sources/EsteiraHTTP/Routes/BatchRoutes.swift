@@ -120,8 +120,14 @@ struct BatchRoutes {
             var pending: [UInt8] = []
             var inFile = false
             var sawFile = false
+            var fileEnded = false
             var fileName: String?
         }
+        // The closing delimiter, `--boundary--`, looked for across chunks: a body cut before it
+        // (a dropped connection, a client that gave up) is not a whole file.
+        let closing = Array("--\(boundary)--".utf8)
+        var tail: [UInt8] = []
+        var closed = false
         let state = State()
         let parser = MultipartParser(boundary: boundary)
         parser.onHeader = { name, value in
@@ -139,6 +145,7 @@ struct BatchRoutes {
             if state.inFile { state.pending.append(contentsOf: buffer.readableBytesView) }
         }
         parser.onPartComplete = {
+            if state.inFile { state.fileEnded = true }
             state.inFile = false
             state.headers = [:]
         }
@@ -148,6 +155,11 @@ struct BatchRoutes {
             } catch {
                 throw APIError(.badRequest, code: "invalid_multipart", message: "Corpo multipart malformado.")
             }
+            if !closed {
+                tail += buffer.readableBytesView
+                if tail.firstRange(of: closing) != nil { closed = true }
+                tail = Array(tail.suffix(closing.count - 1))
+            }
             if !state.pending.isEmpty {
                 try await writer.write(state.pending)
                 state.pending.removeAll(keepingCapacity: true)
@@ -155,6 +167,10 @@ struct BatchRoutes {
         }
         guard state.sawFile else {
             throw APIError(.badRequest, code: "missing_file", message: "O formulário não tem o campo file com o arquivo.")
+        }
+        guard state.fileEnded, closed else {
+            throw APIError(.badRequest, code: "truncated_multipart",
+                           message: "O corpo multipart terminou antes do delimitador final: o envio foi interrompido e nada foi guardado. Envie o arquivo de novo.")
         }
         return state.fileName
     }

@@ -58,7 +58,7 @@ struct CollectionRoutes {
     /// 200 with the settings saved; 400 not the JSON asked; 422 a field out of its rules, named.
     @Sendable func putSettings(_ request: Request, context: EsteiraRequestContext) async throws -> SettingsJSON {
         let client = try context.requireClient()
-        let body = try await request.body.collect(upTo: 16 * 1024)
+        let body = try await request.body.collect(atMost: 16 * 1024)
         guard let json = try? JSONDecoder().decode(SettingsJSON.self, from: Data(body.readableBytesView)) else {
             throw APIError(.badRequest, code: "invalid_json", message: """
                 O corpo deve ser {"bank", "agency", "account", "wallet", "pix_key", "beneficiary_name", "beneficiary_city", "due_days"}.

@@ -54,13 +54,7 @@ struct DebtRoutes {
     /// Every call is kept as a batch of one record, with the body as its raw file.
     @Sendable func create(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         let client = try context.requireClient()
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: Self.maxSingleDebtBytes)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, code: "too_large",
-                           message: "O corpo tem mais de \(Self.maxSingleDebtBytes / 1024) KiB; envie uma dívida por chamada.")
-        }
+        let body = try await request.body.collect(atMost: Self.maxSingleDebtBytes, hint: "Envie uma dívida por chamada.")
         let bytes = Array(body.readableBytesView)
         let values = try SingleDebtJSON.fields(bytes)
         let row = ParsedRow(line: 1, values: values)

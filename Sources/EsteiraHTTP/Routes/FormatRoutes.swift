@@ -74,7 +74,7 @@ struct FormatRoutes {
         let name = try Self.name(context)
         let body: Body
         do {
-            body = try JSONDecoder().decode(Body.self, from: Data(try await request.body.collect(upTo: 64 * 1024).readableBytesView))
+            body = try JSONDecoder().decode(Body.self, from: Data(try await request.body.collect(atMost: 64 * 1024).readableBytesView))
         } catch {
             throw APIError(.badRequest, code: "invalid_json",
                            message: "O corpo deve ser {\"columns\": {\"external_id\": \"coluna\", …}, \"date_format\": …, \"decimal_format\": …}, ou {\"fixed_width\": [{\"field\": \"external_id\", \"start\": 1, \"length\": 10}, …], …}.")

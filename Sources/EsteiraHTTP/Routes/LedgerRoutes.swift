@@ -95,7 +95,7 @@ struct LedgerRoutes {
     /// re-send; 422 with every refusal (`issues`: index, field, code, message).
     @Sendable func post(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         let client = try context.requireClient()
-        let body = try await request.body.collect(upTo: 4 << 20)
+        let body = try await request.body.collect(atMost: 4 << 20)
         guard let json = try? JSONValue.parse(body.readableBytesView), json.members != nil else {
             throw APIError(.badRequest, code: "invalid_json", message: #"O corpo deve ser um lançamento em JSON ou {"entries": [...]}."#)
         }
@@ -288,7 +288,7 @@ struct LedgerRoutes {
         guard LedgerEvent.isValidCode(code) else {
             throw APIError(.unprocessableContent, code: "invalid_event_code", message: "O código tem de 1 a 40 letras, dígitos, _ ou -.", field: "code")
         }
-        let body = try await request.body.collect(upTo: 16 * 1024)
+        let body = try await request.body.collect(atMost: 16 * 1024)
         guard var e = try? JSONDecoder().decode(EventJSON.self, from: Data(body.readableBytesView)) else {
             throw APIError(.badRequest, code: "invalid_json",
                            message: #"O corpo deve ser {"description": "...", "active": true, "allows_debit": true, "allows_credit": true}."#)

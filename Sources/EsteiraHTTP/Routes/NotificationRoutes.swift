@@ -48,7 +48,7 @@ struct NotificationRoutes {
     /// http(s), or an unknown event.
     @Sendable func create(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         let client = try context.requireClient()
-        let body = try await request.body.collect(upTo: 16 * 1024)
+        let body = try await request.body.collect(atMost: 16 * 1024)
         guard let b = try? JSONDecoder().decode(CreateBody.self, from: Data(body.readableBytesView)) else {
             throw APIError(.badRequest, code: "invalid_json", message: #"O corpo deve ser {"url": "https://…", "events"?: ["batch.completed", …]}."#)
         }
@@ -124,7 +124,7 @@ struct NotificationRoutes {
     /// 201 with the address; 422 an address that is not one, or an unknown event.
     @Sendable func createRecipient(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         let client = try context.requireClient()
-        let body = try await request.body.collect(upTo: 16 * 1024)
+        let body = try await request.body.collect(atMost: 16 * 1024)
         guard let b = try? JSONDecoder().decode(RecipientBody.self, from: Data(body.readableBytesView)) else {
             throw APIError(.badRequest, code: "invalid_json",
                            message: #"O corpo deve ser {"address": "financeiro@empresa.com.br", "events"?: ["batch.completed", …]}."#)

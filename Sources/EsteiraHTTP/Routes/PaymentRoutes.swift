@@ -68,7 +68,7 @@ struct PaymentRoutes {
     @Sendable func create(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         let client = try context.requireClient()
         let externalID = externalID(context)
-        let body = try await request.body.collect(upTo: 16 * 1024)
+        let body = try await request.body.collect(atMost: 16 * 1024)
         guard let o = try? JSONValue.parse(body.readableBytesView), let members = o.members else {
             throw APIError(.badRequest, code: "invalid_json",
                            message: #"O corpo deve ser {"amount": "50.00", "date": "AAAA-MM-DD", "method": "pix", "trace_key"?: "<uuid>"}."#)

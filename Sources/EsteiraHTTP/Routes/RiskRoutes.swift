@@ -58,7 +58,7 @@ struct RiskRoutes {
     /// and the time taken; the same trace key again answers the first decision.
     @Sendable func analyze(_ request: Request, context: EsteiraRequestContext) async throws -> DecisionResponse {
         let client = try context.requireClient()
-        let body = try await request.body.collect(upTo: 64 * 1024)
+        let body = try await request.body.collect(atMost: 64 * 1024)
         let shape = "O corpo deve ser {\"document\": \"…\", \"amount\": \"1234,56\", \"due_date\"?, \"metadata\"?, \"trace_key\"?}."
         guard let object = try? JSONValue.parse(body.readableBytesView), object.members != nil,
               let document = object["document"]?.string else {

@@ -53,12 +53,7 @@ struct SubmissionRoutes {
     @Sendable func addDebts(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         let client = try context.requireClient()
         let id = context.parameters.get("id") ?? ""
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: Self.maxBodyBytes)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, code: "too_large", message: "O corpo passa de 32 MiB; envie no máximo 10.000 dívidas por chamada.")
-        }
+        let body = try await request.body.collect(atMost: Self.maxBodyBytes, hint: "Envie no máximo 10.000 dívidas por chamada.")
         let items = try SingleDebtJSON.items(Array(body.readableBytesView))
         guard !items.isEmpty else {
             throw APIError(.unprocessableContent, code: "empty", message: "A lista de dívidas está vazia.")

@@ -40,6 +40,26 @@ public struct APIError: HTTPResponseError {
     public static func notFound(_ what: String) -> APIError {
         APIError(.notFound, code: "not_found", message: "\(what) não encontrado.")
     }
+    /// A body past what the route takes: 413, saying the limit.
+    public static func tooLarge(_ limit: Int, hint: String = "") -> APIError {
+        let size = limit >= 1 << 20 ? "\(limit >> 20) MiB" : "\(limit >> 10) KiB"
+        return APIError(.contentTooLarge, code: "too_large", message: "O corpo passa do limite de \(size) desta rota.\(hint.isEmpty ? "" : " " + hint)")
+    }
+    /// Hummingbird's own errors carry no body; every error the API answers is JSON with a code
+    /// and a Portuguese message, so each status gets one.
+    static func from(_ error: any HTTPResponseError) -> APIError {
+        switch error.status {
+        case .contentTooLarge: return APIError(.contentTooLarge, code: "too_large", message: "O corpo passa do limite desta rota.")
+        case .notFound: return APIError(.notFound, code: "not_found", message: "Caminho não encontrado.")
+        case .methodNotAllowed: return APIError(.methodNotAllowed, code: "method_not_allowed", message: "Método não permitido neste caminho.")
+        case .unsupportedMediaType: return APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "Tipo de conteúdo não aceito.")
+        case .badRequest: return APIError(.badRequest, code: "bad_request", message: "Requisição malformada.")
+        default:
+            let code = error.status.code
+            return APIError(error.status, code: code >= 500 ? "internal" : "http_\(code)",
+                            message: code >= 500 ? "Erro interno. Tente novamente; se persistir, informe o trace_id." : "Requisição recusada (\(code)).")
+        }
+    }
     public static func invalidParameter(_ name: String, _ detail: String) -> APIError {
         APIError(.badRequest, code: "invalid_parameter", message: "Parâmetro \(name) inválido: \(detail)")
     }
@@ -62,13 +82,23 @@ public struct APIError: HTTPResponseError {
     }
 }
 
-/// Turns errors that are not `HTTPResponseError` into a plain 500 JSON body, after logging them.
+/// Every error as a JSON body with a code and a Portuguese message: Hummingbird's own (which carry
+/// none) by their status, a body the client sent broken as 400, anything else as a 500 that says
+/// nothing internal, after logging it.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as any HTTPResponseError {
+        } catch let error as APIError {
             throw error
+        } catch let error as any HTTPResponseError {
+            if error.status.code >= 500 { context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"]) }
+            throw APIError.from(error)
+        } catch let error where RequestBodyError.isClientsFault(error) {
+            // A chunk size that is not hexadecimal, a body cut before its Content-Length: the
+            // client's fault, told to it, and not an error of the server's.
+            context.logger.notice("request body unreadable", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            throw APIError(.badRequest, code: "invalid_body", message: "O corpo da requisição chegou malformado ou incompleto.")
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             throw APIError(.internalServerError, code: "internal", message: "Erro interno. Tente novamente; se persistir, informe o trace_id.")

@@ -108,7 +108,7 @@ struct WebRoutes {
     }
 
     @Sendable func signIn(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
-        let form = FormBody.parse(try await request.body.collect(upTo: 16 * 1024))
+        let form = FormBody.parse(try await request.body.collect(atMost: 16 * 1024))
         let key = (form["chave"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !key.isEmpty, let client = try await ClientStore(db: db).authenticate(apiKey: key) else {
             return page("entrar", title: "Entrar", client: nil, ["error": "Chave de API inválida ou revogada."], status: .unauthorized)
@@ -322,7 +322,7 @@ struct WebRoutes {
         guard let (id, draft) = try await draft(context, client) else { throw APIError.notFound("Arquivo enviado") }
         let batches = BatchStore(db: db)
         if try await batches.get(id: id, clientID: client.id) != nil { return Self.redirect("/app/lotes/\(id)") }
-        let form = FormBody.parse(try await request.body.collect(upTo: 64 * 1024))
+        let form = FormBody.parse(try await request.body.collect(atMost: 64 * 1024))
         let key = BlobKeys.raw(clientID: client.id, batchID: id)
         let header = draft.header
 

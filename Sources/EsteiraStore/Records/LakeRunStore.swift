@@ -65,6 +65,12 @@ public struct LakeRunStore: Sendable {
         return try await !c.query("SELECT 1 AS x FROM lake_runs WHERE month = \(month)").isEmpty
     }
 
+    /// Whether a run of a month before `month` was ever started: the lake is in use, so a month's
+    /// files missing after it are late rather than a lake nobody has started to feed.
+    public func hasRun(before month: String) async throws -> Bool {
+        try await !db.query("SELECT 1 AS x FROM lake_runs WHERE month < \(month) LIMIT 1").isEmpty
+    }
+
     /// In the caller's transaction: records a step (replacing an earlier record of the same name,
     /// from an earlier attempt); with `inputs`, the raw keys; with `status`, the end of the run (or
     /// `running` again, for a failed run whose dead step was revived).
