@@ -38,6 +38,7 @@ public struct Pipeline: Sendable {
         case .finalize: try await FinalizeStage(pipeline: self).run(job, owner: owner)
         case .ledger: try await LedgerStage(pipeline: self).run(job, owner: owner)
         case .lake: try await LakeStage(pipeline: self).run(job, owner: owner)
+        case .cleanup: try await CleanupStage(pipeline: self).run(job, owner: owner)
         }
     }
 

@@ -14,13 +14,13 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var workers: WorkerOptions
 
-    @Option(help: "Comma-separated stages: pick,transform,register,finalize (default: all).")
+    @Option(help: "Comma-separated kinds of job: \(JobKind.allCases.map(\.rawValue).joined(separator: ",")) (default: all). A worker that leaves out ledger, lake or cleanup never runs those jobs; run them somewhere.")
     var stages: String?
 
     func validate() throws {
         if let stages {
             for s in stages.split(separator: ",") where JobKind(rawValue: String(s)) == nil {
-                throw ValidationError("unknown stage '\(s)'; use pick, transform, register, finalize")
+                throw ValidationError("unknown stage '\(s)'; use \(JobKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
         }
     }

@@ -160,9 +160,12 @@ struct IntakeEndToEndTests {
         let csv = try await server.request("GET", "/v1/batches/\(aID)/rejects.csv", key: client.key)
         #expect(csv.status == 200)
         #expect(csv.headers["content-type"]?.hasPrefix("text/csv") == true)
-        #expect(csv.text.hasPrefix("\u{FEFF}line,field,code,message,raw\r\n"))
-        #expect(csv.text.contains(",\"'=1+1;Fórmula;"))
-        #expect(!csv.text.contains(",\"=1+1"))
+        // As a Brazilian Excel opens it: BOM, `;`, Portuguese headers and field names; a cell
+        // that would start with `=`, `+`, `-` or `@` under either separator is neutralized.
+        #expect(csv.text.hasPrefix("\u{FEFF}linha;campo;código;mensagem;conteúdo original\r\n"))
+        #expect(csv.text.contains(";\"valor\";R005;"))
+        #expect(csv.text.contains(";\"'=1+1;Fórmula;012.345.678-90;'-5;"))
+        #expect(!csv.text.contains("\"=1+1") && !csv.text.contains(";-5;"))
 
         // Keys and isolation: no key or a wrong one is 401; another client's data is 404.
         #expect(try await server.request("GET", "/v1/batches", key: nil).status == 401)

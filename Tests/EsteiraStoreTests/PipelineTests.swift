@@ -3,6 +3,7 @@ import EsteiraCore
 import EsteiraPipeline
 import EsteiraStore
 import Foundation
+import Synchronization
 import Testing
 
 @Suite("Pipeline on SQLite and PostgreSQL")
@@ -378,6 +379,36 @@ struct PipelineTests {
         }
     }
 
+    @Test("a staging file that cannot be deleted is not left in silence: the cleanup job fails, is retried, and deletes it",
+          arguments: TestDatabase.dialects)
+    func cleanupRetried(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let h = try await PipelineHarness.make(db, subBatchSize: 3)
+            let flaky = FlakyDeletes(h.blobs)
+            let id = try await h.submit(Array(Self.file.utf8))
+            var settings = Worker.Settings()
+            settings.concurrency = 1
+            let worker = Worker(pipeline: Pipeline(db: db, blobs: flaky, logger: TestDatabase.logger), settings: settings)
+            let queue = JobQueue(db: db)
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline {
+                if try await worker.runNext(owner: "w") { continue }
+                if try await queue.list(state: .queued).isEmpty { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let batch = try #require(try await BatchStore(db: db).get(id: id))
+            #expect(batch.status == .completedWithRejects)
+            let cleanup = try await db.query("SELECT state, attempts FROM jobs WHERE kind = 'cleanup' AND batch_id = \(id)")
+            #expect(cleanup.count == 1)
+            #expect(try cleanup.first?.string("state") == "done" && cleanup.first?.int("attempts") == 2)
+            // Three sub-batches: three deletes refused the first time, all three done the second.
+            #expect(flaky.refused.withLock { $0 } == 3)
+            for seq in 0..<3 {
+                await #expect(throws: (any Error).self) { _ = try await h.blobs.size(key: BlobKeys.staging(batchID: id, seq: seq)) }
+            }
+        }
+    }
+
     @Test("files unusable as a whole fail with a Portuguese reason", arguments: TestDatabase.dialects)
     func failedFiles(dialect: SQLDialect) async throws {
         try await TestDatabase.with(dialect) { db in
@@ -504,6 +535,26 @@ struct PipelineTests {
 
 
 /// The error `body` throws, or nil.
+/// A blob store whose first delete of each key fails, as a store with a hiccup would.
+final class FlakyDeletes: BlobStore {
+    let inner: any BlobStore
+    let refused = Mutex(0)
+    private let seen = Mutex(Set<String>())
+    init(_ inner: any BlobStore) { self.inner = inner }
+    func makeWriter(key: String) async throws -> any BlobWriter { try await inner.makeWriter(key: key) }
+    func put(key: String, bytes: [UInt8]) async throws { try await inner.put(key: key, bytes: bytes) }
+    func read(key: String, offset: Int, length: Int) async throws -> [UInt8] { try await inner.read(key: key, offset: offset, length: length) }
+    func readAll(key: String) async throws -> [UInt8] { try await inner.readAll(key: key) }
+    func size(key: String) async throws -> Int { try await inner.size(key: key) }
+    func delete(key: String) async throws {
+        if seen.withLock({ $0.insert(key).inserted }) {
+            refused.withLock { $0 += 1 }
+            throw BlobError(code: .io, key: key, detail: "delete refused once (test)")
+        }
+        try await inner.delete(key: key)
+    }
+}
+
 func failure(_ body: () async throws -> Void) async -> (any Error)? {
     do { try await body(); return nil } catch { return error }
 }

@@ -195,10 +195,10 @@ class WebPagesTest(unittest.TestCase):
             time.sleep(0.2)
         self.assertEqual(len(files), 1, "the reject report was not downloaded")
         with open(os.path.join(self.downloads, files[0]), encoding="utf-8-sig", newline="") as f:
-            report = list(csv.reader(f))
-        self.assertEqual(report[0], ["line", "field", "code", "message", "raw"])
-        self.assertEqual([(r[0], r[1], r[2]) for r in report[1:]], [("4", "document", "R003"), ("5", "amount", "R005"),
-                                                                    ("6", "due_date", "R007")])
+            report = list(csv.reader(f, delimiter=";"))
+        self.assertEqual(report[0], ["linha", "campo", "código", "mensagem", "conteúdo original"])
+        self.assertEqual([(r[0], r[1], r[2]) for r in report[1:]], [("4", "CPF/CNPJ", "R003"), ("5", "valor", "R005"),
+                                                                    ("6", "data de vencimento", "R007")])
 
         # The registry, through the API: amounts exact to the cent.
         request = urllib.request.Request(self.base + "/v1/debts", headers={"Authorization": "Bearer " + self.key})

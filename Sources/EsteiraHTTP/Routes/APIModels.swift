@@ -191,12 +191,20 @@ struct RejectResponse: Codable, Sendable {
     }
 }
 
-/// A CSV cell that a spreadsheet will show as text: quoted, quotes doubled, and a leading
-/// `=`, `+`, `-`, `@`, tab or CR neutralized with an apostrophe (OWASP's advice on CSV injection).
+/// A CSV cell that a spreadsheet will show as text: quoted, quotes doubled, and `=`, `+`, `-`, `@`
+/// neutralized with an apostrophe wherever a spreadsheet could start a cell with them: at the
+/// start, and after a `;`, `,`, tab or line break inside the text, for a spreadsheet set to
+/// another separator splits the cell there (OWASP's advice on CSV injection, whatever the separator).
 func spreadsheetSafeCell(_ value: String) -> String {
-    var v = value
-    if let first = v.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { v = "'" + v }
-    return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    var out = String.UnicodeScalarView()
+    var cellStart = true
+    for u in value.unicodeScalars {
+        if cellStart && "=+-@\t\r".unicodeScalars.contains(u) { out.append("'") }
+        out.append(u)
+        if u == "\"" { out.append("\"") }
+        cellStart = ";,\t\r\n".unicodeScalars.contains(u)
+    }
+    return "\"" + String(out) + "\""
 }
 
 extension Response {

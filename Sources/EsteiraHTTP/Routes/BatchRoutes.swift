@@ -225,19 +225,22 @@ struct BatchRoutes {
         return ListResponse(page, RejectResponse.init)
     }
 
-    /// The reject report as CSV (`line,field,code,message,raw`), streamed page by page.
+    /// The reject report as a Brazilian Excel opens it: a BOM, `;`, Portuguese headers
+    /// (`linha;campo;código;mensagem;conteúdo original`) and field names, every cell made safe
+    /// from formulas; streamed page by page. Programs read the JSON form (`/rejects`).
     @Sendable func rejectsCSV(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         let batch = try await batch(context)
         let registry = self.registry
         let body = ResponseBody { writer in
-            try await writer.write(ByteBuffer(string: "\u{FEFF}line,field,code,message,raw\r\n"))
+            try await writer.write(ByteBuffer(string: "\u{FEFF}linha;campo;código;mensagem;conteúdo original\r\n"))
             var cursor = (line: 0, id: 0)
             while true {
                 let page = try await registry.rejects(batchID: batch.id, after: cursor, limit: 2000)
                 if page.isEmpty { break }
                 var text = ""
                 for (r, id) in page {
-                    text += "\(r.line),\(spreadsheetSafeCell(r.field)),\(r.code),\(spreadsheetSafeCell(r.message)),\(spreadsheetSafeCell(r.raw))\r\n"
+                    let field = DebtField(rawValue: r.field)?.portugueseName ?? r.field
+                    text += "\(r.line);\(spreadsheetSafeCell(field));\(r.code);\(spreadsheetSafeCell(r.message));\(spreadsheetSafeCell(r.raw))\r\n"
                     cursor = (r.line, id)
                 }
                 try await writer.write(ByteBuffer(string: text))

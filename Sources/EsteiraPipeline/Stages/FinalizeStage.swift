@@ -37,16 +37,14 @@ struct FinalizeStage {
                        rejected = \(counts.rejected), review = \(counts.review), updated_at = \(now), finished_at = \(now)
                 WHERE id = \(job.batchID)
                 """)
-            // The client's notifications, in the same transaction as the status they announce.
+            // The client's notifications, in the same transaction as the status they announce; and
+            // the deletion of the staging files, which have served their purpose (the raw file stays).
             try await NotificationStore.enqueue(c, batchID: job.batchID, now: now)
+            try await pipeline.queue.enqueue(c, kind: .cleanup, batchID: job.batchID, seq: -1, traceID: job.traceID)
             try await JobQueue.complete(c, job: job, owner: owner)
             return (counts, status, subBatches)
         }
-        guard let (counts, status, subBatches) = final else { return }
-        // The staging files have served their purpose; the raw file stays.
-        for seq in 0..<subBatches {
-            try? await pipeline.blobs.delete(key: BlobKeys.staging(batchID: job.batchID, seq: seq))
-        }
+        guard let (counts, status, _) = final else { return }
         var log = pipeline.logger
         log[metadataKey: "batch_id"] = "\(job.batchID)"
         log[metadataKey: "trace_id"] = "\(job.traceID)"

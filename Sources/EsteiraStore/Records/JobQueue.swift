@@ -11,6 +11,9 @@ public enum JobKind: String, Sendable, Codable, CaseIterable {
     case ledger
     /// One step of a lake run (`LakeStep`); its "batch" is the run's id, its sequence number the step.
     case lake
+    /// Deletes a finished batch's staging files, retried like any step: a failed delete is never
+    /// silent, and a staging file is never left behind without a dead job saying so.
+    case cleanup
 }
 
 public enum JobState: String, Sendable, Codable, CaseIterable {
