@@ -184,6 +184,7 @@ let package = Package(
             name: "EsteiraHTTP",
             dependencies: [
                 "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraSheets", "EsteiraPipeline", "EsteiraRisk", "EsteiraDocuments",
+                "EsteiraNotify",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

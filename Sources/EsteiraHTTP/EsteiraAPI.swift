@@ -17,9 +17,10 @@ public enum EsteiraAPI {
     public static func router(db: any SQLDatabase, blobs: any BlobStore, metrics: MetricsRegistry?,
                               retry: RetryPolicy = RetryPolicy(), submissionTTL: TimeInterval = 86_400,
                               maxFileBytes: Int = 2 << 30, risk: RiskService? = nil, ledgerWindowDays: Int = 7,
-                              lakeBudgetBytes: Int? = nil,
+                              lakeBudgetBytes: Int? = nil, webhooksMayBePrivate: Bool = false,
                               jobsReady: @escaping @Sendable () async -> Void = {}) -> Router<EsteiraRequestContext> {
         let router = Router(context: EsteiraRequestContext.self)
+        router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: LogRequestsMiddleware(.info))
 
@@ -80,7 +81,7 @@ public enum EsteiraAPI {
         DebtRoutes(db: db, blobs: blobs, risk: risk).add(to: v1)
         FormatRoutes(db: db).add(to: v1)
         CollectionRoutes(db: db).add(to: v1)
-        NotificationRoutes(db: db).add(to: v1)
+        NotificationRoutes(db: db, mayBePrivate: webhooksMayBePrivate).add(to: v1)
         RiskRoutes(service: risk).add(to: v1)
         ledger.add(to: v1)
         PaymentRoutes(db: db, windowDays: ledgerWindowDays).add(to: v1)

@@ -20,16 +20,27 @@ public struct WebhookSender: Service {
     public struct Settings: Sendable {
         public var policy = DeliveryPolicy()
         public var timeout: Duration = .seconds(10)
+        /// Lets clients' webhooks reach private, loopback and link-local addresses
+        /// (`ESTEIRA_WEBHOOK_ALLOW_PRIVATE=1`; see `WebhookDestination`).
+        public var allowPrivateDestinations = false
 
         public init() {}
     }
+
+    /// The webhooks' HTTP client: it follows no redirect, so that a public URL cannot send the
+    /// request on to an internal one (a 3xx is an answer that is not 2xx, and is retried).
+    public static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     let store: NotificationStore
     let settings: Settings
     let logger: Logger
     let http: HTTPClient
 
-    public init(db: any SQLDatabase, settings: Settings = Settings(), logger: Logger, http: HTTPClient = .shared) {
+    public init(db: any SQLDatabase, settings: Settings = Settings(), logger: Logger, http: HTTPClient = WebhookSender.client) {
         store = NotificationStore(db: db)
         self.settings = settings
         self.logger = logger
@@ -74,12 +85,17 @@ public struct WebhookSender: Service {
         let started = ContinuousClock.now
         var status: Int?
         var failure: String?
-        do {
-            let response = try await http.execute(request, timeout: .seconds(Int64(settings.timeout.seconds)))
-            _ = try? await response.body.collect(upTo: 64 * 1024)
-            status = Int(response.status.code)
-        } catch {
-            failure = "\(error)"
+        if !n.operatorTarget, !settings.allowPrivateDestinations, let refusal = await WebhookDestination.check(url: n.url) {
+            // Not sent: an internal address is never called, and nothing it would answer is recorded.
+            failure = "destino recusado: \(refusal)"
+        } else {
+            do {
+                let response = try await http.execute(request, timeout: .seconds(Int64(settings.timeout.seconds)))
+                _ = try? await response.body.collect(upTo: 64 * 1024)
+                status = Int(response.status.code)
+            } catch {
+                failure = "\(error)"
+            }
         }
         let delivered = status.map { (200..<300).contains($0) } ?? false
         let attempt = n.attempts + 1

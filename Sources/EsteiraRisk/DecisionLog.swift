@@ -8,6 +8,7 @@ import Foundation
 /// database's thread and back.
 public final class DecisionLog: Sendable {
     struct Sighting: Sendable {
+        var clientID: String
         var document: String
         var since: Date
     }
@@ -23,15 +24,18 @@ public final class DecisionLog: Sendable {
         // few milliseconds older than its own window, never fewer.
         counter = Batcher { sightings in
             let since = sightings.map(\.since).min() ?? Date()
-            let counts = try await store.counts(documents: sightings.map(\.document), since: since)
-            return sightings.map { counts[$0.document] ?? 0 }
+            var counts: [String: [String: Int]] = [:]
+            for (client, asked) in Dictionary(grouping: sightings, by: \.clientID) {
+                counts[client] = try await store.counts(clientID: client, documents: asked.map(\.document), since: since)
+            }
+            return sightings.map { counts[$0.clientID]?[$0.document] ?? 0 }
         }
         writer = Batcher { try await store.save($0) }
     }
 
-    /// How often the document was judged since `since`, for any client.
-    public func count(document: String, since: Date) async throws -> Int {
-        try await counter.submit(Sighting(document: document, since: since))
+    /// How often the document was judged for the client since `since`: the client's own activity only.
+    public func count(clientID: String, document: String, since: Date) async throws -> Int {
+        try await counter.submit(Sighting(clientID: clientID, document: document, since: since))
     }
 
     /// Keeps the decision, or returns the one kept before under its client and trace key.

@@ -73,11 +73,11 @@ public struct RiskService: Sendable {
         let seen: Int
         if let validator, validator.cached(document: document) == nil {
             async let called = validator.validate(document: document, deadline: deadline)
-            seen = try await log.count(document: document, since: since)
+            seen = try await log.count(clientID: client.id, document: document, since: since)
             external = await called
         } else {
             // Cached (validate answers from the cache without suspending), or no service.
-            seen = try await log.count(document: document, since: since)
+            seen = try await log.count(clientID: client.id, document: document, since: since)
             external = await validator?.validate(document: document, deadline: deadline) ?? .notConfigured
         }
         let facts = RiskFacts(blacklistReason: listed, external: external, recentCount: seen + 1)

@@ -5,8 +5,9 @@ import Synchronization
 
 /// Writes one JSON object a line: `{"ts":..., "level":..., "msg":..., "label":..., ...metadata}`.
 ///
-/// Metadata values that look like a whole CPF or CNPJ are masked here as a last line of defence;
-/// code should pass masked documents in the first place (`TaxID.masked`).
+/// The message and metadata values are masked here (`TaxID.redactingDocuments`: anything shaped
+/// like a whole CPF or CNPJ, percent-encoded or not) as a last line of defence; code should pass
+/// masked documents in the first place (`TaxID.masked`).
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
@@ -46,7 +47,8 @@ public struct JSONLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var fields: [(String, String)] = [
-            ("ts", Self.timestamp()), ("level", event.level.rawValue), ("msg", event.message.description), ("label", label),
+            ("ts", Self.timestamp()), ("level", event.level.rawValue), ("msg", TaxID.redactingDocuments(in: event.message.description)),
+            ("label", label),
         ]
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }

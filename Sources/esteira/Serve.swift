@@ -52,6 +52,7 @@ struct Serve: AsyncParsableCommand {
                                            maxFileBytes: maxFileBytes, risk: risk,
                                            ledgerWindowDays: Env.int("ESTEIRA_LEDGER_WINDOW_DAYS") ?? 7,
                                            lakeBudgetBytes: pipeline.lakeBudgetBytes,
+                                           webhooksMayBePrivate: Env.bool("ESTEIRA_WEBHOOK_ALLOW_PRIVATE"),
                                            jobsReady: { await worker?.wake() })
             let app = Application(
                 router: router,

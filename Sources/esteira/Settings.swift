@@ -227,11 +227,13 @@ extension DeliveryPolicy {
 }
 
 extension WebhookSender.Settings {
-    /// The policy, and ESTEIRA_WEBHOOK_TIMEOUT_SECONDS (10).
+    /// The policy, ESTEIRA_WEBHOOK_TIMEOUT_SECONDS (10), and ESTEIRA_WEBHOOK_ALLOW_PRIVATE=1 (clients'
+    /// webhooks may reach private and loopback addresses; off).
     static var fromEnvironment: WebhookSender.Settings {
         var s = WebhookSender.Settings()
         s.policy = .fromEnvironment
         if let v = Env.int("ESTEIRA_WEBHOOK_TIMEOUT_SECONDS") { s.timeout = .seconds(v) }
+        s.allowPrivateDestinations = Env.bool("ESTEIRA_WEBHOOK_ALLOW_PRIVATE")
         return s
     }
 }

@@ -67,6 +67,9 @@ struct BankslipEndToEndTests {
         // The printable page: its QR code and its barcode, read by ZBar, are the slip's.
         let page = try await server.request("GET", "/v1/debts/B1/bankslip.html", key: client.key)
         #expect(page.status == 200 && page.text.contains("Pague com PIX") && page.text.contains("R$ 1.234,56"))
+        // Served as a page that runs no script, loads nothing from elsewhere and is never framed.
+        #expect(page.headers["content-security-policy"]?.contains("default-src 'none'") == true, "\(page.headers)")
+        #expect(page.headers["x-content-type-options"] == "nosniff" && page.headers["x-frame-options"] == "DENY")
         func svg(after marker: String) -> String {
             guard let start = page.text.range(of: marker), let open = page.text.range(of: "<svg", range: start.upperBound..<page.text.endIndex),
                   let close = page.text.range(of: "</svg>", range: open.lowerBound..<page.text.endIndex) else { return "" }

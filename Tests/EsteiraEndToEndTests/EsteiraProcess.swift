@@ -54,6 +54,9 @@ final class EsteiraProcess: @unchecked Sendable {
         var e = ProcessInfo.processInfo.environment
         e["ESTEIRA_DATA_DIR"] = dataDir
         e.removeValue(forKey: "DATABASE_URL")
+        // The tests' webhook receivers listen on loopback, which a client's webhook may not reach
+        // unless the operators allow it; the test of that refusal turns it off again.
+        e["ESTEIRA_WEBHOOK_ALLOW_PRIVATE"] = "1"
         for (k, v) in environment { e[k] = v }
         for (k, v) in extra { e[k] = v }
         return e

@@ -190,6 +190,55 @@ struct HostileInputEndToEndTests {
         #expect(try await server.request("GET", "/metrics", key: nil).text.contains("esteira_lake_files_late 0"))
     }
 
+    @Test("nothing leaks: velocity counts only the client's own analyses, webhooks never reach an internal address, logs mask documents however written, no cross-site sign-in")
+    func leaks() async throws {
+        let server = try EsteiraProcess()
+        defer { server.stop(); server.removeData() }
+        let a = try server.createClient(name: "Loja A", document: "11.222.333/0001-81")
+        let b = try server.createClient(name: "Loja B", document: "11.444.777/0001-61")
+        try server.start(["ESTEIRA_RISK_VELOCITY_LIMIT": "2", "ESTEIRA_WEBHOOK_ALLOW_PRIVATE": "0"])
+
+        // Client A analyses one CPF three times: the third is over its limit of 2 (K006).
+        let body = #"{"document": "248.438.034-80", "amount": "10,00"}"#
+        var last = EsteiraProcess.HTTPResult(status: 0, headers: [:], body: Data())
+        for _ in 0..<3 { last = try await post(server, "/v1/risk/analyze", a.key, body) }
+        #expect(last.text.contains("K006"), "\(last.text)")
+        // Client B's first analysis of the same CPF says nothing of A's.
+        let first = try await post(server, "/v1/risk/analyze", b.key, body)
+        #expect(first.status == 200 && !first.text.contains("K006") && !first.text.contains("vezes"), "\(first.text)")
+
+        // A webhook to loopback, to the cloud's metadata address or to a private network: refused.
+        for url in ["http://127.0.0.1:9/x", "http://169.254.169.254/latest", "http://10.0.0.1/", "http://localhost:8080/", "http://[::1]/"] {
+            let r = try await post(server, "/v1/webhooks", a.key, #"{"url": "\#(url)"}"#)
+            #expect(r.status == 422 && r.text.contains("invalid_url") && r.text.contains("interna"), "\(url): \(r.text)")
+        }
+        let hooks = try await server.request("GET", "/v1/webhooks", key: a.key).object["items"] as? [Any]
+        #expect(hooks?.isEmpty == true)
+
+        // Documents in a query, however written, never reach the log whole.
+        for query in ["document=248.438.034%2D80", "document=248%2E438%2E034%2D80", "document=248%20438%20034%2080"] {
+            _ = try await server.request("GET", "/v1/debts?\(query)", key: a.key)
+        }
+        _ = try await server.request("POST", "/v1/batches?file_name=cobranca-20241201-24843803480.csv", key: a.key,
+                                     body: Data("external_id;nome\n".utf8), contentType: "text/csv")
+        let logs = server.logs()
+        #expect(logs.contains("24*******80"))
+        for whole in ["24843803480", "248.438.034", "438.034", "248 438 034", "438%2E034", "034%2D80"] {
+            #expect(!logs.contains(whole), "\(whole) in the logs")
+        }
+
+        // A cross-site form that signs the victim in with the attacker's key: refused, no session.
+        let port = try #require(server.baseURL.port)
+        let form = "chave=\(a.key)"
+        let forged = try RawHTTP.exchange(port: port, Array(("POST /app/entrar HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nOrigin: http://evil.example\r\n"
+            + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\n\r\n\(form)").utf8), wait: 3)
+        #expect(forged.status == 403 && !forged.response.contains("esteira_sessao="), "\(forged.response)")
+        // Same origin but without the form's token: refused too.
+        let tokenless = try RawHTTP.exchange(port: port, Array(("POST /app/entrar HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nOrigin: http://127.0.0.1:\(port)\r\n"
+            + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(form.utf8.count)\r\n\r\n\(form)").utf8), wait: 3)
+        #expect(tokenless.status == 403 && !tokenless.response.contains("esteira_sessao="), "\(tokenless.response)")
+    }
+
     @Test("messages quote what the client wrote; a client's JSON comes back exact")
     func exactAnswers() async throws {
         let server = try EsteiraProcess()

@@ -25,4 +25,18 @@ struct LogRedactionTests {
         // The same run of digits standing alone is a CPF's shape, and is masked.
         #expect(TaxID.redactingDocuments(in: "x 93141592687 y") == "x 93*******87 y")
     }
+
+    @Test("the hostile tester's bypasses: percent-encoded separators, spaces, a document inside a file name")
+    func bypasses() {
+        #expect(TaxID.redactingDocuments(in: "document=248.438.034%2D80") == "document=24*******80")
+        #expect(TaxID.redactingDocuments(in: "document=248%2E438%2E034-80&page=1") == "document=24*******80&page=1")
+        #expect(TaxID.redactingDocuments(in: "document=248 438 034 80") == "document=24*******80")
+        #expect(TaxID.redactingDocuments(in: "document=248+438+034+80") == "document=24*******80")
+        #expect(TaxID.redactingDocuments(in: "file_name=cobranca-20241201-24843803480.csv") == "file_name=cobranca-20241201-24*******80.csv")
+        #expect(TaxID.redactingDocuments(in: "/v1/debts?document=11.222.333%2F0001-81") == "/v1/debts?document=11**********81")
+        #expect(TaxID.redactingDocuments(in: "lote_24843803480_final") == "lote_24*******80_final")
+        // What is not a document stays: a date, a time, an amount, a batch id.
+        let plain = "2026-12-06 10:20:30 R$ 1.234,56 id 6f0c1234-aaaa-4bbb-8ccc-1234567890ab"
+        #expect(TaxID.redactingDocuments(in: plain) == plain)
+    }
 }

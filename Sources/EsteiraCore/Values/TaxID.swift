@@ -124,51 +124,119 @@ public struct TaxID: Hashable, Sendable, CustomStringConvertible {
 
 extension TaxID {
     /// Free text (a log line's value, an error sent in an alert) with the middle of anything shaped like
-    /// a CPF (11 digits) or CNPJ (14 characters, masked or not) hidden.
+    /// a CPF (11 digits) or CNPJ (14 characters: 12 digits or capital letters and 2 digits) hidden,
+    /// however it is written: bare, with its usual mask, with spaces, inside a longer name
+    /// (`cobranca-20241201-24843803480.csv`), or percent-encoded (`248.438.034%2D80`), which is
+    /// decoded first.
     ///
-    /// A trace or span id (32 or 16 lowercase hex digits, standing alone) is left whole: about one
-    /// trace id in ten holds a run of exactly 11 decimal digits between its letters, and was printed
-    /// with its middle starred, so that it no longer matched the same trace's other lines.
-    public static func redactingDocuments(in s: String) -> String {
+    /// How: the text is cut into tokens of digits and capital letters; tokens joined by single
+    /// separators (`.`, `-`, `/`, space, `+`) form chains, and any run of consecutive tokens of a
+    /// chain that adds up to a document's shape is masked, whatever the tokens around it. A trace
+    /// or span id (32 or 16 lowercase hex digits, standing alone) is left whole: about one trace id
+    /// in ten holds a run of exactly 11 decimal digits between its letters.
+    public static func redactingDocuments(in text: String) -> String {
+        let s = percentDecodedPrintable(text)
         guard s.utf8.count >= 11 else { return s }
-        var out = ""
-        var run: [Character] = []
         let chars = Array(s)
-        func flush() {
-            let compact = run.filter { $0 != "." && $0 != "-" && $0 != "/" }
-            if compact.count == 11 || compact.count == 14 {
-                out += String(compact.prefix(2)) + String(repeating: "*", count: compact.count - 4) + String(compact.suffix(2))
-            } else {
-                out += String(run)
-            }
-            run.removeAll()
-        }
+        func isToken(_ ch: Character) -> Bool { ch.isASCII && (ch.isNumber || ch.isUppercase) }
+        func isSeparator(_ ch: Character) -> Bool { ch == "." || ch == "-" || ch == "/" || ch == " " || ch == "+" }
         func isAlphanumeric(_ ch: Character) -> Bool { ch.isASCII && (ch.isLetter || ch.isNumber) }
         func isLowerHex(_ ch: Character) -> Bool { ch.isASCII && (ch.isNumber || ("a"..."f").contains(ch)) }
+
+        // Trace and span ids, protected from the masking.
+        var protected = [Bool](repeating: false, count: chars.count)
         var i = 0
         while i < chars.count {
-            let ch = chars[i]
-            if i == 0 || !isAlphanumeric(chars[i - 1]), isLowerHex(ch) {
+            if (i == 0 || !isAlphanumeric(chars[i - 1])) && isLowerHex(chars[i]) {
                 var end = i
                 while end < chars.count && isLowerHex(chars[end]) { end += 1 }
-                let length = end - i
-                if length == 16 || length == 32, end == chars.count || !isAlphanumeric(chars[end]),
+                if end - i == 16 || end - i == 32, end == chars.count || !isAlphanumeric(chars[end]),
                    chars[i..<end].contains(where: \.isLetter) {
-                    flush()
-                    out += String(chars[i..<end])
-                    i = end
-                    continue
+                    for k in i..<end { protected[k] = true }
                 }
-            }
-            i += 1
-            if ch.isASCII && (ch.isNumber || ch.isUppercase || ch == "." || ch == "-" || ch == "/") {
-                run.append(ch)
+                i = max(end, i + 1)
             } else {
-                flush()
-                out.append(ch)
+                i += 1
             }
         }
-        flush()
-        return out
+
+        // Tokens: maximal runs of digits and capitals, not protected.
+        var tokens: [Range<Int>] = []
+        i = 0
+        while i < chars.count {
+            guard isToken(chars[i]) && !protected[i] else { i += 1; continue }
+            var end = i
+            while end < chars.count && isToken(chars[end]) && !protected[end] { end += 1 }
+            tokens.append(i..<end)
+            i = end
+        }
+        // Spans to mask: runs of consecutive tokens of one chain with a document's shape.
+        var masks: [(range: Range<Int>, compact: [Character])] = []
+        var t = 0
+        while t < tokens.count {
+            var matched: (Int, [Character])?
+            var compact: [Character] = []
+            var u = t
+            while u < tokens.count {
+                if u > t {
+                    let gap = tokens[u - 1].upperBound..<tokens[u].lowerBound
+                    guard gap.count == 1, isSeparator(chars[gap.lowerBound]) else { break }
+                }
+                compact += chars[tokens[u]]
+                if compact.count > 14 { break }
+                if isDocumentShaped(compact) { matched = (u, compact) }
+                u += 1
+            }
+            if let (last, compact) = matched {
+                masks.append((tokens[t].lowerBound..<tokens[last].upperBound, compact))
+                t = last + 1
+            } else {
+                t += 1
+            }
+        }
+        guard !masks.isEmpty else { return s }
+        var out = ""
+        var at = 0
+        for m in masks {
+            out += String(chars[at..<m.range.lowerBound])
+            out += String(m.compact.prefix(2)) + String(repeating: "*", count: m.compact.count - 4) + String(m.compact.suffix(2))
+            at = m.range.upperBound
+        }
+        return out + String(chars[at...])
+    }
+
+    /// 11 digits (a CPF), or 12 digits or capital letters and 2 digits (a CNPJ).
+    static func isDocumentShaped(_ c: [Character]) -> Bool {
+        if c.count == 11 { return c.allSatisfy(\.isNumber) }
+        guard c.count == 14, c[12].isNumber, c[13].isNumber else { return false }
+        return c.contains(where: \.isNumber)
+    }
+
+    /// `%2D` → `-` and the like, for printable ASCII only: a document percent-encoded in a URL is
+    /// masked like any other, and nothing unprintable is decoded into a log line.
+    static func percentDecodedPrintable(_ s: String) -> String {
+        guard s.utf8.contains(UInt8(ascii: "%")) else { return s }
+        let b = Array(s.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        var i = 0
+        func hex(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: return c - 48
+            case 65...70: return c - 55
+            case 97...102: return c - 87
+            default: return nil
+            }
+        }
+        while i < b.count {
+            if b[i] == UInt8(ascii: "%"), i + 2 < b.count, let h = hex(b[i + 1]), let l = hex(b[i + 2]), (0x20...0x7E).contains(h << 4 | l) {
+                out.append(h << 4 | l)
+                i += 3
+            } else {
+                out.append(b[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,4 +1,5 @@
 import EsteiraCore
+import EsteiraNotify
 import EsteiraStore
 import Foundation
 import Hummingbird
@@ -7,6 +8,8 @@ import Hummingbird
 /// `/v1/notifications` (what was sent about a batch, attempt by attempt, and sending again).
 struct NotificationRoutes {
     let db: any SQLDatabase
+    /// Whether clients' webhooks may point at private, loopback and link-local addresses.
+    var mayBePrivate = false
     var store: NotificationStore { NotificationStore(db: db) }
 
     func add(to group: RouterGroup<EsteiraRequestContext>) {
@@ -53,6 +56,9 @@ struct NotificationRoutes {
             throw APIError(.badRequest, code: "invalid_json", message: #"O corpo deve ser {"url": "https://…", "events"?: ["batch.completed", …]}."#)
         }
         try Self.requireWebURL(b.url)
+        if !mayBePrivate, let refusal = await WebhookDestination.check(url: b.url) {
+            throw APIError(.unprocessableContent, code: "invalid_url", message: "URL recusada: \(refusal).", field: "url")
+        }
         let (endpoint, secret) = try await store.createEndpoint(clientID: client.id, url: b.url, events: try Self.events(b.events))
         var response = try EndpointJSON(endpoint, secret: secret).response(from: request, context: context)
         response.status = .created

@@ -44,7 +44,7 @@ struct WebRoutes {
 
     func add(to router: Router<EsteiraRequestContext>) {
         router.get("app") { _, _ in Self.redirect("/app/lotes") }
-        let app = router.group("app").add(middleware: WebSessionMiddleware(sessions: sessions))
+        let app = router.group("app").add(middleware: WebSessionMiddleware(sessions: sessions)).add(middleware: WebCSRFMiddleware())
         app.get("entrar", use: signInPage)
         app.post("entrar", use: signIn)
         app.post("sair", use: signOut)
@@ -68,8 +68,10 @@ struct WebRoutes {
 
     func page(_ template: String, title: String, client: ClientRecord?, _ values: [String: Any],
               status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        var values = values
+        values["csrf"] = WebCSRFMiddleware.token
         let body = pages.render(values, withTemplate: template) ?? ""
-        var layout: [String: Any] = ["title": title, "body": body]
+        var layout: [String: Any] = ["title": title, "body": body, "csrf": WebCSRFMiddleware.token]
         if let client { layout["client"] = ["name": client.name] }
         let html = pages.render(layout, withTemplate: "layout") ?? body
         var headers = extra
@@ -374,12 +376,15 @@ struct WebSessionMiddleware: RouterMiddleware {
     typealias Context = EsteiraRequestContext
     let sessions: WebSessionStore
 
-    static func token(_ request: Request) -> String? {
+    static func token(_ request: Request) -> String? { cookie(request, named: WebRoutes.cookie) }
+
+    /// The value of the cookie `name`, if the request sent one that is not empty.
+    static func cookie(_ request: Request, named name: String) -> String? {
         for header in request.headers[values: .cookie] {
             for part in header.split(separator: ";") {
                 let pair = part.trimmingCharacters(in: .whitespaces)
-                if pair.hasPrefix(WebRoutes.cookie + "=") {
-                    let value = String(pair.dropFirst(WebRoutes.cookie.count + 1))
+                if pair.hasPrefix(name + "=") {
+                    let value = String(pair.dropFirst(name.count + 1))
                     return value.isEmpty ? nil : value
                 }
             }

@@ -61,7 +61,7 @@ enum WebTemplates {
       {{#client}}
       <nav><a href="/app/lotes">Lotes</a><a href="/app/enviar">Enviar arquivo</a></nav>
       <span class="muted">{{name}}</span>
-      <form method="post" action="/app/sair"><button class="link" type="submit" id="sair">Sair</button></form>
+      <form method="post" action="/app/sair?csrf={{csrf}}"><button class="link" type="submit" id="sair">Sair</button></form>
       {{/client}}
     </header>
     <main>
@@ -74,7 +74,7 @@ enum WebTemplates {
     static let signIn = #"""
     <h1>Entrar</h1>
     {{#error}}<div class="card error" id="erro">{{error}}</div>{{/error}}
-    <form class="card" method="post" action="/app/entrar">
+    <form class="card" method="post" action="/app/entrar?csrf={{csrf}}">
       <label for="chave">Chave de API</label>
       <input type="password" id="chave" name="chave" autocomplete="off" required placeholder="est_…">
       <p class="muted">A chave foi entregue quando a sua empresa foi cadastrada. Ela não fica salva neste navegador: a sessão dura 8 horas.</p>
@@ -102,7 +102,7 @@ enum WebTemplates {
     static let upload = #"""
     <h1>Enviar arquivo</h1>
     {{#error}}<div class="card error" id="erro">{{error}}</div>{{/error}}
-    <form class="card" method="post" action="/app/enviar" enctype="multipart/form-data">
+    <form class="card" method="post" action="/app/enviar?csrf={{csrf}}" enctype="multipart/form-data">
       <label for="arquivo">Arquivo CSV, TXT ou XLSX</label>
       <input type="file" id="arquivo" name="file" accept=".csv,.txt,.xlsx,.xls" required>
       <p class="muted">Depois do envio você verá as primeiras 100 linhas e escolherá qual coluna é cada campo. Limite: {{limit}}.</p>
@@ -113,7 +113,7 @@ enum WebTemplates {
     static let mapping = #"""
     <h1>Mapear colunas: {{file}}</h1>
     {{#has_errors}}<div class="card error" id="erro">{{#errors}}<p>{{.}}</p>{{/errors}}</div>{{/has_errors}}
-    <form class="card" method="post" action="/app/enviar/{{draft}}">
+    <form class="card" method="post" action="/app/enviar/{{draft}}?csrf={{csrf}}">
       <p class="muted">Escolha a coluna do arquivo que contém cada campo. Sugerimos pelas palavras do cabeçalho; confira antes de enviar.</p>
       <div class="fields">
       {{#fields}}

@@ -70,6 +70,8 @@ public struct PendingNotification: Sendable {
     public var url: String
     public var secret: String
     public var attempts: Int
+    /// An operators' alert target (the agency's own), not a client's endpoint.
+    public var operatorTarget: Bool = false
 }
 
 /// A notification due for delivery by e-mail.
@@ -284,18 +286,18 @@ public struct NotificationStore: Sendable {
     public func claimDue(limit: Int, lease: TimeInterval, now: Date = Date()) async throws -> [PendingNotification] {
         try await db.write { c in
             // The clients' endpoints, then the operators' (the agency's alerts).
-            var rows: [SQLRow] = []
-            for targets in ["webhook_endpoints", "alert_targets"] where rows.count < limit {
-                rows += try await c.query("""
+            var due: [PendingNotification] = []
+            for targets in ["webhook_endpoints", "alert_targets"] where due.count < limit {
+                due += try await c.query("""
                     SELECT n.id, n.event, n.payload, n.attempts, e.url, e.secret FROM notifications n
                     JOIN \(raw: targets) e ON e.id = n.endpoint_id
                     WHERE n.state = 'pending' AND n.next_at <= \(now) AND n.channel = 'webhook'
-                    ORDER BY n.next_at LIMIT \(limit - rows.count)\(c.forUpdateSkipLocked)
-                    """)
-            }
-            let due = try rows.map {
-                PendingNotification(id: try $0.int("id"), event: try $0.string("event"), payload: try $0.string("payload"),
-                                    url: try $0.string("url"), secret: try $0.string("secret"), attempts: try $0.int("attempts"))
+                    ORDER BY n.next_at LIMIT \(limit - due.count)\(c.forUpdateSkipLocked)
+                    """).map {
+                    PendingNotification(id: try $0.int("id"), event: try $0.string("event"), payload: try $0.string("payload"),
+                                        url: try $0.string("url"), secret: try $0.string("secret"), attempts: try $0.int("attempts"),
+                                        operatorTarget: targets == "alert_targets")
+                }
             }
             if !due.isEmpty {
                 try await c.execute("""

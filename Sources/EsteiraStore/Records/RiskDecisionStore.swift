@@ -36,9 +36,10 @@ public struct RiskDecisionStore: Sendable {
 
     public init(db: any SQLDatabase) { self.db = db }
 
-    /// How often each document was judged since `since`, for any client; a document never
-    /// judged is absent. One query per 500 documents.
-    public func counts(documents: [String], since: Date) async throws -> [String: Int] {
+    /// How often each document was judged for the client since `since`; a document never judged
+    /// is absent. One query per 500 documents. Only the client's own analyses count: velocity
+    /// (K006) and its message must tell a client nothing of another client's activity.
+    public func counts(clientID: String, documents: [String], since: Date) async throws -> [String: Int] {
         var out: [String: Int] = [:]
         let unique = Array(Set(documents))
         var start = 0
@@ -46,7 +47,7 @@ public struct RiskDecisionStore: Sendable {
             let chunk = Array(unique[start..<min(start + 500, unique.count)])
             for r in try await db.query("""
                 SELECT document, COUNT(*) AS n FROM risk_decisions
-                WHERE document IN (\(list: chunk)) AND created_at >= \(since) GROUP BY document
+                WHERE document IN (\(list: chunk)) AND client_id = \(clientID) AND created_at >= \(since) GROUP BY document
                 """) {
                 out[try r.string("document")] = try r.int("n")
             }
