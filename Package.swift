@@ -228,7 +228,7 @@ let package = Package(
         .testTarget(
             name: "EsteiraStoreTests",
             dependencies: [
-                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraPipeline", "EsteiraTestSupport",
+                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraPipeline", "EsteiraLake", "EsteiraTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings

@@ -13,4 +13,22 @@ public enum BlobKeys {
     public static func converted(batchID: String) -> String { "converted/\(batchID).csv" }
     /// The staging rows of one sub-batch (the intermediate store).
     public static func staging(batchID: String, seq: Int) -> String { "staging/\(batchID)/\(seq).stg" }
+
+    /// The lake's layers and the folder each lives in (docs/lake.md).
+    public static let lakeLayers: [(layer: String, prefix: String)] = [
+        ("raw", "lake/raw/"), ("curated", "lake/curated/"), ("quarantine", "lake/quarantine/"), ("refined", "lake/refined/"),
+    ]
+}
+
+extension BlobStore {
+    /// What the lake holds per layer, bytes and files, measured by listing the store: every
+    /// file there counts, those of earlier runs and re-runs included.
+    public func lakeStorage() async throws -> [String: (bytes: Int, files: Int)] {
+        var out: [String: (bytes: Int, files: Int)] = [:]
+        for (layer, prefix) in BlobKeys.lakeLayers {
+            let entries = try await list(prefix: prefix)
+            out[layer] = (entries.reduce(0) { $0 + $1.size }, entries.count)
+        }
+        return out
+    }
 }

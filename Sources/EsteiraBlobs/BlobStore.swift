@@ -9,6 +9,15 @@ public protocol BlobStore: Sendable {
     func readAll(key: String) async throws -> [UInt8]
     func size(key: String) async throws -> Int
     func delete(key: String) async throws
+    /// Every blob whose key starts with `prefix` (a folder, ending in `/`), with its size: what the
+    /// store holds, measured, not remembered.
+    func list(prefix: String) async throws -> [BlobEntry]
+}
+
+public struct BlobEntry: Sendable, Equatable {
+    public var key: String
+    public var size: Int
+    public init(key: String, size: Int) { self.key = key; self.size = size }
 }
 
 public protocol BlobWriter: Sendable {

@@ -74,6 +74,20 @@ public struct LocalBlobStore: BlobStore {
         return Int(st.st_size)
     }
 
+    public func list(prefix: String) async throws -> [BlobEntry] {
+        let folder = root + "/" + prefix
+        guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
+        var out: [BlobEntry] = []
+        while let relative = walker.nextObject() as? String {
+            let attributes = walker.fileAttributes
+            guard attributes?[.type] as? FileAttributeType == .typeRegular else { continue }
+            // A writer's temporary file (`<key>.part-<n>`) is not a blob until it is renamed into place.
+            if relative.split(separator: "/").last?.contains(".part-") == true { continue }
+            out.append(BlobEntry(key: prefix + relative, size: (attributes?[.size] as? NSNumber)?.intValue ?? 0))
+        }
+        return out.sorted { $0.key < $1.key }
+    }
+
     public func delete(key: String) async throws {
         if unlink(try path(key)) != 0 && Glibc.errno != ENOENT { throw LocalBlobStore.errno("unlink", key) }
     }

@@ -24,15 +24,26 @@ public enum EsteiraAPI {
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: LogRequestsMiddleware(.info))
 
-        router.get("health") { _, _ -> Response in
-            do {
-                _ = try await db.query("SELECT 1 AS ok")
-                return Response(status: .ok, headers: [.contentType: "application/json"],
-                                body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
-            } catch {
-                return Response(status: .serviceUnavailable, headers: [.contentType: "application/json"],
-                                body: .init(byteBuffer: ByteBuffer(string: #"{"status":"database unavailable"}"#)))
+        // Healthy when the database answers and the blob store takes a file and gives it up: a
+        // process that cannot store an upload is not up, whatever its database says.
+        router.get("health") { _, context -> Response in
+            var database = "ok", files = "ok"
+            do { _ = try await db.query("SELECT 1 AS ok") } catch {
+                database = "unavailable"
+                context.logger.warning("health: database unavailable", metadata: ["error": "\(error)"])
             }
+            do {
+                let key = "health/\(UUID().uuidString.lowercased())"
+                try await blobs.put(key: key, bytes: Array("ok".utf8))
+                guard try await blobs.readAll(key: key) == Array("ok".utf8) else { throw BlobError(code: .io, key: key, detail: "read back differs") }
+                try await blobs.delete(key: key)
+            } catch {
+                files = "unavailable"
+                context.logger.warning("health: blob store unavailable", metadata: ["error": "\(error)"])
+            }
+            let ok = database == "ok" && files == "ok"
+            return Response(status: ok ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: #"{"blobs":"\#(files)","database":"\#(database)","status":"\#(ok ? "ok" : "unavailable")"}"#)))
         }
 
         if let metrics {
@@ -48,8 +59,8 @@ public enum EsteiraAPI {
                     Gauge(label: "esteira_ledger_differences").record(last.differences)
                     Gauge(label: "esteira_ledger_reconciled_at_seconds").record(Int(last.ranAt.timeIntervalSince1970))
                 }
-                // The lake's size per layer, from the run records; over the budget, an alert.
-                if let layers = try? await LakeRunStore(db: db).storage() {
+                // The lake's size per layer, measured in the blob store; over the budget, an alert.
+                if let layers = try? await blobs.lakeStorage() {
                     for (layer, size) in layers {
                         Gauge(label: "esteira_lake_bytes", dimensions: [("layer", layer)]).record(size.bytes)
                         Gauge(label: "esteira_lake_files", dimensions: [("layer", layer)]).record(size.files)

@@ -12,7 +12,10 @@ import Foundation
 /// - quarantine: the rows kept out, `lake/quarantine/<table>/ano=AAAA/mes=MM/quarantine.csv`
 ///   (`linha;campo;codigo;motivo;registro`);
 /// - the reconciliation, `…/curated/<table>/ano=AAAA/mes=MM/_reconciliation.json`:
-///   raw = curated + duplicates + quarantined.
+///   raw = curated + duplicates + quarantined, each side measured apart from the pass that wrote
+///   it: the raw records counted in the raw file, the curated rows read from the written Parquet
+///   file's footer, the quarantined records counted in the written quarantine file. Only the
+///   duplicates are the pass's own count. A month that does not balance fails its step.
 ///
 /// Each object is replaced whole (the blob store writes a new object and renames it into place),
 /// so a reader sees the month before or after a re-run, never half of one.
@@ -37,10 +40,13 @@ public struct LakeCurator: Sendable {
         public var curatedBytes: Int
         /// How long the step took, raw to reconciliation.
         public var seconds: Double
+        /// What the typing pass counted, beside what was measured in the files (`counts`).
+        public var passCounts: LakeCounts
+        public var balanced: Bool
 
         enum CodingKeys: String, CodingKey {
             case table, month, file, counts, curatedKey = "curated_key", quarantineKey = "quarantine_key", rawBytes = "raw_bytes",
-                 curatedBytes = "curated_bytes", seconds
+                 curatedBytes = "curated_bytes", seconds, passCounts = "pass_counts", balanced
         }
     }
 
@@ -93,12 +99,22 @@ public struct LakeCurator: Sendable {
         let quarantineKey = "lake/quarantine/\(table.rawValue)/\(part)/quarantine.csv"
         try await blobs.put(key: quarantineKey, bytes: Array(quarantine.utf8))
 
-        let report = Report(table: table.rawValue, month: month.description, file: fileName, counts: curated.counts,
+        // Measured in what was written, read back from the store.
+        let measured = LakeCounts(raw: LakeFile.dataRecords(in: bytes),
+                                  curated: try ParquetReader(try await blobs.readAll(key: curatedKey)).rowCount,
+                                  duplicates: curated.counts.duplicates,
+                                  quarantined: LakeFile.dataRecords(in: try await blobs.readAll(key: quarantineKey)))
+        let balanced = measured.isBalanced && measured == curated.counts
+        let report = Report(table: table.rawValue, month: month.description, file: fileName, counts: measured,
                             curatedKey: curatedKey, quarantineKey: quarantineKey, rawBytes: bytes.count, curatedBytes: parquet.count,
-                            seconds: (ContinuousClock.now - started).seconds)
+                            seconds: (ContinuousClock.now - started).seconds, passCounts: curated.counts, balanced: balanced)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         try await blobs.put(key: "lake/curated/\(table.rawValue)/\(part)/_reconciliation.json", bytes: Array(try encoder.encode(report)))
+        guard balanced else {
+            throw LakeRunError(description: "reconciliation of \(table.rawValue) \(month) does not balance: raw \(measured.raw) ≠ curated "
+                + "\(measured.curated) + duplicates \(measured.duplicates) + quarantined \(measured.quarantined) (the pass counted \(curated.counts))")
+        }
         return report
     }
 

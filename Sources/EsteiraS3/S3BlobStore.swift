@@ -81,6 +81,27 @@ public struct S3BlobStore: BlobStore {
         return length
     }
 
+    /// ListObjectsV2, page by page (S3 answers at most 1,000 keys a page).
+    public func list(prefix: String) async throws -> [BlobEntry] {
+        let base = client.location.prefix.isEmpty ? "" : client.location.prefix + "/"
+        var out: [BlobEntry] = []
+        var token: String?
+        repeat {
+            var query = [("list-type", "2"), ("prefix", base + prefix)]
+            if let token { query.append(("continuation-token", token)) }
+            let r = try await client.send(.GET, key: "", query: query.sorted { $0.0 < $1.0 }, maxResponse: 8 << 20)
+            guard r.status == 200 else { throw failure("LIST", prefix, r) }
+            let text = String(buffer: r.body)
+            for piece in text.components(separatedBy: "<Contents>").dropFirst() {
+                guard let key = S3Client.xmlValue("Key", in: piece), let size = S3Client.xmlValue("Size", in: piece).flatMap(Int.init)
+                else { continue }
+                out.append(BlobEntry(key: String(key.dropFirst(base.count)).xmlUnescaped, size: size))
+            }
+            token = S3Client.xmlValue("IsTruncated", in: text) == "true" ? S3Client.xmlValue("NextContinuationToken", in: text)?.xmlUnescaped : nil
+        } while token != nil
+        return out.sorted { $0.key < $1.key }
+    }
+
     public func delete(key: String) async throws {
         let r = try await client.send(.DELETE, key: key)
         guard r.status == 204 || r.status == 200 || r.status == 404 else { throw failure("DELETE", key, r) }
@@ -166,5 +187,14 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
     private func xmlEscaped(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
             .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+}
+
+extension String {
+    /// The five entities XML escapes in text.
+    var xmlUnescaped: String {
+        replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&apos;", with: "'")
+            .replacingOccurrences(of: "&amp;", with: "&")
     }
 }

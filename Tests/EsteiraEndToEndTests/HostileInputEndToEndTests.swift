@@ -239,6 +239,23 @@ struct HostileInputEndToEndTests {
         #expect(tokenless.status == 403 && !tokenless.response.contains("esteira_sessao="), "\(tokenless.response)")
     }
 
+    @Test("/health says unavailable when the blob store cannot take a file, though the database answers")
+    func healthOfTheBlobStore() async throws {
+        let server = try EsteiraProcess()
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        let up = try await server.request("GET", "/health", key: nil)
+        #expect(up.status == 200 && up.text == #"{"blobs":"ok","database":"ok","status":"ok"}"#, "\(up.text)")
+        // The blob folder replaced by a plain file: nothing can be stored under it.
+        let blobs = server.dataDir + "/blobs"
+        try FileManager.default.moveItem(atPath: blobs, toPath: blobs + ".moved")
+        FileManager.default.createFile(atPath: blobs, contents: Data("not a folder".utf8))
+        let down = try await server.request("GET", "/health", key: nil)
+        #expect(down.status == 503 && down.text == #"{"blobs":"unavailable","database":"ok","status":"unavailable"}"#, "\(down.text)")
+        try FileManager.default.removeItem(atPath: blobs)
+        try FileManager.default.moveItem(atPath: blobs + ".moved", toPath: blobs)
+    }
+
     @Test("messages quote what the client wrote; a client's JSON comes back exact")
     func exactAnswers() async throws {
         let server = try EsteiraProcess()

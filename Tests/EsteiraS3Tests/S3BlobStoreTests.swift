@@ -44,6 +44,17 @@ struct S3BlobStoreTests {
         try await store.delete(key: "nothing/here")
     }
 
+    @Test("listing a folder: every key under it with its size, keys that XML escapes included, nothing outside it")
+    func list() async throws {
+        let store = try await TestS3.store()
+        try await store.put(key: "lake/raw/a.csv", bytes: Array("abc".utf8))
+        try await store.put(key: "lake/raw/x/b&c.csv", bytes: Array("12345".utf8))
+        try await store.put(key: "lake/rawish.csv", bytes: Array("z".utf8))
+        try await store.put(key: "staging/1.stg", bytes: Array("zz".utf8))
+        #expect(try await store.list(prefix: "lake/raw/") == [BlobEntry(key: "lake/raw/a.csv", size: 3), BlobEntry(key: "lake/raw/x/b&c.csv", size: 5)])
+        #expect(try await store.list(prefix: "nothing/") == [])
+    }
+
     @Test("a large file goes up as a multipart upload, visible only once finished, and reads back whole")
     func multipart() async throws {
         let store = try await TestS3.store(partSize: 5 << 20)

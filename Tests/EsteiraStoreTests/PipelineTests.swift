@@ -546,6 +546,7 @@ final class FlakyDeletes: BlobStore {
     func read(key: String, offset: Int, length: Int) async throws -> [UInt8] { try await inner.read(key: key, offset: offset, length: length) }
     func readAll(key: String) async throws -> [UInt8] { try await inner.readAll(key: key) }
     func size(key: String) async throws -> Int { try await inner.size(key: key) }
+    func list(prefix: String) async throws -> [BlobEntry] { try await inner.list(prefix: prefix) }
     func delete(key: String) async throws {
         if seen.withLock({ $0.insert(key).inserted }) {
             refused.withLock { $0 += 1 }

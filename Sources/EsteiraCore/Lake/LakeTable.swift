@@ -166,6 +166,22 @@ public enum LakeFile {
         return .success(values)
     }
 
+    /// The data records of a CSV file, counted on their own: the records (RFC 4180 framing) that
+    /// are not blank, less the header. The reconciliation counts the raw file and the quarantine
+    /// this way, apart from the pass that typed and wrote them.
+    public static func dataRecords(in bytes: [UInt8]) -> Int {
+        let head = Array(bytes.prefix(64 * 1024))
+        let bom = TextHead.bomLength(head)
+        var records = 0
+        bytes.withUnsafeBufferPointer { whole in
+            var scanner = CSVScanner(delimiter: TextHead.delimiter(head))
+            let count = { (r: CSVScanner.Record) in if !r.isBlank { records += 1 } }
+            scanner.feed(UnsafeBufferPointer(rebasing: whole[bom...]), onRecord: count)
+            scanner.finish(onRecord: count)
+        }
+        return max(0, records - 1)
+    }
+
     public static func curate(_ bytes: [UInt8], table: LakeTable) throws(Problem) -> Curated {
         let head = Array(bytes.prefix(64 * 1024))
         if TextHead.looksBinary(head) { throw .notText }

@@ -96,7 +96,7 @@ struct LakeStage {
     /// Passing the lake's storage budget is an alert: in the log (and in /metrics), and
     /// `lake.over_budget` to the operators' targets, once per run that ends over it.
     func warnOverBudget(_ log: Logger, run: LakeRunRecord) async {
-        guard let budget = pipeline.lakeBudgetBytes, let layers = try? await LakeRunStore(db: pipeline.db).storage() else { return }
+        guard let budget = pipeline.lakeBudgetBytes, let layers = try? await pipeline.blobs.lakeStorage() else { return }
         let total = layers.values.reduce(0) { $0 + $1.bytes }
         guard total > budget else { return }
         log.warning("lake storage over budget", metadata: ["bytes": "\(total)", "budget": "\(budget)"])

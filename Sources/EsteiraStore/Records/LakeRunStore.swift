@@ -97,29 +97,6 @@ public struct LakeRunStore: Sendable {
         }
     }
 
-    /// What the lake holds, per layer (`raw`, `curated`, `refined`): bytes and files, summed over
-    /// the latest completed run of each month (a re-run replaces its month's files).
-    public func storage() async throws -> [String: (bytes: Int, files: Int)] {
-        var latest: [String: [[String: Any]]] = [:]
-        for r in try await db.query("""
-            SELECT \(raw: Self.columns) FROM lake_runs WHERE status = 'completed' ORDER BY started_at, id
-            """) {
-            let run = try Self.record(r)
-            latest[run.month] = run.stepList
-        }
-        var out: [String: (bytes: Int, files: Int)] = ["raw": (0, 0), "curated": (0, 0), "refined": (0, 0)]
-        func add(_ layer: String, bytes: Int, files: Int) { out[layer] = (out[layer]!.bytes + bytes, out[layer]!.files + files) }
-        for steps in latest.values {
-            for step in steps {
-                if let raw = step["raw_bytes"] as? Int, let files = step["raw_files"] as? Int { add("raw", bytes: raw, files: files) }
-                if let curated = step["curated_bytes"] as? Int { add("curated", bytes: curated, files: 1) }
-                if let refined = step["refined_bytes"] as? Int { add("refined", bytes: refined, files: 2) }
-            }
-        }
-        return out
-    }
-
-    /// The latest runs first.
     public func list(limit: Int = 100) async throws -> [LakeRunRecord] {
         try await db.query("SELECT \(raw: Self.columns) FROM lake_runs ORDER BY started_at DESC, id LIMIT \(limit)").map(Self.record)
     }
