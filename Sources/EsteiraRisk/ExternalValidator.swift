@@ -12,9 +12,13 @@ import Synchronization
 /// parse, no answer in time) is a failure.
 ///
 /// Each call has its own timeout, never past the deadline; failures are retried with jittered
-/// backoff while the deadline leaves room; a circuit breaker stops calling a service that keeps
-/// failing and probes it again later; answers are cached for a while. When no answer can be had,
-/// the result is `.unavailable` with the reason, and the rules apply the fallback.
+/// backoff while the deadline leaves room and the retry budget allows (a share of first attempts,
+/// so that a service failing half its calls is not sent half as many calls again); a circuit
+/// breaker stops calling a service that keeps failing, or fails too large a share of its calls,
+/// and probes it again later; no more than `maxInFlight` calls are out at once (beyond them the
+/// answer is unavailable at once, rather than a queue in front of a slow service); answers are
+/// cached for a while. When no answer can be had, the result is `.unavailable` with the reason,
+/// and the rules apply the fallback.
 public final class ExternalValidator: Sendable {
     public struct Settings: Sendable {
         public var url: String
@@ -22,9 +26,16 @@ public final class ExternalValidator: Sendable {
         public var attempts: Int = 3
         public var backoffBase: Duration = .milliseconds(50)
         public var failureThreshold: Int = 5
+        /// The share of calls failing over the breaker's window that opens it.
+        public var failureRate: Double = 0.5
         public var openSeconds: Double = 10
         public var cacheSeconds: Double = 300
         public var cacheCapacity: Int = 200_000
+        /// Retries allowed: this share of first attempts, plus `retriesPerSecond`.
+        public var retryRatio: Double = 0.1
+        public var retriesPerSecond: Double = 10
+        /// Calls out at the same time, at most.
+        public var maxInFlight: Int = 256
 
         public init(url: String) { self.url = url }
     }
@@ -32,6 +43,8 @@ public final class ExternalValidator: Sendable {
     struct State: Sendable {
         var breaker: CircuitBreaker
         var cache: TTLCache<ExternalAnswer>
+        var retries: RetryBudget
+        var inFlight = 0
     }
 
     public let settings: Settings
@@ -53,8 +66,10 @@ public final class ExternalValidator: Sendable {
         self.settings = settings
         self.http = http
         self.origin = clock.now
-        state = Mutex(State(breaker: CircuitBreaker(failureThreshold: settings.failureThreshold, openSeconds: settings.openSeconds),
-                            cache: TTLCache(ttlSeconds: settings.cacheSeconds, capacity: settings.cacheCapacity)))
+        state = Mutex(State(breaker: CircuitBreaker(failureThreshold: settings.failureThreshold, openSeconds: settings.openSeconds,
+                                                    failureRate: settings.failureRate),
+                            cache: TTLCache(ttlSeconds: settings.cacheSeconds, capacity: settings.cacheCapacity),
+                            retries: RetryBudget(ratio: settings.retryRatio, perSecond: settings.retriesPerSecond)))
     }
 
     /// Seconds since this validator was made: the breaker's and the cache's clock.
@@ -90,17 +105,36 @@ public final class ExternalValidator: Sendable {
         for attempt in 1...max(1, settings.attempts) {
             let remaining = deadline - clock.now
             guard remaining > .milliseconds(5) else { return .unavailable(reason: "prazo esgotado (\(lastFailure))") }
-            guard state.withLock({ $0.breaker.allow(now: now) }) else { return .unavailable(reason: "circuito aberto") }
+            enum Gate { case go, open, busy, noBudget }
+            let gate = state.withLock { s -> Gate in
+                let t = now
+                if attempt > 1 && !s.retries.allowRetry(now: t) { return .noBudget }
+                guard s.breaker.allow(now: t) else { return .open }
+                guard s.inFlight < settings.maxInFlight else { return .busy }
+                s.inFlight += 1
+                if attempt == 1 { s.retries.recordAttempt(now: t) }
+                return .go
+            }
+            switch gate {
+            case .go: break
+            case .open: return .unavailable(reason: "circuito aberto")
+            case .busy: return .unavailable(reason: "serviço externo saturado")
+            case .noBudget: return .unavailable(reason: "\(lastFailure); sem novas tentativas (limite de repetições)")
+            }
             do {
                 let answer = try await call(document, timeout: min(settings.callTimeout, remaining))
                 state.withLock {
-                    $0.breaker.recordSuccess()
+                    $0.inFlight -= 1
+                    $0.breaker.recordSuccess(now: now)
                     $0.cache.put(document, answer, now: now)
                 }
                 return answer
             } catch {
                 lastFailure = "\(error)"
-                state.withLock { $0.breaker.recordFailure(now: now) }
+                state.withLock {
+                    $0.inFlight -= 1
+                    $0.breaker.recordFailure(now: now)
+                }
             }
             if attempt < settings.attempts {
                 // Exponential backoff with full jitter, cut to what the deadline leaves.

@@ -58,38 +58,63 @@ public struct RiskService: Sendable {
         }
     }
 
-    public func analyze(_ request: Request, client: ClientRecord, now: Date = Date()) async throws -> StoredRiskDecision {
+    /// `waited`: how long the request had already waited in this process before its handler ran
+    /// (the server stamps its arrival): the budget counts from its arrival, so that queueing in
+    /// front of the handler is inside it, not on top of it.
+    ///
+    /// Every fact is gathered by the budget less `reserve` at the latest: what is not in by then
+    /// (the external service, a count stuck behind the database under overload) is unavailable,
+    /// and the policy's fallback decides. The decision is kept, and answered, by the budget: a save
+    /// that has not finished by then goes on in the background and the answer does not wait for it.
+    public func analyze(_ request: Request, client: ClientRecord, now: Date = Date(), waited: Duration = .zero) async throws -> StoredRiskDecision {
         let clock = ContinuousClock()
-        let started = clock.now
-        let deadline = started + budget - reserve
+        let arrived = clock.now - waited
+        let deadline = arrived + budget - reserve
+        let answerBy = arrived + budget - .milliseconds(20)
         let document = TaxID.normalize(request.document[...])
         let policy = policy(for: client)
         let since = now.addingTimeInterval(-Double(policy.velocityWindowSeconds))
+        let listed = try await blacklist.reason(for: document)
 
         // The blacklist is in memory and the external answer often cached: only a call to the
-        // external service runs beside the count, as a child task; the rest needs no task of its own.
-        let listed = try await blacklist.reason(for: document)
-        let external: ExternalAnswer
-        let seen: Int
-        if let validator, validator.cached(document: document) == nil {
-            async let called = validator.validate(document: document, deadline: deadline)
-            seen = try await log.count(clientID: client.id, document: document, since: since)
-            external = await called
-        } else {
-            // Cached (validate answers from the cache without suspending), or no service.
-            seen = try await log.count(clientID: client.id, document: document, since: since)
-            external = await validator?.validate(document: document, deadline: deadline) ?? .notConfigured
+        // external service runs beside the count, as a child task.
+        let gathered = await race({ [validator, log] () async throws -> RiskFacts in
+            let external: ExternalAnswer
+            let seen: Int
+            if let validator, validator.cached(document: document) == nil {
+                async let called = validator.validate(document: document, deadline: deadline)
+                seen = try await log.count(clientID: client.id, document: document, since: since)
+                external = await called
+            } else {
+                seen = try await log.count(clientID: client.id, document: document, since: since)
+                external = await validator?.validate(document: document, deadline: deadline) ?? .notConfigured
+            }
+            return RiskFacts(blacklistReason: listed, external: external, recentCount: seen + 1)
+        }, alarms: [{ @Sendable in try await Task.sleep(until: deadline, clock: .continuous) }])
+        let facts: RiskFacts
+        switch gathered {
+        case .ended(let result): facts = try result.get()
+        case .alarm:
+            // Under overload even the count can miss the deadline: the external answer is then as
+            // good as missing, and the fallback decides.
+            facts = RiskFacts(blacklistReason: listed, external: .unavailable(reason: "prazo esgotado (servidor sobrecarregado)"))
         }
-        let facts = RiskFacts(blacklistReason: listed, external: external, recentCount: seen + 1)
 
         let input = RiskInput(document: document, amountCents: request.amountCents, dueDate: request.dueDate,
                               today: Day(now, in: Day.saoPaulo))
         let decision = RiskEngine.decide(input, facts: facts, policy: policy)
-        let elapsed = clock.now - started
-        return try await log.save(StoredRiskDecision(
+        let stored = StoredRiskDecision(
             clientID: client.id, traceKey: request.traceKey, document: document, amountCents: request.amountCents,
             dueDate: request.dueDate, metadata: request.metadata, decision: decision, external: facts.external,
-            elapsedMs: Int(elapsed / .milliseconds(1)), createdAt: now))
+            elapsedMs: Int((clock.now - arrived) / .milliseconds(1)), createdAt: now)
+        // The save runs to its end whatever the answer does: only the wait for it is raced (a
+        // race cancels what it waits for, and a decision must be kept).
+        let save = Task { [log] in try await log.save(stored) }
+        let wait = Task { try await save.value }
+        switch await race(wait, alarms: [{ @Sendable in try await Task.sleep(until: answerBy, clock: .continuous) }]) {
+        case .ended(let result): return try result.get()
+        case .alarm: return stored
+        }
     }
 
     /// Judges debts about to be registered (valid ones: their documents pass the checks already),

@@ -101,6 +101,46 @@ struct CircuitBreakerTests {
         #expect(allow(25.1))
     }
 
+    @Test("a service failing every other call never fails twice in a row, and opens the breaker by its failure rate")
+    func failureRate() {
+        var b = CircuitBreaker(failureThreshold: 5, openSeconds: 10, failureRate: 0.5, minimumCalls: 20, windowSeconds: 10)
+        // 19 calls alternating (10 failures, 9 successes): under the minimum of 20, stays closed.
+        for i in 0..<19 {
+            if i % 2 == 0 { b.recordFailure(now: Double(i) * 0.1) } else { b.recordSuccess(now: Double(i) * 0.1) }
+        }
+        #expect(b.state == .closed)
+        // The 20th call, a success: 10 of 20 failed, but only failures open it.
+        b.recordSuccess(now: 1.9)
+        #expect(b.state == .closed)
+        // The 21st, a failure: 11 of 21 ≥ 50%.
+        b.recordFailure(now: 2.0)
+        #expect(b.state == .open)
+        // Failures older than the window do not count: 10 failures at 0 s, then 20 successes at 20 s.
+        var c = CircuitBreaker(failureThreshold: 100, openSeconds: 10, failureRate: 0.5, minimumCalls: 20, windowSeconds: 10)
+        for _ in 0..<10 { c.recordFailure(now: 0) }
+        for _ in 0..<20 { c.recordSuccess(now: 20) }
+        c.recordFailure(now: 20.5)
+        #expect(c.state == .closed) // 1 of 21 in the window
+        #expect(c.failureRatio(now: 20.5).map { abs($0 - 1.0 / 21.0) < 1e-9 } == true)
+    }
+
+    @Test("retries are a share of first attempts: a storm of failures cannot multiply the calls")
+    func retryBudget() {
+        // Two tokens to start, a tenth of a token per first attempt, none from time (by hand).
+        var r = RetryBudget(ratio: 0.1, perSecond: 0, capacity: 2)
+        let first = r.allowRetry(now: 0), second = r.allowRetry(now: 0), third = r.allowRetry(now: 0)
+        #expect(first && second && !third)
+        for _ in 0..<9 { r.recordAttempt(now: 1) }
+        let early = r.allowRetry(now: 1) // 0.9 of a token
+        r.recordAttempt(now: 1)
+        let whole = r.allowRetry(now: 1) // the tenth first attempt made a whole token
+        #expect(!early && whole)
+        // Time refills at perSecond: 5 a second, so one token after 0.2 s.
+        var t = RetryBudget(ratio: 0, perSecond: 5, capacity: 1)
+        let a = t.allowRetry(now: 0), b = t.allowRetry(now: 0.1), c = t.allowRetry(now: 0.2)
+        #expect(a && !b && c)
+    }
+
     @Test("answers expire after their time; the oldest go first when full")
     func cache() {
         var c = TTLCache<String>(ttlSeconds: 60, capacity: 2)

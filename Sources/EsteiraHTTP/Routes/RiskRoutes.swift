@@ -108,7 +108,8 @@ struct RiskRoutes {
         let traceKey = (traceKeyText?.isEmpty == false ? traceKeyText! : BatchRecord.newTraceID())
         guard traceKey.count <= 128 else { throw APIError.invalidParameter("trace_key", "até 128 caracteres") }
         let stored = try await service.analyze(RiskService.Request(document: document, amountCents: cents, dueDate: due,
-                                                                   metadata: metadata, traceKey: traceKey), client: client)
+                                                                   metadata: metadata, traceKey: traceKey), client: client,
+                                          waited: ArrivalStampHandler.waited(request.headers))
         return DecisionResponse(stored)
     }
 

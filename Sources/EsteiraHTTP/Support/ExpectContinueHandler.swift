@@ -37,7 +37,8 @@ extension EsteiraAPI {
     /// may sit between requests.
     public static func server(bodyIdleSeconds: Double = 60, idleSeconds: Double = 120) -> HTTPServerBuilder {
         .http1(configuration: .init(
-            additionalChannelHandlers: [ExpectContinueHandler(), BodyIdleTimeoutHandler(timeout: .nanoseconds(Int64(bodyIdleSeconds * 1e9)))],
+            additionalChannelHandlers: [ArrivalStampHandler(), ExpectContinueHandler(),
+                                        BodyIdleTimeoutHandler(timeout: .nanoseconds(Int64(bodyIdleSeconds * 1e9)))],
             idleTimeout: .nanoseconds(Int64(idleSeconds * 1e9))))
     }
 }
