@@ -1,5 +1,6 @@
 import EsteiraBlobs
 import EsteiraS3
+import EsteiraTestSupport
 import Foundation
 import Testing
 
@@ -16,7 +17,7 @@ struct S3EndToEndTests {
         for i in 0..<rows {
             let document = i % 10 == 3 ? "248.438.034-70" : (i % 2 == 0 ? "248.438.034-80" : "111.444.777-35")
             if i % 10 == 3 { bad += 1 }
-            text += "S3-\(i);Devedor \(i);\(document);\(i + 1),50;01/02/2024\n"
+            text += "S3-\(i);Devedor \(i);\(document);\(i + 1),50;01/02/\(TestCalendar.year(-1))\n"
         }
         return (Data(text.utf8), rows - bad, bad)
     }

@@ -1,3 +1,4 @@
+import EsteiraTestSupport
 import Foundation
 import Testing
 
@@ -16,14 +17,14 @@ struct SingleDebtEndToEndTests {
         try server.start()
 
         // 1234.56 reais as a JSON number is 123,456 cents; the e-mail is kept in lowercase.
-        let s1 = #"{"external_id": "S1", "name": "Maria", "document": "248.438.034-80", "amount": 1234.56, "due_date": "01/02/2024", "email": "Maria@Example.com"}"#
+        let s1 = #"{"external_id": "S1", "name": "Maria", "document": "248.438.034-80", "amount": 1234.56, "due_date": "01/02/\#(TestCalendar.year(-1))", "email": "Maria@Example.com"}"#
         let created = try await post(server, client.key, s1)
         #expect(created.status == 201)
         #expect(created.headers["location"] == "/v1/debts/S1")
         let debt = try #require(created.object["debt"] as? [String: Any])
         #expect(debt["amount_cents"] as? Int == 123_456)
         #expect(debt["amount"] as? String == "1234.56")
-        #expect(debt["due_date"] as? String == "2024-02-01")
+        #expect(debt["due_date"] as? String == "\(TestCalendar.year(-1))-02-01")
         #expect(debt["document"] as? String == "24843803480")
         #expect(debt["email"] as? String == "maria@example.com")
         let firstBatch = try #require(created.object["batch_id"] as? String)
@@ -45,7 +46,7 @@ struct SingleDebtEndToEndTests {
 
         // A wrong check digit and a zero amount: 422 with both problems.
         let invalid = try await post(server, client.key,
-            #"{"external_id": "S9", "name": "Ana", "document": "248.438.034-70", "amount": "0", "due_date": "2024-01-31"}"#)
+            #"{"external_id": "S9", "name": "Ana", "document": "248.438.034-70", "amount": "0", "due_date": "\#(TestCalendar.year(-1))-01-31"}"#)
         #expect(invalid.status == 422)
         let issues = ((invalid.object["error"] as? [String: Any])?["issues"] as? [[String: Any]]) ?? []
         #expect(issues.map { "\($0["field"] as? String ?? ""):\($0["code"] as? String ?? "")" } == ["document:R003", "amount:R005"])
@@ -53,7 +54,7 @@ struct SingleDebtEndToEndTests {
 
         // The bankslip seed's names; 0.29 is 29 cents (as a binary float it is 0.28999…).
         let seed = try await post(server, client.key,
-            #"{"debtId": "S2", "name": "João", "governmentId": "11144477735", "email": "j@example.com", "debtAmount": 0.29, "debtDueDate": "2024-01-31"}"#)
+            #"{"debtId": "S2", "name": "João", "governmentId": "11144477735", "email": "j@example.com", "debtAmount": 0.29, "debtDueDate": "\#(TestCalendar.year(-1))-01-31"}"#)
         #expect(seed.status == 201)
         #expect((seed.object["debt"] as? [String: Any])?["amount_cents"] as? Int == 29)
 
@@ -89,7 +90,7 @@ struct SingleDebtEndToEndTests {
         defer { server.stop(); server.removeData() }
         let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
         try server.start()
-        let body = #"{"external_id": "C1", "name": "Maria", "document": "248.438.034-80", "amount": "10,00", "due_date": "2024-01-31"}"#
+        let body = #"{"external_id": "C1", "name": "Maria", "document": "248.438.034-80", "amount": "10,00", "due_date": "\#(TestCalendar.year(-1))-01-31"}"#
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<10 { group.addTask { try await post(server, client.key, body).status } }
             return try await group.reduce(into: [Int]()) { $0.append($1) }

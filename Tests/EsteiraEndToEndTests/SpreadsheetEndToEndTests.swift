@@ -1,3 +1,4 @@
+import EsteiraTestSupport
 import Foundation
 import Testing
 
@@ -39,8 +40,10 @@ struct SpreadsheetEndToEndTests {
         let batch = try await server.waitForBatch(id, key: client.key)
         // Rows 2, 3, 4, 6 and 7 hold debts; row 4's 1.234 has three decimals (R004).
         #expect(batch["status"] as? String == "completed_with_rejects")
-        // A-4 (due 2020-02-29) and A-5 (1999-12-31) are more than five years old: flagged K007.
-        #expect(batch.counts() == ["received": 5, "registered": 4, "duplicates": 0, "rejected": 1, "review": 2])
+        // A-4 (due 2020-02-29) and A-5 (1999-12-31) are more than five years old: flagged K007; A-1
+        // and A-2 too once they are (the workbook's dates are fixed; the day the test runs is not).
+        #expect(batch.counts() == ["received": 5, "registered": 4, "duplicates": 0, "rejected": 1,
+                                   "review": TestCalendar.timeBarred(["2024-03-15", "2023-12-31", "2020-02-29", "1999-12-31"])])
         let rejects = try await server.request("GET", "/v1/batches/\(id)/rejects", key: client.key).object
         let got = (rejects["items"] as? [[String: Any]] ?? []).map { "\($0["line"]!):\($0["field"]!):\($0["code"]!)" }
         #expect(got == ["4:amount:R004"])
@@ -74,7 +77,8 @@ struct SpreadsheetEndToEndTests {
         #expect(try await put(server, client.key, "padrao", mapping).status == 201)
         let mapped = try await server.upload(try Self.fixture("mapped.xlsx"), key: client.key, name: "b.xlsx")
         let done = try await server.waitForBatch(mapped, key: client.key)
-        #expect(done.counts() == ["received": 5, "registered": 4, "duplicates": 0, "rejected": 1, "review": 2])
+        #expect(done.counts() == ["received": 5, "registered": 4, "duplicates": 0, "rejected": 1,
+                                  "review": TestCalendar.timeBarred(["2024-03-15", "2023-12-31", "2020-02-29", "1999-12-31"])])
         #expect(try server.sql("SELECT format_name FROM batches WHERE id = '\(mapped)'") == "padrao")
 
         for (file, code) in [("encrypted.xlsx", "F011"), ("truncated.xlsx", "F010"), ("empty.xlsx", "F012"), ("bomb.xlsx", "F013")] {
@@ -123,7 +127,8 @@ struct FixedWidthEndToEndTests {
         let id = try #require(upload.object["id"] as? String)
         let batch = try await server.waitForBatch(id, key: client.key)
         // T-1 and T-3 register; T-2's 31 February does not exist (R006, line 3).
-        #expect(batch.counts() == ["received": 3, "registered": 2, "duplicates": 0, "rejected": 1, "review": 0])
+        #expect(batch.counts() == ["received": 3, "registered": 2, "duplicates": 0, "rejected": 1,
+                                   "review": TestCalendar.timeBarred(["2024-03-15", "2024-01-01"])])
         let rejects = try await server.request("GET", "/v1/batches/\(id)/rejects", key: client.key).object
         #expect((rejects["items"] as? [[String: Any]] ?? []).map { "\($0["line"]!):\($0["field"]!):\($0["code"]!)" } == ["3:due_date:R006"])
         // 0000000123456 is R$ 1.234,56; 0000000010000 is R$ 100,00.

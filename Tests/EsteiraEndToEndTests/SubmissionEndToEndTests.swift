@@ -1,3 +1,4 @@
+import EsteiraTestSupport
 import Foundation
 import Testing
 
@@ -21,9 +22,9 @@ struct SubmissionEndToEndTests {
 
         // Call 1: three debts, one with a semicolon and a quote in its name (the file must quote it).
         let first: [[String: Any]] = [
-            ["external_id": "L1", "name": "Maria; \"Filha\"", "document": "248.438.034-80", "amount": "10,00", "due_date": "2024-01-31"],
-            ["debtId": "L2", "name": "João", "governmentId": "11144477735", "debtAmount": 20.5, "debtDueDate": "2024-01-31"],
-            ["external_id": "L3", "name": "Ana", "document": "248.438.034-70", "amount": "5", "due_date": "2024-01-31"],
+            ["external_id": "L1", "name": "Maria; \"Filha\"", "document": "248.438.034-80", "amount": "10,00", "due_date": "\(TestCalendar.year(-1))-01-31"],
+            ["debtId": "L2", "name": "João", "governmentId": "11144477735", "debtAmount": 20.5, "debtDueDate": "\(TestCalendar.year(-1))-01-31"],
+            ["external_id": "L3", "name": "Ana", "document": "248.438.034-70", "amount": "5", "due_date": "\(TestCalendar.year(-1))-01-31"],
         ]
         let added = try await server.request("POST", "/v1/submissions/\(id)/debts", key: client.key,
                                              body: json(first), contentType: "application/json")
@@ -32,7 +33,7 @@ struct SubmissionEndToEndTests {
 
         // A call with items of the wrong shape adds nothing and says which items and why.
         let bad: [Any] = [
-            ["external_id": "X1", "name": "Ok", "document": "248.438.034-80", "amount": "1", "due_date": "2024-01-31"],
+            ["external_id": "X1", "name": "Ok", "document": "248.438.034-80", "amount": "1", "due_date": "\(TestCalendar.year(-1))-01-31"],
             "não é um objeto",
             ["external_id": "X3", "valr": "1"],
             ["external_id": "X4", "name": true],
@@ -46,8 +47,8 @@ struct SubmissionEndToEndTests {
 
         // Call 2: a repeat of L1 with the same content (duplicate) and of L2 with another amount (conflict).
         let second: [[String: Any]] = [
-            ["external_id": "L1", "name": "Maria; \"Filha\"", "document": "248.438.034-80", "amount": "10,00", "due_date": "2024-01-31"],
-            ["external_id": "L2", "name": "João", "document": "111.444.777-35", "amount": "99", "due_date": "2024-01-31"],
+            ["external_id": "L1", "name": "Maria; \"Filha\"", "document": "248.438.034-80", "amount": "10,00", "due_date": "\(TestCalendar.year(-1))-01-31"],
+            ["external_id": "L2", "name": "João", "document": "111.444.777-35", "amount": "99", "due_date": "\(TestCalendar.year(-1))-01-31"],
         ]
         let added2 = try await server.request("POST", "/v1/submissions/\(id)/debts", key: client.key,
                                               body: json(second), contentType: "application/json")
@@ -91,7 +92,7 @@ struct SubmissionEndToEndTests {
         // Three seconds: long enough for the first add on a loaded machine (one second was not).
         try server.start(["ESTEIRA_SUBMISSION_TTL_SECONDS": "3"])
         let id = try #require(try await server.request("POST", "/v1/submissions", key: client.key).object["id"] as? String)
-        let item: [[String: Any]] = [["external_id": "E1", "name": "Ana", "document": "248.438.034-80", "amount": "1", "due_date": "2024-01-31"]]
+        let item: [[String: Any]] = [["external_id": "E1", "name": "Ana", "document": "248.438.034-80", "amount": "1", "due_date": "\(TestCalendar.year(-1))-01-31"]]
         #expect(try await server.request("POST", "/v1/submissions/\(id)/debts", key: client.key,
                                          body: json(item), contentType: "application/json").status == 200)
         try await Task.sleep(for: .milliseconds(3_500))

@@ -78,7 +78,7 @@ struct WebhookEndToEndTests {
         #expect((try await server.request("GET", "/v1/webhooks", key: client.key).object["items"] as? [Any])?.count == 2)
         try await receiver.control(secret: secret, failFirst: 2)
 
-        let id = try await server.upload(Data("external_id,name,document,amount,due_date\nW1,Ana,248.438.034-80,10.00,2025-01-01\nW2,Bia,123,1.00,2025-01-01\n".utf8),
+        let id = try await server.upload(Data("external_id,name,document,amount,due_date\nW1,Ana,248.438.034-80,10.00,\(TestCalendar.year(-1))-01-01\nW2,Bia,123,1.00,\(TestCalendar.year(-1))-01-01\n".utf8),
                                          key: client.key, name: "hooks.csv")
         _ = try await server.waitForBatch(id, key: client.key, timeout: 60)
         let got = try await receiver.waitFor(3)
@@ -123,7 +123,7 @@ struct WebhookEndToEndTests {
         try server.start(["ESTEIRA_NOTIFY_POLL_SECONDS": "3600"])
         let hook = try await Self.endpoint(server, key: client.key, url: receiver.base + "/hooks")
         try await receiver.control(secret: hook["secret"] as? String ?? "", failFirst: 0)
-        let id = try await server.upload(Data("external_id,name,document,amount,due_date\nK1,Ana,248.438.034-80,10.00,2025-01-01\n".utf8),
+        let id = try await server.upload(Data("external_id,name,document,amount,due_date\nK1,Ana,248.438.034-80,10.00,\(TestCalendar.year(-1))-01-01\n".utf8),
                                          key: client.key, name: "crash.csv")
         #expect(try await server.waitForBatch(id, key: client.key, timeout: 60)["status"] as? String == "completed")
         server.kill9()

@@ -27,4 +27,15 @@ public enum TestCalendar {
     public static func month(plus months: Int = 0) -> String {
         String(day(months: months).prefix(7))
     }
+
+    /// This year moved by `years`, as text (`2025`).
+    public static func year(_ years: Int) -> String { String(day(years: years).prefix(4)) }
+
+    /// How many of `dueDates` (`AAAA-MM-DD`) the risk rules flag as time-barred today (K007: due
+    /// more than five years before the day received, in São Paulo): a test whose file has fixed
+    /// dates counts its flagged debts from the day it runs.
+    public static func timeBarred(_ dueDates: [String]) -> Int {
+        let limit = day(years: -5)
+        return dueDates.filter { $0 < limit }.count
+    }
 }
