@@ -290,6 +290,18 @@ final class EsteiraProcess: @unchecked Sendable {
         return items
     }
 
+    /// How many jobs are not done, read until none is left or `timeout` passes: a finished batch's
+    /// cleanup job runs just after the batch ends.
+    static func jobsLeft(timeout: TimeInterval = 15, _ count: () throws -> String) async throws -> String {
+        var last = try count()
+        let deadline = Date().addingTimeInterval(timeout)
+        while last != "0" && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            last = try count()
+        }
+        return last
+    }
+
     /// Runs a query with the database's own command-line tool (sqlite3, or psql on PostgreSQL): a
     /// second reader of the database. Columns are separated by `|` either way.
     func sql(_ sql: String) throws -> String {

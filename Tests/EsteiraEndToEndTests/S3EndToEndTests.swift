@@ -98,7 +98,7 @@ struct S3EndToEndTests {
         // second one means the first failed.
         #expect(server.logs().contains("job failed; will retry"))
         #expect(try Int(server.sql("SELECT attempts FROM jobs WHERE kind = 'pick'")) ?? 0 >= 2)
-        #expect(try server.sql("SELECT COUNT(*) FROM jobs WHERE state <> 'done'") == "0")
+        #expect(try await EsteiraProcess.jobsLeft { try server.sql("SELECT COUNT(*) FROM jobs WHERE state <> 'done'") } == "0")
         #expect(try server.sql("SELECT COUNT(*) FROM debts") == "\(registered)")
     }
 }

@@ -173,9 +173,10 @@ struct LedgerRoutes {
         case (.string(let s)?, _): amount = s
         // A JSON number, as its literal: 10.5 → "10.5", never through a floating-point value.
         case (.number(let literal)?, _): amount = literal
+        // amount_cents is a whole JSON number; anything else is refused by the rules with what it was.
         case (_, .number(let literal)?):
-            if let whole = Int64(literal) { cents = whole } else { amount = literal }
-        case (_, .string(let s)?): amount = s
+            if let whole = Int64(literal) { cents = whole } else { amount = "amount_cents \(literal)" }
+        case (_, let other?): amount = "amount_cents \(other.canonicalText)"
         default: break
         }
         var details: String?
