@@ -62,10 +62,10 @@ public struct RiskService: Sendable {
     /// (the server stamps its arrival): the budget counts from its arrival, so that queueing in
     /// front of the handler is inside it, not on top of it.
     ///
-    /// The external service is asked by the budget less `reserve` at the latest, and a request that
-    /// reaches its handler past that asks nothing: what is not in by then is unavailable, and the
-    /// policy's fallback decides. A decision made past the time to answer is kept in the
-    /// background, and the answer does not wait for its save.
+    /// Every fact is gathered by the budget less `reserve` at the latest: what is not in by then
+    /// (the external service, a count stuck behind the database under overload) is unavailable,
+    /// and the policy's fallback decides. The decision is kept, and answered, by the budget: a save
+    /// that has not finished by then goes on in the background and the answer does not wait for it.
     public func analyze(_ request: Request, client: ClientRecord, now: Date = Date(), waited: Duration = .zero) async throws -> StoredRiskDecision {
         let clock = ContinuousClock()
         let arrived = clock.now - waited
@@ -76,21 +76,28 @@ public struct RiskService: Sendable {
         let since = now.addingTimeInterval(-Double(policy.velocityWindowSeconds))
         let listed = try await blacklist.reason(for: document)
 
-        // A request that waited past the deadline before its handler ran (an overloaded server)
-        // asks nothing more: the fallback answers it at once, which is also the cheapest answer.
+        // The blacklist is in memory and the external answer often cached: only a call to the
+        // external service runs beside the count, as a child task.
+        let gathered = await race({ [validator, log] () async throws -> RiskFacts in
+            let external: ExternalAnswer
+            let seen: Int
+            if let validator, validator.cached(document: document) == nil {
+                async let called = validator.validate(document: document, deadline: deadline)
+                seen = try await log.count(clientID: client.id, document: document, since: since)
+                external = await called
+            } else {
+                seen = try await log.count(clientID: client.id, document: document, since: since)
+                external = await validator?.validate(document: document, deadline: deadline) ?? .notConfigured
+            }
+            return RiskFacts(blacklistReason: listed, external: external, recentCount: seen + 1)
+        }, alarms: [{ @Sendable in try await Task.sleep(until: deadline, clock: .continuous) }])
         let facts: RiskFacts
-        if clock.now >= deadline {
+        switch gathered {
+        case .ended(let result): facts = try result.get()
+        case .alarm:
+            // Under overload even the count can miss the deadline: the external answer is then as
+            // good as missing, and the fallback decides.
             facts = RiskFacts(blacklistReason: listed, external: .unavailable(reason: "prazo esgotado (servidor sobrecarregado)"))
-        } else if let validator, validator.cached(document: document) == nil {
-            // The blacklist is in memory and the external answer often cached: only a call to the
-            // external service runs beside the count, as a child task, bounded by the deadline.
-            async let called = validator.validate(document: document, deadline: deadline)
-            let seen = try await log.count(clientID: client.id, document: document, since: since)
-            facts = RiskFacts(blacklistReason: listed, external: await called, recentCount: seen + 1)
-        } else {
-            let seen = try await log.count(clientID: client.id, document: document, since: since)
-            facts = RiskFacts(blacklistReason: listed, external: await validator?.validate(document: document, deadline: deadline) ?? .notConfigured,
-                              recentCount: seen + 1)
         }
 
         let input = RiskInput(document: document, amountCents: request.amountCents, dueDate: request.dueDate,
@@ -100,13 +107,14 @@ public struct RiskService: Sendable {
             clientID: client.id, traceKey: request.traceKey, document: document, amountCents: request.amountCents,
             dueDate: request.dueDate, metadata: request.metadata, decision: decision, external: facts.external,
             elapsedMs: Int((clock.now - arrived) / .milliseconds(1)), createdAt: now)
-        // Past the time to answer, the decision is kept in the background and answered now; a
-        // save goes on whatever the answer does (a decision must be kept).
-        guard clock.now < answerBy else {
-            Task { [log] in _ = try? await log.save(stored) }
-            return stored
+        // The save runs to its end whatever the answer does: only the wait for it is raced (a
+        // race cancels what it waits for, and a decision must be kept).
+        let save = Task { [log] in try await log.save(stored) }
+        let wait = Task { try await save.value }
+        switch await race(wait, alarms: [{ @Sendable in try await Task.sleep(until: answerBy, clock: .continuous) }]) {
+        case .ended(let result): return try result.get()
+        case .alarm: return stored
         }
-        return try await log.save(stored)
     }
 
     /// Judges debts about to be registered (valid ones: their documents pass the checks already),
