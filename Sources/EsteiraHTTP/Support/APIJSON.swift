@@ -25,13 +25,13 @@ enum APIJSON {
         let encoder = encoder()
         encoder.userInfo[RawJSONTexts.key] = raw
         let data = try encoder.encode(value)
-        let texts = raw.texts.withLock { $0 }
+        let (tag, texts) = raw.state.withLock { ($0.tag ?? "", $0.texts) }
         guard !texts.isEmpty else { return data }
         var out = Data()
         out.reserveCapacity(data.count + texts.reduce(0) { $0 + $1.utf8.count })
         var rest = data[...]
         for (i, text) in texts.enumerated() {
-            let placeholder = Data("\"\(raw.placeholder(i))\"".utf8)
+            let placeholder = Data("\"\(RawJSONTexts.placeholder(tag, i))\"".utf8)
             guard let r = rest.range(of: placeholder) else { throw EncodingError.invalidValue(text, .init(codingPath: [], debugDescription: "raw JSON lost")) }
             out += rest[rest.startIndex..<r.lowerBound]
             out += Data(text.utf8)
@@ -45,15 +45,17 @@ enum APIJSON {
 /// The placeholders of one `APIJSON.encode` call and the texts they stand for, in order.
 final class RawJSONTexts: Sendable {
     static let key = CodingUserInfoKey(rawValue: "esteira.rawJSON")!
-    let tag = UUID().uuidString
-    let texts = Mutex<[String]>([])
+    /// The call's random tag, made only when a text is added (most answers carry none), and the texts.
+    let state = Mutex<(tag: String?, texts: [String])>((nil, []))
 
-    func placeholder(_ i: Int) -> String { "esteira-raw-json:\(tag):\(i)" }
+    static func placeholder(_ tag: String, _ i: Int) -> String { "esteira-raw-json:\(tag):\(i)" }
 
     func add(_ text: String) -> String {
-        texts.withLock { list in
-            list.append(text)
-            return placeholder(list.count - 1)
+        state.withLock { s in
+            let tag = s.tag ?? UUID().uuidString
+            s.tag = tag
+            s.texts.append(text)
+            return Self.placeholder(tag, s.texts.count - 1)
         }
     }
 }
