@@ -239,6 +239,31 @@ struct HostileInputEndToEndTests {
         #expect(tokenless.status == 403 && !tokenless.response.contains("esteira_sessao="), "\(tokenless.response)")
     }
 
+    @Test("a webhook whose address is internal at delivery is refused then, and nothing is called")
+    func webhookRefusedAtDelivery() async throws {
+        let receiver = try WebhookReceiver()
+        defer { receiver.stop() }
+        let server = try EsteiraProcess(environment: WebhookEndToEndTests.fastRetries)
+        defer { server.stop(); server.removeData() }
+        let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
+        // Registered while the operators allowed internal addresses (the harness's default), as a
+        // name that resolved elsewhere when it was registered would be; then the rule is back.
+        try server.start()
+        _ = try await WebhookEndToEndTests.endpoint(server, key: client.key, url: receiver.base + "/hooks/esteira")
+        server.stop()
+        try server.start(["ESTEIRA_WEBHOOK_ALLOW_PRIVATE": "0"])
+        let id = try await server.upload(Data("external_id,name,document,amount,due_date\nH1,Ana,248.438.034-80,10.00,\(TestCalendar.day(months: -1))\n".utf8),
+                                         key: client.key, name: "h.csv")
+        _ = try await server.waitForBatch(id, key: client.key, timeout: 60)
+        let items = try await server.items("/v1/notifications?batch=\(id)", key: client.key) { list in
+            ((list.first?["attempts"] as? [Any])?.count ?? 0) >= 2
+        }
+        let attempts = items.first?["attempts"] as? [[String: Any]] ?? []
+        #expect(attempts.count >= 2 && attempts.allSatisfy { ($0["error"] as? String ?? "").contains("destino recusado") && $0["status_code"] as? Int == nil },
+                "\(items)")
+        #expect(receiver.deliveries.isEmpty)
+    }
+
     @Test("/health says unavailable when the blob store cannot take a file, though the database answers")
     func healthOfTheBlobStore() async throws {
         let server = try EsteiraProcess()
