@@ -109,11 +109,7 @@ struct EmailEndToEndTests {
         // today), the codes, and the printable slip attached, whose QR code ZBar reads back.
         let slip = try await server.request("GET", "/v1/debts/M1/bankslip", key: client.key).object
         let slipMail = try #require(got.first { ($0["rcpt_tos"] as? [String]) == ["ana@example.com"] })
-        let due = Calendar(identifier: .gregorian).date(byAdding: .day, value: 10, to: Date())!
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "America/Sao_Paulo")!
-        let parts = calendar.dateComponents([.day, .month, .year], from: due)
-        let dueText = String(format: "%02d/%02d/%04d", parts.day!, parts.month!, parts.year!)
+        let dueText = TestCalendar.brazilianDay(days: 10)
         #expect(slipMail["subject"] as? String == "Boleto de Loja Exemplo Ltda: R$ 1.234,56, vencimento \(dueText)")
         #expect((slipMail["from"] as? String ?? "").contains("Loja Exemplo Ltda"))
         let slipText = slipMail["text"] as? String ?? ""

@@ -11,6 +11,14 @@ struct HostileInputEndToEndTests {
         try await server.request("POST", path, key: key, body: Data(json.utf8), contentType: "application/json")
     }
 
+    /// A batch's rejects as `line:field:code`.
+    static func rejects(_ server: EsteiraProcess, _ id: String, key: String) async throws -> [[String: Any]] {
+        try await server.request("GET", "/v1/batches/\(id)/rejects", key: key).object["items"] as? [[String: Any]] ?? []
+    }
+    static func lines(_ rejects: [[String: Any]], field: Bool = true) -> [String] {
+        rejects.map { "\($0["line"] as? Int ?? 0):\(field ? "\($0["field"] as? String ?? ""):" : "")\($0["code"] as? String ?? "")" }
+    }
+
     static func issues(_ r: EsteiraProcess.HTTPResult) -> [String] {
         ((r.object["error"] as? [String: Any])?["issues"] as? [[String: Any]] ?? []).map {
             "\($0["field"] as? String ?? ""):\($0["code"] as? String ?? "")"
@@ -50,8 +58,7 @@ struct HostileInputEndToEndTests {
         let id = try await server.upload(Data(file.utf8), key: client.key, name: "valores.csv")
         let batch = try await server.waitForBatch(id, key: client.key, timeout: 120)
         #expect(batch.counts()["registered"] == 1 && batch.counts()["rejected"] == 3)
-        let rejects = try await server.request("GET", "/v1/batches/\(id)/rejects", key: client.key).object["items"] as? [[String: Any]] ?? []
-        #expect(rejects.map { "\($0["line"] as? Int ?? 0):\($0["code"] as? String ?? "")" } == ["2:R004", "3:R004", "4:R013"])
+        #expect(Self.lines(try await Self.rejects(server, id, key: client.key), field: false) == ["2:R004", "3:R004", "4:R013"])
         // A format that says the comma is the decimal separator settles 1.234 as thousands.
         let format = try await server.request("PUT", "/v1/formats/virgula", key: client.key,
             body: Data(#"{"columns": {"external_id": "id", "name": "nome", "document": "doc", "amount": "valor", "due_date": "venc"}, "decimal_format": "comma"}"#.utf8),
@@ -110,8 +117,7 @@ struct HostileInputEndToEndTests {
         let fileID = try await server.upload(file, key: client.key, name: "nul.csv")
         let fileBatch = try await server.waitForBatch(fileID, key: client.key, timeout: 120)
         #expect(fileBatch["status"] as? String == "completed_with_rejects" && fileBatch.counts()["registered"] == 2, "\(fileBatch)")
-        let rejects = try await server.request("GET", "/v1/batches/\(fileID)/rejects", key: client.key).object["items"] as? [[String: Any]] ?? []
-        #expect(rejects.map { "\($0["line"] as? Int ?? 0):\($0["field"] as? String ?? ""):\($0["code"] as? String ?? "")" } == ["3:name:R014"])
+        #expect(Self.lines(try await Self.rejects(server, fileID, key: client.key)) == ["3:name:R014"])
     }
 
     @Test("one stray byte rejects its row, not the file's accents; UTF-16 (Excel's Texto Unicode) is read")
@@ -130,8 +136,8 @@ struct HostileInputEndToEndTests {
         #expect(batch.counts()["registered"] == 2 && batch.counts()["rejected"] == 1, "\(batch)")
         #expect(try await server.request("GET", "/v1/debts/U1", key: client.key).object["name"] as? String == "João Conceição")
         #expect(try await server.request("GET", "/v1/debts/U3", key: client.key).object["name"] as? String == "Ângela Araújo")
-        let rejects = try await server.request("GET", "/v1/batches/\(id)/rejects", key: client.key).object["items"] as? [[String: Any]] ?? []
-        #expect(rejects.map { "\($0["line"] as? Int ?? 0):\($0["field"] as? String ?? ""):\($0["code"] as? String ?? "")" } == ["3:name:R015"])
+        let rejects = try await Self.rejects(server, id, key: client.key)
+        #expect(Self.lines(rejects) == ["3:name:R015"])
         #expect((rejects.first?["raw"] as? String ?? "").hasPrefix("U2;Zé\u{FFFD};"))
 
         // UTF-16 little-endian with its byte order mark, tab separated, as Excel's "Texto Unicode"

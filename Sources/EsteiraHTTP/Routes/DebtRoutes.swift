@@ -220,8 +220,9 @@ enum SingleDebtJSON {
                 }
                 values[field] = s
             case .null: values[field] = ""
-            case .number(let literal) where field == .amount:
-                switch Money.parseCents(literal[...], format: .dot) {
+            case .number where field == .amount:
+                let (literal, parsed) = amount(member.value)
+                switch parsed {
                 case .success(let cents): values[field] = Money.decimalString(cents: cents)
                 case .failure(let error):
                     return .failure(ShapeProblem(key: key, code: RejectCode.amountMalformed.rawValue,
@@ -232,6 +233,16 @@ enum SingleDebtJSON {
             }
         }
         return .success(values)
+    }
+
+    /// An amount sent as JSON, as written and as read: text in any notation of `auto`, a number
+    /// from its literal with a point for decimals (`12.345` has three), anything else empty.
+    static func amount(_ value: JSONValue?) -> (text: String, cents: Result<Int64, Money.ParseError>) {
+        switch value {
+        case .string(let s)?: return (s, Money.parseCents(s[...]))
+        case .number(let literal)?: return (literal, Money.parseCents(literal[...], format: .dot))
+        default: return ("", .failure(.empty))
+        }
     }
 
     /// The items of a JSON list of debts: each one's fields, or why it does not have a debt's shape.

@@ -66,14 +66,11 @@ struct RiskRoutes {
         }
         // The amount as a debt's: text in any of the notations of `auto`, or a JSON number read
         // from its literal as a decimal with a point.
-        let amount: Result<Int64, Money.ParseError>
-        let amountText: String
         switch object["amount"] {
-        case .string(let s)?: (amountText, amount) = (s, Money.parseCents(s[...]))
-        case .number(let literal)?: (amountText, amount) = (literal, Money.parseCents(literal[...], format: .dot))
-        case nil, .null?: (amountText, amount) = ("", .failure(.empty))
+        case .string?, .number?, .null?, nil: break
         default: throw APIError(.badRequest, code: "invalid_json", message: shape)
         }
+        let (amountText, amount) = SingleDebtJSON.amount(object["amount"])
         let cents: Int64
         switch amount {
         case .success(let c): cents = c

@@ -1,4 +1,3 @@
-import Crypto
 import EsteiraCore
 import Foundation
 import HTTPTypes
@@ -26,7 +25,7 @@ struct WebCSRFMiddleware: RouterMiddleware {
                 return Self.refused("a página expirou")
             }
         }
-        let token = existing ?? Hex.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+        let token = existing ?? Hex.random(bytes: 32)
         var response = try await Self.$token.withValue(token) { try await next(request, context) }
         if existing == nil {
             response.headers.append(HTTPField(name: .setCookie, value: "\(Self.cookie)=\(token); Path=/app; HttpOnly; SameSite=Strict"))
