@@ -79,23 +79,20 @@ public final class ExternalValidator: Sendable {
 
     public var breakerState: CircuitBreaker.State { state.withLock { $0.breaker.state } }
 
-    /// The answer for the document, by `deadline` at the latest: the tries race a timer, so an
-    /// HTTP client slow to give up (a loaded machine, a connection that hangs) cannot hold the
-    /// answer past it; the tries left running are cancelled.
     /// The cached answer for the document, if one is still fresh.
     public func cached(document: String) -> ExternalAnswer? {
         state.withLock { $0.cache.get(document, now: now) }
     }
 
+    /// The answer for the document, by `deadline` at the latest: the tries race the deadline, so
+    /// an HTTP client slow to give up (a loaded machine, a connection that hangs) cannot hold the
+    /// answer past it; the tries left running are cancelled.
     public func validate(document: String, deadline: ContinuousClock.Instant) async -> ExternalAnswer {
         if let cached = cached(document: document) { return cached }
-        let tries = Task { await self.tries(document: document, deadline: deadline) }
-        switch await race(tries, alarms: [{ @Sendable in
-            try await Task.sleep(until: deadline, clock: .continuous)
-            return ExternalAnswer.unavailable(reason: "prazo esgotado")
-        }]) {
-        case .ended(let result): return result.get()
-        case .alarm(let answer): return answer
+        switch await answer(by: deadline, { await self.tries(document: document, deadline: deadline) }) {
+        case .success(let answer)?: return answer
+        case .failure?: return .unavailable(reason: "cancelado")
+        case nil: return .unavailable(reason: "prazo esgotado")
         }
     }
 

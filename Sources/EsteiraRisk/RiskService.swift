@@ -77,8 +77,9 @@ public struct RiskService: Sendable {
         let listed = try await blacklist.reason(for: document)
 
         // The blacklist is in memory and the external answer often cached: only a call to the
-        // external service runs beside the count, as a child task.
-        let gathered = await race({ [validator, log] () async throws -> RiskFacts in
+        // external service runs beside the count, as a child task. The external answer's own
+        // deadline comes a little before the gathering's, so that a count in by then is used.
+        let gathered = await answer(by: deadline + .milliseconds(10)) { [validator, log] () async throws -> RiskFacts in
             let external: ExternalAnswer
             let seen: Int
             if let validator, validator.cached(document: document) == nil {
@@ -90,11 +91,12 @@ public struct RiskService: Sendable {
                 external = await validator?.validate(document: document, deadline: deadline) ?? .notConfigured
             }
             return RiskFacts(blacklistReason: listed, external: external, recentCount: seen + 1)
-        }, alarms: [{ @Sendable in try await Task.sleep(until: deadline, clock: .continuous) }])
+        }
         let facts: RiskFacts
         switch gathered {
-        case .ended(let result): facts = try result.get()
-        case .alarm:
+        case .success(let gathered)?: facts = gathered
+        case .failure(let error)?: throw error
+        case nil:
             // Under overload even the count can miss the deadline: the external answer is then as
             // good as missing, and the fallback decides.
             facts = RiskFacts(blacklistReason: listed, external: .unavailable(reason: "prazo esgotado (servidor sobrecarregado)"))
@@ -107,13 +109,11 @@ public struct RiskService: Sendable {
             clientID: client.id, traceKey: request.traceKey, document: document, amountCents: request.amountCents,
             dueDate: request.dueDate, metadata: request.metadata, decision: decision, external: facts.external,
             elapsedMs: Int((clock.now - arrived) / .milliseconds(1)), createdAt: now)
-        // The save runs to its end whatever the answer does: only the wait for it is raced (a
-        // race cancels what it waits for, and a decision must be kept).
-        let save = Task { [log] in try await log.save(stored) }
-        let wait = Task { try await save.value }
-        switch await race(wait, alarms: [{ @Sendable in try await Task.sleep(until: answerBy, clock: .continuous) }]) {
-        case .ended(let result): return try result.get()
-        case .alarm: return stored
+        // The save runs to its end whatever the answer does: only the wait for it is bounded.
+        switch await answer(by: answerBy, cancelLate: false, { [log] in try await log.save(stored) }) {
+        case .success(let kept)?: return kept
+        case .failure(let error)?: throw error
+        case nil: return stored
         }
     }
 
