@@ -281,4 +281,17 @@ struct StoreTests {
             #expect(try await db.query("SELECT COUNT(*) AS n FROM pairs")[0].int("n") == 203)
         }
     }
+
+    /// Without a covering index SQLite finds the document's rows and reads each from the table to
+    /// check its client: the plan then says "USING INDEX risk_decisions_document".
+    @Test("the velocity count is answered from an index alone (SQLite's plan)")
+    func velocityCountIndex() async throws {
+        try await TestDatabase.with(.sqlite) { db in
+            let plan = try await db.query("""
+                EXPLAIN QUERY PLAN SELECT document, COUNT(*) AS n FROM risk_decisions
+                WHERE document IN ('52998224725') AND client_id = 'c1' AND created_at >= 0 GROUP BY document
+                """).map { try $0.string("detail") }.joined(separator: " | ")
+            #expect(plan.contains("USING COVERING INDEX risk_decisions_client_document"), "\(plan)")
+        }
+    }
 }
