@@ -199,12 +199,14 @@ let package = Package(
         ),
 
         // The command: the only place that knows every adapter.
-        .executableTarget(
-            name: "esteira",
+        // The composition root: every setting read and checked in one place (`EsteiraSettings`),
+        // the adapters opened from it (`Runtime`), and the processes built from them
+        // (`EsteiraApplication`), for the command and for tests alike.
+        .target(
+            name: "EsteiraApp",
             dependencies: [
-                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraPipeline", "EsteiraHTTP", "EsteiraS3", "EsteiraRisk", "EsteiraNotify",
-                "EsteiraLake", "CEsteiraShims",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraTelemetry", "EsteiraPipeline", "EsteiraHTTP", "EsteiraS3",
+                "EsteiraRisk", "EsteiraNotify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -212,8 +214,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(
+            name: "esteira",
+            dependencies: [
+                "EsteiraApp", "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraPipeline", "EsteiraTelemetry", "EsteiraLake", "CEsteiraShims",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // Test helpers shared by test targets: reading drawn barcodes back with real tools.
         .target(name: "EsteiraTestSupport", path: "Tests/EsteiraTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "EsteiraAppTests", dependencies: ["EsteiraApp", "EsteiraTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EsteiraCoreTests", dependencies: ["EsteiraCore", "EsteiraTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EsteiraTelemetryTests", dependencies: ["EsteiraCore", "EsteiraTelemetry"], swiftSettings: swiftSettings),
         .testTarget(name: "EsteiraSheetsTests", dependencies: ["EsteiraSheets", "EsteiraCore"],

@@ -24,6 +24,42 @@ public enum EsteiraAPI {
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: LogRequestsMiddleware(.info))
 
+        addOperations(to: router, db: db, blobs: blobs, metrics: metrics, lakeBudgetBytes: lakeBudgetBytes)
+
+        let risk = risk ?? RiskService(db: db, validator: nil, policy: RiskPolicy())
+        // Operators' routes first: `/v1/admin` takes an operator key, never a client's.
+        let admin = router.group("v1/admin").add(middleware: OperatorAuthMiddleware(operators: OperatorStore(db: db)))
+        AdminRoutes(db: db, blacklistCache: risk.blacklist).add(to: admin)
+        let ledger = LedgerRoutes(db: db, windowDays: ledgerWindowDays, retry: retry, jobsReady: jobsReady)
+        ledger.addAdmin(to: admin)
+        LakeRoutes(db: db).addAdmin(to: admin)
+        AlertRoutes(db: db).addAdmin(to: admin)
+        let v1 = router.group("v1").add(middleware: AuthMiddleware(clients: ClientStore(db: db)))
+        BatchRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: v1)
+        DebtRoutes(db: db, blobs: blobs, risk: risk).add(to: v1)
+        FormatRoutes(db: db).add(to: v1)
+        CollectionRoutes(db: db).add(to: v1)
+        NotificationRoutes(db: db, mayBePrivate: webhooksMayBePrivate).add(to: v1)
+        RiskRoutes(service: risk).add(to: v1)
+        ledger.add(to: v1)
+        PaymentRoutes(db: db, windowDays: ledgerWindowDays).add(to: v1)
+        SubmissionRoutes(db: db, blobs: blobs, retry: retry, ttl: submissionTTL, jobsReady: jobsReady).add(to: v1)
+        WebRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: router)
+        return router
+    }
+
+    /// `/health` and `/metrics` alone: what a process without the API (`esteira worker`) serves,
+    /// so that every process can be watched and scraped.
+    public static func operationsRouter(db: any SQLDatabase, blobs: any BlobStore, metrics: MetricsRegistry,
+                                        lakeBudgetBytes: Int? = nil) -> Router<EsteiraRequestContext> {
+        let router = Router(context: EsteiraRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        addOperations(to: router, db: db, blobs: blobs, metrics: metrics, lakeBudgetBytes: lakeBudgetBytes)
+        return router
+    }
+
+    static func addOperations(to router: Router<EsteiraRequestContext>, db: any SQLDatabase, blobs: any BlobStore,
+                              metrics: MetricsRegistry?, lakeBudgetBytes: Int?) {
         // Healthy when the database answers and the blob store takes a file and gives it up: a
         // process that cannot store an upload is not up, whatever its database says.
         router.get("health") { _, context -> Response in
@@ -78,26 +114,5 @@ public enum EsteiraAPI {
                                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.emit())))
             }
         }
-
-        let risk = risk ?? RiskService(db: db, validator: nil, policy: RiskPolicy())
-        // Operators' routes first: `/v1/admin` takes an operator key, never a client's.
-        let admin = router.group("v1/admin").add(middleware: OperatorAuthMiddleware(operators: OperatorStore(db: db)))
-        AdminRoutes(db: db, blacklistCache: risk.blacklist).add(to: admin)
-        let ledger = LedgerRoutes(db: db, windowDays: ledgerWindowDays, retry: retry, jobsReady: jobsReady)
-        ledger.addAdmin(to: admin)
-        LakeRoutes(db: db).addAdmin(to: admin)
-        AlertRoutes(db: db).addAdmin(to: admin)
-        let v1 = router.group("v1").add(middleware: AuthMiddleware(clients: ClientStore(db: db)))
-        BatchRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: v1)
-        DebtRoutes(db: db, blobs: blobs, risk: risk).add(to: v1)
-        FormatRoutes(db: db).add(to: v1)
-        CollectionRoutes(db: db).add(to: v1)
-        NotificationRoutes(db: db, mayBePrivate: webhooksMayBePrivate).add(to: v1)
-        RiskRoutes(service: risk).add(to: v1)
-        ledger.add(to: v1)
-        PaymentRoutes(db: db, windowDays: ledgerWindowDays).add(to: v1)
-        SubmissionRoutes(db: db, blobs: blobs, retry: retry, ttl: submissionTTL, jobsReady: jobsReady).add(to: v1)
-        WebRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: router)
-        return router
     }
 }

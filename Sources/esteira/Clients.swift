@@ -1,4 +1,5 @@
 import ArgumentParser
+import EsteiraApp
 import EsteiraCore
 import EsteiraStore
 import Foundation
@@ -11,15 +12,10 @@ struct Clients: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a client and print its API key (shown once).")
 
-        /// On SQLite each commit writes every index page it dirtied, so 20,000 rather than 10,000
-        /// records a commit write a third less and take about a fifth less time with a real file's
-        /// documents; neutral on PostgreSQL (docs/benchmarks.md, "The sub-batch size").
-        static let defaultSubBatchSize = 20_000
-
         @OptionGroup var store: StoreOptions
         @Option(help: "The client's company name.") var name: String
         @Option(help: "The client's CNPJ (or CPF), masked or not.") var document: String
-        @Option(help: "Records per sub-batch for this client (env ESTEIRA_SUB_BATCH_SIZE; default \(Self.defaultSubBatchSize)).")
+        @Option(help: "Records per sub-batch for this client (env ESTEIRA_SUB_BATCH_SIZE; default 20,000).")
         var subBatchSize: Int?
         @Flag(help: "Print {\"id\": ..., \"api_key\": ...} as JSON.") var json = false
 
@@ -32,11 +28,10 @@ struct Clients: AsyncParsableCommand {
         }
 
         func run() async throws {
-            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
-            let size = subBatchSize ?? Env.int("ESTEIRA_SUB_BATCH_SIZE") ?? Self.defaultSubBatchSize
             guard case .success(let id) = TaxID.parse(document) else { return }
             let (client, key) = try await Runtime.with(store) { runtime in
-                try await ClientStore(db: runtime.db).create(name: name, document: id.value, subBatchSize: size, traceID: "cli")
+                try await ClientStore(db: runtime.db).create(name: name, document: id.value, subBatchSize: subBatchSize ?? runtime.settings.workers.subBatchSize,
+                                                             traceID: "cli")
             }
             if json {
                 let out = try JSONSerialization.data(withJSONObject: ["id": client.id, "api_key": key], options: [.sortedKeys])
@@ -56,7 +51,6 @@ struct Clients: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
             let clients = try await Runtime.with(store) { try await ClientStore(db: $0.db).list() }
             if json {
                 let items = clients.map {
@@ -82,7 +76,6 @@ struct Clients: AsyncParsableCommand {
         @Flag(help: "Issue a new key in the same step.") var issueNew = false
 
         func run() async throws {
-            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
             let key = try await Runtime.with(store) { try await ClientStore(db: $0.db).revokeKey(id: id, issueNew: issueNew) }
             print("Key revoked for client \(id).")
             if let key { print("New api key: \(key)") }
@@ -113,7 +106,6 @@ struct Clients: AsyncParsableCommand {
         }
 
         func run() async throws {
-            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
             let max = try Self.cents(maxAmount, "--max-amount"), min = try Self.cents(minAmount, "--min-amount")
             try await Runtime.with(store) { try await ClientStore(db: $0.db).setLimits(id: id, maxAmountCents: max, minAmountCents: min) }
             print("Limits of client \(id): maximum \(max.map { Money.brazilian(cents: $0) } ?? "the agency's default"), "

@@ -10,9 +10,9 @@ struct Esteira: AsyncParsableCommand {
         discussion: """
             With no configuration, Esteira keeps everything under ./esteira-data (a SQLite database and a
             folder of files) and serves HTTP on 127.0.0.1:8080. Set DATABASE_URL=postgres://... to use PostgreSQL.
-            Every option can also be set with an ESTEIRA_* environment variable (see --help of each command).
+            Every setting is an environment variable, some also a flag: `esteira settings` lists them with their values.
             """,
-        subcommands: [Serve.self, WorkerCommand.self, Migrate.self, Clients.self, Operators.self, Jobs.self, Ledger.self, Lake.self],
+        subcommands: [Serve.self, WorkerCommand.self, SettingsCommand.self, Migrate.self, Clients.self, Operators.self, Jobs.self, Ledger.self, Lake.self],
         defaultSubcommand: Serve.self
     )
 

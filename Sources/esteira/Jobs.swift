@@ -1,4 +1,5 @@
 import ArgumentParser
+import EsteiraApp
 import EsteiraStore
 
 struct Jobs: AsyncParsableCommand {
@@ -15,7 +16,6 @@ struct Jobs: AsyncParsableCommand {
         }
 
         func run() async throws {
-            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
             let jobs = try await Runtime.with(store) { try await JobQueue(db: $0.db).list(state: state.flatMap(JobState.init)) }
             print("id      kind       batch                                 seq    state    attempts  last error")
             for j in jobs {
@@ -36,7 +36,6 @@ struct Jobs: AsyncParsableCommand {
         @Argument(help: "The job's id.") var id: Int
 
         func run() async throws {
-            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
             let ok = try await Runtime.with(store) { try await JobQueue(db: $0.db).retryDead(id: id) }
             if ok { print("Job \(id) queued again.") } else { throw ValidationError("job \(id) is not dead (or does not exist)") }
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EsteiraApp
 import EsteiraBlobs
 import EsteiraCore
 import EsteiraLake
@@ -22,7 +23,6 @@ struct Lake: AsyncParsableCommand {
         }
 
         func run() async throws {
-            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
             guard let lakeMonth = LakeMonth(month) else { return }
             let s = try await Runtime.with(store) { try await LakeExport(db: $0.db, blobs: $0.blobs).export(month: lakeMonth) }
             print("exported \(s.invoices) invoices and \(s.payments) payments to \(s.keys.joined(separator: ", "))")
@@ -45,7 +45,6 @@ struct Lake: AsyncParsableCommand {
         }
 
         func run() async throws {
-            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
             guard let lakeMonth = LakeMonth(month) else { return }
             let reference = refDate.flatMap(Day.parseISO) ?? lakeMonth.adding(months: 1).first
             let run = try await Runtime.with(store) { runtime in
@@ -119,7 +118,6 @@ struct LakeBookCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        Runtime.bootstrapLogging(level: store.resolvedLogLevel)
         guard let reference = Day.parseISO(refDate) else { return }
         Self.describe(try await Runtime.with(store) { try await LakeBook(blobs: $0.blobs).build(reference: reference) })
     }

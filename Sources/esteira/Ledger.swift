@@ -1,4 +1,5 @@
 import ArgumentParser
+import EsteiraApp
 import EsteiraCore
 import EsteiraPipeline
 import EsteiraStore
@@ -14,7 +15,6 @@ struct Ledger: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
             for e in try await Runtime.with(store, { try await LedgerStore(db: $0.db).events() }) {
                 let sides = [e.allowsDebit ? "D" : nil, e.allowsCredit ? "C" : nil].compactMap { $0 }.joined(separator: "/")
                 print("\(e.code)\t\(e.active ? "active" : "inactive")\t\(sides.isEmpty ? "-" : sides)\t\(e.description)")
@@ -37,7 +37,6 @@ struct Ledger: AsyncParsableCommand {
         }
 
         func run() async throws {
-            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
             let event = LedgerEvent(code: code.uppercased(), description: description, active: !inactive, allowsDebit: !noDebit,
                                     allowsCredit: !noCredit)
             try await Runtime.with(store) { try await LedgerStore(db: $0.db).saveEvent(event) }
@@ -51,7 +50,6 @@ struct Ledger: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
             let report = try await Runtime.with(store) { runtime in
                 try await LedgerReconciler(db: runtime.db, logger: runtime.logger).runOnce()
             }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EsteiraApp
 import EsteiraStore
 
 struct Migrate: AsyncParsableCommand {
@@ -7,7 +8,6 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        Runtime.bootstrapLogging(level: store.resolvedLogLevel)
         try await Runtime.with(store, migrate: false) { runtime in
             let applied = try await Migrations.migrate(runtime.db)
             print(applied.isEmpty ? "Schema is up to date." : "Applied: \(applied.joined(separator: ", "))")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EsteiraApp
 import EsteiraStore
 import Foundation
 
@@ -18,7 +19,6 @@ struct Operators: AsyncParsableCommand {
         }
 
         func run() async throws {
-            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
             let (op, key) = try await Runtime.with(store) { try await OperatorStore(db: $0.db).create(name: name) }
             if json {
                 let out = try JSONSerialization.data(withJSONObject: ["id": op.id, "api_key": key], options: [.sortedKeys])
@@ -37,7 +37,6 @@ struct Operators: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
             for op in try await Runtime.with(store, { try await OperatorStore(db: $0.db).list() }) {
                 print("\(op.id)  \((op.keyRevoked ? "revoked" : "…\(op.apiKeyHint ?? "")").padding(toLength: 8, withPad: " ", startingAt: 0))  \(op.name)")
             }
@@ -50,7 +49,6 @@ struct Operators: AsyncParsableCommand {
         @Option(help: "The operator's id.") var id: String
 
         func run() async throws {
-            Runtime.bootstrapLogging(level: store.resolvedLogLevel)
             guard try await Runtime.with(store, { try await OperatorStore(db: $0.db).revokeKey(id: id) }) else {
                 throw ValidationError("no operator \(id)")
             }

@@ -1,11 +1,9 @@
 import ArgumentParser
+import EsteiraApp
 import EsteiraCore
-import EsteiraNotify
-import EsteiraPipeline
-import EsteiraRisk
 import EsteiraStore
 import EsteiraTelemetry
-import ServiceLifecycle
+import Foundation
 
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,6 +15,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated kinds of job: \(JobKind.allCases.map(\.rawValue).joined(separator: ",")) (default: all). A worker that leaves out ledger, lake or cleanup never runs those jobs; run them somewhere.")
     var stages: String?
 
+    @Option(help: "Serve /health and /metrics on this port; 0 picks a free one (env ESTEIRA_METRICS_PORT; default: none). The address is ESTEIRA_HOST's.")
+    var metricsPort: Int?
+
     func validate() throws {
         if let stages {
             for s in stages.split(separator: ",") where JobKind(rawValue: String(s)) == nil {
@@ -26,18 +27,19 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        Runtime.bootstrapLogging(level: store.resolvedLogLevel)
-        MetricsRegistry().bootstrap()
+        var flags = workers.overrides
+        flags["ESTEIRA_METRICS_PORT"] = metricsPort.map(String.init)
+        let settings = try store.settings(flags)
+        Runtime.bootstrapLogging(level: settings.logLevel)
+        let metrics = MetricsRegistry()
+        metrics.bootstrap()
         let kinds = stages.map { $0.split(separator: ",").compactMap { JobKind(rawValue: String($0)) } } ?? JobKind.allCases
-        let settings = workers.settings(kinds: kinds, postgres: store.resolvedDatabaseURL != nil)
-        try await Runtime.with(store) { runtime in
-            let pipeline = runtime.pipeline(risk: RiskSettings.service(db: runtime.db))
-            let worker = Worker(pipeline: pipeline, settings: settings)
-            let group = ServiceGroup(configuration: .init(
-                // The worker last, so it is the first told to stop (services stop last first).
-                services: ((try runtime.workerCompanions(jobsReady: { await worker.wake() })) + [worker]).map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger))
-            try await group.run()
+        try await Runtime.with(settings) { runtime in
+            let services = try EsteiraApplication.worker(runtime, kinds: kinds, metrics: metrics) { url in
+                // Written straight to the file descriptor: scripts wait for this line.
+                FileHandle.standardOutput.write(Data("Esteira worker metrics on \(url)\n".utf8))
+            }
+            try await EsteiraApplication.run(services, logger: runtime.logger)
         }
     }
 }

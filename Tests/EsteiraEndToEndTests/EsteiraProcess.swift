@@ -65,7 +65,8 @@ final class EsteiraProcess: @unchecked Sendable {
     /// Runs a program to its end; returns its exit status and what it printed (standard error is
     /// dropped). Spawned and reaped here, with its output in a file: Foundation's `Process` was
     /// seen to miss the exit of a program that ends within milliseconds, and wait for ever.
-    static func output(of executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, text: String) {
+    static func output(of executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                       withErrors: Bool = false) throws -> (status: Int32, text: String) {
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-out-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         var actions = posix_spawn_file_actions_t()
@@ -73,7 +74,11 @@ final class EsteiraProcess: @unchecked Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        if withErrors {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = (environment ?? ProcessInfo.processInfo.environment)
             .map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -118,6 +123,11 @@ final class EsteiraProcess: @unchecked Sendable {
         p.standardError = try Self.newLog(at: dataDir + "/server.log")
         try p.run()
         process = p
+        baseURL = try Self.listeningURL(out, what: "server")
+    }
+
+    /// The address a starting process prints on its standard output, waited for up to a minute.
+    static func listeningURL(_ out: Pipe, what: String) throws -> URL {
         var buffer = Data()
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
@@ -126,11 +136,25 @@ final class EsteiraProcess: @unchecked Sendable {
             buffer.append(chunk)
             let text = String(decoding: buffer, as: UTF8.self)
             if let range = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) {
-                baseURL = URL(string: String(text[range]))!
-                return
+                return URL(string: String(text[range]))!
             }
         }
-        throw NSError(domain: "esteira", code: 1, userInfo: [NSLocalizedDescriptionKey: "server did not start"])
+        throw NSError(domain: "esteira", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(what) did not start"])
+    }
+
+    /// Starts `esteira worker --metrics-port 0` on the same data and answers where its `/health`
+    /// and `/metrics` are served.
+    func startWorkerWithMetrics(_ extra: [String: String] = [:], arguments: [String] = []) throws -> (process: Process, url: URL) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = ["worker", "--metrics-port", "0"] + arguments
+        p.environment = env(extra)
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = try Self.newLog(at: dataDir + "/worker-\(workers.count).log")
+        try p.run()
+        workers.append(p)
+        return (p, try Self.listeningURL(out, what: "worker"))
     }
 
     /// Starts `esteira worker` (only workers, no API) on the same data, with its log in

@@ -1,5 +1,5 @@
 /* Moves the wall clock (CLOCK_REALTIME, gettimeofday, time) of every process it is preloaded into
- * by ESTEIRA_WALLCLOCK_SHIFT_SECONDS, and nothing else: the monotonic and boot clocks stay true, so
+ * by ESTEIRA_TEST_WALLCLOCK_SHIFT_SECONDS, and nothing else: the monotonic and boot clocks stay true, so
  * that sleeps and timeouts keep working. libfaketime shifts those too, or some of them, and Swift's
  * Task.sleep then waits for ever (seen: a server that never stops on SIGTERM). Used by
  * scripts/test-shifted-clock to run the suite on another day. */
@@ -13,7 +13,7 @@ static long shift_seconds(void) {
     static long shift = -1;
     static int read = 0;
     if (!read) {
-        const char *s = getenv("ESTEIRA_WALLCLOCK_SHIFT_SECONDS");
+        const char *s = getenv("ESTEIRA_TEST_WALLCLOCK_SHIFT_SECONDS");
         shift = s ? atol(s) : 0;
         read = 1;
     }

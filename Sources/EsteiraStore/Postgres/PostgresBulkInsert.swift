@@ -6,7 +6,7 @@ import PostgresNIO
 /// How many rows at once reach PostgreSQL. `copy` (the default) streams them with `COPY … FROM
 /// STDIN`; `statements` sends multi-row `INSERT … VALUES` statements. docs/benchmarks.md has the
 /// measurement that chose `copy`; `ESTEIRA_PG_BULK_WRITES=statements` brings the other back.
-public enum PostgresBulkWrites: String, Sendable {
+public enum PostgresBulkWrites: String, Sendable, CaseIterable {
     case copy
     case statements
 }
