@@ -29,6 +29,25 @@ struct AlarmClockTests {
         while !again.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
     }
 
+    /// A turn that comes late (a busy machine) covers many slots at once. Before, the alarms from
+    /// beyond the wheel's reach were fired after the wheel's, in the order they were scheduled:
+    /// here 10, 40, 30, 20 ms.
+    @Test("a late turn fires the alarms of many slots in their order, those from beyond the wheel's reach included")
+    func lateTurn() {
+        let start = ContinuousClock.now
+        let clock = AlarmClock(tick: .milliseconds(5), slots: 4, origin: start, ticking: false)
+        let fired = Mutex<[Int]>([])
+        for (i, ms) in [40, 10, 30, 20].enumerated() {
+            clock.schedule(at: start + .milliseconds(ms)) { fired.withLock { $0.append(i) } }
+        }
+        // Nothing is due at 9 ms; at 100 ms, all of them, by instant: 10 (1), 20 (3), 30 (2), 40 (0).
+        #expect(clock.turn(to: start + .milliseconds(9)))
+        #expect(fired.withLock { $0 }.isEmpty)
+        #expect(!clock.turn(to: start + .milliseconds(100)))
+        #expect(fired.withLock { $0 } == [1, 3, 2, 0])
+        #expect(clock.pending == 0)
+    }
+
     @Test("an operation that ends in time answers its value; one that throws answers its error")
     func inTime() async throws {
         let deadline = ContinuousClock.now + .seconds(30)

@@ -7,7 +7,7 @@ import Synchronization
 /// thousands of requests a second those wake-ups, not the requests' work, filled the cores.
 ///
 /// An alarm fires at its instant or up to one `tick` later (more on a saturated machine), never
-/// earlier. Alarms are not withdrawn: one whose race has already ended fires into nothing, so
+/// earlier, and alarms in different slots fire in their slots' order. Alarms are not withdrawn: one whose race has already ended fires into nothing, so
 /// callers make firing twice harmless.
 public final class AlarmClock: Sendable {
     /// The process's clock for request deadlines.
@@ -27,11 +27,15 @@ public final class AlarmClock: Sendable {
     }
 
     let tick: Duration
-    let origin = ContinuousClock.now
+    let origin: ContinuousClock.Instant
     let state: Mutex<State>
+    /// False for a clock that a test turns by hand (`turn(to:)`).
+    let ticking: Bool
 
-    public init(tick: Duration, slots: Int = 1024) {
+    public init(tick: Duration, slots: Int = 1024, origin: ContinuousClock.Instant = .now, ticking: Bool = true) {
         self.tick = tick
+        self.origin = origin
+        self.ticking = ticking
         state = Mutex(State(wheel: Array(repeating: [], count: max(2, slots))))
     }
 
@@ -69,7 +73,7 @@ public final class AlarmClock: Sendable {
         }
         // Detached: the ticking task must not inherit the first caller's task locals or priority,
         // and outlives the request that started it.
-        if start { Task.detached { await self.run() } }
+        if start && ticking { Task.detached { await self.run() } }
     }
 
     /// Alarms not yet fired.
@@ -79,33 +83,39 @@ public final class AlarmClock: Sendable {
         let clock = ContinuousClock()
         while true {
             let now = clock.now
-            let reached = passed(now)
-            var due: [Fire] = []
-            let more = state.withLock { s -> Bool in
-                let count = Int64(s.wheel.count)
-                while s.done < reached {
-                    s.done += 1
-                    let i = Int(s.done % count)
-                    due.append(contentsOf: s.wheel[i])
-                    s.wheel[i].removeAll(keepingCapacity: true)
-                }
+            guard turn(to: now) else { return }
+            try? await Task.sleep(until: now + tick, tolerance: .zero, clock: clock)
+        }
+    }
+
+    /// Fires every alarm whose slot has come by `now`; false when none is left.
+    @discardableResult
+    public func turn(to now: ContinuousClock.Instant) -> Bool {
+        let reached = passed(now)
+        var due: [Fire] = []
+        let more = state.withLock { s -> Bool in
+            let count = Int64(s.wheel.count)
+            while s.done < reached {
+                s.done += 1
+                // Alarms from beyond the wheel's reach come in as it turns, before their slot
+                // fires: a late turn that covers many slots still fires them in slot order.
                 if !s.far.isEmpty {
                     var kept: [(slot: Int64, fire: Fire)] = []
                     for alarm in s.far {
-                        if alarm.slot <= s.done { due.append(alarm.fire) }
-                        else if alarm.slot - s.done < count { s.wheel[Int(alarm.slot % count)].append(alarm.fire) }
-                        else { kept.append(alarm) }
+                        if alarm.slot - s.done < count { s.wheel[Int(alarm.slot % count)].append(alarm.fire) } else { kept.append(alarm) }
                     }
                     s.far = kept
                 }
-                s.pending -= due.count
-                if s.pending == 0 { s.running = false }
-                return s.running
+                let i = Int(s.done % count)
+                due.append(contentsOf: s.wheel[i])
+                s.wheel[i].removeAll(keepingCapacity: true)
             }
-            for fire in due { fire() }
-            guard more else { return }
-            try? await Task.sleep(until: now + tick, tolerance: .zero, clock: clock)
+            s.pending -= due.count
+            if s.pending == 0 { s.running = false }
+            return s.running
         }
+        for fire in due { fire() }
+        return more
     }
 }
 
