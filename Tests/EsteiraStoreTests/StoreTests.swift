@@ -294,4 +294,27 @@ struct StoreTests {
             #expect(plan.contains("USING COVERING INDEX risk_decisions_client_document"), "\(plan)")
         }
     }
+
+    /// Before, `JobKind(rawValue:) ?? .pick` read a kind this version does not know (a newer
+    /// version's, a typo by hand) as a pick, and a worker would have split the batch again.
+    @Test("a stored job kind the code does not know is an error naming it, not a pick", arguments: TestDatabase.dialects)
+    func unknownStoredKind(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            try await db.write { try await JobQueue.enqueue($0, kind: .transform, batchID: "b-1", seq: 1, traceID: "t", maxAttempts: 1) }
+            _ = try await db.execute("UPDATE jobs SET kind = 'reindex'")
+            let error = try await #require(throws: SQLError.self) { try await JobQueue(db: db).list(state: nil) }
+            #expect(error.message.contains("kind: 'reindex' is not a known JobKind"), "\(error)")
+            #expect(error.sql.contains("FROM jobs"), "\(error.sql)")
+        }
+    }
+
+    @Test("reading a column the result lacks is an error naming it and the columns there are", arguments: TestDatabase.dialects)
+    func missingColumn(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let row = try #require(try await db.query("SELECT 1 AS one, 'x' AS letter").first)
+            let error = try #require(throws: SQLError.self) { try row.optionalString("lettre") }
+            #expect(error.message == "column lettre is not in the result (it has letter, one)")
+            #expect(try row.string("letter") == "x")
+        }
+    }
 }

@@ -256,7 +256,7 @@ struct PostgresSQLConnection: SQLConnection {
         rows.reserveCapacity(result.rows.count)
         var columns: SQLRow.Columns?
         for row in result.rows {
-            if columns == nil { columns = SQLRow.Columns(row.map(\.columnName)) }
+            if columns == nil { columns = SQLRow.Columns(row.map(\.columnName), sql: sql.text) }
             var values: [SQLValue] = []
             for cell in row { values.append(try PostgresSQLConnection.value(of: cell)) }
             rows.append(SQLRow(columns: columns!, values: values))

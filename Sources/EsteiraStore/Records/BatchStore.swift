@@ -117,7 +117,7 @@ public struct BatchStore: Sendable {
     static func record(_ r: SQLRow) throws -> BatchRecord {
         BatchRecord(
             id: try r.string("id"), clientID: try r.string("client_id"),
-            status: BatchStatus(rawValue: try r.string("status")) ?? .failed,
+            status: try r.known("status", as: BatchStatus.self),
             source: try r.string("source"), fileName: try r.optionalString("file_name"),
             blobKey: try r.string("blob_key"), byteSize: try r.int("byte_size"), receivedOn: try r.day("received_on"),
             subBatchSize: try r.int("sub_batch_size"), encoding: try r.optionalString("encoding"),

@@ -57,8 +57,8 @@ public struct JobQueue: Sendable {
     static let columns = "id, kind, batch_id, seq, state, attempts, max_attempts, run_at, lease_owner, last_error, trace_id"
 
     static func job(_ r: SQLRow) throws -> Job {
-        Job(id: try r.int("id"), kind: JobKind(rawValue: try r.string("kind")) ?? .pick, batchID: try r.string("batch_id"),
-            seq: try r.int("seq"), state: JobState(rawValue: try r.string("state")) ?? .dead,
+        Job(id: try r.int("id"), kind: try r.known("kind", as: JobKind.self), batchID: try r.string("batch_id"),
+            seq: try r.int("seq"), state: try r.known("state", as: JobState.self),
             attempts: try r.int("attempts"), maxAttempts: try r.int("max_attempts"), runAt: try r.date("run_at"),
             leaseOwner: try r.optionalString("lease_owner"), lastError: try r.optionalString("last_error"),
             traceID: try r.string("trace_id"))
@@ -230,7 +230,7 @@ public struct JobQueue: Sendable {
     public func countsByState() async throws -> [JobState: Int] {
         var out: [JobState: Int] = [:]
         for r in try await db.query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") {
-            if let s = JobState(rawValue: try r.string("state")) { out[s] = try r.int("n") }
+            out[try r.known("state", as: JobState.self)] = try r.int("n")
         }
         return out
     }

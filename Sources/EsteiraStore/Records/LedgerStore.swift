@@ -224,7 +224,7 @@ public struct LedgerStore: Sendable {
     static func entry(_ r: SQLRow) throws -> PostedEntry {
         PostedEntry(id: try r.int("id"),
                     entry: LedgerEntryDraft(branch: try r.string("branch"), account: try r.string("account"),
-                                            amountCents: Int64(try r.int("amount_cents")), side: LedgerSide(rawValue: try r.string("side")) ?? .credit,
+                                            amountCents: Int64(try r.int("amount_cents")), side: try r.known("side", as: LedgerSide.self),
                                             eventCode: try r.string("event_code"), description: try r.string("description"),
                                             traceKey: try r.string("trace_key"), details: try r.optionalString("details"),
                                             referenceDate: try r.day("reference_date")),

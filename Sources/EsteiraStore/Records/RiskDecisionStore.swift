@@ -91,11 +91,11 @@ public struct RiskDecisionStore: Sendable {
         let decoder = JSONDecoder()
         let reasons = try decoder.decode([RiskReason].self, from: Data(try r.string("reasons").utf8))
         let external = try decoder.decode(ExternalAnswer.self, from: Data(try r.string("external").utf8))
-        let decision = RiskDecision(outcome: RiskOutcome(rawValue: try r.string("outcome")) ?? .review, score: try r.int("score"),
+        let decision = RiskDecision(outcome: try r.known("outcome", as: RiskOutcome.self), score: try r.int("score"),
                                     reasons: reasons, usedFallback: try r.int("used_fallback") != 0)
         return StoredRiskDecision(clientID: try r.string("client_id"), traceKey: try r.string("trace_key"),
                                   document: try r.string("document"), amountCents: Int64(try r.int("amount_cents")),
-                                  dueDate: try? r.day("due_date"), metadata: try r.optionalString("metadata"), decision: decision,
+                                  dueDate: try r.optionalDay("due_date"), metadata: try r.optionalString("metadata"), decision: decision,
                                   external: external, elapsedMs: try r.int("elapsed_ms"), createdAt: try r.date("created_at"))
     }
 }

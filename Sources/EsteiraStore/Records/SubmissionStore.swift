@@ -27,7 +27,7 @@ public struct SubmissionStore: Sendable {
 
     static func record(_ r: SQLRow) throws -> SubmissionRecord {
         SubmissionRecord(id: try r.string("id"), clientID: try r.string("client_id"),
-                         status: SubmissionRecord.Status(rawValue: try r.string("status")) ?? .expired,
+                         status: try r.known("status", as: SubmissionRecord.Status.self),
                          lines: try r.int("lines"), batchID: try r.optionalString("batch_id"),
                          createdAt: try r.date("created_at"), expiresAt: try r.date("expires_at"))
     }

@@ -1,14 +1,19 @@
 import EsteiraCore
 import Foundation
 
-/// One row of a result, read by column name.
+/// One row of a result, read by column name. Reading a column the result lacks, or a stored
+/// value the code does not know, is an error naming the statement, the column and the value:
+/// nothing reads as null or as a default in silence.
 public struct SQLRow: Sendable {
     final class Columns: Sendable {
         let index: [String: Int]
-        init(_ names: [String]) {
+        /// The statement that made the result, for errors.
+        let sql: String
+        init(_ names: [String], sql: String) {
             var index: [String: Int] = [:]
             for (i, n) in names.enumerated() where index[n] == nil { index[n] = i }
             self.index = index
+            self.sql = sql
         }
     }
 
@@ -20,55 +25,78 @@ public struct SQLRow: Sendable {
         self.values = values
     }
 
-    public subscript(_ name: String) -> SQLValue {
-        guard let i = columns.index[name] else { return .null }
+    /// The column's value; a column that is not in the result throws.
+    public func value(_ name: String) throws -> SQLValue {
+        guard let i = columns.index[name] else {
+            throw SQLError(code: .decode, message: "column \(name) is not in the result (it has \(columns.index.keys.sorted().joined(separator: ", ")))",
+                           sql: columns.sql)
+        }
         return values[i]
     }
 
-    private func fail(_ name: String, _ expected: String) -> SQLError {
-        SQLError(code: .decode, message: "column \(name): expected \(expected), found \(self[name])", sql: "")
+    private func fail(_ name: String, _ expected: String, _ found: SQLValue) -> SQLError {
+        SQLError(code: .decode, message: "column \(name): expected \(expected), found \(found)", sql: columns.sql)
+    }
+
+    /// A stored word read as one of the code's cases (a job's kind, a batch's status, …); a word
+    /// the code does not know throws rather than being taken for some default.
+    public func known<E: RawRepresentable>(_ name: String, as type: E.Type = E.self) throws -> E where E.RawValue == String {
+        let word = try string(name)
+        guard let value = E(rawValue: word) else {
+            throw SQLError(code: .decode, message: "column \(name): '\(word)' is not a known \(E.self)", sql: columns.sql)
+        }
+        return value
     }
 
     public func int(_ name: String) throws -> Int {
-        guard case .int(let v) = self[name] else { throw fail(name, "integer") }
+        let value = try value(name)
+        guard case .int(let v) = value else { throw fail(name, "integer", value) }
         return Int(v)
     }
 
     public func optionalInt(_ name: String) throws -> Int? {
-        if case .null = self[name] { return nil }
+        if case .null = try value(name) { return nil }
         return try int(name)
     }
 
     public func string(_ name: String) throws -> String {
-        guard case .text(let v) = self[name] else { throw fail(name, "text") }
+        let value = try value(name)
+        guard case .text(let v) = value else { throw fail(name, "text", value) }
         return v
     }
 
     public func optionalString(_ name: String) throws -> String? {
-        if case .null = self[name] { return nil }
+        if case .null = try value(name) { return nil }
         return try string(name)
     }
 
     public func date(_ name: String) throws -> Date {
-        switch self[name] {
+        let value = try value(name)
+        switch value {
         case .timestamp(let d): return d
         case .text(let t): if let d = Timestamp.parse(t) { return d }
         default: break
         }
-        throw fail(name, "timestamp")
+        throw fail(name, "timestamp", value)
     }
 
     public func optionalDate(_ name: String) throws -> Date? {
-        if case .null = self[name] { return nil }
+        if case .null = try value(name) { return nil }
         return try date(name)
     }
 
     public func day(_ name: String) throws -> Day {
-        switch self[name] {
+        let value = try value(name)
+        switch value {
         case .day(let d): return d
         case .text(let t): if let d = Day.parse(t) { return d }
         default: break
         }
-        throw fail(name, "date")
+        throw fail(name, "date", value)
+    }
+
+    public func optionalDay(_ name: String) throws -> Day? {
+        if case .null = try value(name) { return nil }
+        return try day(name)
     }
 }

@@ -177,7 +177,7 @@ final class SQLiteHandle: @unchecked Sendable {
             if columns == nil {
                 if let known = columnNames[stmt] { columns = known } else {
                     let names = (0..<count).map { String(cString: sqlite3_column_name(stmt, Int32($0))) }
-                    let made = SQLRow.Columns(names)
+                    let made = SQLRow.Columns(names, sql: sql)
                     columnNames[stmt] = made
                     columns = made
                 }
