@@ -24,9 +24,8 @@ public struct LakeCurator: Sendable {
 
     public init(blobs: any BlobStore) { self.blobs = blobs }
 
-    /// How the lake's Parquet pages are compressed. GZIP (zlib level 1): Snappy, measured on a
-    /// million invoices and payments, saved half a second in nine and made the files 60% larger
-    /// (docs/benchmarks.md).
+    /// How the lake's Parquet pages are compressed: GZIP (zlib level 1). Snappy was faster but
+    /// made the files much larger (docs/benchmarks.md), and was removed.
     public static let compression = ParquetWriter.Compression.gzip
 
     public struct Report: Sendable, Codable, Equatable {

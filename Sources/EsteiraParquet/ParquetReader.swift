@@ -147,9 +147,9 @@ public struct ParquetReader {
                 body.withUnsafeMutableBufferPointer { output in esteira_gunzip(input.baseAddress, input.count, output.baseAddress, output.count) }
             }
             guard got == Int(uncompressed) || (uncompressed == 0 && got == 0) else { throw .corrupt("gzip page") }
-        } else if codec == 1 {
-            do { body = try Snappy.decompress(raw) } catch { throw .corrupt("\(error)") }
-            guard body.count == Int(uncompressed) else { throw .corrupt("snappy page of \(body.count) bytes, not \(uncompressed)") }
+        } else if codec != 0 {
+            // Esteira writes GZIP (or nothing); other codecs are not read.
+            throw .corrupt("pages compressed with codec \(codec) (only uncompressed and GZIP are read)")
         }
         return (header, body, start + Int(compressed))
     }

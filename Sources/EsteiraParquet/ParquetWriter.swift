@@ -59,7 +59,8 @@ public enum ParquetError: Error, Equatable, CustomStringConvertible {
 /// columns carry definition levels (RLE). Every chunk has statistics (min, max, null count), and
 /// pages are compressed with GZIP unless told otherwise.
 public struct ParquetWriter {
-    public enum Compression: Int32, Sendable { case none = 0, snappy = 1, gzip = 2 }
+    /// Parquet's codec numbers; Esteira writes GZIP, or nothing.
+    public enum Compression: Int32, Sendable { case none = 0, gzip = 2 }
 
     public let columns: [ParquetColumn]
     let compression: Compression
@@ -365,7 +366,6 @@ public struct ParquetWriter {
     static let gzipLevel: Int32 = 1
 
     func compress(_ data: [UInt8]) throws(ParquetError) -> [UInt8] {
-        if compression == .snappy { return Snappy.compress(data) }
         guard compression == .gzip else { return data }
         var result = [UInt8](repeating: 0, count: esteira_gzip_bound(data.count))
         let n = data.withUnsafeBufferPointer { input in

@@ -19,6 +19,4 @@ public struct RetryPolicy: Sendable, Equatable {
     public func delay(afterAttempt attempt: Int, unit: Double) -> Double {
         ceiling(afterAttempt: attempt) * unit
     }
-
-    public func shouldRetry(afterAttempt attempt: Int) -> Bool { attempt < maxAttempts }
 }
