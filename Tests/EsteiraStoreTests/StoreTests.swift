@@ -1,6 +1,7 @@
 import EsteiraBlobs
 import EsteiraCore
 import EsteiraPipeline
+import EsteiraTestSupport
 @testable import EsteiraStore
 import Foundation
 import Testing
@@ -315,6 +316,16 @@ struct StoreTests {
             let error = try #require(throws: SQLError.self) { try row.optionalString("lettre") }
             #expect(error.message == "column lettre is not in the result (it has letter, one)")
             #expect(try row.string("letter") == "x")
+        }
+    }
+
+    @Test("docs/schema shows the schema the migrations make (scripts/schema rewrites it)", arguments: TestDatabase.dialects)
+    func schemaDocument(dialect: SQLDialect) async throws {
+        let file = ListeningProcess.repositoryRoot(#filePath).appendingPathComponent("docs/schema/\(dialect == .sqlite ? "sqlite" : "postgres").sql")
+        let documented = try String(contentsOf: file, encoding: .utf8)
+        try await TestDatabase.with(dialect) { db in
+            let current = try await SchemaDump.sql(of: db)
+            #expect(current == documented, "a migration changed the schema: run scripts/schema")
         }
     }
 }
