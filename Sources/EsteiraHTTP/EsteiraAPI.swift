@@ -87,24 +87,24 @@ public enum EsteiraAPI {
                 // Jobs by state are read from the queue itself at scrape time, so every process reports the truth.
                 if let counts = try? await JobQueue(db: db).countsByState() {
                     for state in JobState.allCases {
-                        Gauge(label: "esteira_jobs", dimensions: [("state", state.rawValue)]).record(counts[state] ?? 0)
+                        Gauge(label: MetricName.jobs, dimensions: [("state", state.rawValue)]).record(counts[state] ?? 0)
                     }
                 }
                 // The last reconciliation of the ledger, by whichever process ran it.
                 if let last = try? await LedgerStore(db: db).lastReconciliation() {
-                    Gauge(label: "esteira_ledger_differences").record(last.differences)
-                    Gauge(label: "esteira_ledger_reconciled_at_seconds").record(Int(last.ranAt.timeIntervalSince1970))
+                    Gauge(label: MetricName.ledgerDifferences).record(last.differences)
+                    Gauge(label: MetricName.ledgerReconciledAt).record(Int(last.ranAt.timeIntervalSince1970))
                 }
                 // The lake's size per layer, measured in the blob store; over the budget, an alert.
                 if let layers = try? await blobs.lakeStorage() {
                     for (layer, size) in layers {
-                        Gauge(label: "esteira_lake_bytes", dimensions: [("layer", layer)]).record(size.bytes)
-                        Gauge(label: "esteira_lake_files", dimensions: [("layer", layer)]).record(size.files)
+                        Gauge(label: MetricName.lakeBytes, dimensions: [("layer", layer)]).record(size.bytes)
+                        Gauge(label: MetricName.lakeFiles, dimensions: [("layer", layer)]).record(size.files)
                     }
                     if let budget = lakeBudgetBytes {
                         let total = layers.values.reduce(0) { $0 + $1.bytes }
-                        Gauge(label: "esteira_lake_budget_bytes").record(budget)
-                        Gauge(label: "esteira_lake_over_budget").record(total > budget ? 1 : 0)
+                        Gauge(label: MetricName.lakeBudgetBytes).record(budget)
+                        Gauge(label: MetricName.lakeOverBudget).record(total > budget ? 1 : 0)
                         if total > budget {
                             context.logger.warning("lake storage over budget", metadata: ["bytes": "\(total)", "budget": "\(budget)"])
                         }

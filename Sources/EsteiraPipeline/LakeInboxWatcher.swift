@@ -1,6 +1,7 @@
 import EsteiraBlobs
 import EsteiraCore
 import EsteiraStore
+import EsteiraTelemetry
 import Foundation
 import Logging
 import Metrics
@@ -81,7 +82,7 @@ public struct LakeInboxWatcher: Service {
                 if late, !(expectedFrom.map { $0.first <= lakeMonth.first } ?? false) {
                     late = try await LakeRunStore(db: db).hasRun(before: month)
                 }
-                Gauge(label: "esteira_lake_files_late").record(late ? 1 : 0)
+                Gauge(label: MetricName.lakeFilesLate).record(late ? 1 : 0)
                 if late && !warned.contains(month) {
                     warned.insert(month)
                     logger.error("lake files late", metadata: ["month": "\(month)", "missing": "\(missing.joined(separator: ", "))",

@@ -1,5 +1,6 @@
 import EsteiraCore
 import EsteiraStore
+import EsteiraTelemetry
 import Foundation
 import Logging
 import Metrics
@@ -190,7 +191,7 @@ public struct Worker: Service {
                 return
             }
             let elapsed = ContinuousClock.now - started
-            Timer(label: "esteira_stage_duration_seconds", dimensions: [("stage", job.kind.rawValue)])
+            Timer(label: MetricName.stageDuration, dimensions: [("stage", job.kind.rawValue)])
                 .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
             log.debug("job done", metadata: ["ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)"])
         } catch StoreError.leaseLost {
@@ -207,7 +208,7 @@ public struct Worker: Service {
                 }
             }
         } catch {
-            Counter(label: "esteira_job_failures_total", dimensions: [("stage", job.kind.rawValue)]).increment()
+            Counter(label: MetricName.jobFailures, dimensions: [("stage", job.kind.rawValue)]).increment()
             let message = "\(error)"
             let state = await queueWrite("record the failure", log: log) {
                 try await queue.fail(job: job, owner: owner, error: message)

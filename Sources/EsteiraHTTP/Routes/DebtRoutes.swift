@@ -2,6 +2,7 @@ import EsteiraBlobs
 import EsteiraCore
 import EsteiraRisk
 import EsteiraStore
+import EsteiraTelemetry
 import Foundation
 import Hummingbird
 import Metrics
@@ -83,31 +84,31 @@ struct DebtRoutes {
         logger[metadataKey: "batch_id"] = "\(batchID)"
         logger[metadataKey: "trace_id"] = "\(batch.traceID)"
         let dimensions = [("client", client.id)]
-        Counter(label: "esteira_rows_received_total", dimensions: dimensions).increment()
+        Counter(label: MetricName.rowsReceived, dimensions: dimensions).increment()
 
         let response: Response
         switch outcome {
         case .created(let debt):
-            Counter(label: "esteira_rows_registered_total", dimensions: dimensions).increment()
+            Counter(label: MetricName.rowsRegistered, dimensions: dimensions).increment()
             response = try Self.json(.created, SingleDebtAnswer(debt: DebtResponse(debt), batchID: batchID, error: nil),
                                      location: "/v1/debts/\(Self.pathComponent(debt.debt.externalID))")
         case .existing(let debt):
-            Counter(label: "esteira_rows_duplicated_total", dimensions: dimensions).increment()
+            Counter(label: MetricName.rowsDuplicated, dimensions: dimensions).increment()
             response = try Self.json(.ok, SingleDebtAnswer(debt: DebtResponse(debt), batchID: batchID, error: nil),
                                      location: "/v1/debts/\(Self.pathComponent(debt.debt.externalID))")
         case .conflict(let existing):
-            Counter(label: "esteira_rows_rejected_total", dimensions: dimensions).increment()
+            Counter(label: MetricName.rowsRejected, dimensions: dimensions).increment()
             let issue = IssueJSON(field: DebtField.externalID.rawValue, code: RejectCode.conflict.rawValue,
                                   message: "A dívida \(existing.debt.externalID) já está registrada com outro conteúdo; o registro existente foi mantido.")
             response = try Self.json(.conflict, SingleDebtAnswer(
                 debt: DebtResponse(existing), batchID: batchID,
                 error: ErrorJSON(code: issue.code, message: issue.message, field: issue.field, issues: [issue])), location: nil)
         case .invalid(let issues):
-            Counter(label: "esteira_rows_rejected_total", dimensions: dimensions).increment()
+            Counter(label: MetricName.rowsRejected, dimensions: dimensions).increment()
             response = try Self.unprocessable(
                 issues.map { IssueJSON(field: $0.field?.rawValue ?? "", code: $0.code.rawValue, message: $0.message) }, batchID: batchID)
         case .riskRejected(let reasons):
-            Counter(label: "esteira_rows_rejected_total", dimensions: dimensions).increment()
+            Counter(label: MetricName.rowsRejected, dimensions: dimensions).increment()
             response = try Self.unprocessable(
                 reasons.map { IssueJSON(field: $0.rule.field.rawValue, code: $0.rule.rawValue, message: $0.message) }, batchID: batchID)
         }

@@ -1,6 +1,7 @@
 import EsteiraBlobs
 import EsteiraCore
 import EsteiraStore
+import EsteiraTelemetry
 import Foundation
 import Metrics
 
@@ -80,7 +81,7 @@ struct PickStage {
         case .failure(let problem):
             log.info("batch failed", metadata: ["code": "\(problem.code)", "reason": "\(problem.message)"])
         case .success(let split):
-            Counter(label: "esteira_rows_received_total", dimensions: [("client", batch.clientID)]).increment(by: split.records)
+            Counter(label: MetricName.rowsReceived, dimensions: [("client", batch.clientID)]).increment(by: split.records)
             log.info("batch split", metadata: ["records": "\(split.records)", "sub_batches": "\(split.ranges.count)",
                                                "encoding": "\(split.encoding.rawValue)"])
         }

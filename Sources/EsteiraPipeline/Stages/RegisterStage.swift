@@ -1,6 +1,7 @@
 import EsteiraBlobs
 import EsteiraCore
 import EsteiraStore
+import EsteiraTelemetry
 import Foundation
 import Metrics
 
@@ -118,10 +119,10 @@ struct RegisterStage {
             "commit_ms": "\(ms(committing))",
         ])
         let dimensions = [("client", batch.clientID)]
-        Counter(label: "esteira_rows_registered_total", dimensions: dimensions).increment(by: outcome.registered)
-        Counter(label: "esteira_rows_duplicated_total", dimensions: dimensions).increment(by: outcome.duplicates)
-        Counter(label: "esteira_rows_rejected_total", dimensions: dimensions).increment(by: outcome.rejected)
-        Counter(label: "esteira_rows_review_total", dimensions: dimensions).increment(by: outcome.review)
+        Counter(label: MetricName.rowsRegistered, dimensions: dimensions).increment(by: outcome.registered)
+        Counter(label: MetricName.rowsDuplicated, dimensions: dimensions).increment(by: outcome.duplicates)
+        Counter(label: MetricName.rowsRejected, dimensions: dimensions).increment(by: outcome.rejected)
+        Counter(label: MetricName.rowsReview, dimensions: dimensions).increment(by: outcome.review)
     }
 
     /// The step's transaction: inserts the new debts, classifies the other valid rows as duplicates

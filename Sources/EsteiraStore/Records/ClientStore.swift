@@ -40,7 +40,7 @@ public struct ClientStore: Sendable {
                                   createdAt: Date(), keyRevoked: false, maxAmountCents: nil, minAmountCents: nil)
         let made = record
         record.num = try await db.write(durable: true) { c in
-            if c.dialect == .postgres { try await c.execute("SELECT pg_advisory_xact_lock(7345120002)") }
+            try await c.lock(.clientNumbers)
             let num = try await c.query("SELECT COALESCE(MAX(num), 0) + 1 AS n FROM clients")[0].int("n")
             try await c.execute("""
                 INSERT INTO clients (id, num, name, document, api_key_hash, api_key_hint, sub_batch_size, trace_id, created_at)

@@ -61,7 +61,7 @@ public struct LakeRunStore: Sendable {
     /// PostgreSQL it first takes a transaction lock, so that two processes' watchers cannot both
     /// find none and both start one (SQLite's single writer already orders them).
     public static func exists(_ c: any SQLConnection, month: String) async throws -> Bool {
-        if c.dialect == .postgres { try await c.execute("SELECT pg_advisory_xact_lock(7345120003)") }
+        try await c.lock(.lakeRuns)
         return try await !c.query("SELECT 1 AS x FROM lake_runs WHERE month = \(month)").isEmpty
     }
 

@@ -213,7 +213,7 @@ public struct NotificationStore: Sendable {
         let agency = NotificationEvent.agency
         // One alert per subject and target even with many processes alerting (PostgreSQL; SQLite's
         // single writer already orders them).
-        if c.dialect == .postgres { try await c.execute("SELECT pg_advisory_xact_lock(7345120004)") }
+        try await c.lock(.alerts)
         let alerted = Set(try await c.query("""
             SELECT endpoint_id FROM notifications WHERE client_id = \(agency) AND batch_id = \(subjectID) AND event = \(event.rawValue)
             """).map { try $0.string("endpoint_id") })

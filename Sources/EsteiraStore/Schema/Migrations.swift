@@ -549,9 +549,7 @@ public enum Migrations {
     @discardableResult
     public static func migrate(_ db: any SQLDatabase) async throws -> [String] {
         try await db.write { c in
-            if c.dialect == .postgres {
-                try await c.execute("SELECT pg_advisory_xact_lock(7345120001)")
-            }
+            try await c.lock(.migrations)
             try await c.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
             let done = Set(try await c.query("SELECT name FROM schema_migrations").map { try $0.string("name") })
             var applied: [String] = []
