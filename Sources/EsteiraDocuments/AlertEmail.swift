@@ -1,30 +1,10 @@
+import EsteiraCore
 import Foundation
 
 /// The e-mail operators get for an alert of the agency's own: a month's lake files late, a lake
 /// run failed, the lake over its budget, or a job out of attempts. Made from the alert's payload
 /// (the webhook's body).
 public enum AlertEmail {
-    struct Notice: Decodable {
-        var event: String
-        var month: String?
-        var missing: [String]?
-        var dueDay: Int?
-        var step: String?
-        var error: String?
-        var run: String?
-        var bytes: Int?
-        var budget: Int?
-        var job: Int?
-        var kind: String?
-        var batchID: String?
-        var seq: Int?
-        var attempts: Int?
-
-        enum CodingKeys: String, CodingKey {
-            case event, month, missing, dueDay = "due_day", step, error, run, bytes, budget, job, kind, batchID = "batch_id", seq, attempts
-        }
-    }
-
     /// What each kind of job does, as an operator reads it.
     static let stageNames = [
         "pick": "separação", "transform": "transformação", "register": "registro", "finalize": "fechamento",
@@ -32,7 +12,7 @@ public enum AlertEmail {
     ]
 
     public static func compose(payload: String) throws -> EmailContent {
-        let n = try JSONDecoder().decode(Notice.self, from: Data(payload.utf8))
+        let n = try JSONDecoder().decode(AlertPayload.self, from: Data(payload.utf8))
         let subject: String
         var lines: [String]
         let month = n.month ?? "?"

@@ -1,36 +1,14 @@
+import EsteiraCore
 import Foundation
 
 /// The e-mail a client gets when a batch ends: what happened, the counts, and links to the
 /// batch's page and its reject report. Made from the notification's payload (the webhook's body),
 /// so the e-mail tells what the batch was when its status changed, whenever it is sent.
 public enum BatchEmail {
-    /// The notification payload's fields the e-mail uses.
-    public struct Notice: Decodable, Sendable {
-        public struct Batch: Decodable, Sendable {
-            public struct Counts: Decodable, Sendable {
-                public var received: Int
-                public var registered: Int
-                public var duplicates: Int
-                public var rejected: Int
-                public var review: Int?
-            }
-            public var id: String
-            public var status: String
-            public var source: String
-            public var fileName: String?
-            public var counts: Counts
-            public var error: String?
-
-            enum CodingKeys: String, CodingKey { case id, status, source, fileName = "file_name", counts, error }
-        }
-        public var event: String
-        public var batch: Batch
-    }
-
     /// `publicURL`: where the client's browser reaches Esteira (`https://esteira.example.com`);
     /// without it the e-mail names the batch but has no links.
     public static func compose(payload: String, publicURL: String?) throws -> EmailContent {
-        let notice = try JSONDecoder().decode(Notice.self, from: Data(payload.utf8))
+        let notice = try JSONDecoder().decode(BatchEventPayload.self, from: Data(payload.utf8))
         let b = notice.batch
         let name = b.fileName ?? b.source
         let outcome: String

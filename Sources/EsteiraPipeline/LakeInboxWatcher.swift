@@ -91,7 +91,7 @@ public struct LakeInboxWatcher: Service {
                 if late {
                     // To the operators' webhooks and addresses, once per month and target (across processes):
                     // a target added later still hears of a month that is late.
-                    let payload = try NotificationStore.alertPayload(.lakeFilesLate, ["month": month, "missing": missing, "due_day": dueDay])
+                    let payload = try AlertPayload.lakeFilesLate(month: month, missing: missing, dueDay: dueDay).json()
                     let sent = try await db.write(durable: true) { c in
                         try await NotificationStore.enqueueAlert(c, event: .lakeFilesLate, subjectID: "lake-\(month)", payload: payload)
                     }

@@ -89,7 +89,7 @@ struct LakeStage {
 
     /// In the caller's transaction: `lake.run_failed` to the operators' targets.
     static func alertFailed(_ c: any SQLConnection, run: LakeRunRecord, step: LakeStep, error: String) async throws {
-        let payload = try NotificationStore.alertPayload(.lakeRunFailed, ["month": run.month, "run": run.id, "step": step.name, "error": error])
+        let payload = try AlertPayload.lakeRunFailed(month: run.month, run: run.id, step: step.name, error: error).json()
         try await NotificationStore.enqueueAlert(c, event: .lakeRunFailed, subjectID: "lake-run-\(run.id)-\(step.rawValue)", payload: payload)
     }
 
@@ -101,7 +101,7 @@ struct LakeStage {
         guard total > budget else { return }
         log.warning("lake storage over budget", metadata: ["bytes": "\(total)", "budget": "\(budget)"])
         do {
-            let payload = try NotificationStore.alertPayload(.lakeOverBudget, ["month": run.month, "run": run.id, "bytes": total, "budget": budget])
+            let payload = try AlertPayload.lakeOverBudget(month: run.month, run: run.id, bytes: total, budget: budget).json()
             try await pipeline.db.write(durable: true) { c in
                 try await NotificationStore.enqueueAlert(c, event: .lakeOverBudget, subjectID: "lake-budget-\(run.id)", payload: payload)
             }

@@ -178,12 +178,10 @@ public struct JobQueue: Sendable {
     /// that want it, so that a batch left `processing` by it does not wait unseen. Once per death:
     /// a job revived and dead again is alerted again.
     static func alertDead(_ c: any SQLConnection, job: Job, error: String, now: Date) async throws {
-        let payload = try NotificationStore.alertPayload(.jobDead, [
-            "job": job.id, "kind": job.kind.rawValue, "batch_id": job.batchID, "seq": job.seq, "attempts": job.attempts,
-            // The alert leaves the agency's systems: a document in the error (a row's, in a
-            // constraint's message) goes with its middle hidden, as in the logs.
-            "error": TaxID.redactingDocuments(in: String(error.prefix(500))),
-        ])
+        // The alert leaves the agency's systems: a document in the error (a row's, in a
+        // constraint's message) goes with its middle hidden, as in the logs.
+        let payload = try AlertPayload.jobDead(job: job.id, kind: job.kind.rawValue, batchID: job.batchID, seq: job.seq, attempts: job.attempts,
+                                               error: TaxID.redactingDocuments(in: String(error.prefix(500)))).json()
         try await NotificationStore.enqueueAlert(c, event: .jobDead, subjectID: "job-\(job.id)-\(Int(now.timeIntervalSince1970 * 1000))",
                                                  payload: payload, now: now)
     }

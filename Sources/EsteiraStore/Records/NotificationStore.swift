@@ -230,11 +230,6 @@ public struct NotificationStore: Sendable {
         return !targets.isEmpty
     }
 
-    /// An alert's body (the webhook's, and what the e-mail is made from): `event` and the fields given.
-    public static func alertPayload(_ event: NotificationEvent, _ fields: [String: Any]) throws -> String {
-        try JSONText.encode(fields.merging(["event": event.rawValue]) { $1 })
-    }
-
     /// Adds an operators' target: a webhook `url` (returned with its signing secret, shown only
     /// now) or an e-mail `address`.
     public func createAlertTarget(url: String?, address: String?, events: [NotificationEvent]) async throws -> (AlertTarget, secret: String?) {
@@ -268,17 +263,11 @@ public struct NotificationStore: Sendable {
 
     /// The webhook's body: the event and the batch with its counts.
     static func payload(event: NotificationEvent, batch b: BatchRecord) throws -> String {
-        let body: [String: Any] = [
-            "event": event.rawValue,
-            "batch": [
-                "id": b.id, "status": b.status.rawValue, "source": b.source, "file_name": b.fileName ?? NSNull(),
-                "counts": ["received": b.counts.received, "registered": b.counts.registered, "duplicates": b.counts.duplicates,
-                           "rejected": b.counts.rejected, "review": b.counts.review],
-                "error_code": b.errorCode ?? NSNull(), "error": b.error ?? NSNull(), "trace_id": b.traceID,
-                "finished_at": b.finishedAt.map(Timestamp.isoSeconds) ?? NSNull(),
-            ] as [String: Any],
-        ]
-        return String(decoding: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]), as: UTF8.self)
+        try BatchEventPayload(event: event.rawValue, batch: .init(
+            id: b.id, status: b.status.rawValue, source: b.source, fileName: b.fileName,
+            counts: .init(received: b.counts.received, registered: b.counts.registered, duplicates: b.counts.duplicates,
+                          rejected: b.counts.rejected, review: b.counts.review),
+            errorCode: b.errorCode, error: b.error, traceID: b.traceID, finishedAt: b.finishedAt.map(Timestamp.isoSeconds))).json()
     }
 
     /// Takes up to `limit` notifications that are due, and holds them for `lease` seconds: another
