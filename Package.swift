@@ -225,7 +225,25 @@ let package = Package(
         ),
 
         // Test helpers shared by test targets: reading drawn barcodes back with real tools.
-        .target(name: "EsteiraTestSupport", path: "Tests/EsteiraTestSupport", swiftSettings: swiftSettings),
+        .target(
+            name: "EsteiraTestSupport",
+            dependencies: [
+                "EsteiraCore", "EsteiraStore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/EsteiraTestSupport", swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EsteiraHTTPTests",
+            dependencies: [
+                "EsteiraApp", "EsteiraCore", "EsteiraStore", "EsteiraPipeline", "EsteiraTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "EsteiraAppTests", dependencies: ["EsteiraApp", "EsteiraTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EsteiraCoreTests", dependencies: ["EsteiraCore", "EsteiraTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EsteiraTelemetryTests", dependencies: ["EsteiraCore", "EsteiraTelemetry"], swiftSettings: swiftSettings),

@@ -1,0 +1,48 @@
+import EsteiraApp
+import EsteiraPipeline
+import EsteiraStore
+import EsteiraTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+
+/// Esteira in this process, built by the same `EsteiraApplication` as `esteira serve`: its
+/// settings read as the command reads them, a fresh database (SQLite in a temporary folder, or a
+/// new PostgreSQL database), its API answered in process by HummingbirdTesting, and its workers
+/// running beside it.
+enum InProcessEsteira {
+    static var dialects: [SQLDialect] { ScratchPostgres.adminURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+
+    static func with(_ dialect: SQLDialect, environment: [String: String] = [:],
+                     _ body: @escaping @Sendable (APITestClient, Runtime) async throws -> Void) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-http-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let base = ["ESTEIRA_DATA_DIR": dir, "ESTEIRA_POLL_SECONDS": "0.05"].merging(environment) { $1 }
+        switch dialect {
+        case .sqlite:
+            try await run(base, body)
+        case .postgres:
+            try await ScratchPostgres.with { url in try await run(base.merging(["DATABASE_URL": url]) { $1 }, body) }
+        }
+    }
+
+    private static func run(_ environment: [String: String], _ body: @escaping @Sendable (APITestClient, Runtime) async throws -> Void) async throws {
+        let settings = try EsteiraSettings.load(SettingsValues(environment: environment))
+        try await Runtime.with(settings) { runtime in
+            let risk = runtime.riskService()
+            let worker = Worker(pipeline: runtime.pipeline(risk: risk), settings: runtime.workerSettings())
+            let app = Application(router: EsteiraApplication.router(runtime, metrics: nil, risk: risk, jobsReady: { await worker.wake() }))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await worker.run() }
+                defer { group.cancelAll() }
+                try await app.test(.router) { client in try await body(APITestClient(client), runtime) }
+            }
+        }
+    }
+
+    /// A client and its key, made as `esteira clients create` makes them.
+    static func client(_ runtime: Runtime, name: String = "Loja", document: String = "11222333000181") async throws -> (id: String, key: String) {
+        let (client, key) = try await ClientStore(db: runtime.db).create(name: name, document: document, subBatchSize: 2, traceID: "test")
+        return (client.id, key)
+    }
+}
