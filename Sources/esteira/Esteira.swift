@@ -19,9 +19,8 @@ struct Esteira: AsyncParsableCommand {
     static func main() async {
         // glibc gives each thread that allocates its own heap arena, up to 8 per core, and memory
         // freed in one arena is not reused by the others. The pipeline's buffers move between
-        // threads, so the arenas fragment and resident memory crept up with the size of a batch
-        // (1M rows 142 MB, 5M rows 177 MB). Two arenas keep it flat (5M rows: 157 MB) at the same
-        // speed (docs/benchmarks.md). MALLOC_ARENA_MAX in the environment still wins.
+        // threads, so the arenas fragment and resident memory crept up with the size of a batch.
+        // Two arenas keep it flat at the same speed. MALLOC_ARENA_MAX in the environment still wins.
         if getenv("MALLOC_ARENA_MAX") == nil { _ = esteira_limit_malloc_arenas(2) }
         do {
             var command = try parseAsRoot()

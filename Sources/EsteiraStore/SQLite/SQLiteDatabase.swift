@@ -38,13 +38,13 @@ public final class SQLiteDatabase: SQLDatabase {
         let checkpointer = try SQLiteHandle(path: path, label: "esteira.sqlite.checkpointer")
         // A passive checkpoint copies what it can and never waits, but it cannot start the WAL
         // over while readers keep using it: under reads that never stop (the risk API at 2,000
-        // requests a second) the WAL grew past 3 GB in three minutes and every read slowed. So
+        // requests a second) the WAL grew without bound and every read slowed. So
         // when the frames in the WAL pass `walLimit`, the checkpointer asks for a restarting one:
         // it waits for the WAL's readers to finish (at most 100 ms; otherwise it gives up and tries
         // again at the next turn), holding new writes back meanwhile, and the next write starts the
-        // WAL from its beginning. With a wait of 10 ms, on a saturated machine, the restart kept
-        // losing to the readers and the WAL reached 450 MB in a minute. The writer's `journal_size_limit` then
-        // keeps the file itself near the limit.
+        // WAL from its beginning. A much shorter wait lost to the readers of a saturated machine
+        // every time, and the WAL grew again. The writer's `journal_size_limit` then keeps the
+        // file itself near the limit.
         try checkpointer.exec("PRAGMA busy_timeout=100;")
         try w.exec("PRAGMA journal_size_limit=\(Self.walLimit);")
         let walLimit = Self.walLimit

@@ -14,12 +14,12 @@ import Foundation
 /// that finds a character in a string (SQLite's `instr`, PostgreSQL's `strpos`).
 ///
 /// Debts refer to their client by `clients.num`, a small integer, rather than by the client's
-/// UUID: the registry's two indexes start with it, and on 1,000,000 debts the integer key makes
-/// SQLite's inserts a third faster (4.5 s → 3.0 s, measured with the sqlite3 tool).
+/// UUID: the registry's indexes hold it, and an integer compares and packs cheaper than a UUID's
+/// text, which made SQLite's inserts markedly faster.
 ///
 /// The registry is the hottest table, so its rows carry nothing derivable: no trace id (the
 /// batch's), no document kind (the document's length says it), and no foreign key on `client_num`,
-/// which SQLite would check with a lookup per row (about 12% of the insert time); only the register
+/// which SQLite would check with a lookup per row; only the register
 /// stage writes debts, with the num of the batch's client.
 public enum Migrations {
     public struct Migration: Sendable {
@@ -480,10 +480,9 @@ public enum Migrations {
         // The registry's document index leads with the document instead of the client. Every
         // lookup is by both (a client's debts of one document), so either order serves it; but
         // with the client first, every comparison of an insert into the B-tree first compares a
-        // client number that is the same for the whole batch. `COPY` of 980,000 registry rows on
-        // PostgreSQL 15: 5.2–5.5 s with (document, client_num) against 5.6–6.8 s with
-        // (client_num, document), alternated (docs/benchmarks.md). On an existing registry the
-        // new index is built while the migration holds its lock: 0.7 s for 980,000 debts.
+        // client number that is the same for the whole batch, and `COPY` into the registry was
+        // measurably slower. On an existing registry the new index is built while the migration
+        // holds its lock.
         Migration(name: "0018_debts_document_first", sql: """
         DROP INDEX debts_client_document;
         CREATE INDEX debts_document_client ON debts (document, client_num);
