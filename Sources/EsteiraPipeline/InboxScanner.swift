@@ -128,23 +128,16 @@ public struct InboxScanner: Service {
                  message: "O arquivo \(name) tem \(size) bytes; o limite é \(maxBytes) bytes. Divida-o em arquivos menores.")
             return
         }
-        let key = BlobKeys.raw(clientID: client.id, batchID: batchID)
-        let writer = try await blobs.makeWriter(key: key)
-        let written: Int
-        do {
+        let format = try await ClientFormatStore(db: db).defaultFormat(clientID: client.id)
+        let batch = try await Intake(db: db, blobs: blobs, retry: retry, jobsReady: jobsReady).receive(
+            Intake.Arrival(client: client, source: "sftp", fileName: name, format: format, batchID: batchID)
+        ) { writer in
             while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
                 try await writer.write(Array(chunk))
             }
-            written = try await writer.finish()
-        } catch {
-            await writer.abort()
-            throw error
+            return nil
         }
-        let format = try await ClientFormatStore(db: db).defaultFormat(clientID: client.id)
-        let batch = BatchRecord(newID: batchID, client: client, source: "sftp", fileName: name, blobKey: key, byteSize: written,
-                                format: format)
-        try await BatchStore(db: db).create(batch, retry: retry)
-        await jobsReady()
+        let written = batch.byteSize
         var log = logger
         log[metadataKey: "batch_id"] = "\(batchID)"
         log[metadataKey: "trace_id"] = "\(batch.traceID)"

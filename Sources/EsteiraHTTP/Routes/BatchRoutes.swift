@@ -1,5 +1,6 @@
 import EsteiraBlobs
 import EsteiraCore
+import EsteiraPipeline
 import EsteiraStore
 import Foundation
 import Hummingbird
@@ -23,6 +24,7 @@ struct BatchRoutes {
     }
 
     var batches: BatchStore { BatchStore(db: db) }
+    var intake: Intake { Intake(db: db, blobs: blobs, retry: retry, jobsReady: jobsReady) }
     var registry: DebtRegistry { DebtRegistry(db: db) }
 
     func add(to group: RouterGroup<EsteiraRequestContext>) {
@@ -39,7 +41,6 @@ struct BatchRoutes {
         let client = try context.requireClient()
         let batchID = UUID().uuidString.lowercased()
         let traceID = BatchRecord.newTraceID()
-        let key = BlobKeys.raw(clientID: client.id, batchID: batchID)
         var logger = context.logger
         logger[metadataKey: "batch_id"] = "\(batchID)"
         logger[metadataKey: "trace_id"] = "\(traceID)"
@@ -60,39 +61,24 @@ struct BatchRoutes {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxFileBytes + 64 * 1024 {
             throw Self.tooLarge(maxFileBytes)
         }
-        let writer = LimitedBlobWriter(try await blobs.makeWriter(key: key), limit: maxFileBytes)
-        var fileName = request.uri.queryParameters["file_name"].map(String.init)
-        let source: String
-        let size: Int
-        do {
-            if contentType.lowercased().hasPrefix("multipart/form-data") {
-                source = "api_multipart"
-                guard let boundary = Self.boundary(of: contentType) else {
-                    throw APIError(.badRequest, code: "invalid_multipart", message: "Content-Type multipart sem boundary.")
-                }
-                let partName = try await Self.streamFilePart(request.body, boundary: boundary, to: writer)
-                fileName = fileName ?? partName
-            } else {
-                source = "api_csv"
-                for try await buffer in request.body {
-                    try await writer.write(Array(buffer.readableBytesView))
-                }
-            }
-            size = try await writer.finish()
-        } catch {
-            await writer.abort()
-            throw error
+        let fileName = request.uri.queryParameters["file_name"].map(String.init)
+        let multipart = contentType.lowercased().hasPrefix("multipart/form-data")
+        let source = multipart ? "api_multipart" : "api_csv"
+        var boundary: String?
+        if multipart {
+            boundary = Self.boundary(of: contentType)
+            guard boundary != nil else { throw APIError(.badRequest, code: "invalid_multipart", message: "Content-Type multipart sem boundary.") }
         }
-
-        let batch = BatchRecord(newID: batchID, client: client, source: source, fileName: fileName, blobKey: key,
-                                byteSize: size, traceID: traceID, format: format)
-        do {
-            try await batches.create(batch, retry: retry)
-        } catch {
-            try? await blobs.delete(key: key)
-            throw error
+        let limit = maxFileBytes
+        let batch = try await intake.receive(
+            Intake.Arrival(client: client, source: source, fileName: fileName, format: format, batchID: batchID, traceID: traceID),
+            limit: { LimitedBlobWriter($0, limit: limit) }
+        ) { writer in
+            if let boundary { return try await Self.streamFilePart(request.body, boundary: boundary, to: writer) }
+            for try await buffer in request.body { try await writer.write(Array(buffer.readableBytesView)) }
+            return nil
         }
-        await jobsReady()
+        let size = batch.byteSize
         logger.info("batch received", metadata: ["bytes": "\(size)", "source": "\(source)"])
         var response = try BatchResponse(batch).response(from: request, context: context)
         response.status = .accepted

@@ -1,5 +1,6 @@
 import EsteiraBlobs
 import EsteiraCore
+import EsteiraPipeline
 import EsteiraStore
 import Foundation
 import Hummingbird
@@ -95,42 +96,33 @@ struct SubmissionRoutes {
         guard record.lines > 0 else {
             throw APIError(.unprocessableContent, code: "empty", message: "A submissão não tem dívidas.")
         }
-        let batchID = UUID().uuidString.lowercased()
-        let key = BlobKeys.raw(clientID: client.id, batchID: batchID)
-        let writer = try await blobs.makeWriter(key: key)
-        let size: Int
-        do {
-            try await writer.write(Array((Self.header.joined(separator: ";") + "\n").utf8))
-            var after = -1
-            while true {
-                let page = try await store.lines(id: id, after: after, limit: 5_000)
-                guard let last = page.last else { break }
-                var chunk: [UInt8] = []
-                for (_, line) in page {
-                    chunk.append(contentsOf: line.utf8)
-                    chunk.append(10)
-                }
-                try await writer.write(chunk)
-                after = last.seq
-            }
-            size = try await writer.finish()
-        } catch {
-            await writer.abort()
-            throw error
-        }
         let now = Date()
-        let batch = BatchRecord(newID: batchID, client: client, source: "api_lines", fileName: "submissao-\(id).csv",
-                                blobKey: key, byteSize: size, receivedAt: now)
+        let arrival = Intake.Arrival(client: client, source: "api_lines", fileName: "submissao-\(id).csv", receivedAt: now)
+        let batchID = arrival.batchID
+        let batch: BatchRecord
         do {
-            try await BatchStore(db: db).create(batch, retry: retry) { c in
+            batch = try await Intake(db: db, blobs: blobs, retry: retry, jobsReady: jobsReady).receive(arrival, alongside: { c in
                 try await SubmissionStore.markSubmitted(c, id: id, batchID: batchID, now: now)
+            }) { writer in
+                try await writer.write(Array((Self.header.joined(separator: ";") + "\n").utf8))
+                var after = -1
+                while true {
+                    let page = try await store.lines(id: id, after: after, limit: 5_000)
+                    guard let last = page.last else { break }
+                    var chunk: [UInt8] = []
+                    for (_, line) in page {
+                        chunk.append(contentsOf: line.utf8)
+                        chunk.append(10)
+                    }
+                    try await writer.write(chunk)
+                    after = last.seq
+                }
+                return nil
             }
-        } catch {
-            try? await blobs.delete(key: key)
-            if let e = error as? SubmissionStore.AppendError { throw Self.apiError(e) }
-            throw error
+        } catch let e as SubmissionStore.AppendError {
+            throw Self.apiError(e)
         }
-        await jobsReady()
+        let size = batch.byteSize
         var logger = context.logger
         logger[metadataKey: "batch_id"] = "\(batchID)"
         logger[metadataKey: "trace_id"] = "\(batch.traceID)"

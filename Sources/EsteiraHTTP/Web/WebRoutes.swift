@@ -360,11 +360,12 @@ struct WebRoutes {
 
         let saved = SavedFormat(name: choice.preset, format: format, isDefault: choice.makeDefault)
         try await ClientFormatStore(db: db).save(clientID: client.id, saved)
-        let batch = BatchRecord(newID: id, client: client, source: "web", fileName: draft.fileName, blobKey: key,
-                                byteSize: draft.size, format: saved)
-        try await batches.create(batch, retry: retry)
+        // The draft's file is already the batch's raw file; kept if the batch cannot be recorded,
+        // so that the client can confirm again.
+        let batch = try await Intake(db: db, blobs: blobs, retry: retry, jobsReady: jobsReady).accept(
+            Intake.Arrival(client: client, source: "web", fileName: draft.fileName, format: saved, batchID: id),
+            byteSize: draft.size, keepFileOnFailure: true)
         try? await blobs.delete(key: Self.draftKey(clientID: client.id, draftID: id))
-        await jobsReady()
         context.logger.info("batch received", metadata: ["batch_id": "\(id)", "source": "web", "bytes": "\(draft.size)",
                                                         "trace_id": "\(batch.traceID)"])
         return Self.redirect("/app/lotes/\(id)")
