@@ -198,7 +198,6 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // The command: the only place that knows every adapter.
         // The composition root: every setting read and checked in one place (`EsteiraSettings`),
         // the adapters opened from it (`Runtime`), and the processes built from them
         // (`EsteiraApplication`), for the command and for tests alike.
@@ -214,6 +213,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The command: its arguments parsed, then EsteiraApp.
         .executableTarget(
             name: "esteira",
             dependencies: [

@@ -33,15 +33,7 @@ struct Clients: AsyncParsableCommand {
                 try await ClientStore(db: runtime.db).create(name: name, document: id.value, subBatchSize: subBatchSize ?? runtime.settings.workers.subBatchSize,
                                                              traceID: "cli")
             }
-            if json {
-                let out = try JSONSerialization.data(withJSONObject: ["id": client.id, "api_key": key], options: [.sortedKeys])
-                print(String(decoding: out, as: UTF8.self))
-            } else {
-                print("Client created: \(client.name)")
-                print("  id:      \(client.id)")
-                print("  api key: \(key)")
-                print("The key is shown only now; store it somewhere safe.")
-            }
+            try NewKey(what: "Client", name: client.name, id: client.id, key: key).print(json: json)
         }
     }
 

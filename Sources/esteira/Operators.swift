@@ -20,15 +20,7 @@ struct Operators: AsyncParsableCommand {
 
         func run() async throws {
             let (op, key) = try await Runtime.with(store) { try await OperatorStore(db: $0.db).create(name: name) }
-            if json {
-                let out = try JSONSerialization.data(withJSONObject: ["id": op.id, "api_key": key], options: [.sortedKeys])
-                print(String(decoding: out, as: UTF8.self))
-            } else {
-                print("Operator created: \(op.name)")
-                print("  id:      \(op.id)")
-                print("  api key: \(key)")
-                print("The key is shown only now; store it somewhere safe.")
-            }
+            try NewKey(what: "Operator", name: op.name, id: op.id, key: key).print(json: json)
         }
     }
 

@@ -57,3 +57,26 @@ extension Runtime {
         return try await with(settings, migrate: migrate, body)
     }
 }
+
+/// A key just issued, printed once: `{"api_key": …, "id": …}` for scripts, or lines for a person.
+struct NewKey: Encodable {
+    var what: String
+    var name: String
+    var id: String
+    var key: String
+
+    enum CodingKeys: String, CodingKey { case id, key = "api_key" }
+
+    func print(json: Bool) throws {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            Swift.print(String(decoding: try encoder.encode(self), as: UTF8.self))
+        } else {
+            Swift.print("\(what) created: \(name)")
+            Swift.print("  id:      \(id)")
+            Swift.print("  api key: \(key)")
+            Swift.print("The key is shown only now; store it somewhere safe.")
+        }
+    }
+}

@@ -46,6 +46,8 @@ struct APIContractTests {
             #expect(upload.status == 202, "\(upload.body)")
             let id = try #require(upload.json["id"]?.string)
             #expect(upload.header("Location") == "/v1/batches/\(id)")
+            // Every batch has the same keys: what is absent is null, not missing.
+            #expect(upload.json["error"] == .null && upload.json["error_code"] == .null && upload.json["finished_at"] == .null, "\(upload.body)")
 
             var batch = upload
             let deadline = Date().addingTimeInterval(60)

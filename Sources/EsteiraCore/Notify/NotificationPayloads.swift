@@ -25,13 +25,13 @@ public struct BatchEventPayload: Codable, Equatable, Sendable {
         public var id: String
         public var status: String
         public var source: String
-        public var fileName: String?
+        @Nullable public var fileName: String?
         public var counts: Counts
-        public var errorCode: String?
-        public var error: String?
-        public var traceID: String?
+        @Nullable public var errorCode: String?
+        @Nullable public var error: String?
+        @Nullable public var traceID: String?
         /// ISO 8601, seconds.
-        public var finishedAt: String?
+        @Nullable public var finishedAt: String?
 
         enum CodingKeys: String, CodingKey {
             case id, status, source, fileName = "file_name", counts, errorCode = "error_code", error, traceID = "trace_id", finishedAt = "finished_at"
@@ -48,19 +48,6 @@ public struct BatchEventPayload: Codable, Equatable, Sendable {
             self.error = error
             self.traceID = traceID
             self.finishedAt = finishedAt
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(status, forKey: .status)
-            try c.encode(source, forKey: .source)
-            try c.encode(fileName, forKey: .fileName)
-            try c.encode(counts, forKey: .counts)
-            try c.encode(errorCode, forKey: .errorCode)
-            try c.encode(error, forKey: .error)
-            try c.encode(traceID, forKey: .traceID)
-            try c.encode(finishedAt, forKey: .finishedAt)
         }
     }
 

@@ -36,14 +36,14 @@ struct BatchResponse: ResponseEncodable, Sendable {
     var id: String
     var status: String
     var source: String
-    var fileName: String?
+    @Nullable var fileName: String?
     var counts: Counts
     var subBatches: Int
-    var error: String?
-    var errorCode: String?
+    @Nullable var error: String?
+    @Nullable var errorCode: String?
     var traceID: String
     var createdAt: String
-    var finishedAt: String?
+    @Nullable var finishedAt: String?
 
     enum CodingKeys: String, CodingKey {
         case id, status, source, counts, error
@@ -69,22 +69,6 @@ struct BatchResponse: ResponseEncodable, Sendable {
         createdAt = Timestamp.isoSeconds(b.createdAt)
         finishedAt = b.finishedAt.map(Timestamp.isoSeconds)
     }
-
-    // Optionals are written as null rather than left out, so every batch has the same keys.
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(status, forKey: .status)
-        try c.encode(source, forKey: .source)
-        try c.encode(fileName, forKey: .fileName)
-        try c.encode(counts, forKey: .counts)
-        try c.encode(subBatches, forKey: .subBatches)
-        try c.encode(error, forKey: .error)
-        try c.encode(errorCode, forKey: .errorCode)
-        try c.encode(traceID, forKey: .traceID)
-        try c.encode(createdAt, forKey: .createdAt)
-        try c.encode(finishedAt, forKey: .finishedAt)
-    }
 }
 
 struct DebtResponse: ResponseEncodable, Sendable {
@@ -92,9 +76,9 @@ struct DebtResponse: ResponseEncodable, Sendable {
     var name: String
     var document: String
     var documentKind: String
-    var email: String?
-    var phone: String?
-    var description: String?
+    @Nullable var email: String?
+    @Nullable var phone: String?
+    @Nullable var description: String?
     var amount: String
     var amountCents: Int64
     var dueDate: String
@@ -102,10 +86,10 @@ struct DebtResponse: ResponseEncodable, Sendable {
     var line: Int
     var status: String
     var createdAt: String
-    /// Why the risk rules flagged it for review (status `review`), or nil.
-    var review: Review?
+    /// Why the risk rules flagged it for review (status `review`), or null.
+    @Nullable var review: Review?
 
-    struct Review: Encodable, Sendable {
+    struct Review: Codable, Sendable, Equatable {
         var score: Int
         var reasons: [RiskReasonJSON]
     }
@@ -139,29 +123,10 @@ struct DebtResponse: ResponseEncodable, Sendable {
             Review(score: review.score, reasons: review.reasons.map(RiskReasonJSON.init))
         }
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(externalID, forKey: .externalID)
-        try c.encode(name, forKey: .name)
-        try c.encode(document, forKey: .document)
-        try c.encode(documentKind, forKey: .documentKind)
-        try c.encode(email, forKey: .email)
-        try c.encode(phone, forKey: .phone)
-        try c.encode(description, forKey: .description)
-        try c.encode(amount, forKey: .amount)
-        try c.encode(amountCents, forKey: .amountCents)
-        try c.encode(dueDate, forKey: .dueDate)
-        try c.encode(batchID, forKey: .batchID)
-        try c.encode(line, forKey: .line)
-        try c.encode(status, forKey: .status)
-        try c.encode(createdAt, forKey: .createdAt)
-        try c.encode(review, forKey: .review)
-    }
 }
 
 /// A risk rule that fired, as the API shows it (a debt's review, a decision's reasons).
-struct RiskReasonJSON: Encodable, Sendable {
+struct RiskReasonJSON: Codable, Sendable, Equatable {
     var code: String
     var outcome: String
     var points: Int
