@@ -54,10 +54,7 @@ public struct SQLRow: Sendable {
         return Int(v)
     }
 
-    public func optionalInt(_ name: String) throws -> Int? {
-        if case .null = try value(name) { return nil }
-        return try int(name)
-    }
+    public func optionalInt(_ name: String) throws -> Int? { try optional(name, int) }
 
     public func string(_ name: String) throws -> String {
         let value = try value(name)
@@ -65,10 +62,7 @@ public struct SQLRow: Sendable {
         return v
     }
 
-    public func optionalString(_ name: String) throws -> String? {
-        if case .null = try value(name) { return nil }
-        return try string(name)
-    }
+    public func optionalString(_ name: String) throws -> String? { try optional(name, string) }
 
     public func date(_ name: String) throws -> Date {
         let value = try value(name)
@@ -80,10 +74,7 @@ public struct SQLRow: Sendable {
         throw fail(name, "timestamp", value)
     }
 
-    public func optionalDate(_ name: String) throws -> Date? {
-        if case .null = try value(name) { return nil }
-        return try date(name)
-    }
+    public func optionalDate(_ name: String) throws -> Date? { try optional(name, date) }
 
     public func day(_ name: String) throws -> Day {
         let value = try value(name)
@@ -95,8 +86,11 @@ public struct SQLRow: Sendable {
         throw fail(name, "date", value)
     }
 
-    public func optionalDay(_ name: String) throws -> Day? {
+    public func optionalDay(_ name: String) throws -> Day? { try optional(name, day) }
+
+    /// Nil for SQL NULL, else the column read by `read`.
+    private func optional<T>(_ name: String, _ read: (String) throws -> T) throws -> T? {
         if case .null = try value(name) { return nil }
-        return try day(name)
+        return try read(name)
     }
 }
