@@ -129,7 +129,7 @@ struct StoreTests {
             let batchID = try await h.submit(Array("x".utf8))
             // A step with two attempts; enqueuing the same step again is a no-op.
             for _ in 0..<2 {
-                try await db.write { try await JobQueue.enqueue($0, kind: .finalize, batchID: batchID, seq: -1, traceID: "t", maxAttempts: 2) }
+                try await db.write { try await JobQueue.enqueue($0, .batch(.finalize, batchID: batchID), traceID: "t", maxAttempts: 2) }
             }
             #expect(try await queue.list(state: .queued).map(\.kind) == [.pick, .finalize])
 
@@ -171,7 +171,7 @@ struct StoreTests {
             let notifications = NotificationStore(db: db)
             let (wants, _) = try await notifications.createAlertTarget(url: nil, address: "operacao@agencia.test", events: [.jobDead])
             _ = try await notifications.createAlertTarget(url: nil, address: "lago@agencia.test", events: [.lakeRunFailed])
-            try await db.write { try await JobQueue.enqueue($0, kind: .transform, batchID: "b-1", seq: 3, traceID: "t", maxAttempts: 1) }
+            try await db.write { try await JobQueue.enqueue($0, .subBatch(.transform, batchID: "b-1", seq: 3), traceID: "t", maxAttempts: 1) }
             func alerts() async throws -> [(endpoint: String, payload: [String: Any])] {
                 try await db.query("SELECT endpoint_id, payload FROM notifications WHERE client_id = '' AND event = 'job.dead' ORDER BY id").map {
                     (try $0.string("endpoint_id"),
@@ -301,11 +301,32 @@ struct StoreTests {
     @Test("a stored job kind the code does not know is an error naming it, not a pick", arguments: TestDatabase.dialects)
     func unknownStoredKind(dialect: SQLDialect) async throws {
         try await TestDatabase.with(dialect) { db in
-            try await db.write { try await JobQueue.enqueue($0, kind: .transform, batchID: "b-1", seq: 1, traceID: "t", maxAttempts: 1) }
+            try await db.write { try await JobQueue.enqueue($0, .subBatch(.transform, batchID: "b-1", seq: 1), traceID: "t", maxAttempts: 1) }
             _ = try await db.execute("UPDATE jobs SET kind = 'reindex'")
             let error = try await #require(throws: SQLError.self) { try await JobQueue(db: db).list(state: nil) }
             #expect(error.message.contains("kind: 'reindex' is not a known JobKind"), "\(error)")
             #expect(error.sql.contains("FROM jobs"), "\(error.sql)")
+        }
+    }
+
+    @Test("a job's payload is typed by its kind: the columns of each kind read back as written, and a transform of the whole batch is an error",
+          arguments: TestDatabase.dialects)
+    func jobPayloads(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            let payloads: [JobPayload] = [.batch(.pick, batchID: "b-1"), .subBatch(.register, batchID: "b-1", seq: 4),
+                                          .ledgerRequest(id: "lr-1"), .lakeStep(runID: "run-1", step: 2)]
+            for payload in payloads {
+                try await db.write { try await JobQueue.enqueue($0, payload, traceID: "t", maxAttempts: 1) }
+            }
+            #expect(Set(try await JobQueue(db: db).list(state: nil).map { "\($0.payload)" }) == Set(payloads.map { "\($0)" }))
+            // The ledger's request id and the lake's run id sit in batch_id, the lake's step in seq.
+            let columns = try await db.query("SELECT kind, batch_id, seq FROM jobs ORDER BY kind").map {
+                "\(try $0.string("kind")):\(try $0.string("batch_id")):\(try $0.int("seq"))"
+            }
+            #expect(columns == ["lake:run-1:2", "ledger:lr-1:0", "pick:b-1:-1", "register:b-1:4"])
+            _ = try await db.execute("UPDATE jobs SET seq = -1 WHERE kind = 'register'")
+            let error = try await #require(throws: SQLError.self) { try await JobQueue(db: db).list(state: nil) }
+            #expect(error.message.contains("a register job cannot have sequence -1"), "\(error)")
         }
     }
 

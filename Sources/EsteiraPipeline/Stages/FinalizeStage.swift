@@ -40,7 +40,7 @@ struct FinalizeStage {
             // The client's notifications, in the same transaction as the status they announce; and
             // the deletion of the staging files, which have served their purpose (the raw file stays).
             try await NotificationStore.enqueue(c, batchID: job.batchID, now: now)
-            try await pipeline.queue.enqueue(c, kind: .cleanup, batchID: job.batchID, seq: -1, traceID: job.traceID)
+            try await pipeline.queue.enqueue(c, .batch(.cleanup, batchID: job.batchID), traceID: job.traceID)
             try await JobQueue.complete(c, job: job, owner: owner)
             return (counts, status, subBatches)
         }

@@ -25,14 +25,15 @@ struct LakeStage {
                                                                                   attempts: 1, started: landedAt), inputs: landed.inputs)
             first = .curateFaturas
         }
-        try await JobQueue.enqueue(c, kind: .lake, batchID: id, seq: first.rawValue, traceID: "lake-\(id)", maxAttempts: retry.maxAttempts)
+        try await JobQueue.enqueue(c, .lakeStep(runID: id, step: first.rawValue), traceID: "lake-\(id)", maxAttempts: retry.maxAttempts)
         return id
     }
 
     func run(_ job: Job, owner: String) async throws {
         let runs = LakeRunStore(db: pipeline.db)
-        guard let step = LakeStep(rawValue: job.seq), let run = try await runs.get(id: job.batchID) else {
-            throw StageInvariantError(description: "lake job for run \(job.batchID) step \(job.seq): no such run or step")
+        guard case .lakeStep(let runID, let stepNumber) = job.payload, let step = LakeStep(rawValue: stepNumber),
+              let run = try await runs.get(id: runID) else {
+            throw StageInvariantError(description: "lake job \(job.id) (\(job.payload)): no such run or step")
         }
         var log = pipeline.logger
         log[metadataKey: "month"] = "\(run.month)"
@@ -52,7 +53,7 @@ struct LakeStage {
                 if let next = step.next {
                     try await LakeRunStore.record(c, id: run.id, step: record, inputs: result.inputs,
                                                   status: run.status == "failed" ? "running" : nil)
-                    try await JobQueue.enqueue(c, kind: .lake, batchID: run.id, seq: next.rawValue, traceID: job.traceID,
+                    try await JobQueue.enqueue(c, .lakeStep(runID: run.id, step: next.rawValue), traceID: job.traceID,
                                                maxAttempts: job.maxAttempts)
                 } else {
                     try await LakeRunStore.record(c, id: run.id, step: record, inputs: result.inputs, status: "completed")

@@ -12,7 +12,10 @@ struct LedgerStage {
 
     func run(_ job: Job, owner: String) async throws {
         let db = pipeline.db
-        let loaded = try await db.read { c in try await LedgerRequests.load(c, id: job.batchID) }
+        guard case .ledgerRequest(let requestID) = job.payload else {
+            throw StageInvariantError(description: "ledger job \(job.id) (\(job.payload)): not a ledger request")
+        }
+        let loaded = try await db.read { c in try await LedgerRequests.load(c, id: requestID) }
         guard let request = loaded, request.state == "queued" else {
             try await db.write { c in try await JobQueue.complete(c, job: job, owner: owner) }
             return

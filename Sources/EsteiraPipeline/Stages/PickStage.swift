@@ -69,7 +69,7 @@ struct PickStage {
                          .int(Int64(r.records)), .text("pending"), .timestamp(now)]
                     })
                 for seq in split.ranges.indices {
-                    try await pipeline.queue.enqueue(c, kind: .transform, batchID: batch.id, seq: seq, traceID: batch.traceID)
+                    try await pipeline.queue.enqueue(c, .subBatch(.transform, batchID: batch.id, seq: seq), traceID: batch.traceID)
                 }
             }
             try await JobQueue.complete(c, job: job, owner: owner)

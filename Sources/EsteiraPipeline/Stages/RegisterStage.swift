@@ -202,7 +202,7 @@ struct RegisterStage {
         try await JobQueue.complete(c, job: job, owner: owner)
         // Sub-batches commit in order, so the last one committing means all have.
         if seq + 1 == batch.subBatches {
-            try await pipeline.queue.enqueue(c, kind: .finalize, batchID: batch.id, seq: -1, traceID: batch.traceID)
+            try await pipeline.queue.enqueue(c, .batch(.finalize, batchID: batch.id), traceID: batch.traceID)
         }
         return outcome
     }

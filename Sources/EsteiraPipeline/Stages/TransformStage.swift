@@ -24,7 +24,7 @@ struct TransformStage {
                 """)
             // Register may start now: it reads its staging file while the sub-batch before it is
             // being written, and commits only after it (see RegisterStage).
-            try await pipeline.queue.enqueue(c, kind: .register, batchID: batch.id, seq: sub.seq, traceID: batch.traceID)
+            try await pipeline.queue.enqueue(c, .subBatch(.register, batchID: batch.id, seq: sub.seq), traceID: batch.traceID)
         }
     }
 

@@ -146,7 +146,7 @@ public struct BatchStore: Sendable {
                         \(batch.blobKey), \(batch.byteSize), \(batch.receivedOn), \(batch.subBatchSize), \(batch.traceID),
                         \(batch.createdAt), \(now), \(batch.formatName), \(batch.format))
                 """)
-            try await queue.enqueue(c, kind: .pick, batchID: batch.id, seq: -1, traceID: batch.traceID)
+            try await queue.enqueue(c, .batch(.pick, batchID: batch.id), traceID: batch.traceID)
         }
     }
 

@@ -16,6 +16,55 @@ public enum JobKind: String, Sendable, Codable, CaseIterable {
     case cleanup
 }
 
+/// What a job works on, typed by its kind. The queue stores it in two columns, `batch_id` and
+/// `seq`, whose meaning depends on the kind; this is the one place that says how, and reading a
+/// row whose columns do not fit its kind is an error.
+public enum JobPayload: Sendable, Equatable {
+    /// A step of a whole batch: the pick, the finalize, the cleanup (`seq` is -1).
+    case batch(JobKind, batchID: String)
+    /// A step of one sub-batch: the transform, the register.
+    case subBatch(JobKind, batchID: String, seq: Int)
+    /// A ledger request posted with `?async=true` (`batch_id` holds the request's id, `seq` 0).
+    case ledgerRequest(id: String)
+    /// One step of a lake run (`batch_id` holds the run's id, `seq` the `LakeStep`).
+    case lakeStep(runID: String, step: Int)
+
+    public var kind: JobKind {
+        switch self {
+        case .batch(let k, _), .subBatch(let k, _, _): k
+        case .ledgerRequest: .ledger
+        case .lakeStep: .lake
+        }
+    }
+
+    /// The two stored columns.
+    public var columns: (batchID: String, seq: Int) {
+        switch self {
+        case .batch(_, let id): (id, -1)
+        case .subBatch(_, let id, let seq): (id, seq)
+        case .ledgerRequest(let id): (id, 0)
+        case .lakeStep(let run, let step): (run, step)
+        }
+    }
+
+    /// The payload of a stored job; nil when the columns do not fit the kind.
+    public init?(kind: JobKind, batchID: String, seq: Int) {
+        switch kind {
+        case .pick, .finalize, .cleanup:
+            guard seq == -1 else { return nil }
+            self = .batch(kind, batchID: batchID)
+        case .transform, .register:
+            guard seq >= 0 else { return nil }
+            self = .subBatch(kind, batchID: batchID, seq: seq)
+        case .ledger:
+            guard seq == 0 else { return nil }
+            self = .ledgerRequest(id: batchID)
+        case .lake:
+            self = .lakeStep(runID: batchID, step: seq)
+        }
+    }
+}
+
 public enum JobState: String, Sendable, Codable, CaseIterable {
     case queued
     case running
@@ -26,8 +75,9 @@ public enum JobState: String, Sendable, Codable, CaseIterable {
 public struct Job: Sendable, Equatable {
     public var id: Int
     public var kind: JobKind
+    /// The stored columns, as `payload` reads them by kind: for the batch's stages, the batch and
+    /// its sub-batch (-1 for a step of the whole batch); for other kinds, see `JobPayload`.
     public var batchID: String
-    /// The sub-batch, or -1 for a step of the whole batch.
     public var seq: Int
     public var state: JobState
     public var attempts: Int
@@ -36,6 +86,12 @@ public struct Job: Sendable, Equatable {
     public var leaseOwner: String?
     public var lastError: String?
     public var traceID: String
+
+    /// What the job works on, typed.
+    public var payload: JobPayload {
+        // `JobQueue.job(_:)` refuses rows whose columns do not fit their kind.
+        JobPayload(kind: kind, batchID: batchID, seq: seq)!
+    }
 }
 
 /// The durable job queue, kept in the same database as the data so that a job is enqueued in the
@@ -57,16 +113,20 @@ public struct JobQueue: Sendable {
     static let columns = "id, kind, batch_id, seq, state, attempts, max_attempts, run_at, lease_owner, last_error, trace_id"
 
     static func job(_ r: SQLRow) throws -> Job {
-        Job(id: try r.int("id"), kind: try r.known("kind", as: JobKind.self), batchID: try r.string("batch_id"),
-            seq: try r.int("seq"), state: try r.known("state", as: JobState.self),
+        let kind = try r.known("kind", as: JobKind.self), batchID = try r.string("batch_id"), seq = try r.int("seq")
+        guard JobPayload(kind: kind, batchID: batchID, seq: seq) != nil else {
+            throw SQLError(code: .decode, message: "job \(try r.int("id")): a \(kind.rawValue) job cannot have sequence \(seq)", sql: "jobs")
+        }
+        return Job(id: try r.int("id"), kind: kind, batchID: batchID,
+            seq: seq, state: try r.known("state", as: JobState.self),
             attempts: try r.int("attempts"), maxAttempts: try r.int("max_attempts"), runAt: try r.date("run_at"),
             leaseOwner: try r.optionalString("lease_owner"), lastError: try r.optionalString("last_error"),
             traceID: try r.string("trace_id"))
     }
 
     /// Enqueues a step inside the caller's transaction, with this queue's number of attempts.
-    public func enqueue(_ c: any SQLConnection, kind: JobKind, batchID: String, seq: Int, traceID: String) async throws {
-        try await JobQueue.enqueue(c, kind: kind, batchID: batchID, seq: seq, traceID: traceID, maxAttempts: retry.maxAttempts)
+    public func enqueue(_ c: any SQLConnection, _ payload: JobPayload, traceID: String) async throws {
+        try await JobQueue.enqueue(c, payload, traceID: traceID, maxAttempts: retry.maxAttempts)
     }
 
     /// The PostgreSQL channel on which an enqueue wakes idle workers of every process.
@@ -74,8 +134,9 @@ public struct JobQueue: Sendable {
 
     /// Enqueues a step inside the caller's transaction. Enqueuing the same step twice is a no-op.
     /// On PostgreSQL it also notifies `channel`, which PostgreSQL delivers at commit (and only then).
-    public static func enqueue(_ c: any SQLConnection, kind: JobKind, batchID: String, seq: Int, traceID: String,
+    public static func enqueue(_ c: any SQLConnection, _ payload: JobPayload, traceID: String,
                                maxAttempts: Int = RetryPolicy().maxAttempts, at: Date = Date()) async throws {
+        let kind = payload.kind, (batchID, seq) = payload.columns
         try await c.execute("""
             INSERT INTO jobs (kind, batch_id, seq, state, attempts, max_attempts, run_at, trace_id, created_at, updated_at)
             VALUES (\(kind.rawValue), \(batchID), \(seq), 'queued', 0, \(maxAttempts), \(at), \(traceID), \(at), \(at))

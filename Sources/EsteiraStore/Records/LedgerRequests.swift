@@ -34,7 +34,7 @@ public struct LedgerRequests: Sendable {
                 INSERT INTO ledger_requests (id, client_num, client_id, entries, state, created_at)
                 VALUES (\(id), \(clientNum), \(clientID), \(entries), 'queued', \(now))
                 """)
-            try await JobQueue.enqueue(c, kind: .ledger, batchID: id, seq: 0, traceID: traceID, maxAttempts: maxAttempts)
+            try await JobQueue.enqueue(c, .ledgerRequest(id: id), traceID: traceID, maxAttempts: maxAttempts)
         }
         return id
     }
