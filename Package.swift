@@ -228,7 +228,7 @@ let package = Package(
         .target(
             name: "EsteiraTestSupport",
             dependencies: [
-                "EsteiraCore", "EsteiraStore",
+                "EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraPipeline",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -264,6 +264,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "EsteiraPipelineTests",
+            dependencies: ["EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraPipeline", "EsteiraTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "EsteiraLakeTests", dependencies: ["EsteiraCore", "EsteiraStore", "EsteiraBlobs", "EsteiraLake", "EsteiraTestSupport"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "EsteiraRiskTests", dependencies: ["EsteiraCore", "EsteiraStore", "EsteiraRisk", "EsteiraTestSupport"],
+                    swiftSettings: swiftSettings),
         .testTarget(
             name: "EsteiraEndToEndTests",
             dependencies: ["EsteiraCore", "EsteiraS3", "EsteiraBlobs", "EsteiraRisk", "EsteiraTestSupport"],

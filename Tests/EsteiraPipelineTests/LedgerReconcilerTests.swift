@@ -1,5 +1,6 @@
 import EsteiraPipeline
 import EsteiraStore
+import EsteiraTestSupport
 import Foundation
 import Logging
 import Testing

@@ -1,78 +1,12 @@
 import EsteiraCore
 @testable import EsteiraPipeline
 import EsteiraStore
+import EsteiraTestSupport
 import Foundation
 import Logging
 import Synchronization
 import Testing
 
-/// A gate that callers wait at while it is closed; opening it lets the waiting ones go.
-final class Gate: Sendable {
-    private let state = Mutex<(closed: Bool, waiting: [CheckedContinuation<Bool, Never>])>((false, []))
-
-    func close() { state.withLock { $0.closed = true } }
-
-    func open() {
-        let waiting = state.withLock { s in
-            s.closed = false
-            defer { s.waiting = [] }
-            return s.waiting
-        }
-        for continuation in waiting { continuation.resume(returning: true) }
-    }
-
-    /// Returns at once while the gate is open (false), or once it opens (true: the caller waited).
-    /// Cancellation does not end the wait.
-    func pass() async -> Bool {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            let closed = state.withLock { s in
-                if s.closed { s.waiting.append(continuation) }
-                return s.closed
-            }
-            if !closed { continuation.resume(returning: false) }
-        }
-    }
-}
-
-/// A value that tasks share and change.
-final class Shared<Value: Sendable>: Sendable {
-    private let state: Mutex<Value>
-    init(_ value: Value) { state = Mutex(value) }
-    var value: Value { state.withLock { $0 } }
-    func update(_ change: (inout Value) -> Void) { state.withLock { change(&$0) } }
-}
-
-/// A database whose writes (and reads, when asked) stop answering while its gate is closed, as
-/// PostgresNIO's calls were seen to when begun during a PostgreSQL restart: they neither return nor
-/// throw, cancelled or not. When the gate opens they fail, as on a lost connection.
-final class StallingDatabase: SQLDatabase {
-    let base: any SQLDatabase
-    let stallsReads: Bool
-    let gate = Gate()
-
-    init(_ base: any SQLDatabase, stallsReads: Bool = false) {
-        self.base = base
-        self.stallsReads = stallsReads
-    }
-
-    var dialect: SQLDialect { base.dialect }
-
-    func write<T: Sendable>(durable: Bool, _ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        try await stall()
-        return try await base.write(durable: durable, body)
-    }
-
-    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
-        if stallsReads { try await stall() }
-        return try await base.read(body)
-    }
-
-    private func stall() async throws {
-        if await gate.pass() { throw SQLError(code: .connection, message: "connection lost in the stall", sql: "") }
-    }
-
-    func close() async throws {}
-}
 
 @Suite("Worker: a database that stops answering does not hold a slot")
 struct WorkerStallTests {

@@ -2,6 +2,7 @@ import EsteiraBlobs
 import EsteiraCore
 import EsteiraPipeline
 import EsteiraStore
+import EsteiraTestSupport
 import Foundation
 import Synchronization
 import Testing

@@ -1,6 +1,7 @@
 import EsteiraCore
 import EsteiraRisk
 import EsteiraStore
+import EsteiraTestSupport
 import Foundation
 import Testing
 

@@ -1,6 +1,7 @@
 import EsteiraBlobs
 import EsteiraCore
 import EsteiraLake
+import EsteiraTestSupport
 import Foundation
 import Testing
 
