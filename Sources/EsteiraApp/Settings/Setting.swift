@@ -1,28 +1,17 @@
 import Foundation
 
-/// One setting: its environment variable, the command-line flag that may override it, what it
-/// accepts, its default, and how its text is read. A value that cannot be read is an error naming
-/// the variable and the form it accepts: nothing falls back to the default in silence.
+/// One setting: how it is listed (`entry`: its environment variable, the flag that may override
+/// it, what it accepts, its default), its default value, and how its text is read. A value that
+/// cannot be read is an error naming the variable and the form it accepts: nothing falls back to
+/// the default in silence.
 public struct Setting<Value: Sendable>: Sendable {
-    public let name: String
-    public let flag: String?
-    public let summary: String
-    /// What it accepts, in words ("a whole number from 0 to 65535").
-    public let form: String
-    /// The default as the README shows it.
-    public let defaultText: String
-    public let secret: Bool
+    public let entry: SettingEntry
     let defaultValue: Value
     let parse: @Sendable (String) -> Value?
 
     public init(_ name: String, flag: String? = nil, default defaultValue: Value, shown defaultText: String, form: String,
                 secret: Bool = false, _ summary: String, parse: @escaping @Sendable (String) -> Value?) {
-        self.name = name
-        self.flag = flag
-        self.summary = summary
-        self.form = form
-        self.defaultText = defaultText
-        self.secret = secret
+        entry = SettingEntry(name: name, flag: flag, summary: summary, form: form, defaultText: defaultText, secret: secret)
         self.defaultValue = defaultValue
         self.parse = parse
     }
@@ -37,13 +26,14 @@ public struct SettingError: Error, CustomStringConvertible, Equatable {
     public var description: String { "\(name)=\(value) is not valid: expected \(form)" }
 }
 
-/// A setting as listed (its type erased): for `esteira settings`, the README's table and the
-/// check that every value given reads.
+/// A setting as listed, whatever its type: for `esteira settings` and the README's table.
 public struct SettingEntry: Sendable {
     public let name: String
     public let flag: String?
     public let summary: String
+    /// What it accepts, in words ("a whole number from 0 to 65535").
     public let form: String
+    /// The default as the README shows it.
     public let defaultText: String
     public let secret: Bool
 }
@@ -54,7 +44,6 @@ public final class SettingsValues: @unchecked Sendable {
     let overrides: [String: String]
     /// Only touched while `EsteiraSettings.load` runs, on one thread.
     private(set) var read: [SettingEntry] = []
-    private(set) var effective: [String: String] = [:]
 
     /// `overrides`: values from command-line flags, by the name of the variable they replace.
     public init(environment: [String: String], overrides: [String: String] = [:]) {
@@ -70,14 +59,10 @@ public final class SettingsValues: @unchecked Sendable {
     }
 
     public func callAsFunction<V>(_ setting: Setting<V>) throws -> V {
-        read.append(SettingEntry(name: setting.name, flag: setting.flag, summary: setting.summary, form: setting.form,
-                                 defaultText: setting.defaultText, secret: setting.secret))
-        guard let text = given(setting.name) else {
-            effective[setting.name] = nil
-            return setting.defaultValue
-        }
-        guard let value = setting.parse(text) else { throw SettingError(name: setting.name, value: text, form: setting.form) }
-        effective[setting.name] = text
+        let entry = setting.entry
+        read.append(entry)
+        guard let text = given(entry.name) else { return setting.defaultValue }
+        guard let value = setting.parse(text) else { throw SettingError(name: entry.name, value: text, form: entry.form) }
         return value
     }
 }
