@@ -38,8 +38,7 @@ struct APIContractTests {
           arguments: InProcessEsteira.dialects)
     func uploadAndIsolation(dialect: SQLDialect) async throws {
         try await InProcessEsteira.with(dialect) { api, runtime in
-            let a = try await InProcessEsteira.client(runtime, name: "A", document: "11222333000181")
-            let b = try await InProcessEsteira.client(runtime, name: "B", document: "11444777000161")
+            let (a, b) = try await InProcessEsteira.twoClients(runtime)
             let due = TestCalendar.day(days: -30)
             let file = "id_divida;nome;cpf;valor;vencimento\nD1;Ana;248.438.034-80;10,00;\(due)\nD2;Bia;248.438.034-81;20,00;\(due)\nD3;Caio;529.982.247-25;;\(due)\n"
             let upload = try await api.request(.post, "/v1/batches?file_name=d.csv", key: a.key, body: file, contentType: "text/csv")

@@ -40,6 +40,11 @@ enum InProcessEsteira {
         }
     }
 
+    /// Two clients, A and B, for the tests of what one may see of the other.
+    static func twoClients(_ runtime: Runtime) async throws -> (a: (id: String, key: String), b: (id: String, key: String)) {
+        (try await client(runtime, name: "A", document: "11222333000181"), try await client(runtime, name: "B", document: "11444777000161"))
+    }
+
     /// A client and its key, made as `esteira clients create` makes them.
     static func client(_ runtime: Runtime, name: String = "Loja", document: String = "11222333000181") async throws -> (id: String, key: String) {
         let (client, key) = try await ClientStore(db: runtime.db).create(name: name, document: document, subBatchSize: 2, traceID: "test")

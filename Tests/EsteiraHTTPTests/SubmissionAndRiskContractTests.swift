@@ -11,8 +11,7 @@ struct SubmissionAndRiskContractTests {
           arguments: InProcessEsteira.dialects)
     func submission(dialect: SQLDialect) async throws {
         try await InProcessEsteira.with(dialect) { api, runtime in
-            let a = try await InProcessEsteira.client(runtime, name: "A", document: "11222333000181")
-            let b = try await InProcessEsteira.client(runtime, name: "B", document: "11444777000161")
+            let (a, b) = try await InProcessEsteira.twoClients(runtime)
             let opened = try await api.request(.post, "/v1/submissions", key: a.key)
             #expect(opened.status == 201)
             let id = try #require(opened.json["id"]?.string)
@@ -45,8 +44,7 @@ struct SubmissionAndRiskContractTests {
           arguments: InProcessEsteira.dialects)
     func risk(dialect: SQLDialect) async throws {
         try await InProcessEsteira.with(dialect) { api, runtime in
-            let a = try await InProcessEsteira.client(runtime, name: "A", document: "11222333000181")
-            let b = try await InProcessEsteira.client(runtime, name: "B", document: "11444777000161")
+            let (a, b) = try await InProcessEsteira.twoClients(runtime)
             let body = #"{"document": "248.438.034-80", "amount": "150,00", "trace_key": "tx-1"}"#
             let first = try await api.post("/v1/risk/analyze", key: a.key, json: body)
             #expect(first.status == 200, "\(first.body)")

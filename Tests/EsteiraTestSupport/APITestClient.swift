@@ -9,9 +9,15 @@ public struct APIResult: Sendable {
     public let status: Int
     public let headers: HTTPFields
     public let body: String
+    /// The body as JSON (`.null` when it is not), parsed once.
+    public let json: JSONValue
 
-    /// The body as JSON (`.null` when it is not).
-    public var json: JSONValue { (try? JSONValue.parse(Array(body.utf8))) ?? .null }
+    public init(status: Int, headers: HTTPFields, body: String) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        json = (try? JSONValue.parse(Array(body.utf8))) ?? .null
+    }
 
     public func header(_ name: String) -> String? {
         HTTPField.Name(name).flatMap { headers[$0] }
