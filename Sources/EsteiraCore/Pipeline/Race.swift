@@ -53,12 +53,17 @@ public struct Overran: Error, CustomStringConvertible {
     public var description: String { "no answer within \(seconds) s" }
 }
 
-/// The operation's result, or `Overran` once `seconds` have passed without one: the operation is
-/// then cancelled and left to end in the background. The bound is kept by the shared
-/// `AlarmClock` (`answer(by:)`), not by a timer task of its own.
+/// The operation's result, or `Overran` once `seconds` have passed without one (see `race`).
+///
+/// Its timer starts when its alarm task first runs, not at the call: on a cooperative pool held
+/// by blocking work (seen in CI), a bound counted from the call expired before the operation ever
+/// ran. (A request's deadline, `answer(by:)`, is the other way on purpose: it counts from arrival.)
 public func bounded<T: Sendable>(seconds: Double, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-    guard let result = await answer(by: .now + .seconds(seconds), operation) else { throw Overran(seconds: seconds) }
-    return try result.get()
+    let raced = await race(operation, alarms: [{ @Sendable in try await Task.sleep(for: .seconds(seconds)) }])
+    switch raced {
+    case .ended(let result): return try result.get()
+    case .alarm: throw Overran(seconds: seconds)
+    }
 }
 
 /// Resumes a continuation with whichever answer comes first; later answers are dropped.
