@@ -40,6 +40,22 @@ enum InProcessEsteira {
         }
     }
 
+    /// A query's rows, each as its values joined by `|`, one row per line: what the tests
+    /// compare with what they expect of the tables.
+    static func sql(_ runtime: Runtime, _ query: String) async throws -> String {
+        try await runtime.db.query(SQL(stringLiteral: query)).map { row in
+            row.values.map { value -> String in
+                switch value {
+                case .null: ""
+                case .int(let n): "\(n)"
+                case .text(let s): s
+                case .timestamp(let d): ISO8601DateFormatter().string(from: d)
+                case .day(let d): "\(d)"
+                }
+            }.joined(separator: "|")
+        }.joined(separator: "\n")
+    }
+
     /// Two clients, A and B, for the tests of what one may see of the other.
     static func twoClients(_ runtime: Runtime) async throws -> (a: (id: String, key: String), b: (id: String, key: String)) {
         (try await client(runtime, name: "A", document: "11222333000181"), try await client(runtime, name: "B", document: "11444777000161"))

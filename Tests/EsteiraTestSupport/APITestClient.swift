@@ -45,11 +45,17 @@ public struct APITestClient: Sendable {
     /// `key`: a client's or an operator's API key, sent as a bearer token.
     public func request(_ method: HTTPRequest.Method, _ path: String, key: String? = nil, body: String? = nil,
                         contentType: String? = nil, headers extra: [String: String] = [:]) async throws -> APIResult {
+        try await request(method, path, key: key, bytes: body.map { Array($0.utf8) }, contentType: contentType, headers: extra)
+    }
+
+    /// The same with a body of any bytes (a file in Windows-1252 or UTF-16, a stray 0xFF).
+    public func request(_ method: HTTPRequest.Method, _ path: String, key: String? = nil, bytes: [UInt8]?,
+                        contentType: String? = nil, headers extra: [String: String] = [:]) async throws -> APIResult {
         var headers = HTTPFields()
         if let key { headers[.authorization] = "Bearer \(key)" }
-        if let contentType { headers[.contentType] = contentType } else if body != nil { headers[.contentType] = "application/json" }
+        if let contentType { headers[.contentType] = contentType } else if bytes != nil { headers[.contentType] = "application/json" }
         for (name, value) in extra { if let n = HTTPField.Name(name) { headers[n] = value } }
-        return try await client.execute(uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
+        return try await client.execute(uri: path, method: method, headers: headers, body: bytes.map { ByteBuffer(bytes: $0) }) { response in
             APIResult(status: Int(response.status.code), headers: response.headers, body: String(buffer: response.body))
         }
     }
@@ -61,4 +67,42 @@ public struct APITestClient: Sendable {
     public func post(_ path: String, key: String? = nil, json: String) async throws -> APIResult {
         try await request(.post, path, key: key, body: json)
     }
+
+    /// Sends a file as `POST /v1/batches?file_name=…` and returns its batch's id; anything but
+    /// 202 is an error that quotes the answer.
+    public func upload(_ bytes: [UInt8], key: String, name: String) async throws -> String {
+        let path = "/v1/batches?file_name=" + (name.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? name)
+        let r = try await request(.post, path, key: key, bytes: bytes, contentType: "text/csv")
+        guard r.status == 202, let id = r.json["id"]?.string else { throw APITestError("upload of \(name): \(r.status) \(r.body)") }
+        return id
+    }
+
+    /// The batch once it has finished (completed, with rejects, or failed), read every 50 ms.
+    public func finishedBatch(_ id: String, key: String, timeout: TimeInterval = 120) async throws -> JSONValue {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let batch = try await get("/v1/batches/\(id)", key: key)
+            if ["completed", "completed_with_rejects", "failed"].contains(batch.json["status"]?.string ?? "") { return batch.json }
+            guard Date() < deadline else { throw APITestError("batch \(id) unfinished after \(Int(timeout)) s: \(batch.body)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
+
+public struct APITestError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension JSONValue {
+    /// A batch's `counts` as a dictionary, for comparing all five at once.
+    public var counts: [String: Int] {
+        guard case .object(let members)? = self["counts"] else { return [:] }
+        return members.reduce(into: [:]) { acc, member in if let n = member.value.int { acc[member.key] = n } }
+    }
+
+    public var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+
+    /// An array's elements, or none.
+    public var items: [JSONValue] { elements ?? [] }
 }
