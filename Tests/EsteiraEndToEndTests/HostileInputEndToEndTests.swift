@@ -62,6 +62,8 @@ struct HostileInputEndToEndTests {
         defer { server.stop(); server.removeData() }
         let a = try server.createClient(name: "Loja A", document: "11.222.333/0001-81")
         let b = try server.createClient(name: "Loja B", document: "11.444.777/0001-61")
+        let made = try JSONSerialization.jsonObject(with: Data(try server.command(["operators", "create", "--name", "Ana", "--json"]).utf8))
+        let op = try #require((made as? [String: String])?["api_key"])
         try server.start(["ESTEIRA_RISK_VELOCITY_LIMIT": "2", "ESTEIRA_WEBHOOK_ALLOW_PRIVATE": "0"])
 
         // Client A analyses one CPF three times: the third is over its limit of 2 (K006).
@@ -87,9 +89,13 @@ struct HostileInputEndToEndTests {
         }
         _ = try await server.request("POST", "/v1/batches?file_name=cobranca-20241201-24843803480.csv", key: a.key,
                                      body: Data("external_id;nome\n".utf8), contentType: "text/csv")
+        // Nor in the path of the operators' blacklist routes, masked or not.
+        #expect(try await server.request("PUT", "/v1/admin/blacklist/529.982.247-25", key: op, body: Data(#"{"reason": "fraude"}"#.utf8),
+                                         contentType: "application/json").status == 201)
+        #expect(try await server.request("GET", "/v1/admin/blacklist/52998224725", key: op).status == 200)
         let logs = server.logs()
         #expect(logs.contains("24*******80"))
-        for whole in ["24843803480", "248.438.034", "438.034", "248 438 034", "438%2E034", "034%2D80"] {
+        for whole in ["24843803480", "248.438.034", "438.034", "248 438 034", "438%2E034", "034%2D80", "52998224725", "529.982.247-25"] {
             #expect(!logs.contains(whole), "\(whole) in the logs")
         }
 
