@@ -101,6 +101,17 @@ extension JSONValue {
         return members.reduce(into: [:]) { acc, member in if let n = member.value.int { acc[member.key] = n } }
     }
 
+    /// An object whose members are all strings, as a dictionary; nil for anything else.
+    public var strings: [String: String]? {
+        guard let members else { return nil }
+        var out: [String: String] = [:]
+        for m in members {
+            guard let s = m.value.string else { return nil }
+            out[m.key] = s
+        }
+        return out
+    }
+
     public var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
 
     /// An array's elements, or none.

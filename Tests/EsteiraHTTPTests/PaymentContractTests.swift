@@ -1,0 +1,66 @@
+import EsteiraCore
+import EsteiraPipeline
+import EsteiraStore
+import EsteiraTestSupport
+import HTTPTypes
+import Foundation
+import Testing
+
+/// Payments on debts, in process, on SQLite and on PostgreSQL.
+@Suite("API contract, in process: payments on debts credit the client's ledger")
+struct PaymentContractTests {
+    @Test("partial then full payment: the debt's status and open amount, its slip closed, the ledger credited; every refusal with its code",
+          arguments: InProcessEsteira.dialects)
+    func payments(dialect: SQLDialect) async throws {
+        try await InProcessEsteira.with(dialect) { api, runtime in
+            let client = try await InProcessEsteira.client(runtime)
+            func call(_ method: HTTPRequest.Method, _ path: String, _ body: String? = nil) async throws -> APIResult {
+                try await api.request(method, path, key: client.key, body: body)
+            }
+            let settings = #"{"bank": "237", "agency": "2949", "account": "6580", "wallet": "6", "pix_key": "11222333000181", "beneficiary_name": "Loja Exemplo Ltda", "beneficiary_city": "São Paulo", "due_days": 10}"#
+            #expect(try await call(.put, "/v1/collection", settings).status == 200)
+            #expect(try await call(.post, "/v1/debts", #"{"external_id": "P1", "name": "Ana", "document": "248.438.034-80", "amount": "100,00", "due_date": "2025-01-01"}"#).status == 201)
+            let today = TestCalendar.day()
+            func pay(_ amount: String, _ method: String = "pix", date: String = TestCalendar.day(), key: String? = nil) async throws -> APIResult {
+                let k = key.map { #", "trace_key": "\#($0)""# } ?? ""
+                return try await call(.post, "/v1/debts/P1/payments", #"{"amount": "\#(amount)", "date": "\#(date)", "method": "\#(method)"\#(k)}"#)
+            }
+
+            // 30.00 of 100.00: partially paid, 70.00 open (by hand).
+            let key = "7e57ab1e-0000-4000-8000-000000000001"
+            let first = try await pay("30.00", key: key)
+            #expect(first.status == 201, "\(first.body)")
+            #expect(first.json["debt"]?.strings == ["external_id": "P1", "status": "partially_paid", "amount": "100.00", "paid": "30.00", "open": "70.00"],
+                    "\(first.body)")
+            // The same payment again: the first result; the key on another payment: P004.
+            let again = try await pay("30.00", key: key)
+            #expect(again.status == 200 && again.json["replayed"]?.bool == true)
+            #expect(try await pay("31.00", key: key).body.contains("P004"))
+
+            // Refusals, each with its field and code.
+            let over = try await pay("70.01")
+            #expect(over.status == 422 && over.body.contains("P001") && over.body.contains("\"field\":\"amount\""))
+            #expect(try await pay("10.00", "cheque").body.contains("P003"))
+            let future = try await pay("10.00", date: TestCalendar.day(days: 1))
+            #expect(future.body.contains("L005") && future.body.contains("\"field\":\"date\""))
+            #expect(try await pay("10.00", date: TestCalendar.day(days: -8)).body.contains("L004"))
+            #expect(try await pay("0").body.contains("L006"))
+            #expect(try await call(.post, "/v1/debts/NAO/payments", #"{"amount": "1.00", "date": "\#(today)", "method": "pix"}"#).status == 404)
+
+            // The rest, by boleto: paid, nothing open, the slip no longer open; one more is P002.
+            let rest = try await pay("70.00", "boleto")
+            #expect(rest.json["debt", "status"]?.string == "paid" && rest.json["debt", "open"]?.string == "0.00", "\(rest.body)")
+            #expect(try await pay("1.00").body.contains("P002"))
+            #expect(try await call(.get, "/v1/debts/P1").json["status"]?.string == "paid")
+            #expect(try await InProcessEsteira.sql(runtime, "SELECT status FROM bankslips WHERE external_id = 'P1'") == "paid")
+            let list = try await call(.get, "/v1/debts/P1/payments").json["items"]?.items ?? []
+            #expect(list.map { "\($0["amount"]?.string ?? "") \($0["method"]?.string ?? "")" } == ["30.00 pix", "70.00 boleto"])
+
+            // The ledger: the client's collection account credited 30.00 + 70.00 = 100.00 today.
+            let balances = try await call(.get, "/v1/ledger/accounts/0000/COBRANCA/balances?from=\(today)&to=\(today)").json["items"]?.items ?? []
+            #expect(balances.first?["credits"]?.string == "100.00" && balances.first?["balance"]?.string == "100.00", "\(balances)")
+            // As `esteira ledger reconcile` runs it: no differences.
+            #expect(try await LedgerReconciler(db: runtime.db, logger: runtime.logger).runOnce().differences.isEmpty)
+        }
+    }
+}
