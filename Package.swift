@@ -10,6 +10,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "esteira", targets: ["esteira"]),
+        // For Benchmarks/grdb, a package of its own that runs the application on another SQLite binding.
+        .library(name: "EsteiraApp", targets: ["EsteiraApp", "EsteiraStore", "EsteiraCore", "EsteiraTelemetry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),

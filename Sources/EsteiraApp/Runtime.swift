@@ -28,14 +28,16 @@ public struct Runtime: Sendable {
     }
 
     /// Opens the database and blob store, runs `body`, and keeps PostgreSQL's pool running meanwhile.
-    public static func with<T: Sendable>(_ settings: EsteiraSettings, migrate: Bool = true,
+    /// `database`, when given, is used instead of the one the settings name: the benchmark of
+    /// another SQLite binding (Benchmarks/grdb) runs the whole application on it.
+    public static func with<T: Sendable>(_ settings: EsteiraSettings, migrate: Bool = true, database: (any SQLDatabase)? = nil,
                                          _ body: @escaping @Sendable (Runtime) async throws -> T) async throws -> T {
         let logger = Logger(label: "esteira")
         let dataDir = settings.store.dataDir
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         let limits = PostgresLimits(transaction: settings.store.postgresTransactionSeconds,
                                     connectionWait: settings.store.postgresConnectionWaitSeconds)
-        let db = try DatabaseOpener.open(databaseURL: settings.store.databaseURL, dataDirectory: dataDir, logger: logger,
+        let db = try database ?? DatabaseOpener.open(databaseURL: settings.store.databaseURL, dataDirectory: dataDir, logger: logger,
                                          postgresBulkWrites: settings.store.postgresBulkWrites, postgresLimits: limits)
         // By default lowered only where the inserts run in another process at the normal priority
         // (a PostgreSQL backend); SQLite's writes share this process, and lowering its parsing

@@ -25,6 +25,12 @@ public struct SQLRow: Sendable {
         self.values = values
     }
 
+    /// The rows of one result, made by a binding outside this module (Benchmarks/grdb).
+    public static func rows(columns: [String], values: [[SQLValue]], sql: String) -> [SQLRow] {
+        let shared = Columns(columns, sql: sql)
+        return values.map { SQLRow(columns: shared, values: $0) }
+    }
+
     /// The column's value; a column that is not in the result throws.
     public func value(_ name: String) throws -> SQLValue {
         guard let i = columns.index[name] else {

@@ -128,23 +128,18 @@ final class SQLiteHandle: @unchecked Sendable {
         }
     }
 
-    /// Inserts `rows` with statements of `perStatement` rows each (`head` + `(?, ...)` lists), the
-    /// remainder one row at a time.
+    /// Inserts `rows` with statements of `perStatement` rows each (see `SQLiteBulkInsert.chunks`).
     func insertChunked(head: String, tail: String = "", columns: Int, rows: [[SQLValue]], perStatement: Int) throws -> Int {
-        let one = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
-        var start = 0, changed = 0
-        while start < rows.count {
-            let n = rows.count - start >= perStatement ? perStatement : 1
-            let sql = head + Array(repeating: one, count: n).joined(separator: ", ") + tail
+        var changed = 0
+        for (sql, range) in SQLiteBulkInsert.chunks(head: head, tail: tail, columns: columns, rows: rows.count, perStatement: perStatement) {
             let stmt = try prepared(sql)
             defer {
                 sqlite3_reset(stmt)
                 sqlite3_clear_bindings(stmt)
             }
-            let rc = try withBinds(stmt, rows[start..<(start + n)].joined(), sql) { sqlite3_step(stmt) }
+            let rc = try withBinds(stmt, rows[range].joined(), sql) { sqlite3_step(stmt) }
             guard rc == SQLITE_DONE else { throw error(rc, sql) }
             changed += Int(sqlite3_changes(db))
-            start += n
         }
         return changed
     }
@@ -220,50 +215,16 @@ struct SQLiteConnection: SQLConnection {
     }
 
     func insert(into table: String, columns: [String], rows: [[SQLValue]], ignoringConflictsOn conflict: [String]?) async throws -> [Bool] {
-        guard !rows.isEmpty else { return [] }
-        let head = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
-        let perStatement = max(1, min(64, 30_000 / max(columns.count, 1)))
-        guard let conflict else {
-            _ = try await handle.run { try $0.insertChunked(head: head, columns: columns.count, rows: rows, perStatement: perStatement) }
-            return Array(repeating: true, count: rows.count)
-        }
-        // Optimistic: insert every row, skipping those whose key is taken, and count what went in.
-        // When that is every row (the usual case) there is nothing more to do. Otherwise the rows
-        // that went in are the ones whose key now has a rowid above the largest before the insert
-        // (SQLite gives a new row max(rowid) + 1), found with one lookup of the keys.
-        // Inside a write transaction SQLite has a single writer, so no one else inserts meanwhile.
-        let maxBefore = try await handle.run { try $0.step("SELECT COALESCE(MAX(rowid), 0) AS m FROM \(table)", []).rows }
-            .first?.int("m") ?? 0
-        let tail = " ON CONFLICT (\(conflict.joined(separator: ", "))) DO NOTHING"
-        let changed = try await handle.run {
-            try $0.insertChunked(head: head, tail: tail, columns: columns.count, rows: rows, perStatement: perStatement)
-        }
-        if changed == rows.count { return Array(repeating: true, count: rows.count) }
+        try await SQLiteBulkInsert.insert(into: table, columns: columns, rows: rows, ignoringConflictsOn: conflict, using: self)
+    }
+}
 
-        let keyIndexes = conflict.compactMap { columns.firstIndex(of: $0) }
-        guard let lastKey = keyIndexes.last, keyIndexes.count == conflict.count else {
-            throw SQLError(code: .other, message: "conflict columns \(conflict) are not all inserted", sql: head)
-        }
-        // Rows are grouped by the leading key columns (for debts: the client), so that each lookup is
-        // `k1 = ? AND k2 IN (...)`, which the unique index answers directly.
-        let leading = Array(keyIndexes.dropLast())
-        var groups: [[SQLValue]: [Int]] = [:]
-        for (i, row) in rows.enumerated() { groups[leading.map { row[$0] }, default: []].append(i) }
-        let filter = leading.map { "\(columns[$0]) = ? AND " }.joined()
-        var ours = Set<[SQLValue]>()
-        for (prefix, members) in groups {
-            var start = 0
-            while start < members.count {
-                let chunk = members[start..<min(start + 500, members.count)]
-                let text = "SELECT \(conflict.joined(separator: ", ")) FROM \(table) WHERE \(filter)\(columns[lastKey]) IN ("
-                    + Array(repeating: "?", count: chunk.count).joined(separator: ", ") + ") AND rowid > ?"
-                let binds = prefix + chunk.map { rows[$0][lastKey] } + [.int(Int64(maxBefore))]
-                for r in try await handle.run({ try $0.step(text, binds).rows }) { ours.insert(r.values) }
-                start += chunk.count
-            }
-        }
-        // A key offered twice went in once: the first row offering it.
-        return rows.map { row in ours.remove(keyIndexes.map { row[$0] }) != nil }
+extension SQLiteConnection: SQLiteStatementRunner {
+    func rows(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        try await handle.run { try $0.step(sql, binds).rows }
     }
 
+    func insertChunked(head: String, tail: String, columns: Int, rows: [[SQLValue]], perStatement: Int) async throws -> Int {
+        try await handle.run { try $0.insertChunked(head: head, tail: tail, columns: columns, rows: rows, perStatement: perStatement) }
+    }
 }
