@@ -54,8 +54,8 @@ public struct LakeRunner: Sendable {
     }
 
     /// What a step did: its details for the run's record, and (raw) the keys it landed.
-    public struct StepResult: @unchecked Sendable {
-        public var details: [String: Any]
+    public struct StepResult: Sendable {
+        public var details: LakeStepDetails
         public var inputs: [String: String]?
     }
 
@@ -67,7 +67,7 @@ public struct LakeRunner: Sendable {
                                                                               fileName: f.fileName, bytes: f.bytes)
         }
         let names = files.map(\.fileName)
-        return StepResult(details: ["files": names, "raw_bytes": files.reduce(0) { $0 + $1.bytes.count }, "raw_files": files.count],
+        return StepResult(details: LakeStepDetails(files: names, rawBytes: files.reduce(0) { $0 + $1.bytes.count }, rawFiles: files.count),
                           inputs: keys)
     }
 
@@ -87,29 +87,22 @@ public struct LakeRunner: Sendable {
             guard let key = run.inputKeys[table.rawValue] else { throw LakeRunError(description: "run \(run.id) has no raw \(table.rawValue)") }
             let name = String(key.split(separator: "/").last ?? "")
             let r = try await LakeCurator(blobs: blobs).curate(table: table, month: month, fileName: name, bytes: try await blobs.readAll(key: key))
-            return StepResult(details: [
-                "file": r.file, "raw": r.counts.raw, "curated": r.counts.curated, "duplicates": r.counts.duplicates,
-                "quarantined": r.counts.quarantined, "curated_bytes": r.curatedBytes, "seconds": r.seconds,
-            ])
+            return StepResult(details: LakeStepDetails(
+                file: r.file, raw: r.counts.raw, curated: r.counts.curated, duplicates: r.counts.duplicates,
+                quarantined: r.counts.quarantined, curatedBytes: r.curatedBytes, seconds: r.seconds))
         case .book:
             let book = try await LakeBook(blobs: blobs).build(reference: run.referenceDate)
-            return StepResult(details: ["dt_base": book.reference, "months_read": book.monthsRead, "invoices": book.invoices,
-                                        "payments": book.payments, "customer_rows": book.customerRows, "refined_bytes": book.bytes,
-                                        "seconds": book.seconds])
+            return StepResult(details: LakeStepDetails(dtBase: book.reference, monthsRead: book.monthsRead, invoices: book.invoices,
+                                                       payments: book.payments, customerRows: book.customerRows, refinedBytes: book.bytes,
+                                                       seconds: book.seconds))
         }
     }
 
-    /// A step's record, as JSON: its details, name, status, attempts and times.
-    public static func stepRecord(_ step: LakeStep, details: [String: Any], status: String, attempts: Int, started: Date,
-                                  error: String? = nil, now: Date = Date()) throws -> String {
-        var record = details
-        record["name"] = step.name
-        record["status"] = status
-        record["attempts"] = attempts
-        record["started_at"] = Timestamp.iso(started)
-        record["finished_at"] = Timestamp.iso(now)
-        if let error { record["error"] = error }
-        return try JSONText.encode(record)
+    /// A step's record: its details, name, status, attempts and times.
+    public static func stepRecord(_ step: LakeStep, details: LakeStepDetails = LakeStepDetails(), status: String, attempts: Int,
+                                  started: Date, error: String? = nil, now: Date = Date()) -> LakeStepRecord {
+        LakeStepRecord(name: step.name, status: status, attempts: attempts, startedAt: Timestamp.iso(started),
+                       finishedAt: Timestamp.iso(now), error: error, details: details)
     }
 }
 

@@ -73,24 +73,24 @@ struct Lake: AsyncParsableCommand {
                 settings.concurrency = 1
                 return try await LakeRuns.follow(id: id, pipeline: pipeline, worker: Worker(pipeline: pipeline, settings: settings),
                                                  owner: "esteira lake run \(ProcessInfo.processInfo.processIdentifier)") { step in
-                    if step["status"] as? String == "retrying" {
-                        FileHandle.standardError.write(Data("\(step["name"] ?? "") failed (attempt \(step["attempts"] ?? "")), retrying: \(step["error"] ?? "")\n".utf8))
+                    if step.status == "retrying" {
+                        FileHandle.standardError.write(Data("\(step.name) failed (attempt \(step.attempts)), retrying: \(step.error ?? "")\n".utf8))
                     }
                 }
             }
+            let steps = try run.stepList()
             if json {
-                print(try JSONText.encode(["id": run.id, "status": run.status, "error": run.error ?? NSNull(), "steps": run.stepList] as [String: Any]))
+                print(try JSONText.encoded(LakeRunSummary(id: run.id, status: run.status, error: run.error, steps: steps)))
             } else {
-                for step in run.stepList {
-                    if let raw = step["raw"] as? Int, let curated = step["curated"] as? Int, let duplicates = step["duplicates"] as? Int,
-                       let quarantined = step["quarantined"] as? Int, let name = step["name"] as? String {
-                        print("\(name.replacingOccurrences(of: "curate ", with: "")) \(run.month): \(raw) raw = \(curated) curated + \(duplicates) duplicates + "
+                for step in steps {
+                    let d = step.details
+                    if let raw = d.raw, let curated = d.curated, let duplicates = d.duplicates, let quarantined = d.quarantined {
+                        print("\(step.name.replacingOccurrences(of: "curate ", with: "")) \(run.month): \(raw) raw = \(curated) curated + \(duplicates) duplicates + "
                               + "\(quarantined) quarantined" + (raw == curated + duplicates + quarantined ? "" : " (DOES NOT ADD UP)")
-                              + String(format: " (%.2f s)", step["seconds"] as? Double ?? 0))
-                    } else if step["name"] as? String == "book", let r = step["dt_base"] as? String, let months = step["months_read"] as? [String] {
-                        print(LakeBookCommand.line(reference: r, invoices: step["invoices"] as? Int ?? 0, payments: step["payments"] as? Int ?? 0,
-                                                   months: months, customerRows: step["customer_rows"] as? Int ?? 0,
-                                                   seconds: step["seconds"] as? Double ?? 0))
+                              + String(format: " (%.2f s)", d.seconds ?? 0))
+                    } else if step.name == "book", let r = d.dtBase, let months = d.monthsRead {
+                        print(LakeBookCommand.line(reference: r, invoices: d.invoices ?? 0, payments: d.payments ?? 0,
+                                                   months: months, customerRows: d.customerRows ?? 0, seconds: d.seconds ?? 0))
                     }
                 }
             }
@@ -136,4 +136,12 @@ struct LakeBookCommand: AsyncParsableCommand {
 /// A file refused whole: said on standard error, exit status 1, no usage text.
 struct LakeRefusal: Error, CustomStringConvertible {
     var description: String
+}
+
+/// `esteira lake run --json`: the run's id, how it ended, and its steps.
+struct LakeRunSummary: Encodable {
+    var id: String
+    var status: String
+    @Nullable var error: String?
+    var steps: [LakeStepRecord]
 }

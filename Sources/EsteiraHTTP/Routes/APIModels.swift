@@ -178,10 +178,4 @@ extension Response {
         Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                  body: .init(byteBuffer: ByteBuffer(string: value.canonicalText)))
     }
-
-    /// 200 with an untyped JSON object (records whose shape is stored as JSON), written as `JSONText` writes it.
-    static func json(_ object: Any) throws -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-                 body: .init(byteBuffer: ByteBuffer(string: try JSONText.encode(object))))
-    }
 }

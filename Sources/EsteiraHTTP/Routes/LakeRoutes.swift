@@ -12,12 +12,38 @@ struct LakeRoutes {
         group.get("lake/runs", use: runs)
     }
 
-    @Sendable func runs(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
-        let items: [[String: Any]] = try await LakeRunStore(db: db).list().map { r in
-            ["id": r.id, "month": r.month, "dt_base": r.referenceDate.iso, "status": r.status, "error": r.error ?? NSNull(),
-             "steps": r.stepList,
-             "started_at": Timestamp.iso(r.startedAt), "finished_at": r.finishedAt.map(Timestamp.iso) ?? NSNull()]
-        }
-        return try Response.json(["items": items])
+    @Sendable func runs(_ request: Request, context: EsteiraRequestContext) async throws -> LakeRunsAnswer {
+        LakeRunsAnswer(items: try await LakeRunStore(db: db).list().map(LakeRunJSON.init))
+    }
+}
+
+struct LakeRunsAnswer: ResponseEncodable {
+    var items: [LakeRunJSON]
+}
+
+/// A lake run as operators read it; absent values are `null`.
+struct LakeRunJSON: Encodable {
+    var id: String
+    var month: String
+    var dtBase: String
+    var status: String
+    @Nullable var error: String?
+    var steps: [LakeStepRecord]
+    var startedAt: String
+    @Nullable var finishedAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, month, dtBase = "dt_base", status, error, steps, startedAt = "started_at", finishedAt = "finished_at"
+    }
+
+    init(_ r: LakeRunRecord) throws {
+        id = r.id
+        month = r.month
+        dtBase = r.referenceDate.iso
+        status = r.status
+        error = r.error
+        steps = try r.stepList()
+        startedAt = Timestamp.iso(r.startedAt)
+        finishedAt = r.finishedAt.map(Timestamp.iso)
     }
 }

@@ -21,7 +21,7 @@ struct LakeStage {
         _ = try await LakeRunStore.create(c, id: id, month: month.description, referenceDate: reference, now: landedAt)
         var first = LakeStep.raw
         if let landed {
-            try await LakeRunStore.record(c, id: id, step: try LakeRunner.stepRecord(.raw, details: landed.details, status: "completed",
+            try await LakeRunStore.record(c, id: id, step: LakeRunner.stepRecord(.raw, details: landed.details, status: "completed",
                                                                                   attempts: 1, started: landedAt), inputs: landed.inputs)
             first = .curateFaturas
         }
@@ -48,7 +48,7 @@ struct LakeStage {
         let started = Date()
         do {
             let result = try await LakeRunner(blobs: pipeline.blobs).perform(step, run: run)
-            let record = try LakeRunner.stepRecord(step, details: result.details, status: "completed", attempts: job.attempts, started: started)
+            let record = LakeRunner.stepRecord(step, details: result.details, status: "completed", attempts: job.attempts, started: started)
             try await pipeline.db.write(durable: true) { c in
                 if let next = step.next {
                     try await LakeRunStore.record(c, id: run.id, step: record, inputs: result.inputs,
@@ -64,7 +64,7 @@ struct LakeStage {
             if step.next == nil { await warnOverBudget(log, run: run) }
         } catch let problem as LakeFile.Problem {
             log.error("lake file refused", metadata: ["problem": "\(problem)"])
-            let record = try LakeRunner.stepRecord(step, details: [:], status: "failed", attempts: job.attempts, started: started, error: "\(problem)")
+            let record = LakeRunner.stepRecord(step, status: "failed", attempts: job.attempts, started: started, error: "\(problem)")
             try await pipeline.db.write(durable: true) { c in
                 try await LakeRunStore.record(c, id: run.id, step: record, status: "failed", error: "\(problem)")
                 try await Self.alertFailed(c, run: run, step: step, error: "\(problem)")
@@ -73,7 +73,7 @@ struct LakeStage {
         } catch {
             // Recorded for whoever watches the run; the job itself retries (or dies) by the worker.
             let last = job.attempts >= job.maxAttempts
-            let record = try LakeRunner.stepRecord(step, details: [:], status: last ? "failed" : "retrying", attempts: job.attempts,
+            let record = LakeRunner.stepRecord(step, status: last ? "failed" : "retrying", attempts: job.attempts,
                                                started: started, error: "\(error)")
             do {
                 try await pipeline.db.write(durable: true) { c in
@@ -132,14 +132,14 @@ public enum LakeRuns {
     /// Runs lake jobs in this process (with `worker`) until run `id` has ended; another process's
     /// workers may take some of its steps meanwhile. `progress` hears of each step that changed.
     public static func follow(id: String, pipeline: Pipeline, worker: Worker, owner: String,
-                              progress: (_ step: [String: Any]) -> Void = { _ in }) async throws -> LakeRunRecord {
+                              progress: (_ step: LakeStepRecord) -> Void = { _ in }) async throws -> LakeRunRecord {
         var seen: [String: String] = [:]
         while true {
             guard let run = try await LakeRunStore(db: pipeline.db).get(id: id) else { throw StoreError.notFound("lake run \(id)") }
-            for step in run.stepList {
-                let name = step["name"] as? String ?? "", mark = "\(step["status"] ?? "")/\(step["attempts"] ?? "")"
-                if seen[name] != mark {
-                    seen[name] = mark
+            for step in try run.stepList() {
+                let mark = "\(step.status)/\(step.attempts)"
+                if seen[step.name] != mark {
+                    seen[step.name] = mark
                     progress(step)
                 }
             }
