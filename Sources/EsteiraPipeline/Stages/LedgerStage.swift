@@ -26,27 +26,24 @@ struct LedgerStage {
             try await db.write(durable: true) { c in
                 let posting = try await store.post(in: c, clientNum: request.clientNum, request.drafts, accounts: accounts)
                 try await answer(c, request, job: job, owner: owner, state: "posted", event: .ledgerPosted,
-                                 result: ["entries": LedgerRequests.json(posting.entries)])
+                                 outcome: .posted(posting.entries))
             }
             pipeline.logger.info("ledger request posted", metadata: ["request": "\(request.id)", "entries": "\(request.drafts.count)"])
         } catch let rejection as LedgerRejection {
             try await db.write(durable: true) { c in
                 try await answer(c, request, job: job, owner: owner, state: "rejected", event: .ledgerRejected,
-                                 result: ["issues": LedgerRequests.json(rejection.issues)])
+                                 outcome: .rejected(rejection.issues))
             }
             pipeline.logger.info("ledger request rejected", metadata: ["request": "\(request.id)", "issues": "\(rejection.issues.count)"])
         }
     }
 
     func answer(_ c: any SQLConnection, _ request: LedgerRequest, job: Job, owner: String, state: String, event: NotificationEvent,
-                result: [String: Any]) async throws {
-        let resultJSON = try JSONText.encode(result)
-        try await LedgerRequests.finish(c, id: request.id, state: state, result: resultJSON)
-        var body = result
-        body["id"] = request.id
-        body["state"] = state
+                outcome: LedgerRequestOutcome) async throws {
+        try await LedgerRequests.finish(c, id: request.id, state: state, result: try JSONText.encoded(outcome))
+        let payload = LedgerRequestEvent(event: event.rawValue, id: request.id, state: state, outcome: outcome)
         try await NotificationStore.enqueue(c, clientID: request.clientID, subjectID: request.id, event: event,
-                                            payload: try JSONText.encode(["event": event.rawValue, "request": body]))
+                                            payload: try JSONText.encoded(payload))
         try await JobQueue.complete(c, job: job, owner: owner)
     }
 }

@@ -71,44 +71,143 @@ public struct LedgerRequests: Sendable {
     static func record(_ r: SQLRow, lenient: Bool) throws -> LedgerRequest {
         let entries = try r.string("entries")
         return LedgerRequest(id: try r.string("id"), clientNum: try r.int("client_num"), clientID: try r.string("client_id"),
-                      drafts: lenient ? ((try? decode(entries)) ?? []) : try decode(entries), state: try r.string("state"), result: try r.optionalString("result"),
+                      drafts: lenient ? ((try? decode(entries)) ?? []) : try decode(entries, request: try r.string("id")), state: try r.string("state"), result: try r.optionalString("result"),
                       createdAt: try r.date("created_at"), finishedAt: try r.optionalDate("finished_at"))
     }
 
     static func encode(_ drafts: [LedgerEntryDraft]) throws -> String {
-        let list: [[String: Any]] = drafts.map {
-            ["branch": $0.branch, "account": $0.account, "amount_cents": $0.amountCents, "side": $0.side.rawValue, "event_code": $0.eventCode,
-             "description": $0.description, "trace_key": $0.traceKey, "details": $0.details ?? NSNull(), "reference_date": $0.referenceDate.iso]
-        }
-        return try JSONText.encode(list)
+        try JSONText.encoded(drafts.map(StoredDraft.init))
     }
 
-    static func decode(_ text: String) throws -> [LedgerEntryDraft] {
-        guard let list = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] else {
-            throw StoreError.notFound("ledger request entries")
+    /// The stored entries; a list that does not read, or a side or day the code does not know, is
+    /// an error naming the request.
+    static func decode(_ text: String, request id: String = "") throws -> [LedgerEntryDraft] {
+        let stored: [StoredDraft]
+        do {
+            stored = try JSONDecoder().decode([StoredDraft].self, from: Data(text.utf8))
+        } catch {
+            throw SQLError(code: .decode, message: "ledger_requests.entries of request \(id) is not a list of entries: \(error)", sql: "")
         }
-        return try list.map { o in
-            guard let side = LedgerSide(rawValue: o["side"] as? String ?? ""), let day = Day.parseISO(o["reference_date"] as? String ?? ""),
-                  let cents = (o["amount_cents"] as? NSNumber).map({ $0.int64Value }) else {
-                throw StoreError.notFound("a readable ledger request entry")
+        return try stored.map { d in
+            guard let side = LedgerSide(rawValue: d.side) else {
+                throw SQLError(code: .decode, message: "ledger_requests.entries of request \(id): unknown side \(d.side)", sql: "")
             }
-            return LedgerEntryDraft(branch: o["branch"] as? String ?? "", account: o["account"] as? String ?? "", amountCents: cents, side: side,
-                                    eventCode: o["event_code"] as? String ?? "", description: o["description"] as? String ?? "",
-                                    traceKey: o["trace_key"] as? String ?? "", details: o["details"] as? String, referenceDate: day)
+            guard let day = Day.parseISO(d.referenceDate) else {
+                throw SQLError(code: .decode, message: "ledger_requests.entries of request \(id): reference_date \(d.referenceDate) is not a day", sql: "")
+            }
+            return LedgerEntryDraft(branch: d.branch, account: d.account, amountCents: d.amountCents, side: side, eventCode: d.eventCode,
+                                    description: d.description, traceKey: d.traceKey, details: d.details, referenceDate: day)
+        }
+    }
+}
+
+/// An entry as a queued ledger request keeps it until its job posts it. `details` is the client's
+/// JSON, canonical, kept as text.
+struct StoredDraft: Codable {
+    var branch: String
+    var account: String
+    var amountCents: Int64
+    var side: String
+    var eventCode: String
+    var description: String
+    var traceKey: String
+    @Nullable var details: String?
+    var referenceDate: String
+
+    enum CodingKeys: String, CodingKey {
+        case branch, account, amountCents = "amount_cents", side, eventCode = "event_code", description, traceKey = "trace_key", details
+        case referenceDate = "reference_date"
+    }
+
+    init(_ d: LedgerEntryDraft) {
+        branch = d.branch
+        account = d.account
+        amountCents = d.amountCents
+        side = d.side.rawValue
+        eventCode = d.eventCode
+        description = d.description
+        traceKey = d.traceKey
+        details = d.details
+        referenceDate = d.referenceDate.iso
+    }
+}
+
+/// How a ledger request ended, as its result is stored and read back: the entries posted, or the
+/// refusals. One of the two keys is there.
+public struct LedgerRequestOutcome: Codable, Sendable, Equatable {
+    public var entries: [Entry]?
+    public var issues: [Issue]?
+
+    public static func posted(_ entries: [PostedEntry]) -> LedgerRequestOutcome {
+        LedgerRequestOutcome(entries: entries.map(Entry.init))
+    }
+
+    public static func rejected(_ issues: [LedgerIssue]) -> LedgerRequestOutcome {
+        LedgerRequestOutcome(issues: issues.map { Issue(index: $0.index, field: $0.field, code: $0.rule.rawValue, message: $0.message) })
+    }
+
+    public struct Entry: Codable, Sendable, Equatable {
+        public var id: Int
+        public var branch: String
+        public var account: String
+        public var amount: String
+        public var amountCents: Int64
+        public var side: String
+        public var eventCode: String
+        public var traceKey: String
+        public var referenceDate: String
+        public var balanceAfter: String
+
+        enum CodingKeys: String, CodingKey {
+            case id, branch, account, amount, amountCents = "amount_cents", side, eventCode = "event_code", traceKey = "trace_key"
+            case referenceDate = "reference_date", balanceAfter = "balance_after"
+        }
+
+        init(_ e: PostedEntry) {
+            id = e.id
+            branch = e.branch
+            account = e.account
+            amount = Money.decimalString(cents: e.amountCents)
+            amountCents = e.amountCents
+            side = e.side.rawValue
+            eventCode = e.eventCode
+            traceKey = e.traceKey
+            referenceDate = e.referenceDate.iso
+            balanceAfter = Money.decimalString(cents: e.balanceAfterCents)
         }
     }
 
-    /// The entries of a posting as JSON, for the request's result and its notification.
-    public static func json(_ entries: [PostedEntry]) -> [[String: Any]] {
-        entries.map {
-            ["id": $0.id, "branch": $0.branch, "account": $0.account, "amount": Money.decimalString(cents: $0.amountCents),
-             "amount_cents": $0.amountCents, "side": $0.side.rawValue, "event_code": $0.eventCode, "trace_key": $0.traceKey,
-             "reference_date": $0.referenceDate.iso, "balance_after": Money.decimalString(cents: $0.balanceAfterCents)]
+    public struct Issue: Codable, Sendable, Equatable {
+        public var index: Int
+        public var field: String
+        public var code: String
+        public var message: String
+    }
+}
+
+/// The client's webhook when a ledger request ends (`ledger.posted`, `ledger.rejected`):
+/// `{"event": …, "request": {"id", "state", and "entries" or "issues"}}`.
+public struct LedgerRequestEvent: Encodable, Sendable {
+    public var event: String
+    public var request: Request
+
+    public struct Request: Encodable, Sendable {
+        public var id: String
+        public var state: String
+        public var outcome: LedgerRequestOutcome
+
+        enum CodingKeys: String, CodingKey { case id, state }
+
+        public func encode(to encoder: any Encoder) throws {
+            try outcome.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(state, forKey: .state)
         }
     }
 
-    /// The refusals as JSON.
-    public static func json(_ issues: [LedgerIssue]) -> [[String: Any]] {
-        issues.map { ["index": $0.index, "field": $0.field, "code": $0.rule.rawValue, "message": $0.message] }
+    public init(event: String, id: String, state: String, outcome: LedgerRequestOutcome) {
+        self.event = event
+        request = Request(id: id, state: state, outcome: outcome)
     }
 }
