@@ -173,6 +173,13 @@ func spreadsheetSafeCell(_ value: String) -> String {
 }
 
 extension Response {
+    /// `value` as JSON (`APIJSON`) with `status`, and its `Location` when it made something.
+    static func json(_ status: HTTPResponse.Status, _ value: some Encodable, location: String? = nil) throws -> Response {
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if let location { headers[.location] = location }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try APIJSON.encode(value))))
+    }
+
     /// 200 with a JSON value exactly as built: numbers as their literals, keys sorted.
     static func json(_ value: JSONValue) -> Response {
         Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],

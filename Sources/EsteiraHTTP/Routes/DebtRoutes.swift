@@ -90,17 +90,17 @@ struct DebtRoutes {
         switch outcome {
         case .created(let debt):
             Counter(label: MetricName.rowsRegistered, dimensions: dimensions).increment()
-            response = try Self.json(.created, SingleDebtAnswer(debt: DebtResponse(debt), batchID: batchID, error: nil),
+            response = try Response.json(.created, SingleDebtAnswer(debt: DebtResponse(debt), batchID: batchID, error: nil),
                                      location: "/v1/debts/\(Self.pathComponent(debt.debt.externalID))")
         case .existing(let debt):
             Counter(label: MetricName.rowsDuplicated, dimensions: dimensions).increment()
-            response = try Self.json(.ok, SingleDebtAnswer(debt: DebtResponse(debt), batchID: batchID, error: nil),
+            response = try Response.json(.ok, SingleDebtAnswer(debt: DebtResponse(debt), batchID: batchID, error: nil),
                                      location: "/v1/debts/\(Self.pathComponent(debt.debt.externalID))")
         case .conflict(let existing):
             Counter(label: MetricName.rowsRejected, dimensions: dimensions).increment()
             let issue = IssueJSON(field: DebtField.externalID.rawValue, code: RejectCode.conflict.rawValue,
                                   message: "A dívida \(existing.debt.externalID) já está registrada com outro conteúdo; o registro existente foi mantido.")
-            response = try Self.json(.conflict, SingleDebtAnswer(
+            response = try Response.json(.conflict, SingleDebtAnswer(
                 debt: DebtResponse(existing), batchID: batchID,
                 error: ErrorJSON(code: issue.code, message: issue.message, field: issue.field, issues: [issue])), location: nil)
         case .invalid(let issues):
@@ -119,19 +119,13 @@ struct DebtRoutes {
     /// 422 with every problem: the first is the error's own code, message and field.
     static func unprocessable(_ list: [IssueJSON], batchID: String) throws -> Response {
         let first = list.first ?? IssueJSON(field: "", code: "invalid_debt", message: "Dívida inválida.")
-        return try Self.json(.unprocessableContent, SingleDebtAnswer(
+        return try Response.json(.unprocessableContent, SingleDebtAnswer(
             debt: nil, batchID: batchID,
             error: ErrorJSON(code: first.code, message: first.message, field: first.field, issues: list)), location: nil)
     }
 
     static func pathComponent(_ s: String) -> String {
         s.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? s
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ value: some Encodable, location: String?) throws -> Response {
-        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
-        if let location { headers[.location] = location }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try APIJSON.encode(value))))
     }
 }
 

@@ -72,7 +72,7 @@ struct SubmissionRoutes {
             }
         }
         guard problems.isEmpty else {
-            return try DebtRoutes.json(.unprocessableContent, ItemProblemsAnswer(error: ItemProblemsJSON(
+            return try Response.json(.unprocessableContent, ItemProblemsAnswer(error: ItemProblemsJSON(
                 code: "invalid_items",
                 message: "\(problems.count) de \(items.count) itens não têm a forma de uma dívida; nenhum foi adicionado.",
                 items: problems)), location: nil)
@@ -83,7 +83,7 @@ struct SubmissionRoutes {
         } catch let error as SubmissionStore.AppendError {
             throw Self.apiError(error)
         }
-        return try DebtRoutes.json(.ok, AddedAnswer(added: lines.count, lines: total), location: nil)
+        return try Response.json(.ok, AddedAnswer(added: lines.count, lines: total), location: nil)
     }
 
     /// Writes the submission as one CSV file (header, then the lines in order) and starts its

@@ -167,14 +167,12 @@ struct WebRoutes {
     @Sendable func batchState(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         guard let client = context.client else { throw APIError.unauthorized }
         guard let b = try await ownBatch(context, client) else { throw APIError.notFound("Lote") }
-        let state: [String: Any] = [
-            "status": Self.statusText(b.status), "final": b.status.isFinal,
-            "counts": ["recebidas": b.counts.received, "registradas": b.counts.registered,
-                       "duplicadas": b.counts.duplicates, "rejeitadas": b.counts.rejected, "revisao": b.counts.review],
-        ]
-        let data = try JSONSerialization.data(withJSONObject: state, options: [.sortedKeys])
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        let state = BatchPageState(status: Self.statusText(b.status), final: b.status.isFinal, counts: .init(
+            recebidas: b.counts.received, registradas: b.counts.registered, duplicadas: b.counts.duplicates,
+            rejeitadas: b.counts.rejected, revisao: b.counts.review))
+        var response = try Response.json(.ok, state, location: nil)
+        response.headers[.cacheControl] = "no-store"
+        return response
     }
 
     @Sendable func rejectsCSV(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
@@ -415,5 +413,21 @@ enum FormBody {
             out[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
         }
         return out
+    }
+}
+
+/// What the batch page polls (`/app/lotes/:id/estado`) to update itself: the status in Portuguese,
+/// whether it is final, and the counts under the names the page shows.
+struct BatchPageState: Encodable {
+    var status: String
+    var final: Bool
+    var counts: Counts
+
+    struct Counts: Encodable {
+        var recebidas: Int
+        var registradas: Int
+        var duplicadas: Int
+        var rejeitadas: Int
+        var revisao: Int
     }
 }
