@@ -49,7 +49,7 @@ struct Clients: AsyncParsableCommand {
                     ["id": $0.id, "name": $0.name, "document": TaxID.mask($0.document),
                      "key": $0.keyRevoked ? "revoked" : "…\($0.apiKeyHint ?? "")", "sub_batch_size": "\($0.subBatchSize)"]
                 }
-                print(String(decoding: try JSONSerialization.data(withJSONObject: items, options: [.sortedKeys]), as: UTF8.self))
+                print(try JSONText.encoded(items))
                 return
             }
             print("id                                    document            key       name")

@@ -70,7 +70,7 @@ public struct DebtPayments: Sendable {
     }
 
     static func details(externalID: String, method: String) -> String {
-        (try? JSONText.encode(["external_id": externalID, "method": method])) ?? "{}"
+        (try? JSONText.encoded(["external_id": externalID, "method": method])) ?? "{}"
     }
 
     /// Records the payment whose credit `draft` is. Throws `PaymentRefusal`, `LedgerRejection`, or
