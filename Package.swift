@@ -277,7 +277,8 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(
             name: "EsteiraEndToEndTests",
-            dependencies: ["EsteiraCore", "EsteiraS3", "EsteiraBlobs", "EsteiraRisk", "EsteiraTestSupport"],
+            dependencies: ["EsteiraCore", "EsteiraS3", "EsteiraBlobs", "EsteiraRisk", "EsteiraTestSupport",
+                           .product(name: "HTTPTypes", package: "swift-http-types")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,3 +1,4 @@
+import EsteiraCore
 import Foundation
 import Testing
 
@@ -32,14 +33,14 @@ struct CrashEndToEndTests {
             let id = try await server.upload(Self.file(rows: rows, idPrefix: prefix), key: client.key, name: "grande.csv")
             let deadline = Date().addingTimeInterval(600)
             while Date() < deadline {
-                let b = try await server.request("GET", "/v1/batches/\(id)", key: client.key).object
-                let counts = b.counts()
-                if b["status"] as? String == "processing", (counts["registered"] ?? 0) > 0 {
+                let b = try await server.request("GET", "/v1/batches/\(id)", key: client.key).json
+                let counts = b.counts
+                if b["status"]?.string == "processing", (counts["registered"] ?? 0) > 0 {
                     server.kill9()
                     killed = (id, prefix, counts)
                     break
                 }
-                if b["status"] as? String == "completed_with_rejects" { break }
+                if b["status"]?.string == "completed_with_rejects" { break }
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
@@ -50,8 +51,8 @@ struct CrashEndToEndTests {
         // Start again on the same folder.
         try server.start()
         let batch = try await server.waitForBatch(id, key: client.key)
-        #expect(batch["status"] as? String == "completed_with_rejects")
-        #expect(batch.counts() == ["received": rows, "registered": rows - expectedRejected, "duplicates": 0, "rejected": expectedRejected, "review": 0])
+        #expect(batch["status"]?.string == "completed_with_rejects")
+        #expect(batch.counts == ["received": rows, "registered": rows - expectedRejected, "duplicates": 0, "rejected": expectedRejected, "review": 0])
 
         // The database itself, read by the sqlite3 tool: every debt of the batch once, every reject
         // once, and no id twice in the whole registry.
@@ -94,7 +95,7 @@ struct CrashEndToEndTests {
         let restarted = ContinuousClock.now
         let batch = try await server.waitForBatch(id, key: client.key, timeout: 110)
         #expect(ContinuousClock.now - restarted < .seconds(110))
-        #expect(batch.counts() == ["received": rows, "registered": rows - expectedRejected, "duplicates": 0, "rejected": expectedRejected, "review": 0])
+        #expect(batch.counts == ["received": rows, "registered": rows - expectedRejected, "duplicates": 0, "rejected": expectedRejected, "review": 0])
         #expect(try server.sql("SELECT COUNT(*), COUNT(DISTINCT external_id) FROM debts") == "\(rows - expectedRejected)|\(rows - expectedRejected)")
     }
 }

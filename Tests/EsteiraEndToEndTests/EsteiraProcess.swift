@@ -1,4 +1,7 @@
+import EsteiraCore
+import EsteiraTestSupport
 import Foundation
+import HTTPTypes
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -110,6 +113,13 @@ final class EsteiraProcess: @unchecked Sendable {
         if let s = subBatchSize { args += ["--sub-batch-size", "\(s)"] }
         let json = try JSONSerialization.jsonObject(with: Data(try command(args).utf8)) as! [String: String]
         return (json["id"]!, json["api_key"]!)
+    }
+
+    /// Creates an operator through the command line and returns its API key.
+    func createOperator(name: String = "Ana") throws -> String {
+        let made = try JSONValue.parse(Array(try command(["operators", "create", "--name", name, "--json"]).utf8))
+        guard let key = made["api_key"]?.string else { throw NSError(domain: "esteira", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(made)"]) }
+        return key
     }
 
     /// Starts `esteira serve --port 0` and waits for the line that says where it listens.
@@ -238,17 +248,10 @@ final class EsteiraProcess: @unchecked Sendable {
 
     // MARK: HTTP
 
-    struct HTTPResult {
-        var status: Int
-        var headers: [String: String]
-        var body: Data
-        var json: Any? { try? JSONSerialization.jsonObject(with: body) }
-        var object: [String: Any] { json as? [String: Any] ?? [:] }
-        var text: String { String(decoding: body, as: UTF8.self) }
-    }
-
+    /// The API over a socket, answered as the in-process tests' `APIResult` (one result type and
+    /// one reading of JSON for every HTTP test).
     func request(_ method: String, _ path: String, key: String?, body: Data? = nil, contentType: String? = nil,
-                 timeout: TimeInterval = 300) async throws -> HTTPResult {
+                 timeout: TimeInterval = 300) async throws -> APIResult {
         var r = URLRequest(url: URL(string: baseURL.absoluteString + path)!)
         r.httpMethod = method
         r.timeoutInterval = timeout
@@ -261,15 +264,22 @@ final class EsteiraProcess: @unchecked Sendable {
             (data, response) = try await URLSession.shared.data(for: r)
         }
         let http = response as! HTTPURLResponse
-        var headers: [String: String] = [:]
-        for (k, v) in http.allHeaderFields { headers[String(describing: k).lowercased()] = String(describing: v) }
-        return HTTPResult(status: http.statusCode, headers: headers, body: data)
+        var headers = HTTPFields()
+        for (k, v) in http.allHeaderFields {
+            if let name = HTTPField.Name(String(describing: k)) { headers[name] = String(describing: v) }
+        }
+        return APIResult(status: http.statusCode, headers: headers, body: String(decoding: data, as: UTF8.self))
+    }
+
+    /// A JSON body sent with `method` (POST by default).
+    func post(_ path: String, key: String?, json: String, method: String = "POST") async throws -> APIResult {
+        try await request(method, path, key: key, body: Data(json.utf8), contentType: "application/json")
     }
 
     func upload(_ file: Data, key: String, name: String) async throws -> String {
         let r = try await request("POST", "/v1/batches?file_name=\(name)", key: key, body: file, contentType: "text/csv")
-        guard r.status == 202, let id = r.object["id"] as? String else {
-            throw NSError(domain: "esteira", code: r.status, userInfo: [NSLocalizedDescriptionKey: r.text])
+        guard r.status == 202, let id = r.json["id"]?.string else {
+            throw NSError(domain: "esteira", code: r.status, userInfo: [NSLocalizedDescriptionKey: r.body])
         }
         return id
     }
@@ -277,18 +287,18 @@ final class EsteiraProcess: @unchecked Sendable {
     /// Polls the batch until it is final. With `ridingOutErrors`, a request that fails (the API
     /// answering 500 while its database restarts) is just another poll.
     func waitForBatch(_ id: String, key: String, timeout: TimeInterval = 600, requestTimeout: TimeInterval = 300,
-                      ridingOutErrors: Bool = false) async throws -> [String: Any] {
+                      ridingOutErrors: Bool = false) async throws -> JSONValue {
         let deadline = Date().addingTimeInterval(timeout)
-        var last: [String: Any] = [:]
+        var last = JSONValue.null
         while Date() < deadline {
-            let b: [String: Any]
+            let b: JSONValue
             do {
-                b = try await request("GET", "/v1/batches/\(id)", key: key, timeout: requestTimeout).object
+                b = try await request("GET", "/v1/batches/\(id)", key: key, timeout: requestTimeout).json
             } catch where ridingOutErrors {
-                b = [:]
+                b = .null
             }
-            if let s = b["status"] as? String, ["completed", "completed_with_rejects", "failed"].contains(s) { return b }
-            if !b.isEmpty { last = b }
+            if let s = b["status"]?.string, ["completed", "completed_with_rejects", "failed"].contains(s) { return b }
+            if b != .null { last = b }
             try await Task.sleep(for: .milliseconds(200))
         }
         // What a reader of a failed run needs: where the batch stood, its jobs, and the processes' last words.
@@ -298,16 +308,16 @@ final class EsteiraProcess: @unchecked Sendable {
             """)) ?? "?"
         let tail = logs().split(separator: "\n").suffix(80).joined(separator: "\n")
         throw NSError(domain: "esteira", code: 2, userInfo: [NSLocalizedDescriptionKey:
-            "batch \(id) did not finish; last seen \(last["status"] ?? "-") \(last.counts())\njobs:\n\(jobs)\nlogs:\n\(tail)"])
+            "batch \(id) did not finish; last seen \(last["status"]?.string ?? "-") \(last.counts)\njobs:\n\(jobs)\nlogs:\n\(tail)"])
     }
 
     /// The `items` of a list the API answers at `path` (a notification log), read every 100 ms until
     /// `done` holds of them, 10 s at most; returns the last read. A receiver (webhook, SMTP) has an
     /// attempt before the sender has recorded its answer, so a log read right after may not show it yet.
-    func items(_ path: String, key: String?, until done: ([[String: Any]]) -> Bool) async throws -> [[String: Any]] {
-        var items: [[String: Any]] = []
+    func items(_ path: String, key: String?, until done: ([JSONValue]) -> Bool) async throws -> [JSONValue] {
+        var items: [JSONValue] = []
         for _ in 0..<100 {
-            items = try await request("GET", path, key: key).object["items"] as? [[String: Any]] ?? []
+            items = try await request("GET", path, key: key).json["items"]?.items ?? []
             if done(items) { break }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -332,8 +342,4 @@ final class EsteiraProcess: @unchecked Sendable {
         if let url = databaseURL { return try PostgresFaultTests.psql(url, sql) }
         return try Self.output(of: "/usr/bin/sqlite3", [dataDir + "/esteira.sqlite", sql]).text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
-}
-
-extension Dictionary where Key == String, Value == Any {
-    func counts() -> [String: Int] { self["counts"] as? [String: Int] ?? [:] }
 }

@@ -1,3 +1,4 @@
+import EsteiraCore
 import EsteiraTestSupport
 import Foundation
 import Testing
@@ -7,10 +8,6 @@ import Testing
 /// (EsteiraHTTPTests/HostileInputContractTests).
 @Suite("End to end: hostile and careless input", .offSharedPool, .serialized)
 struct HostileInputEndToEndTests {
-    func post(_ server: EsteiraProcess, _ path: String, _ key: String, _ json: String) async throws -> EsteiraProcess.HTTPResult {
-        try await server.request("POST", path, key: key, body: Data(json.utf8), contentType: "application/json")
-    }
-
     @Test("broken bodies are the client's error: 400 or 413 with a JSON body, nothing kept; a stalled upload is cut off")
     func brokenBodies() async throws {
         let server = try EsteiraProcess()
@@ -32,11 +29,11 @@ struct HostileInputEndToEndTests {
         // Over a route's limit: 413 with the code and the limit in Portuguese, on every route.
         for (path, size) in [("/v1/debts", 70_000), ("/v1/webhooks", 20_000), ("/v1/email-recipients", 20_000), ("/v1/debts/D1/payments", 20_000)] {
             let big = try await server.request("POST", path, key: client.key, body: Data(repeating: 32, count: size), contentType: "application/json")
-            #expect(big.status == 413 && (big.object["error"] as? [String: Any])?["code"] as? String == "too_large", "\(path): \(big.text)")
-            #expect(big.text.contains("limite"), "\(path): \(big.text)")
+            #expect(big.status == 413 && (big.json["error"])?["code"]?.string == "too_large", "\(path): \(big.body)")
+            #expect(big.body.contains("limite"), "\(path): \(big.body)")
         }
         let collection = try await server.request("PUT", "/v1/collection", key: client.key, body: Data(repeating: 32, count: 20_000), contentType: "application/json")
-        #expect(collection.status == 413 && collection.text.contains("too_large"))
+        #expect(collection.status == 413 && collection.body.contains("too_large"))
 
         // A multipart body cut before its closing delimiter: 400, and no batch.
         let boundary = "xYzBoundary"
@@ -49,11 +46,11 @@ struct HostileInputEndToEndTests {
         let stalled = try RawHTTP.exchange(port: port, Array((head("/v1/batches", "Content-Type: text/csv\r\nContent-Length: 100000\r\n")
             + "external_id;nome\n").utf8), wait: 8)
         #expect(stalled.closedByServer, "\(stalled.response)")
-        #expect(try await server.request("GET", "/v1/batches", key: client.key).object["total"] as? Int == 0)
+        #expect(try await server.request("GET", "/v1/batches", key: client.key).json["total"]?.int == 0)
         // None of it is the server's error; and a fresh install that never fed the lake hears no
         // false alarm of late lake files.
         #expect(!server.logs().contains(#""level":"error""#), "\(server.logs().suffix(2000))")
-        #expect(try await server.request("GET", "/metrics", key: nil).text.contains("esteira_lake_files_late 0"))
+        #expect(try await server.request("GET", "/metrics", key: nil).body.contains("esteira_lake_files_late 0"))
     }
 
     @Test("nothing leaks: velocity counts only the client's own analyses, webhooks never reach an internal address, logs mask documents however written, no cross-site sign-in")
@@ -62,25 +59,24 @@ struct HostileInputEndToEndTests {
         defer { server.stop(); server.removeData() }
         let a = try server.createClient(name: "Loja A", document: "11.222.333/0001-81")
         let b = try server.createClient(name: "Loja B", document: "11.444.777/0001-61")
-        let made = try JSONSerialization.jsonObject(with: Data(try server.command(["operators", "create", "--name", "Ana", "--json"]).utf8))
-        let op = try #require((made as? [String: String])?["api_key"])
+        let op = try server.createOperator()
         try server.start(["ESTEIRA_RISK_VELOCITY_LIMIT": "2", "ESTEIRA_WEBHOOK_ALLOW_PRIVATE": "0"])
 
         // Client A analyses one CPF three times: the third is over its limit of 2 (K006).
         let body = #"{"document": "248.438.034-80", "amount": "10,00"}"#
-        var last = EsteiraProcess.HTTPResult(status: 0, headers: [:], body: Data())
-        for _ in 0..<3 { last = try await post(server, "/v1/risk/analyze", a.key, body) }
-        #expect(last.text.contains("K006"), "\(last.text)")
+        var last = APIResult(status: 0, headers: [:], body: "")
+        for _ in 0..<3 { last = try await server.post("/v1/risk/analyze", key: a.key, json: body) }
+        #expect(last.body.contains("K006"), "\(last.body)")
         // Client B's first analysis of the same CPF says nothing of A's.
-        let first = try await post(server, "/v1/risk/analyze", b.key, body)
-        #expect(first.status == 200 && !first.text.contains("K006") && !first.text.contains("vezes"), "\(first.text)")
+        let first = try await server.post("/v1/risk/analyze", key: b.key, json: body)
+        #expect(first.status == 200 && !first.body.contains("K006") && !first.body.contains("vezes"), "\(first.body)")
 
         // A webhook to loopback, to the cloud's metadata address or to a private network: refused.
         for url in ["http://127.0.0.1:9/x", "http://169.254.169.254/latest", "http://10.0.0.1/", "http://localhost:8080/", "http://[::1]/"] {
-            let r = try await post(server, "/v1/webhooks", a.key, #"{"url": "\#(url)"}"#)
-            #expect(r.status == 422 && r.text.contains("invalid_url") && r.text.contains("interna"), "\(url): \(r.text)")
+            let r = try await server.post("/v1/webhooks", key: a.key, json: #"{"url": "\#(url)"}"#)
+            #expect(r.status == 422 && r.body.contains("invalid_url") && r.body.contains("interna"), "\(url): \(r.body)")
         }
-        let hooks = try await server.request("GET", "/v1/webhooks", key: a.key).object["items"] as? [Any]
+        let hooks = try await server.request("GET", "/v1/webhooks", key: a.key).json["items"]?.elements
         #expect(hooks?.isEmpty == true)
 
         // Documents in a query, however written, never reach the log whole.
@@ -128,10 +124,10 @@ struct HostileInputEndToEndTests {
                                          key: client.key, name: "h.csv")
         _ = try await server.waitForBatch(id, key: client.key, timeout: 60)
         let items = try await server.items("/v1/notifications?batch=\(id)", key: client.key) { list in
-            ((list.first?["attempts"] as? [Any])?.count ?? 0) >= 2
+            ((list.first?["attempts"]?.elements)?.count ?? 0) >= 2
         }
-        let attempts = items.first?["attempts"] as? [[String: Any]] ?? []
-        #expect(attempts.count >= 2 && attempts.allSatisfy { ($0["error"] as? String ?? "").contains("destino recusado") && $0["status_code"] as? Int == nil },
+        let attempts = items.first?["attempts"]?.elements ?? []
+        #expect(attempts.count >= 2 && attempts.allSatisfy { ($0["error"]?.string ?? "").contains("destino recusado") && $0["status_code"]?.int == nil },
                 "\(items)")
         #expect(receiver.deliveries.isEmpty)
     }

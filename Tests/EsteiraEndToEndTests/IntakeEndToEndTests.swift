@@ -1,3 +1,4 @@
+import EsteiraCore
 import EsteiraTestSupport
 import Foundation
 import Testing
@@ -123,12 +124,12 @@ struct IntakeEndToEndTests {
             let (bytes, starts) = file.build()
             let id = try await server.upload(bytes, key: client.key, name: name)
             let batch = try await server.waitForBatch(id, key: client.key)
-            #expect(batch.counts() == file.expectedCounts, "\(name)")
+            #expect(batch.counts == file.expectedCounts, "\(name)")
             let anyReject = file.rows.contains { if case .reject = $0.expect { true } else { false } }
-            #expect(batch["status"] as? String == (anyReject ? "completed_with_rejects" : "completed"), "\(name)")
-            #expect(batch["file_name"] as? String == name)
-            let rejects = try await server.request("GET", "/v1/batches/\(id)/rejects?per_page=500", key: client.key).object
-            let got = (rejects["items"] as? [[String: Any]] ?? []).map { "\($0["line"]!):\($0["field"]!):\($0["code"]!)" }
+            #expect(batch["status"]?.string == (anyReject ? "completed_with_rejects" : "completed"), "\(name)")
+            #expect(batch["file_name"]?.string == name)
+            let rejects = try await server.request("GET", "/v1/batches/\(id)/rejects?per_page=500", key: client.key).json
+            let got = (rejects["items"]?.elements ?? []).map { "\($0["line"]?.text ?? ""):\($0["field"]?.text ?? ""):\($0["code"]?.text ?? "")" }
             #expect(got == file.expectedRejects(starts: starts), "\(name)")
         }
 
@@ -141,44 +142,44 @@ struct IntakeEndToEndTests {
         let up = try await server.request("POST", "/v1/batches", key: client.key, body: form,
                                           contentType: "multipart/form-data; boundary=\(boundary)")
         #expect(up.status == 202)
-        #expect(up.headers["location"] == "/v1/batches/\(up.object["id"] as? String ?? "")")
-        let c = try await server.waitForBatch(up.object["id"] as! String, key: client.key)
-        #expect(c.counts() == ["received": 2, "registered": 1, "duplicates": 0, "rejected": 1, "review": TestCalendar.timeBarred(["2024-01-01"])])
-        #expect(c["file_name"] as? String == "c.csv")
-        #expect(c["source"] as? String == "api_multipart")
+        #expect(up.header("Location") == "/v1/batches/\(up.json["id"]?.string ?? "")")
+        let c = try await server.waitForBatch(up.json["id"] as! String, key: client.key)
+        #expect(c.counts == ["received": 2, "registered": 1, "duplicates": 0, "rejected": 1, "review": TestCalendar.timeBarred(["2024-01-01"])])
+        #expect(c["file_name"]?.string == "c.csv")
+        #expect(c["source"]?.string == "api_multipart")
 
         // The registry, in the API's own words.
-        let a1 = try await server.request("GET", "/v1/debts/A1", key: client.key).object
-        #expect(a1["amount"] as? String == "1234.56")
-        #expect(a1["amount_cents"] as? Int == 123_456)
-        #expect(a1["due_date"] as? String == "2024-02-01")
-        #expect(a1["document"] as? String == "24843803480")
-        #expect(a1["line"] as? Int == 2)
-        #expect(try await server.request("GET", "/v1/debts/D2", key: client.key).object["amount_cents"] as? Int == 100_000)
-        #expect(try await server.request("GET", "/v1/debts/A11", key: client.key).object["name"] as? String == "Zé \"Aspas\"; de\nSouza")
-        #expect(try await server.request("GET", "/v1/debts/B1", key: client.key).object["name"] as? String == "Ação Comercial")
-        let byDocument = try await server.request("GET", "/v1/debts?document=248.438.034-80", key: client.key).object
+        let a1 = try await server.request("GET", "/v1/debts/A1", key: client.key).json
+        #expect(a1["amount"]?.string == "1234.56")
+        #expect(a1["amount_cents"]?.int == 123_456)
+        #expect(a1["due_date"]?.string == "2024-02-01")
+        #expect(a1["document"]?.string == "24843803480")
+        #expect(a1["line"]?.int == 2)
+        #expect(try await server.request("GET", "/v1/debts/D2", key: client.key).json["amount_cents"]?.int == 100_000)
+        #expect(try await server.request("GET", "/v1/debts/A11", key: client.key).json["name"]?.string == "Zé \"Aspas\"; de\nSouza")
+        #expect(try await server.request("GET", "/v1/debts/B1", key: client.key).json["name"]?.string == "Ação Comercial")
+        let byDocument = try await server.request("GET", "/v1/debts?document=248.438.034-80", key: client.key).json
         // A1, B2 and D2 carry this CPF.
-        #expect(byDocument["total"] as? Int == 3)
-        let page = try await server.request("GET", "/v1/debts?per_page=3&page=2", key: client.key).object
-        #expect((page["items"] as? [Any])?.count == 3 && page["page"] as? Int == 2 && page["per_page"] as? Int == 3)
+        #expect(byDocument["total"]?.int == 3)
+        let page = try await server.request("GET", "/v1/debts?per_page=3&page=2", key: client.key).json
+        #expect((page["items"]?.elements)?.count == 3 && page["page"]?.int == 2 && page["per_page"]?.int == 3)
         // A1 A2 A3 A11 B1 B2 D1 D2 C1 = 9 registered debts.
-        #expect(page["total"] as? Int == 9)
+        #expect(page["total"]?.int == 9)
 
         // The reject report opens safely in a spreadsheet.
-        let batches = try await server.request("GET", "/v1/batches?status=completed_with_rejects", key: client.key).object
+        let batches = try await server.request("GET", "/v1/batches?status=completed_with_rejects", key: client.key).json
         // a.csv, b.csv and the multipart c.csv have rejects; d.csv has none.
-        #expect(batches["total"] as? Int == 3)
-        let aID = ((batches["items"] as? [[String: Any]])?.first { $0["file_name"] as? String == "a.csv" }?["id"] as? String) ?? ""
+        #expect(batches["total"]?.int == 3)
+        let aID = ((batches["items"]?.elements)?.first { $0["file_name"]?.string == "a.csv" }?["id"]?.string) ?? ""
         let csv = try await server.request("GET", "/v1/batches/\(aID)/rejects.csv", key: client.key)
         #expect(csv.status == 200)
-        #expect(csv.headers["content-type"]?.hasPrefix("text/csv") == true)
+        #expect(csv.header("Content-Type")?.hasPrefix("text/csv") == true)
         // As a Brazilian Excel opens it: BOM, `;`, Portuguese headers and field names; a cell
         // that would start with `=`, `+`, `-` or `@` under either separator is neutralized.
-        #expect(csv.text.hasPrefix("\u{FEFF}linha;campo;código;mensagem;conteúdo original\r\n"))
-        #expect(csv.text.contains(";\"valor\";R005;"))
-        #expect(csv.text.contains(";\"'=1+1;Fórmula;012.345.678-90;'-5;"))
-        #expect(!csv.text.contains("\"=1+1") && !csv.text.contains(";-5;"))
+        #expect(csv.body.hasPrefix("\u{FEFF}linha;campo;código;mensagem;conteúdo original\r\n"))
+        #expect(csv.body.contains(";\"valor\";R005;"))
+        #expect(csv.body.contains(";\"'=1+1;Fórmula;012.345.678-90;'-5;"))
+        #expect(!csv.body.contains("\"=1+1") && !csv.body.contains(";-5;"))
 
         // Keys and isolation: no key or a wrong one is 401; another client's data is 404.
         #expect(try await server.request("GET", "/v1/batches", key: nil).status == 401)
@@ -186,20 +187,20 @@ struct IntakeEndToEndTests {
         #expect(try await server.request("GET", "/v1/batches/\(aID)", key: other.key).status == 404)
         #expect(try await server.request("GET", "/v1/batches/\(aID)/rejects.csv", key: other.key).status == 404)
         #expect(try await server.request("GET", "/v1/debts/A1", key: other.key).status == 404)
-        #expect(try await server.request("GET", "/v1/batches", key: other.key).object["total"] as? Int == 0)
+        #expect(try await server.request("GET", "/v1/batches", key: other.key).json["total"]?.int == 0)
 
         // A file unusable as a whole fails, with the reason in Portuguese.
         let empty = try await server.upload(Data(), key: client.key, name: "vazio.csv")
         let failed = try await server.waitForBatch(empty, key: client.key)
-        #expect(failed["status"] as? String == "failed")
-        #expect(failed["error"] as? String == "O arquivo está vazio.")
+        #expect(failed["status"]?.string == "failed")
+        #expect(failed["error"]?.string == "O arquivo está vazio.")
         let noColumn = try await server.upload(Data("nome;cpf\nMaria;248.438.034-80\n".utf8), key: client.key, name: "x.csv")
         let failed2 = try await server.waitForBatch(noColumn, key: client.key)
-        #expect((failed2["error"] as? String)?.contains("Coluna obrigatória ausente") == true)
+        #expect((failed2["error"]?.string)?.contains("Coluna obrigatória ausente") == true)
 
         // Operations.
         #expect(try await server.request("GET", "/health", key: nil).status == 200)
-        let metrics = try await server.request("GET", "/metrics", key: nil).text
+        let metrics = try await server.request("GET", "/metrics", key: nil).body
         #expect(metrics.contains("esteira_rows_registered_total{client=\"\(client.id)\"} 9"))
         #expect(metrics.contains("esteira_jobs{state=\"done\"}"))
 

@@ -1,3 +1,4 @@
+import EsteiraCore
 import Foundation
 import EsteiraTestSupport
 import Testing
@@ -68,21 +69,20 @@ struct LakeEndToEndTests {
         #expect(try server.command(["lake", "book", "--ref-date", "2026-11-01"]).contains("8 customer rows"))
 
         // The run's record, for operators: its steps with their counts.
-        let made = try JSONSerialization.jsonObject(with: Data(try server.command(["operators", "create", "--name", "Ana", "--json"]).utf8))
-        let op = try #require((made as? [String: String])?["api_key"])
+        let op = try server.createOperator()
         try server.start(["ESTEIRA_LAKE_BUDGET_BYTES": "100"])
         defer { server.stop() }
-        let runs = try await server.request("GET", "/v1/admin/lake/runs", key: op).object["items"] as? [[String: Any]] ?? []
+        let runs = try await server.request("GET", "/v1/admin/lake/runs", key: op).json["items"]?.elements ?? []
         // The lake's size in /metrics: the raw layer is the two files as sent; over a 100-byte budget.
-        let metrics = try await server.request("GET", "/metrics", key: nil).text
+        let metrics = try await server.request("GET", "/metrics", key: nil).body
         #expect(metrics.contains("esteira_lake_bytes{layer=\"raw\"} \(faturas.utf8.count + pagamentos.utf8.count)"), "\(metrics)")
         #expect(metrics.contains("esteira_lake_files{layer=\"refined\"} 2") && metrics.contains("esteira_lake_over_budget 1"))
         #expect(server.logs().contains("lake storage over budget"))
-        #expect(runs.first?["status"] as? String == "completed" && runs.first?["month"] as? String == "2026-10")
-        let steps = runs.first?["steps"] as? [[String: Any]] ?? []
-        #expect(steps.map { $0["name"] as? String ?? "" } == ["raw", "curate faturas", "curate pagamentos", "book"])
-        #expect(steps.count == 4 && steps[1]["curated"] as? Int == 2 && steps[1]["quarantined"] as? Int == 1)
-        #expect(steps.allSatisfy { $0["status"] as? String == "completed" && $0["attempts"] as? Int == 1 })
+        #expect(runs.first?["status"]?.string == "completed" && runs.first?["month"]?.string == "2026-10")
+        let steps = runs.first?["steps"]?.elements ?? []
+        #expect(steps.map { $0["name"]?.string ?? "" } == ["raw", "curate faturas", "curate pagamentos", "book"])
+        #expect(steps.count == 4 && steps[1]["curated"]?.int == 2 && steps[1]["quarantined"]?.int == 1)
+        #expect(steps.allSatisfy { $0["status"]?.string == "completed" && $0["attempts"]?.int == 1 })
 
         // Run again: the month is replaced whole, the counts the same (the times aside).
         let untimed = { (s: String) in s.replacingOccurrences(of: #" \(\d+\.\d\d s\)"#, with: "", options: .regularExpression) }
@@ -94,8 +94,8 @@ struct LakeEndToEndTests {
         #expect(badStatus == 1 && badText.contains("LK002: falta a coluna obrigatória vl_fatura"), "\(badText)")
         // Two runs of the same files so far; the refused file, landed too, has another name.
         #expect(try rawFaturas() == [Data(faturas.utf8), Data(faturas.utf8)])
-        let latest = (try await server.request("GET", "/v1/admin/lake/runs", key: op).object["items"] as? [[String: Any]])?.first ?? [:]
-        #expect(latest["status"] as? String == "failed" && (latest["error"] as? String ?? "").contains("LK002"))
+        let latest = (try await server.request("GET", "/v1/admin/lake/runs", key: op).json["items"]?.elements)?.first ?? .null
+        #expect(latest["status"]?.string == "failed" && (latest["error"]?.string ?? "").contains("LK002"))
 
         // The month sent again with one invoice: its partitions are replaced whole, not added to.
         let resent = "id_fatura;id_cliente;dt_emissao;dt_vencimento;vl_fatura\nF2;C2;2026-10-02;2026-10-12;1.234,56\n"
@@ -119,13 +119,10 @@ struct LakeExportEndToEndTests {
         defer { server.stop(); server.removeData() }
         let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
         try server.start()
-        func call(_ method: String, _ path: String, _ body: String) async throws -> EsteiraProcess.HTTPResult {
-            try await server.request(method, path, key: client.key, body: Data(body.utf8), contentType: "application/json")
-        }
-        #expect(try await call("POST", "/v1/debts", #"{"external_id": "X1", "name": "Ana", "document": "248.438.034-80", "amount": "100,00", "due_date": "2025-01-01"}"#).status == 201)
-        #expect(try await call("POST", "/v1/debts", #"{"external_id": "X2", "name": "Bia", "document": "529.982.247-25", "amount": "50,00", "due_date": "2025-02-01"}"#).status == 201)
+        #expect(try await server.post("/v1/debts", key: client.key, json: #"{"external_id": "X1", "name": "Ana", "document": "248.438.034-80", "amount": "100,00", "due_date": "2025-01-01"}"#).status == 201)
+        #expect(try await server.post("/v1/debts", key: client.key, json: #"{"external_id": "X2", "name": "Bia", "document": "529.982.247-25", "amount": "50,00", "due_date": "2025-02-01"}"#).status == 201)
         let today = TestCalendar.day()
-        #expect(try await call("POST", "/v1/debts/X1/payments", #"{"amount": "40.00", "date": "\#(today)", "method": "pix"}"#).status == 201)
+        #expect(try await server.post("/v1/debts/X1/payments", key: client.key, json: #"{"amount": "40.00", "date": "\#(today)", "method": "pix"}"#).status == 201)
         server.stop()
 
         let month = String(today.prefix(7))
@@ -160,25 +157,24 @@ struct LakeInboxEndToEndTests {
         defer { hooks.stop() }
         let smtp = try SMTPReceiver()
         defer { smtp.stop() }
-        let made = try JSONSerialization.jsonObject(with: Data(try server.command(["operators", "create", "--name", "Ana", "--json"]).utf8))
-        let op = try #require((made as? [String: String])?["api_key"])
+        let op = try server.createOperator()
         // The targets are set while nothing is late (due on day 32: never), so the receiver knows
         // its secret before the first alert; then, due on day 1, the previous month's files are
         // late today, whatever today is.
         let settings = ["ESTEIRA_LAKE_INBOX_SECONDS": "0.2"].merging(smtp.environment) { a, _ in a }
             .merging(EmailEndToEndTests.fastRetries) { a, _ in a }
         try server.start(settings.merging(["ESTEIRA_LAKE_DUE_DAY": "32"]) { a, _ in a })
-        func target(_ body: String) async throws -> EsteiraProcess.HTTPResult {
+        func target(_ body: String) async throws -> APIResult {
             try await server.request("POST", "/v1/admin/alert-targets", key: op, body: Data(body.utf8), contentType: "application/json")
         }
         // Operators say where alerts go; a client's event or a bad URL is refused by field.
         let refusedEvent = try await target(#"{"address": "ops@agencia.test", "events": ["batch.completed"]}"#)
-        #expect(refusedEvent.status == 422 && refusedEvent.text.contains("invalid_event"))
+        #expect(refusedEvent.status == 422 && refusedEvent.body.contains("invalid_event"))
         let refusedURL = try await target(#"{"url": "ftp://agencia.test/x"}"#)
-        #expect(refusedURL.status == 422 && refusedURL.text.contains("invalid_url"))
+        #expect(refusedURL.status == 422 && refusedURL.body.contains("invalid_url"))
         let hook = try await target(#"{"url": "\#(hooks.base)/alertas"}"#)
         #expect(hook.status == 201)
-        try await hooks.control(secret: try #require(hook.object["secret"] as? String), failFirst: 1)
+        try await hooks.control(secret: try #require(hook.json["secret"]?.string), failFirst: 1)
         #expect(try await target(#"{"address": "operacao@agencia.test", "events": ["lake.files_late"]}"#).status == 201)
         server.stop()
         // And a 100-byte storage budget, which the month's run will pass.
@@ -190,23 +186,23 @@ struct LakeInboxEndToEndTests {
 
         var metrics = ""
         for _ in 0..<50 {
-            metrics = try await server.request("GET", "/metrics", key: nil).text
+            metrics = try await server.request("GET", "/metrics", key: nil).body
             if metrics.contains("esteira_lake_files_late 1") { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(metrics.contains("esteira_lake_files_late 1"))
         #expect(server.logs().contains("lake files late") && server.logs().contains("tb_faturas_\(stamp).csv"))
         // The alert, signed, after one 500 from the operators' server; and by e-mail, in Portuguese.
-        let delivered = try await hooks.waitFor(2).filter { $0["status"] as? Int == 200 }
-        let alert = delivered.first?["body"] as? [String: Any] ?? [:]
-        #expect(delivered.count == 1 && delivered.first?["signature_ok"] as? Bool == true && delivered.first?["event"] as? String == "lake.files_late")
-        #expect(alert["month"] as? String == month && alert["missing"] as? [String] == ["tb_faturas_\(stamp).csv", "tb_pagamentos_\(stamp).csv"])
-        let mail = try await smtp.waitFor(accepted: 1).first ?? [:]
-        #expect(mail["to"] as? String == "operacao@agencia.test" && mail["subject"] as? String == "Lago: arquivos de \(month) atrasados")
-        #expect((mail["text"] as? String ?? "").contains("tb_pagamentos_\(stamp).csv"), "\(mail)")
+        let delivered = try await hooks.waitFor(2).filter { $0["status"]?.int == 200 }
+        let alert = delivered.first?["body"] ?? .null
+        #expect(delivered.count == 1 && delivered.first?["signature_ok"]?.bool == true && delivered.first?["event"]?.string == "lake.files_late")
+        #expect(alert["month"]?.string == month && alert["missing"]?.items.compactMap(\.string) == ["tb_faturas_\(stamp).csv", "tb_pagamentos_\(stamp).csv"])
+        let mail = try await smtp.waitFor(accepted: 1).first ?? .null
+        #expect(mail["to"]?.string == "operacao@agencia.test" && mail["subject"]?.string == "Lago: arquivos de \(month) atrasados")
+        #expect((mail["text"]?.string ?? "").contains("tb_pagamentos_\(stamp).csv"), "\(mail)")
         // Read until the sender has recorded both answers (CI on 3c5bcee read one still pending).
-        let alerts = try await server.items("/v1/admin/alerts", key: op) { $0.count == 2 && $0.allSatisfy { $0["state"] as? String != "pending" } }
-        #expect(alerts.count == 2 && alerts.allSatisfy { $0["state"] as? String == "delivered" }, "\(alerts)")
+        let alerts = try await server.items("/v1/admin/alerts", key: op) { $0.count == 2 && $0.allSatisfy { $0["state"]?.string != "pending" } }
+        #expect(alerts.count == 2 && alerts.allSatisfy { $0["state"]?.string == "delivered" }, "\(alerts)")
 
         let inbox = server.dataDir + "/blobs/lake/inbox"
         try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
@@ -224,11 +220,11 @@ struct LakeInboxEndToEndTests {
         #expect(FileManager.default.fileExists(atPath: server.dataDir + "/blobs/lake/curated/faturas/ano=\(stamp.prefix(4))/mes=\(stamp.suffix(2))/part-00000.parquet"))
         try await Task.sleep(for: .milliseconds(400))
         #expect(try server.sql("SELECT COUNT(*) FROM lake_runs") == "1") // queued once
-        #expect(try await server.request("GET", "/metrics", key: nil).text.contains("esteira_lake_files_late 0"))
+        #expect(try await server.request("GET", "/metrics", key: nil).body.contains("esteira_lake_files_late 0"))
         // The run ended over the budget: the webhook target (all alert events) hears of it; the
         // address, which wants only late files, does not.
-        let budget = try await hooks.waitFor(3).compactMap { $0["body"] as? [String: Any] }.first { $0["event"] as? String == "lake.over_budget" }
-        #expect(budget?["month"] as? String == month && (budget?["bytes"] as? Int ?? 0) > 100 && budget?["budget"] as? Int == 100, "\(String(describing: budget))")
+        let budget = try await hooks.waitFor(3).compactMap { $0["body"] }.first { $0["event"]?.string == "lake.over_budget" }
+        #expect(budget?["month"]?.string == month && (budget?["bytes"]?.int ?? 0) > 100 && budget?["budget"]?.int == 100, "\(String(describing: budget))")
         #expect(smtp.accepted.count == 1)
     }
 }
@@ -286,10 +282,10 @@ struct LakeBookReferenceTests {
 @Suite("End to end: a lake step that fails is retried on its own", .offSharedPool)
 struct LakeStepRetryTests {
     /// Reads the run's steps by name from the database.
-    static func steps(_ server: EsteiraProcess) throws -> [String: [String: Any]] {
+    static func steps(_ server: EsteiraProcess) throws -> [String: JSONValue] {
         let text = try server.sql("SELECT steps FROM lake_runs ORDER BY started_at DESC LIMIT 1")
-        let list = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[String: Any]] ?? []
-        return Dictionary(list.map { ($0["name"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        let list = (try? JSONValue.parse(Array(text.utf8)))?.items ?? []
+        return Dictionary(list.map { ($0["name"]?.string ?? "", $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     @Test("the book cannot be written: it retries with backoff while raw and curate are not run again, then completes; out of attempts the run fails and its dead job, revived, finishes it")
@@ -326,13 +322,13 @@ struct LakeStepRetryTests {
         command.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorsPath))
         command.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         try command.run()
-        var book: [String: Any] = [:]
+        var book = JSONValue.null
         for _ in 0..<600 {
-            book = try Self.steps(server)["book"] ?? [:]
-            if (book["attempts"] as? Int ?? 0) >= 2 { break }
+            book = try Self.steps(server)["book"] ?? .null
+            if (book["attempts"]?.int ?? 0) >= 2 { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        #expect(book["status"] as? String == "retrying" && (book["attempts"] as? Int ?? 0) >= 2, "\(book)")
+        #expect(book["status"]?.string == "retrying" && (book["attempts"]?.int ?? 0) >= 2, "\(book)")
         try FileManager.default.removeItem(atPath: blocker)
         command.waitUntilExit()
         let said = try String(contentsOfFile: errorsPath, encoding: .utf8)
@@ -342,9 +338,9 @@ struct LakeStepRetryTests {
         #expect(printed.contains("book 2026-11-01: 1 invoices and 1 payments"), "\(printed)")
         let steps = try Self.steps(server)
         // Only the book was tried again; the steps before it ran once.
-        #expect(steps["raw"]?["attempts"] as? Int == 1 && steps["curate faturas"]?["attempts"] as? Int == 1
-                && steps["curate pagamentos"]?["attempts"] as? Int == 1)
-        #expect(steps["book"]?["status"] as? String == "completed" && (steps["book"]?["attempts"] as? Int ?? 0) >= 3)
+        #expect(steps["raw"]?["attempts"]?.int == 1 && steps["curate faturas"]?["attempts"]?.int == 1
+                && steps["curate pagamentos"]?["attempts"]?.int == 1)
+        #expect(steps["book"]?["status"]?.string == "completed" && (steps["book"]?["attempts"]?.int ?? 0) >= 3)
         #expect(try server.sql("SELECT status FROM lake_runs") == "completed")
 
         // Out of attempts: the run fails naming the step, the job is dead; revived once the fault

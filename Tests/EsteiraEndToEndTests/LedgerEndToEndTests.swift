@@ -1,3 +1,4 @@
+import EsteiraCore
 import Foundation
 import EsteiraTestSupport
 import Testing
@@ -15,66 +16,59 @@ struct LedgerEndToEndTests {
         defer { server.stop(); server.removeData() }
         let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
         let other = try server.createClient(name: "Outra", document: "11.444.777/0001-61")
-        let made = try JSONSerialization.jsonObject(with: Data(try server.command(["operators", "create", "--name", "Ana", "--json"]).utf8))
-        let op = try #require((made as? [String: String])?["api_key"])
+        let op = try server.createOperator()
         _ = try server.command(["ledger", "set-event", "--code", "pagamento", "--description", "Pagamento recebido", "--no-debit"])
         try server.start()
-        func call(_ method: String, _ path: String, key: String, _ body: String? = nil) async throws -> EsteiraProcess.HTTPResult {
-            try await server.request(method, path, key: key, body: body.map { Data($0.utf8) }, contentType: body == nil ? nil : "application/json")
-        }
-
         // The catalog: one event from the CLI, one from the API; a client's key cannot change it.
-        #expect(try await call("PUT", "/v1/admin/ledger/events/REPASSE", key: op,
-                               #"{"description": "Repasse ao cliente", "active": true, "allows_debit": true, "allows_credit": false}"#).status == 200)
-        #expect(try await call("PUT", "/v1/admin/ledger/events/X", key: client.key, #"{}"#).status == 401)
-        let events = try await call("GET", "/v1/admin/ledger/events", key: op).object["items"] as? [[String: Any]] ?? []
+        #expect(try await server.post("/v1/admin/ledger/events/REPASSE", key: op, json: #"{"description": "Repasse ao cliente", "active": true, "allows_debit": true, "allows_credit": false}"#, method: "PUT").status == 200)
+        #expect(try await server.post("/v1/admin/ledger/events/X", key: client.key, json: #"{}"#, method: "PUT").status == 401)
+        let events = try await server.request("GET", "/v1/admin/ledger/events", key: op).json["items"]?.elements ?? []
         // PAGAMENTO_DIVIDA comes with Esteira: the credits of debt payments.
-        #expect(events.map { "\($0["code"] as? String ?? ""):\($0["allows_debit"] as? Bool == true ? "D" : "-")\($0["allows_credit"] as? Bool == true ? "C" : "-")" }
+        #expect(events.map { "\($0["code"]?.string ?? ""):\($0["allows_debit"]?.bool == true ? "D" : "-")\($0["allows_credit"]?.bool == true ? "C" : "-")" }
                 == ["PAGAMENTO:-C", "PAGAMENTO_DIVIDA:-C", "REPASSE:D-"])
 
         // One entry: 201, with the balance after it.
         let key = "8d3a3c1e-7a4b-4c2d-9e8f-0a1b2c3d4e5f"
-        let first = try await call("POST", "/v1/ledger/entries", key: client.key, Self.entry("100.00", "C", key: key, date: TestCalendar.day(days: -2)))
-        #expect(first.status == 201, "\(first.text)")
-        let posted = (first.object["entries"] as? [[String: Any]])?.first ?? [:]
-        #expect(posted["balance_after"] as? String == "100.00" && posted["amount_cents"] as? Int == 10_000)
-        #expect((posted["details"] as? [String: String]) == ["divida": "D1", "metodo": "pix"])
+        let first = try await server.post("/v1/ledger/entries", key: client.key, json: Self.entry("100.00", "C", key: key, date: TestCalendar.day(days: -2)))
+        #expect(first.status == 201, "\(first.body)")
+        let posted = (first.json["entries"]?.elements)?.first ?? .null
+        #expect(posted["balance_after"]?.string == "100.00" && posted["amount_cents"]?.int == 10_000)
+        #expect(posted["details"]?.strings == ["divida": "D1", "metodo": "pix"])
 
         // Three entries, the second refused (PAGAMENTO takes no debits) and the third dated
         // tomorrow: 422 naming both, and nothing posted.
-        let bad = try await call("POST", "/v1/ledger/entries", key: client.key, #"{"entries": ["# + Self.entry("5.00", "C") + ", "
+        let bad = try await server.post("/v1/ledger/entries", key: client.key, json: #"{"entries": ["# + Self.entry("5.00", "C") + ", "
                                     + Self.entry("5.00", "D") + ", " + Self.entry("5.00", "C", date: TestCalendar.day(days: 1)) + "]}")
         #expect(bad.status == 422)
-        let issues = ((bad.object["error"] as? [String: Any])?["issues"] as? [[String: Any]] ?? []).map { "\($0["index"]!):\($0["field"]!):\($0["code"]!)" }
+        let issues = ((bad.json["error"])?["issues"]?.elements ?? []).map { "\($0["index"]?.text ?? ""):\($0["field"]?.text ?? ""):\($0["code"]?.text ?? "")" }
         #expect(issues == ["1:event_code:L003", "2:reference_date:L005"])
         #expect(try server.sql("SELECT COUNT(*) FROM ledger_entries") == "1")
 
         // The same entry again: the first result, 200; the key with other content: L008.
-        let again = try await call("POST", "/v1/ledger/entries", key: client.key, Self.entry("100.00", "C", key: key, date: TestCalendar.day(days: -2)))
-        #expect(again.status == 200 && again.object["replayed"] as? Bool == true)
-        #expect((again.object["entries"] as? [[String: Any]])?.first?["id"] as? Int == posted["id"] as? Int)
-        let reused = try await call("POST", "/v1/ledger/entries", key: client.key, Self.entry("99.00", "C", key: key, date: TestCalendar.day(days: -2)))
-        #expect(reused.status == 422 && reused.text.contains("L008") && reused.text.contains("\"field\":\"trace_key\""))
-        #expect(try await call("POST", "/v1/ledger/entries", key: client.key, "[1]").status == 400)
+        let again = try await server.post("/v1/ledger/entries", key: client.key, json: Self.entry("100.00", "C", key: key, date: TestCalendar.day(days: -2)))
+        #expect(again.status == 200 && again.json["replayed"]?.bool == true)
+        #expect((again.json["entries"]?.elements)?.first?["id"]?.int == posted["id"]?.int)
+        let reused = try await server.post("/v1/ledger/entries", key: client.key, json: Self.entry("99.00", "C", key: key, date: TestCalendar.day(days: -2)))
+        #expect(reused.status == 422 && reused.body.contains("L008") && reused.body.contains("\"field\":\"trace_key\""))
+        #expect(try await server.post("/v1/ledger/entries", key: client.key, json: "[1]").status == 400)
 
         // A batch: a transfer out today and a retroactive payment yesterday.
-        let batch = try await call("POST", "/v1/ledger/entries", key: client.key, #"{"entries": ["# + Self.entry("30.00", "D", event: "REPASSE")
+        let batch = try await server.post("/v1/ledger/entries", key: client.key, json: #"{"entries": ["# + Self.entry("30.00", "D", event: "REPASSE")
                                       + ", " + Self.entry("12.34", "C", date: TestCalendar.day(days: -1)) + "]}")
         #expect(batch.status == 201)
         // By hand: day −2 +100.00 → 100.00; day −1 +12.34 → 112.34; today −30.00 → 82.34.
-        let balances = try await call("GET", "/v1/ledger/accounts/0001/123-4/balances?from=\(TestCalendar.day(days: -3))&to=\(TestCalendar.day())",
-                                      key: client.key).object["items"] as? [[String: Any]] ?? []
-        #expect(balances.map { $0["balance"] as? String ?? "" } == ["0.00", "100.00", "112.34", "82.34"])
-        #expect(balances.last?["debits"] as? String == "30.00" && balances.last?["running_credits"] as? String == "112.34")
-        let statement = try await call("GET", "/v1/ledger/accounts/0001/123-4/statement?from=\(TestCalendar.day(days: -7))", key: client.key).object
-        let lines = statement["items"] as? [[String: Any]] ?? []
-        #expect(lines.map { "\($0["balance_before"]!)>\($0["balance_after"]!)" } == ["0.00>100.00", "100.00>112.34", "112.34>82.34"])
-        #expect(try await call("GET", "/v1/ledger/entries?trace_key=\(key.uppercased())", key: client.key).object["items"].map { ($0 as? [Any])?.count } == 1)
+        let balances = try await server.request("GET", "/v1/ledger/accounts/0001/123-4/balances?from=\(TestCalendar.day(days: -3))&to=\(TestCalendar.day())", key: client.key).json["items"]?.elements ?? []
+        #expect(balances.map { $0["balance"]?.string ?? "" } == ["0.00", "100.00", "112.34", "82.34"])
+        #expect(balances.last?["debits"]?.string == "30.00" && balances.last?["running_credits"]?.string == "112.34")
+        let statement = try await server.request("GET", "/v1/ledger/accounts/0001/123-4/statement?from=\(TestCalendar.day(days: -7))", key: client.key).json
+        let lines = statement["items"]?.elements ?? []
+        #expect(lines.map { "\($0["balance_before"]?.text ?? "")>\($0["balance_after"]?.text ?? "")" } == ["0.00>100.00", "100.00>112.34", "112.34>82.34"])
+        #expect(try await server.request("GET", "/v1/ledger/entries?trace_key=\(key.uppercased())", key: client.key).json["items"].map { ($0 as? [Any])?.count } == 1)
 
         // Another client sees neither the account nor the entry.
-        #expect(try await call("GET", "/v1/ledger/accounts/0001/123-4/balances", key: other.key).status == 404)
-        #expect((try await call("GET", "/v1/ledger/entries?trace_key=\(key)", key: other.key).object["items"] as? [Any])?.isEmpty == true)
-        #expect(try await call("GET", "/v1/ledger/accounts/0001/123-4/balances?from=2020-01-01&to=2026-01-01", key: client.key).status == 400)
+        #expect(try await server.request("GET", "/v1/ledger/accounts/0001/123-4/balances", key: other.key).status == 404)
+        #expect((try await server.request("GET", "/v1/ledger/entries?trace_key=\(key)", key: other.key).json["items"]?.elements)?.isEmpty == true)
+        #expect(try await server.request("GET", "/v1/ledger/accounts/0001/123-4/balances?from=2020-01-01&to=2026-01-01", key: client.key).status == 400)
 
         // Reconciliation: nothing to report; then a day row altered behind the ledger's back is found.
         server.stop()
@@ -86,7 +80,7 @@ struct LedgerEndToEndTests {
         // reports it in /metrics at once, with when it was found.
         let beforeStart = Int(Date().timeIntervalSince1970)
         try server.start()
-        let metrics = try await server.request("GET", "/metrics", key: nil).text
+        let metrics = try await server.request("GET", "/metrics", key: nil).body
         #expect(metrics.contains("esteira_ledger_differences 1"), "\(metrics)")
         let reconciledAt = metrics.split(separator: "\n").first { $0.hasPrefix("esteira_ledger_reconciled_at_seconds ") }
             .flatMap { Double($0.split(separator: " ").last ?? "") }
@@ -116,47 +110,44 @@ struct LedgerAsyncEndToEndTests {
         var worker = try server.startWorker()
         let hook = try await WebhookEndToEndTests.endpoint(server, key: client.key, url: receiver.base + "/ledger",
                                                            events: #"["ledger.posted", "ledger.rejected"]"#)
-        try await receiver.control(secret: hook["secret"] as? String ?? "", failFirst: 0)
-        func post(_ body: String) async throws -> EsteiraProcess.HTTPResult {
-            try await server.request("POST", "/v1/ledger/entries?async=true", key: client.key, body: Data(body.utf8), contentType: "application/json")
-        }
+        try await receiver.control(secret: hook["secret"]?.string ?? "", failFirst: 0)
         let key = "5c0ffee0-1111-4222-8333-444455556666"
-        let accepted = try await post(#"{"entries": ["# + LedgerEndToEndTests.entry("40.00", "C", key: key) + ", "
+        let accepted = try await server.post("/v1/ledger/entries?async=true", key: client.key, json: #"{"entries": ["# + LedgerEndToEndTests.entry("40.00", "C", key: key) + ", "
                                       + LedgerEndToEndTests.entry("2.50", "C", date: TestCalendar.day(days: -1)) + "]}")
-        #expect(accepted.status == 202, "\(accepted.text)")
-        let id = try #require(accepted.object["id"] as? String)
-        #expect(accepted.object["state"] as? String == "queued" && (accepted.object["trace_keys"] as? [String])?.first == key)
+        #expect(accepted.status == 202, "\(accepted.body)")
+        let id = try #require(accepted.json["id"]?.string)
+        #expect(accepted.json["state"]?.string == "queued" && accepted.json["trace_keys"]?.items.first?.string == key)
 
         // The callback: signed, with both entries and the balance after each, in the request's
         // order (by hand: 40.00, then 40.00 + 2.50 = 42.50).
         let got = try await receiver.waitFor(1)
-        let body = got.first?["body"] as? [String: Any] ?? [:]
-        #expect(got.first?["signature_ok"] as? Bool == true && got.first?["event"] as? String == "ledger.posted")
-        let request = body["request"] as? [String: Any] ?? [:]
-        #expect(request["id"] as? String == id && request["state"] as? String == "posted")
-        #expect((request["entries"] as? [[String: Any]] ?? []).map { $0["balance_after"] as? String ?? "" } == ["40.00", "42.50"])
-        let state = try await server.request("GET", "/v1/ledger/requests/\(id)", key: client.key).object
-        #expect(state["state"] as? String == "posted" && (state["entries"] as? [Any])?.count == 2)
-        #expect((try await server.request("GET", "/v1/ledger/entries?trace_key=\(key)", key: client.key).object["items"] as? [Any])?.count == 1)
+        let body = got.first?["body"] ?? .null
+        #expect(got.first?["signature_ok"]?.bool == true && got.first?["event"]?.string == "ledger.posted")
+        let request = body["request"] ?? .null
+        #expect(request["id"]?.string == id && request["state"]?.string == "posted")
+        #expect((request["entries"]?.elements ?? []).map { $0["balance_after"]?.string ?? "" } == ["40.00", "42.50"])
+        let state = try await server.request("GET", "/v1/ledger/requests/\(id)", key: client.key).json
+        #expect(state["state"]?.string == "posted" && (state["entries"]?.elements)?.count == 2)
+        #expect((try await server.request("GET", "/v1/ledger/entries?trace_key=\(key)", key: client.key).json["items"]?.elements)?.count == 1)
 
         // Refused at once when the rules say so; refused by the job (a reused key) through the callback.
-        #expect(try await post(LedgerEndToEndTests.entry("1.00", "D")).status == 422)
-        let reused = try await post(LedgerEndToEndTests.entry("41.00", "C", key: key))
+        #expect(try await server.post("/v1/ledger/entries?async=true", key: client.key, json: LedgerEndToEndTests.entry("1.00", "D")).status == 422)
+        let reused = try await server.post("/v1/ledger/entries?async=true", key: client.key, json: LedgerEndToEndTests.entry("41.00", "C", key: key))
         #expect(reused.status == 202)
         let rejected = try await receiver.waitFor(2)
-        let second = (rejected.last?["body"] as? [String: Any])?["request"] as? [String: Any] ?? [:]
-        #expect(rejected.last?["event"] as? String == "ledger.rejected" && second["state"] as? String == "rejected")
-        #expect((second["issues"] as? [[String: Any]])?.first?["code"] as? String == "L008")
+        let second = (rejected.last?["body"])?["request"] ?? .null
+        #expect(rejected.last?["event"]?.string == "ledger.rejected" && second["state"]?.string == "rejected")
+        #expect((second["issues"]?.elements)?.first?["code"]?.string == "L008")
 
         // A request whose job cannot run: with the worker stopped, its stored entries are made
         // unreadable; the worker's one attempt fails and the job is dead — the dead letter.
         EsteiraProcess.terminate(worker)
-        let doomed = try #require(try await post(LedgerEndToEndTests.entry("3.00", "C")).object["id"] as? String)
+        let doomed = try #require(try await server.post("/v1/ledger/entries?async=true", key: client.key, json: LedgerEndToEndTests.entry("3.00", "C")).json["id"]?.string)
         _ = try server.sql("UPDATE ledger_requests SET entries = 'ilegível' WHERE id = '\(doomed)'")
         worker = try server.startWorker()
         var dead = ""
         for _ in 0..<100 {
-            dead = try await server.request("GET", "/v1/ledger/requests/\(doomed)", key: client.key).object["state"] as? String ?? ""
+            dead = try await server.request("GET", "/v1/ledger/requests/\(doomed)", key: client.key).json["state"]?.string ?? ""
             if dead == "dead" { break }
             try await Task.sleep(for: .milliseconds(100))
         }

@@ -1,3 +1,4 @@
+import EsteiraCore
 import Foundation
 import Testing
 

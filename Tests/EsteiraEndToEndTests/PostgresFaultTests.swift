@@ -1,3 +1,4 @@
+import EsteiraCore
 import Foundation
 import Testing
 
@@ -26,11 +27,11 @@ struct PostgresFaultTests {
     static func waitUntilUnderWay(_ server: EsteiraProcess, id: String, key: String) async throws -> [String: Int] {
         let deadline = Date().addingTimeInterval(600)
         while Date() < deadline {
-            let b = try await server.request("GET", "/v1/batches/\(id)", key: key).object
-            if b["status"] as? String == "processing", (b.counts()["registered"] ?? 0) > 0 { return b.counts() }
-            if ["completed", "completed_with_rejects", "failed"].contains(b["status"] as? String ?? "") {
+            let b = try await server.request("GET", "/v1/batches/\(id)", key: key).json
+            if b["status"]?.string == "processing", (b.counts["registered"] ?? 0) > 0 { return b.counts }
+            if ["completed", "completed_with_rejects", "failed"].contains(b["status"]?.string ?? "") {
                 Issue.record("the batch ended before it could be interrupted")
-                return b.counts()
+                return b.counts
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -75,7 +76,7 @@ struct PostgresFaultTests {
         #expect((before["registered"] ?? 0) < rows - rejected)
 
         let batch = try await server.waitForBatch(id, key: client.key, requestTimeout: 10, ridingOutErrors: true)
-        #expect(batch.counts() == ["received": rows, "registered": rows - rejected, "duplicates": 0, "rejected": rejected, "review": 0])
+        #expect(batch.counts == ["received": rows, "registered": rows - rejected, "duplicates": 0, "rejected": rejected, "review": 0])
         #expect(try Self.psql(url, "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM debts") == "\(rows - rejected)|\(rows - rejected)")
         #expect(try Self.psql(url, "SELECT COUNT(*), COUNT(DISTINCT line) FROM rejects") == "\(rejected)|\(rejected)")
         #expect(try await EsteiraProcess.jobsLeft { try Self.psql(url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done'") } == "0")
@@ -124,7 +125,7 @@ struct PostgresFaultTests {
 
         let batch = try await server.waitForBatch(id, key: client.key, requestTimeout: 10, ridingOutErrors: true)
         Self.reportRecovery(server, url: url, id: id, started: started, underWay: underWay, back: back)
-        #expect(batch.counts() == ["received": rows, "registered": rows - rejected, "duplicates": 0, "rejected": rejected, "review": 0])
+        #expect(batch.counts == ["received": rows, "registered": rows - rejected, "duplicates": 0, "rejected": rejected, "review": 0])
         #expect(try Self.psql(url, "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM debts") == "\(rows - rejected)|\(rows - rejected)")
         #expect(try Self.psql(url, "SELECT COUNT(*), COUNT(DISTINCT line) FROM rejects") == "\(rejected)|\(rejected)")
         #expect(try await EsteiraProcess.jobsLeft { try Self.psql(url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done'") } == "0")

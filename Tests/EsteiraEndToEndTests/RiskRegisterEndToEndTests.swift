@@ -1,3 +1,4 @@
+import EsteiraCore
 import Foundation
 import EsteiraTestSupport
 import Testing
@@ -15,23 +16,19 @@ struct RiskRegisterEndToEndTests {
         let server = try EsteiraProcess(environment: risk)
         defer { server.stop(); server.removeData() }
         let client = try server.createClient(name: "Loja", document: "11.222.333/0001-81")
-        let made = try JSONSerialization.jsonObject(with: Data(try server.command(["operators", "create", "--name", "Ana", "--json"]).utf8))
-        let op = try #require((made as? [String: String])?["api_key"])
+        let op = try server.createOperator()
         try server.start(["ESTEIRA_NO_WORKERS": "1"])
         try server.startWorker()
 
-        func json(_ method: String, _ path: String, key: String, _ body: String) async throws -> EsteiraProcess.HTTPResult {
-            try await server.request(method, path, key: key, body: Data(body.utf8), contentType: "application/json")
-        }
-        #expect(try await json("PUT", "/v1/admin/blacklist/52998224725", key: op, #"{"reason": "fraude"}"#).status == 201)
+        #expect(try await server.post("/v1/admin/blacklist/52998224725", key: op, json: #"{"reason": "fraude"}"#, method: "PUT").status == 201)
         // The client's limits: above 1.000,00 or below 1,00 goes to review.
-        let limits = try await json("PUT", "/v1/admin/clients/\(client.id)/limits", key: op, #"{"max_amount": "1.000,00", "min_amount": "1,00"}"#)
-        #expect(limits.status == 200, "\(limits.text)")
-        #expect(limits.object["max_amount"] as? String == "1000.00" && limits.object["min_amount"] as? String == "1.00")
-        let badLimits = try await json("PUT", "/v1/admin/clients/\(client.id)/limits", key: op, #"{"max_amount": "abc"}"#)
-        #expect(badLimits.status == 422 && badLimits.text.contains("max_amount") && badLimits.text.contains("R004"))
-        #expect(try await json("PUT", "/v1/admin/clients/nao-existe/limits", key: op, #"{}"#).status == 404)
-        #expect(try await json("PUT", "/v1/admin/clients/\(client.id)/limits", key: client.key, #"{}"#).status == 401)
+        let limits = try await server.post("/v1/admin/clients/\(client.id)/limits", key: op, json: #"{"max_amount": "1.000,00", "min_amount": "1,00"}"#, method: "PUT")
+        #expect(limits.status == 200, "\(limits.body)")
+        #expect(limits.json["max_amount"]?.string == "1000.00" && limits.json["min_amount"]?.string == "1.00")
+        let badLimits = try await server.post("/v1/admin/clients/\(client.id)/limits", key: op, json: #"{"max_amount": "abc"}"#, method: "PUT")
+        #expect(badLimits.status == 422 && badLimits.body.contains("max_amount") && badLimits.body.contains("R004"))
+        #expect(try await server.post("/v1/admin/clients/nao-existe/limits", key: op, json: #"{}"#, method: "PUT").status == 404)
+        #expect(try await server.post("/v1/admin/clients/\(client.id)/limits", key: client.key, json: #"{}"#, method: "PUT").status == 401)
 
         // Dates from the day the test runs: a due date more than five years before the day the
         // file is received is time-barred (K007), so R4 is five years and two months old and R7
@@ -51,62 +48,58 @@ struct RiskRegisterEndToEndTests {
             """
         let id = try await server.upload(Data(file.utf8), key: client.key, name: "risco.csv")
         let batch = try await server.waitForBatch(id, key: client.key, timeout: 120)
-        #expect(batch["status"] as? String == "completed_with_rejects")
+        #expect(batch["status"]?.string == "completed_with_rejects")
         // 7 rows: R2 rejected (blacklisted); R3 (K005), R4 (K007), R5 (K003), R6 (K008) flagged;
         // R1 and R7 (999,99 is under the limit; four years and ten months is inside five years) approved.
-        #expect(batch.counts() == ["received": 7, "registered": 6, "duplicates": 0, "rejected": 1, "review": 4])
+        #expect(batch.counts == ["received": 7, "registered": 6, "duplicates": 0, "rejected": 1, "review": 4])
 
-        let rejects = try await server.request("GET", "/v1/batches/\(id)/rejects", key: client.key).object
-        let items = rejects["items"] as? [[String: Any]] ?? []
-        #expect(items.map { "\($0["line"] as? Int ?? 0):\($0["field"] as? String ?? ""):\($0["code"] as? String ?? "")" } == ["3:document:K002"])
-        let message = items.first?["message"] as? String ?? ""
+        let rejects = try await server.request("GET", "/v1/batches/\(id)/rejects", key: client.key).json
+        let items = rejects["items"]?.elements ?? []
+        #expect(items.map { "\($0["line"]?.int ?? 0):\($0["field"]?.string ?? ""):\($0["code"]?.string ?? "")" } == ["3:document:K002"])
+        let message = items.first?["message"]?.string ?? ""
         #expect(message.contains("fraude"))
 
-        let review = try await server.request("GET", "/v1/debts?review=true", key: client.key).object
-        #expect(review["total"] as? Int == 4)
-        let flagged = (review["items"] as? [[String: Any]] ?? []).map { debt -> String in
-            let codes = ((debt["review"] as? [String: Any])?["reasons"] as? [[String: Any]] ?? []).map { $0["code"] as? String ?? "" }
-            return "\(debt["external_id"] as? String ?? ""):\(debt["status"] as? String ?? ""):\(codes.joined(separator: "+"))"
+        let review = try await server.request("GET", "/v1/debts?review=true", key: client.key).json
+        #expect(review["total"]?.int == 4)
+        let flagged = (review["items"]?.elements ?? []).map { debt -> String in
+            let codes = ((debt["review"])?["reasons"]?.elements ?? []).map { $0["code"]?.string ?? "" }
+            return "\(debt["external_id"]?.string ?? ""):\(debt["status"]?.string ?? ""):\(codes.joined(separator: "+"))"
         }
         #expect(flagged == ["R3:review:K005", "R4:review:K007", "R5:review:K003", "R6:review:K008"])
-        let r3 = try await server.request("GET", "/v1/debts/R3", key: client.key).object
-        #expect((r3["review"] as? [String: Any])?["score"] as? Int == 30)
-        let r1 = try await server.request("GET", "/v1/debts/R1", key: client.key).object
-        #expect(r1["status"] as? String == "registered" && r1["review"] is NSNull)
-        #expect(try await server.request("GET", "/v1/debts", key: client.key).object["total"] as? Int == 6)
+        let r3 = try await server.request("GET", "/v1/debts/R3", key: client.key).json
+        #expect((r3["review"])?["score"]?.int == 30)
+        let r1 = try await server.request("GET", "/v1/debts/R1", key: client.key).json
+        #expect(r1["status"]?.string == "registered" && r1["review"] is NSNull)
+        #expect(try await server.request("GET", "/v1/debts", key: client.key).json["total"]?.int == 6)
         #expect(try await server.request("GET", "/v1/debts?review=talvez", key: client.key).status == 400)
 
         // The operator takes the CPF off the list through the API; the worker's copy still has it,
         // and must not use it: R2 sent again is registered.
-        #expect(try await json("DELETE", "/v1/admin/blacklist/52998224725", key: op, #"{"reason": "engano"}"#).status == 204)
+        #expect(try await server.post("/v1/admin/blacklist/52998224725", key: op, json: #"{"reason": "engano"}"#, method: "DELETE").status == 204)
         let again = try await server.upload(Data("external_id,name,document,amount,due_date\nR2,Bruno,529.982.247-25,80.00,\(recent)\n".utf8),
                                             key: client.key, name: "de-novo.csv")
         let second = try await server.waitForBatch(again, key: client.key, timeout: 120)
-        #expect(second.counts() == ["received": 1, "registered": 1, "duplicates": 0, "rejected": 0, "review": 0])
+        #expect(second.counts == ["received": 1, "registered": 1, "duplicates": 0, "rejected": 0, "review": 0])
 
         // One debt on its own is judged the same way, in the API process.
-        #expect(try await json("PUT", "/v1/admin/blacklist/71460238001", key: op, #"{"reason": "ordem judicial"}"#).status == 201)
-        let listed = try await json("POST", "/v1/debts", key: client.key,
-                                    #"{"external_id": "S1", "name": "Hugo", "document": "714.602.380-01", "amount": "10,00", "due_date": "\#(recent)"}"#)
+        #expect(try await server.post("/v1/admin/blacklist/71460238001", key: op, json: #"{"reason": "ordem judicial"}"#, method: "PUT").status == 201)
+        let listed = try await server.post("/v1/debts", key: client.key, json: #"{"external_id": "S1", "name": "Hugo", "document": "714.602.380-01", "amount": "10,00", "due_date": "\#(recent)"}"#)
         #expect(listed.status == 422)
-        let error = listed.object["error"] as? [String: Any] ?? [:]
-        #expect(error["code"] as? String == "K002" && error["field"] as? String == "document")
-        let big = try await json("POST", "/v1/debts", key: client.key,
-                                 #"{"external_id": "S2", "name": "Iara", "document": "248.438.034-80", "amount": "2000,00", "due_date": "\#(recent)"}"#)
+        let error = listed.json["error"] ?? .null
+        #expect(error["code"]?.string == "K002" && error["field"]?.string == "document")
+        let big = try await server.post("/v1/debts", key: client.key, json: #"{"external_id": "S2", "name": "Iara", "document": "248.438.034-80", "amount": "2000,00", "due_date": "\#(recent)"}"#)
         #expect(big.status == 201)
-        let debt = big.object["debt"] as? [String: Any] ?? [:]
-        #expect(debt["status"] as? String == "review")
-        #expect(((debt["review"] as? [String: Any])?["reasons"] as? [[String: Any]])?.first?["code"] as? String == "K005")
-        #expect(try await server.request("GET", "/v1/debts?review=true", key: client.key).object["total"] as? Int == 5)
+        let debt = big.json["debt"] ?? .null
+        #expect(debt["status"]?.string == "review")
+        #expect(((debt["review"])?["reasons"]?.elements)?.first?["code"]?.string == "K005")
+        #expect(try await server.request("GET", "/v1/debts?review=true", key: client.key).json["total"]?.int == 5)
 
         // The command line sets the limits too; with none, the agency's default (no limit) applies.
         _ = try server.command(["clients", "limits", "--id", client.id])
-        let cleared = try await json("POST", "/v1/debts", key: client.key,
-                                     #"{"external_id": "S3", "name": "Iara", "document": "248.438.034-80", "amount": "2000,00", "due_date": "\#(recent)"}"#)
-        #expect((cleared.object["debt"] as? [String: Any])?["status"] as? String == "registered")
+        let cleared = try await server.post("/v1/debts", key: client.key, json: #"{"external_id": "S3", "name": "Iara", "document": "248.438.034-80", "amount": "2000,00", "due_date": "\#(recent)"}"#)
+        #expect((cleared.json["debt"])?["status"]?.string == "registered")
         _ = try server.command(["clients", "limits", "--id", client.id, "--max-amount", "100,00"])
-        let capped = try await json("POST", "/v1/debts", key: client.key,
-                                    #"{"external_id": "S4", "name": "Iara", "document": "248.438.034-80", "amount": "100,01", "due_date": "\#(recent)"}"#)
-        #expect((capped.object["debt"] as? [String: Any])?["status"] as? String == "review")
+        let capped = try await server.post("/v1/debts", key: client.key, json: #"{"external_id": "S4", "name": "Iara", "document": "248.438.034-80", "amount": "100,01", "due_date": "\#(recent)"}"#)
+        #expect((capped.json["debt"])?["status"]?.string == "review")
     }
 }

@@ -1,3 +1,4 @@
+import EsteiraCore
 import Foundation
 import Testing
 
@@ -157,8 +158,8 @@ struct SFTPEndToEndTests {
         let put = try jail.sftp(["cd upload", "put \(jail.dir)/dividas.csv dividas.csv.part", "rename dividas.csv.part dividas.csv"])
         #expect(put.0 == 0, "\(put.1)")
         let batch = try await waitForSFTPBatch(server, key: client.key, fileName: "dividas.csv")
-        #expect(batch.counts() == ["received": 2, "registered": 1, "duplicates": 0, "rejected": 1, "review": 0])
-        #expect(batch["source"] as? String == "sftp")
+        #expect(batch.counts == ["received": 2, "registered": 1, "duplicates": 0, "rejected": 1, "review": 0])
+        #expect(batch["source"]?.string == "sftp")
         // Once the batch is final the file leaves processing/.
         try await waitUntil { ((try? FileManager.default.contentsOfDirectory(atPath: folder + "/processing")) ?? ["x"]).isEmpty }
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: folder + "/upload")) ?? ["x"]).isEmpty)
@@ -167,7 +168,7 @@ struct SFTPEndToEndTests {
         #expect(FileManager.default.createFile(atPath: jail.dir + "/planilha.csv", contents: Data([0x50, 0x4B, 0x03, 0x04, 0, 0, 8, 0])))
         #expect(try jail.sftp(["cd upload", "put \(jail.dir)/planilha.csv planilha.csv.part", "rename planilha.csv.part planilha.csv"]).0 == 0)
         let failed = try await waitForSFTPBatch(server, key: client.key, fileName: "planilha.csv")
-        #expect(failed["status"] as? String == "failed")
+        #expect(failed["status"]?.string == "failed")
         try await waitUntil { FileManager.default.fileExists(atPath: folder + "/failed/planilha.csv.error.txt") }
         let reason = try String(contentsOfFile: folder + "/failed/planilha.csv.error.txt", encoding: .utf8)
         // Eight bytes of a ZIP header: read as an XLSX, a corrupt one (F010).
@@ -185,11 +186,11 @@ struct SFTPEndToEndTests {
         }
     }
 
-    func waitForSFTPBatch(_ server: EsteiraProcess, key: String, fileName: String) async throws -> [String: Any] {
+    func waitForSFTPBatch(_ server: EsteiraProcess, key: String, fileName: String) async throws -> JSONValue {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            let items = try await server.request("GET", "/v1/batches?per_page=50", key: key).object["items"] as? [[String: Any]] ?? []
-            if let b = items.first(where: { $0["file_name"] as? String == fileName }), let id = b["id"] as? String {
+            let items = try await server.request("GET", "/v1/batches?per_page=50", key: key).json["items"]?.elements ?? []
+            if let b = items.first(where: { $0["file_name"]?.string == fileName }), let id = b["id"]?.string {
                 return try await server.waitForBatch(id, key: key, timeout: 60)
             }
             try await Task.sleep(for: .milliseconds(200))

@@ -1,3 +1,4 @@
+import EsteiraCore
 import Foundation
 import Testing
 
@@ -15,7 +16,7 @@ struct UploadLimitEndToEndTests {
 
         // With Content-Length: refused before the body is read.
         let announced = try await server.request("POST", "/v1/batches", key: client.key, body: big, contentType: "text/csv")
-        #expect(announced.status == 413 && announced.text.contains("too_large"))
+        #expect(announced.status == 413 && announced.body.contains("too_large"))
         // Chunked, without a length: refused once the 1,001st byte arrives.
         let path = server.dataDir + "/big.csv"
         try big.write(to: URL(fileURLWithPath: path))
@@ -26,7 +27,7 @@ struct UploadLimitEndToEndTests {
         ])
         #expect(streamed.text == "413")
         // Nothing kept: no batch, no raw file.
-        #expect(try await server.request("GET", "/v1/batches", key: client.key).object["total"] as? Int == 0)
+        #expect(try await server.request("GET", "/v1/batches", key: client.key).json["total"]?.int == 0)
         let raw = server.dataDir + "/blobs/raw/" + client.id
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: raw)) ?? []).filter { !$0.hasPrefix(".") }.isEmpty)
         // A file within the limit is taken.

@@ -1,3 +1,4 @@
+import EsteiraCore
 import EsteiraTestSupport
 import Foundation
 import FoundationNetworking
@@ -23,12 +24,11 @@ final class WebhookReceiver: @unchecked Sendable {
     }
 
     /// Every delivery received so far.
-    var deliveries: [[String: Any]] {
-        ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
-            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    var deliveries: [JSONValue] {
+        ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { try? JSONValue.parse(Array($0.utf8)) }
     }
 
-    func waitFor(_ count: Int, timeout: TimeInterval = 30) async throws -> [[String: Any]] {
+    func waitFor(_ count: Int, timeout: TimeInterval = 30) async throws -> [JSONValue] {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if deliveries.count >= count { return deliveries }
@@ -48,11 +48,11 @@ struct WebhookEndToEndTests {
     static let fastRetries = ["ESTEIRA_NOTIFY_RETRY_BASE_SECONDS": "0.2", "ESTEIRA_NOTIFY_RETRY_CAP_SECONDS": "1",
                               "ESTEIRA_NOTIFY_POLL_SECONDS": "0.1"]
 
-    static func endpoint(_ server: EsteiraProcess, key: String, url: String, events: String? = nil) async throws -> [String: Any] {
+    static func endpoint(_ server: EsteiraProcess, key: String, url: String, events: String? = nil) async throws -> JSONValue {
         let body = events.map { #"{"url": "\#(url)", "events": \#($0)}"# } ?? #"{"url": "\#(url)"}"#
         let r = try await server.request("POST", "/v1/webhooks", key: key, body: Data(body.utf8), contentType: "application/json")
-        #expect(r.status == 201, "\(r.text)")
-        return r.object
+        #expect(r.status == 201, "\(r.body)")
+        return r.json
     }
 
     @Test("signed, retried after failures with each attempt logged, sent again on request; only the events asked for")
@@ -66,16 +66,16 @@ struct WebhookEndToEndTests {
 
         let bad = try await server.request("POST", "/v1/webhooks", key: client.key, body: Data(#"{"url": "ftp://x"}"#.utf8),
                                            contentType: "application/json")
-        #expect(bad.status == 422 && bad.text.contains("\"field\":\"url\""))
+        #expect(bad.status == 422 && bad.body.contains("\"field\":\"url\""))
         let unknown = try await server.request("POST", "/v1/webhooks", key: client.key,
                                                body: Data(#"{"url": "http://x.y", "events": ["batch.eaten"]}"#.utf8), contentType: "application/json")
-        #expect(unknown.status == 422 && unknown.text.contains("invalid_event"))
+        #expect(unknown.status == 422 && unknown.body.contains("invalid_event"))
 
         let hook = try await Self.endpoint(server, key: client.key, url: receiver.base + "/hooks/esteira")
-        let secret = try #require(hook["secret"] as? String)
+        let secret = try #require(hook["secret"]?.string)
         // A second endpoint that wants only failures: a completed batch does not reach it.
         _ = try await Self.endpoint(server, key: client.key, url: receiver.base + "/only-failures", events: #"["batch.failed"]"#)
-        #expect((try await server.request("GET", "/v1/webhooks", key: client.key).object["items"] as? [Any])?.count == 2)
+        #expect((try await server.request("GET", "/v1/webhooks", key: client.key).json["items"]?.elements)?.count == 2)
         try await receiver.control(secret: secret, failFirst: 2)
 
         let id = try await server.upload(Data("external_id,name,document,amount,due_date\nW1,Ana,248.438.034-80,10.00,\(TestCalendar.year(-1))-01-01\nW2,Bia,123,1.00,\(TestCalendar.year(-1))-01-01\n".utf8),
@@ -83,30 +83,30 @@ struct WebhookEndToEndTests {
         _ = try await server.waitForBatch(id, key: client.key, timeout: 60)
         let got = try await receiver.waitFor(3)
         #expect(got.count == 3)
-        #expect(got.map { $0["status"] as? Int ?? 0 } == [500, 500, 200])
-        #expect(got.allSatisfy { $0["signature_ok"] as? Bool == true && $0["path"] as? String == "/hooks/esteira" })
-        #expect(Set(got.map { $0["delivery"] as? String ?? "" }).count == 1) // the same delivery id on each attempt
-        let body = try #require(got.last?["body"] as? [String: Any])
-        #expect(body["event"] as? String == "batch.completed_with_rejects")
-        let batch = body["batch"] as? [String: Any] ?? [:]
-        #expect(batch["id"] as? String == id)
-        #expect(batch["counts"] as? [String: Int] == ["received": 2, "registered": 1, "duplicates": 0, "rejected": 1, "review": 0])
+        #expect(got.map { $0["status"]?.int ?? 0 } == [500, 500, 200])
+        #expect(got.allSatisfy { $0["signature_ok"]?.bool == true && $0["path"]?.string == "/hooks/esteira" })
+        #expect(Set(got.map { $0["delivery"]?.string ?? "" }).count == 1) // the same delivery id on each attempt
+        let body = try #require(got.last?["body"])
+        #expect(body["event"]?.string == "batch.completed_with_rejects")
+        let batch = body["batch"] ?? .null
+        #expect(batch["id"]?.string == id)
+        #expect(batch.counts == ["received": 2, "registered": 1, "duplicates": 0, "rejected": 1, "review": 0])
 
         // The log: one notification, three attempts, delivered, read until the sender has recorded
         // its answer.
         let log = "/v1/notifications?batch=\(id)"
-        var items = try await server.items(log, key: client.key) { $0.first?["state"] as? String != "pending" }
+        var items = try await server.items(log, key: client.key) { $0.first?["state"]?.string != "pending" }
         #expect(items.count == 1)
-        #expect(items.first?["state"] as? String == "delivered")
-        #expect((items.first?["attempts"] as? [[String: Any]] ?? []).map { $0["status_code"] as? Int ?? 0 } == [500, 500, 200])
+        #expect(items.first?["state"]?.string == "delivered")
+        #expect((items.first?["attempts"]?.elements ?? []).map { $0["status_code"]?.int ?? 0 } == [500, 500, 200])
 
         // Sent again on request: one more delivery, same id.
-        let notificationID = try #require(items.first?["id"] as? Int)
+        let notificationID = try #require(items.first?["id"]?.int)
         #expect(try await server.request("POST", "/v1/notifications/\(notificationID)/redeliver", key: client.key).status == 202)
         let again = try await receiver.waitFor(4)
-        #expect(again.count == 4 && again.last?["delivery"] as? String == got.last?["delivery"] as? String)
-        items = try await server.items(log, key: client.key) { ($0.first?["attempts"] as? [Any])?.count == 4 }
-        #expect((items.first?["attempts"] as? [Any])?.count == 4)
+        #expect(again.count == 4 && again.last?["delivery"]?.string == got.last?["delivery"]?.string)
+        items = try await server.items(log, key: client.key) { ($0.first?["attempts"]?.elements)?.count == 4 }
+        #expect((items.first?["attempts"]?.elements)?.count == 4)
         #expect(try await server.request("POST", "/v1/notifications/999999/redeliver", key: client.key).status == 404)
         #expect(try await server.request("GET", "/v1/notifications", key: client.key).status == 400)
     }
@@ -122,10 +122,10 @@ struct WebhookEndToEndTests {
         // notification is written, and waits.
         try server.start(["ESTEIRA_NOTIFY_POLL_SECONDS": "3600"])
         let hook = try await Self.endpoint(server, key: client.key, url: receiver.base + "/hooks")
-        try await receiver.control(secret: hook["secret"] as? String ?? "", failFirst: 0)
+        try await receiver.control(secret: hook["secret"]?.string ?? "", failFirst: 0)
         let id = try await server.upload(Data("external_id,name,document,amount,due_date\nK1,Ana,248.438.034-80,10.00,\(TestCalendar.year(-1))-01-01\n".utf8),
                                          key: client.key, name: "crash.csv")
-        #expect(try await server.waitForBatch(id, key: client.key, timeout: 60)["status"] as? String == "completed")
+        #expect(try await server.waitForBatch(id, key: client.key, timeout: 60)["status"]?.string == "completed")
         server.kill9()
         #expect(try server.sql("SELECT state FROM notifications") == "pending")
         #expect(receiver.deliveries.isEmpty)
@@ -134,7 +134,7 @@ struct WebhookEndToEndTests {
         let got = try await receiver.waitFor(1)
         try await Task.sleep(for: .seconds(2)) // time for a second one, which must not come
         #expect(receiver.deliveries.count == 1)
-        #expect(got.first?["signature_ok"] as? Bool == true && (got.first?["body"] as? [String: Any])?["event"] as? String == "batch.completed")
+        #expect(got.first?["signature_ok"]?.bool == true && (got.first?["body"])?["event"]?.string == "batch.completed")
         #expect(try server.sql("SELECT state FROM notifications") == "delivered")
     }
 }

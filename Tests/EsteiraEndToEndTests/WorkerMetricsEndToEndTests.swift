@@ -1,3 +1,4 @@
+import EsteiraCore
 import EsteiraTestSupport
 import Foundation
 #if canImport(FoundationNetworking)
@@ -29,7 +30,7 @@ struct WorkerMetricsEndToEndTests {
             """.utf8)
         let id = try await server.upload(file, key: client.key, name: "m.csv")
         let batch = try await server.waitForBatch(id, key: client.key, timeout: 120)
-        #expect(batch.counts()["registered"] == 2)
+        #expect(batch.counts["registered"] == 2)
 
         // The API process ran no job: the counters below can only be the worker's.
         let (body, response) = try await URLSession.shared.data(from: worker.url.appendingPathComponent("metrics"))

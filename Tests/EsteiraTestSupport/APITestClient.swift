@@ -112,6 +112,15 @@ extension JSONValue {
         return out
     }
 
+    /// A scalar as text (a string as it is, a number as its literal), anything else as JSON.
+    public var text: String {
+        switch self {
+        case .string(let s): s
+        case .number(let n): n
+        default: canonicalText
+        }
+    }
+
     public var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
 
     /// An array's elements, or none.

@@ -95,11 +95,11 @@ struct GRDBConnection: SQLConnection, SQLiteStatementRunner {
         writing ? try await pool.writeWithoutTransaction(work) : try await pool.read(work)
     }
 
-    func query(_ sql: SQL) async throws -> [SQLRow] {
+    func query(_ sql: EsteiraStore.SQL) async throws -> [SQLRow] {
         try await rows(sql.render(.sqlite), sql.binds)
     }
 
-    func execute(_ sql: SQL) async throws -> Int {
+    func execute(_ sql: EsteiraStore.SQL) async throws -> Int {
         let text = sql.render(.sqlite), arguments = Self.arguments(sql.binds)
         return try await run { db in
             try db.execute(sql: text, arguments: arguments)
