@@ -143,7 +143,7 @@ struct IntakeEndToEndTests {
                                           contentType: "multipart/form-data; boundary=\(boundary)")
         #expect(up.status == 202)
         #expect(up.header("Location") == "/v1/batches/\(up.json["id"]?.string ?? "")")
-        let c = try await server.waitForBatch(up.json["id"] as! String, key: client.key)
+        let c = try await server.waitForBatch(try #require(up.json["id"]?.string), key: client.key)
         #expect(c.counts == ["received": 2, "registered": 1, "duplicates": 0, "rejected": 1, "review": TestCalendar.timeBarred(["2024-01-01"])])
         #expect(c["file_name"]?.string == "c.csv")
         #expect(c["source"]?.string == "api_multipart")
