@@ -43,6 +43,7 @@ public enum EsteiraAPI {
         RiskRoutes(service: risk).add(to: v1)
         ledger.add(to: v1)
         PaymentRoutes(db: db, windowDays: ledgerWindowDays).add(to: v1)
+        PortfolioRoutes(db: db).add(to: v1)
         SubmissionRoutes(db: db, blobs: blobs, retry: retry, ttl: submissionTTL, jobsReady: jobsReady).add(to: v1)
         WebRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: router)
         return router

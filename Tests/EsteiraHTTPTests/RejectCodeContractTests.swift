@@ -108,6 +108,8 @@ struct RejectCodeContractTests {
             let due = TestCalendar.day(months: -1)
             let debt = #"{"external_id": "E1", "name": "Ana", "document": "248.438.034-80", "amount": "10,00", "due_date": "\#(due)"}"#
             #expect(try await api.post("/v1/debts", key: client.key, json: debt).status == 201)
+            #expect(try await api.post("/v1/debts", key: client.key, json: debt.replacingOccurrences(of: "E1", with: "W9")).status == 201)
+            #expect(try await api.post("/v1/debts/W9/withdrawal", key: client.key, json: #"{"reason": "obito"}"#).status == 200)
             func open() async throws -> String { try #require(try await api.request(.post, "/v1/submissions", key: client.key).json["id"]?.string) }
             let submitted = try await open()
             #expect(try await api.post("/v1/submissions/\(submitted)/debts", key: client.key, json: "[" + debt + "]").status == 200)
@@ -158,6 +160,11 @@ struct RejectCodeContractTests {
                 "invalid_limits": {
                     try await api.request(.put, "/v1/admin/clients/\(client.id)/limits", key: op, body: #"{"max_amount": "10,00", "min_amount": "20,00"}"#)
                 },
+                "invalid_reason": { try await api.post("/v1/debts/E1/withdrawal", key: client.key, json: #"{"reason": "cansei"}"#) },
+                "invalid_note": {
+                    try await api.post("/v1/debts/E1/withdrawal", key: client.key, json: #"{"reason": "obito", "note": "\#(String(repeating: "x", count: 501))"}"#)
+                },
+                "debt_withdrawn": { try await api.get("/v1/debts/W9/bankslip", key: client.key) },
             ]
             // Made elsewhere: `invalid_body` needs a socket (HostileInputEndToEndTests), `expired`
             // a submission's time to pass (SubmissionAndRiskContractTests.expiry).

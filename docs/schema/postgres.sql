@@ -129,6 +129,18 @@ CREATE TABLE collection_settings (
     CONSTRAINT collection_settings_pkey PRIMARY KEY (client_id)
 );
 
+CREATE TABLE debt_events (
+    id bigint NOT NULL,
+    client_num bigint NOT NULL,
+    external_id text NOT NULL,
+    kind text NOT NULL,
+    at timestamp with time zone NOT NULL,
+    actor text NOT NULL,
+    details text NOT NULL,
+    CONSTRAINT debt_events_pkey PRIMARY KEY (id)
+);
+CREATE INDEX debt_events_debt ON debt_events USING btree (client_num, external_id, id);
+
 CREATE TABLE debt_payments (
     id bigint NOT NULL,
     client_num bigint NOT NULL,

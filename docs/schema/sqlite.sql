@@ -100,6 +100,16 @@ CREATE TABLE collection_settings (
     updated_at TEXT NOT NULL
 );
 
+CREATE TABLE debt_events (
+    id INTEGER PRIMARY KEY,
+    client_num BIGINT NOT NULL,
+    external_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    details TEXT NOT NULL
+);
+
 CREATE TABLE debt_payments (
     id INTEGER PRIMARY KEY,
     client_num BIGINT NOT NULL,
@@ -358,6 +368,8 @@ CREATE INDEX batches_client_created ON batches (client_id, created_at);
 CREATE INDEX blacklist_log_document ON blacklist_log (document, id);
 
 CREATE UNIQUE INDEX clients_api_key_hash ON clients (api_key_hash);
+
+CREATE INDEX debt_events_debt ON debt_events (client_num, external_id, id);
 
 CREATE INDEX debt_payments_debt ON debt_payments (client_num, external_id, id);
 

@@ -106,6 +106,9 @@ struct CollectionRoutes {
         guard let debt = try await DebtRegistry(db: db).debt(clientNum: client.num, externalID: externalID) else {
             throw APIError.notFound("Dívida")
         }
+        guard debt.status != DebtWithdrawals.status else {
+            throw APIError(.conflict, code: "debt_withdrawn", message: "A dívida foi baixada pelo credor e não tem mais boleto.")
+        }
         guard let settings = try await store.settings(clientID: client.id) else {
             throw APIError(.conflict, code: "no_collection_settings",
                            message: "Cadastre a configuração de cobrança (PUT /v1/collection) antes de emitir boletos.")

@@ -63,7 +63,7 @@ struct PaymentRoutes {
     /// the payment and the debt's status, paid and open amounts; 200 with the first result when the
     /// same payment (trace key) comes again; 404 no such debt; 422 with the field and a code —
     /// P001 more than the open amount, P002 already paid, P003 unknown method, P004 trace key used
-    /// by another payment, or the ledger's L-codes for the amount, the date (the retroactive
+    /// by another payment, P005 the debt withdrawn, or the ledger's L-codes for the amount, the date (the retroactive
     /// window) and the trace key.
     @Sendable func create(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         let client = try context.requireClient()
@@ -87,7 +87,8 @@ struct PaymentRoutes {
         let rules = LedgerRules(events: try await LedgerStore(db: db).eventsByCode(), today: Day(Date(), in: Day.saoPaulo), windowDays: windowDays)
         do {
             let draft = try rules.check([input]).get()[0]
-            let outcome = try await payments.record(clientNum: client.num, externalID: externalID, method: method, credit: draft)
+            let outcome = try await payments.record(clientNum: client.num, externalID: externalID, method: method, credit: draft,
+                                                   actor: client.eventActor)
             var response = try OutcomeJSON(
                 payment: PaymentJSON(outcome.payment),
                 debt: .init(externalID: externalID, status: outcome.status, amount: Money.decimalString(cents: outcome.debtAmountCents),

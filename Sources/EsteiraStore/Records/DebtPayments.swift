@@ -12,6 +12,7 @@ public enum PaymentRule: String, Sendable {
     case alreadyPaid = "P002"
     case invalidMethod = "P003"
     case traceKeyReused = "P004"
+    case withdrawn = "P005"
 }
 
 public struct PaymentRefusal: Error, Sendable {
@@ -76,7 +77,7 @@ public struct DebtPayments: Sendable {
     /// Records the payment whose credit `draft` is. Throws `PaymentRefusal`, `LedgerRejection`, or
     /// `StoreError.notFound` when the client has no such debt.
     public func record(clientNum: Int, externalID: String, method: PaymentMethod, credit draft: LedgerEntryDraft,
-                       now: Date = Date()) async throws -> PaymentOutcome {
+                       actor: DebtEventActor, now: Date = Date()) async throws -> PaymentOutcome {
         let accounts = try await ledger.prepareAccounts(clientNum: clientNum, [draft])
         return try await db.write(durable: true) { c in
             guard let debt = try await c.query("""
@@ -95,6 +96,10 @@ public struct DebtPayments: Sendable {
                 }
                 return PaymentOutcome(payment: previous, debtAmountCents: amount, paidCents: paid, status: try debt.string("status"),
                                       ledgerEntry: nil, replayed: true)
+            }
+            guard try debt.string("status") != DebtWithdrawals.status else {
+                throw PaymentRefusal(rule: .withdrawn, field: "external_id",
+                                     message: "A dívida \(externalID) foi baixada pelo credor e não recebe pagamentos.")
             }
             let open = amount - paid
             guard open > 0 else {
@@ -124,10 +129,23 @@ public struct DebtPayments: Sendable {
                     UPDATE bankslips SET status = 'paid' WHERE client_num = \(clientNum) AND external_id = \(externalID) AND status = 'open'
                     """)
             }
+            try await DebtHistory.append(c, clientNum: clientNum, externalID: externalID, kind: .paid, actor: actor,
+                                         details: Paid(paymentID: id, amount: Money.decimalString(cents: draft.amountCents),
+                                                       paidOn: draft.referenceDate.iso, method: method.rawValue, status: status), at: now)
             let payment = DebtPayment(id: id, externalID: externalID, amountCents: draft.amountCents, paidOn: draft.referenceDate,
                                       method: method.rawValue, traceKey: draft.traceKey, ledgerEntryID: entry.id, createdAt: now)
             return PaymentOutcome(payment: payment, debtAmountCents: amount, paidCents: paid, status: status, ledgerEntry: entry, replayed: false)
         }
+    }
+
+    struct Paid: Encodable {
+        var paymentID: Int
+        var amount: String
+        var paidOn: String
+        var method: String
+        /// The debt's status after it.
+        var status: String
+        enum CodingKeys: String, CodingKey { case paymentID = "payment_id", amount, paidOn = "paid_on", method, status }
     }
 
     public func payments(clientNum: Int, externalID: String) async throws -> [DebtPayment] {

@@ -508,6 +508,21 @@ public enum Migrations {
         CREATE INDEX risk_decisions_client_document ON risk_decisions (client_id, document, created_at);
         DROP INDEX risk_decisions_document;
         """),
+        // A debt's history after its registration: each change (withdrawn, slip cancelled, paid,
+        // and later corrected, reversed, review decided) is a row, never updated or deleted. The
+        // registration itself and the slips issued are read from their own rows (docs/portfolio.md).
+        Migration(name: "0021_debt_events", sql: """
+        CREATE TABLE debt_events (
+            id {ID},
+            client_num BIGINT NOT NULL,
+            external_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            at {TS} NOT NULL,
+            actor TEXT NOT NULL,
+            details TEXT NOT NULL
+        );
+        CREATE INDEX debt_events_debt ON debt_events (client_num, external_id, id);
+        """),
     ]
 
     /// `TaxID.indexKey` of the column `document`, in SQL that both databases run (`{STRPOS}` is

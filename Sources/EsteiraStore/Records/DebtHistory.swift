@@ -1,0 +1,84 @@
+import EsteiraCore
+import Foundation
+
+/// One event of a debt's history: what happened, when, who did it, and its details as JSON
+/// (canonical text; each kind's fields are in docs/portfolio.md).
+public struct DebtEvent: Sendable, Equatable {
+    public var kind: DebtEventKind
+    public var at: Date
+    public var actor: DebtEventActor
+    public var details: String
+}
+
+/// A debt's history. Changes after registration are rows of `debt_events`, appended in the
+/// transaction that makes the change and never updated. The registration and the slips issued
+/// are read from the debt's and the slips' own rows: a batch of a million debts writes no second
+/// row per debt, and the history cannot disagree with the registry.
+public struct DebtHistory: Sendable {
+    let db: any SQLDatabase
+
+    public init(db: any SQLDatabase) { self.db = db }
+
+    /// In the caller's transaction: appends an event.
+    public static func append(_ c: any SQLConnection, clientNum: Int, externalID: String, kind: DebtEventKind, actor: DebtEventActor,
+                              details: some Encodable, at: Date) async throws {
+        try await c.execute("""
+            INSERT INTO debt_events (client_num, external_id, kind, at, actor, details)
+            VALUES (\(clientNum), \(externalID), \(kind.rawValue), \(at), \(try JSONText.encoded(actor)), \(try JSONText.encoded(details)))
+            """)
+    }
+
+    /// The debt's events, oldest first; nil when the client has no such debt.
+    public func events(clientNum: Int, externalID: String) async throws -> [DebtEvent]? {
+        try await db.read { c in
+            guard let debt = try await c.query("""
+                SELECT amount_cents, due_date, batch_id, line, created_at FROM debts
+                WHERE client_num = \(clientNum) AND external_id = \(externalID)
+                """).first else { return nil }
+            var events = [DebtEvent(
+                kind: .registered, at: try debt.date("created_at"),
+                actor: DebtEventActor(kind: .batch, id: try debt.string("batch_id"), line: try debt.int("line")),
+                details: try JSONText.encoded(Registered(amount: Money.decimalString(cents: Int64(try debt.int("amount_cents"))),
+                                                         dueDate: try debt.day("due_date").iso)))]
+            for slip in try await c.query("""
+                SELECT our_number, amount_cents, created_at FROM bankslips
+                WHERE client_num = \(clientNum) AND external_id = \(externalID) ORDER BY our_number
+                """) {
+                events.append(DebtEvent(
+                    kind: .slipIssued, at: try slip.date("created_at"), actor: DebtEventActor(kind: .esteira, id: ""),
+                    details: try JSONText.encoded(SlipDetails(ourNumber: Int64(try slip.int("our_number")),
+                                                              amount: Money.decimalString(cents: Int64(try slip.int("amount_cents")))))))
+            }
+            for row in try await c.query("""
+                SELECT kind, at, actor, details FROM debt_events WHERE client_num = \(clientNum) AND external_id = \(externalID) ORDER BY id
+                """) {
+                let actor: DebtEventActor
+                do {
+                    actor = try JSONDecoder().decode(DebtEventActor.self, from: Data(try row.string("actor").utf8))
+                } catch {
+                    throw SQLError(code: .decode, message: "debt_events.actor of \(externalID) does not read: \(error)", sql: "")
+                }
+                events.append(DebtEvent(kind: try row.known("kind"), at: try row.date("at"), actor: actor, details: try row.string("details")))
+            }
+            // Stable: a slip issued in the registration's transaction comes after the registration.
+            return events.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
+        }
+    }
+
+    struct Registered: Encodable {
+        var amount: String
+        var dueDate: String
+        enum CodingKeys: String, CodingKey { case amount, dueDate = "due_date" }
+    }
+
+    /// A slip issued or cancelled.
+    public struct SlipDetails: Encodable, Sendable {
+        public var ourNumber: Int64
+        public var amount: String
+        enum CodingKeys: String, CodingKey { case ourNumber = "our_number", amount }
+        public init(ourNumber: Int64, amount: String) {
+            self.ourNumber = ourNumber
+            self.amount = amount
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import EsteiraCore
+import Foundation
+
+/// A withdrawal recorded: the debt's status before it, and whether it had been withdrawn already
+/// (a duplicate, which changes nothing).
+public struct WithdrawalOutcome: Sendable, Equatable {
+    public var duplicate: Bool
+    /// The slip cancelled with it, when the debt had one open.
+    public var cancelledSlip: Int64?
+}
+
+/// Withdrawals (baixa): the creditor takes a debt out of collection. One transaction: the debt
+/// becomes `withdrawn`, its open slip `cancelled`, and both are events of its history. A withdrawn
+/// debt takes no payment (P005) and no slip.
+public struct DebtWithdrawals: Sendable {
+    let db: any SQLDatabase
+
+    public init(db: any SQLDatabase) { self.db = db }
+
+    public static let status = "withdrawn"
+
+    struct Withdrawn: Encodable {
+        var reason: WithdrawalReason
+        var note: String?
+        var statusBefore: String
+        enum CodingKeys: String, CodingKey { case reason, note, statusBefore = "status_before" }
+    }
+
+    /// Withdraws the client's debt; `StoreError.notFound` when it has no such debt.
+    public func withdraw(clientNum: Int, externalID: String, reason: WithdrawalReason, note: String?, actor: DebtEventActor,
+                         now: Date = Date()) async throws -> WithdrawalOutcome {
+        try await db.write(durable: true) { c in
+            guard let debt = try await c.query("""
+                SELECT status FROM debts WHERE client_num = \(clientNum) AND external_id = \(externalID)\(c.forUpdate)
+                """).first else { throw StoreError.notFound("debt \(externalID)") }
+            let before = try debt.string("status")
+            if before == Self.status { return WithdrawalOutcome(duplicate: true, cancelledSlip: nil) }
+            try await c.execute("""
+                UPDATE debts SET status = \(Self.status) WHERE client_num = \(clientNum) AND external_id = \(externalID)
+                """)
+            try await DebtHistory.append(c, clientNum: clientNum, externalID: externalID, kind: .withdrawn, actor: actor,
+                                         details: Withdrawn(reason: reason, note: note, statusBefore: before), at: now)
+            let slip = try await BankslipStore.open(c.query, clientNum: clientNum, externalID: externalID)
+            if let slip {
+                try await c.execute("""
+                    UPDATE bankslips SET status = 'cancelled',
+                           email_state = CASE WHEN email_state = 'pending' THEN 'cancelled' ELSE email_state END
+                    WHERE client_num = \(clientNum) AND our_number = \(slip.ourNumber)
+                    """)
+                try await DebtHistory.append(c, clientNum: clientNum, externalID: externalID, kind: .slipCancelled, actor: actor,
+                                             details: DebtHistory.SlipDetails(ourNumber: slip.ourNumber,
+                                                                              amount: Money.decimalString(cents: slip.amountCents)), at: now)
+            }
+            return WithdrawalOutcome(duplicate: false, cancelledSlip: slip?.ourNumber)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import EsteiraCore
+import EsteiraStore
+import EsteiraTestSupport
+import Foundation
+import HTTPTypes
+import Testing
+
+/// A registered debt's withdrawal (baixa) and history, in process, on SQLite and on PostgreSQL.
+@Suite("API contract, in process: withdrawals and a debt's history")
+struct PortfolioContractTests {
+    @Test("a withdrawal: the debt withdrawn, its open slip cancelled, no payment or slip after it, again a duplicate; each change in the history with its actor",
+          arguments: InProcessEsteira.dialects)
+    func withdrawal(dialect: SQLDialect) async throws {
+        try await InProcessEsteira.with(dialect) { api, runtime in
+            let (client, other) = try await InProcessEsteira.twoClients(runtime)
+            func call(_ method: HTTPRequest.Method, _ path: String, _ body: String? = nil, key: String? = nil) async throws -> APIResult {
+                try await api.request(method, path, key: key ?? client.key, body: body)
+            }
+            let settings = #"{"bank": "237", "agency": "2949", "account": "6580", "wallet": "6", "pix_key": "11222333000181", "beneficiary_name": "Loja Exemplo Ltda", "beneficiary_city": "São Paulo", "due_days": 10}"#
+            #expect(try await call(.put, "/v1/collection", settings).status == 200)
+            let created = try await call(.post, "/v1/debts", #"{"external_id": "W1", "name": "Ana", "document": "248.438.034-80", "amount": "100,00", "due_date": "\#(TestCalendar.day(months: -1))"}"#)
+            #expect(created.status == 201, "\(created.body)")
+            let batchID = try #require(created.json["batch_id"]?.string)
+            // The client collects through Esteira: the debt got slip 1 at registration.
+            #expect(try await call(.get, "/v1/debts/W1/bankslip").json["our_number"]?.int == 1)
+            let paid = try await call(.post, "/v1/debts/W1/payments", #"{"amount": "30.00", "date": "\#(TestCalendar.day())", "method": "pix"}"#)
+            #expect(paid.status == 201, "\(paid.body)")
+
+            // Refused before anything changes: a reason that is not one of the list, a body that is not JSON.
+            let badReason = try await call(.post, "/v1/debts/W1/withdrawal", #"{"reason": "cansei"}"#)
+            #expect(badReason.status == 422 && badReason.json["error", "code"]?.string == "invalid_reason"
+                    && badReason.json["error", "field"]?.string == "reason", "\(badReason.body)")
+            #expect((badReason.json["error", "message"]?.string ?? "").contains("pago_ao_credor"))
+            #expect(try await call(.post, "/v1/debts/W1/withdrawal", "motivo").json["error", "code"]?.string == "invalid_json")
+            #expect(try await call(.post, "/v1/debts/NAO/withdrawal", #"{"reason": "obito"}"#).status == 404)
+            #expect(try await call(.post, "/v1/debts/W1/withdrawal", #"{"reason": "obito"}"#, key: other.key).status == 404)
+            #expect(try await call(.get, "/v1/debts/W1").json["status"]?.string == "partially_paid")
+
+            let withdrawn = try await call(.post, "/v1/debts/W1/withdrawal", #"{"reason": "pago_ao_credor", "note": "Pagou direto na loja"}"#)
+            #expect(withdrawn.status == 200, "\(withdrawn.body)")
+            #expect(withdrawn.json["status"]?.string == "withdrawn" && withdrawn.json["duplicate"]?.bool == false
+                    && withdrawn.json["cancelled_slip"]?.int == 1, "\(withdrawn.body)")
+            #expect(try await call(.get, "/v1/debts/W1").json["status"]?.string == "withdrawn")
+            #expect(try await InProcessEsteira.sql(runtime, "SELECT status FROM bankslips WHERE external_id = 'W1'") == "cancelled")
+
+            // Withdrawn: no slip, no payment; the same withdrawal again changes nothing.
+            let slip = try await call(.get, "/v1/debts/W1/bankslip")
+            #expect(slip.status == 409 && slip.json["error", "code"]?.string == "debt_withdrawn", "\(slip.body)")
+            let late = try await call(.post, "/v1/debts/W1/payments", #"{"amount": "10.00", "date": "\#(TestCalendar.day())", "method": "pix"}"#)
+            #expect(late.status == 422 && late.json["error", "code"]?.string == "P005", "\(late.body)")
+            let again = try await call(.post, "/v1/debts/W1/withdrawal", #"{"reason": "obito"}"#)
+            #expect(again.status == 200 && again.json["duplicate"]?.bool == true && again.json["cancelled_slip"] == .null, "\(again.body)")
+            #expect(try await InProcessEsteira.sql(runtime, "SELECT COUNT(*) FROM bankslips WHERE external_id = 'W1'") == "1")
+
+            // The history, oldest first: registered by its batch's line 1, slip 1 issued by Esteira,
+            // 30.00 paid and the withdrawal by the client's key (`…` and its last four characters),
+            // the slip cancelled with it. The second withdrawal is not there: it changed nothing.
+            let history = try await call(.get, "/v1/debts/W1/history")
+            #expect(history.status == 200, "\(history.body)")
+            let events = history.json["items"]?.items ?? []
+            #expect(events.map { $0["kind"]?.string ?? "" } == ["registered", "slip_issued", "paid", "withdrawn", "slip_cancelled"], "\(history.body)")
+            let hint = "…" + client.key.suffix(4)
+            #expect(events.map { "\($0["actor", "kind"]?.string ?? ""):\($0["actor", "id"]?.string ?? "")" }
+                    == ["batch:\(batchID)", "esteira:", "api_key:\(hint)", "api_key:\(hint)", "api_key:\(hint)"], "\(history.body)")
+            #expect(events.first?["actor", "line"]?.int == 1)
+            #expect(events.first?["details"]?.strings == ["amount": "100.00", "due_date": TestCalendar.day(months: -1)], "\(history.body)")
+            #expect(events[2]["details", "amount"]?.string == "30.00" && events[2]["details", "status"]?.string == "partially_paid")
+            #expect(events[3]["details"]?.strings == ["reason": "pago_ao_credor", "note": "Pagou direto na loja", "status_before": "partially_paid"],
+                    "\(history.body)")
+            #expect(events[4]["details", "our_number"]?.int == 1 && events[1]["details", "amount"]?.string == "100.00")
+            #expect(events.allSatisfy { ($0["at"]?.string ?? "").hasSuffix("Z") })
+            #expect(try await call(.get, "/v1/debts/W1/history", key: other.key).status == 404)
+            #expect(try await call(.get, "/v1/debts/NAO/history").status == 404)
+        }
+    }
+}
