@@ -34,6 +34,7 @@ public enum EsteiraAPI {
         ledger.addAdmin(to: admin)
         LakeRoutes(db: db).addAdmin(to: admin)
         AlertRoutes(db: db).addAdmin(to: admin)
+        ReviewRoutes(db: db).addAdmin(to: admin)
         let v1 = router.group("v1").add(middleware: AuthMiddleware(clients: ClientStore(db: db)))
         BatchRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: v1)
         DebtRoutes(db: db, blobs: blobs, risk: risk).add(to: v1)

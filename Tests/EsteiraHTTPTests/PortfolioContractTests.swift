@@ -45,7 +45,7 @@ struct PortfolioContractTests {
 
             // Withdrawn: no slip, no payment; the same withdrawal again changes nothing.
             let slip = try await call(.get, "/v1/debts/W1/bankslip")
-            #expect(slip.status == 409 && slip.json["error", "code"]?.string == "debt_withdrawn", "\(slip.body)")
+            #expect(slip.status == 409 && slip.json["error", "code"]?.string == "debt_closed", "\(slip.body)")
             let late = try await call(.post, "/v1/debts/W1/payments", #"{"amount": "10.00", "date": "\#(TestCalendar.day())", "method": "pix"}"#)
             #expect(late.status == 422 && late.json["error", "code"]?.string == "P005", "\(late.body)")
             let again = try await call(.post, "/v1/debts/W1/withdrawal", #"{"reason": "obito"}"#)
@@ -71,6 +71,65 @@ struct PortfolioContractTests {
             #expect(events.allSatisfy { ($0["at"]?.string ?? "").hasSuffix("Z") })
             #expect(try await call(.get, "/v1/debts/W1/history", key: other.key).status == 404)
             #expect(try await call(.get, "/v1/debts/NAO/history").status == 404)
+        }
+    }
+
+    /// Due six years ago: the risk rules flag the debt for review (K007, time-barred after five).
+    @Test("review decisions: all or nothing with every problem by index; approved registered, rejected out of collection with its K-code and its slip cancelled",
+          arguments: InProcessEsteira.dialects)
+    func reviewDecisions(dialect: SQLDialect) async throws {
+        try await InProcessEsteira.with(dialect) { api, runtime in
+            let client = try await InProcessEsteira.client(runtime)
+            let (op, opKey) = try await OperatorStore(db: runtime.db).create(name: "Ana")
+            let settings = #"{"bank": "237", "agency": "2949", "account": "6580", "wallet": "6", "pix_key": "11222333000181", "beneficiary_name": "Loja Exemplo Ltda", "beneficiary_city": "São Paulo", "due_days": 10}"#
+            #expect(try await api.request(.put, "/v1/collection", key: client.key, body: settings).status == 200)
+            for (id, due) in [("R1", TestCalendar.day(years: -6)), ("R2", TestCalendar.day(years: -6)), ("R3", TestCalendar.day(months: -1))] {
+                let r = try await api.post("/v1/debts", key: client.key, json: #"{"external_id": "\#(id)", "name": "Ana", "document": "248.438.034-80", "amount": "50,00", "due_date": "\#(due)"}"#)
+                #expect(r.status == 201, "\(r.body)")
+            }
+            #expect(try await api.get("/v1/debts/R2", key: client.key).json["status"]?.string == "review")
+            #expect(try await api.get("/v1/debts/R2/bankslip", key: client.key).json["our_number"]?.int == 2)
+            func decide(_ json: String, key: String? = nil) async throws -> APIResult {
+                try await api.post("/v1/admin/reviews", key: key ?? opKey, json: json)
+            }
+            func item(_ id: String, _ decision: String, note: String? = nil) -> String {
+                #"{"client_id": "\#(client.id)", "external_id": "\#(id)", "decision": "\#(decision)""# + (note.map { #", "note": "\#($0)""# } ?? "") + "}"
+            }
+
+            // A client's key does not decide; a list with problems applies none of it.
+            #expect(try await decide(#"{"decisions": [\#(item("R1", "approve"))]}"#, key: client.key).status == 401)
+            let word = try await decide(#"{"decisions": [\#(item("R1", "approve")), \#(item("R2", "talvez"))]}"#)
+            #expect(word.status == 422 && word.json["error", "code"]?.string == "invalid_decisions", "\(word.body)")
+            #expect(word.json["error", "issues"]?.items.map { "\($0["index"]?.int ?? -1):\($0["code"]?.string ?? "")" } == ["1:invalid_decision"])
+            let refused = try await decide(#"{"decisions": [\#(item("R1", "approve")), \#(item("R3", "reject")), \#(item("NAO", "reject")), \#(item("R1", "reject"))]}"#)
+            #expect(refused.status == 422, "\(refused.body)")
+            #expect(refused.json["error", "issues"]?.items.map { "\($0["index"]?.int ?? -1):\($0["code"]?.string ?? "")" }
+                    == ["1:not_in_review", "2:not_found", "3:repeated"], "\(refused.body)")
+            #expect(try await api.get("/v1/debts/R1", key: client.key).json["status"]?.string == "review")
+
+            let decided = try await decide(#"{"decisions": [\#(item("R1", "approve", note: "Cobrança ainda possível")), \#(item("R2", "reject"))]}"#)
+            #expect(decided.status == 200, "\(decided.body)")
+            #expect(decided.json["items"]?.items.map { "\($0["external_id"]?.string ?? ""):\($0["status"]?.string ?? "")" } == ["R1:registered", "R2:rejected"])
+            #expect(try await api.get("/v1/debts/R1", key: client.key).json["status"]?.string == "registered")
+            #expect(try await api.get("/v1/debts/R2", key: client.key).json["status"]?.string == "rejected")
+            // Decided once: a second decision on R1 is refused.
+            #expect(try await decide(#"{"decisions": [\#(item("R1", "reject"))]}"#).json["error", "issues"]?.items.first?["code"]?.string == "not_in_review")
+
+            // Rejected: out of collection, its slip cancelled.
+            #expect(try await api.get("/v1/debts/R2/bankslip", key: client.key).json["error", "code"]?.string == "debt_closed")
+            let payment = try await api.post("/v1/debts/R2/payments", key: client.key, json: #"{"amount": "1.00", "date": "\#(TestCalendar.day())", "method": "pix"}"#)
+            #expect(payment.json["error", "code"]?.string == "P005", "\(payment.body)")
+            #expect(try await InProcessEsteira.sql(runtime, "SELECT status FROM bankslips WHERE external_id = 'R2'") == "cancelled")
+            #expect(try await api.get("/v1/debts/R1/bankslip", key: client.key).json["our_number"]?.int == 1)
+
+            let events = try await api.get("/v1/debts/R2/history", key: client.key).json["items"]?.items ?? []
+            #expect(events.map { $0["kind"]?.string ?? "" } == ["registered", "slip_issued", "review_decided", "slip_cancelled"])
+            let review = try #require(events.first { $0["kind"]?.string == "review_decided" })
+            #expect(review["actor", "kind"]?.string == "operator" && review["actor", "id"]?.string == op.id)
+            #expect(review["details", "decision"]?.string == "reject" && review["details", "status"]?.string == "rejected"
+                    && review["details", "note"] == .null && review["details", "codes"]?.items.compactMap(\.string) == ["K007"], "\(review)")
+            let approved = (try await api.get("/v1/debts/R1/history", key: client.key).json["items"]?.items ?? []).last
+            #expect(approved?["details", "note"]?.string == "Cobrança ainda possível" && approved?["details", "status"]?.string == "registered")
         }
     }
 }

@@ -164,7 +164,8 @@ struct RejectCodeContractTests {
                 "invalid_note": {
                     try await api.post("/v1/debts/E1/withdrawal", key: client.key, json: #"{"reason": "obito", "note": "\#(String(repeating: "x", count: 501))"}"#)
                 },
-                "debt_withdrawn": { try await api.get("/v1/debts/W9/bankslip", key: client.key) },
+                "invalid_decisions": { try await api.post("/v1/admin/reviews", key: op, json: #"{"decisions": []}"#) },
+                "debt_closed": { try await api.get("/v1/debts/W9/bankslip", key: client.key) },
             ]
             // Made elsewhere: `invalid_body` needs a socket (HostileInputEndToEndTests), `expired`
             // a submission's time to pass (SubmissionAndRiskContractTests.expiry).

@@ -44,3 +44,22 @@ public struct DebtEventActor: Sendable, Codable, Equatable {
         self.line = line
     }
 }
+
+/// Where a registered debt stands. `review`: flagged by the risk rules, waiting for an
+/// operator's decision; `withdrawn` and `rejected` (by the creditor, or by an operator's review)
+/// are out of collection: no payment, no slip.
+public enum DebtStatus: String, Sendable, CaseIterable, Codable {
+    case registered, review
+    case partiallyPaid = "partially_paid"
+    case paid, withdrawn, rejected
+
+    public var isOutOfCollection: Bool { self == .withdrawn || self == .rejected }
+}
+
+/// An operator's decision on a debt flagged for review.
+public enum ReviewDecision: String, Sendable, CaseIterable, Codable {
+    case approve, reject
+
+    /// The debt's status once decided.
+    public var status: DebtStatus { self == .approve ? .registered : .rejected }
+}

@@ -106,8 +106,10 @@ struct CollectionRoutes {
         guard let debt = try await DebtRegistry(db: db).debt(clientNum: client.num, externalID: externalID) else {
             throw APIError.notFound("Dívida")
         }
-        guard debt.status != DebtWithdrawals.status else {
-            throw APIError(.conflict, code: "debt_withdrawn", message: "A dívida foi baixada pelo credor e não tem mais boleto.")
+        if let status = DebtStatus(rawValue: debt.status), status.isOutOfCollection {
+            throw APIError(.conflict, code: "debt_closed", message: status == .withdrawn
+                ? "A dívida foi baixada pelo credor e não tem mais boleto."
+                : "A dívida foi recusada na análise e não tem boleto.")
         }
         guard let settings = try await store.settings(clientID: client.id) else {
             throw APIError(.conflict, code: "no_collection_settings",

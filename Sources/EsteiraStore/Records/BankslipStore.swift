@@ -80,6 +80,21 @@ public struct BankslipStore: Sendable {
         return debts.count
     }
 
+    /// In the caller's transaction: cancels the debt's open slip, if it has one (a pending e-mail
+    /// of it is not sent), as an event of the debt's history; returns its our-number.
+    static func cancelOpen(_ c: any SQLConnection, clientNum: Int, externalID: String, actor: DebtEventActor, at: Date) async throws -> Int64? {
+        guard let slip = try await open(c.query, clientNum: clientNum, externalID: externalID) else { return nil }
+        try await c.execute("""
+            UPDATE bankslips SET status = 'cancelled',
+                   email_state = CASE WHEN email_state = 'pending' THEN 'cancelled' ELSE email_state END
+            WHERE client_num = \(clientNum) AND our_number = \(slip.ourNumber)
+            """)
+        try await DebtHistory.append(c, clientNum: clientNum, externalID: externalID, kind: .slipCancelled, actor: actor,
+                                     details: DebtHistory.SlipDetails(ourNumber: slip.ourNumber, amount: Money.decimalString(cents: slip.amountCents)),
+                                     at: at)
+        return slip.ourNumber
+    }
+
     /// The debt's open slip; when it has none and the client has settings (a debt registered
     /// before they were saved), issues it now, once.
     public func openSlip(clientID: String, clientNum: Int, debt: SlipRequest, today: Day) async throws -> Bankslip? {

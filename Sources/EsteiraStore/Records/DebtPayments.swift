@@ -12,7 +12,7 @@ public enum PaymentRule: String, Sendable {
     case alreadyPaid = "P002"
     case invalidMethod = "P003"
     case traceKeyReused = "P004"
-    case withdrawn = "P005"
+    case outOfCollection = "P005"
 }
 
 public struct PaymentRefusal: Error, Sendable {
@@ -97,9 +97,11 @@ public struct DebtPayments: Sendable {
                 return PaymentOutcome(payment: previous, debtAmountCents: amount, paidCents: paid, status: try debt.string("status"),
                                       ledgerEntry: nil, replayed: true)
             }
-            guard try debt.string("status") != DebtWithdrawals.status else {
-                throw PaymentRefusal(rule: .withdrawn, field: "external_id",
-                                     message: "A dívida \(externalID) foi baixada pelo credor e não recebe pagamentos.")
+            let current = try debt.known("status", as: DebtStatus.self)
+            guard !current.isOutOfCollection else {
+                throw PaymentRefusal(rule: .outOfCollection, field: "external_id", message: current == .withdrawn
+                    ? "A dívida \(externalID) foi baixada pelo credor e não recebe pagamentos."
+                    : "A dívida \(externalID) foi recusada na análise e não recebe pagamentos.")
             }
             let open = amount - paid
             guard open > 0 else {

@@ -17,7 +17,7 @@ public struct DebtWithdrawals: Sendable {
 
     public init(db: any SQLDatabase) { self.db = db }
 
-    public static let status = "withdrawn"
+    public static let status = DebtStatus.withdrawn.rawValue
 
     struct Withdrawn: Encodable {
         var reason: WithdrawalReason
@@ -40,18 +40,8 @@ public struct DebtWithdrawals: Sendable {
                 """)
             try await DebtHistory.append(c, clientNum: clientNum, externalID: externalID, kind: .withdrawn, actor: actor,
                                          details: Withdrawn(reason: reason, note: note, statusBefore: before), at: now)
-            let slip = try await BankslipStore.open(c.query, clientNum: clientNum, externalID: externalID)
-            if let slip {
-                try await c.execute("""
-                    UPDATE bankslips SET status = 'cancelled',
-                           email_state = CASE WHEN email_state = 'pending' THEN 'cancelled' ELSE email_state END
-                    WHERE client_num = \(clientNum) AND our_number = \(slip.ourNumber)
-                    """)
-                try await DebtHistory.append(c, clientNum: clientNum, externalID: externalID, kind: .slipCancelled, actor: actor,
-                                             details: DebtHistory.SlipDetails(ourNumber: slip.ourNumber,
-                                                                              amount: Money.decimalString(cents: slip.amountCents)), at: now)
-            }
-            return WithdrawalOutcome(duplicate: false, cancelledSlip: slip?.ourNumber)
+            let slip = try await BankslipStore.cancelOpen(c, clientNum: clientNum, externalID: externalID, actor: actor, at: now)
+            return WithdrawalOutcome(duplicate: false, cancelledSlip: slip)
         }
     }
 }

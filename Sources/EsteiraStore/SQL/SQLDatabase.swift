@@ -82,6 +82,10 @@ extension SQLConnection {
     /// transaction holds the whole database.
     public var forUpdate: SQL { dialect == .postgres ? " FOR UPDATE" : "" }
 
+    /// `FOR UPDATE OF table` on PostgreSQL: locks only that table's rows of a join (an outer
+    /// join's nullable side cannot be locked).
+    public func forUpdate(of table: String) -> SQL { dialect == .postgres ? " FOR UPDATE OF \(raw: table)" : "" }
+
     /// `FOR SHARE` on PostgreSQL: waits for a transaction that holds the row `FOR UPDATE`.
     public var forShare: SQL { dialect == .postgres ? " FOR SHARE" : "" }
 
