@@ -9,7 +9,7 @@ import Testing
 /// Payments on debts, in process, on SQLite and on PostgreSQL.
 @Suite("API contract, in process: payments on debts credit the client's ledger")
 struct PaymentContractTests {
-    @Test("partial then full payment: the debt's status and open amount, its slip closed, the ledger credited; every refusal with its code",
+    @Test("partial, late and full payments: the debt's status and open amount, its slip closed, the ledger credited the day each is received; every refusal with its code",
           arguments: InProcessEsteira.dialects)
     func payments(dialect: SQLDialect) async throws {
         try await InProcessEsteira.with(dialect) { api, runtime in
@@ -41,22 +41,34 @@ struct PaymentContractTests {
             let over = try await pay("70.01")
             #expect(over.status == 422 && over.body.contains("P001") && over.body.contains("\"field\":\"amount\""))
             #expect(try await pay("10.00", "cheque").body.contains("P003"))
+            // A date after today, or that is not a day: P006 on `date`.
             let future = try await pay("10.00", date: TestCalendar.day(days: 1))
-            #expect(future.body.contains("L005") && future.body.contains("\"field\":\"date\""))
-            #expect(try await pay("10.00", date: TestCalendar.day(days: -8)).body.contains("L004"))
+            #expect(future.json["error", "code"]?.string == "P006" && future.json["error", "field"]?.string == "date", "\(future.body)")
+            #expect(try await pay("10.00", date: "31/12").json["error", "code"]?.string == "P006")
             #expect(try await pay("0").body.contains("L006"))
             #expect(try await call(.post, "/v1/debts/NAO/payments", #"{"amount": "1.00", "date": "\#(today)", "method": "pix"}"#).status == 404)
 
+            // A payment reported 40 days late, past the ledger's 7-day window: recorded on the debt
+            // with the day it was made, credited to the ledger today with that day in its details.
+            let lateDay = TestCalendar.day(days: -40)
+            let late = try await pay("20.00", date: lateDay)
+            #expect(late.status == 201 && late.json["payment", "date"]?.string == lateDay, "\(late.body)")
+            #expect(late.json["debt", "open"]?.string == "50.00")
+            let credit = try await call(.get, "/v1/ledger/entries?trace_key=\(late.json["payment", "trace_key"]?.string ?? "")").json["items"]?.items.first
+            #expect(credit?["reference_date"]?.string == today && credit?["details", "paid_on"]?.string == lateDay, "\(String(describing: credit))")
+
             // The rest, by boleto: paid, nothing open, the slip no longer open; one more is P002.
-            let rest = try await pay("70.00", "boleto")
+            let rest = try await pay("50.00", "boleto")
             #expect(rest.json["debt", "status"]?.string == "paid" && rest.json["debt", "open"]?.string == "0.00", "\(rest.body)")
             #expect(try await pay("1.00").body.contains("P002"))
             #expect(try await call(.get, "/v1/debts/P1").json["status"]?.string == "paid")
             #expect(try await InProcessEsteira.sql(runtime, "SELECT status FROM bankslips WHERE external_id = 'P1'") == "paid")
             let list = try await call(.get, "/v1/debts/P1/payments").json["items"]?.items ?? []
-            #expect(list.map { "\($0["amount"]?.string ?? "") \($0["method"]?.string ?? "")" } == ["30.00 pix", "70.00 boleto"])
+            #expect(list.map { "\($0["amount"]?.string ?? "") \($0["method"]?.string ?? "") \($0["date"]?.string ?? "")" }
+                    == ["30.00 pix \(today)", "20.00 pix \(lateDay)", "50.00 boleto \(today)"])
 
-            // The ledger: the client's collection account credited 30.00 + 70.00 = 100.00 today.
+            // The ledger: the client's collection account credited 30.00 + 20.00 + 50.00 = 100.00
+            // today, the day each was received.
             let balances = try await call(.get, "/v1/ledger/accounts/0000/COBRANCA/balances?from=\(today)&to=\(today)").json["items"]?.items ?? []
             #expect(balances.first?["credits"]?.string == "100.00" && balances.first?["balance"]?.string == "100.00", "\(balances)")
             // As `esteira ledger reconcile` runs it: no differences.

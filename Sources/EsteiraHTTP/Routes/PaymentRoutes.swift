@@ -63,8 +63,9 @@ struct PaymentRoutes {
     /// the payment and the debt's status, paid and open amounts; 200 with the first result when the
     /// same payment (trace key) comes again; 404 no such debt; 422 with the field and a code —
     /// P001 more than the open amount, P002 already paid, P003 unknown method, P004 trace key used
-    /// by another payment, P005 the debt withdrawn, or the ledger's L-codes for the amount, the date (the retroactive
-    /// window) and the trace key.
+    /// by another payment, P005 the debt out of collection, P006 a date that is not a day or is
+    /// after today, or the ledger's L-codes for the amount and the trace key. A payment is never
+    /// refused for being old: its credit is dated the day it is received (docs/ledger.md).
     @Sendable func create(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         let client = try context.requireClient()
         let externalID = externalID(context)
@@ -79,15 +80,21 @@ struct PaymentRoutes {
                            message: "Forma de pagamento \(methodText.prefix(30)) desconhecida; use \(PaymentMethod.allCases.map(\.rawValue).joined(separator: ", ")).",
                            field: "method")
         }
+        let today = Day(Date(), in: Day.saoPaulo)
+        let paidOn: Day
+        switch DebtPayments.paidOn(o["date"]?.string ?? "", today: today) {
+        case .success(let day): paidOn = day
+        case .failure(let refusal): throw APIError(.unprocessableContent, code: refusal.rule.rawValue, message: refusal.message, field: refusal.field)
+        }
         // The amount as the ledger reads it: a string, a JSON number or amount_cents.
         let parsed = LedgerRoutes.input(.object(members.filter { $0.key == "amount" || $0.key == "amount_cents" }))
         let input = DebtPayments.credit(externalID: externalID, amount: parsed.amount, amountCents: parsed.amountCents,
-                                        paidOn: o["date"]?.string ?? "", method: method.rawValue,
+                                        paidOn: paidOn, receivedOn: today, method: method.rawValue,
                                         traceKey: o["trace_key"]?.string ?? UUID().uuidString.lowercased())
-        let rules = LedgerRules(events: try await LedgerStore(db: db).eventsByCode(), today: Day(Date(), in: Day.saoPaulo), windowDays: windowDays)
+        let rules = LedgerRules(events: try await LedgerStore(db: db).eventsByCode(), today: today, windowDays: windowDays)
         do {
             let draft = try rules.check([input]).get()[0]
-            let outcome = try await payments.record(clientNum: client.num, externalID: externalID, method: method, credit: draft,
+            let outcome = try await payments.record(clientNum: client.num, externalID: externalID, method: method, paidOn: paidOn, credit: draft,
                                                    actor: client.eventActor)
             var response = try OutcomeJSON(
                 payment: PaymentJSON(outcome.payment),

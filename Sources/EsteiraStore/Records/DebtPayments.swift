@@ -13,6 +13,7 @@ public enum PaymentRule: String, Sendable {
     case invalidMethod = "P003"
     case traceKeyReused = "P004"
     case outOfCollection = "P005"
+    case invalidDate = "P006"
 }
 
 public struct PaymentRefusal: Error, Sendable {
@@ -61,22 +62,36 @@ public struct DebtPayments: Sendable {
     public static let branch = "0000"
     public static let account = "COBRANCA"
 
-    /// The ledger credit of a payment, for the ledger's rules to check first (amount, date
-    /// within the window, trace key, the event active).
-    public static func credit(externalID: String, amount: String?, amountCents: Int64?, paidOn: String, method: String,
+    /// The ledger credit of a payment, for the ledger's rules to check first (amount, trace key,
+    /// the event active). It is dated `receivedOn`, the day Esteira learns of it, never the day the
+    /// debtor paid: a payment reported late is still recorded (the day it was made is in the
+    /// entry's details and on the payment), and the ledger's window keeps its meaning for entries.
+    public static func credit(externalID: String, amount: String?, amountCents: Int64?, paidOn: Day, receivedOn: Day, method: String,
                               traceKey: String) -> LedgerEntryInput {
         LedgerEntryInput(branch: branch, account: account, amount: amount, amountCents: amountCents, side: "C", eventCode: event,
                          description: String("Pagamento da dívida \(externalID) (\(method))".prefix(200)), traceKey: traceKey,
-                         details: Self.details(externalID: externalID, method: method), referenceDate: paidOn)
+                         details: Self.details(externalID: externalID, method: method, paidOn: paidOn), referenceDate: receivedOn.iso)
     }
 
-    static func details(externalID: String, method: String) -> String {
-        (try? JSONText.encoded(["external_id": externalID, "method": method])) ?? "{}"
+    static func details(externalID: String, method: String, paidOn: Day) -> String {
+        (try? JSONText.encoded(["external_id": externalID, "method": method, "paid_on": paidOn.iso])) ?? "{}"
+    }
+
+    /// The day a debtor paid, as the client wrote it: a day (`AAAA-MM-DD`) not after `today`.
+    public static func paidOn(_ text: String, today: Day) -> Result<Day, PaymentRefusal> {
+        guard let day = Day.parseISO(text) else {
+            return .failure(PaymentRefusal(rule: .invalidDate, field: "date", message: "A data do pagamento \(text.prefix(20)) não é um dia AAAA-MM-DD."))
+        }
+        guard day <= today else {
+            return .failure(PaymentRefusal(rule: .invalidDate, field: "date",
+                                           message: "A data do pagamento \(day.iso) é posterior a hoje (\(today.iso)); informe o pagamento depois de feito."))
+        }
+        return .success(day)
     }
 
     /// Records the payment whose credit `draft` is. Throws `PaymentRefusal`, `LedgerRejection`, or
     /// `StoreError.notFound` when the client has no such debt.
-    public func record(clientNum: Int, externalID: String, method: PaymentMethod, credit draft: LedgerEntryDraft,
+    public func record(clientNum: Int, externalID: String, method: PaymentMethod, paidOn: Day, credit draft: LedgerEntryDraft,
                        actor: DebtEventActor, now: Date = Date()) async throws -> PaymentOutcome {
         let accounts = try await ledger.prepareAccounts(clientNum: clientNum, [draft])
         return try await db.write(durable: true) { c in
@@ -89,7 +104,7 @@ public struct DebtPayments: Sendable {
             if let previous = try await c.query("""
                 SELECT \(raw: Self.columns) FROM debt_payments WHERE client_num = \(clientNum) AND trace_key = \(draft.traceKey)
                 """).first.map(Self.payment) {
-                guard previous.externalID == externalID, previous.amountCents == draft.amountCents, previous.paidOn == draft.referenceDate,
+                guard previous.externalID == externalID, previous.amountCents == draft.amountCents, previous.paidOn == paidOn,
                       previous.method == method.rawValue else {
                     throw PaymentRefusal(rule: .traceKeyReused, field: "trace_key",
                                          message: "A chave de rastreio \(draft.traceKey) já foi usada em outro pagamento.")
@@ -118,7 +133,7 @@ public struct DebtPayments: Sendable {
             }
             let id = try await c.query("""
                 INSERT INTO debt_payments (client_num, external_id, amount_cents, paid_on, method, trace_key, ledger_entry_id, created_at)
-                VALUES (\(clientNum), \(externalID), \(draft.amountCents), \(draft.referenceDate), \(method.rawValue), \(draft.traceKey),
+                VALUES (\(clientNum), \(externalID), \(draft.amountCents), \(paidOn), \(method.rawValue), \(draft.traceKey),
                         \(entry.id), \(now)) RETURNING id
                 """)[0].int("id")
             paid += draft.amountCents
@@ -133,8 +148,8 @@ public struct DebtPayments: Sendable {
             }
             try await DebtHistory.append(c, clientNum: clientNum, externalID: externalID, kind: .paid, actor: actor,
                                          details: Paid(paymentID: id, amount: Money.decimalString(cents: draft.amountCents),
-                                                       paidOn: draft.referenceDate.iso, method: method.rawValue, status: status), at: now)
-            let payment = DebtPayment(id: id, externalID: externalID, amountCents: draft.amountCents, paidOn: draft.referenceDate,
+                                                       paidOn: paidOn.iso, method: method.rawValue, status: status), at: now)
+            let payment = DebtPayment(id: id, externalID: externalID, amountCents: draft.amountCents, paidOn: paidOn,
                                       method: method.rawValue, traceKey: draft.traceKey, ledgerEntryID: entry.id, createdAt: now)
             return PaymentOutcome(payment: payment, debtAmountCents: amount, paidCents: paid, status: status, ledgerEntry: entry, replayed: false)
         }
