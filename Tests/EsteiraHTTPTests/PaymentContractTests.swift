@@ -37,6 +37,10 @@ struct PaymentContractTests {
             #expect(again.status == 200 && again.json["replayed"]?.bool == true)
             #expect(try await pay("31.00", key: key).body.contains("P004"))
 
+            // The open slip follows the open amount: slip 1 (100.00) cancelled, slip 2 for 70.00.
+            let replaced = try await call(.get, "/v1/debts/P1/bankslip").json
+            #expect(replaced["our_number"]?.int == 2 && replaced["amount"]?.string == "70.00", "\(replaced)")
+
             // Refusals, each with its field and code.
             let over = try await pay("70.01")
             #expect(over.status == 422 && over.body.contains("P001") && over.body.contains("\"field\":\"amount\""))
@@ -62,7 +66,9 @@ struct PaymentContractTests {
             #expect(rest.json["debt", "status"]?.string == "paid" && rest.json["debt", "open"]?.string == "0.00", "\(rest.body)")
             #expect(try await pay("1.00").body.contains("P002"))
             #expect(try await call(.get, "/v1/debts/P1").json["status"]?.string == "paid")
-            #expect(try await InProcessEsteira.sql(runtime, "SELECT status FROM bankslips WHERE external_id = 'P1'") == "paid")
+            // Slips 1 and 2 cancelled by the partial payments, slip 3 (50.00) paid by the last.
+            #expect(try await InProcessEsteira.sql(runtime, "SELECT our_number, amount_cents, status FROM bankslips WHERE external_id = 'P1' ORDER BY our_number")
+                    == "1|10000|cancelled\n2|7000|cancelled\n3|5000|paid")
             let list = try await call(.get, "/v1/debts/P1/payments").json["items"]?.items ?? []
             #expect(list.map { "\($0["amount"]?.string ?? "") \($0["method"]?.string ?? "") \($0["date"]?.string ?? "")" }
                     == ["30.00 pix \(today)", "20.00 pix \(lateDay)", "50.00 boleto \(today)"])

@@ -25,6 +25,8 @@ struct PortfolioContractTests {
             #expect(try await call(.get, "/v1/debts/W1/bankslip").json["our_number"]?.int == 1)
             let paid = try await call(.post, "/v1/debts/W1/payments", #"{"amount": "30.00", "date": "\#(TestCalendar.day())", "method": "pix"}"#)
             #expect(paid.status == 201, "\(paid.body)")
+            // The partial payment replaced slip 1 by slip 2, for the 70.00 still open.
+            #expect(try await call(.get, "/v1/debts/W1/bankslip").json["our_number"]?.int == 2)
 
             // Refused before anything changes: a reason that is not one of the list, a body that is not JSON.
             let badReason = try await call(.post, "/v1/debts/W1/withdrawal", #"{"reason": "cansei"}"#)
@@ -39,9 +41,9 @@ struct PortfolioContractTests {
             let withdrawn = try await call(.post, "/v1/debts/W1/withdrawal", #"{"reason": "pago_ao_credor", "note": "Pagou direto na loja"}"#)
             #expect(withdrawn.status == 200, "\(withdrawn.body)")
             #expect(withdrawn.json["status"]?.string == "withdrawn" && withdrawn.json["duplicate"]?.bool == false
-                    && withdrawn.json["cancelled_slip"]?.int == 1, "\(withdrawn.body)")
+                    && withdrawn.json["cancelled_slip"]?.int == 2, "\(withdrawn.body)")
             #expect(try await call(.get, "/v1/debts/W1").json["status"]?.string == "withdrawn")
-            #expect(try await InProcessEsteira.sql(runtime, "SELECT status FROM bankslips WHERE external_id = 'W1'") == "cancelled")
+            #expect(try await InProcessEsteira.sql(runtime, "SELECT status FROM bankslips WHERE external_id = 'W1' ORDER BY our_number") == "cancelled\ncancelled")
 
             // Withdrawn: no slip, no payment; the same withdrawal again changes nothing.
             let slip = try await call(.get, "/v1/debts/W1/bankslip")
@@ -50,24 +52,27 @@ struct PortfolioContractTests {
             #expect(late.status == 422 && late.json["error", "code"]?.string == "P005", "\(late.body)")
             let again = try await call(.post, "/v1/debts/W1/withdrawal", #"{"reason": "obito"}"#)
             #expect(again.status == 200 && again.json["duplicate"]?.bool == true && again.json["cancelled_slip"] == .null, "\(again.body)")
-            #expect(try await InProcessEsteira.sql(runtime, "SELECT COUNT(*) FROM bankslips WHERE external_id = 'W1'") == "1")
+            #expect(try await InProcessEsteira.sql(runtime, "SELECT COUNT(*) FROM bankslips WHERE external_id = 'W1'") == "2")
 
-            // The history, oldest first: registered by its batch's line 1, slip 1 issued by Esteira,
-            // 30.00 paid and the withdrawal by the client's key (`…` and its last four characters),
-            // the slip cancelled with it. The second withdrawal is not there: it changed nothing.
+            // The history, oldest first: registered by its batch's line 1, slip 1 issued by Esteira;
+            // 30.00 paid by the client's key (`…` and its last four characters), which cancelled
+            // slip 1 and had slip 2 issued for 70.00; the withdrawal, which cancelled slip 2. The
+            // second withdrawal is not there: it changed nothing.
             let history = try await call(.get, "/v1/debts/W1/history")
             #expect(history.status == 200, "\(history.body)")
             let events = history.json["items"]?.items ?? []
-            #expect(events.map { $0["kind"]?.string ?? "" } == ["registered", "slip_issued", "paid", "withdrawn", "slip_cancelled"], "\(history.body)")
+            #expect(events.map { "\($0["kind"]?.string ?? ""):\($0["details", "our_number"]?.text ?? "")" }
+                    == ["registered:", "slip_issued:1", "paid:", "slip_cancelled:1", "slip_issued:2", "withdrawn:", "slip_cancelled:2"], "\(history.body)")
             let hint = "…" + client.key.suffix(4)
             #expect(events.map { "\($0["actor", "kind"]?.string ?? ""):\($0["actor", "id"]?.string ?? "")" }
-                    == ["batch:\(batchID)", "esteira:", "api_key:\(hint)", "api_key:\(hint)", "api_key:\(hint)"], "\(history.body)")
+                    == ["batch:\(batchID)", "esteira:", "api_key:\(hint)", "api_key:\(hint)", "esteira:", "api_key:\(hint)", "api_key:\(hint)"],
+                    "\(history.body)")
             #expect(events.first?["actor", "line"]?.int == 1)
             #expect(events.first?["details"]?.strings == ["amount": "100.00", "due_date": TestCalendar.day(months: -1)], "\(history.body)")
             #expect(events[2]["details", "amount"]?.string == "30.00" && events[2]["details", "status"]?.string == "partially_paid")
-            #expect(events[3]["details"]?.strings == ["reason": "pago_ao_credor", "note": "Pagou direto na loja", "status_before": "partially_paid"],
+            #expect(events[4]["details", "amount"]?.string == "70.00" && events[1]["details", "amount"]?.string == "100.00")
+            #expect(events[5]["details"]?.strings == ["reason": "pago_ao_credor", "note": "Pagou direto na loja", "status_before": "partially_paid"],
                     "\(history.body)")
-            #expect(events[4]["details", "our_number"]?.int == 1 && events[1]["details", "amount"]?.string == "100.00")
             #expect(events.allSatisfy { ($0["at"]?.string ?? "").hasSuffix("Z") })
             #expect(try await call(.get, "/v1/debts/W1/history", key: other.key).status == 404)
             #expect(try await call(.get, "/v1/debts/NAO/history").status == 404)

@@ -95,6 +95,21 @@ public struct BankslipStore: Sendable {
         return slip.ourNumber
     }
 
+    /// In the caller's transaction: after a partial payment, the debt's open slip (if it has one)
+    /// is cancelled and a new one issued for what is still open, e-mailed like the first when the
+    /// debt has an address. A debtor never holds a slip for more than is open.
+    static func replaceOpen(_ c: any SQLConnection, clientNum: Int, externalID: String, openCents: Int64, actor: DebtEventActor,
+                            at: Date) async throws {
+        guard try await cancelOpen(c, clientNum: clientNum, externalID: externalID, actor: actor, at: at) != nil,
+              let row = try await c.query("""
+                  SELECT c.id, d.email FROM debts d JOIN clients c ON c.num = d.client_num
+                  WHERE d.client_num = \(clientNum) AND d.external_id = \(externalID)
+                  """).first else { return }
+        try await issue(c, clientID: try row.string("id"), clientNum: clientNum,
+                        debts: [SlipRequest(externalID: externalID, amountCents: openCents, email: try row.optionalString("email"))],
+                        today: Day(at, in: Day.saoPaulo), now: at)
+    }
+
     /// The debt's open slip; when it has none and the client has settings (a debt registered
     /// before they were saved), issues it now, once.
     public func openSlip(clientID: String, clientNum: Int, debt: SlipRequest, today: Day) async throws -> Bankslip? {

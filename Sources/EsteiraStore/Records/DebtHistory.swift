@@ -49,9 +49,11 @@ public struct DebtHistory: Sendable {
                     details: try JSONText.encoded(SlipDetails(ourNumber: Int64(try slip.int("our_number")),
                                                               amount: Money.decimalString(cents: Int64(try slip.int("amount_cents")))))))
             }
-            for row in try await c.query("""
+            let storedRows = try await c.query("""
                 SELECT kind, at, actor, details FROM debt_events WHERE client_num = \(clientNum) AND external_id = \(externalID) ORDER BY id
-                """) {
+                """)
+            let stored = storedRows.count
+            for row in storedRows {
                 let actor: DebtEventActor
                 do {
                     actor = try JSONDecoder().decode(DebtEventActor.self, from: Data(try row.string("actor").utf8))
@@ -60,8 +62,13 @@ public struct DebtHistory: Sendable {
                 }
                 events.append(DebtEvent(kind: try row.known("kind"), at: try row.date("at"), actor: actor, details: try row.string("details")))
             }
-            // Stable: a slip issued in the registration's transaction comes after the registration.
-            return events.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
+            // At one moment: the registration first, then what the transaction recorded (a payment,
+            // the slip it cancelled), then the slip it issued; otherwise in the order read.
+            func rank(_ e: DebtEvent, _ stored: Bool) -> Int { e.kind == .registered ? 0 : stored ? 1 : 2 }
+            let storedFrom = events.count - stored
+            return events.enumerated()
+                .sorted { ($0.element.at, rank($0.element, $0.offset >= storedFrom), $0.offset) < ($1.element.at, rank($1.element, $1.offset >= storedFrom), $1.offset) }
+                .map(\.element)
         }
     }
 

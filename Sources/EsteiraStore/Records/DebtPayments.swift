@@ -46,7 +46,8 @@ public struct PaymentOutcome: Sendable {
 }
 
 /// Payments on debts. Recording one is a single transaction: the payment's row, the debt's paid
-/// total and status (`partially_paid`, `paid`), its open slip closed once it is paid, and the
+/// total and status (`partially_paid`, `paid`), its open slip replaced by one for the open amount
+/// (or closed once nothing is open), the payment in the debt's history, and the
 /// credit in the client's collection account of the ledger (`LedgerStore.collectionBranch` /
 /// `collectionAccount`, event `PAGAMENTO_DIVIDA`) — all of it, or nothing.
 public struct DebtPayments: Sendable {
@@ -141,14 +142,16 @@ public struct DebtPayments: Sendable {
             try await c.execute("""
                 UPDATE debts SET paid_cents = \(paid), status = \(status) WHERE client_num = \(clientNum) AND external_id = \(externalID)
                 """)
+            try await DebtHistory.append(c, clientNum: clientNum, externalID: externalID, kind: .paid, actor: actor,
+                                         details: Paid(paymentID: id, amount: Money.decimalString(cents: draft.amountCents),
+                                                       paidOn: paidOn.iso, method: method.rawValue, status: status), at: now)
             if status == "paid" {
                 try await c.execute("""
                     UPDATE bankslips SET status = 'paid' WHERE client_num = \(clientNum) AND external_id = \(externalID) AND status = 'open'
                     """)
+            } else {
+                try await BankslipStore.replaceOpen(c, clientNum: clientNum, externalID: externalID, openCents: amount - paid, actor: actor, at: now)
             }
-            try await DebtHistory.append(c, clientNum: clientNum, externalID: externalID, kind: .paid, actor: actor,
-                                         details: Paid(paymentID: id, amount: Money.decimalString(cents: draft.amountCents),
-                                                       paidOn: paidOn.iso, method: method.rawValue, status: status), at: now)
             let payment = DebtPayment(id: id, externalID: externalID, amountCents: draft.amountCents, paidOn: paidOn,
                                       method: method.rawValue, traceKey: draft.traceKey, ledgerEntryID: entry.id, createdAt: now)
             return PaymentOutcome(payment: payment, debtAmountCents: amount, paidCents: paid, status: status, ledgerEntry: entry, replayed: false)
