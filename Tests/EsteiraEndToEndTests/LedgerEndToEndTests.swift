@@ -23,9 +23,10 @@ struct LedgerEndToEndTests {
         #expect(try await server.post("/v1/admin/ledger/events/REPASSE", key: op, json: #"{"description": "Repasse ao cliente", "active": true, "allows_debit": true, "allows_credit": false}"#, method: "PUT").status == 200)
         #expect(try await server.post("/v1/admin/ledger/events/X", key: client.key, json: #"{}"#, method: "PUT").status == 401)
         let events = try await server.request("GET", "/v1/admin/ledger/events", key: op).json["items"]?.elements ?? []
-        // PAGAMENTO_DIVIDA comes with Esteira: the credits of debt payments.
+        // PAGAMENTO_DIVIDA and ESTORNO_PAGAMENTO come with Esteira: the credits of debt payments
+        // and the debits of their reversals.
         #expect(events.map { "\($0["code"]?.string ?? ""):\($0["allows_debit"]?.bool == true ? "D" : "-")\($0["allows_credit"]?.bool == true ? "C" : "-")" }
-                == ["PAGAMENTO:-C", "PAGAMENTO_DIVIDA:-C", "REPASSE:D-"])
+                == ["ESTORNO_PAGAMENTO:D-", "PAGAMENTO:-C", "PAGAMENTO_DIVIDA:-C", "REPASSE:D-"])
 
         // One entry: 201, with the balance after it.
         let key = "8d3a3c1e-7a4b-4c2d-9e8f-0a1b2c3d4e5f"

@@ -81,4 +81,50 @@ struct PaymentContractTests {
             #expect(try await LedgerReconciler(db: runtime.db, logger: runtime.logger).runOnce().differences.isEmpty)
         }
     }
+
+    @Test("a reversal: the open amount back, a debit in the ledger, a slip for the open amount, the reversal in the history; again the same answer",
+          arguments: InProcessEsteira.dialects)
+    func reversal(dialect: SQLDialect) async throws {
+        try await InProcessEsteira.with(dialect) { api, runtime in
+            let (client, other) = try await InProcessEsteira.twoClients(runtime)
+            func call(_ method: HTTPRequest.Method, _ path: String, _ body: String? = nil, key: String? = nil) async throws -> APIResult {
+                try await api.request(method, path, key: key ?? client.key, body: body)
+            }
+            let today = TestCalendar.day()
+            let settings = #"{"bank": "237", "agency": "2949", "account": "6580", "wallet": "6", "pix_key": "11222333000181", "beneficiary_name": "Loja Exemplo Ltda", "beneficiary_city": "São Paulo", "due_days": 10}"#
+            #expect(try await call(.put, "/v1/collection", settings).status == 200)
+            #expect(try await call(.post, "/v1/debts", #"{"external_id": "V1", "name": "Ana", "document": "248.438.034-80", "amount": "80,00", "due_date": "2025-01-01"}"#).status == 201)
+            let paid = try await call(.post, "/v1/debts/V1/payments", #"{"amount": "80.00", "date": "\#(today)", "method": "boleto"}"#)
+            #expect(paid.json["debt", "status"]?.string == "paid", "\(paid.body)")
+            let paymentID = try #require(paid.json["payment", "id"]?.int)
+
+            #expect(try await call(.post, "/v1/debts/V1/payments/999999/reversal").status == 404)
+            #expect(try await call(.post, "/v1/debts/V1/payments/\(paymentID)/reversal", key: other.key).status == 404)
+            let reversed = try await call(.post, "/v1/debts/V1/payments/\(paymentID)/reversal")
+            #expect(reversed.status == 200, "\(reversed.body)")
+            // 80.00 paid, 80.00 reversed: nothing paid, all open, registered again.
+            #expect(reversed.json["debt"]?.strings == ["external_id": "V1", "status": "registered", "amount": "80.00", "paid": "0.00", "open": "80.00"],
+                    "\(reversed.body)")
+            #expect(reversed.json["replayed"]?.bool == false && (reversed.json["payment", "reversed_at"]?.string ?? "").hasSuffix("Z"))
+            let again = try await call(.post, "/v1/debts/V1/payments/\(paymentID)/reversal")
+            #expect(again.status == 200 && again.json["replayed"]?.bool == true && again.json["debt", "open"]?.string == "80.00", "\(again.body)")
+
+            // The debtor holds a slip again, for the 80.00 open: slip 1 was paid, slip 2 is new.
+            let slip = try await call(.get, "/v1/debts/V1/bankslip").json
+            #expect(slip["our_number"]?.int == 2 && slip["amount"]?.string == "80.00", "\(slip)")
+            // The ledger: 80.00 credited and 80.00 debited today (ESTORNO_PAGAMENTO), balance 0.00.
+            let balances = try await call(.get, "/v1/ledger/accounts/0000/COBRANCA/balances?from=\(today)&to=\(today)").json["items"]?.items ?? []
+            #expect(balances.first?["credits"]?.string == "80.00" && balances.first?["debits"]?.string == "80.00"
+                    && balances.first?["balance"]?.string == "0.00", "\(balances)")
+            #expect(try await InProcessEsteira.sql(runtime, "SELECT event_code, side, amount_cents FROM ledger_entries ORDER BY id")
+                    == "PAGAMENTO_DIVIDA|C|8000\nESTORNO_PAGAMENTO|D|8000")
+            let listed = try await call(.get, "/v1/debts/V1/payments").json["items"]?.items.first
+            #expect(listed?["reversed_at"] != .null && listed?["reversed_at"] != nil)
+            let kinds = (try await call(.get, "/v1/debts/V1/history").json["items"]?.items ?? []).map { $0["kind"]?.string ?? "" }
+            #expect(kinds == ["registered", "slip_issued", "paid", "reversed", "slip_issued"], "\(kinds)")
+            // Paid again after the reversal: the payment goes through as on any open debt.
+            #expect(try await call(.post, "/v1/debts/V1/payments", #"{"amount": "80.00", "date": "\#(today)", "method": "pix"}"#).json["debt", "status"]?.string == "paid")
+            #expect(try await LedgerReconciler(db: runtime.db, logger: runtime.logger).runOnce().differences.isEmpty)
+        }
+    }
 }

@@ -170,7 +170,9 @@ struct LedgerStoreTests {
             let ledger = LedgerStore(db: db)
             try await ledger.saveEvent(LedgerEvent(code: "PIX", description: "PIX recebido", active: true, allowsDebit: false, allowsCredit: true))
             try await ledger.saveEvent(LedgerEvent(code: "PIX", description: "PIX", active: false, allowsDebit: false, allowsCredit: true))
+            // The two events that come with Esteira (debt payments and their reversals), then ours.
             #expect(try await ledger.events() == [
+                LedgerEvent(code: "ESTORNO_PAGAMENTO", description: "Estorno de pagamento de dívida", active: true, allowsDebit: true, allowsCredit: false),
                 LedgerEvent(code: "PAGAMENTO_DIVIDA", description: "Pagamento de dívida recebido", active: true, allowsDebit: false, allowsCredit: true),
                 LedgerEvent(code: "PIX", description: "PIX", active: false, allowsDebit: false, allowsCredit: true),
             ])

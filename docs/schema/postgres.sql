@@ -151,6 +151,8 @@ CREATE TABLE debt_payments (
     trace_key text NOT NULL,
     ledger_entry_id bigint NOT NULL,
     created_at timestamp with time zone NOT NULL,
+    reversed_at timestamp with time zone,
+    reversal_entry_id bigint,
     CONSTRAINT debt_payments_pkey PRIMARY KEY (id)
 );
 CREATE INDEX debt_payments_debt ON debt_payments USING btree (client_num, external_id, id);

@@ -120,7 +120,7 @@ CREATE TABLE debt_payments (
     trace_key TEXT NOT NULL,
     ledger_entry_id BIGINT NOT NULL,
     created_at TEXT NOT NULL
-);
+, reversed_at TEXT, reversal_entry_id BIGINT);
 
 CREATE TABLE debt_reviews (
     client_num BIGINT NOT NULL,

@@ -13,6 +13,7 @@ struct PaymentRoutes {
     func add(to group: RouterGroup<EsteiraRequestContext>) {
         group.post("debts/:external_id/payments", use: create)
         group.get("debts/:external_id/payments", use: list)
+        group.post("debts/:external_id/payments/:payment_id/reversal", use: reverse)
     }
 
     var payments: DebtPayments { DebtPayments(db: db, ledger: LedgerStore(db: db)) }
@@ -25,8 +26,10 @@ struct PaymentRoutes {
         var traceKey: String
         var ledgerEntryID: Int
         var createdAt: String
+        @Nullable var reversedAt: String?
         enum CodingKeys: String, CodingKey {
-            case id, amount, date, method, traceKey = "trace_key", ledgerEntryID = "ledger_entry_id", createdAt = "created_at"
+            case id, amount, date, method, traceKey = "trace_key", ledgerEntryID = "ledger_entry_id", createdAt = "created_at",
+                 reversedAt = "reversed_at"
         }
 
         init(_ p: DebtPayment) {
@@ -37,6 +40,7 @@ struct PaymentRoutes {
             traceKey = p.traceKey
             ledgerEntryID = p.ledgerEntryID
             createdAt = Timestamp.iso(p.createdAt)
+            reversedAt = p.reversedAt.map(Timestamp.iso)
         }
     }
 
@@ -52,6 +56,13 @@ struct PaymentRoutes {
         var payment: PaymentJSON
         var debt: DebtState
         var replayed: Bool
+
+        init(_ outcome: PaymentOutcome, externalID: String) {
+            payment = PaymentJSON(outcome.payment)
+            debt = DebtState(externalID: externalID, status: outcome.status, amount: Money.decimalString(cents: outcome.debtAmountCents),
+                             paid: Money.decimalString(cents: outcome.paidCents), open: Money.decimalString(cents: outcome.openCents))
+            replayed = outcome.replayed
+        }
     }
 
     func externalID(_ context: EsteiraRequestContext) -> String {
@@ -96,11 +107,7 @@ struct PaymentRoutes {
             let draft = try rules.check([input]).get()[0]
             let outcome = try await payments.record(clientNum: client.num, externalID: externalID, method: method, paidOn: paidOn, credit: draft,
                                                    actor: client.eventActor)
-            var response = try OutcomeJSON(
-                payment: PaymentJSON(outcome.payment),
-                debt: .init(externalID: externalID, status: outcome.status, amount: Money.decimalString(cents: outcome.debtAmountCents),
-                            paid: Money.decimalString(cents: outcome.paidCents), open: Money.decimalString(cents: outcome.openCents)),
-                replayed: outcome.replayed).response(from: request, context: context)
+            var response = try OutcomeJSON(outcome, externalID: externalID).response(from: request, context: context)
             response.status = outcome.replayed ? .ok : .created
             return response
         } catch let rejection as LedgerRejection {
@@ -111,6 +118,20 @@ struct PaymentRoutes {
             throw APIError(.unprocessableContent, code: refusal.rule.rawValue, message: refusal.message, field: refusal.field)
         } catch StoreError.notFound {
             throw APIError.notFound("Dívida")
+        }
+    }
+
+    /// 200 with the payment (now with `reversed_at`) and the debt's status, paid and open amounts;
+    /// the same again answers the first reversal (`replayed`); 404 no such debt or payment.
+    @Sendable func reverse(_ request: Request, context: EsteiraRequestContext) async throws -> OutcomeJSON {
+        let client = try context.requireClient()
+        let externalID = externalID(context)
+        guard let paymentID = context.parameters.get("payment_id").flatMap({ Int($0) }) else { throw APIError.notFound("Pagamento") }
+        do {
+            let outcome = try await payments.reverse(clientNum: client.num, externalID: externalID, paymentID: paymentID, actor: client.eventActor)
+            return OutcomeJSON(outcome, externalID: externalID)
+        } catch StoreError.notFound {
+            throw APIError.notFound("Pagamento")
         }
     }
 

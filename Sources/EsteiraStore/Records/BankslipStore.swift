@@ -98,9 +98,12 @@ public struct BankslipStore: Sendable {
     /// In the caller's transaction: after a partial payment, the debt's open slip (if it has one)
     /// is cancelled and a new one issued for what is still open, e-mailed like the first when the
     /// debt has an address. A debtor never holds a slip for more than is open.
+    /// `evenWithoutOne`: issue the new slip though none was open (a reversal after the debt was
+    /// paid in full), when the client collects through Esteira.
     static func replaceOpen(_ c: any SQLConnection, clientNum: Int, externalID: String, openCents: Int64, actor: DebtEventActor,
-                            at: Date) async throws {
-        guard try await cancelOpen(c, clientNum: clientNum, externalID: externalID, actor: actor, at: at) != nil,
+                            at: Date, evenWithoutOne: Bool = false) async throws {
+        let cancelled = try await cancelOpen(c, clientNum: clientNum, externalID: externalID, actor: actor, at: at)
+        guard cancelled != nil || evenWithoutOne, openCents > 0,
               let row = try await c.query("""
                   SELECT c.id, d.email FROM debts d JOIN clients c ON c.num = d.client_num
                   WHERE d.client_num = \(clientNum) AND d.external_id = \(externalID)

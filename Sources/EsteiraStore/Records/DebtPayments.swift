@@ -31,6 +31,8 @@ public struct DebtPayment: Sendable {
     public var traceKey: String
     public var ledgerEntryID: Int
     public var createdAt: Date
+    /// When it was reversed, if it was.
+    public var reversedAt: Date?
 }
 
 /// A payment recorded, with the debt as it now stands and the ledger's credit.
@@ -153,7 +155,7 @@ public struct DebtPayments: Sendable {
                 try await BankslipStore.replaceOpen(c, clientNum: clientNum, externalID: externalID, openCents: amount - paid, actor: actor, at: now)
             }
             let payment = DebtPayment(id: id, externalID: externalID, amountCents: draft.amountCents, paidOn: paidOn,
-                                      method: method.rawValue, traceKey: draft.traceKey, ledgerEntryID: entry.id, createdAt: now)
+                                      method: method.rawValue, traceKey: draft.traceKey, ledgerEntryID: entry.id, createdAt: now, reversedAt: nil)
             return PaymentOutcome(payment: payment, debtAmountCents: amount, paidCents: paid, status: status, ledgerEntry: entry, replayed: false)
         }
     }
@@ -168,17 +170,83 @@ public struct DebtPayments: Sendable {
         enum CodingKeys: String, CodingKey { case paymentID = "payment_id", amount, paidOn = "paid_on", method, status }
     }
 
+    public static let reversalEvent = "ESTORNO_PAGAMENTO"
+
+    /// Reverses a payment (a chargeback, a payment recorded by mistake), in one transaction: the
+    /// payment marked reversed, the debt's paid total and status given back, a debit of the same
+    /// amount in the client's collection account dated today, a slip for the open amount (when
+    /// the debt is in collection and the client collects through Esteira), and the reversal in
+    /// the history. A payment already reversed answers as first reversed (`replayed`).
+    /// `StoreError.notFound` when the client's debt has no such payment.
+    public func reverse(clientNum: Int, externalID: String, paymentID: Int, actor: DebtEventActor, now: Date = Date()) async throws -> PaymentOutcome {
+        let today = Day(now, in: Day.saoPaulo)
+        @Sendable func debit(_ cents: Int64) throws -> LedgerEntryDraft {
+            LedgerEntryDraft(branch: Self.branch, account: Self.account, amountCents: cents, side: .debit, eventCode: Self.reversalEvent,
+                             description: String("Estorno do pagamento \(paymentID) da dívida \(externalID)".prefix(200)),
+                             traceKey: UUID().uuidString.lowercased(),
+                             details: try JSONText.encoded(["external_id": externalID, "payment_id": "\(paymentID)"]), referenceDate: today)
+        }
+        // The collection account exists before the transaction, as for a payment.
+        let accounts = try await ledger.prepareAccounts(clientNum: clientNum, [try debit(1)])
+        return try await db.write(durable: true) { c in
+            guard let debt = try await c.query("""
+                SELECT amount_cents, paid_cents, status FROM debts WHERE client_num = \(clientNum) AND external_id = \(externalID)\(c.forUpdate)
+                """).first,
+                  let payment = try await c.query("""
+                      SELECT \(raw: Self.columns) FROM debt_payments
+                      WHERE client_num = \(clientNum) AND external_id = \(externalID) AND id = \(paymentID)
+                      """).first.map(Self.payment) else { throw StoreError.notFound("payment \(paymentID) of \(externalID)") }
+            let amount = Int64(try debt.int("amount_cents"))
+            var paid = Int64(try debt.int("paid_cents"))
+            if payment.reversedAt != nil {
+                return PaymentOutcome(payment: payment, debtAmountCents: amount, paidCents: paid, status: try debt.string("status"),
+                                      ledgerEntry: nil, replayed: true)
+            }
+            let draft = try debit(payment.amountCents)
+            let posting = try await ledger.post(in: c, clientNum: clientNum, [draft], accounts: accounts, now: now)
+            guard let entry = posting.entries.first else { throw StoreError.notFound("the reversal's ledger entry") }
+            try await c.execute("""
+                UPDATE debt_payments SET reversed_at = \(now), reversal_entry_id = \(entry.id) WHERE client_num = \(clientNum) AND id = \(paymentID)
+                """)
+            paid -= payment.amountCents
+            let current = try debt.known("status", as: DebtStatus.self)
+            let status = current.isOutOfCollection ? current.rawValue : paid == 0 ? DebtStatus.registered.rawValue : DebtStatus.partiallyPaid.rawValue
+            try await c.execute("""
+                UPDATE debts SET paid_cents = \(paid), status = \(status) WHERE client_num = \(clientNum) AND external_id = \(externalID)
+                """)
+            try await DebtHistory.append(c, clientNum: clientNum, externalID: externalID, kind: .reversed, actor: actor,
+                                         details: Reversed(paymentID: paymentID, amount: Money.decimalString(cents: payment.amountCents),
+                                                           ledgerEntryID: entry.id, status: status), at: now)
+            if !current.isOutOfCollection {
+                try await BankslipStore.replaceOpen(c, clientNum: clientNum, externalID: externalID, openCents: amount - paid, actor: actor,
+                                                    at: now, evenWithoutOne: true)
+            }
+            var reversed = payment
+            reversed.reversedAt = now
+            return PaymentOutcome(payment: reversed, debtAmountCents: amount, paidCents: paid, status: status, ledgerEntry: entry, replayed: false)
+        }
+    }
+
+    struct Reversed: Encodable {
+        var paymentID: Int
+        var amount: String
+        var ledgerEntryID: Int
+        /// The debt's status after it.
+        var status: String
+        enum CodingKeys: String, CodingKey { case paymentID = "payment_id", amount, ledgerEntryID = "ledger_entry_id", status }
+    }
+
     public func payments(clientNum: Int, externalID: String) async throws -> [DebtPayment] {
         try await db.query("""
             SELECT \(raw: Self.columns) FROM debt_payments WHERE client_num = \(clientNum) AND external_id = \(externalID) ORDER BY id
             """).map(Self.payment)
     }
 
-    static let columns = "id, external_id, amount_cents, paid_on, method, trace_key, ledger_entry_id, created_at"
+    static let columns = "id, external_id, amount_cents, paid_on, method, trace_key, ledger_entry_id, created_at, reversed_at"
 
     static func payment(_ r: SQLRow) throws -> DebtPayment {
         DebtPayment(id: try r.int("id"), externalID: try r.string("external_id"), amountCents: Int64(try r.int("amount_cents")),
                     paidOn: try r.day("paid_on"), method: try r.string("method"), traceKey: try r.string("trace_key"),
-                    ledgerEntryID: try r.int("ledger_entry_id"), createdAt: try r.date("created_at"))
+                    ledgerEntryID: try r.int("ledger_entry_id"), createdAt: try r.date("created_at"), reversedAt: try r.optionalDate("reversed_at"))
     }
 }

@@ -523,6 +523,14 @@ public enum Migrations {
         );
         CREATE INDEX debt_events_debt ON debt_events (client_num, external_id, id);
         """),
+        // A payment can be reversed: the reversal's time and its debit in the ledger are kept on
+        // the payment, and the ledger gets the event that debits the collection account.
+        Migration(name: "0022_payment_reversals", sql: """
+        ALTER TABLE debt_payments ADD COLUMN reversed_at {TS};
+        ALTER TABLE debt_payments ADD COLUMN reversal_entry_id BIGINT;
+        INSERT INTO ledger_events (code, description, active, allows_debit, allows_credit, updated_at)
+        VALUES ('ESTORNO_PAGAMENTO', 'Estorno de pagamento de dívida', 1, 1, 0, '2026-12-06T00:00:00.000000Z');
+        """),
     ]
 
     /// `TaxID.indexKey` of the column `document`, in SQL that both databases run (`{STRPOS}` is
