@@ -168,7 +168,7 @@ struct RejectCodeContractTests {
                 "debt_closed": { try await api.get("/v1/debts/W9/bankslip", key: client.key) },
             ]
             // Made elsewhere: `invalid_body` needs a socket (HostileInputEndToEndTests), `expired`
-            // a submission's time to pass (SubmissionAndRiskContractTests.expiry).
+            // a submission's time to pass (SubmissionContractTests.expiry).
             let elsewhere: Set<String> = ["invalid_body", "expired"]
             #expect(Set(requests.keys).union(elsewhere) == Set(documented.keys), "documented but not requested, or the reverse")
             for (code, request) in requests.sorted(by: { $0.key < $1.key }) {

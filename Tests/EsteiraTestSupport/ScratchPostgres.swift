@@ -16,8 +16,27 @@ public enum ScratchPostgres {
         return l
     }()
 
+    /// How many scratch databases may be in use at once. Every test target shares the server
+    /// (scripts/test starts it with `max_connections=200`), and each database's test opens pools of
+    /// its own (an application in process holds up to ten connections and its listener): with the
+    /// suites run in parallel, the server ran out of connections ("too many clients already") and
+    /// tests that had nothing to do with it failed. A test beyond these waits for its turn.
+    static let turns = Turnstile(slots: 6)
+
     /// A new, empty database on the test server for `body`, which gets its URL; dropped after.
     public static func with<T: Sendable>(_ body: @escaping @Sendable (String) async throws -> T) async throws -> T {
+        await turns.enter()
+        do {
+            let value = try await scratch(body)
+            await turns.leave()
+            return value
+        } catch {
+            await turns.leave()
+            throw error
+        }
+    }
+
+    private static func scratch<T: Sendable>(_ body: @escaping @Sendable (String) async throws -> T) async throws -> T {
         guard let adminURL else { throw SQLError(code: .connection, message: "no PostgreSQL (ESTEIRA_TEST_POSTGRES_URL)", sql: "") }
         let name = "esteira_t_\(UUID().uuidString.prefix(8).lowercased())"
         let admin = try PostgresDatabase(url: adminURL, logger: logger, maxConnections: 2)
@@ -40,5 +59,25 @@ public enum ScratchPostgres {
                 throw error
             }
         }
+    }
+}
+
+/// Counted turns: `enter` waits, in arrival order, while every slot is taken.
+actor Turnstile {
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(slots: Int) { free = slots }
+
+    func enter() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func leave() {
+        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
     }
 }

@@ -4,9 +4,9 @@ import EsteiraTestSupport
 import Foundation
 import Testing
 
-/// Submissions and the risk API, in process, on SQLite and on PostgreSQL.
-@Suite("API contract, in process: submissions and risk")
-struct SubmissionAndRiskContractTests {
+/// Submissions, in process, on SQLite and on PostgreSQL.
+@Suite("API contract, in process: submissions")
+struct SubmissionContractTests {
     @Test("lines added in two calls become one batch, in order, with exact counts and lines; wrong items refused by index and code; 409 after",
           arguments: InProcessEsteira.dialects)
     func linesThenSubmit(dialect: SQLDialect) async throws {
@@ -83,32 +83,6 @@ struct SubmissionAndRiskContractTests {
             _ = try await api.request(.post, "/v1/submissions", key: client.key)
             #expect(try await InProcessEsteira.sql(runtime, "SELECT COUNT(*) FROM submission_lines") == "0")
             #expect(try await InProcessEsteira.sql(runtime, "SELECT status FROM submissions WHERE id = '\(id)'") == "expired")
-        }
-    }
-
-    @Test("risk: 200 with the decision; the same trace key answers the first decision; an ambiguous amount is 422 R013; another client reads 404",
-          arguments: InProcessEsteira.dialects)
-    func risk(dialect: SQLDialect) async throws {
-        try await InProcessEsteira.with(dialect) { api, runtime in
-            let (a, b) = try await InProcessEsteira.twoClients(runtime)
-            let body = #"{"document": "248.438.034-80", "amount": "150,00", "trace_key": "tx-1"}"#
-            let first = try await api.post("/v1/risk/analyze", key: a.key, json: body)
-            #expect(first.status == 200, "\(first.body)")
-            // No external service is configured here: its answer says so, and nothing fires.
-            #expect(first.json["decision"]?.string == "approve" && first.json["external", "status"]?.string == "not_configured", "\(first.body)")
-            #expect(first.json["amount_cents"]?.int == 15_000 && first.json["trace_key"]?.string == "tx-1")
-            // The document is masked in the answer, never whole.
-            #expect(first.json["document"]?.string != "24843803480", "\(first.body)")
-
-            let again = try await api.post("/v1/risk/analyze", key: a.key, json: #"{"document": "248.438.034-80", "amount": "999,00", "trace_key": "tx-1"}"#)
-            #expect(again.status == 200 && again.json["amount_cents"]?.int == 15_000 && again.json["created_at"] == first.json["created_at"], "\(again.body)")
-
-            let ambiguous = try await api.post("/v1/risk/analyze", key: a.key, json: #"{"document": "248.438.034-80", "amount": "1.500"}"#)
-            #expect(ambiguous.status == 422 && ambiguous.json["error", "code"]?.string == "R013", "\(ambiguous.body)")
-
-            #expect(try await api.get("/v1/risk/decisions/tx-1", key: a.key).status == 200)
-            let other = try await api.get("/v1/risk/decisions/tx-1", key: b.key)
-            #expect(other.status == 404 && other.json["error", "code"]?.string == "not_found", "\(other.body)")
         }
     }
 }
