@@ -137,4 +137,39 @@ struct PortfolioContractTests {
             #expect(approved?["details", "note"]?.string == "Cobrança ainda possível" && approved?["details", "status"]?.string == "registered")
         }
     }
+
+    /// The notices go to the outbox in the change's transaction; the sender is not running here,
+    /// so they wait there, read back as the client reads its log and as they would be sent.
+    @Test("notices: a subscribed client hears of a payment, a review decided and a withdrawal, each with the debt as it now is",
+          arguments: InProcessEsteira.dialects)
+    func notices(dialect: SQLDialect) async throws {
+        try await InProcessEsteira.with(dialect, environment: ["ESTEIRA_WEBHOOK_ALLOW_PRIVATE": "1"]) { api, runtime in
+            let client = try await InProcessEsteira.client(runtime)
+            let opKey = try await OperatorStore(db: runtime.db).create(name: "Ana").apiKey
+            let hook = try await api.post("/v1/webhooks", key: client.key,
+                                          json: #"{"url": "http://127.0.0.1:9/hooks", "events": ["debt.paid", "debt.withdrawn", "debt.review_decided"]}"#)
+            #expect(hook.status == 201, "\(hook.body)")
+            // N2 is due six years ago: flagged for review (K007).
+            for (id, due) in [("N1", TestCalendar.day(months: -1)), ("N2", TestCalendar.day(years: -6))] {
+                #expect(try await api.post("/v1/debts", key: client.key, json: #"{"external_id": "\#(id)", "name": "Ana", "document": "248.438.034-80", "amount": "60,00", "due_date": "\#(due)"}"#).status == 201)
+            }
+            #expect(try await api.post("/v1/debts/N1/payments", key: client.key, json: #"{"amount": "20.00", "date": "\#(TestCalendar.day())", "method": "pix"}"#).status == 201)
+            #expect(try await api.post("/v1/debts/N1/withdrawal", key: client.key, json: #"{"reason": "acordo_direto"}"#).status == 200)
+            #expect(try await api.post("/v1/admin/reviews", key: opKey,
+                                        json: #"{"decisions": [{"client_id": "\#(client.id)", "external_id": "N2", "decision": "approve"}]}"#).status == 200)
+
+            let log = try await api.get("/v1/notifications?batch=debt/N1", key: client.key).json["items"]?.items ?? []
+            #expect(log.map { $0["event"]?.string ?? "" } == ["debt.paid", "debt.withdrawn"], "\(log)")
+            let payloads = try await InProcessEsteira.sql(runtime, "SELECT payload FROM notifications WHERE batch_id = 'debt/N1' ORDER BY id")
+                .split(separator: "\n").map { try JSONValue.parse(Array($0.utf8)) }
+            #expect(payloads.count == 2)
+            // After 20.00 of 60.00: partially paid, 40.00 open; then withdrawn, still 40.00 open.
+            #expect(payloads.first?["debt"]?.strings == ["external_id": "N1", "status": "partially_paid", "amount": "60.00", "paid": "20.00", "open": "40.00"])
+            #expect(payloads.first?["details", "amount"]?.string == "20.00" && payloads.first?["event"]?.string == "debt.paid")
+            #expect(payloads.last?["debt", "status"]?.string == "withdrawn" && payloads.last?["details", "reason"]?.string == "acordo_direto")
+            #expect(payloads.last?["actor", "kind"]?.string == "api_key")
+            let review = try await api.get("/v1/notifications?batch=debt/N2", key: client.key).json["items"]?.items ?? []
+            #expect(review.map { $0["event"]?.string ?? "" } == ["debt.review_decided"], "\(review)")
+        }
+    }
 }

@@ -19,14 +19,29 @@ public struct DebtHistory: Sendable {
 
     public init(db: any SQLDatabase) { self.db = db }
 
-    /// In the caller's transaction: appends an event.
-    public static func append(_ c: any SQLConnection, clientNum: Int, externalID: String, kind: DebtEventKind, actor: DebtEventActor,
-                              details: some Encodable, at: Date) async throws {
+    /// In the caller's transaction: appends an event, and the client's notice of it when it is one
+    /// a client subscribes to (`debt.withdrawn`, `debt.paid`, …): the notice is written with the
+    /// change or not at all. Called after the change, so that the notice tells the debt as it now is.
+    public static func append<Details: Encodable & Sendable>(_ c: any SQLConnection, clientNum: Int, externalID: String, kind: DebtEventKind,
+                                                             actor: DebtEventActor, details: Details, at: Date) async throws {
         try await c.execute("""
             INSERT INTO debt_events (client_num, external_id, kind, at, actor, details)
             VALUES (\(clientNum), \(externalID), \(kind.rawValue), \(at), \(try JSONText.encoded(actor)), \(try JSONText.encoded(details)))
             """)
+        guard let event = NotificationEvent(debtEvent: kind), let debt = try await c.query("""
+            SELECT c.id, d.status, d.amount_cents, d.paid_cents FROM debts d JOIN clients c ON c.num = d.client_num
+            WHERE d.client_num = \(clientNum) AND d.external_id = \(externalID)
+            """).first else { return }
+        let amount = Int64(try debt.int("amount_cents")), paid = Int64(try debt.int("paid_cents"))
+        let notice = DebtNotice(event: event.rawValue, at: Timestamp.iso(at), actor: actor, details: details, debt: .init(
+            externalID: externalID, status: try debt.string("status"), amount: Money.decimalString(cents: amount),
+            paid: Money.decimalString(cents: paid), open: Money.decimalString(cents: max(0, amount - paid))))
+        try await NotificationStore.enqueue(c, clientID: try debt.string("id"), subjectID: noticeSubject(externalID), event: event,
+                                            payload: try JSONText.encoded(notice), now: at)
     }
+
+    /// The subject by which a debt's notices are read in the client's log (`GET /v1/notifications?batch=`).
+    public static func noticeSubject(_ externalID: String) -> String { "debt/" + externalID }
 
     /// The debt's events, oldest first; nil when the client has no such debt.
     public func events(clientNum: Int, externalID: String) async throws -> [DebtEvent]? {
@@ -69,6 +84,25 @@ public struct DebtHistory: Sendable {
             return events.enumerated()
                 .sorted { ($0.element.at, rank($0.element, $0.offset >= storedFrom), $0.offset) < ($1.element.at, rank($1.element, $1.offset >= storedFrom), $1.offset) }
                 .map(\.element)
+        }
+    }
+
+    /// A client's notice of a change to one of its debts: the event, its time and actor, what
+    /// changed (the history event's details), and the debt as it now stands.
+    struct DebtNotice<Details: Encodable>: Encodable {
+        var event: String
+        var at: String
+        var actor: DebtEventActor
+        var details: Details
+        var debt: DebtState
+
+        struct DebtState: Encodable {
+            var externalID: String
+            var status: String
+            var amount: String
+            var paid: String
+            var open: String
+            enum CodingKeys: String, CodingKey { case externalID = "external_id", status, amount, paid, open }
         }
     }
 

@@ -1,13 +1,19 @@
 import EsteiraCore
 import Foundation
 
-/// What a client is told about: a batch ended, one way or another.
+/// What a client is told about: a batch ended, one way or another; a ledger request answered; a
+/// registered debt changed. And the agency's own alerts.
 public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
     case batchCompleted = "batch.completed"
     case batchCompletedWithRejects = "batch.completed_with_rejects"
     case batchFailed = "batch.failed"
     case ledgerPosted = "ledger.posted"
     case ledgerRejected = "ledger.rejected"
+    /// A registered debt changed (docs/portfolio.md).
+    case debtCorrected = "debt.corrected"
+    case debtWithdrawn = "debt.withdrawn"
+    case debtPaid = "debt.paid"
+    case debtReviewDecided = "debt.review_decided"
     /// The agency's alerts, for operators (`alert_targets`), never a client's.
     case lakeFilesLate = "lake.files_late"
     case lakeRunFailed = "lake.run_failed"
@@ -25,7 +31,19 @@ public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
         }
     }
 
-    /// E-mail tells about batches and alerts; the ledger's answers are for machines (webhooks).
+    /// The notice of a change in a debt's history, for the changes clients subscribe to.
+    public init?(debtEvent: DebtEventKind) {
+        switch debtEvent {
+        case .corrected: self = .debtCorrected
+        case .withdrawn: self = .debtWithdrawn
+        case .paid: self = .debtPaid
+        case .reviewDecided: self = .debtReviewDecided
+        case .registered, .reversed, .slipIssued, .slipCancelled: return nil
+        }
+    }
+
+    /// E-mail tells about batches and alerts; the ledger's answers and a debt's changes are for
+    /// machines (webhooks).
     public var goesByEmail: Bool { rawValue.hasPrefix("batch.") || isAlert }
 
     /// An alert of the agency's own, sent to operators' targets rather than to a client.
