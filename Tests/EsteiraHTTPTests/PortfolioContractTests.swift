@@ -172,4 +172,63 @@ struct PortfolioContractTests {
             #expect(review.map { $0["event"]?.string ?? "" } == ["debt.review_decided"], "\(review)")
         }
     }
+
+    @Test("a correction: the fields changed, validated as a whole debt, the slip following the open amount, every field before and after in the history; the document never changes",
+          arguments: InProcessEsteira.dialects)
+    func correction(dialect: SQLDialect) async throws {
+        try await InProcessEsteira.with(dialect) { api, runtime in
+            let (client, other) = try await InProcessEsteira.twoClients(runtime)
+            func patch(_ id: String, _ json: String, key: String? = nil) async throws -> APIResult {
+                try await api.request(.patch, "/v1/debts/\(id)", key: key ?? client.key, body: json)
+            }
+            let settings = #"{"bank": "237", "agency": "2949", "account": "6580", "wallet": "6", "pix_key": "11222333000181", "beneficiary_name": "Loja Exemplo Ltda", "beneficiary_city": "São Paulo", "due_days": 10}"#
+            #expect(try await api.request(.put, "/v1/collection", key: client.key, body: settings).status == 200)
+            let due = TestCalendar.day(months: -1)
+            #expect(try await api.post("/v1/debts", key: client.key, json: #"{"external_id": "C1", "name": "Ana", "document": "248.438.034-80", "amount": "100,00", "due_date": "\#(due)"}"#).status == 201)
+            #expect(try await api.post("/v1/debts/C1/payments", key: client.key, json: #"{"amount": "30.00", "date": "\#(TestCalendar.day())", "method": "pix"}"#).status == 201)
+
+            // 100.00 → 150.00 with 30.00 paid: 120.00 open, on a new slip (1 issued, 2 after the payment, 3 now).
+            let corrected = try await patch("C1", #"{"amount": "150,00", "email": "Novo@Example.com", "nome": "Ana Maria"}"#)
+            #expect(corrected.status == 200, "\(corrected.body)")
+            #expect(corrected.json["changed"]?.items.compactMap(\.string) == ["amount", "email", "name"] && corrected.json["duplicate"]?.bool == false)
+            #expect(corrected.json["debt", "amount_cents"]?.int == 15_000 && corrected.json["debt", "email"]?.string == "novo@example.com"
+                    && corrected.json["debt", "status"]?.string == "partially_paid", "\(corrected.body)")
+            let slip = try await api.get("/v1/debts/C1/bankslip", key: client.key).json
+            #expect(slip["our_number"]?.int == 3 && slip["amount"]?.string == "120.00", "\(slip)")
+            let again = try await patch("C1", #"{"amount": "150.00", "name": "Ana Maria"}"#)
+            #expect(again.status == 200 && again.json["duplicate"]?.bool == true && again.json["changed"]?.items.isEmpty == true, "\(again.body)")
+
+            // Refused, nothing changed: another document (R016), below what was paid (R017), a day
+            // that does not exist (R006), a field no debt has, another external id, another client's.
+            let document = try await patch("C1", #"{"document": "529.982.247-25"}"#)
+            #expect(document.status == 422 && document.json["error", "code"]?.string == "R016" && document.json["error", "field"]?.string == "document",
+                    "\(document.body)")
+            let below = try await patch("C1", #"{"amount": "20,00"}"#)
+            #expect(below.status == 422 && below.json["error", "code"]?.string == "R017", "\(below.body)")
+            #expect(try await patch("C1", #"{"due_date": "30/02/2024"}"#).json["error", "issues"]?.items.first?["code"]?.string == "R006")
+            #expect(try await patch("C1", #"{"valr": "1"}"#).json["error", "code"]?.string == "unknown_field")
+            #expect(try await patch("C1", #"{"external_id": "C2"}"#).status == 400)
+            #expect(try await patch("NAO", #"{"amount": "1,00"}"#).status == 404)
+            #expect(try await patch("C1", #"{"amount": "1,00"}"#, key: other.key).status == 404)
+            #expect(try await api.get("/v1/debts/C1", key: client.key).json["amount_cents"]?.int == 15_000)
+
+            // Down to what was paid: paid, its slip closed.
+            let settled = try await patch("C1", #"{"amount": "30,00"}"#)
+            #expect(settled.json["debt", "status"]?.string == "paid", "\(settled.body)")
+            #expect(try await InProcessEsteira.sql(runtime, "SELECT our_number, status FROM bankslips WHERE external_id = 'C1' ORDER BY our_number")
+                    == "1|cancelled\n2|cancelled\n3|paid")
+
+            let events = try await api.get("/v1/debts/C1/history", key: client.key).json["items"]?.items ?? []
+            let first = try #require(events.first { $0["kind"]?.string == "corrected" })
+            #expect(first["details", "changes", "amount"]?.strings == ["before": "100.00", "after": "150.00"], "\(first)")
+            #expect(first["details", "changes", "name"]?.strings == ["before": "Ana", "after": "Ana Maria"])
+            #expect(first["details", "changes", "email", "before"] == .null && first["details", "changes", "email", "after"]?.string == "novo@example.com")
+            #expect(events.filter { $0["kind"]?.string == "corrected" }.count == 2)
+
+            // Out of collection: no correction.
+            #expect(try await api.post("/v1/debts", key: client.key, json: #"{"external_id": "C9", "name": "Bia", "document": "248.438.034-80", "amount": "10,00", "due_date": "\#(due)"}"#).status == 201)
+            #expect(try await api.post("/v1/debts/C9/withdrawal", key: client.key, json: #"{"reason": "outro"}"#).status == 200)
+            #expect(try await patch("C9", #"{"amount": "11,00"}"#).json["error", "code"]?.string == "debt_closed")
+        }
+    }
 }

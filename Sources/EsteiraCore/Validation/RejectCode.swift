@@ -33,6 +33,11 @@ public enum RejectCode: String, Sendable, Codable, CaseIterable {
     case controlCharacter = "R014"
     /// The row holds bytes that are not UTF-8 in a file that is otherwise UTF-8.
     case invalidEncoding = "R015"
+    /// A correction names another document than the registered debt's: a different document is a
+    /// different debt.
+    case documentChanged = "R016"
+    /// A correction's amount is below what was already paid on the debt.
+    case amountBelowPaid = "R017"
 
     public var summary: String {
         switch self {
@@ -51,6 +56,8 @@ public enum RejectCode: String, Sendable, Codable, CaseIterable {
         case .amountAmbiguous: return "valor ambíguo (milhar ou decimal)"
         case .controlCharacter: return "caractere de controle no campo"
         case .invalidEncoding: return "bytes que não são UTF-8 na linha"
+        case .documentChanged: return "correção com outro CPF/CNPJ"
+        case .amountBelowPaid: return "valor corrigido abaixo do já pago"
         }
     }
 }

@@ -9,6 +9,7 @@ struct PortfolioRoutes {
     let db: any SQLDatabase
 
     func add(to group: RouterGroup<EsteiraRequestContext>) {
+        group.patch("debts/:external_id", use: correct)
         group.post("debts/:external_id/withdrawal", use: withdraw)
         group.get("debts/:external_id/history", use: history)
     }
@@ -16,6 +17,74 @@ struct PortfolioRoutes {
     func externalID(_ context: EsteiraRequestContext) -> String {
         let raw = context.parameters.get("external_id") ?? ""
         return raw.removingPercentEncoding ?? raw
+    }
+
+    struct CorrectionJSON: ResponseEncodable {
+        var debt: DebtResponse
+        /// The fields the correction changed; none when it matched what was registered.
+        var changed: [String]
+        var duplicate: Bool
+    }
+
+    /// A JSON object with any of the debt's fields (the names and aliases of `POST /v1/debts`):
+    /// the amount, due date, name, e-mail, phone and description are corrected; the document and
+    /// the external id, when sent, must be the debt's. The result is validated as a whole debt:
+    /// 422 with every problem (R-codes; R016 another document, R017 an amount below what was
+    /// paid), 409 `debt_closed` for a debt out of collection, 404 no such debt; 200 with the debt
+    /// and the fields changed (none: a duplicate).
+    @Sendable func correct(_ request: Request, context: EsteiraRequestContext) async throws -> CorrectionJSON {
+        let client = try context.requireClient()
+        let externalID = externalID(context)
+        let bytes = Array(try await request.body.collect(atMost: 64 * 1024).readableBytesView)
+        let sent = try SingleDebtJSON.fields(bytes)
+        if let id = sent[.externalID], id != externalID {
+            throw APIError(.badRequest, code: "invalid_json", message: "O external_id do corpo (\(id.prefix(40))) não é o da dívida no caminho.")
+        }
+        let registry = DebtRegistry(db: db)
+        guard let current = try await registry.debt(clientNum: client.num, externalID: externalID)?.debt else {
+            throw APIError.notFound("Dívida")
+        }
+        var values: [DebtField: String] = [
+            .externalID: current.externalID, .name: current.name, .document: current.document.value,
+            .amount: Money.decimalString(cents: current.amountCents), .dueDate: current.dueDate.iso,
+            .email: current.email ?? "", .phone: current.phone ?? "", .description: current.description ?? "",
+        ]
+        values.merge(sent) { $1 }
+        let corrected: Debt
+        switch DebtValidator(receivedOn: Day(Date(), in: Day.saoPaulo)).validate(ParsedRow(line: 1, values: values)) {
+        case .valid(let debt): corrected = debt
+        case .invalid(let issues):
+            let first = issues[0]
+            throw APIError(.unprocessableContent, code: first.code.rawValue, message: first.message, field: first.field?.rawValue,
+                           issues: issues.map { .init(field: $0.field?.rawValue ?? "", code: $0.code.rawValue, message: $0.message) })
+        }
+        let outcome: CorrectionOutcome
+        do {
+            outcome = try await DebtCorrections(db: db).correct(clientNum: client.num, to: corrected, actor: client.eventActor)
+        } catch StoreError.notFound {
+            throw APIError.notFound("Dívida")
+        } catch let refusal as CorrectionRefusal {
+            switch refusal {
+            case .outOfCollection(let status): throw Self.closed(status)
+            case .documentChanged:
+                let message = "A dívida \(externalID) é de outro CPF/CNPJ; um documento diferente é outra dívida."
+                throw APIError(.unprocessableContent, code: RejectCode.documentChanged.rawValue, message: message, field: "document",
+                               issues: [.init(field: "document", code: RejectCode.documentChanged.rawValue, message: message)])
+            case .amountBelowPaid(let paid):
+                let message = "O valor corrigido, \(Money.brazilian(cents: corrected.amountCents)), é menor que o já pago, \(Money.brazilian(cents: paid))."
+                throw APIError(.unprocessableContent, code: RejectCode.amountBelowPaid.rawValue, message: message, field: "amount",
+                               issues: [.init(field: "amount", code: RejectCode.amountBelowPaid.rawValue, message: message)])
+            }
+        }
+        guard let record = try await registry.debt(clientNum: client.num, externalID: externalID) else { throw APIError.notFound("Dívida") }
+        return CorrectionJSON(debt: DebtResponse(record), changed: outcome.changed, duplicate: outcome.changed.isEmpty)
+    }
+
+    /// 409 for a debt out of collection, saying why.
+    static func closed(_ status: DebtStatus) -> APIError {
+        APIError(.conflict, code: "debt_closed", message: status == .withdrawn
+            ? "A dívida foi baixada pelo credor."
+            : "A dívida foi recusada na análise.")
     }
 
     struct WithdrawalJSON: ResponseEncodable {
