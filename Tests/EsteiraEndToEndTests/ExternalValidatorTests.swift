@@ -7,31 +7,7 @@ import FoundationNetworking
 #endif
 import Testing
 
-/// The stand-in for the external service (`validation-standin`), a real HTTP server in its own
-/// process, told over HTTP how to behave.
-final class StandIn: @unchecked Sendable {
-    let server: ListeningProcess
-    var base: String { server.base }
-
-    init() throws {
-        server = try ListeningProcess(executable: ListeningProcess.repositoryRoot(#filePath).appendingPathComponent(".build/debug/validation-standin").path,
-                                      arguments: ["--port", "0"])
-    }
-
-    func stop() { server.stop() }
-
-    func control(_ json: String) async throws {
-        var r = URLRequest(url: URL(string: base + "/control")!)
-        r.httpMethod = "POST"
-        _ = try await URLSession.shared.upload(for: r, from: Data(json.utf8))
-    }
-
-    func stats() async throws -> (calls: Int, failures: Int) {
-        let (data, _) = try await URLSession.shared.data(from: URL(string: base + "/stats")!)
-        let o = try JSONSerialization.jsonObject(with: data) as! [String: Int]
-        return (o["calls"]!, o["failures"]!)
-    }
-
+extension StandIn {
     func validator(_ configure: (inout ExternalValidator.Settings) -> Void = { _ in }) -> ExternalValidator {
         var s = ExternalValidator.Settings(url: base + "/validate")
         configure(&s)

@@ -1,4 +1,5 @@
 import EsteiraCore
+import EsteiraTestSupport
 import Foundation
 import Testing
 

@@ -13,20 +13,23 @@ import HummingbirdTesting
 enum InProcessEsteira {
     static var dialects: [SQLDialect] { ScratchPostgres.adminURL == nil ? [.sqlite] : [.sqlite, .postgres] }
 
-    static func with(_ dialect: SQLDialect, environment: [String: String] = [:],
+    /// `companions`: the outbox's senders (webhooks, and e-mail when an SMTP server is set), the
+    /// ledger's reconciliation and the lake inbox run too, as beside `esteira serve`'s workers.
+    static func with(_ dialect: SQLDialect, environment: [String: String] = [:], companions: Bool = false,
                      _ body: @escaping @Sendable (APITestClient, Runtime) async throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-http-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let base = ["ESTEIRA_DATA_DIR": dir, "ESTEIRA_POLL_SECONDS": "0.05"].merging(environment) { $1 }
         switch dialect {
         case .sqlite:
-            try await run(base, body)
+            try await run(base, companions: companions, body)
         case .postgres:
-            try await ScratchPostgres.with { url in try await run(base.merging(["DATABASE_URL": url]) { $1 }, body) }
+            try await ScratchPostgres.with { url in try await run(base.merging(["DATABASE_URL": url]) { $1 }, companions: companions, body) }
         }
     }
 
-    private static func run(_ environment: [String: String], _ body: @escaping @Sendable (APITestClient, Runtime) async throws -> Void) async throws {
+    private static func run(_ environment: [String: String], companions: Bool,
+                            _ body: @escaping @Sendable (APITestClient, Runtime) async throws -> Void) async throws {
         let settings = try EsteiraSettings.load(SettingsValues(environment: environment))
         try await Runtime.with(settings) { runtime in
             let risk = runtime.riskService()
@@ -34,6 +37,11 @@ enum InProcessEsteira {
             let app = Application(router: EsteiraApplication.router(runtime, metrics: nil, risk: risk, jobsReady: { await worker.wake() }))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await worker.run() }
+                if companions {
+                    for service in try runtime.workerCompanions(jobsReady: { await worker.wake() }) {
+                        group.addTask { try await service.run() }
+                    }
+                }
                 defer { group.cancelAll() }
                 try await app.test(.router) { client in try await body(APITestClient(client), runtime) }
             }

@@ -77,6 +77,19 @@ public struct APITestClient: Sendable {
         return id
     }
 
+    /// The `items` of a list the API answers at `path` (a notification log), read every 100 ms until
+    /// `done` holds of them, 10 s at most; returns the last read. A receiver (webhook, SMTP) has an
+    /// attempt before the sender has recorded its answer, so a log read at once may not show it yet.
+    public func items(_ path: String, key: String, until done: ([JSONValue]) -> Bool) async throws -> [JSONValue] {
+        var items: [JSONValue] = []
+        for _ in 0..<100 {
+            items = try await get(path, key: key).json["items"]?.items ?? []
+            if done(items) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return items
+    }
+
     /// The batch once it has finished (completed, with rejects, or failed), read every 50 ms.
     public func finishedBatch(_ id: String, key: String, timeout: TimeInterval = 120) async throws -> JSONValue {
         let deadline = Date().addingTimeInterval(timeout)

@@ -1,0 +1,167 @@
+import EsteiraCore
+import EsteiraStore
+import EsteiraTestSupport
+import Foundation
+import HTTPTypes
+import Testing
+
+/// The outbox's senders, in process beside the API, on SQLite and on PostgreSQL, against real
+/// servers in processes of their own: `scripts/webhook-receiver.py`, which fails the first
+/// deliveries on request and checks each signature with Python's own HMAC, and
+/// `scripts/smtp-receiver.py` (aiosmtpd). What needs a restart stays in the real-binary suites.
+@Suite("API contract, in process: webhooks and e-mail from the outbox", .serialized)
+struct NotificationContractTests {
+    static let fastRetries = ["ESTEIRA_NOTIFY_RETRY_BASE_SECONDS": "0.2", "ESTEIRA_NOTIFY_RETRY_CAP_SECONDS": "1",
+                              "ESTEIRA_NOTIFY_POLL_SECONDS": "0.1"]
+    static let collection = #"{"bank": "237", "agency": "2949", "account": "6580", "wallet": "6", "pix_key": "11222333000181", "beneficiary_name": "Loja Exemplo Ltda", "beneficiary_city": "São Paulo", "due_days": 10}"#
+
+    static func endpoint(_ api: APITestClient, key: String, url: String, events: String? = nil) async throws -> JSONValue {
+        let body = events.map { #"{"url": "\#(url)", "events": \#($0)}"# } ?? #"{"url": "\#(url)"}"#
+        let r = try await api.post("/v1/webhooks", key: key, json: body)
+        #expect(r.status == 201, "\(r.body)")
+        return r.json
+    }
+
+    @Test("webhooks: signed, retried after failures with each attempt logged, sent again on request; only the events asked for",
+          arguments: InProcessEsteira.dialects)
+    func deliveries(dialect: SQLDialect) async throws {
+        let receiver = try WebhookReceiver()
+        defer { receiver.stop() }
+        try await InProcessEsteira.with(dialect, environment: Self.fastRetries.merging(["ESTEIRA_WEBHOOK_ALLOW_PRIVATE": "1"]) { $1 },
+                                        companions: true) { api, runtime in
+            let client = try await InProcessEsteira.client(runtime, name: "Loja")
+            let bad = try await api.post("/v1/webhooks", key: client.key, json: #"{"url": "ftp://x"}"#)
+            #expect(bad.status == 422 && bad.body.contains("\"field\":\"url\""))
+            let unknown = try await api.post("/v1/webhooks", key: client.key, json: #"{"url": "http://x.y", "events": ["batch.eaten"]}"#)
+            #expect(unknown.status == 422 && unknown.body.contains("invalid_event"))
+
+            let hook = try await Self.endpoint(api, key: client.key, url: receiver.base + "/hooks/esteira")
+            let secret = try #require(hook["secret"]?.string)
+            // A second endpoint that wants only failures: a completed batch does not reach it.
+            _ = try await Self.endpoint(api, key: client.key, url: receiver.base + "/only-failures", events: #"["batch.failed"]"#)
+            #expect((try await api.get("/v1/webhooks", key: client.key).json["items"]?.elements)?.count == 2)
+            try await receiver.control(secret: secret, failFirst: 2)
+
+            let id = try await api.upload(Array("external_id,name,document,amount,due_date\nW1,Ana,248.438.034-80,10.00,\(TestCalendar.year(-1))-01-01\nW2,Bia,123,1.00,\(TestCalendar.year(-1))-01-01\n".utf8),
+                                             key: client.key, name: "hooks.csv")
+            _ = try await api.finishedBatch(id, key: client.key, timeout: 60)
+            let got = try await receiver.waitFor(3)
+            #expect(got.count == 3)
+            #expect(got.map { $0["status"]?.int ?? 0 } == [500, 500, 200])
+            #expect(got.allSatisfy { $0["signature_ok"]?.bool == true && $0["path"]?.string == "/hooks/esteira" })
+            #expect(Set(got.map { $0["delivery"]?.string ?? "" }).count == 1) // the same delivery id on each attempt
+            let body = try #require(got.last?["body"])
+            #expect(body["event"]?.string == "batch.completed_with_rejects")
+            let batch = body["batch"] ?? .null
+            #expect(batch["id"]?.string == id)
+            #expect(batch.counts == ["received": 2, "registered": 1, "duplicates": 0, "rejected": 1, "review": 0])
+
+            // The log: one notification, three attempts, delivered, read until the sender has recorded
+            // its answer.
+            let log = "/v1/notifications?batch=\(id)"
+            var items = try await api.items(log, key: client.key) { $0.first?["state"]?.string != "pending" }
+            #expect(items.count == 1)
+            #expect(items.first?["state"]?.string == "delivered")
+            #expect((items.first?["attempts"]?.elements ?? []).map { $0["status_code"]?.int ?? 0 } == [500, 500, 200])
+
+            // Sent again on request: one more delivery, same id.
+            let notificationID = try #require(items.first?["id"]?.int)
+            #expect(try await api.request(.post, "/v1/notifications/\(notificationID)/redeliver", key: client.key).status == 202)
+            let again = try await receiver.waitFor(4)
+            #expect(again.count == 4 && again.last?["delivery"]?.string == got.last?["delivery"]?.string)
+            items = try await api.items(log, key: client.key) { ($0.first?["attempts"]?.elements)?.count == 4 }
+            #expect((items.first?["attempts"]?.elements)?.count == 4)
+            #expect(try await api.request(.post, "/v1/notifications/999999/redeliver", key: client.key).status == 404)
+            #expect(try await api.get("/v1/notifications", key: client.key).status == 400)
+        }
+    }
+
+    @Test("e-mail over SMTP: the client's batch e-mail and the debtor's slip, STARTTLS and AUTH, retried after 451, given up after 550, in Portuguese",
+          arguments: InProcessEsteira.dialects)
+    func emails(dialect: SQLDialect) async throws {
+        let smtp = try SMTPReceiver(failFirst: 1)
+        defer { smtp.stop() }
+        try await InProcessEsteira.with(dialect, environment: smtp.environment.merging(Self.fastRetries) { $1 }, companions: true) { api, runtime in
+            let client = try await InProcessEsteira.client(runtime, name: "Loja")
+            // Addresses checked; the client's address wants only batches with rejects.
+            let bad = try await api.post("/v1/email-recipients", key: client.key, json: #"{"address": "financeiro@"}"#)
+            #expect(bad.status == 422 && bad.body.contains("invalid_email") && bad.body.contains("\"field\":\"address\""))
+            let unknown = try await api.post("/v1/email-recipients", key: client.key, json: #"{"address": "a@loja.com.br", "events": ["x"]}"#)
+            #expect(unknown.status == 422 && unknown.body.contains("invalid_event"))
+            let created = try await api.post("/v1/email-recipients", key: client.key, json: #"{"address": "financeiro@loja.com.br", "events": ["batch.completed_with_rejects", "batch.failed"]}"#)
+            #expect(created.status == 201)
+            #expect((try await api.get("/v1/email-recipients", key: client.key).json["items"]?.elements)?.count == 1)
+            #expect(try await api.request(.put, "/v1/collection", key: client.key, body: Self.collection).status == 200)
+
+            // Four rows: a debtor with an address, one without, one whose address the server
+            // refuses, and a row rejected (its CPF's check digits are wrong).
+            let file = "external_id;nome;cpf;valor;vencimento;email\n"
+                + "M1;Ana Souza;248.438.034-80;1.234,56;01/06/2025;ana@example.com\n"
+                + "M2;Bruno Lima;529.982.247-25;10,00;01/06/2025;\n"
+                + "M3;Carla Dias;111.444.777-35;20,00;01/06/2025;recusado@example.com\n"
+                + "M4;Davi Reis;123.456.789-00;30,00;01/06/2025;davi@example.com\n"
+            let id = try await api.upload(Array(file.utf8), key: client.key, name: "cobranças novembro.csv")
+            #expect(try await api.finishedBatch(id, key: client.key, timeout: 60)["status"]?.string == "completed_with_rejects")
+
+            let got = try await smtp.waitFor(accepted: 2)
+            #expect(got.count == 2)
+            // Each recipient's first message was answered 451 and sent again.
+            #expect(smtp.records.filter { $0["status"]?.int == 451 }.count == 2)
+            #expect(got.allSatisfy { $0["tls"]?.bool == true && $0["auth"]?.bool == true && $0["login"]?.string == "esteira" })
+            #expect(got.allSatisfy { $0["mail_from"]?.string == "cobranca@esteira.test" })
+
+            // The client's e-mail: the counts by hand (4 received, 3 registered, 1 rejected) and links.
+            let batchMail = try #require(got.first { $0["rcpt_tos"]?.items.compactMap(\.string) == ["financeiro@loja.com.br"] })
+            #expect(batchMail["subject"]?.string == "Lote cobranças novembro.csv processado, com 1 rejeitada")
+            let text = batchMail["text"]?.string ?? ""
+            for line in ["Recebidas: 4", "Registradas: 3", "Duplicadas: 0", "Rejeitadas: 1", "Em revisão: 0",
+                         "Ver o lote: https://esteira.example.com/app/lotes/\(id)",
+                         "Relatório de rejeitadas (CSV): https://esteira.example.com/app/lotes/\(id)/rejeitados.csv"] {
+                #expect(text.contains(line), "\(line) in \(text)")
+            }
+            #expect((batchMail["html"]?.string ?? "").contains("href=\"https://esteira.example.com/app/lotes/\(id)/rejeitados.csv\""))
+
+            // The debtor's e-mail: amount and due date as a Brazilian writes them (due 10 days after
+            // today), the codes, and the printable slip attached, whose QR code ZBar reads back.
+            let slip = try await api.get("/v1/debts/M1/bankslip", key: client.key).json
+            let slipMail = try #require(got.first { $0["rcpt_tos"]?.items.compactMap(\.string) == ["ana@example.com"] })
+            let dueText = TestCalendar.brazilianDay(days: 10)
+            #expect(slipMail["subject"]?.string == "Boleto de Loja Exemplo Ltda: R$ 1.234,56, vencimento \(dueText)")
+            #expect((slipMail["from"]?.string ?? "").contains("Loja Exemplo Ltda"))
+            let slipText = slipMail["text"]?.string ?? ""
+            #expect(slipText.contains("Olá, Ana Souza."))
+            #expect(slipText.contains(slip["digitable_line"]?.string ?? "-") && slipText.contains(slip["pix_copia_e_cola"]?.string ?? "-"))
+            let attachment = try #require((slipMail["attachments"]?.elements)?.first)
+            #expect(attachment["filename"]?.string == "boleto-M1.html" && attachment["content_type"]?.string == "text/html")
+            let page = attachment["content"]?.string ?? ""
+            guard let start = page.range(of: #"id="qrcode""#), let open = page.range(of: "<svg", range: start.upperBound..<page.endIndex),
+                  let close = page.range(of: "</svg>", range: open.lowerBound..<page.endIndex) else {
+                Issue.record("no QR code in the attachment")
+                return
+            }
+            #expect(try BarcodeReader.decode(svg: String(page[open.lowerBound..<close.upperBound])) == slip["pix_copia_e_cola"]?.string)
+
+            // What the API says: the slip's e-mail sent after two attempts; none for a debt without an
+            // address; the refused one given up at once with the server's answer.
+            let email = slip["email"] ?? .null
+            #expect(email["state"]?.string == "sent" && email["attempts"]?.int == 2 && email["to"]?.string == "ana@example.com")
+            #expect(try await api.get("/v1/debts/M2/bankslip", key: client.key).json["email"] == nil)
+            var refused = JSONValue.null
+            for _ in 0..<50 {
+                refused = try await api.get("/v1/debts/M3/bankslip", key: client.key).json["email"] ?? .null
+                if refused["state"]?.string == "dead" { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(refused["state"]?.string == "dead" && refused["attempts"]?.int == 1)
+            #expect((refused["error"]?.string ?? "").hasPrefix("550"))
+            #expect(smtp.records.filter { $0["refused"] != nil }.count == 1)
+
+            // The client's notification log: the e-mail's two attempts, once the sender has recorded the second.
+            let items = try await api.items("/v1/notifications?batch=\(id)", key: client.key) { $0.first?["state"]?.string != "pending" }
+            #expect(items.count == 1)
+            #expect(items.first?["channel"]?.string == "email" && items.first?["address"]?.string == "financeiro@loja.com.br")
+            #expect(items.first?["state"]?.string == "delivered")
+            #expect((items.first?["attempts"]?.elements ?? []).map { $0["status_code"]?.int ?? 0 } == [451, 250])
+        }
+    }
+}
