@@ -66,6 +66,10 @@ struct PaymentContractTests {
             #expect(rest.json["debt", "status"]?.string == "paid" && rest.json["debt", "open"]?.string == "0.00", "\(rest.body)")
             #expect(try await pay("1.00").body.contains("P002"))
             #expect(try await call(.get, "/v1/debts/P1").json["status"]?.string == "paid")
+            // Paid: no slip to ask for, and none issued by asking (it used to issue one for the
+            // whole amount, which the debtor could pay a second time).
+            let noSlip = try await call(.get, "/v1/debts/P1/bankslip")
+            #expect(noSlip.status == 409 && noSlip.json["error", "code"]?.string == "debt_paid", "\(noSlip.body)")
             // Slips 1 and 2 cancelled by the partial payments, slip 3 (50.00) paid by the last.
             #expect(try await InProcessEsteira.sql(runtime, "SELECT our_number, amount_cents, status FROM bankslips WHERE external_id = 'P1' ORDER BY our_number")
                     == "1|10000|cancelled\n2|7000|cancelled\n3|5000|paid")

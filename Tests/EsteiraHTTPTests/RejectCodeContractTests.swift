@@ -119,6 +119,12 @@ struct RejectCodeContractTests {
             let entry = #"{"branch": "0001", "account": "1-2", "amount": "1.00", "side": "C", "event_code": "NAO_EXISTE", "description": "x", "trace_key": "\#(UUID().uuidString.lowercased())", "reference_date": "\#(TestCalendar.day())"}"#
             let settings = #"{"bank": "001", "agency": "2949", "account": "6580", "wallet": "6", "pix_key": "11222333000181", "beneficiary_name": "Loja", "beneficiary_city": "São Paulo", "due_days": 10}"#
 
+            // Another client, which collects through Esteira, with a debt paid in full.
+            let payer = try await InProcessEsteira.client(runtime, name: "Outra", document: "11444777000161")
+            #expect(try await api.request(.put, "/v1/collection", key: payer.key, body: settings.replacingOccurrences(of: #""001""#, with: #""237""#)).status == 200)
+            #expect(try await api.post("/v1/debts", key: payer.key, json: debt.replacingOccurrences(of: "E1", with: "P9")).status == 201)
+            #expect(try await api.post("/v1/debts/P9/payments", key: payer.key, json: #"{"amount": "10.00", "date": "\#(TestCalendar.day())", "method": "pix"}"#).status == 201)
+
             let requests: [String: () async throws -> APIResult] = [
                 "unauthorized": { try await api.get("/v1/batches") },
                 "not_found": { try await api.get("/v1/nada", key: client.key) },
@@ -165,6 +171,7 @@ struct RejectCodeContractTests {
                     try await api.post("/v1/debts/E1/withdrawal", key: client.key, json: #"{"reason": "obito", "note": "\#(String(repeating: "x", count: 501))"}"#)
                 },
                 "invalid_decisions": { try await api.post("/v1/admin/reviews", key: op, json: #"{"decisions": []}"#) },
+                "debt_paid": { try await api.get("/v1/debts/P9/bankslip", key: payer.key) },
                 "debt_closed": { try await api.get("/v1/debts/W9/bankslip", key: client.key) },
             ]
             // Made elsewhere: `invalid_body` needs a socket (HostileInputEndToEndTests), `expired`

@@ -115,9 +115,13 @@ struct CollectionRoutes {
             throw APIError(.conflict, code: "no_collection_settings",
                            message: "Cadastre a configuração de cobrança (PUT /v1/collection) antes de emitir boletos.")
         }
-        guard let slip = try await store.openSlip(clientID: client.id, clientNum: client.num, debt: SlipRequest(debt.debt), today: Day(Date(), in: Day.saoPaulo)) else {
-            throw APIError.notFound("Boleto")
+        let found: Bankslip?
+        do {
+            found = try await store.openSlip(clientID: client.id, clientNum: client.num, debt: SlipRequest(debt.debt), today: Day(Date(), in: Day.saoPaulo))
+        } catch SlipRefusal.paid {
+            throw APIError(.conflict, code: "debt_paid", message: "A dívida está paga; não há boleto em aberto.")
         }
+        guard let slip = found else { throw APIError.notFound("Boleto") }
         return (debt, slip, settings)
     }
 

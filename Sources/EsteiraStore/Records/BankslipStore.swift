@@ -17,6 +17,12 @@ public struct SlipRequest: Sendable {
     public init(_ debt: Debt) { self.init(externalID: debt.externalID, amountCents: debt.amountCents, email: debt.email) }
 }
 
+/// Why a debt gets no slip.
+public enum SlipRefusal: Error, Sendable {
+    /// Nothing is open on it: a slip would ask the debtor to pay again.
+    case paid
+}
+
 /// Collection settings and the slips issued under them. Issuing happens in the transaction that
 /// registers the debts, so a debt registered has its slip, and a re-run (which finds the
 /// sub-batch registered and inserts nothing) issues none.
@@ -114,13 +120,20 @@ public struct BankslipStore: Sendable {
     }
 
     /// The debt's open slip; when it has none and the client has settings (a debt registered
-    /// before they were saved), issues it now, once.
+    /// before they were saved), issues it now, once, for what is open. A debt with nothing open
+    /// gets none: `SlipRefusal.paid`.
     public func openSlip(clientID: String, clientNum: Int, debt: SlipRequest, today: Day) async throws -> Bankslip? {
         let externalID = debt.externalID
         if let slip = try await Self.open(db.query, clientNum: clientNum, externalID: externalID) { return slip }
         return try await db.write(durable: true) { c in
             if let slip = try await Self.open(c.query, clientNum: clientNum, externalID: externalID) { return slip }
-            try await Self.issue(c, clientID: clientID, clientNum: clientNum, debts: [debt], today: today)
+            guard let row = try await c.query("""
+                SELECT amount_cents, paid_cents FROM debts WHERE client_num = \(clientNum) AND external_id = \(externalID)\(c.forUpdate)
+                """).first else { return nil }
+            let open = Int64(try row.int("amount_cents")) - Int64(try row.int("paid_cents"))
+            guard open > 0 else { throw SlipRefusal.paid }
+            try await Self.issue(c, clientID: clientID, clientNum: clientNum,
+                                 debts: [SlipRequest(externalID: externalID, amountCents: open, email: debt.email)], today: today)
             return try await Self.open(c.query, clientNum: clientNum, externalID: externalID)
         }
     }
