@@ -53,6 +53,12 @@ struct PortfolioContractTests {
             let again = try await call(.post, "/v1/debts/W1/withdrawal", #"{"reason": "obito"}"#)
             #expect(again.status == 200 && again.json["duplicate"]?.bool == true && again.json["cancelled_slip"] == .null, "\(again.body)")
             #expect(try await InProcessEsteira.sql(runtime, "SELECT COUNT(*) FROM bankslips WHERE external_id = 'W1'") == "2")
+            // Sent again as an inclusion: withdrawn stays withdrawn. The same content is a duplicate
+            // that changes nothing; other content is R009, as for any registered debt.
+            let resent = try await call(.post, "/v1/debts", #"{"external_id": "W1", "name": "Ana", "document": "248.438.034-80", "amount": "100,00", "due_date": "\#(TestCalendar.day(months: -1))"}"#)
+            #expect(resent.status == 200 && resent.json["debt", "status"]?.string == "withdrawn", "\(resent.body)")
+            let changed = try await call(.post, "/v1/debts", #"{"external_id": "W1", "name": "Ana", "document": "248.438.034-80", "amount": "120,00", "due_date": "\#(TestCalendar.day(months: -1))"}"#)
+            #expect(changed.status == 409 && changed.json["error", "code"]?.string == "R009", "\(changed.body)")
 
             // The history, oldest first: registered by its batch's line 1, slip 1 issued by Esteira;
             // 30.00 paid by the client's key (`…` and its last four characters), which cancelled
