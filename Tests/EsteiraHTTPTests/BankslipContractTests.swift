@@ -18,13 +18,13 @@ struct BankslipContractTests {
             }
 
             // A debt registered before any settings: no slip yet, and asking says why.
-            let early = try await call(.post, "/v1/debts", #"{"external_id": "E1", "name": "Ana", "document": "248.438.034-80", "amount": "50,00", "due_date": "2025-01-01"}"#)
+            let early = try await call(.post, "/v1/debts", #"{"external_id": "E1", "name": "Ana", "document": "248.438.034-80", "amount": "50,00", "due_date": "\#(TestCalendar.day(months: -1))"}"#)
             #expect(early.status == 201)
             let none = try await call(.get, "/v1/debts/E1/bankslip")
             #expect(none.status == 409 && none.body.contains("no_collection_settings"))
 
             // Settings: each field checked and named.
-            let settings = #"{"bank": "237", "agency": "2949", "account": "6580", "wallet": "6", "pix_key": "11222333000181", "beneficiary_name": "Loja Exemplo Ltda", "beneficiary_city": "São Paulo", "due_days": 10}"#
+            let settings = InProcessEsteira.collectionSettings
             let otherBank = try await call(.put, "/v1/collection", settings.replacingOccurrences(of: #""237""#, with: #""001""#))
             #expect(otherBank.status == 422 && otherBank.json["error", "field"]?.string == "bank")
             let badDays = try await call(.put, "/v1/collection", settings.replacingOccurrences(of: "10}", with: "0}"))
@@ -34,8 +34,9 @@ struct BankslipContractTests {
             #expect(try await call(.get, "/v1/collection").json["agency"]?.string == "2949")
 
             // A batch of three: each registered debt gets its slip, numbered in file order.
-            let file = "external_id,name,document,amount,due_date\nB1,Bruno,529.982.247-25,1234.56,2025-06-01\n"
-                + "B2,Carla,111.444.777-35,10.00,2025-06-01\nB3,Davi,123.456.789-09,99.90,2025-06-01\n"
+            let due = TestCalendar.day(months: -1)
+            let file = "external_id,name,document,amount,due_date\nB1,Bruno,529.982.247-25,1234.56,\(due)\n"
+                + "B2,Carla,111.444.777-35,10.00,\(due)\nB3,Davi,123.456.789-09,99.90,\(due)\n"
             let id = try await api.upload(Array(file.utf8), key: client.key, name: "lote.csv")
             #expect(try await api.finishedBatch(id, key: client.key).counts["registered"] == 3)
             var numbers: [Int] = []

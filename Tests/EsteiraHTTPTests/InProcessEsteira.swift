@@ -64,6 +64,9 @@ enum InProcessEsteira {
         }.joined(separator: "\n")
     }
 
+    /// Collection settings that every test collecting through Esteira saves (Bradesco, wallet 6).
+    static let collectionSettings = #"{"bank": "237", "agency": "2949", "account": "6580", "wallet": "6", "pix_key": "11222333000181", "beneficiary_name": "Loja Exemplo Ltda", "beneficiary_city": "São Paulo", "due_days": 10}"#
+
     /// Two clients, A and B, for the tests of what one may see of the other.
     static func twoClients(_ runtime: Runtime) async throws -> (a: (id: String, key: String), b: (id: String, key: String)) {
         (try await client(runtime, name: "A", document: "11222333000181"), try await client(runtime, name: "B", document: "11444777000161"))

@@ -13,7 +13,7 @@ import Testing
 struct NotificationContractTests {
     static let fastRetries = ["ESTEIRA_NOTIFY_RETRY_BASE_SECONDS": "0.2", "ESTEIRA_NOTIFY_RETRY_CAP_SECONDS": "1",
                               "ESTEIRA_NOTIFY_POLL_SECONDS": "0.1"]
-    static let collection = #"{"bank": "237", "agency": "2949", "account": "6580", "wallet": "6", "pix_key": "11222333000181", "beneficiary_name": "Loja Exemplo Ltda", "beneficiary_city": "São Paulo", "due_days": 10}"#
+    static let collection = InProcessEsteira.collectionSettings
 
     static func endpoint(_ api: APITestClient, key: String, url: String, events: String? = nil) async throws -> JSONValue {
         let body = events.map { #"{"url": "\#(url)", "events": \#($0)}"# } ?? #"{"url": "\#(url)"}"#
@@ -95,11 +95,12 @@ struct NotificationContractTests {
 
             // Four rows: a debtor with an address, one without, one whose address the server
             // refuses, and a row rejected (its CPF's check digits are wrong).
+            let due = TestCalendar.brazilianDay(months: -1)
             let file = "external_id;nome;cpf;valor;vencimento;email\n"
-                + "M1;Ana Souza;248.438.034-80;1.234,56;01/06/2025;ana@example.com\n"
-                + "M2;Bruno Lima;529.982.247-25;10,00;01/06/2025;\n"
-                + "M3;Carla Dias;111.444.777-35;20,00;01/06/2025;recusado@example.com\n"
-                + "M4;Davi Reis;123.456.789-00;30,00;01/06/2025;davi@example.com\n"
+                + "M1;Ana Souza;248.438.034-80;1.234,56;\(due);ana@example.com\n"
+                + "M2;Bruno Lima;529.982.247-25;10,00;\(due);\n"
+                + "M3;Carla Dias;111.444.777-35;20,00;\(due);recusado@example.com\n"
+                + "M4;Davi Reis;123.456.789-00;30,00;\(due);davi@example.com\n"
             let id = try await api.upload(Array(file.utf8), key: client.key, name: "cobranças novembro.csv")
             #expect(try await api.finishedBatch(id, key: client.key, timeout: 60)["status"]?.string == "completed_with_rejects")
 

@@ -17,9 +17,9 @@ struct PaymentContractTests {
             func call(_ method: HTTPRequest.Method, _ path: String, _ body: String? = nil) async throws -> APIResult {
                 try await api.request(method, path, key: client.key, body: body)
             }
-            let settings = #"{"bank": "237", "agency": "2949", "account": "6580", "wallet": "6", "pix_key": "11222333000181", "beneficiary_name": "Loja Exemplo Ltda", "beneficiary_city": "São Paulo", "due_days": 10}"#
+            let settings = InProcessEsteira.collectionSettings
             #expect(try await call(.put, "/v1/collection", settings).status == 200)
-            #expect(try await call(.post, "/v1/debts", #"{"external_id": "P1", "name": "Ana", "document": "248.438.034-80", "amount": "100,00", "due_date": "2025-01-01"}"#).status == 201)
+            #expect(try await call(.post, "/v1/debts", #"{"external_id": "P1", "name": "Ana", "document": "248.438.034-80", "amount": "100,00", "due_date": "\#(TestCalendar.day(months: -1))"}"#).status == 201)
             let today = TestCalendar.day()
             func pay(_ amount: String, _ method: String = "pix", date: String = TestCalendar.day(), key: String? = nil) async throws -> APIResult {
                 let k = key.map { #", "trace_key": "\#($0)""# } ?? ""
@@ -95,9 +95,9 @@ struct PaymentContractTests {
                 try await api.request(method, path, key: key ?? client.key, body: body)
             }
             let today = TestCalendar.day()
-            let settings = #"{"bank": "237", "agency": "2949", "account": "6580", "wallet": "6", "pix_key": "11222333000181", "beneficiary_name": "Loja Exemplo Ltda", "beneficiary_city": "São Paulo", "due_days": 10}"#
+            let settings = InProcessEsteira.collectionSettings
             #expect(try await call(.put, "/v1/collection", settings).status == 200)
-            #expect(try await call(.post, "/v1/debts", #"{"external_id": "V1", "name": "Ana", "document": "248.438.034-80", "amount": "80,00", "due_date": "2025-01-01"}"#).status == 201)
+            #expect(try await call(.post, "/v1/debts", #"{"external_id": "V1", "name": "Ana", "document": "248.438.034-80", "amount": "80,00", "due_date": "\#(TestCalendar.day(months: -1))"}"#).status == 201)
             let paid = try await call(.post, "/v1/debts/V1/payments", #"{"amount": "80.00", "date": "\#(today)", "method": "boleto"}"#)
             #expect(paid.json["debt", "status"]?.string == "paid", "\(paid.body)")
             let paymentID = try #require(paid.json["payment", "id"]?.int)

@@ -16,7 +16,7 @@ struct PortfolioContractTests {
             func call(_ method: HTTPRequest.Method, _ path: String, _ body: String? = nil, key: String? = nil) async throws -> APIResult {
                 try await api.request(method, path, key: key ?? client.key, body: body)
             }
-            let settings = #"{"bank": "237", "agency": "2949", "account": "6580", "wallet": "6", "pix_key": "11222333000181", "beneficiary_name": "Loja Exemplo Ltda", "beneficiary_city": "São Paulo", "due_days": 10}"#
+            let settings = InProcessEsteira.collectionSettings
             #expect(try await call(.put, "/v1/collection", settings).status == 200)
             let created = try await call(.post, "/v1/debts", #"{"external_id": "W1", "name": "Ana", "document": "248.438.034-80", "amount": "100,00", "due_date": "\#(TestCalendar.day(months: -1))"}"#)
             #expect(created.status == 201, "\(created.body)")
@@ -92,7 +92,7 @@ struct PortfolioContractTests {
         try await InProcessEsteira.with(dialect) { api, runtime in
             let client = try await InProcessEsteira.client(runtime)
             let (op, opKey) = try await OperatorStore(db: runtime.db).create(name: "Ana")
-            let settings = #"{"bank": "237", "agency": "2949", "account": "6580", "wallet": "6", "pix_key": "11222333000181", "beneficiary_name": "Loja Exemplo Ltda", "beneficiary_city": "São Paulo", "due_days": 10}"#
+            let settings = InProcessEsteira.collectionSettings
             #expect(try await api.request(.put, "/v1/collection", key: client.key, body: settings).status == 200)
             for (id, due) in [("R1", TestCalendar.day(years: -6)), ("R2", TestCalendar.day(years: -6)), ("R3", TestCalendar.day(months: -1))] {
                 let r = try await api.post("/v1/debts", key: client.key, json: #"{"external_id": "\#(id)", "name": "Ana", "document": "248.438.034-80", "amount": "50,00", "due_date": "\#(due)"}"#)
@@ -187,7 +187,7 @@ struct PortfolioContractTests {
             func patch(_ id: String, _ json: String, key: String? = nil) async throws -> APIResult {
                 try await api.request(.patch, "/v1/debts/\(id)", key: key ?? client.key, body: json)
             }
-            let settings = #"{"bank": "237", "agency": "2949", "account": "6580", "wallet": "6", "pix_key": "11222333000181", "beneficiary_name": "Loja Exemplo Ltda", "beneficiary_city": "São Paulo", "due_days": 10}"#
+            let settings = InProcessEsteira.collectionSettings
             #expect(try await api.request(.put, "/v1/collection", key: client.key, body: settings).status == 200)
             let due = TestCalendar.day(months: -1)
             #expect(try await api.post("/v1/debts", key: client.key, json: #"{"external_id": "C1", "name": "Ana", "document": "248.438.034-80", "amount": "100,00", "due_date": "\#(due)"}"#).status == 201)

@@ -45,22 +45,13 @@ struct PaymentRoutes {
     }
 
     struct OutcomeJSON: ResponseEncodable {
-        struct DebtState: Encodable {
-            var externalID: String
-            var status: String
-            var amount: String
-            var paid: String
-            var open: String
-            enum CodingKeys: String, CodingKey { case externalID = "external_id", status, amount, paid, open }
-        }
         var payment: PaymentJSON
-        var debt: DebtState
+        var debt: DebtStanding
         var replayed: Bool
 
         init(_ outcome: PaymentOutcome, externalID: String) {
             payment = PaymentJSON(outcome.payment)
-            debt = DebtState(externalID: externalID, status: outcome.status, amount: Money.decimalString(cents: outcome.debtAmountCents),
-                             paid: Money.decimalString(cents: outcome.paidCents), open: Money.decimalString(cents: outcome.openCents))
+            debt = DebtStanding(externalID: externalID, status: outcome.status, amountCents: outcome.debtAmountCents, paidCents: outcome.paidCents)
             replayed = outcome.replayed
         }
     }

@@ -32,10 +32,9 @@ public struct DebtHistory: Sendable {
             SELECT c.id, d.status, d.amount_cents, d.paid_cents FROM debts d JOIN clients c ON c.num = d.client_num
             WHERE d.client_num = \(clientNum) AND d.external_id = \(externalID)
             """).first else { return }
-        let amount = Int64(try debt.int("amount_cents")), paid = Int64(try debt.int("paid_cents"))
-        let notice = DebtNotice(event: event.rawValue, at: Timestamp.iso(at), actor: actor, details: details, debt: .init(
-            externalID: externalID, status: try debt.string("status"), amount: Money.decimalString(cents: amount),
-            paid: Money.decimalString(cents: paid), open: Money.decimalString(cents: max(0, amount - paid))))
+        let notice = DebtNotice(event: event.rawValue, at: Timestamp.iso(at), actor: actor, details: details, debt: DebtStanding(
+            externalID: externalID, status: try debt.string("status"), amountCents: Int64(try debt.int("amount_cents")),
+            paidCents: Int64(try debt.int("paid_cents"))))
         try await NotificationStore.enqueue(c, clientID: try debt.string("id"), subjectID: noticeSubject(externalID), event: event,
                                             payload: try JSONText.encoded(notice), now: at)
     }
@@ -94,16 +93,7 @@ public struct DebtHistory: Sendable {
         var at: String
         var actor: DebtEventActor
         var details: Details
-        var debt: DebtState
-
-        struct DebtState: Encodable {
-            var externalID: String
-            var status: String
-            var amount: String
-            var paid: String
-            var open: String
-            enum CodingKeys: String, CodingKey { case externalID = "external_id", status, amount, paid, open }
-        }
+        var debt: DebtStanding
     }
 
     struct Registered: Encodable {

@@ -47,6 +47,24 @@ public struct PaymentOutcome: Sendable {
     public var openCents: Int64 { debtAmountCents - paidCents }
 }
 
+/// Where a debt stands in amounts, as a payment's answer and a debt's notice write it.
+public struct DebtStanding: Encodable, Sendable {
+    public var externalID: String
+    public var status: String
+    public var amount: String
+    public var paid: String
+    public var open: String
+    enum CodingKeys: String, CodingKey { case externalID = "external_id", status, amount, paid, open }
+
+    public init(externalID: String, status: String, amountCents: Int64, paidCents: Int64) {
+        self.externalID = externalID
+        self.status = status
+        amount = Money.decimalString(cents: amountCents)
+        paid = Money.decimalString(cents: paidCents)
+        open = Money.decimalString(cents: max(0, amountCents - paidCents))
+    }
+}
+
 /// Payments on debts. Recording one is a single transaction: the payment's row, the debt's paid
 /// total and status (`partially_paid`, `paid`), its open slip replaced by one for the open amount
 /// (or closed once nothing is open), the payment in the debt's history, and the
