@@ -10,9 +10,9 @@ struct NotificationPayloadTests {
     func batch() throws {
         let payload = BatchEventPayload(event: "batch.completed_with_rejects", batch: .init(
             id: "b1", status: "completed_with_rejects", source: "upload", fileName: nil,
-            counts: .init(received: 3, registered: 2, duplicates: 0, rejected: 1, review: 0),
+            counts: .init(received: 4, registered: 2, updated: 1, withdrawn: 0, duplicates: 0, rejected: 1, review: 0),
             errorCode: nil, error: nil, traceID: "t1", finishedAt: "2026-12-06T10:00:00Z"))
-        let expected = #"{"batch":{"counts":{"duplicates":0,"received":3,"registered":2,"rejected":1,"review":0},"error":null,"error_code":null,"#
+        let expected = #"{"batch":{"counts":{"duplicates":0,"received":4,"registered":2,"rejected":1,"review":0,"updated":1,"withdrawn":0},"error":null,"error_code":null,"#
             + #""file_name":null,"finished_at":"2026-12-06T10:00:00Z","id":"b1","source":"upload","status":"completed_with_rejects","trace_id":"t1"},"#
             + #""event":"batch.completed_with_rejects"}"#
         #expect(try payload.json() == expected)

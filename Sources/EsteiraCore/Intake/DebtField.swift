@@ -10,6 +10,10 @@ public enum DebtField: String, CaseIterable, Sendable, Codable {
     case email
     case phone
     case description
+    /// What the row does to the registry (`DebtOperation`): absent or empty is an inclusion.
+    case operation
+    /// Why a withdrawal (operation B) takes the debt out of collection (`WithdrawalReason`).
+    case withdrawalReason = "withdrawal_reason"
 
     /// The field's place in `allCases`, for tables indexed by field.
     public var ordinal: Int {
@@ -22,13 +26,15 @@ public enum DebtField: String, CaseIterable, Sendable, Codable {
         case .email: return 5
         case .phone: return 6
         case .description: return 7
+        case .operation: return 8
+        case .withdrawalReason: return 9
         }
     }
 
     public var isRequired: Bool {
         switch self {
         case .externalID, .name, .document, .amount, .dueDate: return true
-        case .email, .phone, .description: return false
+        case .email, .phone, .description, .operation, .withdrawalReason: return false
         }
     }
 
@@ -44,6 +50,8 @@ public enum DebtField: String, CaseIterable, Sendable, Codable {
         case .email: return ["email"]
         case .phone: return ["phone", "telefone"]
         case .description: return ["description", "descricao"]
+        case .operation: return ["operation", "operacao", "acao", "movimento"]
+        case .withdrawalReason: return ["withdrawalreason", "motivobaixa", "motivodabaixa"]
         }
     }
 
@@ -58,6 +66,8 @@ public enum DebtField: String, CaseIterable, Sendable, Codable {
         case .email: return "e-mail"
         case .phone: return "telefone"
         case .description: return "descrição"
+        case .operation: return "operação (I, A ou B)"
+        case .withdrawalReason: return "motivo da baixa"
         }
     }
 
@@ -72,6 +82,8 @@ public enum DebtField: String, CaseIterable, Sendable, Codable {
         case .email: return 254
         case .phone: return 30
         case .description: return 1000
+        case .operation: return 20
+        case .withdrawalReason: return 40
         }
     }
 

@@ -8,14 +8,19 @@ public struct BatchEventPayload: Codable, Equatable, Sendable {
         public struct Counts: Codable, Equatable, Sendable {
             public var received: Int
             public var registered: Int
+            /// Absent from payloads written before files carried corrections and withdrawals.
+            public var updated: Int?
+            public var withdrawn: Int?
             public var duplicates: Int
             public var rejected: Int
             /// Absent from payloads written before the review count existed.
             public var review: Int?
 
-            public init(received: Int, registered: Int, duplicates: Int, rejected: Int, review: Int?) {
+            public init(received: Int, registered: Int, updated: Int?, withdrawn: Int?, duplicates: Int, rejected: Int, review: Int?) {
                 self.received = received
                 self.registered = registered
+                self.updated = updated
+                self.withdrawn = withdrawn
                 self.duplicates = duplicates
                 self.rejected = rejected
                 self.review = review

@@ -10,24 +10,33 @@ public enum BatchStatus: String, Sendable, Codable, CaseIterable {
 }
 
 /// What happened to the rows of a batch. When the batch is final,
-/// `received == registered + duplicates + rejected`.
+/// `received == registered + updated + withdrawn + duplicates + rejected`.
 public struct BatchCounts: Sendable, Codable, Equatable {
     public var received: Int
+    /// Inclusions that registered a new debt.
     public var registered: Int
+    /// Corrections that changed a debt.
+    public var updated: Int
+    /// Withdrawals that took a debt out of collection.
+    public var withdrawn: Int
+    /// Rows that changed nothing: an inclusion, correction or withdrawal of what already stood.
     public var duplicates: Int
     public var rejected: Int
     /// Of the registered, how many the risk rules flagged for review.
     public var review: Int
 
-    public init(received: Int = 0, registered: Int = 0, duplicates: Int = 0, rejected: Int = 0, review: Int = 0) {
+    public init(received: Int = 0, registered: Int = 0, updated: Int = 0, withdrawn: Int = 0, duplicates: Int = 0,
+                rejected: Int = 0, review: Int = 0) {
         self.received = received
         self.registered = registered
+        self.updated = updated
+        self.withdrawn = withdrawn
         self.duplicates = duplicates
         self.rejected = rejected
         self.review = review
     }
 
-    public var isBalanced: Bool { received == registered + duplicates + rejected }
+    public var isBalanced: Bool { received == registered + updated + withdrawn + duplicates + rejected }
 }
 
 /// A reason a whole file cannot be processed; the batch ends `failed` with this message.

@@ -48,6 +48,9 @@ public enum InPlaceRecord {
             func fits(_ value: UnsafeBufferPointer<UInt8>, _ f: DebtField) -> Bool {
                 (!f.isRequired || !value.isEmpty) && value.count <= f.maxLength
             }
+            // Only an inclusion is staged here; a correction or a withdrawal takes the general way.
+            let operation = field(.operation)
+            guard operation.isEmpty || (operation.count == 1 && operation[0] | 0x20 == UInt8(ascii: "i")) else { return false }
             let externalID = field(.externalID), name = field(.name), amount = field(.amount)
             let dueDate = field(.dueDate), email = field(.email), phone = field(.phone)
             let description = field(.description)

@@ -7,14 +7,35 @@
 /// `raw` is the record as it stood in the file (line break removed), for the reject report: a
 /// valid record may still be rejected by the register stage as a conflict.
 public enum StagedRecord: Sendable, Equatable {
+    /// An inclusion (operation I).
     case debt(line: Int, raw: String, Debt)
+    /// A correction (operation A): the debt as it should now read.
+    case correction(line: Int, raw: String, Debt)
+    /// A withdrawal (operation B).
+    case withdrawal(line: Int, raw: String, externalID: String, reason: WithdrawalReason)
     case rejected(line: Int, raw: String, issues: [RowIssue])
 
     public var line: Int {
         switch self {
-        case .debt(let line, _, _), .rejected(let line, _, _): return line
+        case .debt(let line, _, _), .correction(let line, _, _), .withdrawal(let line, _, _, _), .rejected(let line, _, _): return line
         }
     }
+}
+
+/// A staging file's kinds of record, as `StagedSubBatch.order` lists them.
+public enum StagedKind: Sendable, Equatable {
+    /// The next debt: an inclusion, or a correction (`StagedSubBatch.isCorrection`).
+    case debt
+    case withdrawal
+    case rejected
+}
+
+/// A withdrawal as staged: the row's line, its raw text, and what it withdraws and why.
+public struct StagedWithdrawal: Sendable, Equatable {
+    public var line: Int
+    public var raw: String
+    public var externalID: String
+    public var reason: WithdrawalReason
 }
 
 /// What the register stage reads of every staged debt: its key, and what the risk rules judge.
@@ -39,9 +60,9 @@ public struct DebtSummary: Sendable, Equatable {
 
 /// The staged records of a sub-batch, by kind: debt k is on line `debtLines[k]`, summarized by
 /// `summaries[k]`, whole as `debt(k)`, with raw text `debtRaw(k)` and registry row
-/// `withRow(k)`; `order` says, record by record in the file's order, whether it is the next
-/// debt (true) or the next rejected row (the codec keeps records in the order given, whatever
-/// their lines).
+/// `withRow(k)`, a correction when `isCorrection[k]`; `order` says, record by record in the file's
+/// order, whether it is the next debt, the next withdrawal or the next rejected row (the codec keeps
+/// records in the order given, whatever their lines).
 public struct StagedSubBatch: Sendable {
     public var summaries: [DebtSummary] = []
     public var debtLines: [Int] = []
@@ -51,8 +72,11 @@ public struct StagedSubBatch: Sendable {
     var debtRawRanges: [Range<Int>] = []
     var debtRowRanges: [Range<Int>] = []
     var staging: [UInt8] = []
+    /// Whether debt k is a correction (operation A) rather than an inclusion.
+    public var isCorrection: [Bool] = []
+    public var withdrawals: [StagedWithdrawal] = []
     public var rejected: [(line: Int, raw: String, issues: [RowIssue])] = []
-    public var order: [Bool] = []
+    public var order: [StagedKind] = []
 
     public init() {}
 
@@ -90,22 +114,31 @@ public struct StagedSubBatch: Sendable {
 
     /// The records in file order.
     public var records: [StagedRecord] {
-        var d = 0, r = 0
-        return order.map { isDebt in
-            if isDebt {
+        var d = 0, w = 0, r = 0
+        return order.map { kind in
+            switch kind {
+            case .debt:
                 defer { d += 1 }
-                return .debt(line: debtLines[d], raw: debtRaw(d), debt(d))
+                return isCorrection[d] ? .correction(line: debtLines[d], raw: debtRaw(d), debt(d))
+                    : .debt(line: debtLines[d], raw: debtRaw(d), debt(d))
+            case .withdrawal:
+                defer { w += 1 }
+                let staged = withdrawals[w]
+                return .withdrawal(line: staged.line, raw: staged.raw, externalID: staged.externalID, reason: staged.reason)
+            case .rejected:
+                defer { r += 1 }
+                return .rejected(line: rejected[r].line, raw: rejected[r].raw, issues: rejected[r].issues)
             }
-            defer { r += 1 }
-            return .rejected(line: rejected[r].line, raw: rejected[r].raw, issues: rejected[r].issues)
         }
     }
 }
 
 /// The intermediate store's file format: the staged records of one sub-batch, written by the
 /// transform stage and read by the register stage, behind a version tag. A record starts with its
-/// line (a varint), a tag and its raw text (length-prefixed UTF-8). A rejected row's issues follow
-/// as varints and length-prefixed text. A valid debt's fields follow as its registry row: the
+/// line (a varint), a tag and its raw text (length-prefixed UTF-8). The tag: 0 and 1 an inclusion
+/// of a CPF's or a CNPJ's debt, 4 and 5 a correction of one, 3 a withdrawal, 2 a rejected row. A
+/// rejected row's issues follow as varints and length-prefixed text; a withdrawal's external id and
+/// reason as length-prefixed text. A valid debt's fields follow as its registry row: the
 /// columns of `rowColumns` in the binary format of PostgreSQL's `COPY` (`CopyBinary`, each field
 /// its length and bytes), which the register stage sends as it is.
 public enum StagingCodec {
@@ -125,6 +158,10 @@ public enum StagingCodec {
             switch record {
             case .debt(let line, var raw, let d):
                 raw.withUTF8 { encoder.debt(line: line, raw: $0, d) }
+            case .correction(let line, var raw, let d):
+                raw.withUTF8 { encoder.debt(line: line, raw: $0, d, correction: true) }
+            case .withdrawal(let line, var raw, let externalID, let reason):
+                raw.withUTF8 { encoder.withdrawal(line: line, raw: $0, externalID: externalID, reason: reason) }
             case .rejected(let line, var raw, let issues):
                 raw.withUTF8 { encoder.rejected(line: line, raw: $0, issues: issues) }
             }
@@ -146,8 +183,9 @@ public enum StagingCodec {
             bytes.reserveCapacity(capacity)
         }
 
-        public mutating func debt(line: Int, raw: UnsafeBufferPointer<UInt8>, _ d: Debt) {
-            putDebt(line: line, raw: raw, kind: d.document.kind, externalID: d.externalID, name: d.name,
+        /// A valid debt: an inclusion, or with `correction` a correction.
+        public mutating func debt(line: Int, raw: UnsafeBufferPointer<UInt8>, _ d: Debt, correction: Bool = false) {
+            putDebt(line: line, raw: raw, kind: d.document.kind, correction: correction, externalID: d.externalID, name: d.name,
                     document: d.document.value, amountCents: d.amountCents, dueDate: d.dueDate,
                     email: d.email, phone: d.phone, description: d.description, indexKey: d.document.indexKey)
         }
@@ -161,18 +199,18 @@ public enum StagingCodec {
                                   document: UnsafeBufferPointer<UInt8>, amountCents: Int64, dueDate: Day,
                                   email: UnsafeBufferPointer<UInt8>?, phone: UnsafeBufferPointer<UInt8>?,
                                   description: UnsafeBufferPointer<UInt8>?, indexKey: Int64) {
-            putDebt(line: line, raw: raw, kind: kind, externalID: externalID, name: name, document: document,
+            putDebt(line: line, raw: raw, kind: kind, correction: false, externalID: externalID, name: name, document: document,
                     amountCents: amountCents, dueDate: dueDate, email: email, phone: phone, description: description,
                     indexKey: indexKey)
         }
 
         /// The one place a debt's layout in the file is written, for its fields as Strings or as bytes.
-        private mutating func putDebt<Text: StagedText>(line: Int, raw: UnsafeBufferPointer<UInt8>, kind: TaxID.Kind,
+        private mutating func putDebt<Text: StagedText>(line: Int, raw: UnsafeBufferPointer<UInt8>, kind: TaxID.Kind, correction: Bool,
                                                         externalID: Text, name: Text, document: Text, amountCents: Int64,
                                                         dueDate: Day, email: Text?, phone: Text?, description: Text?,
                                                         indexKey: Int64) {
             putVarint(UInt64(line), &bytes)
-            bytes.append(kind == .cpf ? 0 : 1)
+            bytes.append((kind == .cpf ? 0 : 1) + (correction ? 4 : 0))
             putBytes(raw, &bytes)
             // The registry row, in `rowColumns`' order; an absent optional field is a null, apart
             // from an empty one.
@@ -188,6 +226,15 @@ public enum StagingCodec {
             putOptional(phone)
             putOptional(description)
             CopyBinary.appendInt64(indexKey, to: &bytes)
+            count += 1
+        }
+
+        public mutating func withdrawal(line: Int, raw: UnsafeBufferPointer<UInt8>, externalID: String, reason: WithdrawalReason) {
+            putVarint(UInt64(line), &bytes)
+            bytes.append(3)
+            putBytes(raw, &bytes)
+            externalID.put(into: &bytes)
+            reason.rawValue.put(into: &bytes)
             count += 1
         }
 
@@ -258,7 +305,7 @@ public enum StagingCodec {
                 let line = try int()
                 let tag = try byte()
                 switch tag {
-                case 0, 1:
+                case 0, 1, 4, 5:
                     let raw = try skipString()
                     // The row's nine fields, each its length and bytes. The name, email, phone and
                     // description are read when the debt is wanted whole.
@@ -273,12 +320,19 @@ public enum StagingCodec {
                     i = fields.offset
                     sub.summaries.append(DebtSummary(externalID: String(decoding: externalID, as: UTF8.self),
                                                      document: TaxID(value: String(decoding: document, as: UTF8.self),
-                                                                     kind: tag == 0 ? .cpf : .cnpj),
+                                                                     kind: tag & 1 == 0 ? .cpf : .cnpj),
                                                      amountCents: cents, dueDate: due))
                     sub.debtLines.append(line)
                     sub.debtRawRanges.append(raw)
                     sub.debtRowRanges.append(rowStart..<i)
-                    sub.order.append(true)
+                    sub.isCorrection.append(tag >= 4)
+                    sub.order.append(.debt)
+                case 3:
+                    let raw = try string()
+                    let externalID = try string()
+                    guard let reason = WithdrawalReason(rawValue: try string()) else { throw DecodeError(offset: i) }
+                    sub.withdrawals.append(StagedWithdrawal(line: line, raw: raw, externalID: externalID, reason: reason))
+                    sub.order.append(.withdrawal)
                 case 2:
                     let raw = try string()
                     let count = try int()
@@ -294,7 +348,7 @@ public enum StagingCodec {
                         issues.append(RowIssue(line: issueLine, field: field, code: code, message: try string()))
                     }
                     sub.rejected.append((line, raw, issues))
-                    sub.order.append(false)
+                    sub.order.append(.rejected)
                 default:
                     throw DecodeError(offset: i - 1)
                 }

@@ -9,8 +9,35 @@ public enum WithdrawalReason: String, Sendable, CaseIterable, Codable {
     case missingFromPortfolio = "ausente_da_carteira"
     case other = "outro"
 
+    /// The reason a file's cell names: the value itself, in any case, with or without accents
+    /// and with spaces or hyphens for the underscores (`Pago ao credor`, `ÓBITO`).
+    public init?(cell: String) {
+        let key = DebtField.headerKey(cell)
+        guard let reason = Self.allCases.first(where: { DebtField.headerKey($0.rawValue) == key }) else { return nil }
+        self = reason
+    }
+
     /// The reasons as a client reads them in an error message.
     public static var listed: String { allCases.map(\.rawValue).joined(separator: ", ") }
+}
+
+/// What a row of a file (column `operation`, `operacao`, ...) does to the registry. Written `I`,
+/// `A` or `B`, in either case, or as the word (`inclusao`, `alteracao` or `correcao`, `baixa`);
+/// an absent or empty value is an inclusion, so files without the column mean what they always did.
+public enum DebtOperation: String, Sendable, CaseIterable, Codable {
+    case inclusion = "I"
+    case correction = "A"
+    case withdrawal = "B"
+
+    /// The operation a cell names; nil when it names none.
+    public init?(cell: String) {
+        switch DebtField.headerKey(cell) {
+        case "", "i", "inclusao", "inclusion": self = .inclusion
+        case "a", "alteracao", "correcao", "correction": self = .correction
+        case "b", "baixa", "withdrawal": self = .withdrawal
+        default: return nil
+        }
+    }
 }
 
 /// What happened to a debt after it was registered: each is an event of its history.

@@ -1,6 +1,11 @@
 /// The outcome of validating one row.
 public enum DebtValidation: Sendable, Equatable {
+    /// An inclusion (operation I, or no operation): a new debt.
     case valid(Debt)
+    /// A correction (operation A): the debt as it should now read, validated as a whole debt.
+    case correction(Debt)
+    /// A withdrawal (operation B): only the external id and the reason are read.
+    case withdrawal(externalID: String, reason: WithdrawalReason)
     case invalid([RowIssue])
 }
 
@@ -33,7 +38,14 @@ public struct DebtValidator: Sendable {
             return .invalid(issues)
         }
 
-        for field in DebtField.allCases {
+        guard let operation = DebtOperation(cell: row.operation) else {
+            add(.operation, .operationUnknown,
+                "A operação \(row.operation.prefix(20)) é desconhecida; use I (inclusão), A (alteração) ou B (baixa).")
+            return .invalid(issues)
+        }
+        if operation == .withdrawal { return withdrawal(row) }
+
+        for field in DebtField.allCases where field != .withdrawalReason {
             let value = row.value(of: field)
             if row.undecodable.contains(field) {
                 add(field, .invalidEncoding, "O campo \(field.portugueseName) tem bytes que não são UTF-8 (\(value.prefix(60))); "
@@ -90,11 +102,46 @@ public struct DebtValidator: Sendable {
         }
 
         guard issues.isEmpty, let document, let cents, let dueDate else { return .invalid(issues) }
-        return .valid(Debt(
+        let debt = Debt(
             externalID: row.externalID, name: row.name, document: document, amountCents: cents, dueDate: dueDate,
             email: row.email.isEmpty ? nil : EmailAddress.lowercased(row.email),
             phone: row.phone.isEmpty ? nil : row.phone,
-            description: row.description.isEmpty ? nil : row.description))
+            description: row.description.isEmpty ? nil : row.description)
+        return operation == .correction ? .correction(debt) : .valid(debt)
+    }
+
+    /// A withdrawal's row: its external id and a known reason. The debt's other fields are not
+    /// read: a creditor's system often sends them as they were, or not at all.
+    func withdrawal(_ row: ParsedRow) -> DebtValidation {
+        var issues: [RowIssue] = []
+        func add(_ field: DebtField, _ code: RejectCode, _ detail: String) {
+            issues.append(RowIssue(line: row.line, field: field, code: code, message: detail))
+        }
+        for field in [DebtField.externalID, .withdrawalReason] {
+            let value = row.value(of: field)
+            if row.undecodable.contains(field) {
+                add(field, .invalidEncoding, "O campo \(field.portugueseName) tem bytes que não são UTF-8 (\(value.prefix(60))); "
+                    + "salve o arquivo como UTF-8 ou Windows-1252 e envie a linha de novo.")
+            } else if value.isEmpty {
+                if field == .externalID {
+                    add(field, .requiredMissing, "O campo \(field.portugueseName) é obrigatório e está vazio.")
+                } else {
+                    add(field, .withdrawalReasonInvalid,
+                        "A baixa (operação B) precisa do motivo_baixa: um de \(WithdrawalReason.listed).")
+                }
+            } else if value.utf8.count > field.maxLength && value.count > field.maxLength {
+                add(field, .tooLong, "O campo \(field.portugueseName) tem \(value.count) caracteres; o máximo é \(field.maxLength).")
+            } else if let control = ControlCharacters.first(in: value) {
+                add(field, .controlCharacter, ControlCharacters.message(field: field, control))
+            }
+        }
+        guard issues.isEmpty else { return .invalid(issues) }
+        guard let reason = WithdrawalReason(cell: row.withdrawalReason) else {
+            add(.withdrawalReason, .withdrawalReasonInvalid,
+                "O motivo da baixa \(row.withdrawalReason.prefix(40)) é desconhecido; use um de \(WithdrawalReason.listed).")
+            return .invalid(issues)
+        }
+        return .withdrawal(externalID: row.externalID, reason: reason)
     }
 }
 

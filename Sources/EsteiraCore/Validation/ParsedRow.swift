@@ -22,6 +22,10 @@ public struct ParsedRow: Sendable, Equatable {
     public var email: String
     public var phone: String
     public var description: String
+    /// The operation as written (trimmed); read by the validator (`DebtOperation`).
+    public var operation: String = ""
+    /// The withdrawal's reason as written (trimmed).
+    public var withdrawalReason: String = ""
     /// Fields whose bytes in the file were not UTF-8 (a file read as `utf8WithInvalidBytes`).
     public var undecodable: [DebtField] = []
 
@@ -50,6 +54,8 @@ public struct ParsedRow: Sendable, Equatable {
         case .email: return email
         case .phone: return phone
         case .description: return description
+        case .operation: return operation
+        case .withdrawalReason: return withdrawalReason
         }
     }
 
@@ -60,6 +66,8 @@ public struct ParsedRow: Sendable, Equatable {
         self.init(line: line, externalID: get(.externalID), name: get(.name),
                   document: TaxID.normalize(get(.document)[...]), amount: get(.amount), dueDate: get(.dueDate),
                   email: get(.email), phone: get(.phone), description: get(.description))
+        operation = get(.operation)
+        withdrawalReason = get(.withdrawalReason)
     }
 
     /// Builds the staging row of one parsed record.
@@ -85,6 +93,8 @@ public struct ParsedRow: Sendable, Equatable {
                   document: TaxID.normalize(get(.document)[...]),
                   amount: get(.amount), dueDate: get(.dueDate), email: get(.email),
                   phone: get(.phone), description: get(.description))
+        operation = get(.operation)
+        withdrawalReason = get(.withdrawalReason)
         if !fields.undecodable.isEmpty {
             undecodable = DebtField.allCases.filter { fields.undecodable.contains(layout.column[$0.ordinal]) }
         }

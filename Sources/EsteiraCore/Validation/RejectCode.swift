@@ -38,6 +38,14 @@ public enum RejectCode: String, Sendable, Codable, CaseIterable {
     case documentChanged = "R016"
     /// A correction's amount is below what was already paid on the debt.
     case amountBelowPaid = "R017"
+    /// The operation column names no known operation (I, A or B).
+    case operationUnknown = "R018"
+    /// A withdrawal without a reason, or with one that is not among `WithdrawalReason`'s.
+    case withdrawalReasonInvalid = "R019"
+    /// A correction or a withdrawal of an external_id the client never registered.
+    case debtNotRegistered = "R020"
+    /// A correction of a debt that is out of collection (withdrawn, or rejected in review).
+    case debtClosed = "R021"
 
     public var summary: String {
         switch self {
@@ -58,6 +66,10 @@ public enum RejectCode: String, Sendable, Codable, CaseIterable {
         case .invalidEncoding: return "bytes que não são UTF-8 na linha"
         case .documentChanged: return "correção com outro CPF/CNPJ"
         case .amountBelowPaid: return "valor corrigido abaixo do já pago"
+        case .operationUnknown: return "operação desconhecida (use I, A ou B)"
+        case .withdrawalReasonInvalid: return "motivo da baixa ausente ou desconhecido"
+        case .debtNotRegistered: return "dívida não registrada"
+        case .debtClosed: return "dívida fora de cobrança (baixada ou rejeitada)"
         }
     }
 }

@@ -24,20 +24,11 @@ struct ListResponse<Item: Encodable & Sendable>: ResponseEncodable, Sendable {
 }
 
 struct BatchResponse: ResponseEncodable, Sendable {
-    struct Counts: Codable, Sendable {
-        var received: Int
-        var registered: Int
-        var duplicates: Int
-        var rejected: Int
-        /// Of the registered, how many are flagged for review.
-        var review: Int
-    }
-
     var id: String
     var status: String
     var source: String
     @Nullable var fileName: String?
-    var counts: Counts
+    var counts: BatchCounts
     var subBatches: Int
     @Nullable var error: String?
     @Nullable var errorCode: String?
@@ -60,8 +51,7 @@ struct BatchResponse: ResponseEncodable, Sendable {
         status = b.status.rawValue
         source = b.source
         fileName = b.fileName
-        counts = Counts(received: b.counts.received, registered: b.counts.registered,
-                        duplicates: b.counts.duplicates, rejected: b.counts.rejected, review: b.counts.review)
+        counts = b.counts
         subBatches = b.subBatches
         error = b.error
         errorCode = b.errorCode

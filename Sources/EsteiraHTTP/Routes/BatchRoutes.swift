@@ -178,10 +178,9 @@ struct BatchRoutes {
         let id = context.parameters.get("id") ?? ""
         guard var batch = try await batches.get(id: id, clientID: client.id) else { throw APIError.notFound("Lote") }
         if batch.status == .processing {
-            let progress = try await batches.progress(batchID: id)
-            batch.counts.registered = progress.registered
-            batch.counts.duplicates = progress.duplicates
-            batch.counts.rejected = progress.rejected
+            var progress = try await batches.progress(batchID: id)
+            progress.received = batch.counts.received
+            batch.counts = progress
         }
         return batch
     }

@@ -57,7 +57,7 @@ struct DebtRoutes {
         let client = try context.requireClient()
         let body = try await request.body.collect(atMost: Self.maxSingleDebtBytes, hint: "Envie uma dívida por chamada.")
         let bytes = Array(body.readableBytesView)
-        let values = try SingleDebtJSON.fields(bytes)
+        let values = try SingleDebtJSON.debtFields(bytes)
         let row = ParsedRow(line: 1, values: values)
         let now = Date()
         let receivedOn = Day(now, in: Day.saoPaulo)
@@ -183,6 +183,20 @@ enum SingleDebtJSON {
             throw APIError(.unprocessableContent, code: problem.code, message: problem.message, field: field.rawValue,
                            issues: [.init(field: field.rawValue, code: problem.code, message: problem.message)])
         }
+    }
+
+    /// The fields of one debt sent to `POST /v1/debts` or `PATCH /v1/debts/{id}`: the route is the
+    /// operation, so the file's operation and withdrawal-reason columns are not among its fields.
+    static func debtFields(_ bytes: [UInt8]) throws -> [DebtField: String] {
+        let values = try fields(bytes)
+        for field in [DebtField.operation, .withdrawalReason] where values[field] != nil { throw operationNotHere(field) }
+        return values
+    }
+
+    static func operationNotHere(_ field: DebtField) -> APIError {
+        APIError(.badRequest, code: "unknown_field",
+                 message: "O campo \(field.rawValue) não cabe aqui: inclua com POST /v1/debts, corrija com PATCH /v1/debts/{external_id} "
+                     + "e dê baixa com POST /v1/debts/{external_id}/withdrawal.")
     }
 
     /// Why an item is not a debt's shape, with the key concerned.

@@ -36,7 +36,7 @@ struct PortfolioRoutes {
         let client = try context.requireClient()
         let externalID = externalID(context)
         let bytes = Array(try await request.body.collect(atMost: 64 * 1024).readableBytesView)
-        let sent = try SingleDebtJSON.fields(bytes)
+        let sent = try SingleDebtJSON.debtFields(bytes)
         if let id = sent[.externalID], id != externalID {
             throw APIError(.badRequest, code: "invalid_json", message: "O external_id do corpo (\(id.prefix(40))) não é o da dívida no caminho.")
         }
@@ -52,7 +52,8 @@ struct PortfolioRoutes {
         values.merge(sent) { $1 }
         let corrected: Debt
         switch DebtValidator(receivedOn: Day(Date(), in: Day.saoPaulo)).validate(ParsedRow(line: 1, values: values)) {
-        case .valid(let debt): corrected = debt
+        case .valid(let debt), .correction(let debt): corrected = debt
+        case .withdrawal: throw SingleDebtJSON.operationNotHere(.operation)
         case .invalid(let issues):
             let first = issues[0]
             throw APIError(.unprocessableContent, code: first.code.rawValue, message: first.message, field: first.field?.rawValue,
@@ -64,17 +65,10 @@ struct PortfolioRoutes {
         } catch StoreError.notFound {
             throw APIError.notFound("Dívida")
         } catch let refusal as CorrectionRefusal {
-            switch refusal {
-            case .outOfCollection(let status): throw Self.closed(status)
-            case .documentChanged:
-                let message = "A dívida \(externalID) é de outro CPF/CNPJ; um documento diferente é outra dívida."
-                throw APIError(.unprocessableContent, code: RejectCode.documentChanged.rawValue, message: message, field: "document",
-                               issues: [.init(field: "document", code: RejectCode.documentChanged.rawValue, message: message)])
-            case .amountBelowPaid(let paid):
-                let message = "O valor corrigido, \(Money.brazilian(cents: corrected.amountCents)), é menor que o já pago, \(Money.brazilian(cents: paid))."
-                throw APIError(.unprocessableContent, code: RejectCode.amountBelowPaid.rawValue, message: message, field: "amount",
-                               issues: [.init(field: "amount", code: RejectCode.amountBelowPaid.rawValue, message: message)])
-            }
+            if case .outOfCollection(let status) = refusal { throw Self.closed(status) }
+            let refused = refusal.reject(of: corrected)
+            throw APIError(.unprocessableContent, code: refused.code.rawValue, message: refused.message, field: refused.field.rawValue,
+                           issues: [.init(field: refused.field.rawValue, code: refused.code.rawValue, message: refused.message)])
         }
         guard let record = try await registry.debt(clientNum: client.num, externalID: externalID) else { throw APIError.notFound("Dívida") }
         return CorrectionJSON(debt: DebtResponse(record), changed: outcome.changed, duplicate: outcome.changed.isEmpty)

@@ -151,11 +151,15 @@ struct WebRoutes {
         let rejects = try await DebtRegistry(db: db).rejects(batchID: b.id, page: 1, perPage: 100)
         var values: [String: Any] = [
             "id": b.id, "file": b.fileName ?? b.source, "status": Self.statusText(b.status), "final": b.status.isFinal,
-            "received_count": b.counts.received, "registered": b.counts.registered, "duplicates": b.counts.duplicates,
+            "received_count": b.counts.received, "registered": b.counts.registered, "updated": b.counts.updated,
+            "withdrawn": b.counts.withdrawn, "duplicates": b.counts.duplicates,
             "rejected": b.counts.rejected, "review": b.counts.review, "received": Self.saoPauloTime.string(from: b.createdAt),
             "has_rejects": rejects.total > 0, "more_rejects": rejects.total > rejects.items.count, "shown": rejects.items.count,
             "rejects": rejects.items.map { r -> [String: Any] in
-                ["line": r.line, "field": DebtField(rawValue: r.field)?.portugueseName ?? r.field, "code": r.code, "message": r.message]
+                // The row's own data, so the client recognises it without opening the file; a very long
+                // row is cut, the report (CSV) has it whole.
+                ["line": r.line, "field": DebtField(rawValue: r.field)?.portugueseName ?? r.field, "code": r.code, "message": r.message,
+                 "raw": r.raw.count > 300 ? r.raw.prefix(300) + "…" : r.raw]
             },
         ]
         // Absent keys, not nil values: Mustache would print a nil.
@@ -168,7 +172,8 @@ struct WebRoutes {
         guard let client = context.client else { throw APIError.unauthorized }
         guard let b = try await ownBatch(context, client) else { throw APIError.notFound("Lote") }
         let state = BatchPageState(status: Self.statusText(b.status), final: b.status.isFinal, counts: .init(
-            recebidas: b.counts.received, registradas: b.counts.registered, duplicadas: b.counts.duplicates,
+            recebidas: b.counts.received, registradas: b.counts.registered, alteradas: b.counts.updated, baixadas: b.counts.withdrawn,
+            duplicadas: b.counts.duplicates,
             rejeitadas: b.counts.rejected, revisao: b.counts.review))
         var response = try Response.json(.ok, state, location: nil)
         response.headers[.cacheControl] = "no-store"
@@ -426,6 +431,8 @@ struct BatchPageState: Encodable {
     struct Counts: Encodable {
         var recebidas: Int
         var registradas: Int
+        var alteradas: Int
+        var baixadas: Int
         var duplicadas: Int
         var rejeitadas: Int
         var revisao: Int

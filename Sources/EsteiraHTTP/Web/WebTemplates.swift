@@ -162,6 +162,8 @@ enum WebTemplates {
       <div class="counts">
         <div>Linhas<b id="recebidas">{{received_count}}</b></div>
         <div>Registradas<b id="registradas">{{registered}}</b></div>
+        <div title="Dívidas alteradas (operação A)">Alteradas<b id="alteradas">{{updated}}</b></div>
+        <div title="Dívidas baixadas (operação B)">Baixadas<b id="baixadas">{{withdrawn}}</b></div>
         <div>Duplicadas<b id="duplicadas">{{duplicates}}</b></div>
         <div>Rejeitadas<b id="rejeitadas">{{rejected}}</b></div>
         <div title="Registradas, mas marcadas pelas regras de risco para revisão">Em revisão<b id="revisao">{{review}}</b></div>
@@ -172,8 +174,8 @@ enum WebTemplates {
     <h2>Linhas rejeitadas</h2>
     <p><a class="button" id="baixar" href="/app/lotes/{{id}}/rejeitados.csv">Baixar relatório de rejeitadas (CSV)</a></p>
     <div class="scroll"><table id="rejeitadas-tabela">
-      <thead><tr><th>Linha</th><th>Campo</th><th>Código</th><th>Motivo</th></tr></thead>
-      <tbody>{{#rejects}}<tr><td>{{line}}</td><td>{{field}}</td><td>{{code}}</td><td class="wrap">{{message}}</td></tr>{{/rejects}}</tbody>
+      <thead><tr><th>Linha</th><th>Campo</th><th>Código</th><th>Motivo</th><th>Conteúdo da linha</th></tr></thead>
+      <tbody>{{#rejects}}<tr><td>{{line}}</td><td>{{field}}</td><td>{{code}}</td><td class="wrap">{{message}}</td><td class="wrap raw">{{raw}}</td></tr>{{/rejects}}</tbody>
     </table></div>
     {{#more_rejects}}<p class="muted">Mostrando as primeiras {{shown}}; o relatório traz todas.</p>{{/more_rejects}}
     {{/has_rejects}}
@@ -186,7 +188,7 @@ enum WebTemplates {
           .then(function (r) { return r.json(); })
           .then(function (s) {
             status.textContent = s.status;
-            ["recebidas", "registradas", "duplicadas", "rejeitadas", "revisao"].forEach(function (k) {
+            ["recebidas", "registradas", "alteradas", "baixadas", "duplicadas", "rejeitadas", "revisao"].forEach(function (k) {
               document.getElementById(k).textContent = s.counts[k];
             });
             if (s.final) { window.location.reload(); } else { setTimeout(poll, 1000); }

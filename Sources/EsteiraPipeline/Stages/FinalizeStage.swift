@@ -14,26 +14,21 @@ struct FinalizeStage {
                 try await JobQueue.complete(c, job: job, owner: owner)
                 return nil
             }
-            let sums = try await c.query("""
-                SELECT COUNT(*) AS subs, CAST(COALESCE(SUM(registered), 0) AS BIGINT) AS registered, CAST(COALESCE(SUM(duplicates), 0) AS BIGINT) AS duplicates,
-                       CAST(COALESCE(SUM(rejected), 0) AS BIGINT) AS rejected, CAST(COALESCE(SUM(review), 0) AS BIGINT) AS review,
-                       CAST(COALESCE(SUM(CASE WHEN status = 'registered' THEN 1 ELSE 0 END), 0) AS BIGINT) AS done
-                FROM sub_batches WHERE batch_id = \(job.batchID)
-                """)[0]
+            let sums = try await BatchStore.registeredSums(c, batchID: job.batchID)
             let subBatches = try locked.int("sub_batches")
-            guard try sums.int("done") == subBatches, try sums.int("subs") == subBatches else {
+            guard sums.registered == subBatches, sums.subBatches == subBatches else {
                 throw StageInvariantError(description: "batch \(job.batchID): finalize before every sub-batch registered")
             }
-            let counts = BatchCounts(received: try locked.int("received"), registered: try sums.int("registered"),
-                                     duplicates: try sums.int("duplicates"), rejected: try sums.int("rejected"),
-                                     review: try sums.int("review"))
+            var counts = sums.counts
+            counts.received = try locked.int("received")
             guard counts.isBalanced else {
                 throw StageInvariantError(description: "batch \(job.batchID): counts do not add up: \(counts)")
             }
             let status: BatchStatus = counts.rejected > 0 ? .completedWithRejects : .completed
             let now = Date()
             try await c.execute("""
-                UPDATE batches SET status = \(status.rawValue), registered = \(counts.registered), duplicates = \(counts.duplicates),
+                UPDATE batches SET status = \(status.rawValue), registered = \(counts.registered), updated = \(counts.updated),
+                       withdrawn = \(counts.withdrawn), duplicates = \(counts.duplicates),
                        rejected = \(counts.rejected), review = \(counts.review), updated_at = \(now), finished_at = \(now)
                 WHERE id = \(job.batchID)
                 """)
@@ -50,6 +45,7 @@ struct FinalizeStage {
         log[metadataKey: "trace_id"] = "\(job.traceID)"
         log.info("batch finished", metadata: [
             "status": "\(status.rawValue)", "received": "\(counts.received)", "registered": "\(counts.registered)",
+            "updated": "\(counts.updated)", "withdrawn": "\(counts.withdrawn)",
             "duplicates": "\(counts.duplicates)", "rejected": "\(counts.rejected)", "review": "\(counts.review)",
         ])
     }

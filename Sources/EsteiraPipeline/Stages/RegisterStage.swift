@@ -45,12 +45,26 @@ struct RegisterStage {
         var candidates: [(index: Int, line: Int, review: DebtReview?)] = []
         /// Index in `valid` of each candidate.
         var candidateRow: [Int] = []
+        /// The rows of every external_id that a correction or a withdrawal of this sub-batch names,
+        /// in file order: applied one by one, after the sub-batch before has committed, so that
+        /// each sees what the rows before it did (an inclusion then its withdrawal ends withdrawn).
+        var sequential: [Step] = []
         var rejects: [RejectRecord] = []
         var rejectedRows = 0
     }
 
+    /// One row applied in file order (see `Prepared.sequential`): an inclusion (staged debt k, with
+    /// the risk rules' review), a correction (staged debt k) or a withdrawal (staged withdrawal w).
+    enum Step: Sendable {
+        case include(Int, review: DebtReview?)
+        case correct(Int)
+        case withdraw(Int)
+    }
+
     struct Outcome {
         var registered = 0
+        var updated = 0
+        var withdrawn = 0
         var duplicates = 0
         var rejected = 0
         /// Of the registered, how many the risk rules flagged for review.
@@ -174,12 +188,11 @@ struct RegisterStage {
                     outcome.duplicates += 1
                 } else {
                     outcome.rejected += 1
-                    rejects.append(RejectRecord(
-                        line: staged.debtLines[v.debt], field: DebtField.externalID.rawValue, code: RejectCode.conflict.rawValue,
-                        message: "A dívida \(staged.summaries[v.debt].externalID) já está registrada com outro conteúdo; o registro existente foi mantido.",
-                        raw: staged.debtRaw(v.debt)))
+                    rejects.append(Self.conflict(staged.summaries[v.debt].externalID, line: staged.debtLines[v.debt], raw: staged.debtRaw(v.debt)))
                 }
             }
+            try await applyInOrder(c, prepared.sequential, staged: staged, batch: batch, clientNum: clientNum,
+                                   outcome: &outcome, rejects: &rejects)
             try await DebtRegistry.insertRejects(c, batchID: batch.id, rejects: rejects)
             let reviews = prepared.candidates.indices.compactMap { k in
                 flags[k] ? prepared.candidates[k].review.map { (staged.summaries[prepared.candidates[k].index].externalID, $0) } : nil
@@ -193,7 +206,8 @@ struct RegisterStage {
             try await BankslipStore.issue(c, clientID: batch.clientID, clientNum: clientNum, debts: registeredNow,
                                           today: Day(Date(), in: Day.saoPaulo))
             try await c.execute("""
-                UPDATE sub_batches SET status = 'registered', registered = \(outcome.registered),
+                UPDATE sub_batches SET status = 'registered', registered = \(outcome.registered), updated = \(outcome.updated),
+                       withdrawn = \(outcome.withdrawn),
                        duplicates = \(outcome.duplicates), rejected = \(outcome.rejected), review = \(outcome.review),
                        updated_at = \(Date())
                 WHERE batch_id = \(batch.id) AND seq = \(seq)
@@ -205,6 +219,77 @@ struct RegisterStage {
             try await pipeline.queue.enqueue(c, .batch(.finalize, batchID: batch.id), traceID: batch.traceID)
         }
         return outcome
+    }
+
+    /// R009: the external id is registered with other content.
+    static func conflict(_ externalID: String, line: Int, raw: String) -> RejectRecord {
+        RejectRecord(line: line, field: DebtField.externalID.rawValue, code: RejectCode.conflict.rawValue,
+                     message: "A dívida \(externalID) já está registrada com outro conteúdo; o registro existente foi mantido.", raw: raw)
+    }
+
+    /// Applies the rows of `Prepared.sequential` one by one, in the step's transaction, through the
+    /// same corrections and withdrawals as the API's (each an event of the debt's history, with the
+    /// batch and line as its actor). The sub-batch before has committed.
+    func applyInOrder(_ c: any SQLConnection, _ steps: [Step], staged: StagedSubBatch, batch: BatchRecord, clientNum: Int,
+                      outcome: inout Outcome, rejects: inout [RejectRecord]) async throws {
+        guard !steps.isEmpty else { return }
+        // Each row's changes get their own moment, later than the row before's (the history keeps
+        // microseconds): a debt's history then reads in file order, an inclusion's slip before its
+        // withdrawal's cancellation.
+        var now = Date.distantPast
+        func reject(_ line: Int, _ raw: String, _ field: DebtField, _ code: RejectCode, _ message: String) {
+            outcome.rejected += 1
+            rejects.append(RejectRecord(line: line, field: field.rawValue, code: code.rawValue, message: message, raw: raw))
+        }
+        func notRegistered(_ externalID: String, _ operation: String) -> String {
+            "A dívida \(externalID) não está registrada; \(operation) só vale para uma dívida já registrada (inclua-a com a operação I)."
+        }
+        for step in steps {
+            now = max(Date(), now.addingTimeInterval(0.000_001))
+            switch step {
+            case .include(let k, let review):
+                let debt = staged.debt(k), line = staged.debtLines[k]
+                let rows = DebtRegistry.rows(clientNum: clientNum, batchID: batch.id, debts: [DebtCandidate(debt: debt, line: line, review: review)],
+                                             stamp: now)
+                if try await DebtRegistry.insertNew(c, rows: rows) == [true] {
+                    outcome.registered += 1
+                    if let review {
+                        outcome.review += 1
+                        try await DebtRegistry.insertReviews(c, clientNum: clientNum, reviews: [(debt.externalID, review)], now: now)
+                    }
+                    try await BankslipStore.issue(c, clientID: batch.clientID, clientNum: clientNum, debts: [SlipRequest(debt)],
+                                                  today: Day(now, in: Day.saoPaulo), now: now)
+                } else if let kept = try await DebtRegistry.existing(c, clientNum: clientNum, externalIDs: [debt.externalID])[debt.externalID],
+                          kept.hasSameContent(as: debt) {
+                    outcome.duplicates += 1
+                } else {
+                    outcome.rejected += 1
+                    rejects.append(Self.conflict(debt.externalID, line: line, raw: staged.debtRaw(k)))
+                }
+            case .correct(let k):
+                let debt = staged.debt(k), line = staged.debtLines[k]
+                let actor = DebtEventActor(kind: .batch, id: batch.id, line: line)
+                do {
+                    let corrected = try await DebtCorrections.correct(c, clientNum: clientNum, to: debt, actor: actor, now: now)
+                    if corrected.changed.isEmpty { outcome.duplicates += 1 } else { outcome.updated += 1 }
+                } catch StoreError.notFound {
+                    reject(line, staged.debtRaw(k), .externalID, .debtNotRegistered, notRegistered(debt.externalID, "a alteração (A)"))
+                } catch let refusal as CorrectionRefusal {
+                    let refused = refusal.reject(of: debt)
+                    reject(line, staged.debtRaw(k), refused.field, refused.code, refused.message)
+                }
+            case .withdraw(let w):
+                let row = staged.withdrawals[w]
+                let actor = DebtEventActor(kind: .batch, id: batch.id, line: row.line)
+                do {
+                    let withdrawn = try await DebtWithdrawals.withdraw(c, clientNum: clientNum, externalID: row.externalID, reason: row.reason,
+                                                                       note: nil, actor: actor, now: now)
+                    if withdrawn.duplicate { outcome.duplicates += 1 } else { outcome.withdrawn += 1 }
+                } catch StoreError.notFound {
+                    reject(row.line, row.raw, .externalID, .debtNotRegistered, notRegistered(row.externalID, "a baixa (B)"))
+                }
+            }
+        }
     }
 
     /// Whether sub-batch `seq - 1` has committed (true), or is under way on a database where `seq`
@@ -258,7 +343,17 @@ struct RegisterStage {
         p.candidates.reserveCapacity(staged.debtCount)
         var candidateOf: [String: Int] = [:]
         candidateOf.reserveCapacity(staged.debtCount)
-        for k in 0..<staged.debtCount {
+        // The external ids a correction or a withdrawal names: all their rows go in file order.
+        var inOrder = Set(staged.withdrawals.map(\.externalID))
+        for k in staged.isCorrection.indices where staged.isCorrection[k] { inOrder.insert(staged.summaries[k].externalID) }
+        var k = 0, w = 0
+        for kind in staged.order {
+            if kind == .withdrawal {
+                p.sequential.append(.withdraw(w))
+                w += 1
+            }
+            guard kind == .debt else { continue }
+            defer { k += 1 }
             let decision = decisions[k]
             if decision.outcome == .reject {
                 p.rejectedRows += 1
@@ -266,6 +361,11 @@ struct RegisterStage {
                     p.rejects.append(RejectRecord(line: staged.debtLines[k], field: reason.rule.field.rawValue, code: reason.rule.rawValue,
                                                   message: reason.message, raw: staged.debtRaw(k)))
                 }
+                continue
+            }
+            if !inOrder.isEmpty, inOrder.contains(staged.summaries[k].externalID) {
+                let review = decision.outcome == .review ? DebtReview(score: decision.score, reasons: decision.reasons) : nil
+                p.sequential.append(staged.isCorrection[k] ? .correct(k) : .include(k, review: review))
                 continue
             }
             let candidate: Int

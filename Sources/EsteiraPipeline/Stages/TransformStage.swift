@@ -95,6 +95,9 @@ struct TransformStage {
                 func write(_ raw: UnsafeBufferPointer<UInt8>) {
                     switch validation {
                     case .valid(let debt): staging.debt(line: r.line, raw: raw, debt)
+                    case .correction(let debt): staging.debt(line: r.line, raw: raw, debt, correction: true)
+                    case .withdrawal(let externalID, let reason):
+                        staging.withdrawal(line: r.line, raw: raw, externalID: externalID, reason: reason)
                     case .invalid(let issues): staging.rejected(line: r.line, raw: raw, issues: issues)
                     }
                 }

@@ -110,7 +110,7 @@ public struct BatchStore: Sendable {
 
     static let columns = """
         id, client_id, status, source, file_name, blob_key, byte_size, received_on, sub_batch_size, encoding, delimiter,
-        layout, received, registered, duplicates, rejected, review, sub_batches, error_code, error, trace_id, created_at, finished_at,
+        layout, received, registered, updated, withdrawn, duplicates, rejected, review, sub_batches, error_code, error, trace_id, created_at, finished_at,
         format_name, format, data_key
         """
 
@@ -122,8 +122,9 @@ public struct BatchStore: Sendable {
             blobKey: try r.string("blob_key"), byteSize: try r.int("byte_size"), receivedOn: try r.day("received_on"),
             subBatchSize: try r.int("sub_batch_size"), encoding: try r.optionalString("encoding"),
             delimiter: try r.optionalString("delimiter"), layout: try r.optionalString("layout"),
-            counts: BatchCounts(received: try r.int("received"), registered: try r.int("registered"),
-                                duplicates: try r.int("duplicates"), rejected: try r.int("rejected"), review: try r.int("review")),
+            counts: BatchCounts(received: try r.int("received"), registered: try r.int("registered"), updated: try r.int("updated"),
+                                withdrawn: try r.int("withdrawn"), duplicates: try r.int("duplicates"), rejected: try r.int("rejected"),
+                                review: try r.int("review")),
             subBatches: try r.int("sub_batches"), errorCode: try r.optionalString("error_code"),
             error: try r.optionalString("error"), traceID: try r.string("trace_id"),
             createdAt: try r.date("created_at"), finishedAt: try r.optionalDate("finished_at"),
@@ -183,12 +184,24 @@ public struct BatchStore: Sendable {
 extension BatchStore {
     /// What the registered sub-batches of a batch in progress add up to so far.
     public func progress(batchID: String) async throws -> BatchCounts {
-        let r = try await db.query("""
-            SELECT CAST(COALESCE(SUM(registered), 0) AS BIGINT) AS registered, CAST(COALESCE(SUM(duplicates), 0) AS BIGINT) AS duplicates,
-                   CAST(COALESCE(SUM(rejected), 0) AS BIGINT) AS rejected, CAST(COALESCE(SUM(review), 0) AS BIGINT) AS review
-            FROM sub_batches WHERE batch_id = \(batchID) AND status = 'registered'
+        try await db.read { c in try await Self.registeredSums(c, batchID: batchID).counts }
+    }
+
+    /// The counts of a batch's registered sub-batches added up (`received` left 0), and how many
+    /// sub-batches it has and how many are registered.
+    public static func registeredSums(_ c: any SQLConnection, batchID: String) async throws
+        -> (counts: BatchCounts, subBatches: Int, registered: Int) {
+        func sum(_ column: String) -> String {
+            "CAST(COALESCE(SUM(CASE WHEN status = 'registered' THEN \(column) ELSE 0 END), 0) AS BIGINT) AS \(column)"
+        }
+        let r = try await c.query("""
+            SELECT COUNT(*) AS subs, \(raw: ["registered", "updated", "withdrawn", "duplicates", "rejected", "review"].map(sum).joined(separator: ", ")),
+                   CAST(COALESCE(SUM(CASE WHEN status = 'registered' THEN 1 ELSE 0 END), 0) AS BIGINT) AS done
+            FROM sub_batches WHERE batch_id = \(batchID)
             """)[0]
-        return BatchCounts(received: 0, registered: try r.int("registered"), duplicates: try r.int("duplicates"),
-                           rejected: try r.int("rejected"), review: try r.int("review"))
+        let counts = BatchCounts(received: 0, registered: try r.int("registered"), updated: try r.int("updated"),
+                                 withdrawn: try r.int("withdrawn"), duplicates: try r.int("duplicates"),
+                                 rejected: try r.int("rejected"), review: try r.int("review"))
+        return (counts, try r.int("subs"), try r.int("done"))
     }
 }

@@ -15,6 +15,21 @@ public enum CorrectionRefusal: Error, Sendable, Equatable {
     case documentChanged
     /// An amount below what was already paid (R017), with the paid total.
     case amountBelowPaid(Int64)
+
+    /// The reject code, the field and the Portuguese sentence a file's row or the API's answer
+    /// gives for refusing `debt`.
+    public func reject(of debt: Debt) -> (code: RejectCode, field: DebtField, message: String) {
+        switch self {
+        case .outOfCollection(let status):
+            return (.debtClosed, .operation,
+                    "A dívida \(debt.externalID) está \(status == .withdrawn ? "baixada" : "rejeitada na análise") e não aceita alteração.")
+        case .documentChanged:
+            return (.documentChanged, .document, "A dívida \(debt.externalID) é de outro CPF/CNPJ; um documento diferente é outra dívida.")
+        case .amountBelowPaid(let paid):
+            return (.amountBelowPaid, .amount,
+                    "O valor corrigido, \(Money.brazilian(cents: debt.amountCents)), é menor que o já pago, \(Money.brazilian(cents: paid)).")
+        }
+    }
 }
 
 /// Corrections (A): a registered debt's amount, due date, name, e-mail, phone or description
@@ -41,53 +56,59 @@ public struct DebtCorrections: Sendable {
     /// `StoreError.notFound` when the client has no such debt.
     public func correct(clientNum: Int, to debt: Debt, actor: DebtEventActor, now: Date = Date()) async throws -> CorrectionOutcome {
         try await db.write(durable: true) { c in
-            guard let row = try await c.query("""
-                SELECT \(raw: DebtRegistry.columns), paid_cents FROM debts
-                WHERE client_num = \(clientNum) AND external_id = \(debt.externalID)\(c.forUpdate)
-                """).first else { throw StoreError.notFound("debt \(debt.externalID)") }
-            let current = try DebtRegistry.record(row)
-            let status = try row.known("status", as: DebtStatus.self)
-            guard !status.isOutOfCollection else { throw CorrectionRefusal.outOfCollection(status) }
-            guard current.debt.document == debt.document else { throw CorrectionRefusal.documentChanged }
-            let paid = Int64(try row.int("paid_cents"))
-            guard debt.amountCents >= paid else { throw CorrectionRefusal.amountBelowPaid(paid) }
-
-            let before = current.debt
-            var changes: [String: Change] = [:]
-            func compare(_ field: DebtField, _ old: String?, _ new: String?) {
-                if old != new { changes[field.rawValue] = Change(before: old, after: new) }
-            }
-            compare(.amount, Money.decimalString(cents: before.amountCents), Money.decimalString(cents: debt.amountCents))
-            compare(.dueDate, before.dueDate.iso, debt.dueDate.iso)
-            compare(.name, before.name, debt.name)
-            compare(.email, before.email, debt.email)
-            compare(.phone, before.phone, debt.phone)
-            compare(.description, before.description, debt.description)
-            guard !changes.isEmpty else { return CorrectionOutcome(changed: [], status: status.rawValue) }
-
-            // Paid in full by the new amount, or open again above it; review stays review.
-            let newStatus: DebtStatus = switch status {
-            case .review: .review
-            default: paid == 0 ? .registered : paid == debt.amountCents ? .paid : .partiallyPaid
-            }
-            try await c.execute("""
-                UPDATE debts SET amount_cents = \(debt.amountCents), due_date = \(debt.dueDate), name = \(debt.name), email = \(debt.email),
-                       phone = \(debt.phone), description = \(debt.description), status = \(newStatus.rawValue)
-                WHERE client_num = \(clientNum) AND external_id = \(debt.externalID)
-                """)
-            try await DebtHistory.append(c, clientNum: clientNum, externalID: debt.externalID, kind: .corrected, actor: actor,
-                                         details: Corrected(changes: changes), at: now)
-            if changes[DebtField.amount.rawValue] != nil {
-                if newStatus == .paid {
-                    try await c.execute("""
-                        UPDATE bankslips SET status = 'paid' WHERE client_num = \(clientNum) AND external_id = \(debt.externalID) AND status = 'open'
-                        """)
-                } else {
-                    try await BankslipStore.replaceOpen(c, clientNum: clientNum, externalID: debt.externalID, openCents: debt.amountCents - paid,
-                                                        actor: actor, at: now, evenWithoutOne: status == .paid)
-                }
-            }
-            return CorrectionOutcome(changed: changes.keys.sorted(), status: newStatus.rawValue)
+            try await Self.correct(c, clientNum: clientNum, to: debt, actor: actor, now: now)
         }
+    }
+
+    /// `correct` in the caller's transaction: the API's call, or a file's row (`RegisterStage`).
+    public static func correct(_ c: any SQLConnection, clientNum: Int, to debt: Debt, actor: DebtEventActor,
+                               now: Date) async throws -> CorrectionOutcome {
+        guard let row = try await c.query("""
+            SELECT \(raw: DebtRegistry.columns), paid_cents FROM debts
+            WHERE client_num = \(clientNum) AND external_id = \(debt.externalID)\(c.forUpdate)
+            """).first else { throw StoreError.notFound("debt \(debt.externalID)") }
+        let current = try DebtRegistry.record(row)
+        let status = try row.known("status", as: DebtStatus.self)
+        guard !status.isOutOfCollection else { throw CorrectionRefusal.outOfCollection(status) }
+        guard current.debt.document == debt.document else { throw CorrectionRefusal.documentChanged }
+        let paid = Int64(try row.int("paid_cents"))
+        guard debt.amountCents >= paid else { throw CorrectionRefusal.amountBelowPaid(paid) }
+
+        let before = current.debt
+        var changes: [String: Change] = [:]
+        func compare(_ field: DebtField, _ old: String?, _ new: String?) {
+            if old != new { changes[field.rawValue] = Change(before: old, after: new) }
+        }
+        compare(.amount, Money.decimalString(cents: before.amountCents), Money.decimalString(cents: debt.amountCents))
+        compare(.dueDate, before.dueDate.iso, debt.dueDate.iso)
+        compare(.name, before.name, debt.name)
+        compare(.email, before.email, debt.email)
+        compare(.phone, before.phone, debt.phone)
+        compare(.description, before.description, debt.description)
+        guard !changes.isEmpty else { return CorrectionOutcome(changed: [], status: status.rawValue) }
+
+        // Paid in full by the new amount, or open again above it; review stays review.
+        let newStatus: DebtStatus = switch status {
+        case .review: .review
+        default: paid == 0 ? .registered : paid == debt.amountCents ? .paid : .partiallyPaid
+        }
+        try await c.execute("""
+            UPDATE debts SET amount_cents = \(debt.amountCents), due_date = \(debt.dueDate), name = \(debt.name), email = \(debt.email),
+                   phone = \(debt.phone), description = \(debt.description), status = \(newStatus.rawValue)
+            WHERE client_num = \(clientNum) AND external_id = \(debt.externalID)
+            """)
+        try await DebtHistory.append(c, clientNum: clientNum, externalID: debt.externalID, kind: .corrected, actor: actor,
+                                     details: Corrected(changes: changes), at: now)
+        if changes[DebtField.amount.rawValue] != nil {
+            if newStatus == .paid {
+                try await c.execute("""
+                    UPDATE bankslips SET status = 'paid' WHERE client_num = \(clientNum) AND external_id = \(debt.externalID) AND status = 'open'
+                    """)
+            } else {
+                try await BankslipStore.replaceOpen(c, clientNum: clientNum, externalID: debt.externalID, openCents: debt.amountCents - paid,
+                                                    actor: actor, at: now, evenWithoutOne: status == .paid)
+            }
+        }
+        return CorrectionOutcome(changed: changes.keys.sorted(), status: newStatus.rawValue)
     }
 }

@@ -30,18 +30,24 @@ public struct DebtWithdrawals: Sendable {
     public func withdraw(clientNum: Int, externalID: String, reason: WithdrawalReason, note: String?, actor: DebtEventActor,
                          now: Date = Date()) async throws -> WithdrawalOutcome {
         try await db.write(durable: true) { c in
-            guard let debt = try await c.query("""
-                SELECT status FROM debts WHERE client_num = \(clientNum) AND external_id = \(externalID)\(c.forUpdate)
-                """).first else { throw StoreError.notFound("debt \(externalID)") }
-            let before = try debt.string("status")
-            if before == Self.status { return WithdrawalOutcome(duplicate: true, cancelledSlip: nil) }
-            try await c.execute("""
-                UPDATE debts SET status = \(Self.status) WHERE client_num = \(clientNum) AND external_id = \(externalID)
-                """)
-            try await DebtHistory.append(c, clientNum: clientNum, externalID: externalID, kind: .withdrawn, actor: actor,
-                                         details: Withdrawn(reason: reason, note: note, statusBefore: before), at: now)
-            let slip = try await BankslipStore.cancelOpen(c, clientNum: clientNum, externalID: externalID, actor: actor, at: now)
-            return WithdrawalOutcome(duplicate: false, cancelledSlip: slip)
+            try await Self.withdraw(c, clientNum: clientNum, externalID: externalID, reason: reason, note: note, actor: actor, now: now)
         }
+    }
+
+    /// `withdraw` in the caller's transaction: the API's call, or a file's row (`RegisterStage`).
+    public static func withdraw(_ c: any SQLConnection, clientNum: Int, externalID: String, reason: WithdrawalReason, note: String?,
+                                actor: DebtEventActor, now: Date) async throws -> WithdrawalOutcome {
+        guard let debt = try await c.query("""
+            SELECT status FROM debts WHERE client_num = \(clientNum) AND external_id = \(externalID)\(c.forUpdate)
+            """).first else { throw StoreError.notFound("debt \(externalID)") }
+        let before = try debt.string("status")
+        if before == Self.status { return WithdrawalOutcome(duplicate: true, cancelledSlip: nil) }
+        try await c.execute("""
+            UPDATE debts SET status = \(Self.status) WHERE client_num = \(clientNum) AND external_id = \(externalID)
+            """)
+        try await DebtHistory.append(c, clientNum: clientNum, externalID: externalID, kind: .withdrawn, actor: actor,
+                                     details: Withdrawn(reason: reason, note: note, statusBefore: before), at: now)
+        let slip = try await BankslipStore.cancelOpen(c, clientNum: clientNum, externalID: externalID, actor: actor, at: now)
+        return WithdrawalOutcome(duplicate: false, cancelledSlip: slip)
     }
 }

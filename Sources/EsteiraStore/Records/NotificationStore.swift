@@ -283,7 +283,8 @@ public struct NotificationStore: Sendable {
     static func payload(event: NotificationEvent, batch b: BatchRecord) throws -> String {
         try BatchEventPayload(event: event.rawValue, batch: .init(
             id: b.id, status: b.status.rawValue, source: b.source, fileName: b.fileName,
-            counts: .init(received: b.counts.received, registered: b.counts.registered, duplicates: b.counts.duplicates,
+            counts: .init(received: b.counts.received, registered: b.counts.registered, updated: b.counts.updated,
+                          withdrawn: b.counts.withdrawn, duplicates: b.counts.duplicates,
                           rejected: b.counts.rejected, review: b.counts.review),
             errorCode: b.errorCode, error: b.error, traceID: b.traceID, finishedAt: b.finishedAt.map(Timestamp.isoSeconds))).json()
     }

@@ -35,6 +35,13 @@ extension DebtRegistry {
                 rejects = issues.map {
                     RejectRecord(line: $0.line, field: $0.field?.rawValue ?? "", code: $0.code.rawValue, message: $0.message, raw: raw)
                 }
+            case .correction, .withdrawal:
+                // A single debt is an inclusion; its route refuses the operation column first.
+                let issue = RowIssue(line: 1, field: .operation, code: .operationUnknown,
+                                     message: "Uma dívida enviada sozinha é uma inclusão; corrija com PATCH e dê baixa com POST .../withdrawal.")
+                outcome = .invalid([issue])
+                counts.rejected = 1
+                rejects = [RejectRecord(line: 1, field: DebtField.operation.rawValue, code: issue.code.rawValue, message: issue.message, raw: raw)]
             case .valid where risk?.outcome == .reject:
                 let reasons = risk?.deciding ?? []
                 outcome = .riskRejected(reasons)

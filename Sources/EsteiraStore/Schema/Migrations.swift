@@ -531,6 +531,13 @@ public enum Migrations {
         INSERT INTO ledger_events (code, description, active, allows_debit, allows_credit, updated_at)
         VALUES ('ESTORNO_PAGAMENTO', 'Estorno de pagamento de dívida', 1, 1, 0, '2026-12-06T00:00:00.000000Z');
         """),
+        // Files carry corrections (A) and withdrawals (B) beside inclusions: their counts.
+        Migration(name: "0023_operation_counts", sql: """
+        ALTER TABLE sub_batches ADD COLUMN updated BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE sub_batches ADD COLUMN withdrawn BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE batches ADD COLUMN updated BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE batches ADD COLUMN withdrawn BIGINT NOT NULL DEFAULT 0;
+        """),
     ]
 
     /// `TaxID.indexKey` of the column `document`, in SQL that both databases run (`{STRPOS}` is

@@ -1,0 +1,136 @@
+import EsteiraCore
+import EsteiraStore
+import EsteiraTestSupport
+import Foundation
+import HTTPTypes
+import Testing
+
+/// Inclusions (I), corrections (A) and withdrawals (B) in one file, in process, on SQLite and on
+/// PostgreSQL: every count, reject, final state, history and slip worked by hand below.
+@Suite("API contract, in process: operations in files")
+struct FileOperationsContractTests {
+    static let cpf = "248.438.034-80"
+
+    @Test("a file of inclusions, corrections and withdrawals, some on one debt, across sub-batches of two rows",
+          arguments: InProcessEsteira.dialects)
+    func operationsInOneFile(dialect: SQLDialect) async throws {
+        try await InProcessEsteira.with(dialect) { api, runtime in
+            let client = try await InProcessEsteira.client(runtime)
+            func call(_ method: HTTPRequest.Method, _ path: String, _ body: String? = nil) async throws -> APIResult {
+                try await api.request(method, path, key: client.key, body: body)
+            }
+            #expect(try await call(.put, "/v1/collection", InProcessEsteira.collectionSettings).status == 200)
+            let due = TestCalendar.day(months: -1)
+            // Registered before the file: P1 100.00, P2 200.00 with 50.00 paid, P3 300.00.
+            for (id, amount) in [("P1", "100,00"), ("P2", "200,00"), ("P3", "300,00")] {
+                let r = try await call(.post, "/v1/debts", #"{"external_id": "\#(id)", "name": "Ana", "document": "\#(Self.cpf)", "amount": "\#(amount)", "due_date": "\#(due)"}"#)
+                #expect(r.status == 201, "\(r.body)")
+            }
+            let paid = try await call(.post, "/v1/debts/P2/payments", #"{"amount": "50.00", "date": "\#(TestCalendar.day())", "method": "pix"}"#)
+            #expect(paid.status == 201, "\(paid.body)")
+
+            // The test client's sub-batches hold two rows each: lines 2–3, 4–5, ... 18–19.
+            let c = Self.cpf
+            let rows = [
+                "I;N1;Ana;\(c);10,00;\(due);",             // 2  registered
+                "B;N1;;;;;enviado_por_engano",              // 3  withdrawn: the inclusion just before it, same sub-batch
+                "A;P1;Ana Maria;\(c);120,00;\(due);",       // 4  updated: amount 100.00 → 120.00, name
+                "A;P1;Ana Maria;\(c);120,00;\(due);",       // 5  duplicate: the same correction again
+                "A;P2;Ana;\(c);40,00;\(due);",              // 6  R017: 50.00 already paid
+                "A;P3;Ana;111.444.777-35;300,00;\(due);",   // 7  R016: another (valid) CPF
+                "B;P3;;;;;Óbito",                           // 8  withdrawn (the reason's word in any case, with accents)
+                "b;P3;;;;;obito",                           // 9  duplicate: withdrawn already
+                "A;P3;Ana;\(c);310,00;\(due);",             // 10 R021: withdrawn
+                "B;NAO;;;;;obito",                          // 11 R020: never registered
+                "X;N2;Ana;\(c);10,00;\(due);",              // 12 R018
+                "B;N3;;;;;cansei",                          // 13 R019
+                "A;NAO2;Ana;\(c);10,00;\(due);",            // 14 R020
+                "I;N4;Bia;\(c);20,00;\(due);",              // 15 registered
+                "B;N4;;;;;acordo_direto",                   // 16 withdrawn: included by the sub-batch before
+                ";N5;Caio;\(c);30,00;\(due);",              // 17 registered: no operation is an inclusion
+                "A;N5;Caio;\(c);35,00;\(due);",             // 18 updated: 30.00 → 35.00, sub-batch after its inclusion
+                "I;N1;Ana;\(c);10,00;\(due);",              // 19 duplicate: withdrawn stays withdrawn
+            ]
+            let file = "operacao;external_id;nome;cpf;valor;vencimento;motivo_baixa\n" + rows.joined(separator: "\n") + "\n"
+            let id = try await api.upload(Array(file.utf8), key: client.key, name: "operacoes.csv")
+            let batch = try await api.finishedBatch(id, key: client.key)
+            #expect(batch["status"]?.string == "completed_with_rejects", "\(batch)")
+            // 18 rows = 3 registered (N1, N4, N5) + 2 updated (4, 18) + 3 withdrawn (3, 8, 16)
+            //         + 3 duplicates (5, 9, 19) + 7 rejected (6, 7, 10, 11, 12, 13, 14).
+            #expect(batch.counts == ["received": 18, "registered": 3, "updated": 2, "withdrawn": 3, "duplicates": 3, "rejected": 7, "review": 0],
+                    "\(batch)")
+            let rejects = (try await call(.get, "/v1/batches/\(id)/rejects?per_page=100").json["items"]?.items ?? []).map {
+                "\($0["line"]?.int ?? 0):\($0["field"]?.string ?? ""):\($0["code"]?.string ?? "")"
+            }
+            #expect(rejects == ["6:amount:R017", "7:document:R016", "10:operation:R021", "11:external_id:R020", "12:operation:R018",
+                                "13:withdrawal_reason:R019", "14:external_id:R020"])
+
+            func debt(_ id: String) async throws -> JSONValue { try await call(.get, "/v1/debts/\(id)").json }
+            #expect(try await debt("N1")["status"]?.string == "withdrawn")
+            #expect(try await debt("N4")["status"]?.string == "withdrawn")
+            #expect(try await debt("P3")["status"]?.string == "withdrawn")
+            let p1 = try await debt("P1")
+            #expect(p1["status"]?.string == "registered" && p1["amount"]?.string == "120.00" && p1["name"]?.string == "Ana Maria", "\(p1)")
+            let p2 = try await debt("P2")
+            #expect(p2["status"]?.string == "partially_paid" && p2["amount"]?.string == "200.00", "\(p2)")
+            let n5 = try await debt("N5")
+            #expect(n5["status"]?.string == "registered" && n5["amount"]?.string == "35.00", "\(n5)")
+            for absent in ["N2", "N3", "NAO", "NAO2"] { #expect(try await call(.get, "/v1/debts/\(absent)").status == 404) }
+
+            // Slips: P1's replaced by one for the corrected 120.00; N5's for 35.00; the withdrawn
+            // debts' cancelled, and none open.
+            let p1Slip = try await call(.get, "/v1/debts/P1/bankslip").json
+            #expect(p1Slip["amount"]?.string == "120.00", "\(p1Slip)")
+            #expect(try await call(.get, "/v1/debts/N5/bankslip").json["amount"]?.string == "35.00")
+            for id in ["N1", "N4", "P3"] {
+                #expect(try await InProcessEsteira.sql(runtime, "SELECT COUNT(*) FROM bankslips WHERE external_id = '\(id)' AND status = 'open'") == "0")
+                #expect(try await call(.get, "/v1/debts/\(id)/bankslip").json["error", "code"]?.string == "debt_closed")
+            }
+
+            // Histories, with the batch's line as each change's actor.
+            func history(_ id: String) async throws -> [String] {
+                (try await call(.get, "/v1/debts/\(id)/history").json["items"]?.items ?? []).map {
+                    "\($0["kind"]?.string ?? ""):\($0["actor", "kind"]?.string ?? ""):\($0["actor", "line"]?.int ?? 0)"
+                }
+            }
+            #expect(try await history("N1") == ["registered:batch:2", "slip_issued:esteira:0", "withdrawn:batch:3", "slip_cancelled:batch:3"])
+            #expect(try await history("N4") == ["registered:batch:15", "slip_issued:esteira:0", "withdrawn:batch:16", "slip_cancelled:batch:16"])
+            #expect(try await history("P1") == ["registered:batch:1", "slip_issued:esteira:0", "corrected:batch:4", "slip_cancelled:batch:4",
+                                                 "slip_issued:esteira:0"])
+            let corrected = (try await call(.get, "/v1/debts/P1/history").json["items"]?.items ?? [])[2]
+            #expect(corrected["actor", "id"]?.string == id)
+            #expect(corrected["details", "changes", "amount"]?.strings == ["before": "100.00", "after": "120.00"], "\(corrected)")
+            #expect(corrected["details", "changes", "name"]?.strings == ["before": "Ana", "after": "Ana Maria"], "\(corrected)")
+            let withdrawn = (try await call(.get, "/v1/debts/P3/history").json["items"]?.items ?? []).first { $0["kind"]?.string == "withdrawn" }
+            #expect(withdrawn?["details", "reason"]?.string == "obito" && withdrawn?["actor", "line"]?.int == 8)
+        }
+    }
+
+    @Test("submissions carry the operation too; a single debt or a correction by the API refuses the column",
+          arguments: InProcessEsteira.dialects)
+    func operationsInSubmissions(dialect: SQLDialect) async throws {
+        try await InProcessEsteira.with(dialect) { api, runtime in
+            let client = try await InProcessEsteira.client(runtime)
+            let due = TestCalendar.day(months: -1)
+            let debt = #"{"external_id": "S1", "name": "Ana", "document": "\#(Self.cpf)", "amount": "10,00", "due_date": "\#(due)"}"#
+            #expect(try await api.post("/v1/debts", key: client.key, json: debt).status == 201)
+            let id = try #require(try await api.request(.post, "/v1/submissions", key: client.key).json["id"]?.string)
+            let items = [
+                #"{"operacao": "A", "external_id": "S1", "name": "Ana", "document": "\#(Self.cpf)", "amount": "12,00", "due_date": "\#(due)"}"#,
+                #"{"operation": "B", "external_id": "S1", "motivo_baixa": "pago_ao_credor"}"#,
+            ]
+            #expect(try await api.post("/v1/submissions/\(id)/debts", key: client.key, json: "[" + items.joined(separator: ",") + "]").status == 200)
+            let submitted = try await api.request(.post, "/v1/submissions/\(id)/submit", key: client.key)
+            #expect(submitted.status == 202, "\(submitted.body)")
+            let batch = try await api.finishedBatch(try #require(submitted.json["id"]?.string), key: client.key)
+            #expect(batch.counts["updated"] == 1 && batch.counts["withdrawn"] == 1 && batch.counts["received"] == 2, "\(batch)")
+            let s1 = try await api.get("/v1/debts/S1", key: client.key).json
+            #expect(s1["status"]?.string == "withdrawn" && s1["amount"]?.string == "12.00", "\(s1)")
+
+            let single = try await api.post("/v1/debts", key: client.key, json: #"{"operation": "B", "external_id": "S2", "withdrawal_reason": "obito"}"#)
+            #expect(single.status == 400 && single.json["error", "code"]?.string == "unknown_field", "\(single.body)")
+            let patch = try await api.request(.patch, "/v1/debts/S1", key: client.key, body: #"{"operacao": "A"}"#)
+            #expect(patch.status == 400 && patch.json["error", "code"]?.string == "unknown_field", "\(patch.body)")
+        }
+    }
+}
