@@ -27,10 +27,11 @@ public enum BatchEmail {
         let base = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         let page = base.map { "\($0)/app/lotes/\(b.id)" }
         let report = b.counts.rejected > 0 ? base.map { "\($0)/app/lotes/\(b.id)/rejeitados.csv" } : nil
-        let counts: [(String, Int)] = [
-            ("Recebidas", b.counts.received), ("Registradas", b.counts.registered), ("Duplicadas", b.counts.duplicates),
-            ("Rejeitadas", b.counts.rejected), ("Em revisão", b.counts.review ?? 0),
-        ]
+        // Alteradas and Baixadas only for a file that had corrections or withdrawals: most have none.
+        let operations = [("Alteradas", b.counts.updated ?? 0), ("Baixadas", b.counts.withdrawn ?? 0)]
+        let counts: [(String, Int)] = [("Recebidas", b.counts.received), ("Registradas", b.counts.registered)]
+            + (operations.contains { $0.1 > 0 } ? operations : [])
+            + [("Duplicadas", b.counts.duplicates), ("Rejeitadas", b.counts.rejected), ("Em revisão", b.counts.review ?? 0)]
 
         var text = "Olá,\n\nO lote \(name) (\(b.id)) \(outcome)\n\n"
         if b.status != "failed" || b.counts.received > 0 {

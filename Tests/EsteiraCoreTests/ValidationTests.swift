@@ -83,12 +83,46 @@ struct ValidationTests {
                 RowIssue(line: 3, field: .description, code: .tooLong, message: "ç"),
             ]),
             .rejected(line: 4, raw: "", issues: []),
+            .correction(line: 6, raw: "A;D1", Debt(
+                externalID: "D1", name: "Zé", document: cnpj, amountCents: 1200,
+                dueDate: Day(year: 2024, month: 2, day: 1)!, email: nil, phone: nil, description: nil)),
+            .withdrawal(line: 7, raw: "B;D1;;;;obito", externalID: "D1", reason: .death),
+            .debt(line: 8, raw: "", Debt(
+                externalID: "D9", name: "Ana", document: cpf, amountCents: 1,
+                dueDate: Day(year: 2024, month: 2, day: 1)!, email: nil, phone: nil, description: nil)),
         ]
         #expect(try StagingCodec.decode(StagingCodec.encode(records)) == records)
         #expect(throws: StagingCodec.DecodeError.self) { try StagingCodec.decode(Array("nope".utf8)) }
         // A file cut short is an error, not a shorter list.
         let whole = StagingCodec.encode(records)
         #expect(throws: StagingCodec.DecodeError.self) { try StagingCodec.decode(Array(whole.dropLast(3))) }
+    }
+
+    @Test("operations: I, A, B (or their words, in any case; empty is I); a withdrawal reads only its id and reason")
+    func operations() throws {
+        let validator = DebtValidator(receivedOn: Day(year: 2026, month: 12, day: 6)!)
+        func row(_ operation: String, _ reason: String = "", name: String = "Ana") -> ParsedRow {
+            var row = ParsedRow(line: 2, externalID: "D1", name: name, document: "24843803480", amount: "10,00", dueDate: "2026-11-06")
+            row.operation = operation
+            row.withdrawalReason = reason
+            return row
+        }
+        let debt = Debt(externalID: "D1", name: "Ana", document: try TaxID.parse("248.438.034-80").get(), amountCents: 1000,
+                        dueDate: Day(year: 2026, month: 11, day: 6)!, email: nil, phone: nil, description: nil)
+        for inclusion in ["", "I", "i", "Inclusão"] { #expect(validator.validate(row(inclusion)) == .valid(debt)) }
+        for correction in ["A", "a", "ALTERAÇÃO", "correcao"] { #expect(validator.validate(row(correction)) == .correction(debt)) }
+        // A withdrawal ignores the other fields, even an empty name; the reason as a person writes it.
+        #expect(validator.validate(row("B", "Pago ao credor", name: "")) == .withdrawal(externalID: "D1", reason: .paidToCreditor))
+        #expect(validator.validate(row("baixa", "ÓBITO")) == .withdrawal(externalID: "D1", reason: .death))
+        func codes(_ r: ParsedRow) -> [String] {
+            guard case .invalid(let issues) = validator.validate(r) else { return [] }
+            return issues.map { "\($0.field?.rawValue ?? ""):\($0.code.rawValue)" }
+        }
+        #expect(codes(row("X")) == ["operation:R018"])
+        #expect(codes(row("B")) == ["withdrawal_reason:R019"])
+        #expect(codes(row("B", "cansei")) == ["withdrawal_reason:R019"])
+        // A correction is a whole debt: its required fields are required.
+        #expect(codes(row("A", name: "")) == ["name:R001"])
     }
 
     @Test("retry waits grow exponentially up to the cap")

@@ -52,7 +52,7 @@ struct CrashEndToEndTests {
         try server.start()
         let batch = try await server.waitForBatch(id, key: client.key)
         #expect(batch["status"]?.string == "completed_with_rejects")
-        #expect(batch.counts == ["received": rows, "registered": rows - expectedRejected, "duplicates": 0, "rejected": expectedRejected, "review": 0])
+        #expect(batch.counts == ["received": rows, "registered": rows - expectedRejected, "updated": 0, "withdrawn": 0, "duplicates": 0, "rejected": expectedRejected, "review": 0])
 
         // The database itself, read by the sqlite3 tool: every debt of the batch once, every reject
         // once, and no id twice in the whole registry.
@@ -95,7 +95,7 @@ struct CrashEndToEndTests {
         let restarted = ContinuousClock.now
         let batch = try await server.waitForBatch(id, key: client.key, timeout: 110)
         #expect(ContinuousClock.now - restarted < .seconds(110))
-        #expect(batch.counts == ["received": rows, "registered": rows - expectedRejected, "duplicates": 0, "rejected": expectedRejected, "review": 0])
+        #expect(batch.counts == ["received": rows, "registered": rows - expectedRejected, "updated": 0, "withdrawn": 0, "duplicates": 0, "rejected": expectedRejected, "review": 0])
         #expect(try server.sql("SELECT COUNT(*), COUNT(DISTINCT external_id) FROM debts") == "\(rows - expectedRejected)|\(rows - expectedRejected)")
     }
 }

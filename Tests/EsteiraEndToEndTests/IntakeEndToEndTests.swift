@@ -42,7 +42,7 @@ struct TestFile {
     }
 
     var expectedCounts: [String: Int] {
-        var c = ["received": rows.count, "registered": 0, "duplicates": 0, "rejected": 0, "review": 0]
+        var c = ["received": rows.count, "registered": 0, "updated": 0, "withdrawn": 0, "duplicates": 0, "rejected": 0, "review": 0]
         // The registered debts the risk rules flag as time-barred on the day the test runs (K007).
         let due = header.firstIndex { $0.lowercased().contains("venc") || $0.lowercased().contains("due") }
         var registeredDue: [String] = []
@@ -144,7 +144,7 @@ struct IntakeEndToEndTests {
         #expect(up.status == 202)
         #expect(up.header("Location") == "/v1/batches/\(up.json["id"]?.string ?? "")")
         let c = try await server.waitForBatch(try #require(up.json["id"]?.string), key: client.key)
-        #expect(c.counts == ["received": 2, "registered": 1, "duplicates": 0, "rejected": 1, "review": TestCalendar.timeBarred(["2024-01-01"])])
+        #expect(c.counts == ["received": 2, "registered": 1, "updated": 0, "withdrawn": 0, "duplicates": 0, "rejected": 1, "review": TestCalendar.timeBarred(["2024-01-01"])])
         #expect(c["file_name"]?.string == "c.csv")
         #expect(c["source"]?.string == "api_multipart")
 

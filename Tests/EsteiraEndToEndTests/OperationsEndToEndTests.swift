@@ -58,7 +58,7 @@ struct OperationsEndToEndTests {
         #expect(try server.command(["jobs", "retry", jobID]).contains("queued again"))
         let batch = try await server.waitForBatch(id, key: client.key, timeout: 60)
         #expect(batch["status"]?.string == "completed")
-        #expect(batch.counts == ["received": 1, "registered": 1, "duplicates": 0, "rejected": 0, "review": 0])
+        #expect(batch.counts == ["received": 1, "registered": 1, "updated": 0, "withdrawn": 0, "duplicates": 0, "rejected": 0, "review": 0])
         #expect(try server.command(["jobs", "list", "--state", "dead"]).contains(id) == false)
         // Retrying a job that is not dead is refused.
         #expect(throws: (any Error).self) { try server.command(["jobs", "retry", jobID]) }

@@ -76,7 +76,7 @@ struct PostgresFaultTests {
         #expect((before["registered"] ?? 0) < rows - rejected)
 
         let batch = try await server.waitForBatch(id, key: client.key, requestTimeout: 10, ridingOutErrors: true)
-        #expect(batch.counts == ["received": rows, "registered": rows - rejected, "duplicates": 0, "rejected": rejected, "review": 0])
+        #expect(batch.counts == ["received": rows, "registered": rows - rejected, "updated": 0, "withdrawn": 0, "duplicates": 0, "rejected": rejected, "review": 0])
         #expect(try Self.psql(url, "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM debts") == "\(rows - rejected)|\(rows - rejected)")
         #expect(try Self.psql(url, "SELECT COUNT(*), COUNT(DISTINCT line) FROM rejects") == "\(rejected)|\(rejected)")
         #expect(try await EsteiraProcess.jobsLeft { try Self.psql(url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done'") } == "0")
@@ -125,7 +125,7 @@ struct PostgresFaultTests {
 
         let batch = try await server.waitForBatch(id, key: client.key, requestTimeout: 10, ridingOutErrors: true)
         Self.reportRecovery(server, url: url, id: id, started: started, underWay: underWay, back: back)
-        #expect(batch.counts == ["received": rows, "registered": rows - rejected, "duplicates": 0, "rejected": rejected, "review": 0])
+        #expect(batch.counts == ["received": rows, "registered": rows - rejected, "updated": 0, "withdrawn": 0, "duplicates": 0, "rejected": rejected, "review": 0])
         #expect(try Self.psql(url, "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM debts") == "\(rows - rejected)|\(rows - rejected)")
         #expect(try Self.psql(url, "SELECT COUNT(*), COUNT(DISTINCT line) FROM rejects") == "\(rejected)|\(rejected)")
         #expect(try await EsteiraProcess.jobsLeft { try Self.psql(url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done'") } == "0")

@@ -51,7 +51,7 @@ struct RiskRegisterEndToEndTests {
         #expect(batch["status"]?.string == "completed_with_rejects")
         // 7 rows: R2 rejected (blacklisted); R3 (K005), R4 (K007), R5 (K003), R6 (K008) flagged;
         // R1 and R7 (999,99 is under the limit; four years and ten months is inside five years) approved.
-        #expect(batch.counts == ["received": 7, "registered": 6, "duplicates": 0, "rejected": 1, "review": 4])
+        #expect(batch.counts == ["received": 7, "registered": 6, "updated": 0, "withdrawn": 0, "duplicates": 0, "rejected": 1, "review": 4])
 
         let rejects = try await server.request("GET", "/v1/batches/\(id)/rejects", key: client.key).json
         let items = rejects["items"]?.elements ?? []
@@ -79,7 +79,7 @@ struct RiskRegisterEndToEndTests {
         let again = try await server.upload(Data("external_id,name,document,amount,due_date\nR2,Bruno,529.982.247-25,80.00,\(recent)\n".utf8),
                                             key: client.key, name: "de-novo.csv")
         let second = try await server.waitForBatch(again, key: client.key, timeout: 120)
-        #expect(second.counts == ["received": 1, "registered": 1, "duplicates": 0, "rejected": 0, "review": 0])
+        #expect(second.counts == ["received": 1, "registered": 1, "updated": 0, "withdrawn": 0, "duplicates": 0, "rejected": 0, "review": 0])
 
         // One debt on its own is judged the same way, in the API process.
         #expect(try await server.post("/v1/admin/blacklist/71460238001", key: op, json: #"{"reason": "ordem judicial"}"#, method: "PUT").status == 201)

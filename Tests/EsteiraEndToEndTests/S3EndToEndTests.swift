@@ -43,7 +43,7 @@ struct S3EndToEndTests {
         let (bytes, registered, rejected) = Self.file(rows: 25)
         let id = try await server.upload(bytes, key: client.key, name: "s3.csv")
         let batch = try await server.waitForBatch(id, key: client.key)
-        #expect(batch.counts == ["received": 25, "registered": registered, "duplicates": 0, "rejected": rejected, "review": 0])
+        #expect(batch.counts == ["received": 25, "registered": registered, "updated": 0, "withdrawn": 0, "duplicates": 0, "rejected": rejected, "review": 0])
         #expect(batch["sub_batches"]?.int == 3)
 
         // The file the client sent is in the bucket, byte for byte; the staging files are gone.
@@ -93,7 +93,7 @@ struct S3EndToEndTests {
         let (bytes, registered, rejected) = Self.file(rows: 10_000)
         let id = try await server.upload(bytes, key: client.key, name: "outage.csv")
         let batch = try await server.waitForBatch(id, key: client.key, timeout: 300)
-        #expect(batch.counts == ["received": 10_000, "registered": registered, "duplicates": 0, "rejected": rejected, "review": 0])
+        #expect(batch.counts == ["received": 10_000, "registered": registered, "updated": 0, "withdrawn": 0, "duplicates": 0, "rejected": rejected, "review": 0])
         #expect(batch["status"]?.string == "completed_with_rejects")
         // The worker did meet the outage, and retried: a job's attempts count its claims, so a
         // second one means the first failed.

@@ -158,7 +158,7 @@ struct SFTPEndToEndTests {
         let put = try jail.sftp(["cd upload", "put \(jail.dir)/dividas.csv dividas.csv.part", "rename dividas.csv.part dividas.csv"])
         #expect(put.0 == 0, "\(put.1)")
         let batch = try await waitForSFTPBatch(server, key: client.key, fileName: "dividas.csv")
-        #expect(batch.counts == ["received": 2, "registered": 1, "duplicates": 0, "rejected": 1, "review": 0])
+        #expect(batch.counts == ["received": 2, "registered": 1, "updated": 0, "withdrawn": 0, "duplicates": 0, "rejected": 1, "review": 0])
         #expect(batch["source"]?.string == "sftp")
         // Once the batch is final the file leaves processing/.
         try await waitUntil { ((try? FileManager.default.contentsOfDirectory(atPath: folder + "/processing")) ?? ["x"]).isEmpty }

@@ -49,7 +49,7 @@ struct FormatContractTests {
             #expect(batch["status"]?.string == "completed_with_rejects")
             // A-4 (due 2020-02-29) and A-5 (1999-12-31) are more than five years old: flagged K007; A-1
             // and A-2 too once they are (the workbook's dates are fixed; the day the test runs is not).
-            #expect(batch.counts == ["received": 5, "registered": 4, "duplicates": 0, "rejected": 1,
+            #expect(batch.counts == ["received": 5, "registered": 4, "updated": 0, "withdrawn": 0, "duplicates": 0, "rejected": 1,
                                      "review": TestCalendar.timeBarred(["2024-03-15", "2023-12-31", "2020-02-29", "1999-12-31"])])
             #expect(try await Self.rejects(api, id, key: client.key) == ["4:amount:R004"])
             // 1234.56 typed as a number; 0.1 + 0.2 typed as a number is 30 cents; "1.234,56" typed as
@@ -81,7 +81,7 @@ struct FormatContractTests {
             #expect(try await Self.put(api, client.key, "padrao", mapping).status == 201)
             let mapped = try await api.upload(try Self.fixture("mapped.xlsx"), key: client.key, name: "b.xlsx")
             let done = try await api.finishedBatch(mapped, key: client.key)
-            #expect(done.counts == ["received": 5, "registered": 4, "duplicates": 0, "rejected": 1,
+            #expect(done.counts == ["received": 5, "registered": 4, "updated": 0, "withdrawn": 0, "duplicates": 0, "rejected": 1,
                                     "review": TestCalendar.timeBarred(["2024-03-15", "2023-12-31", "2020-02-29", "1999-12-31"])])
             #expect(try await InProcessEsteira.sql(runtime, "SELECT format_name FROM batches WHERE id = '\(mapped)'") == "padrao")
 
@@ -126,7 +126,7 @@ struct FormatContractTests {
             let id = try #require(upload.json["id"]?.string)
             let batch = try await api.finishedBatch(id, key: client.key)
             // T-1 and T-3 register; T-2's 31 February does not exist (R006, line 3).
-            #expect(batch.counts == ["received": 3, "registered": 2, "duplicates": 0, "rejected": 1,
+            #expect(batch.counts == ["received": 3, "registered": 2, "updated": 0, "withdrawn": 0, "duplicates": 0, "rejected": 1,
                                      "review": TestCalendar.timeBarred(["2024-03-15", "2024-01-01"])])
             #expect(try await Self.rejects(api, id, key: client.key) == ["3:due_date:R006"])
             // 0000000123456 is R$ 1.234,56; 0000000010000 is R$ 100,00.

@@ -54,7 +54,7 @@ struct NotificationContractTests {
             #expect(body["event"]?.string == "batch.completed_with_rejects")
             let batch = body["batch"] ?? .null
             #expect(batch["id"]?.string == id)
-            #expect(batch.counts == ["received": 2, "registered": 1, "duplicates": 0, "rejected": 1, "review": 0])
+            #expect(batch.counts == ["received": 2, "registered": 1, "updated": 0, "withdrawn": 0, "duplicates": 0, "rejected": 1, "review": 0])
 
             // The log: one notification, three attempts, delivered, read until the sender has recorded
             // its answer.

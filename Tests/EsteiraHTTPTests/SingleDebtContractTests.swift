@@ -65,7 +65,7 @@ struct SingleDebtContractTests {
             let items = try await api.get("/v1/batches?per_page=50", key: client.key).json["items"]?.items ?? []
             #expect(items.count == 5)
             let sums = items.reduce(into: [String: Int]()) { acc, b in for (k, v) in b.counts { acc[k, default: 0] += v } }
-            #expect(sums == ["received": 5, "registered": 2, "duplicates": 1, "rejected": 2, "review": 0])
+            #expect(sums == ["received": 5, "registered": 2, "updated": 0, "withdrawn": 0, "duplicates": 1, "rejected": 2, "review": 0])
             #expect(items.allSatisfy { $0["source"]?.string == "api_debt" })
             let invalidBatch = try #require(invalid.json["batch_id"]?.string)
             let rejects = try await api.get("/v1/batches/\(invalidBatch)/rejects", key: client.key).json["items"]?.items ?? []

@@ -47,7 +47,7 @@ struct SubmissionContractTests {
             #expect(submitted.header("Location") == "/v1/batches/\(batchID)")
             let batch = try await api.finishedBatch(batchID, key: client.key)
             // Header on line 1, items on lines 2-6: L1 L2 L3(bad CPF) L1(duplicate) L2(conflict).
-            #expect(batch.counts == ["received": 5, "registered": 2, "duplicates": 1, "rejected": 2, "review": 0])
+            #expect(batch.counts == ["received": 5, "registered": 2, "updated": 0, "withdrawn": 0, "duplicates": 1, "rejected": 2, "review": 0])
             #expect(batch["source"]?.string == "api_lines")
             let rejects = try await api.get("/v1/batches/\(batchID)/rejects", key: client.key).json["items"]?.items ?? []
             #expect(rejects.map { "\($0["line"]?.int ?? 0):\($0["code"]?.string ?? "")" } == ["4:R003", "6:R009"])

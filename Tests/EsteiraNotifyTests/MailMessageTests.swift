@@ -117,6 +117,14 @@ struct EmailTextTests {
         #expect(!mail.text.contains("http"))
     }
 
+    @Test("a file with corrections and withdrawals: their counts between the registered and the duplicates")
+    func operations() throws {
+        // 10 = 4 registered + 3 updated + 2 withdrawn + 1 duplicate.
+        let payload = #"{"event": "batch.completed", "batch": {"id": "b6", "status": "completed", "source": "upload", "file_name": "ops.csv", "counts": {"received": 10, "registered": 4, "updated": 3, "withdrawn": 2, "duplicates": 1, "rejected": 0, "review": 0}}}"#
+        let mail = try BatchEmail.compose(payload: payload, publicURL: nil)
+        #expect(mail.text.contains("Recebidas: 10\nRegistradas: 4\nAlteradas: 3\nBaixadas: 2\nDuplicadas: 1\nRejeitadas: 0\n"), "\(mail.text)")
+    }
+
     @Test("HTML is escaped: a file name cannot add markup")
     func escaped() throws {
         let payload = #"{"event": "batch.completed", "batch": {"id": "b3", "status": "completed", "source": "api", "file_name": "<b>x</b>.csv", "counts": {"received": 1, "registered": 1, "duplicates": 0, "rejected": 0}}}"#

@@ -59,6 +59,8 @@ CREATE TABLE batches (
     format text,
     data_key text,
     review bigint DEFAULT 0 NOT NULL,
+    updated bigint DEFAULT 0 NOT NULL,
+    withdrawn bigint DEFAULT 0 NOT NULL,
     CONSTRAINT batches_client_id_fkey FOREIGN KEY (client_id) REFERENCES clients(id),
     CONSTRAINT batches_pkey PRIMARY KEY (id)
 );
@@ -399,6 +401,8 @@ CREATE TABLE sub_batches (
     rejected bigint DEFAULT 0 NOT NULL,
     updated_at timestamp with time zone NOT NULL,
     review bigint DEFAULT 0 NOT NULL,
+    updated bigint DEFAULT 0 NOT NULL,
+    withdrawn bigint DEFAULT 0 NOT NULL,
     CONSTRAINT sub_batches_batch_id_fkey FOREIGN KEY (batch_id) REFERENCES batches(id),
     CONSTRAINT sub_batches_pkey PRIMARY KEY (batch_id, seq)
 );

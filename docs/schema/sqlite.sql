@@ -46,7 +46,7 @@ CREATE TABLE batches (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     finished_at TEXT
-, format_name TEXT, format TEXT, data_key TEXT, review BIGINT NOT NULL DEFAULT 0);
+, format_name TEXT, format TEXT, data_key TEXT, review BIGINT NOT NULL DEFAULT 0, updated BIGINT NOT NULL DEFAULT 0, withdrawn BIGINT NOT NULL DEFAULT 0);
 
 CREATE TABLE blacklist (
     document TEXT PRIMARY KEY,
@@ -321,7 +321,7 @@ CREATE TABLE sub_batches (
     registered BIGINT NOT NULL DEFAULT 0,
     duplicates BIGINT NOT NULL DEFAULT 0,
     rejected BIGINT NOT NULL DEFAULT 0,
-    updated_at TEXT NOT NULL, review BIGINT NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL, review BIGINT NOT NULL DEFAULT 0, updated BIGINT NOT NULL DEFAULT 0, withdrawn BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (batch_id, seq)
 );
 
