@@ -1,4 +1,4 @@
-import EsteiraCore
+@testable import EsteiraCore
 import Testing
 
 @Suite("Client formats: column mappings, date and decimal formats")
@@ -55,7 +55,7 @@ struct ClientFormatTests {
         #expect(ClientFormat(columns: [.externalID: "A"]).problems.count == 4)
     }
 
-    @Test("suggestions from header names: exact names first, then names that start with a known one")
+    @Test("suggestions from header names: exact names first, then names that start with a known one or a creditor's word, then typos")
     func suggestions() {
         let header = ["Código", "Nome do devedor", "CPF do devedor", "Valor Original", "Data de Vencimento", "E-mail", "Obs"]
         let s = ClientFormat.suggestion(header: header)
@@ -64,8 +64,17 @@ struct ClientFormatTests {
         #expect(s[.amount] == 3)
         #expect(s[.dueDate] == 4)
         #expect(s[.email] == 5)
-        #expect(s[.externalID] == nil)    // `Código` is no known name; the client picks it
+        #expect(s[.externalID] == 0)      // `Código`: a creditor's word for its debt's id
+        #expect(s[.description] == 6)     // `Obs`
         #expect(ClientFormat.suggestion(header: ["external_id", "name", "document", "amount", "due_date"]).count == 5)
+
+        // Written as a small creditor writes it (issue 33): every required field found.
+        let creditor = ClientFormat.suggestion(header: ["Contrato", "Cliente", "CPF do devedor", "Saldo (R$)", "Data Venc."])
+        #expect(creditor == [.externalID: 0, .name: 1, .document: 2, .amount: 3, .dueDate: 4])
+        let other = ClientFormat.suggestion(header: ["Débito", "Devedor", "Vencimeto", "CNPJ", "Operação", "Motivo da baixa"])
+        #expect(other == [.amount: 0, .name: 1, .dueDate: 2, .document: 3, .operation: 4, .withdrawalReason: 5])
+        #expect(ClientFormat.withinOneEdit("vencimeto", "vencimento") && ClientFormat.withinOneEdit("vencimentos", "vencimento")
+                && ClientFormat.withinOneEdit("vencimenta", "vencimento") && !ClientFormat.withinOneEdit("venc", "vencimento"))
     }
 }
 

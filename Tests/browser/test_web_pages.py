@@ -152,17 +152,21 @@ class WebPagesTest(unittest.TestCase):
         preview = b.find_element(By.ID, "previa").text
         self.assertIn("Ana Lima", preview)
         self.assertIn("2.345,67", preview)
-        self.assertEqual(Select(b.find_element(By.ID, "col_name")).first_selected_option.text, "Nome do cliente")
-        self.assertEqual(Select(b.find_element(By.ID, "col_document")).first_selected_option.text, "CPF/CNPJ do devedor")
+        # Headers as a creditor writes them: every required field suggested from its words
+        # (contrato, cliente, CPF, saldo, venc.); "Contato" says nothing, so no e-mail.
+        suggested = {k: Select(b.find_element(By.ID, "col_" + k)).first_selected_option.text
+                     for k in ["external_id", "name", "document", "amount", "due_date", "email", "operation"]}
+        self.assertEqual(suggested, {"external_id": "Nº do contrato", "name": "Nome do cliente", "document": "CPF/CNPJ do devedor",
+                                     "amount": "Saldo devedor (R$)", "due_date": "Data venc.", "email": "— não há —",
+                                     "operation": "— não há —"})
         self.shot("mapear-sugestoes")
 
-        # Submitting without the required columns the names did not give: the page says which.
+        # Submitting without a required column: the page says which.
+        Select(b.find_element(By.ID, "col_external_id")).select_by_value("")
         self.click_and_wait("confirmar")
         self.assertIn("Escolha a coluna do campo identificador da dívida", self.text("erro"))
         self.shot("mapear-incompleto")
         Select(b.find_element(By.ID, "col_external_id")).select_by_visible_text("Nº do contrato")
-        Select(b.find_element(By.ID, "col_amount")).select_by_visible_text("Saldo devedor (R$)")
-        Select(b.find_element(By.ID, "col_due_date")).select_by_visible_text("Data venc.")
         Select(b.find_element(By.ID, "col_email")).select_by_visible_text("Contato")
         Select(b.find_element(By.ID, "decimal_format")).select_by_value("comma")
         preset = b.find_element(By.ID, "preset")
@@ -182,6 +186,8 @@ class WebPagesTest(unittest.TestCase):
         rows = b.find_elements(By.CSS_SELECTOR, "#rejeitadas-tabela tbody tr")
         got = [(r.find_elements(By.TAG_NAME, "td")[0].text, r.find_elements(By.TAG_NAME, "td")[2].text) for r in rows]
         self.assertEqual(got, [("4", "R003"), ("5", "R005"), ("6", "R007")])
+        # Each reject shows its row's own data, not only its line.
+        self.assertIn("Carla Dias", rows[0].find_elements(By.TAG_NAME, "td")[4].get_attribute("textContent"))
         self.shot("lote-concluido")
 
         # The reject report, downloaded by the browser.
@@ -208,6 +214,12 @@ class WebPagesTest(unittest.TestCase):
         # The batch list, and the same page on a desktop screen.
         b.get(self.base + "/app/lotes")
         self.assertIn("carteira.xlsx", b.find_element(By.ID, "lotes").text)
+        # On a phone the list fits the screen: a card per batch, nothing to scroll sideways.
+        table = b.find_element(By.ID, "lotes")
+        self.assertLessEqual(b.execute_script("return arguments[0].scrollWidth", table),
+                             b.execute_script("return arguments[0].parentElement.clientWidth", table))
+        self.assertLessEqual(b.execute_script("return document.documentElement.scrollWidth"),
+                             b.execute_script("return window.innerWidth"))
         self.shot("lotes")
         b.set_window_size(1280, 900)
         b.get(b.find_element(By.CSS_SELECTOR, "#lotes a").get_attribute("href"))

@@ -81,8 +81,11 @@ public struct ClientFormat: Codable, Sendable, Equatable {
     }
 
     /// A first guess at the mapping from a header's names: a column whose name is one of the
-    /// field's known names, else one whose name contains it (`Valor Original` → amount,
-    /// `CPF do devedor` → document). Each column goes to one field at most.
+    /// field's known names, else one whose name contains it or a word creditors use for it
+    /// (`Valor Original` → amount, `CPF do devedor` → document, `Contrato` → external_id, `Saldo
+    /// (R$)` → amount), else one a typo away from a known name (`Vencimeto`). Each column goes to
+    /// one field at most. Only a guess for a person to confirm: a file read without a format
+    /// matches its header against the known names alone (`StandardLayout.fromHeader`).
     public static func suggestion(header: [String]) -> [DebtField: Int] {
         let keys = header.map { DebtField.headerKey($0) }
         var taken = Set<Int>()
@@ -98,10 +101,12 @@ public struct ClientFormat: Codable, Sendable, Equatable {
         // and a longer known name beats a shorter one.
         var pairs: [(score: Int, field: DebtField, column: Int)] = []
         for field in DebtField.allCases where out[field] == nil {
+            let names = field.aliases + field.synonyms
             for (i, key) in keys.enumerated() where !taken.contains(i) {
-                let score = field.aliases.filter { $0.count >= 3 && key.contains($0) }
-                    .map { $0.count + (key.hasPrefix($0) ? 100 : 0) }.max()
-                if let score { pairs.append((score, field, i)) }
+                let contained = names.filter { $0.count >= 3 && key.contains($0) }
+                    .map { $0.count + (key.hasPrefix($0) ? 100 : 0) + (key == $0 ? 100 : 0) }.max()
+                let typo = key.count >= 6 && names.contains { $0.count >= 6 && Self.withinOneEdit(key, $0) } ? 1 : nil
+                if let score = contained ?? typo { pairs.append((score, field, i)) }
             }
         }
         for pair in pairs.sorted(by: { ($0.score, -$0.column) > ($1.score, -$1.column) })
@@ -110,6 +115,17 @@ public struct ClientFormat: Codable, Sendable, Equatable {
             taken.insert(pair.column)
         }
         return out
+    }
+
+    /// Whether `a` becomes `b` by one character inserted, removed or replaced (ASCII keys).
+    static func withinOneEdit(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard abs(x.count - y.count) <= 1, x != y else { return false }
+        var i = 0
+        while i < min(x.count, y.count), x[i] == y[i] { i += 1 }
+        // After the first difference the rest must match, skipping one character of the longer.
+        if x.count == y.count { return x[(i + 1)...] == y[(i + 1)...] }
+        return x.count > y.count ? x[(i + 1)...] == y[i...] : x[i...] == y[(i + 1)...]
     }
 }
 

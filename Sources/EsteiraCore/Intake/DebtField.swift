@@ -55,6 +55,24 @@ public enum DebtField: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    /// Words creditors write in their own headers for the field, already in `headerKey` form: the
+    /// mapping page suggests a column from them (`ClientFormat.suggestion`), but a file read
+    /// without a format never takes them as the field (`Contrato` could be anything).
+    public var synonyms: [String] {
+        switch self {
+        case .externalID: return ["contrato", "codigo", "titulo", "fatura", "identificador", "referencia"]
+        case .name: return ["cliente", "devedor", "sacado", "pagador", "razaosocial", "consumidor"]
+        case .document: return ["doc"]
+        case .amount: return ["saldo", "debito", "divida", "montante", "total"]
+        case .dueDate: return ["venc", "vencto", "datavenc"]
+        case .email: return ["mail", "correio"]
+        case .phone: return ["fone", "celular", "whatsapp", "tel"]
+        case .description: return ["observacao", "obs", "historico", "produto"]
+        case .operation: return ["movimentacao", "tipooperacao"]
+        case .withdrawalReason: return ["motivo"]
+        }
+    }
+
     /// The field's name as a Brazilian client reads it in messages.
     public var portugueseName: String {
         switch self {

@@ -135,7 +135,7 @@ struct WebRoutes {
         let rows: [[String: Any]] = list.items.map { b in
             ["id": b.id, "file": b.fileName ?? b.source, "received": Self.saoPauloTime.string(from: b.createdAt),
              "status": Self.statusText(b.status), "received_count": b.counts.received, "registered": b.counts.registered,
-             "duplicates": b.counts.duplicates, "rejected": b.counts.rejected]
+             "updated": b.counts.updated, "withdrawn": b.counts.withdrawn, "duplicates": b.counts.duplicates, "rejected": b.counts.rejected]
         }
         return page("lotes", title: "Lotes", client: client, ["batches": rows, "empty": rows.isEmpty])
     }

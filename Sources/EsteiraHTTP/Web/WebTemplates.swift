@@ -53,6 +53,15 @@ enum WebTemplates {
       .counts div { background: #eef1f4; border-radius: 6px; padding: .5rem .7rem; }
       .counts b { display: block; font-size: 1.3rem; }
       .fields { display: grid; grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); gap: 0 1rem; }
+      /* On a phone a list of records becomes a card per record, each cell with its column's name:
+         nothing to scroll sideways. */
+      @media (max-width: 40rem) {
+        table.cards thead { display: none; }
+        table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; width: 100%; }
+        table.cards tr { border-bottom: 1px solid var(--line); padding: .4rem 0; }
+        table.cards td { border: 0; padding: .1rem .5rem; white-space: normal; overflow-wrap: anywhere; }
+        table.cards td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); }
+      }
     </style>
     </head>
     <body>
@@ -87,12 +96,13 @@ enum WebTemplates {
     <p><a class="button" href="/app/enviar" id="novo">Enviar arquivo</a></p>
     {{#empty}}<div class="card">Nenhum lote ainda.</div>{{/empty}}
     {{^empty}}
-    <div class="scroll"><table id="lotes">
-      <thead><tr><th>Arquivo</th><th>Recebido em</th><th>Situação</th><th>Linhas</th><th>Registradas</th><th>Duplicadas</th><th>Rejeitadas</th></tr></thead>
+    <div class="scroll"><table id="lotes" class="cards">
+      <thead><tr><th>Arquivo</th><th>Recebido em</th><th>Situação</th><th>Linhas</th><th>Registradas</th><th>Alteradas</th><th>Baixadas</th><th>Duplicadas</th><th>Rejeitadas</th></tr></thead>
       <tbody>
       {{#batches}}
-      <tr><td><a href="/app/lotes/{{id}}">{{file}}</a></td><td>{{received}}</td><td>{{status}}</td>
-          <td>{{received_count}}</td><td>{{registered}}</td><td>{{duplicates}}</td><td>{{rejected}}</td></tr>
+      <tr><td><a href="/app/lotes/{{id}}">{{file}}</a></td><td data-label="Recebido em">{{received}}</td><td data-label="Situação">{{status}}</td>
+          <td data-label="Linhas">{{received_count}}</td><td data-label="Registradas">{{registered}}</td><td data-label="Alteradas">{{updated}}</td>
+          <td data-label="Baixadas">{{withdrawn}}</td><td data-label="Duplicadas">{{duplicates}}</td><td data-label="Rejeitadas">{{rejected}}</td></tr>
       {{/batches}}
       </tbody>
     </table></div>
@@ -173,9 +183,10 @@ enum WebTemplates {
     {{#has_rejects}}
     <h2>Linhas rejeitadas</h2>
     <p><a class="button" id="baixar" href="/app/lotes/{{id}}/rejeitados.csv">Baixar relatório de rejeitadas (CSV)</a></p>
-    <div class="scroll"><table id="rejeitadas-tabela">
+    <div class="scroll"><table id="rejeitadas-tabela" class="cards">
       <thead><tr><th>Linha</th><th>Campo</th><th>Código</th><th>Motivo</th><th>Conteúdo da linha</th></tr></thead>
-      <tbody>{{#rejects}}<tr><td>{{line}}</td><td>{{field}}</td><td>{{code}}</td><td class="wrap">{{message}}</td><td class="wrap raw">{{raw}}</td></tr>{{/rejects}}</tbody>
+      <tbody>{{#rejects}}<tr><td data-label="Linha">{{line}}</td><td data-label="Campo">{{field}}</td><td data-label="Código">{{code}}</td>
+        <td class="wrap" data-label="Motivo">{{message}}</td><td class="wrap raw" data-label="Conteúdo">{{raw}}</td></tr>{{/rejects}}</tbody>
     </table></div>
     {{#more_rejects}}<p class="muted">Mostrando as primeiras {{shown}}; o relatório traz todas.</p>{{/more_rejects}}
     {{/has_rejects}}
