@@ -73,8 +73,16 @@ struct PipelineTests {
             #expect(try await h.run(file).counts.registered == 4)
             #expect(try await other.run("id_divida;nome;cpf_cnpj;valor;vencimento\nB1;Maria;248.438.034-80;50,00;2024-01-31\n").counts.registered == 1)
             let registry = DebtRegistry(db: db)
+            func filter(_ document: String) -> DebtFilter {
+                var filter = DebtFilter()
+                switch TaxID.parse(document) {
+                case .success(let id): filter.document = id
+                case .failure: filter.impossibleDocument = true
+                }
+                return filter
+            }
             func ids(_ document: String) async throws -> [String] {
-                try await registry.debts(clientNum: h.client.num, document: document, page: 1, perPage: 10).items.map(\.debt.externalID)
+                try await registry.debts(clientNum: h.client.num, filter: filter(document), page: 1, perPage: 10).items.map(\.debt.externalID)
             }
             #expect(try await ids("248.438.034-80") == ["A1", "A3"])
             #expect(try await ids("12abc34501de35") == ["A2"])

@@ -170,6 +170,12 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     public static let saoPaulo = TimeZone(identifier: "America/Sao_Paulo") ?? TimeZone(secondsFromGMT: -3 * 3600)!
+
+    /// The moment the day begins in a time zone.
+    public func start(in timeZone: TimeZone) -> Date {
+        let utcMidnight = Date(timeIntervalSince1970: TimeInterval(daysSinceEpoch) * 86_400)
+        return utcMidnight.addingTimeInterval(-TimeInterval(timeZone.secondsFromGMT(for: utcMidnight)))
+    }
 }
 
 extension Collection where Element == UInt8, SubSequence: BidirectionalCollection {

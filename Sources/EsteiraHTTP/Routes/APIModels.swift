@@ -71,6 +71,9 @@ struct DebtResponse: ResponseEncodable, Sendable {
     @Nullable var description: String?
     var amount: String
     var amountCents: Int64
+    /// Paid so far (reversed payments not counted).
+    var paid: String
+    var paidCents: Int64
     var dueDate: String
     var batchID: String
     var line: Int
@@ -89,6 +92,8 @@ struct DebtResponse: ResponseEncodable, Sendable {
         case externalID = "external_id"
         case documentKind = "document_kind"
         case amountCents = "amount_cents"
+        case paid
+        case paidCents = "paid_cents"
         case dueDate = "due_date"
         case batchID = "batch_id"
         case createdAt = "created_at"
@@ -104,6 +109,8 @@ struct DebtResponse: ResponseEncodable, Sendable {
         description = r.debt.description
         amount = Money.decimalString(cents: r.debt.amountCents)
         amountCents = r.debt.amountCents
+        paid = Money.decimalString(cents: r.paidCents)
+        paidCents = r.paidCents
         dueDate = r.debt.dueDate.iso
         batchID = r.batchID
         line = r.line

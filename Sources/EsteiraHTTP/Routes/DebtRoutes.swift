@@ -19,6 +19,7 @@ struct DebtRoutes {
 
     func add(to group: RouterGroup<EsteiraRequestContext>) {
         group.get("debts", use: list)
+        group.get("debts.csv", use: exportCSV)
         group.post("debts", use: create)
         group.get("debts/:external_id", use: get)
     }
@@ -36,16 +37,86 @@ struct DebtRoutes {
     @Sendable func list(_ request: Request, context: EsteiraRequestContext) async throws -> ListResponse<DebtResponse> {
         let client = try context.requireClient()
         let paging = try Paging(request)
-        let document = request.uri.queryParameters["document"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        let review: Bool
-        switch request.uri.queryParameters["review"].map(String.init) {
-        case nil, "", "false": review = false
-        case "true": review = true
+        let page = try await registry.debts(clientNum: client.num, filter: try Self.filter(request), page: paging.page, perPage: paging.perPage)
+        return ListResponse(page, DebtResponse.init)
+    }
+
+    /// The filters of `GET /v1/debts` and `GET /v1/debts.csv`: `document`, `status` (or
+    /// `review=true`), `batch`, `due_from`/`due_to` and `registered_from`/`registered_to` (days,
+    /// `AAAA-MM-DD`, both ends included; registration days in São Paulo time), `updated_since` (a
+    /// moment, `2026-12-06T14:00:00Z`, or a day's start): each wrong one a 400 that names it.
+    static func filter(_ request: Request) throws -> DebtFilter {
+        func text(_ name: String) -> String? {
+            request.uri.queryParameters[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        func day(_ name: String) throws -> Day? {
+            guard let value = text(name) else { return nil }
+            guard let day = Day.parseISO(value) else { throw APIError.invalidParameter(name, "use uma data AAAA-MM-DD.") }
+            return day
+        }
+        var filter = DebtFilter()
+        if let document = text("document") {
+            switch TaxID.parse(document) {
+            case .success(let id): filter.document = id
+            case .failure: filter.impossibleDocument = true
+            }
+        }
+        if let status = text("status") {
+            guard let known = DebtStatus(rawValue: status) else {
+                throw APIError.invalidParameter("status", "use um de \(DebtStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            filter.status = known
+        }
+        switch text("review") {
+        case nil, "false": break
+        case "true":
+            guard filter.status == nil || filter.status == .review else {
+                throw APIError.invalidParameter("review", "review=true é status=review; não combine com outro status.")
+            }
+            filter.status = .review
         default: throw APIError.invalidParameter("review", "true ou false")
         }
-        let page = try await registry.debts(clientNum: client.num, document: document, review: review,
-                                            page: paging.page, perPage: paging.perPage)
-        return ListResponse(page, DebtResponse.init)
+        filter.batchID = text("batch")
+        filter.dueFrom = try day("due_from")
+        filter.dueTo = try day("due_to")
+        filter.registeredFrom = try day("registered_from")
+        filter.registeredTo = try day("registered_to")
+        if let since = text("updated_since") {
+            guard let moment = Timestamp.parse(since) ?? Day.parseISO(since)?.start(in: Day.saoPaulo) else {
+                throw APIError.invalidParameter("updated_since", "use um instante (2026-12-06T14:00:00Z) ou uma data AAAA-MM-DD.")
+            }
+            filter.updatedSince = moment
+        }
+        return filter
+    }
+
+    /// The filtered portfolio as a CSV a spreadsheet opens safely (`;`, UTF-8 with a byte order
+    /// mark, no cell read as a formula, amounts with a decimal comma, documents punctuated so that
+    /// their leading zeros stay), streamed a slice at a time: a million debts never sit in memory.
+    /// Its header's names are the standard format's, so the file can be sent back as a batch.
+    @Sendable func exportCSV(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        let client = try context.requireClient()
+        let filter = try Self.filter(request)
+        let registry = self.registry
+        let body = ResponseBody { writer in
+            try await writer.write(ByteBuffer(string: "\u{FEFF}" + DebtCSV.header))
+            var after = ""
+            while true {
+                let slice = try await registry.debts(clientNum: client.num, filter: filter, after: after, limit: DebtCSV.slice)
+                guard let last = slice.last else { break }
+                var text = ""
+                text.reserveCapacity(slice.count * 160)
+                for record in slice { DebtCSV.append(record, to: &text) }
+                try await writer.write(ByteBuffer(string: text))
+                after = last.debt.externalID
+                if slice.count < DebtCSV.slice { break }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [
+            .contentType: "text/csv; charset=utf-8",
+            .contentDisposition: "attachment; filename=\"carteira.csv\"",
+        ], body: body)
     }
 
     /// One debt, judged and registered before the answer: 201 registered now; 200 the same content
@@ -265,5 +336,54 @@ enum SingleDebtJSON {
             }
             return fields(members)
         }
+    }
+}
+
+/// The lines of `GET /v1/debts.csv`.
+enum DebtCSV {
+    /// Debts read per query: large enough that the queries cost little beside the rows, small
+    /// enough that a slice's text is a few megabytes.
+    static let slice = 5_000
+
+    static let header = "external_id;nome;cpf_cnpj;valor;pago;em_aberto;vencimento;situacao;email;telefone;descricao;lote;linha;registrada_em\r\n"
+
+    /// The status as the client's spreadsheet shows it.
+    static func statusText(_ status: String) -> String {
+        switch DebtStatus(rawValue: status) {
+        case .registered: return "registrada"
+        case .review: return "em revisão"
+        case .partiallyPaid: return "paga em parte"
+        case .paid: return "paga"
+        case .withdrawn: return "baixada"
+        case .rejected: return "rejeitada"
+        case nil: return status
+        }
+    }
+
+    /// `1234,56`: what a Brazilian spreadsheet reads as a number.
+    static func amount(_ cents: Int64) -> String {
+        var text = Money.decimalString(cents: cents)
+        if let dot = text.lastIndex(of: ".") { text.replaceSubrange(dot...dot, with: ",") }
+        return text
+    }
+
+    /// `06/12/2026 14:03:00`, São Paulo time.
+    static func moment(_ date: Date) -> String {
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down)) + Day.saoPaulo.secondsFromGMT(for: date)
+        let ofDay = ((seconds % 86_400) + 86_400) % 86_400
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return Day(date, in: Day.saoPaulo).brazilian + " " + two(ofDay / 3600) + ":" + two(ofDay / 60 % 60) + ":" + two(ofDay % 60)
+    }
+
+    static func append(_ r: DebtRecord, to text: inout String) {
+        let d = r.debt
+        let cells = [
+            spreadsheetSafeCell(d.externalID), spreadsheetSafeCell(d.name), d.document.punctuated,
+            amount(d.amountCents), amount(r.paidCents), amount(max(0, d.amountCents - r.paidCents)), d.dueDate.brazilian,
+            statusText(r.status), spreadsheetSafeCell(d.email ?? ""), spreadsheetSafeCell(d.phone ?? ""),
+            spreadsheetSafeCell(d.description ?? ""), r.batchID, String(r.line), moment(r.createdAt),
+        ]
+        text += cells.joined(separator: ";")
+        text += "\r\n"
     }
 }

@@ -10,6 +10,51 @@ public struct DebtRecord: Sendable, Equatable {
     public var createdAt: Date
     /// Why the risk rules flagged it, when they did.
     public var review: DebtReview?
+    /// What was paid on it so far (reversed payments not counted).
+    public var paidCents: Int64 = 0
+}
+
+/// Which of a client's debts a listing or an export wants; nil is any.
+public struct DebtFilter: Sendable, Equatable {
+    public var document: TaxID?
+    /// A document was asked for that is no valid CPF or CNPJ: no debt has it.
+    public var impossibleDocument = false
+    public var status: DebtStatus?
+    public var batchID: String?
+    public var dueFrom: Day?
+    public var dueTo: Day?
+    /// Registered from the start of this day, to the end of that one (São Paulo days).
+    public var registeredFrom: Day?
+    public var registeredTo: Day?
+    /// Registered or changed (any event of its history) at or after this moment.
+    public var updatedSince: Date?
+
+    public init() {}
+
+    /// The conditions on `d` (debts), after `WHERE d.client_num = …`.
+    var sql: SQL {
+        var parts: [SQL] = []
+        // The index holds the document's key; the text is compared too.
+        if impossibleDocument { parts.append("AND 1 = 0") }
+        if let document { parts.append("AND d.doc_key = \(document.indexKey) AND d.document = \(document.value)") }
+        if let status { parts.append("AND d.status = \(status.rawValue)") }
+        if let batchID { parts.append("AND d.batch_id = \(batchID)") }
+        if let dueFrom { parts.append("AND d.due_date >= \(dueFrom)") }
+        if let dueTo { parts.append("AND d.due_date <= \(dueTo)") }
+        if let registeredFrom { parts.append("AND d.created_at >= \(registeredFrom.start(in: Day.saoPaulo))") }
+        if let registeredTo { parts.append("AND d.created_at < \(registeredTo.adding(days: 1).start(in: Day.saoPaulo))") }
+        if let updatedSince {
+            // Every change after registration is an event of the debt's history (docs/portfolio.md);
+            // a slip issued is one of its own rows.
+            parts.append("""
+                AND (d.created_at >= \(updatedSince) OR EXISTS (SELECT 1 FROM debt_events e WHERE e.client_num = d.client_num
+                     AND e.external_id = d.external_id AND e.at >= \(updatedSince)))
+                """)
+        }
+        var sql: SQL = ""
+        for part in parts { sql = "\(sql) \(part)" }
+        return sql
+    }
 }
 
 /// The risk rules' score and reasons for a debt flagged for review.
@@ -74,7 +119,7 @@ public struct DebtRegistry: Sendable {
     /// The columns of a debt read with its review (`d`: debts, `r`: debt_reviews).
     static let reviewedColumns = """
         d.external_id, d.name, d.document, d.amount_cents, d.due_date, d.email, d.phone, d.description, d.batch_id, d.line,
-        d.status, d.created_at, r.score AS review_score, r.reasons AS review_reasons
+        d.status, d.created_at, d.paid_cents, r.score AS review_score, r.reasons AS review_reasons
         """
     static let reviewedFrom = "debts d LEFT JOIN debt_reviews r ON r.client_num = d.client_num AND r.external_id = d.external_id"
 
@@ -94,6 +139,7 @@ public struct DebtRegistry: Sendable {
 
     static func reviewedRecord(_ r: SQLRow) throws -> DebtRecord {
         var rec = try record(r)
+        rec.paidCents = Int64(try r.int("paid_cents"))
         if let reasons = try r.optionalString("review_reasons") {
             rec.review = DebtReview(score: try r.int("review_score"),
                                     reasons: try JSONDecoder().decode([RiskReason].self, from: Data(reasons.utf8)))
@@ -250,21 +296,21 @@ public struct DebtRegistry: Sendable {
             """).first.map(DebtRegistry.reviewedRecord)
     }
 
-    /// The client's debts by external id; only those of one document, or only those flagged for
-    /// review, when asked.
-    public func debts(clientNum: Int, document: String?, review: Bool = false, page: Int, perPage: Int) async throws -> Page<DebtRecord> {
-        // The index holds the document's key; the text is compared too. A document that is not a
-        // valid CPF or CNPJ has no debt.
-        let byDocument: SQL = document.map {
-            switch TaxID.parse($0) {
-            case .success(let id): "AND d.doc_key = \(id.indexKey) AND d.document = \(id.value)"
-            case .failure: "AND 1 = 0"
-            }
-        } ?? ""
-        let byReview: SQL = review ? "AND d.status = 'review'" : ""
-        return try await db.page(select: DebtRegistry.reviewedColumns,
-                                 from: "\(raw: DebtRegistry.reviewedFrom) WHERE d.client_num = \(clientNum) \(byDocument) \(byReview)",
-                                 orderBy: "d.external_id", page: page, perPage: perPage, DebtRegistry.reviewedRecord)
+    /// The client's debts by external id, those `filter` wants.
+    public func debts(clientNum: Int, filter: DebtFilter, page: Int, perPage: Int) async throws -> Page<DebtRecord> {
+        try await db.page(select: DebtRegistry.reviewedColumns,
+                          from: "\(raw: DebtRegistry.reviewedFrom) WHERE d.client_num = \(clientNum) \(filter.sql)",
+                          orderBy: "d.external_id", page: page, perPage: perPage, DebtRegistry.reviewedRecord)
+    }
+
+    /// The next `limit` debts `filter` wants after the external id `after`, in external id order:
+    /// an export of any size reads the registry a slice at a time, each slice by the primary key.
+    public func debts(clientNum: Int, filter: DebtFilter, after: String, limit: Int) async throws -> [DebtRecord] {
+        try await db.query("""
+            SELECT \(raw: DebtRegistry.reviewedColumns) FROM \(raw: DebtRegistry.reviewedFrom)
+            WHERE d.client_num = \(clientNum) AND d.external_id > \(after) \(filter.sql)
+            ORDER BY d.external_id LIMIT \(limit)
+            """).map(DebtRegistry.reviewedRecord)
     }
 
     static func reject(_ r: SQLRow) throws -> RejectRecord {
