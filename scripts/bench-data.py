@@ -16,14 +16,42 @@ def cpf(n: int) -> str:
     return "".join(map(str, body))
 
 
+def operations(rows: int, step: int) -> None:
+    """ROWS operations on a registry that holds the first file of ROWS debts (made by main()):
+    15% corrections (i % 20 in 0, 1, 2: DEBT-i's amount plus one real), 5% withdrawals
+    (i % 20 == 3: DEBT-i, reason pago_ao_credor), 80% inclusions of new debts (NEW-i). A row of
+    the first file with a bad CPF (i % 50 == 7) was never registered, so its correction or
+    withdrawal names the next row's debt instead: every operation applies."""
+    out = sys.stdout
+    out.write("operacao;id_divida;nome;cpf;valor;vencimento;email;motivo_baixa\n")
+    buf = []
+    for i in range(rows):
+        kind = i % 20
+        j = i + 1 if i % 50 == 7 and kind < 4 else i
+        due = f"{(j % 28) + 1:02d}/{(j % 12) + 1:02d}/2024"
+        if kind < 3:
+            buf.append(f"A;DEBT-{j:08d};Devedor Número {j};{cpf(j * step + 11)};{j % 5000 + 2},{j % 100:02d};{due};d{j}@example.com;\n")
+        elif kind == 3:
+            buf.append(f"B;DEBT-{j:08d};;;;;;pago_ao_credor\n")
+        else:
+            buf.append(f"I;NEW-{i:08d};Devedor Novo {i};{cpf(i * step + 11)};{i % 5000 + 1},{i % 100:02d};{due};n{i}@example.com;\n")
+        if len(buf) == 10000:
+            out.write("".join(buf))
+            buf.clear()
+    out.write("".join(buf))
+
+
 def main() -> None:
     rows = int(sys.argv[1])
     out = sys.stdout
-    out.write("id_divida;nome;cpf;valor;vencimento;email\n")
-    buf = []
     # 999,999,999 = 3^4 * 37 * 333,667, and 7,919 and 104,729 are other primes: multiplying by
     # them modulo it is one-to-one, so the scattered CPFs are as distinct as the ascending ones.
     step = 7919 * (104729 if os.environ.get("BENCH_DOCUMENTS") == "scattered" else 1)
+    if "--operations" in sys.argv[2:]:
+        operations(rows, step)
+        return
+    out.write("id_divida;nome;cpf;valor;vencimento;email\n")
+    buf = []
     for i in range(rows):
         doc = cpf(i * step + 11)
         if i % 50 == 7:

@@ -33,9 +33,13 @@ public struct Intake: Sendable {
         public var batchID: String
         public var traceID: String
         public var receivedAt: Date
+        /// A preview first (`BatchRecord.dryRun`).
+        public var dryRun: Bool
 
         public init(client: ClientRecord, source: String, fileName: String?, format: SavedFormat? = nil,
-                    batchID: String = UUID().uuidString.lowercased(), traceID: String = BatchRecord.newTraceID(), receivedAt: Date = Date()) {
+                    batchID: String = UUID().uuidString.lowercased(), traceID: String = BatchRecord.newTraceID(), receivedAt: Date = Date(),
+                    dryRun: Bool = false) {
+            self.dryRun = dryRun
             self.client = client
             self.source = source
             self.fileName = fileName
@@ -74,9 +78,10 @@ public struct Intake: Sendable {
     /// When that fails the file is removed, unless `keepFileOnFailure` (a draft the client may confirm again).
     public func accept(_ arrival: Arrival, byteSize: Int, keepFileOnFailure: Bool = false,
                        alongside: (@Sendable (any SQLConnection) async throws -> Void)? = nil) async throws -> BatchRecord {
-        let batch = BatchRecord(newID: arrival.batchID, client: arrival.client, source: arrival.source, fileName: arrival.fileName,
+        var batch = BatchRecord(newID: arrival.batchID, client: arrival.client, source: arrival.source, fileName: arrival.fileName,
                                 blobKey: arrival.blobKey, byteSize: byteSize, receivedAt: arrival.receivedAt, traceID: arrival.traceID,
                                 format: arrival.format)
+        batch.dryRun = arrival.dryRun
         do {
             try await BatchStore(db: db).create(batch, retry: retry, alongside: alongside)
         } catch {

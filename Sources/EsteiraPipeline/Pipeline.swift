@@ -39,6 +39,7 @@ public struct Pipeline: Sendable {
         case .ledger: try await LedgerStage(pipeline: self).run(job, owner: owner)
         case .lake: try await LakeStage(pipeline: self).run(job, owner: owner)
         case .cleanup: try await CleanupStage(pipeline: self).run(job, owner: owner)
+        case .preview: try await PreviewStage(pipeline: self).run(job, owner: owner)
         }
     }
 

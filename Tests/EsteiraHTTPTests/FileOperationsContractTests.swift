@@ -134,3 +134,78 @@ struct FileOperationsContractTests {
         }
     }
 }
+
+/// The preview of a file (`?dry_run=true`), in process, on SQLite and on PostgreSQL.
+@Suite("API contract, in process: a file's preview")
+struct PreviewContractTests {
+    @Test("a dry run says what each row would do and writes nothing; confirmed, it does just that", arguments: InProcessEsteira.dialects)
+    func dryRun(dialect: SQLDialect) async throws {
+        try await InProcessEsteira.with(dialect) { api, runtime in
+            let client = try await InProcessEsteira.client(runtime)
+            func call(_ method: HTTPRequest.Method, _ path: String, _ body: String? = nil) async throws -> APIResult {
+                try await api.request(method, path, key: client.key, body: body)
+            }
+            let due = TestCalendar.day(months: -1), c = FileOperationsContractTests.cpf
+            for id in ["P1", "P2"] {
+                #expect(try await call(.post, "/v1/debts", #"{"external_id": "\#(id)", "name": "Ana", "document": "\#(c)", "amount": "100,00", "due_date": "\#(due)"}"#).status == 201)
+            }
+            #expect(try await call(.post, "/v1/debts/P2/withdrawal", #"{"reason": "obito"}"#).status == 200)
+            let rows = [
+                "I;N1;Ana;\(c);10,00;\(due);",             // 2  new
+                "B;N1;;;;;obito",                           // 3  withdrawn: the inclusion before it
+                "A;P1;Ana;\(c);120,00;\(due);",             // 4  corrected
+                "A;P1;Ana;\(c);120,00;\(due);",             // 5  unchanged
+                "I;P1;Ana;\(c);100,00;\(due);",             // 6  conflict: P1 now reads 120,00
+                "B;P2;;;;;obito",                           // 7  unchanged: withdrawn already
+                "A;P2;Ana;\(c);90,00;\(due);",              // 8  R021
+                "B;NAO;;;;;obito",                          // 9  R020
+                "X;N3;Ana;\(c);10,00;\(due);",              // 10 R018
+                "I;N2;Ana;248.438.034-81;10,00;\(due);",    // 11 R003
+            ]
+            let file = "operacao;external_id;nome;cpf;valor;vencimento;motivo_baixa\n" + rows.joined(separator: "\n") + "\n"
+            let upload = try await api.request(.post, "/v1/batches?dry_run=true&file_name=previa.csv", key: client.key,
+                                               bytes: Array(file.utf8), contentType: "text/csv")
+            #expect(upload.status == 202 && upload.json["dry_run"]?.bool == true, "\(upload.body)")
+            let id = try #require(upload.json["id"]?.string)
+            var preview = APIResult(status: 0, headers: [:], body: "")
+            for _ in 0..<200 {
+                preview = try await call(.get, "/v1/batches/\(id)/preview")
+                if preview.status == 200 { break }
+                #expect(preview.status == 409 && preview.json["error", "code"]?.string == "no_preview", "\(preview.body)")
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(preview.status == 200, "\(preview.body)")
+            #expect(preview.json["batch", "status"]?.string == "previewed")
+            // 10 rows = 1 new + 1 corrected + 1 withdrawn + 2 unchanged + 1 conflict + 4 rejected.
+            #expect(preview.json["preview"]?.counts == ["received": 10, "new": 1, "corrected": 1, "withdrawn": 1, "unchanged": 2,
+                                                                  "conflicts": 1, "rejected": 4], "\(preview.body)")
+            let lines = preview.json["preview", "lines"]
+            for (effect, expected) in [("new", [2]), ("withdrawn", [3]), ("corrected", [4]), ("unchanged", [5, 7]), ("conflict", [6]),
+                                       ("rejected", [8, 9, 10, 11])] {
+                #expect(lines?[effect]?.items.compactMap(\.int) == expected, "\(effect): \(preview.body)")
+            }
+            #expect((preview.json["preview", "rejects"]?.items ?? []).map { "\($0["line"]?.int ?? 0):\($0["code"]?.string ?? "")" }
+                    == ["6:R009", "8:R021", "9:R020", "10:R018", "11:R003"], "\(preview.body)")
+            // Nothing written.
+            #expect(try await call(.get, "/v1/debts/N1").status == 404)
+            #expect(try await call(.get, "/v1/debts/P1").json["amount"]?.string == "100.00")
+            #expect(try await call(.get, "/v1/batches/\(id)/rejects").json["total"]?.int == 0)
+
+            // Confirmed: the batch does what the preview said.
+            let confirmed = try await call(.post, "/v1/batches/\(id)/confirm")
+            #expect(confirmed.status == 202 && confirmed.json["status"]?.string == "processing", "\(confirmed.body)")
+            let batch = try await api.finishedBatch(id, key: client.key)
+            #expect(batch.counts == ["received": 10, "registered": 1, "updated": 1, "withdrawn": 1, "duplicates": 2, "rejected": 5, "review": 0],
+                    "\(batch)")
+            #expect(try await call(.get, "/v1/debts/N1").json["status"]?.string == "withdrawn")
+            #expect(try await call(.get, "/v1/debts/P1").json["amount"]?.string == "120.00")
+            let again = try await call(.post, "/v1/batches/\(id)/confirm")
+            #expect(again.status == 409 && again.json["error", "code"]?.string == "not_previewed", "\(again.body)")
+            // A batch sent without dry_run has no preview.
+            let plain = try await api.upload(Array(file.utf8), key: client.key, name: "direto.csv")
+            _ = try await api.finishedBatch(plain, key: client.key)
+            #expect(try await call(.get, "/v1/batches/\(plain)/preview").json["error", "code"]?.string == "no_preview")
+            #expect(try await call(.post, "/v1/batches?dry_run=talvez", "x").json["error", "code"]?.string == "invalid_parameter")
+        }
+    }
+}

@@ -5,6 +5,9 @@ public enum BatchStatus: String, Sendable, Codable, CaseIterable {
     case completed
     case completedWithRejects = "completed_with_rejects"
     case failed
+    /// A preview (`dry_run`): read, validated and replayed over the registry, nothing written;
+    /// it waits for the client to confirm it, and then goes on as `processing`.
+    case previewed
 
     public var isFinal: Bool { self == .completed || self == .completedWithRejects || self == .failed }
 }

@@ -35,9 +35,12 @@ struct BatchResponse: ResponseEncodable, Sendable {
     var traceID: String
     var createdAt: String
     @Nullable var finishedAt: String?
+    /// A preview first (`?dry_run=true`).
+    var dryRun: Bool
 
     enum CodingKeys: String, CodingKey {
         case id, status, source, counts, error
+        case dryRun = "dry_run"
         case fileName = "file_name"
         case subBatches = "sub_batches"
         case errorCode = "error_code"
@@ -58,6 +61,7 @@ struct BatchResponse: ResponseEncodable, Sendable {
         traceID = b.traceID
         createdAt = Timestamp.isoSeconds(b.createdAt)
         finishedAt = b.finishedAt.map(Timestamp.isoSeconds)
+        dryRun = b.dryRun
     }
 }
 

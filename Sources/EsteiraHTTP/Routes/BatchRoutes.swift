@@ -33,6 +33,48 @@ struct BatchRoutes {
         group.get("batches/:id", use: get)
         group.get("batches/:id/rejects", use: rejects)
         group.get("batches/:id/rejects.csv", use: rejectsCSV)
+        group.get("batches/:id/preview", use: preview)
+        group.post("batches/:id/confirm", use: confirm)
+    }
+
+    struct PreviewJSON: ResponseEncodable {
+        var batch: BatchResponse
+        var preview: BatchPreview
+    }
+
+    /// A dry run's preview: what each row would do (docs/portfolio.md). 409 `no_preview` while it
+    /// is being made, or for a batch that is no dry run.
+    @Sendable func preview(_ request: Request, context: EsteiraRequestContext) async throws -> PreviewJSON {
+        // The preview first: the batch read after it is the one it made `previewed`.
+        let id = context.parameters.get("id") ?? ""
+        let made = try await batches.preview(batchID: id)
+        let batch = try await batch(context)
+        guard batch.dryRun else {
+            throw APIError(.conflict, code: "no_preview", message: "O lote não foi enviado com dry_run=true: não tem prévia.")
+        }
+        guard let preview = made else {
+            throw APIError(.conflict, code: "no_preview", message: "A prévia do lote ainda está sendo feita; consulte de novo em instantes.")
+        }
+        return PreviewJSON(batch: BatchResponse(batch), preview: preview)
+    }
+
+    /// A previewed batch confirmed: it registers as any batch does, from its rows already read.
+    /// 202 with the batch; 409 `not_previewed` for a batch that is not waiting for confirmation.
+    @Sendable func confirm(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        let client = try context.requireClient()
+        let id = context.parameters.get("id") ?? ""
+        switch try await batches.confirm(id: id, clientID: client.id, retry: retry) {
+        case .notFound: throw APIError.notFound("Lote")
+        case .notPreviewed(let status):
+            throw APIError(.conflict, code: "not_previewed",
+                           message: "O lote não está aguardando confirmação (situação: \(status.rawValue)); só uma prévia pronta é confirmada.")
+        case .confirmed(let batch):
+            await jobsReady()
+            var response = try BatchResponse(batch).response(from: request, context: context)
+            response.status = .accepted
+            response.headers[.location] = "/v1/batches/\(batch.id)"
+            return response
+        }
     }
 
     /// Streams the body (raw CSV, or the `file` field of a multipart form) to the blob store
@@ -62,6 +104,12 @@ struct BatchRoutes {
             throw Self.tooLarge(maxFileBytes)
         }
         let fileName = request.uri.queryParameters["file_name"].map(String.init)
+        let dryRun: Bool
+        switch request.uri.queryParameters["dry_run"].map(String.init) {
+        case nil, "", "false": dryRun = false
+        case "true": dryRun = true
+        default: throw APIError.invalidParameter("dry_run", "true ou false")
+        }
         let multipart = contentType.lowercased().hasPrefix("multipart/form-data")
         let source = multipart ? "api_multipart" : "api_csv"
         var boundary: String?
@@ -71,7 +119,8 @@ struct BatchRoutes {
         }
         let limit = maxFileBytes
         let batch = try await intake.receive(
-            Intake.Arrival(client: client, source: source, fileName: fileName, format: format, batchID: batchID, traceID: traceID),
+            Intake.Arrival(client: client, source: source, fileName: fileName, format: format, batchID: batchID, traceID: traceID,
+                           dryRun: dryRun),
             limit: { LimitedBlobWriter($0, limit: limit) }
         ) { writer in
             if let boundary { return try await Self.streamFilePart(request.body, boundary: boundary, to: writer) }

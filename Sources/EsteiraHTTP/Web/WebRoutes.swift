@@ -99,6 +99,7 @@ struct WebRoutes {
         case .completed: return "Concluído"
         case .completedWithRejects: return "Concluído com rejeições"
         case .failed: return "Falhou"
+        case .previewed: return "Prévia pronta: aguardando confirmação"
         }
     }
 

@@ -223,8 +223,8 @@ struct RegisterStage {
 
     /// R009: the external id is registered with other content.
     static func conflict(_ externalID: String, line: Int, raw: String) -> RejectRecord {
-        RejectRecord(line: line, field: DebtField.externalID.rawValue, code: RejectCode.conflict.rawValue,
-                     message: "A dívida \(externalID) já está registrada com outro conteúdo; o registro existente foi mantido.", raw: raw)
+        let issue = PortfolioReplay.conflict(externalID, line: line)
+        return RejectRecord(line: line, field: DebtField.externalID.rawValue, code: issue.code.rawValue, message: issue.message, raw: raw)
     }
 
     /// Applies the rows of `Prepared.sequential` one by one, in the step's transaction, through the
@@ -240,9 +240,6 @@ struct RegisterStage {
         func reject(_ line: Int, _ raw: String, _ field: DebtField, _ code: RejectCode, _ message: String) {
             outcome.rejected += 1
             rejects.append(RejectRecord(line: line, field: field.rawValue, code: code.rawValue, message: message, raw: raw))
-        }
-        func notRegistered(_ externalID: String, _ operation: String) -> String {
-            "A dívida \(externalID) não está registrada; \(operation) só vale para uma dívida já registrada (inclua-a com a operação I)."
         }
         for step in steps {
             now = max(Date(), now.addingTimeInterval(0.000_001))
@@ -273,7 +270,8 @@ struct RegisterStage {
                     let corrected = try await DebtCorrections.correct(c, clientNum: clientNum, to: debt, actor: actor, now: now)
                     if corrected.changed.isEmpty { outcome.duplicates += 1 } else { outcome.updated += 1 }
                 } catch StoreError.notFound {
-                    reject(line, staged.debtRaw(k), .externalID, .debtNotRegistered, notRegistered(debt.externalID, "a alteração (A)"))
+                    let issue = PortfolioReplay.notRegistered(debt.externalID, line: line)
+                    reject(line, staged.debtRaw(k), .externalID, .debtNotRegistered, issue.message)
                 } catch let refusal as CorrectionRefusal {
                     let refused = refusal.reject(of: debt)
                     reject(line, staged.debtRaw(k), refused.field, refused.code, refused.message)
@@ -286,7 +284,8 @@ struct RegisterStage {
                                                                        note: nil, actor: actor, now: now)
                     if withdrawn.duplicate { outcome.duplicates += 1 } else { outcome.withdrawn += 1 }
                 } catch StoreError.notFound {
-                    reject(row.line, row.raw, .externalID, .debtNotRegistered, notRegistered(row.externalID, "a baixa (B)"))
+                    let issue = PortfolioReplay.notRegistered(row.externalID, line: row.line, withdrawal: true)
+                    reject(row.line, row.raw, .externalID, .debtNotRegistered, issue.message)
                 }
             }
         }

@@ -22,9 +22,21 @@ struct TransformStage {
                 UPDATE sub_batches SET status = 'transformed', updated_at = \(Date())
                 WHERE batch_id = \(batch.id) AND seq = \(sub.seq) AND status = 'pending'
                 """)
-            // Register may start now: it reads its staging file while the sub-batch before it is
-            // being written, and commits only after it (see RegisterStage).
-            try await pipeline.queue.enqueue(c, .subBatch(.register, batchID: batch.id, seq: sub.seq), traceID: batch.traceID)
+            if batch.dryRun {
+                // A preview replays the whole file once every sub-batch is staged. The batch's row,
+                // locked, puts the last two transforms one after the other, so one of them sees all.
+                _ = try await Pipeline.lockedBatch(c, id: batch.id)
+                let staged = try await c.query("""
+                    SELECT COUNT(*) AS n FROM sub_batches WHERE batch_id = \(batch.id) AND status = 'transformed'
+                    """)[0].int("n")
+                if staged == batch.subBatches {
+                    try await pipeline.queue.enqueue(c, .batch(.preview, batchID: batch.id), traceID: batch.traceID)
+                }
+            } else {
+                // Register may start now: it reads its staging file while the sub-batch before it is
+                // being written, and commits only after it (see RegisterStage).
+                try await pipeline.queue.enqueue(c, .subBatch(.register, batchID: batch.id, seq: sub.seq), traceID: batch.traceID)
+            }
         }
     }
 

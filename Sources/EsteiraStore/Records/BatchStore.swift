@@ -27,6 +27,8 @@ public struct BatchRecord: Sendable, Equatable {
     public var format: String?
     /// The CSV the pipeline reads when it is not the raw file (a spreadsheet turned into CSV).
     public var dataKey: String?
+    /// A preview first: the batch stops `previewed`, nothing registered, until it is confirmed.
+    public var dryRun = false
 
     /// The blob the split, transform and register stages read.
     public var pipelineKey: String { dataKey ?? blobKey }
@@ -66,7 +68,7 @@ public struct BatchRecord: Sendable, Equatable {
          byteSize: Int, receivedOn: Day, subBatchSize: Int, encoding: String? = nil, delimiter: String? = nil,
          layout: String? = nil, counts: BatchCounts, subBatches: Int, errorCode: String? = nil, error: String? = nil,
          traceID: String, createdAt: Date, finishedAt: Date? = nil, formatName: String? = nil, format: String? = nil,
-         dataKey: String? = nil) {
+         dataKey: String? = nil, dryRun: Bool = false) {
         self.id = id
         self.clientID = clientID
         self.status = status
@@ -89,6 +91,7 @@ public struct BatchRecord: Sendable, Equatable {
         self.formatName = formatName
         self.format = format
         self.dataKey = dataKey
+        self.dryRun = dryRun
     }
 }
 
@@ -111,7 +114,7 @@ public struct BatchStore: Sendable {
     static let columns = """
         id, client_id, status, source, file_name, blob_key, byte_size, received_on, sub_batch_size, encoding, delimiter,
         layout, received, registered, updated, withdrawn, duplicates, rejected, review, sub_batches, error_code, error, trace_id, created_at, finished_at,
-        format_name, format, data_key
+        format_name, format, data_key, dry_run
         """
 
     static func record(_ r: SQLRow) throws -> BatchRecord {
@@ -129,7 +132,7 @@ public struct BatchStore: Sendable {
             error: try r.optionalString("error"), traceID: try r.string("trace_id"),
             createdAt: try r.date("created_at"), finishedAt: try r.optionalDate("finished_at"),
             formatName: try r.optionalString("format_name"), format: try r.optionalString("format"),
-            dataKey: try r.optionalString("data_key"))
+            dataKey: try r.optionalString("data_key"), dryRun: try r.int("dry_run") != 0)
     }
 
     /// Records an accepted file and enqueues its pick job, in one durable transaction, with
@@ -142,10 +145,10 @@ public struct BatchStore: Sendable {
             let now = Date()
             try await c.execute("""
                 INSERT INTO batches (id, client_id, status, source, file_name, blob_key, byte_size, received_on, sub_batch_size,
-                                     trace_id, created_at, updated_at, format_name, format)
+                                     trace_id, created_at, updated_at, format_name, format, dry_run)
                 VALUES (\(batch.id), \(batch.clientID), \(batch.status.rawValue), \(batch.source), \(batch.fileName),
                         \(batch.blobKey), \(batch.byteSize), \(batch.receivedOn), \(batch.subBatchSize), \(batch.traceID),
-                        \(batch.createdAt), \(now), \(batch.formatName), \(batch.format))
+                        \(batch.createdAt), \(now), \(batch.formatName), \(batch.format), \(batch.dryRun ? 1 : 0))
                 """)
             try await queue.enqueue(c, .batch(.pick, batchID: batch.id), traceID: batch.traceID)
         }
@@ -182,6 +185,44 @@ public struct BatchStore: Sendable {
 }
 
 extension BatchStore {
+    /// A dry run's preview; nil until it is made.
+    public func preview(batchID: String) async throws -> BatchPreview? {
+        guard let text = try await db.query("SELECT report FROM batch_previews WHERE batch_id = \(batchID)").first?.string("report") else {
+            return nil
+        }
+        do {
+            return try JSONDecoder().decode(BatchPreview.self, from: Data(text.utf8))
+        } catch {
+            throw SQLError(code: .decode, message: "batch_previews.report of \(batchID) does not read: \(error)", sql: "")
+        }
+    }
+
+    public enum ConfirmOutcome: Sendable, Equatable {
+        case confirmed(BatchRecord)
+        /// Not a preview waiting for confirmation (still being read, or confirmed already).
+        case notPreviewed(BatchStatus)
+        case notFound
+    }
+
+    /// A previewed batch confirmed: it goes on as `processing`, its sub-batches (transformed
+    /// already) to the register stage, in one transaction.
+    public func confirm(id: String, clientID: String, retry: RetryPolicy = RetryPolicy()) async throws -> ConfirmOutcome {
+        let queue = JobQueue(db: db, retry: retry)
+        return try await db.write(durable: true) { c in
+            guard let row = try await c.query("""
+                SELECT \(raw: BatchStore.columns) FROM batches WHERE id = \(id) AND client_id = \(clientID)\(c.forUpdate)
+                """).first else { return .notFound }
+            var batch = try BatchStore.record(row)
+            guard batch.status == .previewed else { return .notPreviewed(batch.status) }
+            try await c.execute("UPDATE batches SET status = 'processing', updated_at = \(Date()) WHERE id = \(id)")
+            for seq in 0..<batch.subBatches {
+                try await queue.enqueue(c, .subBatch(.register, batchID: id, seq: seq), traceID: batch.traceID)
+            }
+            batch.status = .processing
+            return .confirmed(batch)
+        }
+    }
+
     /// What the registered sub-batches of a batch in progress add up to so far.
     public func progress(batchID: String) async throws -> BatchCounts {
         try await db.read { c in try await Self.registeredSums(c, batchID: batchID).counts }

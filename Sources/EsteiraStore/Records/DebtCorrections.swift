@@ -7,31 +7,6 @@ public struct CorrectionOutcome: Sendable {
     public var status: String
 }
 
-/// Why a correction was refused, beyond the validation every debt goes through.
-public enum CorrectionRefusal: Error, Sendable, Equatable {
-    /// The debt is withdrawn or rejected in review.
-    case outOfCollection(DebtStatus)
-    /// Another document than the registered debt's (R016).
-    case documentChanged
-    /// An amount below what was already paid (R017), with the paid total.
-    case amountBelowPaid(Int64)
-
-    /// The reject code, the field and the Portuguese sentence a file's row or the API's answer
-    /// gives for refusing `debt`.
-    public func reject(of debt: Debt) -> (code: RejectCode, field: DebtField, message: String) {
-        switch self {
-        case .outOfCollection(let status):
-            return (.debtClosed, .operation,
-                    "A dívida \(debt.externalID) está \(status == .withdrawn ? "baixada" : "rejeitada na análise") e não aceita alteração.")
-        case .documentChanged:
-            return (.documentChanged, .document, "A dívida \(debt.externalID) é de outro CPF/CNPJ; um documento diferente é outra dívida.")
-        case .amountBelowPaid(let paid):
-            return (.amountBelowPaid, .amount,
-                    "O valor corrigido, \(Money.brazilian(cents: debt.amountCents)), é menor que o já pago, \(Money.brazilian(cents: paid)).")
-        }
-    }
-}
-
 /// Corrections (A): a registered debt's amount, due date, name, e-mail, phone or description
 /// changed by its creditor. One transaction: the debt's row, its status when the amount moves
 /// past or below what is paid, its open slip replaced by one for the new open amount (or closed
@@ -69,10 +44,10 @@ public struct DebtCorrections: Sendable {
             """).first else { throw StoreError.notFound("debt \(debt.externalID)") }
         let current = try DebtRegistry.record(row)
         let status = try row.known("status", as: DebtStatus.self)
-        guard !status.isOutOfCollection else { throw CorrectionRefusal.outOfCollection(status) }
-        guard current.debt.document == debt.document else { throw CorrectionRefusal.documentChanged }
         let paid = Int64(try row.int("paid_cents"))
-        guard debt.amountCents >= paid else { throw CorrectionRefusal.amountBelowPaid(paid) }
+        if let refusal = CorrectionRefusal(correcting: RegisteredDebt(debt: current.debt, status: status, paidCents: paid), to: debt) {
+            throw refusal
+        }
 
         let before = current.debt
         var changes: [String: Change] = [:]

@@ -165,6 +165,25 @@ public struct DebtRegistry: Sendable {
         return out
     }
 
+    /// The debts registered under these external ids as the portfolio's rules see them, with their
+    /// status and what was paid.
+    public static func standing(_ c: any SQLConnection, clientNum: Int, externalIDs: [String]) async throws -> [String: RegisteredDebt] {
+        var out: [String: RegisteredDebt] = [:]
+        var start = 0
+        while start < externalIDs.count {
+            let ids = Array(externalIDs[start..<min(start + 500, externalIDs.count)])
+            for r in try await c.query("""
+                SELECT \(raw: columns), paid_cents FROM debts WHERE client_num = \(clientNum) AND external_id IN (\(list: ids))
+                """) {
+                let rec = try record(r)
+                out[rec.debt.externalID] = RegisteredDebt(debt: rec.debt, status: try r.known("status", as: DebtStatus.self),
+                                                          paidCents: Int64(try r.int("paid_cents")))
+            }
+            start += 500
+        }
+        return out
+    }
+
     /// The rows `insertNew` writes, built before the write transaction so that the single writer
     /// is held only for the inserts themselves. `stamp` is the moment written in `created_at`; nil
     /// leaves it to the column's default, the transaction's start (PostgreSQL only, see

@@ -14,6 +14,8 @@ public enum JobKind: String, Sendable, Codable, CaseIterable {
     /// Deletes a finished batch's staging files, retried like any step: a failed delete is never
     /// silent, and a staging file is never left behind without a dead job saying so.
     case cleanup
+    /// A dry run's replay of its staged rows over the registry, once every sub-batch is transformed.
+    case preview
 }
 
 /// What a job works on, typed by its kind. The queue stores it in two columns, `batch_id` and
@@ -50,7 +52,7 @@ public enum JobPayload: Sendable, Equatable {
     /// The payload of a stored job; nil when the columns do not fit the kind.
     public init?(kind: JobKind, batchID: String, seq: Int) {
         switch kind {
-        case .pick, .finalize, .cleanup:
+        case .pick, .finalize, .cleanup, .preview:
             guard seq == -1 else { return nil }
             self = .batch(kind, batchID: batchID)
         case .transform, .register:

@@ -27,7 +27,7 @@ public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
         case .completed: self = .batchCompleted
         case .completedWithRejects: self = .batchCompletedWithRejects
         case .failed: self = .batchFailed
-        case .received, .processing: return nil
+        case .received, .processing, .previewed: return nil
         }
     }
 

@@ -538,6 +538,15 @@ public enum Migrations {
         ALTER TABLE batches ADD COLUMN updated BIGINT NOT NULL DEFAULT 0;
         ALTER TABLE batches ADD COLUMN withdrawn BIGINT NOT NULL DEFAULT 0;
         """),
+        // A batch may be a preview first (dry run): what it would do, kept until it is confirmed.
+        Migration(name: "0024_batch_previews", sql: """
+        ALTER TABLE batches ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE batch_previews (
+            batch_id TEXT PRIMARY KEY REFERENCES batches (id),
+            report TEXT NOT NULL,
+            created_at {TS} NOT NULL
+        );
+        """),
     ]
 
     /// `TaxID.indexKey` of the column `document`, in SQL that both databases run (`{STRPOS}` is
