@@ -175,10 +175,25 @@ class WebPagesTest(unittest.TestCase):
         self.shot("mapear-escolhido")
         self.click_and_wait("confirmar")
 
-        # The batch page refreshes itself until the batch ends.
+        # The batch page refreshes itself until the preview is ready: what the file would do,
+        # nothing registered yet. Rows 2 and 3 are new; rows 4, 5 and 6 would be rejected.
         self.assertIn("/app/lotes/", b.current_url)
         self.shot("lote-em-andamento")
-        WebDriverWait(b, 120).until(lambda d: d.find_element(By.ID, "situacao").get_attribute("data-final") == "true")
+        WebDriverWait(b, 120).until(lambda d: d.find_elements(By.ID, "previa-lote"))
+        self.assertEqual(self.text("situacao"), "Prévia pronta: aguardando confirmação")
+        self.assertEqual([self.text(i) for i in ["previa-linhas", "previa-novas", "previa-alteradas", "previa-baixadas",
+                                                 "previa-iguais", "previa-conflitos", "previa-rejeitadas"]],
+                         ["5", "2", "0", "0", "0", "0", "3"])
+        rows = b.find_elements(By.CSS_SELECTOR, "#previa-rejeicoes tbody tr")
+        self.assertEqual([r.find_elements(By.TAG_NAME, "td")[2].get_attribute("textContent") for r in rows], ["R003", "R005", "R007"])
+        request = urllib.request.Request(self.base + "/v1/debts", headers={"Authorization": "Bearer " + self.key})
+        self.assertEqual(json.load(urllib.request.urlopen(request))["items"], [])
+        self.shot("previa")
+
+        # Confirmed, it registers, and the page refreshes itself until the batch ends.
+        self.click_and_wait("confirmar-registro")
+        WebDriverWait(b, 120).until(lambda d: d.find_element(By.ID, "situacao").get_attribute("data-final") == "true"
+                                    and not d.find_elements(By.ID, "previa-lote"))
         self.assertEqual(self.text("situacao"), "Concluído com rejeições")
         self.assertEqual(b.find_elements(By.ID, "erro"), [])
         # Rows 2 and 3 register; rows 4, 5 and 6 are rejected (see workbook()).

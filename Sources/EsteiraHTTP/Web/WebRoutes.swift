@@ -52,6 +52,7 @@ struct WebRoutes {
         app.get("lotes/:id", use: batchPage)
         app.get("lotes/:id/estado", use: batchState)
         app.get("lotes/:id/rejeitados.csv", use: rejectsCSV)
+        app.post("lotes/:id/confirmar", use: confirmBatch)
         app.get("enviar", use: uploadPage)
         app.post("enviar", use: upload)
         app.get("enviar/:draft", use: mappingPage)
@@ -151,7 +152,8 @@ struct WebRoutes {
         guard let b = try await ownBatch(context, client) else { throw APIError.notFound("Lote") }
         let rejects = try await DebtRegistry(db: db).rejects(batchID: b.id, page: 1, perPage: 100)
         var values: [String: Any] = [
-            "id": b.id, "file": b.fileName ?? b.source, "status": Self.statusText(b.status), "final": b.status.isFinal,
+            "id": b.id, "file": b.fileName ?? b.source, "status": Self.statusText(b.status),
+            "final": b.status.isFinal || b.status == .previewed,
             "received_count": b.counts.received, "registered": b.counts.registered, "updated": b.counts.updated,
             "withdrawn": b.counts.withdrawn, "duplicates": b.counts.duplicates,
             "rejected": b.counts.rejected, "review": b.counts.review, "received": Self.saoPauloTime.string(from: b.createdAt),
@@ -163,16 +165,43 @@ struct WebRoutes {
                  "raw": r.raw.count > 300 ? r.raw.prefix(300) + "…" : r.raw]
             },
         ]
+        if b.status == .previewed, let preview = try await BatchStore(db: db).preview(batchID: b.id) {
+            let counts = preview.counts
+            values["preview"] = [
+                "new": counts.new, "corrected": counts.corrected, "withdrawn": counts.withdrawn, "unchanged": counts.unchanged,
+                "conflicts": counts.conflicts, "rejected": counts.rejected, "received": counts.received,
+                "has_rejects": !preview.rejects.isEmpty,
+                "rejects": preview.rejects.prefix(100).map { r -> [String: Any] in
+                    ["line": r.line, "field": DebtField(rawValue: r.field)?.portugueseName ?? r.field, "code": r.code, "message": r.message]
+                },
+            ] as [String: Any]
+        }
         // Absent keys, not nil values: Mustache would print a nil.
         if let error = b.error { values["error"] = "\(error) (código \(b.errorCode ?? ""))" }
         if let format = b.formatName { values["format"] = format }
         return page("lote", title: "Lote \(b.fileName ?? "")", client: client, values)
     }
 
+    /// The client confirms a previewed batch: it registers. A batch no longer waiting (confirmed
+    /// in another tab) just shows its page.
+    @Sendable func confirmBatch(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        guard let client = context.client else { return Self.redirect("/app/entrar") }
+        let id = context.parameters.get("id") ?? ""
+        switch try await BatchStore(db: db).confirm(id: id, clientID: client.id, retry: retry) {
+        case .notFound: throw APIError.notFound("Lote")
+        case .notPreviewed: break
+        case .confirmed(let batch):
+            await jobsReady()
+            context.logger.info("batch confirmed", metadata: ["batch_id": "\(id)", "trace_id": "\(batch.traceID)"])
+        }
+        return Self.redirect("/app/lotes/\(id)")
+    }
+
     @Sendable func batchState(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         guard let client = context.client else { throw APIError.unauthorized }
         guard let b = try await ownBatch(context, client) else { throw APIError.notFound("Lote") }
-        let state = BatchPageState(status: Self.statusText(b.status), final: b.status.isFinal, counts: .init(
+        // A preview waits for the client: the page stops asking and shows it.
+        let state = BatchPageState(status: Self.statusText(b.status), final: b.status.isFinal || b.status == .previewed, counts: .init(
             recebidas: b.counts.received, registradas: b.counts.registered, alteradas: b.counts.updated, baixadas: b.counts.withdrawn,
             duplicadas: b.counts.duplicates,
             rejeitadas: b.counts.rejected, revisao: b.counts.review))
@@ -365,9 +394,10 @@ struct WebRoutes {
         let saved = SavedFormat(name: choice.preset, format: format, isDefault: choice.makeDefault)
         try await ClientFormatStore(db: db).save(clientID: client.id, saved)
         // The draft's file is already the batch's raw file; kept if the batch cannot be recorded,
-        // so that the client can confirm again.
+        // so that the client can confirm again. A file sent from the pages is previewed first: the
+        // batch page shows what it would do, and registers it when the client confirms.
         let batch = try await Intake(db: db, blobs: blobs, retry: retry, jobsReady: jobsReady).accept(
-            Intake.Arrival(client: client, source: "web", fileName: draft.fileName, format: saved, batchID: id),
+            Intake.Arrival(client: client, source: "web", fileName: draft.fileName, format: saved, batchID: id, dryRun: true),
             byteSize: draft.size, keepFileOnFailure: true)
         try? await blobs.delete(key: Self.draftKey(clientID: client.id, draftID: id))
         context.logger.info("batch received", metadata: ["batch_id": "\(id)", "source": "web", "bytes": "\(draft.size)",

@@ -169,6 +169,32 @@ enum WebTemplates {
     <div class="card">
       <p>Situação: <span class="status" id="situacao" data-final="{{final}}">{{status}}</span></p>
       {{#error}}<p class="card error" id="erro">{{error}}</p>{{/error}}
+      {{#preview}}
+      <div id="previa-lote">
+        <h2>Prévia: o que o arquivo fará</h2>
+        <p class="muted">Nada foi registrado ainda. Confira e confirme para registrar.</p>
+        <div class="counts">
+          <div>Linhas<b id="previa-linhas">{{received}}</b></div>
+          <div>Novas<b id="previa-novas">{{new}}</b></div>
+          <div>Alteradas<b id="previa-alteradas">{{corrected}}</b></div>
+          <div>Baixadas<b id="previa-baixadas">{{withdrawn}}</b></div>
+          <div>Sem mudança<b id="previa-iguais">{{unchanged}}</b></div>
+          <div title="Já registradas com outro conteúdo">Conflitos<b id="previa-conflitos">{{conflicts}}</b></div>
+          <div>Rejeitadas<b id="previa-rejeitadas">{{rejected}}</b></div>
+        </div>
+        {{#has_rejects}}
+        <div class="scroll"><table id="previa-rejeicoes" class="cards">
+          <thead><tr><th>Linha</th><th>Campo</th><th>Código</th><th>Motivo</th></tr></thead>
+          <tbody>{{#rejects}}<tr><td data-label="Linha">{{line}}</td><td data-label="Campo">{{field}}</td><td data-label="Código">{{code}}</td>
+            <td class="wrap" data-label="Motivo">{{message}}</td></tr>{{/rejects}}</tbody>
+        </table></div>
+        {{/has_rejects}}
+        <form method="post" action="/app/lotes/{{id}}/confirmar?csrf={{csrf}}">
+          <button type="submit" id="confirmar-registro">Confirmar e registrar</button>
+        </form>
+      </div>
+      {{/preview}}
+      {{^preview}}
       <div class="counts">
         <div>Linhas<b id="recebidas">{{received_count}}</b></div>
         <div>Registradas<b id="registradas">{{registered}}</b></div>
@@ -178,6 +204,7 @@ enum WebTemplates {
         <div>Rejeitadas<b id="rejeitadas">{{rejected}}</b></div>
         <div title="Registradas, mas marcadas pelas regras de risco para revisão">Em revisão<b id="revisao">{{review}}</b></div>
       </div>
+      {{/preview}}
       <p class="muted">Recebido em {{received}}{{#format}} · formato “{{format}}”{{/format}} · lote {{id}}</p>
     </div>
     {{#has_rejects}}
