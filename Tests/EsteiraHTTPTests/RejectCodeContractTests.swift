@@ -125,6 +125,15 @@ struct RejectCodeContractTests {
             #expect(try await api.post("/v1/debts", key: payer.key, json: debt.replacingOccurrences(of: "E1", with: "P9")).status == 201)
             #expect(try await api.post("/v1/debts/P9/payments", key: payer.key, json: #"{"amount": "10.00", "date": "\#(TestCalendar.day())", "method": "pix"}"#).status == 201)
 
+            // A batch sent without dry_run, and one sent with it and confirmed.
+            let file = Array("external_id;nome;cpf;valor;vencimento\nB1;Ana;248.438.034-80;10,00;\(due)\n".utf8)
+            let direct = try await api.upload(file, key: client.key, name: "direto.csv")
+            let previewed = try #require(try await api.request(.post, "/v1/batches?dry_run=true", key: client.key, bytes: file,
+                                                               contentType: "text/csv").json["id"]?.string)
+            for _ in 0..<200 where try await api.request(.post, "/v1/batches/\(previewed)/confirm", key: client.key).status != 202 {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+
             let requests: [String: () async throws -> APIResult] = [
                 "unauthorized": { try await api.get("/v1/batches") },
                 "not_found": { try await api.get("/v1/nada", key: client.key) },
@@ -173,6 +182,8 @@ struct RejectCodeContractTests {
                 "invalid_decisions": { try await api.post("/v1/admin/reviews", key: op, json: #"{"decisions": []}"#) },
                 "debt_paid": { try await api.get("/v1/debts/P9/bankslip", key: payer.key) },
                 "debt_closed": { try await api.get("/v1/debts/W9/bankslip", key: client.key) },
+                "no_preview": { try await api.get("/v1/batches/\(direct)/preview", key: client.key) },
+                "not_previewed": { try await api.request(.post, "/v1/batches/\(previewed)/confirm", key: client.key) },
             ]
             // Made elsewhere: `invalid_body` needs a socket (HostileInputEndToEndTests), `expired`
             // a submission's time to pass (SubmissionContractTests.expiry).
