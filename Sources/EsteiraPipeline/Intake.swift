@@ -35,11 +35,14 @@ public struct Intake: Sendable {
         public var receivedAt: Date
         /// A preview first (`BatchRecord.dryRun`).
         public var dryRun: Bool
+        /// The client's whole open portfolio (`BatchRecord.fullPortfolio`).
+        public var fullPortfolio = false
 
         public init(client: ClientRecord, source: String, fileName: String?, format: SavedFormat? = nil,
                     batchID: String = UUID().uuidString.lowercased(), traceID: String = BatchRecord.newTraceID(), receivedAt: Date = Date(),
-                    dryRun: Bool = false) {
+                    dryRun: Bool = false, fullPortfolio: Bool = false) {
             self.dryRun = dryRun
+            self.fullPortfolio = fullPortfolio
             self.client = client
             self.source = source
             self.fileName = fileName
@@ -82,6 +85,7 @@ public struct Intake: Sendable {
                                 blobKey: arrival.blobKey, byteSize: byteSize, receivedAt: arrival.receivedAt, traceID: arrival.traceID,
                                 format: arrival.format)
         batch.dryRun = arrival.dryRun
+        batch.fullPortfolio = arrival.fullPortfolio || arrival.format?.format.fullPortfolio == true
         do {
             try await BatchStore(db: db).create(batch, retry: retry, alongside: alongside)
         } catch {

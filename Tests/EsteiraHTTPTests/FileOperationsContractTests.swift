@@ -209,3 +209,63 @@ struct PreviewContractTests {
         }
     }
 }
+
+/// Files that are a client's whole open portfolio, in process, on SQLite and on PostgreSQL.
+@Suite("API contract, in process: full-portfolio files")
+struct FullPortfolioContractTests {
+    @Test("the open debts a full file leaves out are listed, then withdrawn when the client asks; a failed file is no empty portfolio",
+          arguments: InProcessEsteira.dialects)
+    func missing(dialect: SQLDialect) async throws {
+        try await InProcessEsteira.with(dialect) { api, runtime in
+            let client = try await InProcessEsteira.client(runtime)
+            func call(_ method: HTTPRequest.Method, _ path: String, _ body: String? = nil) async throws -> APIResult {
+                try await api.request(method, path, key: client.key, body: body)
+            }
+            let due = TestCalendar.day(months: -1), c = FileOperationsContractTests.cpf
+            for id in ["K1", "K2", "K3", "K4", "K5"] {
+                #expect(try await call(.post, "/v1/debts", #"{"external_id": "\#(id)", "name": "Ana", "document": "\#(c)", "amount": "10,00", "due_date": "\#(due)"}"#).status == 201)
+            }
+            // K4 paid in full and K5 withdrawn: closed, never missing.
+            #expect(try await call(.post, "/v1/debts/K4/payments", #"{"amount": "10.00", "date": "\#(TestCalendar.day())", "method": "pix"}"#).status == 201)
+            #expect(try await call(.post, "/v1/debts/K5/withdrawal", #"{"reason": "obito"}"#).status == 200)
+            // K1 as registered, K2 on a row rejected for its amount (it still names K2), N1 new: K3 is missing.
+            let file = "external_id;nome;cpf;valor;vencimento\n"
+                + "K1;Ana;\(c);10,00;\(due)\nK2;Ana;\(c);dez;\(due)\nN1;Ana;\(c);5,00;\(due)\n"
+            func full(_ name: String, _ body: String = file, query: String = "portfolio=full") async throws -> (String, JSONValue) {
+                let r = try await api.request(.post, "/v1/batches?\(query)&file_name=\(name)", key: client.key, bytes: Array(body.utf8), contentType: "text/csv")
+                #expect(r.status == 202, "\(r.body)")
+                let id = try #require(r.json["id"]?.string)
+                return (id, try await api.finishedBatch(id, key: client.key))
+            }
+            let (first, batch) = try await full("carteira1.csv")
+            #expect(batch["full_portfolio"]?.bool == true && batch.counts["registered"] == 1 && batch.counts["rejected"] == 1, "\(batch)")
+            let listed = try await call(.get, "/v1/batches/\(first)/missing")
+            #expect(listed.json["items"]?.items.map { "\($0["external_id"]?.string ?? ""):\($0["status_before"]?.string ?? ""):\($0["withdrawn"]?.bool ?? true)" }
+                    == ["K3:registered:false"], "\(listed.body)")
+            #expect(try await call(.get, "/v1/debts/K3").json["status"]?.string == "registered")
+            let csv = try await call(.get, "/v1/batches/\(first)/missing.csv")
+            #expect(csv.body == "\u{FEFF}external_id;situacao_anterior;baixada\r\n\"K3\";registrada;não\r\n", "\(csv.body)")
+
+            // Asked to withdraw them: the next full file withdraws K3, with its reason and the batch as actor.
+            #expect(try await call(.put, "/v1/portfolio", #"{"withdraw_missing": true}"#).json["withdraw_missing"]?.bool == true)
+            let (second, _) = try await full("carteira2.csv")
+            #expect(try await call(.get, "/v1/batches/\(second)/missing").json["items"]?.items.map { $0["withdrawn"]?.bool } == [true])
+            #expect(try await call(.get, "/v1/debts/K3").json["status"]?.string == "withdrawn")
+            let event = (try await call(.get, "/v1/debts/K3/history").json["items"]?.items ?? []).first { $0["kind"]?.string == "withdrawn" }
+            #expect(event?["details", "reason"]?.string == "ausente_da_carteira" && event?["actor", "id"]?.string == second, "\(String(describing: event))")
+
+            // A full file that fails (a header and no rows, F003) withdraws nothing and lists nothing.
+            let (failed, failedBatch) = try await full("vazia.csv", "external_id;nome;cpf;valor;vencimento\n")
+            #expect(failedBatch["status"]?.string == "failed" && failedBatch["error_code"]?.string == "F003", "\(failedBatch)")
+            #expect(try await call(.get, "/v1/batches/\(failed)/missing").json["error", "code"]?.string == "not_full_portfolio")
+            for id in ["K1", "K2", "N1"] { #expect(try await call(.get, "/v1/debts/\(id)").json["status"]?.string == "registered") }
+
+            // A format may say its files are the whole portfolio; a file sent without it is partial.
+            #expect(try await call(.put, "/v1/formats/completa", #"{"columns": {"external_id": "external_id", "name": "nome", "document": "cpf", "amount": "valor", "due_date": "vencimento"}, "portfolio": "full"}"#).json["portfolio"]?.string == "full")
+            let (_, byFormat) = try await full("carteira3.csv", query: "format=completa")
+            #expect(byFormat["full_portfolio"]?.bool == true, "\(byFormat)")
+            let (partial, _) = try await full("parcial.csv", query: "portfolio=partial")
+            #expect(try await call(.get, "/v1/batches/\(partial)/missing").json["error", "code"]?.string == "not_full_portfolio")
+        }
+    }
+}

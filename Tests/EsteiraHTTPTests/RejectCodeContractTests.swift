@@ -182,6 +182,7 @@ struct RejectCodeContractTests {
                 "invalid_decisions": { try await api.post("/v1/admin/reviews", key: op, json: #"{"decisions": []}"#) },
                 "debt_paid": { try await api.get("/v1/debts/P9/bankslip", key: payer.key) },
                 "debt_closed": { try await api.get("/v1/debts/W9/bankslip", key: client.key) },
+                "not_full_portfolio": { try await api.get("/v1/batches/\(direct)/missing", key: client.key) },
                 "no_preview": { try await api.get("/v1/batches/\(direct)/preview", key: client.key) },
                 "not_previewed": { try await api.request(.post, "/v1/batches/\(previewed)/confirm", key: client.key) },
             ]

@@ -13,6 +13,8 @@ public struct ClientFormat: Codable, Sendable, Equatable {
     /// Lines a positional file starts and ends with that are not records (header and trailer).
     public var skipFirstLines: Int?
     public var skipLastLines: Int?
+    /// Every file read with this format is the client's whole open portfolio (`portfolio=full`).
+    public var fullPortfolio: Bool?
 
     /// A positional file's format.
     public init(fixedWidth: [FixedWidthField], skipFirstLines: Int = 0, skipLastLines: Int = 0,

@@ -76,6 +76,8 @@ public struct StagedSubBatch: Sendable {
     public var isCorrection: [Bool] = []
     public var withdrawals: [StagedWithdrawal] = []
     public var rejected: [(line: Int, raw: String, issues: [RowIssue])] = []
+    /// The external id each rejected row names, or empty when it names none that could be read.
+    public var rejectedIDs: [String] = []
     public var order: [StagedKind] = []
 
     public init() {}
@@ -138,7 +140,8 @@ public struct StagedSubBatch: Sendable {
 /// line (a varint), a tag and its raw text (length-prefixed UTF-8). The tag: 0 and 1 an inclusion
 /// of a CPF's or a CNPJ's debt, 4 and 5 a correction of one, 3 a withdrawal, 2 a rejected row. A
 /// rejected row's issues follow as varints and length-prefixed text; a withdrawal's external id and
-/// reason as length-prefixed text. A valid debt's fields follow as its registry row: the
+/// reason as length-prefixed text. Tag 6 is a rejected row with the external id it names, after
+/// its raw text. A valid debt's fields follow as its registry row: the
 /// columns of `rowColumns` in the binary format of PostgreSQL's `COPY` (`CopyBinary`, each field
 /// its length and bytes), which the register stage sends as it is.
 public enum StagingCodec {
@@ -238,10 +241,13 @@ public enum StagingCodec {
             count += 1
         }
 
-        public mutating func rejected(line: Int, raw: UnsafeBufferPointer<UInt8>, issues: [RowIssue]) {
+        /// A rejected row, with the external id it names when it could be read (a full portfolio's
+        /// file names that debt even when the row is refused).
+        public mutating func rejected(line: Int, raw: UnsafeBufferPointer<UInt8>, issues: [RowIssue], externalID: String = "") {
             putVarint(UInt64(line), &bytes)
-            bytes.append(2)
+            bytes.append(externalID.isEmpty ? 2 : 6)
             putBytes(raw, &bytes)
+            if !externalID.isEmpty { externalID.put(into: &bytes) }
             putVarint(UInt64(issues.count), &bytes)
             for issue in issues {
                 putVarint(UInt64(issue.line), &bytes)
@@ -333,8 +339,9 @@ public enum StagingCodec {
                     guard let reason = WithdrawalReason(rawValue: try string()) else { throw DecodeError(offset: i) }
                     sub.withdrawals.append(StagedWithdrawal(line: line, raw: raw, externalID: externalID, reason: reason))
                     sub.order.append(.withdrawal)
-                case 2:
+                case 2, 6:
                     let raw = try string()
+                    sub.rejectedIDs.append(tag == 6 ? try string() : "")
                     let count = try int()
                     guard count <= b.count - i else { throw DecodeError(offset: i) }
                     var issues: [RowIssue] = []

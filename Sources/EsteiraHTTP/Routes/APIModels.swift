@@ -37,10 +37,13 @@ struct BatchResponse: ResponseEncodable, Sendable {
     @Nullable var finishedAt: String?
     /// A preview first (`?dry_run=true`).
     var dryRun: Bool
+    /// The client's whole open portfolio (`?portfolio=full`, or its format's setting).
+    var fullPortfolio: Bool
 
     enum CodingKeys: String, CodingKey {
         case id, status, source, counts, error
         case dryRun = "dry_run"
+        case fullPortfolio = "full_portfolio"
         case fileName = "file_name"
         case subBatches = "sub_batches"
         case errorCode = "error_code"
@@ -62,6 +65,7 @@ struct BatchResponse: ResponseEncodable, Sendable {
         createdAt = Timestamp.isoSeconds(b.createdAt)
         finishedAt = b.finishedAt.map(Timestamp.isoSeconds)
         dryRun = b.dryRun
+        fullPortfolio = b.fullPortfolio
     }
 }
 

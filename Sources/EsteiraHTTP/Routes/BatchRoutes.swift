@@ -34,7 +34,63 @@ struct BatchRoutes {
         group.get("batches/:id/rejects", use: rejects)
         group.get("batches/:id/rejects.csv", use: rejectsCSV)
         group.get("batches/:id/preview", use: preview)
+        group.get("batches/:id/missing", use: missing)
+        group.get("batches/:id/missing.csv", use: missingCSV)
         group.post("batches/:id/confirm", use: confirm)
+    }
+
+    struct MissingJSON: Codable, Sendable {
+        var externalID: String
+        var statusBefore: String
+        var withdrawn: Bool
+        enum CodingKeys: String, CodingKey { case externalID = "external_id", statusBefore = "status_before", withdrawn }
+    }
+
+    /// The batch, when it is a full-portfolio file that has ended; 409 `not_full_portfolio` otherwise.
+    func endedFullPortfolio(_ context: EsteiraRequestContext) async throws -> BatchRecord {
+        let batch = try await batch(context)
+        guard batch.fullPortfolio else {
+            throw APIError(.conflict, code: "not_full_portfolio", message: "O lote não foi enviado como carteira completa (portfolio=full).")
+        }
+        guard batch.status == .completed || batch.status == .completedWithRejects else {
+            throw APIError(.conflict, code: "not_full_portfolio",
+                           message: "As dívidas ausentes de uma carteira completa são conhecidas quando o lote termina; ele está \(batch.status.rawValue).")
+        }
+        return batch
+    }
+
+    /// The open debts a full-portfolio file left out, paged (docs/portfolio.md).
+    @Sendable func missing(_ request: Request, context: EsteiraRequestContext) async throws -> ListResponse<MissingJSON> {
+        let batch = try await endedFullPortfolio(context)
+        let paging = try Paging(request)
+        return ListResponse(try await batches.missing(batchID: batch.id, page: paging.page, perPage: paging.perPage)) {
+            MissingJSON(externalID: $0.externalID, statusBefore: $0.statusBefore, withdrawn: $0.withdrawn)
+        }
+    }
+
+    /// The same as a CSV a spreadsheet opens safely.
+    @Sendable func missingCSV(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        let batch = try await endedFullPortfolio(context)
+        let batches = self.batches
+        let body = ResponseBody { writer in
+            try await writer.write(ByteBuffer(string: "\u{FEFF}external_id;situacao_anterior;baixada\r\n"))
+            var page = 1
+            while true {
+                let slice = try await batches.missing(batchID: batch.id, page: page, perPage: 5000)
+                var text = ""
+                for m in slice.items {
+                    text += "\(spreadsheetSafeCell(m.externalID));\(DebtCSV.statusText(m.statusBefore));\(m.withdrawn ? "sim" : "não")\r\n"
+                }
+                try await writer.write(ByteBuffer(string: text))
+                if page * 5000 >= slice.total { break }
+                page += 1
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [
+            .contentType: "text/csv; charset=utf-8",
+            .contentDisposition: "attachment; filename=\"ausentes-\(batch.id).csv\"",
+        ], body: body)
     }
 
     struct PreviewJSON: ResponseEncodable {
@@ -110,6 +166,12 @@ struct BatchRoutes {
         case "true": dryRun = true
         default: throw APIError.invalidParameter("dry_run", "true ou false")
         }
+        let fullPortfolio: Bool
+        switch request.uri.queryParameters["portfolio"].map(String.init) {
+        case nil, "", "partial": fullPortfolio = false
+        case "full": fullPortfolio = true
+        default: throw APIError.invalidParameter("portfolio", "full (o arquivo é a carteira inteira) ou partial")
+        }
         let multipart = contentType.lowercased().hasPrefix("multipart/form-data")
         let source = multipart ? "api_multipart" : "api_csv"
         var boundary: String?
@@ -120,7 +182,7 @@ struct BatchRoutes {
         let limit = maxFileBytes
         let batch = try await intake.receive(
             Intake.Arrival(client: client, source: source, fileName: fileName, format: format, batchID: batchID, traceID: traceID,
-                           dryRun: dryRun),
+                           dryRun: dryRun, fullPortfolio: fullPortfolio),
             limit: { LimitedBlobWriter($0, limit: limit) }
         ) { writer in
             if let boundary { return try await Self.streamFilePart(request.body, boundary: boundary, to: writer) }

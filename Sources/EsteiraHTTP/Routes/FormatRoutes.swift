@@ -28,10 +28,12 @@ struct FormatRoutes {
         var dateFormat: String?
         var decimalFormat: String?
         var `default`: Bool?
+        /// `"full"`: every file read with the format is the client's whole open portfolio.
+        var portfolio: String?
 
         enum CodingKeys: String, CodingKey {
             case name, columns, fixedWidth = "fixed_width", skipFirstLines = "skip_first_lines",
-                 skipLastLines = "skip_last_lines", dateFormat = "date_format", decimalFormat = "decimal_format", `default`
+                 skipLastLines = "skip_last_lines", dateFormat = "date_format", decimalFormat = "decimal_format", `default`, portfolio
         }
 
         init(_ saved: SavedFormat) {
@@ -43,6 +45,7 @@ struct FormatRoutes {
             dateFormat = saved.format.dateFormat.rawValue
             decimalFormat = saved.format.decimalFormat.rawValue
             `default` = saved.isDefault
+            portfolio = saved.format.fullPortfolio == true ? "full" : "partial"
         }
     }
 
@@ -103,6 +106,11 @@ struct FormatRoutes {
         } else {
             format = ClientFormat(columns: [:], dateFormat: date, decimalFormat: decimal)
             format.columns = (body.columns ?? [:]).filter { !$0.value.trimmingCharacters(in: .whitespaces).isEmpty }
+        }
+        switch body.portfolio {
+        case nil, "partial": break
+        case "full": format.fullPortfolio = true
+        default: throw APIError(.unprocessableContent, code: "invalid_format", message: "portfolio deve ser full ou partial.")
         }
         let problems = format.problems
         guard problems.isEmpty else {

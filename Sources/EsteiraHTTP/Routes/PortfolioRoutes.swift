@@ -12,6 +12,31 @@ struct PortfolioRoutes {
         group.patch("debts/:external_id", use: correct)
         group.post("debts/:external_id/withdrawal", use: withdraw)
         group.get("debts/:external_id/history", use: history)
+        group.get("portfolio", use: settings)
+        group.put("portfolio", use: saveSettings)
+    }
+
+    struct SettingsJSON: ResponseEncodable, Decodable {
+        /// Whether a full-portfolio file withdraws the open debts it leaves out.
+        var withdrawMissing: Bool
+        enum CodingKeys: String, CodingKey { case withdrawMissing = "withdraw_missing" }
+    }
+
+    @Sendable func settings(_ request: Request, context: EsteiraRequestContext) async throws -> SettingsJSON {
+        let client = try context.requireClient()
+        return SettingsJSON(withdrawMissing: try await ClientStore(db: db).withdrawsMissing(clientID: client.id))
+    }
+
+    /// `{"withdraw_missing": true}`: the client's full-portfolio files withdraw the open debts they
+    /// leave out (reason `ausente_da_carteira`); false, the default, only lists them.
+    @Sendable func saveSettings(_ request: Request, context: EsteiraRequestContext) async throws -> SettingsJSON {
+        let client = try context.requireClient()
+        let bytes = Data(try await request.body.collect(atMost: 4096).readableBytesView)
+        guard let sent = try? JSONDecoder().decode(SettingsJSON.self, from: bytes) else {
+            throw APIError(.badRequest, code: "invalid_json", message: "O corpo deve ser {\"withdraw_missing\": true} ou false.")
+        }
+        try await ClientStore(db: db).setWithdrawsMissing(clientID: client.id, sent.withdrawMissing)
+        return sent
     }
 
     func externalID(_ context: EsteiraRequestContext) -> String {

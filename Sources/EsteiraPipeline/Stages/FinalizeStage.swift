@@ -3,12 +3,24 @@ import EsteiraCore
 import EsteiraStore
 import Foundation
 
-/// Sums the sub-batches into the batch's counts and sets its final status.
+/// The open debts a full-portfolio batch left out, and whether its client withdraws them.
+struct FoundMissing: Sendable {
+    var batch: BatchRecord
+    var clientNum: Int
+    var debts: [(externalID: String, status: String)]
+    var withdraw: Bool
+}
+
+/// Sums the sub-batches into the batch's counts and sets its final status; for a full-portfolio
+/// file, records (and, when the client asks, withdraws) the open debts it left out.
 struct FinalizeStage {
     let pipeline: Pipeline
 
     func run(_ job: Job, owner: String) async throws {
-        let final: (BatchCounts, BatchStatus, Int)? = try await pipeline.db.write { c in
+        // The missing debts are found before the transaction, from the staging files and the
+        // registry; only a batch that ends here (never a failed one) has any.
+        let missing = try await missing(job)
+        let final: (BatchCounts, BatchStatus, Int)? = try await pipeline.db.write { [missing] c in
             let locked = try await Pipeline.lockedBatch(c, id: job.batchID)
             guard try locked.string("status") == BatchStatus.processing.rawValue else {
                 try await JobQueue.complete(c, job: job, owner: owner)
@@ -32,6 +44,10 @@ struct FinalizeStage {
                        rejected = \(counts.rejected), review = \(counts.review), updated_at = \(now), finished_at = \(now)
                 WHERE id = \(job.batchID)
                 """)
+            if let missing {
+                _ = try await MissingDebts.record(c, batch: missing.batch, clientNum: missing.clientNum, missing: missing.debts,
+                                                  withdraw: missing.withdraw, now: now)
+            }
             // The client's notifications, in the same transaction as the status they announce; and
             // the deletion of the staging files, which have served their purpose (the raw file stays).
             try await NotificationStore.enqueue(c, batchID: job.batchID, now: now)
@@ -48,5 +64,15 @@ struct FinalizeStage {
             "updated": "\(counts.updated)", "withdrawn": "\(counts.withdrawn)",
             "duplicates": "\(counts.duplicates)", "rejected": "\(counts.rejected)", "review": "\(counts.review)",
         ])
+    }
+
+    func missing(_ job: Job) async throws -> FoundMissing? {
+        guard let batch = try await pipeline.batches.get(id: job.batchID), batch.fullPortfolio, batch.status == .processing else { return nil }
+        let clients = ClientStore(db: pipeline.db)
+        guard let client = try await clients.get(id: batch.clientID) else {
+            throw StageInvariantError(description: "client \(batch.clientID) of batch \(batch.id) does not exist")
+        }
+        return FoundMissing(batch: batch, clientNum: client.num, debts: try await MissingDebts(pipeline: pipeline).find(batch, clientNum: client.num),
+                            withdraw: try await clients.withdrawsMissing(clientID: client.id))
     }
 }

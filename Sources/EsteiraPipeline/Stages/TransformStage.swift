@@ -110,7 +110,10 @@ struct TransformStage {
                     case .correction(let debt): staging.debt(line: r.line, raw: raw, debt, correction: true)
                     case .withdrawal(let externalID, let reason):
                         staging.withdrawal(line: r.line, raw: raw, externalID: externalID, reason: reason)
-                    case .invalid(let issues): staging.rejected(line: r.line, raw: raw, issues: issues)
+                    case .invalid(let issues):
+                        // A readable external id only: one too long or with a control character is no name.
+                        let named = issues.contains { $0.field == .externalID || $0.field == nil } ? "" : row.externalID
+                        staging.rejected(line: r.line, raw: raw, issues: issues, externalID: named)
                     }
                 }
                 // The raw text as it can be stored: a NUL or a byte that is not UTF-8 becomes U+FFFD.

@@ -29,6 +29,8 @@ public struct BatchRecord: Sendable, Equatable {
     public var dataKey: String?
     /// A preview first: the batch stops `previewed`, nothing registered, until it is confirmed.
     public var dryRun = false
+    /// The client's whole open portfolio: its open debts the file leaves out are missing.
+    public var fullPortfolio = false
 
     /// The blob the split, transform and register stages read.
     public var pipelineKey: String { dataKey ?? blobKey }
@@ -68,7 +70,7 @@ public struct BatchRecord: Sendable, Equatable {
          byteSize: Int, receivedOn: Day, subBatchSize: Int, encoding: String? = nil, delimiter: String? = nil,
          layout: String? = nil, counts: BatchCounts, subBatches: Int, errorCode: String? = nil, error: String? = nil,
          traceID: String, createdAt: Date, finishedAt: Date? = nil, formatName: String? = nil, format: String? = nil,
-         dataKey: String? = nil, dryRun: Bool = false) {
+         dataKey: String? = nil, dryRun: Bool = false, fullPortfolio: Bool = false) {
         self.id = id
         self.clientID = clientID
         self.status = status
@@ -92,6 +94,7 @@ public struct BatchRecord: Sendable, Equatable {
         self.format = format
         self.dataKey = dataKey
         self.dryRun = dryRun
+        self.fullPortfolio = fullPortfolio
     }
 }
 
@@ -114,7 +117,7 @@ public struct BatchStore: Sendable {
     static let columns = """
         id, client_id, status, source, file_name, blob_key, byte_size, received_on, sub_batch_size, encoding, delimiter,
         layout, received, registered, updated, withdrawn, duplicates, rejected, review, sub_batches, error_code, error, trace_id, created_at, finished_at,
-        format_name, format, data_key, dry_run
+        format_name, format, data_key, dry_run, full_portfolio
         """
 
     static func record(_ r: SQLRow) throws -> BatchRecord {
@@ -132,7 +135,8 @@ public struct BatchStore: Sendable {
             error: try r.optionalString("error"), traceID: try r.string("trace_id"),
             createdAt: try r.date("created_at"), finishedAt: try r.optionalDate("finished_at"),
             formatName: try r.optionalString("format_name"), format: try r.optionalString("format"),
-            dataKey: try r.optionalString("data_key"), dryRun: try r.int("dry_run") != 0)
+            dataKey: try r.optionalString("data_key"), dryRun: try r.int("dry_run") != 0,
+            fullPortfolio: try r.int("full_portfolio") != 0)
     }
 
     /// Records an accepted file and enqueues its pick job, in one durable transaction, with
@@ -145,10 +149,10 @@ public struct BatchStore: Sendable {
             let now = Date()
             try await c.execute("""
                 INSERT INTO batches (id, client_id, status, source, file_name, blob_key, byte_size, received_on, sub_batch_size,
-                                     trace_id, created_at, updated_at, format_name, format, dry_run)
+                                     trace_id, created_at, updated_at, format_name, format, dry_run, full_portfolio)
                 VALUES (\(batch.id), \(batch.clientID), \(batch.status.rawValue), \(batch.source), \(batch.fileName),
                         \(batch.blobKey), \(batch.byteSize), \(batch.receivedOn), \(batch.subBatchSize), \(batch.traceID),
-                        \(batch.createdAt), \(now), \(batch.formatName), \(batch.format), \(batch.dryRun ? 1 : 0))
+                        \(batch.createdAt), \(now), \(batch.formatName), \(batch.format), \(batch.dryRun ? 1 : 0), \(batch.fullPortfolio ? 1 : 0))
                 """)
             try await queue.enqueue(c, .batch(.pick, batchID: batch.id), traceID: batch.traceID)
         }
@@ -220,6 +224,22 @@ extension BatchStore {
             }
             batch.status = .processing
             return .confirmed(batch)
+        }
+    }
+
+    /// An open debt a full-portfolio file left out.
+    public struct MissingDebt: Sendable, Equatable {
+        public var externalID: String
+        public var statusBefore: String
+        /// Withdrawn by the batch (the client's setting), or only listed.
+        public var withdrawn: Bool
+    }
+
+    public func missing(batchID: String, page: Int, perPage: Int) async throws -> Page<MissingDebt> {
+        try await db.page(select: "external_id, status_before, withdrawn", from: "batch_missing WHERE batch_id = \(batchID)",
+                          orderBy: "external_id", page: page, perPage: perPage) {
+            MissingDebt(externalID: try $0.string("external_id"), statusBefore: try $0.string("status_before"),
+                        withdrawn: try $0.int("withdrawn") == 1)
         }
     }
 

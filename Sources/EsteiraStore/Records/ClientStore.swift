@@ -24,6 +24,17 @@ public struct ClientStore: Sendable {
 
     public init(db: any SQLDatabase) { self.db = db }
 
+    /// Whether the client's full-portfolio files withdraw the open debts they leave out.
+    public func withdrawsMissing(clientID: String) async throws -> Bool {
+        try await db.query("SELECT withdraw_missing FROM clients WHERE id = \(clientID)").first?.int("withdraw_missing") == 1
+    }
+
+    public func setWithdrawsMissing(clientID: String, _ value: Bool) async throws {
+        try await db.write { c in
+            try await c.execute("UPDATE clients SET withdraw_missing = \(value ? 1 : 0) WHERE id = \(clientID)")
+        }
+    }
+
     public static func hash(apiKey: String) -> String {
         Hex.encode(SHA256.hash(data: Data(apiKey.utf8)))
     }

@@ -547,6 +547,19 @@ public enum Migrations {
             created_at {TS} NOT NULL
         );
         """),
+        // A file may be a client's whole open portfolio: its open debts the file leaves out are
+        // listed as missing when it ends, and withdrawn if the client asks for that.
+        Migration(name: "0025_full_portfolio", sql: """
+        ALTER TABLE batches ADD COLUMN full_portfolio INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE clients ADD COLUMN withdraw_missing INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE batch_missing (
+            batch_id TEXT NOT NULL REFERENCES batches (id),
+            external_id TEXT NOT NULL,
+            status_before TEXT NOT NULL,
+            withdrawn INTEGER NOT NULL,
+            PRIMARY KEY (batch_id, external_id)
+        );
+        """),
     ]
 
     /// `TaxID.indexKey` of the column `document`, in SQL that both databases run (`{STRPOS}` is
