@@ -7,6 +7,8 @@ public enum Documents {
     static let all: [String: String] = [
         "boleto": BankslipPage.template, "lote-email": BatchEmail.htmlTemplate, "boleto-email": SlipEmail.htmlTemplate,
         "alerta-email": AlertEmail.htmlTemplate,
+        // A debt's notice is lines of text too, in the same frame as an alert's.
+        "aviso-email": AlertEmail.htmlTemplate,
     ]
 
     /// Every template, registered once.

@@ -68,8 +68,9 @@ public struct MailSender: Service {
 
     func send(_ n: PendingEmailNotification) async {
         let outcome = await attempt(to: n.address, kind: n.event) {
-            let content = NotificationEvent(rawValue: n.event)?.isAlert == true
-                ? try AlertEmail.compose(payload: n.payload)
+            let event = NotificationEvent(rawValue: n.event)
+            let content = event?.isAlert == true ? try AlertEmail.compose(payload: n.payload)
+                : event?.isDebtChange == true ? try DebtEmail.compose(payload: n.payload)
                 : try BatchEmail.compose(payload: n.payload, publicURL: settings.publicURL)
             return MailMessage(fromName: settings.fromName, fromAddress: settings.smtp.from, to: n.address, subject: content.subject,
                                text: content.text, html: content.html, messageID: "notification.\(n.id)@\(domain)",

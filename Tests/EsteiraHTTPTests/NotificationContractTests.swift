@@ -165,4 +165,42 @@ struct NotificationContractTests {
             #expect((items.first?["attempts"]?.elements ?? []).map { $0["status_code"]?.int ?? 0 } == [451, 250])
         }
     }
+
+    @Test("a debt's changes by e-mail, to the address that names them only; in Portuguese, with the change and where the debt stands",
+          arguments: InProcessEsteira.dialects)
+    func debtEmails(dialect: SQLDialect) async throws {
+        let smtp = try SMTPReceiver(failFirst: 0)
+        defer { smtp.stop() }
+        try await InProcessEsteira.with(dialect, environment: smtp.environment.merging(Self.fastRetries) { $1 }, companions: true) { api, runtime in
+            let client = try await InProcessEsteira.client(runtime, name: "Loja")
+            // One address names two of a debt's changes; the other names none, so it hears of batches only.
+            let named = try await api.post("/v1/email-recipients", key: client.key, json: #"{"address": "carteira@loja.com.br", "events": ["debt.corrected", "debt.withdrawn"]}"#)
+            #expect(named.status == 201, "\(named.body)")
+            let plain = try await api.post("/v1/email-recipients", key: client.key, json: #"{"address": "lotes@loja.com.br"}"#)
+            #expect(plain.json["events"]?.items.compactMap(\.string) == ["batch.completed", "batch.completed_with_rejects", "batch.failed"], "\(plain.body)")
+            let due = TestCalendar.day(months: -1)
+            #expect(try await api.post("/v1/debts", key: client.key, json: #"{"external_id": "E1", "name": "Ana", "document": "248.438.034-80", "amount": "1234,56", "due_date": "\#(due)"}"#).status == 201)
+            #expect(try await api.request(.patch, "/v1/debts/E1", key: client.key, body: #"{"amount": "1300,00"}"#).status == 200)
+            #expect(try await api.post("/v1/debts/E1/payments", key: client.key, json: #"{"amount": "100.00", "date": "\#(TestCalendar.day())", "method": "pix"}"#).status == 201)
+            #expect(try await api.post("/v1/debts/E1/withdrawal", key: client.key, json: #"{"reason": "acordo_direto", "note": "Acordo na loja"}"#).status == 200)
+
+            // Two e-mails, both to the address that named them: the payment was not named.
+            let got = try await smtp.waitFor(accepted: 2)
+            #expect(got.count == 2 && got.allSatisfy { $0["rcpt_tos"]?.items.compactMap(\.string) == ["carteira@loja.com.br"] })
+            let corrected = try #require(got.first { $0["subject"]?.string == "Dívida E1 alterada" }, "\(got)")
+            let hint = "…" + client.key.suffix(4)
+            for line in ["valor: R$ 1.234,56 → R$ 1.300,00", "Feita pela chave de API \(hint).",
+                         "Situação: registrada. Valor R$ 1.300,00, pago R$ 0,00, em aberto R$ 1.300,00."] {
+                #expect((corrected["text"]?.string ?? "").contains(line), "\(line) in \(corrected["text"]?.string ?? "")")
+            }
+            let withdrawn = try #require(got.first { $0["subject"]?.string == "Dívida E1 baixada" }, "\(got)")
+            // After 100,00 of 1.300,00 paid: 1.200,00 were open when it was withdrawn.
+            for line in ["Motivo: acordo direto.", "Observação: Acordo na loja",
+                         "Situação: baixada. Valor R$ 1.300,00, pago R$ 100,00, em aberto R$ 1.200,00."] {
+                #expect((withdrawn["text"]?.string ?? "").contains(line), "\(line) in \(withdrawn["text"]?.string ?? "")")
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(smtp.records.count == 2)
+        }
+    }
 }

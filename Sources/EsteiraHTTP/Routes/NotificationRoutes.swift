@@ -82,8 +82,9 @@ struct NotificationRoutes {
     }
 
     /// The events named (all of `allowed` when none is), or 422 naming the unknown one.
-    static func events(_ names: [String]?, allowed: [NotificationEvent] = NotificationEvent.clientEvents) throws -> [NotificationEvent] {
-        try (names ?? allowed.map(\.rawValue)).map { name in
+    static func events(_ names: [String]?, allowed: [NotificationEvent] = NotificationEvent.clientEvents,
+                       defaults: [NotificationEvent]? = nil) throws -> [NotificationEvent] {
+        try (names ?? (defaults ?? allowed).map(\.rawValue)).map { name in
             guard let e = NotificationEvent(rawValue: name), allowed.contains(e) else {
                 throw APIError(.unprocessableContent, code: "invalid_event",
                                message: "Evento \(name) desconhecido; use \(allowed.map(\.rawValue).joined(separator: ", ")).",
@@ -136,7 +137,7 @@ struct NotificationRoutes {
                            message: #"O corpo deve ser {"address": "financeiro@empresa.com.br", "events"?: ["batch.completed", …]}."#)
         }
         let address = try Self.requireEmail(b.address)
-        let recipient = try await store.createRecipient(clientID: client.id, address: address, events: try Self.events(b.events))
+        let recipient = try await store.createRecipient(clientID: client.id, address: address, events: try Self.events(b.events, defaults: NotificationEvent.emailDefaults))
         var response = try RecipientJSON(recipient).response(from: request, context: context)
         response.status = .created
         return response

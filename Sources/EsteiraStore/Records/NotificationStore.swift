@@ -42,9 +42,16 @@ public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
         }
     }
 
-    /// E-mail tells about batches and alerts; the ledger's answers and a debt's changes are for
-    /// machines (webhooks).
-    public var goesByEmail: Bool { rawValue.hasPrefix("batch.") || isAlert }
+    /// E-mail tells about batches, a debt's changes (to the addresses that name them) and alerts;
+    /// the ledger's answers are for machines (webhooks).
+    public var goesByEmail: Bool { rawValue.hasPrefix("batch.") || isDebtChange || isAlert }
+
+    /// A change of a registered debt (docs/portfolio.md).
+    public var isDebtChange: Bool { rawValue.hasPrefix("debt.") }
+
+    /// What an address created without naming events hears of: its batches. A debt's changes come
+    /// by e-mail only to an address that names them (a file of corrections is thousands of them).
+    public static var emailDefaults: [NotificationEvent] { allCases.filter { $0.rawValue.hasPrefix("batch.") } }
 
     /// An alert of the agency's own, sent to operators' targets rather than to a client.
     public var isAlert: Bool { rawValue.hasPrefix("lake.") || rawValue.hasPrefix("job.") }

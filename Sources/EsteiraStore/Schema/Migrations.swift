@@ -560,6 +560,13 @@ public enum Migrations {
             PRIMARY KEY (batch_id, external_id)
         );
         """),
+        // A debt's changes now go by e-mail too, to the addresses that name them. An address made
+        // before named every client event by default, without a debt's e-mail to choose: it keeps
+        // hearing of its batches only.
+        Migration(name: "0026_debt_emails_opt_in", sql: """
+        UPDATE email_recipients SET events = REPLACE(REPLACE(REPLACE(REPLACE(events,
+            ',debt.corrected', ''), ',debt.withdrawn', ''), ',debt.paid', ''), ',debt.review_decided', '');
+        """),
     ]
 
     /// `TaxID.indexKey` of the column `document`, in SQL that both databases run (`{STRPOS}` is
