@@ -226,6 +226,19 @@ class WebPagesTest(unittest.TestCase):
         debts = {d["external_id"]: d["amount_cents"] for d in json.load(urllib.request.urlopen(request))["items"]}
         self.assertEqual(debts, {"C-1": 150050, "C-2": 234567})
 
+        # The same workbook again: the mapping saved as "Carteira mensal" (not the default) is
+        # offered and suggested, with what the header's words alone would not give (the e-mail in
+        # "Contato", the decimal comma).
+        b.get(self.base + "/app/enviar")
+        b.find_element(By.ID, "arquivo").send_keys(good)
+        self.click_and_wait("enviar")
+        self.assertIn("Carteira mensal", self.text("formato-sugerido"))
+        self.assertEqual(Select(b.find_element(By.ID, "formato")).first_selected_option.get_attribute("value"), "Carteira mensal")
+        self.assertEqual(Select(b.find_element(By.ID, "col_email")).first_selected_option.text, "Contato")
+        self.assertEqual(Select(b.find_element(By.ID, "decimal_format")).first_selected_option.get_attribute("value"), "comma")
+        self.assertEqual(b.find_element(By.ID, "preset").get_attribute("value"), "Carteira mensal")
+        self.shot("mapear-formato-salvo")
+
         # The batch list, and the same page on a desktop screen.
         b.get(self.base + "/app/lotes")
         self.assertIn("carteira.xlsx", b.find_element(By.ID, "lotes").text)

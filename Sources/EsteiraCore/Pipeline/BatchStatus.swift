@@ -92,6 +92,15 @@ public struct FileProblem: Error, Sendable, Equatable {
     public static func spreadsheetEmpty(_ message: String) -> FileProblem { FileProblem(code: "F012", message: message) }
     public static func spreadsheetTooLarge(_ message: String) -> FileProblem { FileProblem(code: "F013", message: message) }
     public static func spreadsheetUnsupported(_ message: String) -> FileProblem { FileProblem(code: "F014", message: message) }
+    /// The file problem of a header that does not fit a layout (F004, F005, F007).
+    public init(_ problem: StandardLayout.Problem) {
+        switch problem {
+        case .missingColumns(let missing): self = .missingColumns(missing)
+        case .duplicateColumn(let field): self = .duplicateColumn(field)
+        case .columnNotFound(let field, let header): self = .mappedColumnNotFound(field, header: header)
+        }
+    }
+
     public static func duplicateColumn(_ field: DebtField) -> FileProblem {
         FileProblem(code: "F005", message: "O cabeçalho tem mais de uma coluna para \(field.rawValue) (\(field.portugueseName)).")
     }

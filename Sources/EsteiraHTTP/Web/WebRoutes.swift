@@ -309,7 +309,7 @@ struct WebRoutes {
     }
 
     func mappingPage(draftID: String, draft: Draft, preview: FilePreview, choice: Choice, errors: [String],
-                     client: ClientRecord) -> Response {
+                     client: ClientRecord, formats: [SavedFormat] = [], suggested: String? = nil) -> Response {
         let fields: [[String: Any]] = DebtField.allCases.map { field in
             ["key": field.rawValue, "label": field.portugueseName.prefix(1).uppercased() + field.portugueseName.dropFirst(),
              "required": field.isRequired,
@@ -322,7 +322,9 @@ struct WebRoutes {
                                                 .yearMonthDayCompact: "AAAAMMDD"]
         let decimalLabels: [DecimalFormat: String] = [.auto: "Automático (1234,56 ou 1234.56)", .comma: "1.234,56 (vírgula decimal)",
                                                       .dot: "1,234.56 (ponto decimal)", .impliedCents: "123456 (centavos sem separador)"]
-        let values: [String: Any] = [
+        var values: [String: Any] = [
+            "has_formats": !formats.isEmpty,
+            "formats": formats.map { ["name": $0.name, "selected": $0.name == choice.preset, "suggested": $0.name == suggested] },
             "draft": draftID, "file": draft.fileName, "fields": fields, "errors": errors, "has_errors": !errors.isEmpty,
             "date_formats": DateFormat.allCases.map { ["value": $0.rawValue, "label": dateLabels[$0]!, "selected": $0 == choice.dateFormat] },
             "decimal_formats": DecimalFormat.allCases.map { ["value": $0.rawValue, "label": decimalLabels[$0]!, "selected": $0 == choice.decimalFormat] },
@@ -332,6 +334,7 @@ struct WebRoutes {
                 ["line": row.line, "cells": preview.header.indices.map { $0 < row.cells.count ? row.cells[$0] : "" }]
             },
         ]
+        if let suggested { values["suggested"] = suggested }
         return page("mapear", title: "Mapear colunas", client: client, values,
                     status: errors.isEmpty ? .ok : .unprocessableContent)
     }
@@ -341,15 +344,40 @@ struct WebRoutes {
         guard let (id, draft) = try await draft(context, client) else { throw APIError.notFound("Arquivo enviado") }
         if try await BatchStore(db: db).get(id: id, clientID: client.id) != nil { return Self.redirect("/app/lotes/\(id)") }
         let preview = try await preview(key: BlobKeys.raw(clientID: client.id, batchID: id), fileName: draft.fileName)
-        // The client's default format when this file has its columns; else guesses from the names.
+        // A saved format the client picked, else the one whose columns this file has (the default
+        // first, then the one that maps the most fields), else guesses from the header's words.
+        let formats = try await ClientFormatStore(db: db).list(clientID: client.id)
         var choice = Choice(columns: ClientFormat.suggestion(header: preview.header), dateFormat: .auto, decimalFormat: .auto,
                             preset: "Formato de \(draft.fileName)", makeDefault: false)
-        if let saved = try await ClientFormatStore(db: db).defaultFormat(clientID: client.id),
-           case .success(let layout) = saved.format.layout(header: preview.header) {
-            choice = Choice(columns: layout.columns, dateFormat: saved.format.dateFormat, decimalFormat: saved.format.decimalFormat,
-                            preset: saved.name, makeDefault: true)
+        var errors: [String] = []
+        let picked = request.uri.queryParameters["formato"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        let suggested = Self.matchingFormat(formats, header: preview.header)
+        if let picked {
+            if let saved = formats.first(where: { $0.name == picked }) {
+                switch saved.format.layout(header: preview.header) {
+                case .success(let layout): choice = Choice(saved, layout)
+                case .failure(let problem):
+                    errors.append("O formato “\(picked)” não serve para este arquivo: \(FileProblem(problem).message)")
+                }
+            } else {
+                errors.append("Não há formato salvo com o nome “\(picked)”.")
+            }
+        } else if let (saved, layout) = suggested {
+            choice = Choice(saved, layout)
         }
-        return mappingPage(draftID: id, draft: draft, preview: preview, choice: choice, errors: [], client: client)
+        return mappingPage(draftID: id, draft: draft, preview: preview, choice: choice, errors: errors, client: client,
+                           formats: formats, suggested: suggested?.0.name)
+    }
+
+    /// The saved format whose columns the header has: the default when it fits, else the one that
+    /// maps the most fields (by name when they tie).
+    static func matchingFormat(_ formats: [SavedFormat], header: [String]) -> (SavedFormat, StandardLayout)? {
+        let fitting = formats.compactMap { saved -> (SavedFormat, StandardLayout)? in
+            guard case .success(let layout) = saved.format.layout(header: header) else { return nil }
+            return (saved, layout)
+        }
+        return fitting.first { $0.0.isDefault }
+            ?? fitting.max { ($0.1.columns.count, $1.0.name) < ($1.1.columns.count, $0.0.name) }
     }
 
     @Sendable func confirm(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
@@ -467,5 +495,13 @@ struct BatchPageState: Encodable {
         var duplicadas: Int
         var rejeitadas: Int
         var revisao: Int
+    }
+}
+
+extension WebRoutes.Choice {
+    /// A saved format's choices, on a file whose header it fits (`layout`).
+    init(_ saved: SavedFormat, _ layout: StandardLayout) {
+        self.init(columns: layout.columns, dateFormat: saved.format.dateFormat, decimalFormat: saved.format.decimalFormat,
+                  preset: saved.name, makeDefault: saved.isDefault)
     }
 }

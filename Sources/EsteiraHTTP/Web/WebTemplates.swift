@@ -123,6 +123,16 @@ enum WebTemplates {
     static let mapping = #"""
     <h1>Mapear colunas: {{file}}</h1>
     {{#has_errors}}<div class="card error" id="erro">{{#errors}}<p>{{.}}</p>{{/errors}}</div>{{/has_errors}}
+    {{#has_formats}}
+    <form class="card" method="get" action="/app/enviar/{{draft}}" id="formatos">
+      {{#suggested}}<p id="formato-sugerido">As colunas deste arquivo batem com o formato salvo “{{suggested}}”: o mapeamento abaixo é o dele.</p>{{/suggested}}
+      <label for="formato">Usar um formato salvo</label>
+      <select id="formato" name="formato">
+        {{#formats}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}{{#suggested}} (sugerido){{/suggested}}</option>{{/formats}}
+      </select>
+      <button type="submit" id="aplicar-formato">Aplicar</button>
+    </form>
+    {{/has_formats}}
     <form class="card" method="post" action="/app/enviar/{{draft}}?csrf={{csrf}}">
       <p class="muted">Escolha a coluna do arquivo que contém cada campo. Sugerimos pelas palavras do cabeçalho; confira antes de enviar.</p>
       <div class="fields">

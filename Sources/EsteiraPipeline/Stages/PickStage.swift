@@ -168,9 +168,7 @@ struct PickStage {
         let layout: StandardLayout
         switch format.map({ $0.layout(header: names) }) ?? StandardLayout.fromHeader(names) {
         case .success(let l): layout = l
-        case .failure(.missingColumns(let missing)): throw FileProblem.missingColumns(missing)
-        case .failure(.duplicateColumn(let field)): throw FileProblem.duplicateColumn(field)
-        case .failure(.columnNotFound(let field, let header)): throw FileProblem.mappedColumnNotFound(field, header: header)
+        case .failure(let problem): throw FileProblem(problem)
         }
         guard records > 0 else { throw FileProblem.noRows }
         return Split(encoding: encoding, delimiter: delimiter, layout: layout, records: records, ranges: ranges,
