@@ -164,6 +164,16 @@ struct SFTPEndToEndTests {
         try await waitUntil { ((try? FileManager.default.contentsOfDirectory(atPath: folder + "/processing")) ?? ["x"]).isEmpty }
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: folder + "/upload")) ?? ["x"]).isEmpty)
 
+        // A file of operations through the same folder: F1 corrected, then withdrawn.
+        let operations = "operacao;id_divida;nome;cpf;valor;vencimento;motivo_baixa\n"
+            + "A;F1;Ana;248.438.034-80;12,00;2024-01-31;\nB;F1;;;;;pago_ao_credor\n"
+        try operations.write(toFile: jail.dir + "/movimento.csv", atomically: true, encoding: .utf8)
+        #expect(try jail.sftp(["cd upload", "put \(jail.dir)/movimento.csv movimento.csv.part", "rename movimento.csv.part movimento.csv"]).0 == 0)
+        let moved = try await waitForSFTPBatch(server, key: client.key, fileName: "movimento.csv")
+        #expect(moved.counts == ["received": 2, "registered": 0, "updated": 1, "withdrawn": 1, "duplicates": 0, "rejected": 0, "review": 0])
+        let f1 = try await server.request("GET", "/v1/debts/F1", key: client.key).json
+        #expect(f1["status"]?.string == "withdrawn" && f1["amount"]?.string == "12.00", "\(f1)")
+
         // A file that is not text: its batch fails, and the file comes back in failed/ with the reason.
         #expect(FileManager.default.createFile(atPath: jail.dir + "/planilha.csv", contents: Data([0x50, 0x4B, 0x03, 0x04, 0, 0, 8, 0])))
         #expect(try jail.sftp(["cd upload", "put \(jail.dir)/planilha.csv planilha.csv.part", "rename planilha.csv.part planilha.csv"]).0 == 0)

@@ -106,6 +106,36 @@ struct FileOperationsContractTests {
         }
     }
 
+    @Test("a positional file carries the operation and the reason in its own columns", arguments: InProcessEsteira.dialects)
+    func operationsInFixedWidth(dialect: SQLDialect) async throws {
+        try await InProcessEsteira.with(dialect) { api, runtime in
+            let client = try await InProcessEsteira.client(runtime)
+            let format = """
+                {"fixed_width": [{"field": "operation", "start": 1, "length": 1}, {"field": "external_id", "start": 2, "length": 10},
+                                 {"field": "name", "start": 12, "length": 30}, {"field": "document", "start": 42, "length": 14},
+                                 {"field": "amount", "start": 56, "length": 13}, {"field": "due_date", "start": 69, "length": 8},
+                                 {"field": "withdrawal_reason", "start": 77, "length": 20}],
+                 "date_format": "ddmmyyyy", "decimal_format": "implied_cents"}
+                """
+            #expect(try await api.request(.put, "/v1/formats/posicional", key: client.key, body: format).status == 201)
+            func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: n, withPad: " ", startingAt: 0) }
+            let due = TestCalendar.brazilianDay(months: -1).replacingOccurrences(of: "/", with: "")
+            let lines = [
+                "I" + pad("T-1", 10) + pad("Ana", 30) + pad("24843803480", 14) + "0000000001000" + due,   // 10,00 registered
+                "I" + pad("T-2", 10) + pad("Bia", 30) + pad("24843803480", 14) + "0000000002000" + due,   // 20,00 registered
+                "A" + pad("T-1", 10) + pad("Ana", 30) + pad("24843803480", 14) + "0000000001500" + due,   // 15,00 updated
+                "B" + pad("T-2", 10) + String(repeating: " ", count: 65) + pad("decisao_judicial", 20),   // withdrawn
+            ]
+            let upload = try await api.request(.post, "/v1/batches?file_name=MOV.TXT&format=posicional", key: client.key,
+                                               bytes: Array((lines.joined(separator: "\r\n") + "\r\n").utf8), contentType: "text/plain")
+            let batch = try await api.finishedBatch(try #require(upload.json["id"]?.string), key: client.key)
+            #expect(batch.counts == ["received": 4, "registered": 2, "updated": 1, "withdrawn": 1, "duplicates": 0, "rejected": 0, "review": 0],
+                    "\(batch)")
+            #expect(try await api.get("/v1/debts/T-1", key: client.key).json["amount"]?.string == "15.00")
+            #expect(try await api.get("/v1/debts/T-2", key: client.key).json["status"]?.string == "withdrawn")
+        }
+    }
+
     @Test("submissions carry the operation too; a single debt or a correction by the API refuses the column",
           arguments: InProcessEsteira.dialects)
     func operationsInSubmissions(dialect: SQLDialect) async throws {
