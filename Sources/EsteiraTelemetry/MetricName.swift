@@ -3,6 +3,9 @@
 public enum MetricName {
     public static let rowsReceived = "esteira_rows_received_total"
     public static let rowsRegistered = "esteira_rows_registered_total"
+    /// Rows of files that corrected a debt, and that withdrew one.
+    public static let rowsUpdated = "esteira_rows_updated_total"
+    public static let rowsWithdrawn = "esteira_rows_withdrawn_total"
     public static let rowsDuplicated = "esteira_rows_duplicated_total"
     public static let rowsRejected = "esteira_rows_rejected_total"
     public static let rowsReview = "esteira_rows_review_total"

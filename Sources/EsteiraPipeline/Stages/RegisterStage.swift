@@ -134,6 +134,8 @@ struct RegisterStage {
         ])
         let dimensions = [("client", batch.clientID)]
         Counter(label: MetricName.rowsRegistered, dimensions: dimensions).increment(by: outcome.registered)
+        Counter(label: MetricName.rowsUpdated, dimensions: dimensions).increment(by: outcome.updated)
+        Counter(label: MetricName.rowsWithdrawn, dimensions: dimensions).increment(by: outcome.withdrawn)
         Counter(label: MetricName.rowsDuplicated, dimensions: dimensions).increment(by: outcome.duplicates)
         Counter(label: MetricName.rowsRejected, dimensions: dimensions).increment(by: outcome.rejected)
         Counter(label: MetricName.rowsReview, dimensions: dimensions).increment(by: outcome.review)
