@@ -21,6 +21,22 @@ struct DebtRaceContractTests {
         }
     }
 
+    /// `first` and `second` sent at once for each debt R0…R(n-1), all debts at once: each debt's
+    /// index and the two answers' statuses.
+    static func race(_ first: @escaping @Sendable (Int) async throws -> APIResult,
+                     _ second: @escaping @Sendable (Int) async throws -> APIResult) async throws -> [(Int, Int, Int)] {
+        try await withThrowingTaskGroup(of: (Int, Int, Int).self) { group in
+            for i in 0..<rounds {
+                group.addTask {
+                    async let a = first(i)
+                    async let b = second(i)
+                    return (i, try await a.status, try await b.status)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+    }
+
     static func history(_ api: APITestClient, key: String, _ id: String) async throws -> [String] {
         (try await api.get("/v1/debts/\(id)/history", key: key).json["items"]?.items ?? []).compactMap { $0["kind"]?.string }
     }
@@ -31,16 +47,9 @@ struct DebtRaceContractTests {
             let client = try await InProcessEsteira.client(runtime)
             try await Self.register(api, key: client.key)
             let today = TestCalendar.day()
-            let outcomes = try await withThrowingTaskGroup(of: (Int, Int, Int).self) { group in
-                for i in 0..<Self.rounds {
-                    group.addTask {
-                        async let paid = api.post("/v1/debts/R\(i)/payments", key: client.key, json: #"{"amount": "60.00", "date": "\#(today)", "method": "pix"}"#)
-                        async let corrected = api.request(.patch, "/v1/debts/R\(i)", key: client.key, body: #"{"amount": "50,00"}"#)
-                        return (i, try await paid.status, try await corrected.status)
-                    }
-                }
-                return try await group.reduce(into: []) { $0.append($1) }
-            }
+            let outcomes = try await Self.race(
+                { try await api.post("/v1/debts/R\($0)/payments", key: client.key, json: #"{"amount": "60.00", "date": "\#(today)", "method": "pix"}"#) },
+                { try await api.request(.patch, "/v1/debts/R\($0)", key: client.key, body: #"{"amount": "50,00"}"#) })
             for (i, payment, correction) in outcomes {
                 let debt = try await api.get("/v1/debts/R\(i)", key: client.key).json
                 let amount = debt["amount_cents"]?.int ?? -1, paid = debt["paid_cents"]?.int ?? -1
@@ -68,16 +77,9 @@ struct DebtRaceContractTests {
             let client = try await InProcessEsteira.client(runtime)
             try await Self.register(api, key: client.key)
             let today = TestCalendar.day()
-            let outcomes = try await withThrowingTaskGroup(of: (Int, Int, Int).self) { group in
-                for i in 0..<Self.rounds {
-                    group.addTask {
-                        async let paid = api.post("/v1/debts/R\(i)/payments", key: client.key, json: #"{"amount": "30.00", "date": "\#(today)", "method": "pix"}"#)
-                        async let withdrawn = api.post("/v1/debts/R\(i)/withdrawal", key: client.key, json: #"{"reason": "pago_ao_credor"}"#)
-                        return (i, try await paid.status, try await withdrawn.status)
-                    }
-                }
-                return try await group.reduce(into: []) { $0.append($1) }
-            }
+            let outcomes = try await Self.race(
+                { try await api.post("/v1/debts/R\($0)/payments", key: client.key, json: #"{"amount": "30.00", "date": "\#(today)", "method": "pix"}"#) },
+                { try await api.post("/v1/debts/R\($0)/withdrawal", key: client.key, json: #"{"reason": "pago_ao_credor"}"#) })
             for (i, payment, withdrawal) in outcomes {
                 #expect(withdrawal == 200)
                 let debt = try await api.get("/v1/debts/R\(i)", key: client.key).json
