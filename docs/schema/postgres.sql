@@ -31,6 +31,23 @@ CREATE TABLE bankslips (
 CREATE INDEX bankslips_email_due ON bankslips USING btree (email_next_at) WHERE (email_state = 'pending'::text);
 CREATE UNIQUE INDEX bankslips_open ON bankslips USING btree (client_num, external_id) WHERE (status = 'open'::text);
 
+CREATE TABLE batch_missing (
+    batch_id text NOT NULL,
+    external_id text NOT NULL,
+    status_before text NOT NULL,
+    withdrawn integer NOT NULL,
+    CONSTRAINT batch_missing_batch_id_fkey FOREIGN KEY (batch_id) REFERENCES batches(id),
+    CONSTRAINT batch_missing_pkey PRIMARY KEY (batch_id, external_id)
+);
+
+CREATE TABLE batch_previews (
+    batch_id text NOT NULL,
+    report text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    CONSTRAINT batch_previews_batch_id_fkey FOREIGN KEY (batch_id) REFERENCES batches(id),
+    CONSTRAINT batch_previews_pkey PRIMARY KEY (batch_id)
+);
+
 CREATE TABLE batches (
     id text NOT NULL,
     client_id text NOT NULL,
@@ -61,6 +78,8 @@ CREATE TABLE batches (
     review bigint DEFAULT 0 NOT NULL,
     updated bigint DEFAULT 0 NOT NULL,
     withdrawn bigint DEFAULT 0 NOT NULL,
+    dry_run integer DEFAULT 0 NOT NULL,
+    full_portfolio integer DEFAULT 0 NOT NULL,
     CONSTRAINT batches_client_id_fkey FOREIGN KEY (client_id) REFERENCES clients(id),
     CONSTRAINT batches_pkey PRIMARY KEY (id)
 );
@@ -117,6 +136,7 @@ CREATE TABLE clients (
     key_revoked_at timestamp with time zone,
     max_amount_cents bigint,
     min_amount_cents bigint,
+    withdraw_missing integer DEFAULT 0 NOT NULL,
     CONSTRAINT clients_pkey PRIMARY KEY (id),
     CONSTRAINT clients_num_key UNIQUE (num)
 );

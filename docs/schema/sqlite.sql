@@ -22,6 +22,20 @@ CREATE TABLE bankslips (
     PRIMARY KEY (client_num, our_number)
 );
 
+CREATE TABLE batch_missing (
+    batch_id TEXT NOT NULL REFERENCES batches (id),
+    external_id TEXT NOT NULL,
+    status_before TEXT NOT NULL,
+    withdrawn INTEGER NOT NULL,
+    PRIMARY KEY (batch_id, external_id)
+);
+
+CREATE TABLE batch_previews (
+    batch_id TEXT PRIMARY KEY REFERENCES batches (id),
+    report TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
 CREATE TABLE batches (
     id TEXT PRIMARY KEY,
     client_id TEXT NOT NULL REFERENCES clients (id),
@@ -46,7 +60,7 @@ CREATE TABLE batches (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     finished_at TEXT
-, format_name TEXT, format TEXT, data_key TEXT, review BIGINT NOT NULL DEFAULT 0, updated BIGINT NOT NULL DEFAULT 0, withdrawn BIGINT NOT NULL DEFAULT 0);
+, format_name TEXT, format TEXT, data_key TEXT, review BIGINT NOT NULL DEFAULT 0, updated BIGINT NOT NULL DEFAULT 0, withdrawn BIGINT NOT NULL DEFAULT 0, dry_run INTEGER NOT NULL DEFAULT 0, full_portfolio INTEGER NOT NULL DEFAULT 0);
 
 CREATE TABLE blacklist (
     document TEXT PRIMARY KEY,
@@ -91,7 +105,7 @@ CREATE TABLE clients (
     trace_id TEXT NOT NULL,
     created_at TEXT NOT NULL,
     key_revoked_at TEXT
-, max_amount_cents BIGINT, min_amount_cents BIGINT);
+, max_amount_cents BIGINT, min_amount_cents BIGINT, withdraw_missing INTEGER NOT NULL DEFAULT 0);
 
 CREATE TABLE collection_settings (
     client_id TEXT PRIMARY KEY REFERENCES clients (id),
