@@ -46,9 +46,12 @@ struct RegisterStage {
         /// Index in `valid` of each candidate.
         var candidateRow: [Int] = []
         /// The rows of every external_id that a correction or a withdrawal of this sub-batch names,
-        /// in file order: applied one by one, after the sub-batch before has committed, so that
-        /// each sees what the rows before it did (an inclusion then its withdrawal ends withdrawn).
+        /// in file order, applied after the sub-batch before has committed. An external id with
+        /// that one row only is in `together` (`DebtOperations`, by slices); the others' rows go
+        /// one by one, so that each sees what the rows before it did (an inclusion then its
+        /// withdrawal ends withdrawn).
         var sequential: [Step] = []
+        var together: [Step] = []
         var rejects: [RejectRecord] = []
         var rejectedRows = 0
     }
@@ -193,7 +196,10 @@ struct RegisterStage {
                     rejects.append(Self.conflict(staged.summaries[v.debt].externalID, line: staged.debtLines[v.debt], raw: staged.debtRaw(v.debt)))
                 }
             }
-            try await applyInOrder(c, prepared.sequential, staged: staged, batch: batch, clientNum: clientNum,
+            var clock = HistoryClock()
+            try await applyTogether(c, prepared.together, staged: staged, batch: batch, clientNum: clientNum, clock: &clock,
+                                    outcome: &outcome, rejects: &rejects)
+            try await applyInOrder(c, prepared.sequential, staged: staged, batch: batch, clientNum: clientNum, clock: &clock,
                                    outcome: &outcome, rejects: &rejects)
             try await DebtRegistry.insertRejects(c, batchID: batch.id, rejects: rejects)
             let reviews = prepared.candidates.indices.compactMap { k in
@@ -233,18 +239,14 @@ struct RegisterStage {
     /// same corrections and withdrawals as the API's (each an event of the debt's history, with the
     /// batch and line as its actor). The sub-batch before has committed.
     func applyInOrder(_ c: any SQLConnection, _ steps: [Step], staged: StagedSubBatch, batch: BatchRecord, clientNum: Int,
-                      outcome: inout Outcome, rejects: inout [RejectRecord]) async throws {
+                      clock: inout HistoryClock, outcome: inout Outcome, rejects: inout [RejectRecord]) async throws {
         guard !steps.isEmpty else { return }
-        // Each row's changes get their own moment, later than the row before's (the history keeps
-        // microseconds): a debt's history then reads in file order, an inclusion's slip before its
-        // withdrawal's cancellation.
-        var now = Date.distantPast
         func reject(_ line: Int, _ raw: String, _ field: DebtField, _ code: RejectCode, _ message: String) {
             outcome.rejected += 1
             rejects.append(RejectRecord(line: line, field: field.rawValue, code: code.rawValue, message: message, raw: raw))
         }
         for step in steps {
-            now = max(Date(), now.addingTimeInterval(0.000_001))
+            let now = clock.next()
             switch step {
             case .include(let k, let review):
                 let debt = staged.debt(k), line = staged.debtLines[k]
@@ -289,6 +291,50 @@ struct RegisterStage {
                     let issue = PortfolioReplay.notRegistered(row.externalID, line: row.line, withdrawal: true)
                     reject(row.line, row.raw, .externalID, .debtNotRegistered, issue.message)
                 }
+            }
+        }
+    }
+
+    /// Applies the corrections and withdrawals of `Prepared.together` (one row per external id) by
+    /// slices (`DebtOperations`), with the same codes as one by one.
+    func applyTogether(_ c: any SQLConnection, _ steps: [Step], staged: StagedSubBatch, batch: BatchRecord, clientNum: Int,
+                       clock: inout HistoryClock, outcome: inout Outcome, rejects: inout [RejectRecord]) async throws {
+        guard !steps.isEmpty else { return }
+        var items: [DebtOperations.Item] = []
+        var rows: [(line: Int, raw: String, debt: Debt?)] = []
+        items.reserveCapacity(steps.count)
+        for step in steps {
+            switch step {
+            case .correct(let k):
+                let debt = staged.debt(k)
+                items.append(.init(.correct(debt), actor: DebtEventActor(kind: .batch, id: batch.id, line: staged.debtLines[k]), at: clock.next()))
+                rows.append((staged.debtLines[k], staged.debtRaw(k), debt))
+            case .withdraw(let w):
+                let row = staged.withdrawals[w]
+                items.append(.init(.withdraw(externalID: row.externalID, reason: row.reason),
+                                   actor: DebtEventActor(kind: .batch, id: batch.id, line: row.line), at: clock.next()))
+                rows.append((row.line, row.raw, nil))
+            case .include:
+                throw StageInvariantError(description: "an inclusion among the rows applied together")
+            }
+        }
+        let results = try await DebtOperations.apply(c, clientNum: clientNum, items)
+        for (i, result) in results.enumerated() {
+            let row = rows[i]
+            switch result {
+            case .applied: if row.debt == nil { outcome.withdrawn += 1 } else { outcome.updated += 1 }
+            case .unchanged: outcome.duplicates += 1
+            case .notRegistered:
+                let issue = PortfolioReplay.notRegistered(items[i].operation.externalID, line: row.line, withdrawal: row.debt == nil)
+                outcome.rejected += 1
+                rejects.append(RejectRecord(line: row.line, field: DebtField.externalID.rawValue, code: issue.code.rawValue,
+                                            message: issue.message, raw: row.raw))
+            case .refused(let refusal):
+                guard let debt = row.debt else { continue }
+                let refused = refusal.reject(of: debt)
+                outcome.rejected += 1
+                rejects.append(RejectRecord(line: row.line, field: refused.field.rawValue, code: refused.code.rawValue,
+                                            message: refused.message, raw: row.raw))
             }
         }
     }
@@ -381,6 +427,25 @@ struct RegisterStage {
             }
             p.valid.append((k, candidate))
         }
+        // An external id with one correction or one withdrawal and nothing else in the sub-batch
+        // (the common case) goes with the others like it, by slices.
+        var rowsOf: [String: Int] = [:]
+        func id(_ step: Step) -> String {
+            switch step {
+            case .include(let k, _), .correct(let k): staged.summaries[k].externalID
+            case .withdraw(let w): staged.withdrawals[w].externalID
+            }
+        }
+        for step in p.sequential { rowsOf[id(step), default: 0] += 1 }
+        let alone = p.sequential.filter { step in
+            if case .include = step { return false }
+            return rowsOf[id(step)] == 1
+        }
+        p.together = alone
+        p.sequential.removeAll { step in
+            if case .include = step { return false }
+            return rowsOf[id(step)] == 1
+        }
         for row in staged.rejected {
             p.rejectedRows += 1
             for issue in row.issues {
@@ -390,5 +455,17 @@ struct RegisterStage {
         }
         p.staged = staged
         return p
+    }
+}
+
+/// Moments for a file's changes to a debt's history, each later than the one before (the history
+/// keeps microseconds): a debt's history then reads in file order, an inclusion's slip before its
+/// withdrawal's cancellation.
+struct HistoryClock {
+    var last = Date.distantPast
+
+    mutating func next() -> Date {
+        last = max(Date(), last.addingTimeInterval(0.000_001))
+        return last
     }
 }

@@ -42,13 +42,33 @@ public struct DebtCorrections: Sendable {
             SELECT \(raw: DebtRegistry.columns), paid_cents FROM debts
             WHERE client_num = \(clientNum) AND external_id = \(debt.externalID)\(c.forUpdate)
             """).first else { throw StoreError.notFound("debt \(debt.externalID)") }
-        let current = try DebtRegistry.record(row)
-        let status = try row.known("status", as: DebtStatus.self)
-        let paid = Int64(try row.int("paid_cents"))
-        if let refusal = CorrectionRefusal(correcting: RegisteredDebt(debt: current.debt, status: status, paidCents: paid), to: debt) {
-            throw refusal
-        }
+        let current = RegisteredDebt(debt: try DebtRegistry.record(row).debt, status: try row.known("status", as: DebtStatus.self),
+                                     paidCents: Int64(try row.int("paid_cents")))
+        if let refusal = CorrectionRefusal(correcting: current, to: debt) { throw refusal }
+        guard let plan = Self.plan(current, to: debt) else { return CorrectionOutcome(changed: [], status: current.status.rawValue) }
+        try await c.execute("""
+            UPDATE debts SET amount_cents = \(debt.amountCents), due_date = \(debt.dueDate), name = \(debt.name), email = \(debt.email),
+                   phone = \(debt.phone), description = \(debt.description), status = \(plan.status.rawValue)
+            WHERE client_num = \(clientNum) AND external_id = \(debt.externalID)
+            """)
+        try await DebtHistory.append(c, clientNum: clientNum, externalID: debt.externalID, kind: .corrected, actor: actor,
+                                     details: plan.details, at: now)
+        try await followSlips(c, clientNum: clientNum, current, plan, actor: actor, at: now)
+        return CorrectionOutcome(changed: plan.details.changes.keys.sorted(), status: plan.status.rawValue)
+    }
 
+    /// What a correction changes: each field with its value before and after, and the status the
+    /// debt then has (paid in full by the new amount, or open again above it; review stays
+    /// review); nil when it changes nothing. The rule for the API's correction, a file's row and a
+    /// file's many rows at once (`DebtOperations`).
+    struct Plan {
+        var details: Corrected
+        var status: DebtStatus
+        var amountCents: Int64
+        var amountChanged: Bool { details.changes[DebtField.amount.rawValue] != nil }
+    }
+
+    static func plan(_ current: RegisteredDebt, to debt: Debt) -> Plan? {
         let before = current.debt
         var changes: [String: Change] = [:]
         func compare(_ field: DebtField, _ old: String?, _ new: String?) {
@@ -60,30 +80,28 @@ public struct DebtCorrections: Sendable {
         compare(.email, before.email, debt.email)
         compare(.phone, before.phone, debt.phone)
         compare(.description, before.description, debt.description)
-        guard !changes.isEmpty else { return CorrectionOutcome(changed: [], status: status.rawValue) }
-
-        // Paid in full by the new amount, or open again above it; review stays review.
-        let newStatus: DebtStatus = switch status {
+        guard !changes.isEmpty else { return nil }
+        let paid = current.paidCents
+        let status: DebtStatus = switch current.status {
         case .review: .review
         default: paid == 0 ? .registered : paid == debt.amountCents ? .paid : .partiallyPaid
         }
-        try await c.execute("""
-            UPDATE debts SET amount_cents = \(debt.amountCents), due_date = \(debt.dueDate), name = \(debt.name), email = \(debt.email),
-                   phone = \(debt.phone), description = \(debt.description), status = \(newStatus.rawValue)
-            WHERE client_num = \(clientNum) AND external_id = \(debt.externalID)
-            """)
-        try await DebtHistory.append(c, clientNum: clientNum, externalID: debt.externalID, kind: .corrected, actor: actor,
-                                     details: Corrected(changes: changes), at: now)
-        if changes[DebtField.amount.rawValue] != nil {
-            if newStatus == .paid {
-                try await c.execute("""
-                    UPDATE bankslips SET status = 'paid' WHERE client_num = \(clientNum) AND external_id = \(debt.externalID) AND status = 'open'
-                    """)
-            } else {
-                try await BankslipStore.replaceOpen(c, clientNum: clientNum, externalID: debt.externalID, openCents: debt.amountCents - paid,
-                                                    actor: actor, at: now, evenWithoutOne: status == .paid)
-            }
+        return Plan(details: Corrected(changes: changes), status: status, amountCents: debt.amountCents)
+    }
+
+    /// The slips after a correction of the amount: closed as paid when nothing is left open,
+    /// else the open one replaced by one for what is open (one issued for a debt that was paid).
+    static func followSlips(_ c: any SQLConnection, clientNum: Int, _ current: RegisteredDebt, _ plan: Plan, actor: DebtEventActor,
+                            at: Date) async throws {
+        guard plan.amountChanged else { return }
+        let id = current.debt.externalID
+        if plan.status == .paid {
+            try await c.execute("""
+                UPDATE bankslips SET status = 'paid' WHERE client_num = \(clientNum) AND external_id = \(id) AND status = 'open'
+                """)
+        } else {
+            try await BankslipStore.replaceOpen(c, clientNum: clientNum, externalID: id, openCents: plan.amountCents - current.paidCents,
+                                                actor: actor, at: at, evenWithoutOne: current.status == .paid)
         }
-        return CorrectionOutcome(changed: changes.keys.sorted(), status: newStatus.rawValue)
     }
 }

@@ -28,6 +28,12 @@ public struct DebtHistory: Sendable {
             INSERT INTO debt_events (client_num, external_id, kind, at, actor, details)
             VALUES (\(clientNum), \(externalID), \(kind.rawValue), \(at), \(try JSONText.encoded(actor)), \(try JSONText.encoded(details)))
             """)
+        try await notify(c, clientNum: clientNum, externalID: externalID, kind: kind, actor: actor, details: details, at: at)
+    }
+
+    /// The client's notice of an event just appended, when it is one a client subscribes to.
+    static func notify<Details: Encodable & Sendable>(_ c: any SQLConnection, clientNum: Int, externalID: String, kind: DebtEventKind,
+                                                      actor: DebtEventActor, details: Details, at: Date) async throws {
         guard let event = NotificationEvent(debtEvent: kind), let debt = try await c.query("""
             SELECT c.id, d.status, d.amount_cents, d.paid_cents FROM debts d JOIN clients c ON c.num = d.client_num
             WHERE d.client_num = \(clientNum) AND d.external_id = \(externalID)

@@ -229,6 +229,21 @@ public struct NotificationStore: Sendable {
         }
     }
 
+    /// Which of `events` a client (by its number) has an endpoint or an address listening for: a
+    /// file's many changes ask once, not once per change.
+    public static func listening(_ c: any SQLConnection, clientNum: Int, to events: [NotificationEvent]) async throws -> Set<NotificationEvent> {
+        var heard = Set<NotificationEvent>()
+        for row in try await c.query("""
+            SELECT w.events FROM webhook_endpoints w JOIN clients c ON c.id = w.client_id WHERE c.num = \(clientNum)
+            UNION ALL
+            SELECT r.events FROM email_recipients r JOIN clients c ON c.id = r.client_id WHERE c.num = \(clientNum)
+            """) {
+            let named = try row.string("events").split(separator: ",")
+            for event in events where named.contains(Substring(event.rawValue)) { heard.insert(event) }
+        }
+        return heard
+    }
+
     /// In the caller's transaction: the agency's alert `event` about `subjectID` to each
     /// operators' target that wants it, once per target (a target added later still hears of a
     /// subject alerted before). Returns whether any was written.
