@@ -105,16 +105,6 @@ public struct TaxID: Hashable, Sendable, CustomStringConvertible {
         return 100_000_000_000 + key
     }
 
-    /// Written as people write it (`248.438.034-80`, `12.ABC.345/01DE-35`): for a spreadsheet, where
-    /// the bare digits would become a number and lose their leading zeros.
-    public var punctuated: String {
-        let c = Array(value)
-        if kind == .cpf {
-            return String(c[0..<3]) + "." + String(c[3..<6]) + "." + String(c[6..<9]) + "-" + String(c[9..<11])
-        }
-        return String(c[0..<2]) + "." + String(c[2..<5]) + "." + String(c[5..<8]) + "/" + String(c[8..<12]) + "-" + String(c[12..<14])
-    }
-
     /// Masked for logs and screens: the middle is hidden (`248.***.***-80`, `12.***.***/****-35`).
     public var masked: String { TaxID.mask(value) }
 

@@ -165,16 +165,11 @@ struct RejectResponse: Codable, Sendable {
 /// neutralized with an apostrophe wherever a spreadsheet could start a cell with them: at the
 /// start, and after a `;`, `,`, tab or line break inside the text, for a spreadsheet set to
 /// another separator splits the cell there (OWASP's advice on CSV injection, whatever the separator).
+/// (The rule is `DebtCSV.cell`'s, which writes it as bytes.)
 func spreadsheetSafeCell(_ value: String) -> String {
-    var out = String.UnicodeScalarView()
-    var cellStart = true
-    for u in value.unicodeScalars {
-        if cellStart && "=+-@\t\r".unicodeScalars.contains(u) { out.append("'") }
-        out.append(u)
-        if u == "\"" { out.append("\"") }
-        cellStart = ";,\t\r\n".unicodeScalars.contains(u)
-    }
-    return "\"" + String(out) + "\""
+    var csv = DebtCSV()
+    csv.cell(value)
+    return String(decoding: csv.bytes, as: UTF8.self)
 }
 
 extension Response {

@@ -101,14 +101,14 @@ struct DebtRoutes {
         let body = ResponseBody { writer in
             try await writer.write(ByteBuffer(string: "\u{FEFF}" + DebtCSV.header))
             var after = ""
+            var csv = DebtCSV()
             while true {
-                let slice = try await registry.debts(clientNum: client.num, filter: filter, after: after, limit: DebtCSV.slice)
+                let slice = try await registry.exportSlice(clientNum: client.num, filter: filter, after: after, limit: DebtCSV.slice)
                 guard let last = slice.last else { break }
-                var text = ""
-                text.reserveCapacity(slice.count * 160)
-                for record in slice { DebtCSV.append(record, to: &text) }
-                try await writer.write(ByteBuffer(string: text))
-                after = last.debt.externalID
+                csv.bytes.removeAll(keepingCapacity: true)
+                for row in slice { csv.append(row) }
+                try await writer.write(ByteBuffer(bytes: csv.bytes))
+                after = last.externalID
                 if slice.count < DebtCSV.slice { break }
             }
             try await writer.finish(nil)
@@ -339,8 +339,9 @@ enum SingleDebtJSON {
     }
 }
 
-/// The lines of `GET /v1/debts.csv`.
-enum DebtCSV {
+/// The lines of `GET /v1/debts.csv`, written as bytes: a million debts are a million lines, and
+/// building a String per cell cost more than reading them.
+struct DebtCSV {
     /// Debts read per query: large enough that the queries cost little beside the rows, small
     /// enough that a slice's text is a few megabytes.
     static let slice = 5_000
@@ -360,30 +361,117 @@ enum DebtCSV {
         }
     }
 
+    var bytes: [UInt8] = []
+    /// São Paulo's offset from UTC by hour, looked up once per hour the rows fall in.
+    var offsets: [Int: Int] = [:]
+
+    /// Text in quotes, quotes doubled, and a `'` before anything a spreadsheet would start a
+    /// formula with (`=`, `+`, `-`, `@`, tab, carriage return) at the start of the cell or after a
+    /// `;`, `,`, tab or line break, where a spreadsheet set to another separator splits the cell
+    /// (OWASP's advice on CSV injection, whatever the separator). `spreadsheetSafeCell` as a String.
+    mutating func cell(_ text: String?) {
+        bytes.append(UInt8(ascii: "\""))
+        var start = true
+        var text = text ?? ""
+        text.withUTF8 { utf8 in
+            for b in utf8 {
+                if start, b == UInt8(ascii: "=") || b == UInt8(ascii: "+") || b == UInt8(ascii: "-") || b == UInt8(ascii: "@") || b == 9 || b == 13 {
+                    bytes.append(UInt8(ascii: "'"))
+                }
+                bytes.append(b)
+                if b == UInt8(ascii: "\"") { bytes.append(b) }
+                start = b == UInt8(ascii: ";") || b == UInt8(ascii: ",") || b == 9 || b == 13 || b == 10
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    mutating func plain(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    /// A non-negative number, zero-padded to `width`.
+    mutating func digits(_ n: Int, width: Int = 1) {
+        var count = 1, v = n
+        while v >= 10 { v /= 10; count += 1 }
+        let end = bytes.count + max(count, width)
+        bytes.append(contentsOf: repeatElement(48, count: max(count, width)))
+        var i = end - 1, rest = n
+        repeat {
+            bytes[i] = UInt8(48 + rest % 10)
+            rest /= 10
+            i -= 1
+        } while rest > 0
+    }
+
     /// `1234,56`: what a Brazilian spreadsheet reads as a number.
-    static func amount(_ cents: Int64) -> String {
-        var text = Money.decimalString(cents: cents)
-        if let dot = text.lastIndex(of: ".") { text.replaceSubrange(dot...dot, with: ",") }
-        return text
+    mutating func amount(_ cents: Int64) {
+        if cents < 0 { bytes.append(UInt8(ascii: "-")) }
+        let m = Int(cents.magnitude)
+        digits(m / 100)
+        bytes.append(UInt8(ascii: ","))
+        digits(m % 100, width: 2)
+    }
+
+    mutating func day(_ d: Day) {
+        digits(d.day, width: 2); bytes.append(UInt8(ascii: "/"))
+        digits(d.month, width: 2); bytes.append(UInt8(ascii: "/"))
+        digits(d.year, width: 4)
     }
 
     /// `06/12/2026 14:03:00`, São Paulo time.
-    static func moment(_ date: Date) -> String {
-        let seconds = Int(date.timeIntervalSince1970.rounded(.down)) + Day.saoPaulo.secondsFromGMT(for: date)
-        let ofDay = ((seconds % 86_400) + 86_400) % 86_400
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return Day(date, in: Day.saoPaulo).brazilian + " " + two(ofDay / 3600) + ":" + two(ofDay / 60 % 60) + ":" + two(ofDay % 60)
+    mutating func moment(_ date: Date) {
+        let utc = Int(date.timeIntervalSince1970.rounded(.down))
+        let hour = utc >= 0 ? utc / 3600 : (utc - 3599) / 3600
+        let offset = offsets[hour] ?? {
+            let o = Day.saoPaulo.secondsFromGMT(for: date)
+            offsets[hour] = o
+            return o
+        }()
+        let local = utc + offset
+        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
+        let ofDay = local - days * 86_400
+        day(Day(daysSinceEpoch: days))
+        bytes.append(UInt8(ascii: " "))
+        digits(ofDay / 3600, width: 2); bytes.append(UInt8(ascii: ":"))
+        digits(ofDay / 60 % 60, width: 2); bytes.append(UInt8(ascii: ":"))
+        digits(ofDay % 60, width: 2)
     }
 
-    static func append(_ r: DebtRecord, to text: inout String) {
-        let d = r.debt
-        let cells = [
-            spreadsheetSafeCell(d.externalID), spreadsheetSafeCell(d.name), d.document.punctuated,
-            amount(d.amountCents), amount(r.paidCents), amount(max(0, d.amountCents - r.paidCents)), d.dueDate.brazilian,
-            statusText(r.status), spreadsheetSafeCell(d.email ?? ""), spreadsheetSafeCell(d.phone ?? ""),
-            spreadsheetSafeCell(d.description ?? ""), r.batchID, String(r.line), moment(r.createdAt),
-        ]
-        text += cells.joined(separator: ";")
-        text += "\r\n"
+    /// Written as people write it (`248.438.034-80`, `12.ABC.345/01DE-35`), so that a spreadsheet
+    /// keeps the leading zeros the bare digits would lose.
+    mutating func document(_ value: String) {
+        var value = value
+        value.withUTF8 { v in
+            let cpf = v.count == 11, cnpj = v.count == 14
+            for (i, b) in v.enumerated() {
+                if cpf, i == 3 || i == 6 { bytes.append(UInt8(ascii: ".")) }
+                if cpf, i == 9 { bytes.append(UInt8(ascii: "-")) }
+                if cnpj, i == 2 || i == 5 { bytes.append(UInt8(ascii: ".")) }
+                if cnpj, i == 8 { bytes.append(UInt8(ascii: "/")) }
+                if cnpj, i == 12 { bytes.append(UInt8(ascii: "-")) }
+                bytes.append(b)
+            }
+        }
+    }
+
+    mutating func append(_ r: DebtRegistry.ExportRow) {
+        let separator = UInt8(ascii: ";")
+        cell(r.externalID); bytes.append(separator)
+        cell(r.name); bytes.append(separator)
+        document(r.document); bytes.append(separator)
+        amount(r.amountCents); bytes.append(separator)
+        amount(r.paidCents); bytes.append(separator)
+        amount(max(0, r.amountCents - r.paidCents)); bytes.append(separator)
+        day(r.dueDate); bytes.append(separator)
+        plain(Self.statusText(r.status)); bytes.append(separator)
+        cell(r.email); bytes.append(separator)
+        cell(r.phone); bytes.append(separator)
+        cell(r.description); bytes.append(separator)
+        plain(r.batchID); bytes.append(separator)
+        digits(r.line); bytes.append(separator)
+        moment(r.createdAt)
+        bytes.append(13); bytes.append(10)
     }
 }

@@ -324,15 +324,40 @@ public struct DebtRegistry: Sendable {
                           orderBy: "d.external_id", page: page, perPage: perPage, DebtRegistry.reviewedRecord)
     }
 
-    /// The next `limit` debts `filter` wants after the external id `after`, in external id order:
-    /// an export of any size reads the registry a slice at a time, each slice by the primary key.
-    public func debts(clientNum: Int, filter: DebtFilter, after: String, limit: Int) async throws -> [DebtRecord] {
-        try await db.query("""
-            SELECT \(raw: DebtRegistry.reviewedColumns) FROM \(raw: DebtRegistry.reviewedFrom)
-            WHERE d.client_num = \(clientNum) AND d.external_id > \(after) \(filter.sql)
-            ORDER BY d.external_id LIMIT \(limit)
-            """).map(DebtRegistry.reviewedRecord)
+    /// A debt as an export writes it: its columns as they are stored, read without checking the
+    /// document again or reading the review.
+    public struct ExportRow: Sendable {
+        public var externalID: String
+        public var name: String
+        public var document: String
+        public var amountCents: Int64
+        public var paidCents: Int64
+        public var dueDate: Day
+        public var status: String
+        public var email: String?
+        public var phone: String?
+        public var description: String?
+        public var batchID: String
+        public var line: Int
+        public var createdAt: Date
     }
+
+    /// The next `limit` debts `filter` wants after the external id `after`, for an export.
+    public func exportSlice(clientNum: Int, filter: DebtFilter, after: String, limit: Int) async throws -> [ExportRow] {
+        try await db.query("""
+            SELECT d.external_id, d.name, d.document, d.amount_cents, d.paid_cents, d.due_date, d.status, d.email, d.phone,
+                   d.description, d.batch_id, d.line, d.created_at
+            FROM debts d WHERE d.client_num = \(clientNum) AND d.external_id > \(after) \(filter.sql)
+            ORDER BY d.external_id LIMIT \(limit)
+            """).map { r in
+            ExportRow(externalID: try r.string("external_id"), name: try r.string("name"), document: try r.string("document"),
+                      amountCents: Int64(try r.int("amount_cents")), paidCents: Int64(try r.int("paid_cents")), dueDate: try r.day("due_date"),
+                      status: try r.string("status"), email: try r.optionalString("email"), phone: try r.optionalString("phone"),
+                      description: try r.optionalString("description"), batchID: try r.string("batch_id"), line: try r.int("line"),
+                      createdAt: try r.date("created_at"))
+        }
+    }
+
 
     static func reject(_ r: SQLRow) throws -> RejectRecord {
         RejectRecord(line: try r.int("line"), field: try r.string("field"), code: try r.string("code"),
