@@ -199,8 +199,24 @@ struct NotificationContractTests {
                          "Situação: baixada. Valor R$ 1.300,00, pago R$ 100,00, em aberto R$ 1.200,00."] {
                 #expect((withdrawn["text"]?.string ?? "").contains(line), "\(line) in \(withdrawn["text"]?.string ?? "")")
             }
+            // A file's rows tell the same, with the batch and its line as who made the change.
+            for id in ["E2", "E3"] {
+                #expect(try await api.post("/v1/debts", key: client.key, json: #"{"external_id": "\#(id)", "name": "Ana", "document": "248.438.034-80", "amount": "10,00", "due_date": "\#(due)"}"#).status == 201)
+            }
+            let file = "operacao;external_id;nome;cpf;valor;vencimento;motivo_baixa\n"
+                + "A;E2;Ana;248.438.034-80;11,00;\(due);\nB;E3;;;;;obito\n"
+            let batch = try await api.upload(Array(file.utf8), key: client.key, name: "movimento.csv")
+            #expect(try await api.finishedBatch(batch, key: client.key).counts["updated"] == 1)
+            let all = try await smtp.waitFor(accepted: 4)
+            let e2 = try #require(all.first { $0["subject"]?.string == "Dívida E2 alterada" }, "\(all)")
+            #expect((e2["text"]?.string ?? "").contains("valor: R$ 10,00 → R$ 11,00\nFeita pelo lote \(batch), linha 2."), "\(e2)")
+            let e3 = try #require(all.first { $0["subject"]?.string == "Dívida E3 baixada" }, "\(all)")
+            #expect((e3["text"]?.string ?? "").contains("Motivo: óbito."), "\(e3)")
+            // And the address that named no event heard of the batch, and of nothing else.
+            let batchMail = try await smtp.waitFor(accepted: 5).filter { $0["rcpt_tos"]?.items.compactMap(\.string) == ["lotes@loja.com.br"] }
+            #expect(batchMail.map { $0["subject"]?.string } == ["Lote movimento.csv processado"], "\(batchMail)")
             try await Task.sleep(for: .milliseconds(300))
-            #expect(smtp.records.count == 2)
+            #expect(smtp.records.count == 5)
         }
     }
 }
