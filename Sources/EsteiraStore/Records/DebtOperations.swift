@@ -86,11 +86,11 @@ public enum DebtOperations {
         }
 
         for start in stride(from: 0, to: corrections.count, by: slice) {
-            var values: SQL = ""
-            for (i, x) in corrections[start..<min(start + slice, corrections.count)].enumerated() {
+            let values = SQL.values(corrections[start..<min(start + slice, corrections.count)].map { x -> [SQLValue] in
                 let d = x.debt
-                values = "\(values)\(raw: i == 0 ? "" : ", ")(\(d.externalID), \(d.amountCents), \(d.dueDate), \(d.name), \(d.email), \(d.phone), \(d.description), \(x.plan.status.rawValue))"
-            }
+                return [d.externalID.sqlValue, .int(d.amountCents), .day(d.dueDate), d.name.sqlValue, d.email?.sqlValue ?? .null,
+                        d.phone?.sqlValue ?? .null, d.description?.sqlValue ?? .null, x.plan.status.rawValue.sqlValue]
+            })
             try await c.execute("""
                 WITH v (id, amount_cents, due_date, name, email, phone, description, status) AS (VALUES \(values))
                 UPDATE debts SET amount_cents = v.amount_cents, due_date = v.due_date, name = v.name, email = v.email, phone = v.phone,
