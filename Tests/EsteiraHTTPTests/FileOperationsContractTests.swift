@@ -299,3 +299,72 @@ struct FullPortfolioContractTests {
         }
     }
 }
+
+/// A file's corrections and withdrawals applied by slices (`DebtOperations`) against the same
+/// operations through the API one at a time, in process, on SQLite and on PostgreSQL: the same
+/// debts, histories and slips after either.
+@Suite("API contract, in process: a file's operations by slices and the API's one by one")
+struct OperationsEquivalenceTests {
+    @Test("the same operations by file and by API leave the same debts, histories and slips", arguments: InProcessEsteira.dialects)
+    func sameOutcome(dialect: SQLDialect) async throws {
+        try await InProcessEsteira.with(dialect) { api, runtime in
+            let (byAPI, byFile) = try await InProcessEsteira.twoClients(runtime)
+            let due = TestCalendar.day(months: -1), c = FileOperationsContractTests.cpf
+            for key in [byAPI.key, byFile.key] {
+                #expect(try await api.request(.put, "/v1/collection", key: key, body: InProcessEsteira.collectionSettings).status == 200)
+                for id in ["D1", "D2", "D3", "D4", "D5", "D6"] {
+                    let r = try await api.post("/v1/debts", key: key, json: #"{"external_id": "\#(id)", "name": "Ana", "document": "\#(c)", "amount": "100,00", "due_date": "\#(due)"}"#)
+                    #expect(r.status == 201, "\(r.body)")
+                }
+                for (id, amount) in [("D3", "50.00"), ("D4", "100.00")] {
+                    #expect(try await api.post("/v1/debts/\(id)/payments", key: key, json: #"{"amount": "\#(amount)", "date": "\#(TestCalendar.day())", "method": "pix"}"#).status == 201)
+                }
+            }
+            // D1 120,00 and an e-mail; D2 a new name only; D3 80,00 with 50,00 paid (30,00 open);
+            // D4 paid in full, now 150,00 (50,00 open again); D5 withdrawn; D6 another document (R016).
+            let corrections: [(String, String, String, String?)] = [
+                ("D1", "Ana", "120,00", "ana@exemplo.com.br"), ("D2", "Ana Maria", "100,00", nil), ("D3", "Ana", "80,00", nil),
+                ("D4", "Ana", "150,00", nil),
+            ]
+            for (id, name, amount, email) in corrections {
+                let body = #"{"name": "\#(name)", "document": "\#(c)", "amount": "\#(amount)", "due_date": "\#(due)""#
+                    + (email.map { #", "email": "\#($0)""# } ?? "") + "}"
+                #expect(try await api.request(.patch, "/v1/debts/\(id)", key: byAPI.key, body: body).status == 200)
+            }
+            #expect(try await api.post("/v1/debts/D5/withdrawal", key: byAPI.key, json: #"{"reason": "obito"}"#).status == 200)
+            #expect(try await api.request(.patch, "/v1/debts/D6", key: byAPI.key, body: #"{"document": "111.444.777-35"}"#).status == 422)
+
+            // The same as one file, each debt's row alone in its sub-batch of two.
+            let rows = corrections.map { "A;\($0.0);\($0.1);\(c);\($0.2);\(due);\($0.3 ?? "");" }
+                + ["B;D5;;;;;;obito", "A;D6;Ana;111.444.777-35;100,00;\(due);;"]
+            let file = "operacao;external_id;nome;cpf;valor;vencimento;email;motivo_baixa\n" + rows.joined(separator: "\n") + "\n"
+            let batch = try await api.finishedBatch(try await api.upload(Array(file.utf8), key: byFile.key, name: "ops.csv"), key: byFile.key)
+            #expect(batch.counts == ["received": 6, "registered": 0, "updated": 4, "withdrawn": 1, "duplicates": 0, "rejected": 1, "review": 0],
+                    "\(batch)")
+
+            func state(_ key: String, _ clientID: String) async throws -> [String] {
+                var out: [String] = []
+                for id in ["D1", "D2", "D3", "D4", "D5", "D6"] {
+                    let d = try await api.get("/v1/debts/\(id)", key: key).json
+                    out.append("\(id) \(d["status"]?.string ?? "") \(d["amount"]?.string ?? "") \(d["paid"]?.string ?? "") \(d["name"]?.string ?? "") \(d["email"]?.string ?? "-")")
+                    for e in try await api.get("/v1/debts/\(id)/history", key: key).json["items"]?.items ?? [] where e["actor", "kind"]?.string != "esteira" {
+                        // The events a change made, without who made it (a key, or the batch's line).
+                        var details = e["details"] ?? .null
+                        if case .object(let members) = details { details = .object(members.filter { $0.key != "payment_id" && $0.key != "our_number" }) }
+                        out.append("  \(e["kind"]?.string ?? "") \(details)")
+                    }
+                }
+                out.append(try await InProcessEsteira.sql(runtime, """
+                    SELECT b.external_id, b.amount_cents, b.status FROM bankslips b JOIN clients c ON c.num = b.client_num
+                    WHERE c.id = '\(clientID)' ORDER BY b.external_id, b.our_number
+                    """))
+                return out
+            }
+            let viaAPI = try await state(byAPI.key, byAPI.id), viaFile = try await state(byFile.key, byFile.id)
+            #expect(viaAPI.count == viaFile.count, "\(viaAPI)\n\(viaFile)")
+            for (a, b) in zip(viaAPI, viaFile) where a != b { Issue.record("by API: \(a)\nby file: \(b)") }
+            // And what that is, by hand for two of them: D3 80,00 with 50,00 paid; D4 open again for 50,00.
+            #expect(viaFile.contains("D3 partially_paid 80.00 50.00 Ana -") && viaFile.contains("D4 partially_paid 150.00 100.00 Ana -"), "\(viaFile)")
+        }
+    }
+}

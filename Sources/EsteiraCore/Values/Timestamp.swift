@@ -3,9 +3,16 @@ import Foundation
 /// Timestamps are kept in UTC with microsecond precision. On SQLite they are stored as
 /// fixed-width ISO 8601 text, so that text order is time order.
 public enum Timestamp {
+    /// The moment in whole microseconds since 1970-01-01, rounded down: every way a moment is
+    /// written (text on SQLite and in a bulk insert, a bound value on PostgreSQL) counts from this,
+    /// so that one moment is stored the same whichever way wrote it.
+    public static func microseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
+    }
+
     /// `2026-11-22T13:04:05.123456Z`
     public static func iso(_ date: Date) -> String {
-        let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
+        let micros = microseconds(date)
         var seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
         let fraction = Int(micros - seconds * 1_000_000)
         let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
