@@ -54,24 +54,34 @@ public struct SQLRow: Sendable {
         return value
     }
 
-    public func int(_ name: String) throws -> Int {
-        let value = try value(name)
+    public func int(_ name: String) throws -> Int { try int(try value(name), name) }
+    public func optionalInt(_ name: String) throws -> Int? { try optional(name, int) }
+    public func string(_ name: String) throws -> String { try string(try value(name), name) }
+    public func optionalString(_ name: String) throws -> String? { try optional(name, string) }
+    public func date(_ name: String) throws -> Date { try date(try value(name), name) }
+    public func optionalDate(_ name: String) throws -> Date? { try optional(name, date) }
+    public func day(_ name: String) throws -> Day { try day(try value(name), name) }
+    public func optionalDay(_ name: String) throws -> Day? { try optional(name, day) }
+
+    /// The same by the column's position in the statement, for the rare reader of millions of rows
+    /// (an export), which a lookup by name per value would slow.
+    public func int(at i: Int) throws -> Int { try int(values[i], "#\(i)") }
+    public func string(at i: Int) throws -> String { try string(values[i], "#\(i)") }
+    public func optionalString(at i: Int) throws -> String? { if case .null = values[i] { nil } else { try string(at: i) } }
+    public func date(at i: Int) throws -> Date { try date(values[i], "#\(i)") }
+    public func day(at i: Int) throws -> Day { try day(values[i], "#\(i)") }
+
+    private func int(_ value: SQLValue, _ name: String) throws -> Int {
         guard case .int(let v) = value else { throw fail(name, "integer", value) }
         return Int(v)
     }
 
-    public func optionalInt(_ name: String) throws -> Int? { try optional(name, int) }
-
-    public func string(_ name: String) throws -> String {
-        let value = try value(name)
+    private func string(_ value: SQLValue, _ name: String) throws -> String {
         guard case .text(let v) = value else { throw fail(name, "text", value) }
         return v
     }
 
-    public func optionalString(_ name: String) throws -> String? { try optional(name, string) }
-
-    public func date(_ name: String) throws -> Date {
-        let value = try value(name)
+    private func date(_ value: SQLValue, _ name: String) throws -> Date {
         switch value {
         case .timestamp(let d): return d
         case .text(let t): if let d = Timestamp.parse(t) { return d }
@@ -80,10 +90,7 @@ public struct SQLRow: Sendable {
         throw fail(name, "timestamp", value)
     }
 
-    public func optionalDate(_ name: String) throws -> Date? { try optional(name, date) }
-
-    public func day(_ name: String) throws -> Day {
-        let value = try value(name)
+    private func day(_ value: SQLValue, _ name: String) throws -> Day {
         switch value {
         case .day(let d): return d
         case .text(let t): if let d = Day.parse(t) { return d }
@@ -91,8 +98,6 @@ public struct SQLRow: Sendable {
         }
         throw fail(name, "date", value)
     }
-
-    public func optionalDay(_ name: String) throws -> Day? { try optional(name, day) }
 
     /// Nil for SQL NULL, else the column read by `read`.
     private func optional<T>(_ name: String, _ read: (String) throws -> T) throws -> T? {
