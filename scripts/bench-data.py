@@ -16,17 +16,18 @@ def cpf(n: int) -> str:
     return "".join(map(str, body))
 
 
-def operations(rows: int, step: int) -> None:
+def operations(rows: int, step: int, inclusions_only: bool = False) -> None:
     """ROWS operations on a registry that holds the first file of ROWS debts (made by main()):
     15% corrections (i % 20 in 0, 1, 2: DEBT-i's amount plus one real), 5% withdrawals
     (i % 20 == 3: DEBT-i, reason pago_ao_credor), 80% inclusions of new debts (NEW-i). A row of
     the first file with a bad CPF (i % 50 == 7) was never registered, so its correction or
-    withdrawal names the next row's debt instead: every operation applies."""
+    withdrawal names the next row's debt instead: every operation applies. With inclusions_only,
+    every row is the inclusion of NEW-i, of the same debtors: the same file without operations."""
     out = sys.stdout
     out.write("operacao;id_divida;nome;cpf;valor;vencimento;email;motivo_baixa\n")
     buf = []
     for i in range(rows):
-        kind = i % 20
+        kind = 4 if inclusions_only else i % 20
         j = i + 1 if i % 50 == 7 and kind < 4 else i
         due = f"{(j % 28) + 1:02d}/{(j % 12) + 1:02d}/2024"
         if kind < 3:
@@ -47,8 +48,8 @@ def main() -> None:
     # 999,999,999 = 3^4 * 37 * 333,667, and 7,919 and 104,729 are other primes: multiplying by
     # them modulo it is one-to-one, so the scattered CPFs are as distinct as the ascending ones.
     step = 7919 * (104729 if os.environ.get("BENCH_DOCUMENTS") == "scattered" else 1)
-    if "--operations" in sys.argv[2:]:
-        operations(rows, step)
+    if "--operations" in sys.argv[2:] or "--inclusions" in sys.argv[2:]:
+        operations(rows, step, inclusions_only="--inclusions" in sys.argv[2:])
         return
     out.write("id_divida;nome;cpf;valor;vencimento;email\n")
     buf = []
