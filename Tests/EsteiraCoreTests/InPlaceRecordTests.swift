@@ -28,9 +28,14 @@ struct InPlaceRecordTests {
             let row = ParsedRow(line: 42, fields: CSVRecordParser.fields(bytes, delimiter: delimiter, encoding: .utf8),
                                 layout: positions)
             var valid = false
-            if case .valid(let debt) = validator.validate(row) {
+            switch validator.validate(row) {
+            case .valid(let debt):
                 valid = true
                 general.debt(line: 42, raw: bytes, debt)
+            case .correction(let debt):
+                valid = true
+                general.debt(line: 42, raw: bytes, debt, correction: true)
+            case .withdrawal, .invalid: break
             }
             return Outcome(inPlace: taken, inPlaceBytes: fast.bytes, generalValid: valid, generalBytes: general.bytes)
         }
@@ -50,6 +55,16 @@ struct InPlaceRecordTests {
         #expect(o.inPlace)
         #expect(o.generalValid)
         #expect(o.inPlaceBytes == o.generalBytes)
+    }
+
+    @Test("with an operation column: an inclusion or a correction by its letter is staged in place as the general way stages it; a withdrawal or a word is left to it",
+          arguments: [("I;D1;Maria;248.438.034-80;10,00;01/02/2024;", true), ("a;D1;Maria;248.438.034-80;10,00;01/02/2024;", true),
+                      (";D1;Maria;248.438.034-80;10,00;01/02/2024;", true), ("B;D1;;;;;obito", false),
+                      ("alteracao;D1;Maria;248.438.034-80;10,00;01/02/2024;", false)])
+    func operations(record: String, inPlace: Bool) throws {
+        let o = try Self.outcome(record, header: ["operacao", "id_divida", "nome", "cpf", "valor", "vencimento", "motivo_baixa"])
+        #expect(o.inPlace == inPlace)
+        if inPlace { #expect(o.inPlaceBytes == o.generalBytes) }
     }
 
     @Test("anything else is left to the general way, whatever it makes of it", arguments: [

@@ -87,6 +87,29 @@ struct StoreTests {
         }
     }
 
+    /// The history's JSON written by hand for a file's many changes is the text JSONEncoder writes
+    /// (`JSONText.encoded`), for values with every kind of character that needs escaping.
+    @Test("events' JSON written by hand is JSONEncoder's text")
+    func handWrittenJSON() throws {
+        let hard = ["", "Ana", "a\"b\\c/d", "\t\n\r\u{8}\u{c}", "\u{1}\u{1f}\u{7f}", "ação €😀", "\u{2028}"]
+        for text in hard {
+            #expect(JSONText.quoted(text) == String(try JSONText.encoded([text]).dropFirst().dropLast()), "\(text.debugDescription)")
+        }
+        for actor in [DebtEventActor(kind: .batch, id: "b-1", line: 42), DebtEventActor(kind: .apiKey, id: "…a1\"b"),
+                      DebtEventActor(kind: .esteira, id: "")] {
+            #expect(actor.json == (try JSONText.encoded(actor)))
+        }
+        let corrected = DebtCorrections.Corrected(changes: [
+            "name": .init(before: "Ana \"A\"", after: "Ana\tMaria"), "email": .init(before: nil, after: "a@b.c"),
+            "amount": .init(before: "1.00", after: "2.00"), "description": .init(before: "x\ny", after: nil),
+        ])
+        #expect(corrected.json == (try JSONText.encoded(corrected)))
+        for note in [nil, "Pagou \"direto\"\nna loja"] {
+            let withdrawn = DebtWithdrawals.Withdrawn(reason: .courtDecision, note: note, statusBefore: "partially_paid")
+            #expect(withdrawn.json == (try JSONText.encoded(withdrawn)))
+        }
+    }
+
     @Test("API keys: only the hash is kept; revoked keys stop working", arguments: TestDatabase.dialects)
     func apiKeys(dialect: SQLDialect) async throws {
         try await TestDatabase.with(dialect) { db in

@@ -48,9 +48,11 @@ public enum InPlaceRecord {
             func fits(_ value: UnsafeBufferPointer<UInt8>, _ f: DebtField) -> Bool {
                 (!f.isRequired || !value.isEmpty) && value.count <= f.maxLength
             }
-            // Only an inclusion is staged here; a correction or a withdrawal takes the general way.
+            // An inclusion or a correction (the same fields, the same rules) is staged here; a
+            // withdrawal, or an operation written out as a word, takes the general way.
             let operation = field(.operation)
-            guard operation.isEmpty || (operation.count == 1 && operation[0] | 0x20 == UInt8(ascii: "i")) else { return false }
+            let letter = operation.count == 1 ? operation[0] | 0x20 : 0
+            guard operation.isEmpty || letter == UInt8(ascii: "i") || letter == UInt8(ascii: "a") else { return false }
             let externalID = field(.externalID), name = field(.name), amount = field(.amount)
             let dueDate = field(.dueDate), email = field(.email), phone = field(.phone)
             let description = field(.description)
@@ -76,7 +78,8 @@ public enum InPlaceRecord {
                 staging.debt(line: line, raw: record, kind: document.kind, externalID: externalID, name: name,
                              document: documentBytes, amountCents: cents, dueDate: day,
                              email: email.isEmpty ? nil : email, phone: phone.isEmpty ? nil : phone,
-                             description: description.isEmpty ? nil : description, indexKey: document.indexKey)
+                             description: description.isEmpty ? nil : description, indexKey: document.indexKey,
+                             correction: letter == UInt8(ascii: "a"))
             }
             return true
         }

@@ -201,8 +201,8 @@ public enum StagingCodec {
                                   externalID: UnsafeBufferPointer<UInt8>, name: UnsafeBufferPointer<UInt8>,
                                   document: UnsafeBufferPointer<UInt8>, amountCents: Int64, dueDate: Day,
                                   email: UnsafeBufferPointer<UInt8>?, phone: UnsafeBufferPointer<UInt8>?,
-                                  description: UnsafeBufferPointer<UInt8>?, indexKey: Int64) {
-            putDebt(line: line, raw: raw, kind: kind, correction: false, externalID: externalID, name: name, document: document,
+                                  description: UnsafeBufferPointer<UInt8>?, indexKey: Int64, correction: Bool = false) {
+            putDebt(line: line, raw: raw, kind: kind, correction: correction, externalID: externalID, name: name, document: document,
                     amountCents: amountCents, dueDate: dueDate, email: email, phone: phone, description: description,
                     indexKey: indexKey)
         }

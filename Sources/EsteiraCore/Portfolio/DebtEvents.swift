@@ -70,6 +70,11 @@ public struct DebtEventActor: Sendable, Codable, Equatable {
         self.id = id
         self.line = line
     }
+
+    /// As `JSONText.encoded` writes it (keys sorted, no line when there is none), written by hand.
+    public var json: String {
+        "{\"id\":\(JSONText.quoted(id)),\"kind\":\(JSONText.quoted(kind.rawValue))" + (line.map { ",\"line\":\($0)}" } ?? "}")
+    }
 }
 
 /// Where a registered debt stands. `review`: flagged by the risk rules, waiting for an

@@ -25,6 +25,16 @@ public struct DebtCorrections: Sendable {
 
     struct Corrected: Encodable {
         var changes: [String: Change]
+
+        /// As `JSONText.encoded` writes it, written by hand (see `DebtOperations`).
+        var json: String {
+            func value(_ v: String?) -> String { v.map(JSONText.quoted) ?? "null" }
+            let fields = changes.keys.sorted().map { key -> String in
+                let change = changes[key]!
+                return "\(JSONText.quoted(key)):{\"after\":\(value(change.after)),\"before\":\(value(change.before))}"
+            }
+            return "{\"changes\":{" + fields.joined(separator: ",") + "}}"
+        }
     }
 
     /// Applies `debt` (validated, its external id the debt's) over what is registered;

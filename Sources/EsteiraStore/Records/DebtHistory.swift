@@ -26,7 +26,7 @@ public struct DebtHistory: Sendable {
                                                              actor: DebtEventActor, details: Details, at: Date) async throws {
         try await c.execute("""
             INSERT INTO debt_events (client_num, external_id, kind, at, actor, details)
-            VALUES (\(clientNum), \(externalID), \(kind.rawValue), \(at), \(try JSONText.encoded(actor)), \(try JSONText.encoded(details)))
+            VALUES (\(clientNum), \(externalID), \(kind.rawValue), \(at), \(actor.json), \(try JSONText.encoded(details)))
             """)
         try await notify(c, clientNum: clientNum, externalID: externalID, kind: kind, actor: actor, details: details, at: at)
     }

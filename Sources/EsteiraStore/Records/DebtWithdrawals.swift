@@ -24,6 +24,12 @@ public struct DebtWithdrawals: Sendable {
         var note: String?
         var statusBefore: String
         enum CodingKeys: String, CodingKey { case reason, note, statusBefore = "status_before" }
+
+        /// As `JSONText.encoded` writes it (no note when there is none), written by hand.
+        var json: String {
+            "{" + (note.map { "\"note\":\(JSONText.quoted($0))," } ?? "")
+                + "\"reason\":\(JSONText.quoted(reason.rawValue)),\"status_before\":\(JSONText.quoted(statusBefore))}"
+        }
     }
 
     /// Withdraws the client's debt; `StoreError.notFound` when it has no such debt.
