@@ -35,7 +35,10 @@ struct InPlaceRecordTests {
             case .correction(let debt):
                 valid = true
                 general.debt(line: 42, raw: bytes, debt, correction: true)
-            case .withdrawal, .invalid: break
+            case .withdrawal(let id, let reason):
+                valid = true
+                general.withdrawal(line: 42, raw: bytes, externalID: id, reason: reason)
+            case .invalid: break
             }
             return Outcome(inPlace: taken, inPlaceBytes: fast.bytes, generalValid: valid, generalBytes: general.bytes)
         }
@@ -57,9 +60,10 @@ struct InPlaceRecordTests {
         #expect(o.inPlaceBytes == o.generalBytes)
     }
 
-    @Test("with an operation column: an inclusion or a correction by its letter is staged in place as the general way stages it; a withdrawal or a word is left to it",
+    @Test("with an operation column: an inclusion, a correction or a withdrawal with a listed reason, by its letter, is staged in place as the general way stages it; a word or another spelling is left to it",
           arguments: [("I;D1;Maria;248.438.034-80;10,00;01/02/2024;", true), ("a;D1;Maria;248.438.034-80;10,00;01/02/2024;", true),
-                      (";D1;Maria;248.438.034-80;10,00;01/02/2024;", true), ("B;D1;;;;;obito", false),
+                      (";D1;Maria;248.438.034-80;10,00;01/02/2024;", true), ("B;D1;;;;;obito", true),
+                      ("b; D1 ;Maria;;;; pago_ao_credor ", true), ("B;D1;;;;;Óbito", false), ("B;D1;;;;;", false), ("B;;;;;;obito", false),
                       ("alteracao;D1;Maria;248.438.034-80;10,00;01/02/2024;", false)])
     func operations(record: String, inPlace: Bool) throws {
         let o = try Self.outcome(record, header: ["operacao", "id_divida", "nome", "cpf", "valor", "vencimento", "motivo_baixa"])

@@ -48,10 +48,18 @@ public enum InPlaceRecord {
             func fits(_ value: UnsafeBufferPointer<UInt8>, _ f: DebtField) -> Bool {
                 (!f.isRequired || !value.isEmpty) && value.count <= f.maxLength
             }
-            // An inclusion or a correction (the same fields, the same rules) is staged here; a
-            // withdrawal, or an operation written out as a word, takes the general way.
+            // An inclusion, a correction (the same fields, the same rules) or a withdrawal whose
+            // reason is written as it is listed is staged here; an operation written out as a
+            // word, or a reason written another way, takes the general way.
             let operation = field(.operation)
             let letter = operation.count == 1 ? operation[0] | 0x20 : 0
+            if letter == UInt8(ascii: "b") {
+                let externalID = field(.externalID)
+                guard fits(externalID, .externalID), !externalID.isEmpty,
+                      let reason = WithdrawalReason(rawValue: String(decoding: field(.withdrawalReason), as: UTF8.self)) else { return false }
+                staging.withdrawal(line: line, raw: record, externalID: String(decoding: externalID, as: UTF8.self), reason: reason)
+                return true
+            }
             guard operation.isEmpty || letter == UInt8(ascii: "i") || letter == UInt8(ascii: "a") else { return false }
             let externalID = field(.externalID), name = field(.name), amount = field(.amount)
             let dueDate = field(.dueDate), email = field(.email), phone = field(.phone)

@@ -374,6 +374,13 @@ struct DebtCSV {
         var start = true
         var text = text ?? ""
         text.withUTF8 { utf8 in
+            // Most cells have no quote, no separator and no sign to start a formula: copied whole.
+            let plain = !utf8.contains { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: ",") || $0 < 14 }
+            if plain, let first = utf8.first, first != UInt8(ascii: "=") && first != UInt8(ascii: "+") && first != UInt8(ascii: "-")
+                && first != UInt8(ascii: "@") {
+                bytes.append(contentsOf: utf8)
+                return
+            }
             for b in utf8 {
                 if start, b == UInt8(ascii: "=") || b == UInt8(ascii: "+") || b == UInt8(ascii: "-") || b == UInt8(ascii: "@") || b == 9 || b == 13 {
                     bytes.append(UInt8(ascii: "'"))
@@ -393,16 +400,15 @@ struct DebtCSV {
 
     /// A non-negative number, zero-padded to `width`.
     mutating func digits(_ n: Int, width: Int = 1) {
-        var count = 1, v = n
-        while v >= 10 { v /= 10; count += 1 }
-        let end = bytes.count + max(count, width)
-        bytes.append(contentsOf: repeatElement(48, count: max(count, width)))
-        var i = end - 1, rest = n
-        repeat {
-            bytes[i] = UInt8(48 + rest % 10)
-            rest /= 10
-            i -= 1
-        } while rest > 0
+        var power = 1, count = 1
+        while power <= n / 10 { power *= 10; count += 1 }
+        for _ in count..<max(count, width) { bytes.append(48) }
+        var rest = n
+        while power > 0 {
+            bytes.append(UInt8(48 + rest / power))
+            rest %= power
+            power /= 10
+        }
     }
 
     /// `1234,56`: what a Brazilian spreadsheet reads as a number.
