@@ -16,6 +16,9 @@ struct FoundMissing: Sendable {
 struct FinalizeStage {
     let pipeline: Pipeline
 
+    /// Rows a batch registers or corrects from which the registry's statistics are renewed.
+    static let analyzeAfter = 50_000
+
     func run(_ job: Job, owner: String) async throws {
         // The missing debts are found before the transaction, from the staging files and the
         // registry; only a batch that ends here (never a failed one) has any.
@@ -56,6 +59,17 @@ struct FinalizeStage {
             return (counts, status, subBatches)
         }
         guard let (counts, status, _) = final else { return }
+        // After a large batch PostgreSQL's statistics of the registry are those of a much smaller
+        // one until autovacuum comes by: a query by key range (the portfolio's export reads by
+        // slices) is then planned as a scan and sort of the whole range, once per slice. Analyzing
+        // now costs a sample of the table.
+        if pipeline.db.dialect == .postgres, counts.registered + counts.updated >= Self.analyzeAfter {
+            do {
+                try await pipeline.db.write { c in try await c.execute("ANALYZE debts") }
+            } catch {
+                pipeline.logger.warning("could not analyze the registry", metadata: ["batch_id": "\(job.batchID)", "error": "\(error)"])
+            }
+        }
         var log = pipeline.logger
         log[metadataKey: "batch_id"] = "\(job.batchID)"
         log[metadataKey: "trace_id"] = "\(job.traceID)"
