@@ -38,10 +38,6 @@ public enum DebtEmail {
         var debt: Debt
     }
 
-    static let statusNames = [
-        "registered": "registrada", "review": "em revisão", "partially_paid": "paga em parte", "paid": "paga",
-        "withdrawn": "baixada", "rejected": "rejeitada",
-    ]
     static let reasonNames = [
         "pago_ao_credor": "pago ao credor", "acordo_direto": "acordo direto", "enviado_por_engano": "enviada por engano",
         "prescrita": "prescrita", "decisao_judicial": "decisão judicial", "obito": "óbito", "ausente_da_carteira": "ausente da carteira",
@@ -89,7 +85,7 @@ public enum DebtEmail {
         case .esteira: "pela Esteira"
         }
         lines += ["Feita \(by).", "",
-                  "Situação: \(statusNames[n.debt.status] ?? n.debt.status). Valor \(money(n.debt.amount)), pago \(money(n.debt.paid)), "
+                  "Situação: \(DebtStatus(rawValue: n.debt.status)?.portugueseName ?? n.debt.status). Valor \(money(n.debt.amount)), pago \(money(n.debt.paid)), "
                   + "em aberto \(money(n.debt.open))."]
         let text = "Olá,\n\n" + lines.joined(separator: "\n") + "\n\nEsta mensagem foi enviada automaticamente pela Esteira.\n"
         let values: [String: Any] = ["subject": subject, "lines": lines.filter { !$0.isEmpty }]

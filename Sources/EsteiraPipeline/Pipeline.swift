@@ -53,6 +53,12 @@ public struct Pipeline: Sendable {
         return row
     }
 
+    /// A sub-batch's staging file, read and decoded (off the cooperative pool).
+    func staged(batchID: String, seq: Int) async throws -> StagedSubBatch {
+        let bytes = try await blobs.readAll(key: BlobKeys.staging(batchID: batchID, seq: seq))
+        return try await CPUWork.run { try StagingCodec.decodeSubBatch(bytes) }
+    }
+
     static func subBatchStatus(_ c: any SQLConnection, batchID: String, seq: Int) async throws -> String? {
         try await c.query("SELECT status FROM sub_batches WHERE batch_id = \(batchID) AND seq = \(seq)").first?.string("status")
     }

@@ -86,6 +86,18 @@ public enum DebtStatus: String, Sendable, CaseIterable, Codable {
     case paid, withdrawn, rejected
 
     public var isOutOfCollection: Bool { self == .withdrawn || self == .rejected }
+
+    /// The status as a Brazilian client reads it (an export, an e-mail).
+    public var portugueseName: String {
+        switch self {
+        case .registered: "registrada"
+        case .review: "em revisão"
+        case .partiallyPaid: "paga em parte"
+        case .paid: "paga"
+        case .withdrawn: "baixada"
+        case .rejected: "rejeitada"
+        }
+    }
 }
 
 /// An operator's decision on a debt flagged for review.

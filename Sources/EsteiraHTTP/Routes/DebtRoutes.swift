@@ -350,15 +350,7 @@ struct DebtCSV {
 
     /// The status as the client's spreadsheet shows it.
     static func statusText(_ status: String) -> String {
-        switch DebtStatus(rawValue: status) {
-        case .registered: return "registrada"
-        case .review: return "em revisão"
-        case .partiallyPaid: return "paga em parte"
-        case .paid: return "paga"
-        case .withdrawn: return "baixada"
-        case .rejected: return "rejeitada"
-        case nil: return status
-        }
+        DebtStatus(rawValue: status)?.portugueseName ?? status
     }
 
     var bytes: [UInt8] = []

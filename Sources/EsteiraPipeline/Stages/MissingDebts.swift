@@ -15,8 +15,7 @@ struct MissingDebts {
     func find(_ batch: BatchRecord, clientNum: Int) async throws -> [(externalID: String, status: String)] {
         var named = Set<String>()
         for seq in 0..<batch.subBatches {
-            let bytes = try await pipeline.blobs.readAll(key: BlobKeys.staging(batchID: batch.id, seq: seq))
-            let sub = try await CPUWork.run { try StagingCodec.decodeSubBatch(bytes) }
+            let sub = try await pipeline.staged(batchID: batch.id, seq: seq)
             for summary in sub.summaries { named.insert(summary.externalID) }
             for withdrawal in sub.withdrawals { named.insert(withdrawal.externalID) }
             for id in sub.rejectedIDs where !id.isEmpty { named.insert(id) }

@@ -25,7 +25,7 @@ struct PreviewStage {
         // names, then the replay.
         var named = Set<String>()
         for seq in 0..<batch.subBatches {
-            let sub = try await staged(batch, seq)
+            let sub = try await pipeline.staged(batchID: batch.id, seq: seq)
             for summary in sub.summaries { named.insert(summary.externalID) }
             for withdrawal in sub.withdrawals { named.insert(withdrawal.externalID) }
         }
@@ -34,7 +34,7 @@ struct PreviewStage {
         var replay = PortfolioReplay(registered: registered)
         var preview = BatchPreview()
         for seq in 0..<batch.subBatches {
-            let sub = try await staged(batch, seq)
+            let sub = try await pipeline.staged(batchID: batch.id, seq: seq)
             var d = 0, w = 0, r = 0
             for kind in sub.order {
                 switch kind {
@@ -64,10 +64,5 @@ struct PreviewStage {
             }
             try await JobQueue.complete(c, job: job, owner: owner)
         }
-    }
-
-    func staged(_ batch: BatchRecord, _ seq: Int) async throws -> StagedSubBatch {
-        let bytes = try await pipeline.blobs.readAll(key: BlobKeys.staging(batchID: batch.id, seq: seq))
-        return try await CPUWork.run { try StagingCodec.decodeSubBatch(bytes) }
     }
 }

@@ -91,10 +91,9 @@ struct RegisterStage {
             throw StageInvariantError(description: "client \(batch.clientID) of batch \(batch.id) does not exist")
         }
         let clientNum = client.num
-        let staging = try await pipeline.blobs.readAll(key: BlobKeys.staging(batchID: batch.id, seq: seq))
         // Decoding, judging, sorting and building the rows need no write: done before taking the
         // write lock, the CPU-bound parts off the cooperative pool (see CPUWork).
-        let staged = try await CPUWork.run { try StagingCodec.decodeSubBatch(staging) }
+        let staged = try await pipeline.staged(batchID: batch.id, seq: seq)
         // The risk rules judge every valid row, as of the day the batch was received.
         let decisions = try await pipeline.risk.judge(staged.summaries, policy: pipeline.risk.policy(for: client), today: batch.receivedOn)
         let batchID = batch.id, dialect = pipeline.db.dialect, stamp = DebtRegistry.batchStamp(for: dialect)

@@ -149,20 +149,7 @@ public struct DebtRegistry: Sendable {
 
     /// The debts registered under these external ids, inside the caller's transaction.
     public static func existing(_ c: any SQLConnection, clientNum: Int, externalIDs: [String]) async throws -> [String: Debt] {
-        var out: [String: Debt] = [:]
-        let chunk = 500
-        var start = 0
-        while start < externalIDs.count {
-            let ids = Array(externalIDs[start..<min(start + chunk, externalIDs.count)])
-            for r in try await c.query("""
-                SELECT \(raw: columns) FROM debts WHERE client_num = \(clientNum) AND external_id IN (\(list: ids))
-                """) {
-                let rec = try record(r)
-                out[rec.debt.externalID] = rec.debt
-            }
-            start += chunk
-        }
-        return out
+        try await standing(c, clientNum: clientNum, externalIDs: externalIDs).mapValues(\.debt)
     }
 
     /// The debts registered under these external ids as the portfolio's rules see them, with their
