@@ -72,9 +72,12 @@ public struct DebtEventActor: Sendable, Codable, Equatable {
     }
 
     /// As `JSONText.encoded` writes it (keys sorted, no line when there is none), written by hand.
-    public var json: String {
-        "{\"id\":\(JSONText.quoted(id)),\"kind\":\(JSONText.quoted(kind.rawValue))" + (line.map { ",\"line\":\($0)}" } ?? "}")
-    }
+    public var json: String { Self.json(head: jsonHead, line: line) }
+
+    /// The JSON up to the line, the same for every row of a file.
+    public var jsonHead: String { "{\"id\":\(JSONText.quoted(id)),\"kind\":\(JSONText.quoted(kind.rawValue))" }
+
+    public static func json(head: String, line: Int?) -> String { head + (line.map { ",\"line\":\($0)}" } ?? "}") }
 }
 
 /// Where a registered debt stands. `review`: flagged by the risk rules, waiting for an

@@ -8,6 +8,10 @@ public enum JSONText {
     /// few documents written by hand where a million of them are written at once (a file's
     /// changes to the history); a test holds it to `encoded`.
     public static func quoted(_ text: String) -> String {
+        // Most strings (ids, names, reasons) need no escape: copied whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         out.reserveCapacity(text.utf8.count + 2)
         for scalar in text.unicodeScalars {

@@ -48,19 +48,22 @@ public enum DebtOperations {
 
     /// Applies each item (at most one per external id) and answers what became of each, in order.
     public static func apply(_ c: any SQLConnection, clientNum: Int, _ items: [Item]) async throws -> [Result] {
-        let standing = try await DebtRegistry.standing(c, clientNum: clientNum, externalIDs: items.map(\.operation.externalID), lock: true)
+        let standing = try await standing(c, clientNum: clientNum, externalIDs: items.map(\.operation.externalID))
         var results: [Result] = []
         results.reserveCapacity(items.count)
-        var corrections: [(current: RegisteredDebt, debt: Debt, plan: DebtCorrections.Plan, item: Item)] = []
-        var withdrawals: [(current: RegisteredDebt, item: Item)] = []
+        var corrections: [(current: RegisteredDebt, debt: Debt, plan: DebtCorrections.Plan, item: Item, openSlip: Bool)] = []
+        var withdrawals: [(current: RegisteredDebt, item: Item, openSlip: Bool)] = []
         var events: [[SQLValue]] = []
         // The events' JSON is written by hand: JSONEncoder took most of the time of a file's
         // corrections (docs/benchmarks.md); a test holds both to the same text.
+        // A file's rows share their actor but for the line: its JSON is written once per batch.
+        var actors = ActorJSON()
         func event(_ id: String, _ kind: DebtEventKind, _ item: Item, _ details: String) {
-            events.append([.int(Int64(clientNum)), .text(id), .text(kind.rawValue), .timestamp(item.at), .text(item.actor.json), .text(details)])
+            events.append([.int(Int64(clientNum)), .text(id), .text(kind.rawValue), .timestamp(item.at), .text(actors.json(item.actor)),
+                           .text(details)])
         }
         for item in items {
-            guard let current = standing[item.operation.externalID] else {
+            guard let (current, openSlip) = standing[item.operation.externalID] else {
                 results.append(.notRegistered)
                 continue
             }
@@ -69,7 +72,7 @@ public enum DebtOperations {
                 if let refusal = CorrectionRefusal(correcting: current, to: debt) {
                     results.append(.refused(refusal))
                 } else if let plan = DebtCorrections.plan(current, to: debt) {
-                    corrections.append((current, debt, plan, item))
+                    corrections.append((current, debt, plan, item, openSlip))
                     event(debt.externalID, .corrected, item, plan.details.json)
                     results.append(.applied)
                 } else {
@@ -79,7 +82,7 @@ public enum DebtOperations {
                 if current.status == .withdrawn {
                     results.append(.unchanged)
                 } else {
-                    withdrawals.append((current, item))
+                    withdrawals.append((current, item, openSlip))
                     event(id, .withdrawn, item, DebtWithdrawals.Withdrawn(reason: reason, note: nil, statusBefore: current.status.rawValue).json)
                     results.append(.applied)
                 }
@@ -110,20 +113,10 @@ public enum DebtOperations {
         }
 
         // Slips: only a debt with one open, or a paid one whose amount went up, has any to follow.
-        let touched = corrections.filter(\.plan.amountChanged).map(\.current.debt.externalID) + withdrawals.map(\.current.debt.externalID)
-        var withOpenSlip = Set<String>()
-        for start in stride(from: 0, to: touched.count, by: slice) {
-            let ids = Array(touched[start..<min(start + slice, touched.count)])
-            for row in try await c.query("""
-                SELECT DISTINCT external_id FROM bankslips WHERE client_num = \(clientNum) AND status = 'open' AND external_id IN (\(list: ids))
-                """) {
-                withOpenSlip.insert(try row.string("external_id"))
-            }
-        }
-        for x in corrections where x.plan.amountChanged && (withOpenSlip.contains(x.debt.externalID) || x.current.status == .paid) {
+        for x in corrections where x.plan.amountChanged && (x.openSlip || x.current.status == .paid) {
             try await DebtCorrections.followSlips(c, clientNum: clientNum, x.current, x.plan, actor: x.item.actor, at: x.item.at)
         }
-        for x in withdrawals where withOpenSlip.contains(x.current.debt.externalID) {
+        for x in withdrawals where x.openSlip {
             _ = try await BankslipStore.cancelOpen(c, clientNum: clientNum, externalID: x.current.debt.externalID, actor: x.item.actor,
                                                    at: x.item.at)
         }
@@ -146,5 +139,53 @@ public enum DebtOperations {
             }
         }
         return results
+    }
+
+    /// The debts `externalIDs` name as they stand (locked on PostgreSQL), each with whether it has a
+    /// slip open: read in one statement per slice, by position. A file's corrections are read inside
+    /// the register transaction, which holds SQLite's single writer: a lookup by name per value, or
+    /// a second statement for the slips, is paid once per row while every other writer waits.
+    static func standing(_ c: any SQLConnection, clientNum: Int, externalIDs: [String]) async throws
+        -> [String: (RegisteredDebt, openSlip: Bool)] {
+        var out: [String: (RegisteredDebt, openSlip: Bool)] = [:]
+        out.reserveCapacity(externalIDs.count)
+        for start in stride(from: 0, to: externalIDs.count, by: 500) {
+            let ids = Array(externalIDs[start..<min(start + 500, externalIDs.count)])
+            for r in try await c.query("""
+                SELECT d.external_id, d.name, d.document, d.amount_cents, d.due_date, d.email, d.phone, d.description, d.status,
+                       d.paid_cents,
+                       CASE WHEN EXISTS (SELECT 1 FROM bankslips b WHERE b.client_num = d.client_num
+                                         AND b.external_id = d.external_id AND b.status = 'open') THEN 1 ELSE 0 END AS open_slip
+                FROM debts d WHERE d.client_num = \(clientNum) AND d.external_id IN (\(list: ids))\(c.forUpdate)
+                """) {
+                guard case .success(let document) = TaxID.validate(normalized: try r.string(at: 2)) else {
+                    throw SQLError(code: .decode, message: "registry holds an invalid document", sql: "")
+                }
+                let debt = Debt(externalID: try r.string(at: 0), name: try r.string(at: 1), document: document,
+                                amountCents: Int64(try r.int(at: 3)), dueDate: try r.day(at: 4), email: try r.optionalString(at: 5),
+                                phone: try r.optionalString(at: 6), description: try r.optionalString(at: 7))
+                guard let status = DebtStatus(rawValue: try r.string(at: 8)) else {
+                    throw SQLError(code: .decode, message: "registry holds an unknown status", sql: "")
+                }
+                out[debt.externalID] = (RegisteredDebt(debt: debt, status: status, paidCents: Int64(try r.int(at: 9))),
+                                        try r.int(at: 10) != 0)
+            }
+        }
+        return out
+    }
+
+    /// `DebtEventActor.json`, its head written once for each actor in a row (a file's rows share
+    /// their batch and differ by the line).
+    struct ActorJSON {
+        var last: (kind: DebtEventActor.Kind, id: String, head: String)?
+
+        mutating func json(_ actor: DebtEventActor) -> String {
+            if let last, last.kind == actor.kind, last.id == actor.id {
+                return DebtEventActor.json(head: last.head, line: actor.line)
+            }
+            let head = actor.jsonHead
+            last = (actor.kind, actor.id, head)
+            return DebtEventActor.json(head: head, line: actor.line)
+        }
     }
 }

@@ -154,15 +154,14 @@ public struct DebtRegistry: Sendable {
 
     /// The debts registered under these external ids as the portfolio's rules see them, with their
     /// status and what was paid.
-    /// With `lock`, their rows stay locked to the end of the transaction (PostgreSQL).
-    public static func standing(_ c: any SQLConnection, clientNum: Int, externalIDs: [String], lock: Bool = false) async throws
+    public static func standing(_ c: any SQLConnection, clientNum: Int, externalIDs: [String]) async throws
         -> [String: RegisteredDebt] {
         var out: [String: RegisteredDebt] = [:]
         var start = 0
         while start < externalIDs.count {
             let ids = Array(externalIDs[start..<min(start + 500, externalIDs.count)])
             for r in try await c.query("""
-                SELECT \(raw: columns), paid_cents FROM debts WHERE client_num = \(clientNum) AND external_id IN (\(list: ids))\(lock ? c.forUpdate : "")
+                SELECT \(raw: columns), paid_cents FROM debts WHERE client_num = \(clientNum) AND external_id IN (\(list: ids))
                 """) {
                 let rec = try record(r)
                 out[rec.debt.externalID] = RegisteredDebt(debt: rec.debt, status: try r.known("status", as: DebtStatus.self),

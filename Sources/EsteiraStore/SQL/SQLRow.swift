@@ -64,39 +64,40 @@ public struct SQLRow: Sendable {
     public func optionalDay(_ name: String) throws -> Day? { try optional(name, day) }
 
     /// The same by the column's position in the statement, for the rare reader of millions of rows
-    /// (an export), which a lookup by name per value would slow.
+    /// (an export), which a lookup by name per value would slow. (The column's name for an error
+    /// is made only when there is one: the helpers below take it as an autoclosure.)
     public func int(at i: Int) throws -> Int { try int(values[i], "#\(i)") }
     public func string(at i: Int) throws -> String { try string(values[i], "#\(i)") }
     public func optionalString(at i: Int) throws -> String? { if case .null = values[i] { nil } else { try string(at: i) } }
     public func date(at i: Int) throws -> Date { try date(values[i], "#\(i)") }
     public func day(at i: Int) throws -> Day { try day(values[i], "#\(i)") }
 
-    private func int(_ value: SQLValue, _ name: String) throws -> Int {
-        guard case .int(let v) = value else { throw fail(name, "integer", value) }
+    private func int(_ value: SQLValue, _ name: @autoclosure () -> String) throws -> Int {
+        guard case .int(let v) = value else { throw fail(name(), "integer", value) }
         return Int(v)
     }
 
-    private func string(_ value: SQLValue, _ name: String) throws -> String {
-        guard case .text(let v) = value else { throw fail(name, "text", value) }
+    private func string(_ value: SQLValue, _ name: @autoclosure () -> String) throws -> String {
+        guard case .text(let v) = value else { throw fail(name(), "text", value) }
         return v
     }
 
-    private func date(_ value: SQLValue, _ name: String) throws -> Date {
+    private func date(_ value: SQLValue, _ name: @autoclosure () -> String) throws -> Date {
         switch value {
         case .timestamp(let d): return d
         case .text(let t): if let d = Timestamp.parse(t) { return d }
         default: break
         }
-        throw fail(name, "timestamp", value)
+        throw fail(name(), "timestamp", value)
     }
 
-    private func day(_ value: SQLValue, _ name: String) throws -> Day {
+    private func day(_ value: SQLValue, _ name: @autoclosure () -> String) throws -> Day {
         switch value {
         case .day(let d): return d
         case .text(let t): if let d = Day.parse(t) { return d }
         default: break
         }
-        throw fail(name, "date", value)
+        throw fail(name(), "date", value)
     }
 
     /// Nil for SQL NULL, else the column read by `read`.
