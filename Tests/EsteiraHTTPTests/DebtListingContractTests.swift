@@ -101,6 +101,15 @@ struct DebtListingContractTests {
             #expect(lines[2].hasPrefix("\"E2\";\"Loja; \"\"Filial\"\"\";12.ABC.345/01DE-35;7,00;2,50;4,50;\(brazilianDue);paga em parte;\"\";\"'+55 11 99999-0000\";"),
                     "\(lines[2])")
             #expect(e1.last?.hasPrefix(TestCalendar.brazilianDay()) == true, "\(lines[1])")
+            // The moment of registration in São Paulo's time, as Foundation's own formatter writes
+            // the API's UTC moment there.
+            let registered = try await api.get("/v1/debts/E1", key: client.key).json["created_at"]?.string ?? ""
+            let local = DateFormatter()
+            local.locale = Locale(identifier: "en_US_POSIX")
+            local.timeZone = TimeZone(identifier: "America/Sao_Paulo")
+            local.dateFormat = "dd/MM/yyyy HH:mm:ss"
+            let parsed = try Date(registered, strategy: .iso8601)
+            #expect(e1.last == local.string(from: parsed), "\(registered) \(lines[1])")
 
             // Filtered like the listing.
             let paid = try await api.get("/v1/debts.csv?status=partially_paid", key: client.key)

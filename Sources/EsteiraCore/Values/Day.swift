@@ -138,7 +138,7 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// The day whose day, month and year are the decimal digits at those places of `b`; nil when
     /// one is not all digits or the day does not exist.
-    init?<B: RandomAccessCollection>(digitsOf b: B, day: Range<Int>, month: Range<Int>, year: Range<Int>)
+    public init?<B: RandomAccessCollection>(digitsOf b: B, day: Range<Int>, month: Range<Int>, year: Range<Int>)
     where B.Element == UInt8, B.Index == Int {
         func number(_ range: Range<Int>) -> Int? {
             var v = 0

@@ -103,18 +103,25 @@ struct DebtRoutes {
             var csv = DebtCSV()
             // The next slice is read (on the database's own thread) while this one is written out:
             // reading and writing each take about half of the export's time.
-            func read(after: String) -> Task<[DebtRegistry.ExportRow], any Error> {
+            func read(after: String) -> Task<SQLTextRows, any Error> {
                 Task { try await registry.exportSlice(clientNum: client.num, filter: filter, after: after, limit: DebtCSV.slice) }
             }
             var next = read(after: "")
             defer { next.cancel() }
             while true {
                 let slice = try await next.value
-                guard let last = slice.last else { break }
+                guard slice.count > 0 else { break }
                 let more = slice.count == DebtCSV.slice
-                if more { next = read(after: last.externalID) }
+                if more {
+                    let last = slice.withRows { rows in
+                        rows.value(rows.count - 1, DebtRegistry.ExportColumn.externalID.rawValue).map { String(decoding: $0, as: UTF8.self) }
+                    }
+                    next = read(after: last ?? "")
+                }
                 csv.bytes.removeAll(keepingCapacity: true)
-                for row in slice { csv.append(row) }
+                try slice.withRows { rows in
+                    for i in 0..<rows.count { try csv.append(rows, i) }
+                }
                 try await writer.write(ByteBuffer(bytes: csv.bytes))
                 if !more { break }
             }
@@ -369,27 +376,30 @@ struct DebtCSV {
     /// `;`, `,`, tab or line break, where a spreadsheet set to another separator splits the cell
     /// (OWASP's advice on CSV injection, whatever the separator). `spreadsheetSafeCell` as a String.
     mutating func cell(_ text: String?) {
-        bytes.append(UInt8(ascii: "\""))
-        var start = true
         var text = text ?? ""
-        text.withUTF8 { utf8 in
-            // Most cells have no quote, no separator and no sign to start a formula: copied whole.
-            let plain = !utf8.contains { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: ",") || $0 < 14 }
-            if plain, let first = utf8.first, first != UInt8(ascii: "=") && first != UInt8(ascii: "+") && first != UInt8(ascii: "-")
-                && first != UInt8(ascii: "@") {
-                bytes.append(contentsOf: utf8)
-                return
-            }
-            for b in utf8 {
-                if start, b == UInt8(ascii: "=") || b == UInt8(ascii: "+") || b == UInt8(ascii: "-") || b == UInt8(ascii: "@") || b == 9 || b == 13 {
-                    bytes.append(UInt8(ascii: "'"))
-                }
-                bytes.append(b)
-                if b == UInt8(ascii: "\"") { bytes.append(b) }
-                start = b == UInt8(ascii: ";") || b == UInt8(ascii: ",") || b == 9 || b == 13 || b == 10
-            }
-        }
+        text.withUTF8 { cell($0) }
+    }
+
+    mutating func cell(_ utf8: UnsafeBufferPointer<UInt8>?) {
         bytes.append(UInt8(ascii: "\""))
+        defer { bytes.append(UInt8(ascii: "\"")) }
+        guard let utf8 else { return }
+        // Most cells have no quote, no separator and no sign to start a formula: copied whole.
+        let plain = !utf8.contains { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: ",") || $0 < 14 }
+        if plain, let first = utf8.first, first != UInt8(ascii: "=") && first != UInt8(ascii: "+") && first != UInt8(ascii: "-")
+            && first != UInt8(ascii: "@") {
+            bytes.append(contentsOf: utf8)
+            return
+        }
+        var start = true
+        for b in utf8 {
+            if start, b == UInt8(ascii: "=") || b == UInt8(ascii: "+") || b == UInt8(ascii: "-") || b == UInt8(ascii: "@") || b == 9 || b == 13 {
+                bytes.append(UInt8(ascii: "'"))
+            }
+            bytes.append(b)
+            if b == UInt8(ascii: "\"") { bytes.append(b) }
+            start = b == UInt8(ascii: ";") || b == UInt8(ascii: ",") || b == 9 || b == 13 || b == 10
+        }
     }
 
     mutating func plain(_ text: String) {
@@ -397,16 +407,20 @@ struct DebtCSV {
         text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
-    /// A non-negative number, zero-padded to `width`.
+    /// A non-negative number, zero-padded to `width`: its digits written backwards on the stack.
     mutating func digits(_ n: Int, width: Int = 1) {
-        var power = 1, count = 1
-        while power <= n / 10 { power *= 10; count += 1 }
-        for _ in count..<max(count, width) { bytes.append(48) }
-        var rest = n
-        while power > 0 {
-            bytes.append(UInt8(48 + rest / power))
-            rest %= power
-            power /= 10
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+            var i = buffer.count, rest = n
+            repeat {
+                i -= 1
+                buffer[i] = UInt8(48 + rest % 10)
+                rest /= 10
+            } while rest > 0
+            while buffer.count - i < width {
+                i -= 1
+                buffer[i] = 48
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[i...]))
         }
     }
 
@@ -425,12 +439,11 @@ struct DebtCSV {
         digits(d.year, width: 4)
     }
 
-    /// `06/12/2026 14:03:00`, São Paulo time.
-    mutating func moment(_ date: Date) {
-        let utc = Int(date.timeIntervalSince1970.rounded(.down))
+    /// `06/12/2026 14:03:00`, São Paulo time, of a moment `utc` seconds after 1970.
+    mutating func moment(utc: Int) {
         let hour = utc >= 0 ? utc / 3600 : (utc - 3599) / 3600
         let offset = offsets[hour] ?? {
-            let o = Day.saoPaulo.secondsFromGMT(for: date)
+            let o = Day.saoPaulo.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(hour * 3600)))
             offsets[hour] = o
             return o
         }()
@@ -446,37 +459,84 @@ struct DebtCSV {
 
     /// Written as people write it (`248.438.034-80`, `12.ABC.345/01DE-35`), so that a spreadsheet
     /// keeps the leading zeros the bare digits would lose.
-    mutating func document(_ value: String) {
-        var value = value
-        value.withUTF8 { v in
-            let cpf = v.count == 11, cnpj = v.count == 14
-            for (i, b) in v.enumerated() {
-                if cpf, i == 3 || i == 6 { bytes.append(UInt8(ascii: ".")) }
-                if cpf, i == 9 { bytes.append(UInt8(ascii: "-")) }
-                if cnpj, i == 2 || i == 5 { bytes.append(UInt8(ascii: ".")) }
-                if cnpj, i == 8 { bytes.append(UInt8(ascii: "/")) }
-                if cnpj, i == 12 { bytes.append(UInt8(ascii: "-")) }
-                bytes.append(b)
-            }
+    mutating func document(_ v: UnsafeBufferPointer<UInt8>) {
+        let cpf = v.count == 11, cnpj = v.count == 14
+        for (i, b) in v.enumerated() {
+            if cpf, i == 3 || i == 6 { bytes.append(UInt8(ascii: ".")) }
+            if cpf, i == 9 { bytes.append(UInt8(ascii: "-")) }
+            if cnpj, i == 2 || i == 5 { bytes.append(UInt8(ascii: ".")) }
+            if cnpj, i == 8 { bytes.append(UInt8(ascii: "/")) }
+            if cnpj, i == 12 { bytes.append(UInt8(ascii: "-")) }
+            bytes.append(b)
         }
     }
 
-    mutating func append(_ r: DebtRegistry.ExportRow) {
+    /// The digits of `b[range]` (with a leading `-`) as a number; nil if anything else is there.
+    static func number(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        guard !range.isEmpty, range.upperBound <= b.count else { return nil }
+        var v = 0, i = range.lowerBound
+        let negative = b[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        guard i < range.upperBound else { return nil }
+        while i < range.upperBound {
+            let c = b[i]
+            guard c >= 48 && c <= 57 else { return nil }
+            v = v &* 10 &+ Int(c - 48)
+            i += 1
+        }
+        return negative ? -v : v
+    }
+
+    /// Row `i` of `exportSlice`'s rows, as stored: integers as digits, the due day `AAAA-MM-DD`,
+    /// the moment of registration as `Timestamp.iso` wrote it in UTC. A value in any other shape
+    /// is an error, not a cell written wrong.
+    mutating func append(_ rows: SQLTextRows.View, _ i: Int) throws {
+        typealias C = DebtRegistry.ExportColumn
+        func value(_ c: C) -> UnsafeBufferPointer<UInt8>? { rows.value(i, c.rawValue) }
+        func text(_ c: C) throws -> UnsafeBufferPointer<UInt8> {
+            guard let v = value(c) else { throw CSVExportError(column: c, row: i) }
+            return v
+        }
+        func integer(_ c: C) throws -> Int {
+            let v = try text(c)
+            guard let n = Self.number(v, 0..<v.count) else { throw CSVExportError(column: c, row: i) }
+            return n
+        }
         let separator = UInt8(ascii: ";")
-        cell(r.externalID); bytes.append(separator)
-        cell(r.name); bytes.append(separator)
-        document(r.document); bytes.append(separator)
-        amount(r.amountCents); bytes.append(separator)
-        amount(r.paidCents); bytes.append(separator)
-        amount(max(0, r.amountCents - r.paidCents)); bytes.append(separator)
-        day(r.dueDate); bytes.append(separator)
-        plain(Self.statusText(r.status)); bytes.append(separator)
-        cell(r.email); bytes.append(separator)
-        cell(r.phone); bytes.append(separator)
-        cell(r.description); bytes.append(separator)
-        plain(r.batchID); bytes.append(separator)
-        digits(r.line); bytes.append(separator)
-        moment(r.createdAt)
+        cell(try text(.externalID)); bytes.append(separator)
+        cell(try text(.name)); bytes.append(separator)
+        document(try text(.document)); bytes.append(separator)
+        let amount = try integer(.amountCents), paid = try integer(.paidCents)
+        self.amount(Int64(amount)); bytes.append(separator)
+        self.amount(Int64(paid)); bytes.append(separator)
+        self.amount(Int64(max(0, amount - paid))); bytes.append(separator)
+        let due = try text(.dueDate)
+        guard due.count == 10, due[4] == UInt8(ascii: "-"), due[7] == UInt8(ascii: "-") else { throw CSVExportError(column: .dueDate, row: i) }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: due[8..<10])); bytes.append(UInt8(ascii: "/"))
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: due[5..<7])); bytes.append(UInt8(ascii: "/"))
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: due[0..<4])); bytes.append(separator)
+        plain(Self.statusText(String(decoding: try text(.status), as: UTF8.self))); bytes.append(separator)
+        cell(value(.email)); bytes.append(separator)
+        cell(value(.phone)); bytes.append(separator)
+        cell(value(.description)); bytes.append(separator)
+        bytes.append(contentsOf: try text(.batchID)); bytes.append(separator)
+        _ = try integer(.line)
+        bytes.append(contentsOf: try text(.line)); bytes.append(separator)
+        // `AAAA-MM-DDTHH:MM:SS`, then the fraction and the zone, which Timestamp.iso writes as Z.
+        let at = try text(.createdAt)
+        guard at.count >= 20, at[10] == UInt8(ascii: "T"), at[13] == UInt8(ascii: ":"), at[16] == UInt8(ascii: ":"), at.last == UInt8(ascii: "Z"),
+              let date = Day(digitsOf: at, day: 8..<10, month: 5..<7, year: 0..<4),
+              let h = Self.number(at, 11..<13), let m = Self.number(at, 14..<16), let sec = Self.number(at, 17..<19) else {
+            throw CSVExportError(column: .createdAt, row: i)
+        }
+        moment(utc: date.daysSinceEpoch * 86_400 + h * 3600 + m * 60 + sec)
         bytes.append(13); bytes.append(10)
     }
+}
+
+/// A stored value the export does not know how to read: the export stops rather than write it wrong.
+struct CSVExportError: Error, CustomStringConvertible {
+    var column: DebtRegistry.ExportColumn
+    var row: Int
+    var description: String { "the export cannot read column \(column) of row \(row) of its slice" }
 }

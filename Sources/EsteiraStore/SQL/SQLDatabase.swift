@@ -4,6 +4,8 @@ import Logging
 public protocol SQLConnection: Sendable {
     var dialect: SQLDialect { get }
     func query(_ sql: SQL) async throws -> [SQLRow]
+    /// The rows as the text of their values, in one buffer (`SQLTextRows`).
+    func queryText(_ sql: SQL) async throws -> SQLTextRows
     /// Runs a statement and returns how many rows it changed.
     @discardableResult
     func execute(_ sql: SQL) async throws -> Int

@@ -11,6 +11,7 @@ final class SQLiteHandle: @unchecked Sendable {
     private let queue: DispatchQueue
     private var statements: [String: OpaquePointer] = [:]
     private var columnNames: [OpaquePointer: SQLRow.Columns] = [:]
+    private var textRoom: [OpaquePointer: SQLTextRows.Room] = [:]
     /// Bulk inserts stamp every row with the same moment: format it once.
     private var lastTimestamp: (Date, String)?
 
@@ -70,6 +71,7 @@ final class SQLiteHandle: @unchecked Sendable {
             for s in statements.values { sqlite3_finalize(s) }
             statements.removeAll()
             columnNames.removeAll()
+            textRoom.removeAll()
         }
         statements[sql] = stmt
         return stmt
@@ -161,6 +163,37 @@ final class SQLiteHandle: @unchecked Sendable {
         return try withBinds(stmt, binds, sql) { try collect(stmt, sql) }
     }
 
+    /// Runs one statement and keeps its rows as the text SQLite gives for each value.
+    func stepText(_ sql: String, _ binds: [SQLValue]) throws -> SQLTextRows {
+        let stmt = try prepared(sql)
+        defer {
+            sqlite3_reset(stmt)
+            sqlite3_clear_bindings(stmt)
+        }
+        return try withBinds(stmt, binds, sql) {
+            let width = sqlite3_column_count(stmt)
+            // A statement read again (an export's next slice) gets room for what it gave last time.
+            var rows = SQLTextRows(width: Int(width), room: textRoom[stmt])
+            while true {
+                let rc = sqlite3_step(stmt)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else { throw error(rc, sql) }
+                for c in 0..<width {
+                    // An integer comes as its digits, which SQLite writes itself. Nil is NULL, or
+                    // SQLite out of memory, told apart only then.
+                    if let p = sqlite3_column_text(stmt, c) {
+                        rows.append(UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, c))))
+                    } else {
+                        guard sqlite3_column_type(stmt, c) == SQLITE_NULL else { throw error(SQLITE_NOMEM, sql) }
+                        rows.appendNull()
+                    }
+                }
+            }
+            textRoom[stmt] = rows.room
+            return rows
+        }
+    }
+
     private func collect(_ stmt: OpaquePointer, _ sql: String) throws -> (rows: [SQLRow], changes: Int) {
         var rows: [SQLRow] = []
         let count = Int(sqlite3_column_count(stmt))
@@ -207,6 +240,11 @@ struct SQLiteConnection: SQLConnection {
     func query(_ sql: SQL) async throws -> [SQLRow] {
         let text = sql.render(.sqlite), binds = sql.binds
         return try await handle.run { try $0.step(text, binds).rows }
+    }
+
+    func queryText(_ sql: SQL) async throws -> SQLTextRows {
+        let text = sql.render(.sqlite), binds = sql.binds
+        return try await handle.run { try $0.stepText(text, binds) }
     }
 
     func execute(_ sql: SQL) async throws -> Int {

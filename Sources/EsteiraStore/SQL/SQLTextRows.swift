@@ -1,0 +1,102 @@
+import EsteiraCore
+import Foundation
+
+/// The rows of a result as the text of their values, all in one buffer: for a reader that only
+/// writes the values out again (an export of a million debts), which would otherwise make a
+/// String per value and throw it away. Integers are their decimal digits, days `AAAA-MM-DD`,
+/// moments as `Timestamp.iso` writes them (SQLite keeps them so; on PostgreSQL they are written
+/// so from the values read).
+public struct SQLTextRows: Sendable {
+    public let width: Int
+    public private(set) var count = 0
+    private var bytes: [UInt8] = []
+    /// Each value's end in `bytes`; its start is the end before it. SQL NULL takes no bytes.
+    private var ends: [Int] = []
+    private var nulls: [Bool] = []
+
+    /// How much a result took: the room to make for the next one like it.
+    struct Room {
+        var bytes: Int
+        var values: Int
+    }
+
+    init(width: Int, room: Room? = nil) {
+        self.width = width
+        if let room {
+            bytes.reserveCapacity(room.bytes)
+            ends.reserveCapacity(room.values)
+            nulls.reserveCapacity(room.values)
+        }
+    }
+
+    var room: Room { Room(bytes: bytes.count, values: ends.count) }
+
+    mutating func append(_ value: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: value)
+        ends.append(bytes.count)
+        nulls.append(false)
+        if ends.count % width == 0 { count += 1 }
+    }
+
+    mutating func appendNull() {
+        ends.append(bytes.count)
+        nulls.append(true)
+        if ends.count % width == 0 { count += 1 }
+    }
+
+    /// Rows read as values (PostgreSQL, or any binding without a text reader of its own).
+    init(_ rows: [SQLRow], width: Int) {
+        self.init(width: width)
+        for row in rows {
+            for value in row.values {
+                switch value {
+                case .null: appendNull()
+                case .int(let n): var s = String(n); s.withUTF8 { append($0) }
+                case .text(var s): s.withUTF8 { append($0) }
+                case .day(let d): d.withISO { append($0) }
+                case .timestamp(let t): var s = Timestamp.iso(t); s.withUTF8 { append($0) }
+                }
+            }
+        }
+    }
+
+    /// Calls `body` with a view of the rows that reads values in place.
+    public func withRows<R>(_ body: (View) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBufferPointer { b in
+            try ends.withUnsafeBufferPointer { e in
+                try nulls.withUnsafeBufferPointer { n in try body(View(bytes: b, ends: e, nulls: n, width: width, count: count)) }
+            }
+        }
+    }
+
+    public struct View {
+        let bytes: UnsafeBufferPointer<UInt8>
+        let ends: UnsafeBufferPointer<Int>
+        let nulls: UnsafeBufferPointer<Bool>
+        let width: Int
+        public let count: Int
+
+        /// The bytes of row `row`'s value in column `column`; nil for SQL NULL.
+        @inline(__always)
+        public func value(_ row: Int, _ column: Int) -> UnsafeBufferPointer<UInt8>? {
+            let i = row * width + column
+            if nulls[i] { return nil }
+            let start = i == 0 ? 0 : ends[i - 1], end = ends[i]
+            return UnsafeBufferPointer(rebasing: bytes[start..<end])
+        }
+    }
+}
+
+extension SQLConnection {
+    /// The default: the rows read as values, then written as text.
+    public func queryText(_ sql: SQL) async throws -> SQLTextRows {
+        let rows = try await query(sql)
+        return SQLTextRows(rows, width: rows.first?.values.count ?? 0)
+    }
+}
+
+extension SQLDatabase {
+    public func queryText(_ sql: SQL) async throws -> SQLTextRows {
+        try await read { try await $0.queryText(sql) }
+    }
+}
