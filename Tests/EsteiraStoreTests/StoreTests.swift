@@ -60,6 +60,33 @@ struct StoreTests {
         }
     }
 
+    /// Rows read as text (`queryText`, the export's reader): the text each database stores, NULL
+    /// apart from the empty text, in one buffer. By hand: the day 2024-02-29, the moment 1.5 s after
+    /// 2025-12-06T05:46:40Z (1,765,000,000 s after 1970), `Timestamp.iso`'s six fraction digits.
+    @Test("rows read as text: integers, text, NULL and empty text, days and moments, as stored", arguments: TestDatabase.dialects)
+    func rowsAsText(dialect: SQLDialect) async throws {
+        try await TestDatabase.with(dialect) { db in
+            try await db.write { c in
+                try await c.execute("""
+                    INSERT INTO debt_events (client_num, external_id, kind, at, actor, details)
+                    VALUES (7, 'Ação', 'corrected', \(Date(timeIntervalSince1970: 1_765_000_001.5)), '', '{}'),
+                           (-12, 'B', 'withdrawn', \(Date(timeIntervalSince1970: 1_765_000_000)), '{"a":1}', '{}')
+                    """)
+            }
+            let rows = try await db.queryText("""
+                SELECT client_num, external_id, actor, NULL AS no_value, \(Day(year: 2024, month: 2, day: 29)!) AS day, at
+                FROM debt_events ORDER BY client_num DESC
+                """)
+            #expect(rows.count == 2 && rows.width == 6)
+            let read = rows.withRows { v in
+                (0..<v.count).map { r in (0..<6).map { c in v.value(r, c).map { String(decoding: $0, as: UTF8.self) } } }
+            }
+            #expect(read[0] == ["7", "Ação", "", nil, "2024-02-29", "2025-12-06T05:46:41.500000Z"])
+            #expect(read[1] == ["-12", "B", #"{"a":1}"#, nil, "2024-02-29", "2025-12-06T05:46:40.000000Z"])
+            #expect(try await db.queryText("SELECT 1 AS n FROM debt_events WHERE 1 = 0").count == 0)
+        }
+    }
+
     /// A moment written by a bound statement and the same moment written by a bulk insert read back
     /// the same, to the microsecond: a debt's history orders the events of one change by their
     /// moment, written both ways. (Microseconds computed from 1970 and from 2000 in floating point
