@@ -46,70 +46,78 @@ public enum DebtOperations {
     /// How many debts one statement writes; PostgreSQL takes up to 65,535 bound values in one.
     static let slice = 400
 
+    typealias Correction = (current: RegisteredDebt, debt: Debt, plan: DebtCorrections.Plan, item: Item, openSlip: Bool)
+    typealias Withdrawal = (current: RegisteredDebt, item: Item, openSlip: Bool)
+
     /// Applies each item (at most one per external id) and answers what became of each, in order.
+    ///
+    /// By slices, in a pipeline: while the database writes slice k and reads slice k+2 (one
+    /// statement after another on the transaction's connection), slice k+1 is judged here. On
+    /// SQLite the whole file's corrections hold the single writer; judging them in the gaps keeps
+    /// it busy with statements only.
     public static func apply(_ c: any SQLConnection, clientNum: Int, _ items: [Item]) async throws -> [Result] {
-        let standing = try await standing(c, clientNum: clientNum, externalIDs: items.map(\.operation.externalID))
         var results: [Result] = []
         results.reserveCapacity(items.count)
-        var corrections: [(current: RegisteredDebt, debt: Debt, plan: DebtCorrections.Plan, item: Item, openSlip: Bool)] = []
-        var withdrawals: [(current: RegisteredDebt, item: Item, openSlip: Bool)] = []
-        var events: [[SQLValue]] = []
+        var corrections: [Correction] = []
+        var withdrawals: [Withdrawal] = []
         // The events' JSON is written by hand: JSONEncoder took most of the time of a file's
         // corrections (docs/benchmarks.md); a test holds both to the same text.
         // A file's rows share their actor but for the line: its JSON is written once per batch.
         var actors = ActorJSON()
-        func event(_ id: String, _ kind: DebtEventKind, _ item: Item, _ details: String) {
-            events.append([.int(Int64(clientNum)), .text(id), .text(kind.rawValue), .timestamp(item.at), .text(actors.json(item.actor)),
-                           .text(details)])
+        let slices = stride(from: 0, to: items.count, by: slice).map { $0..<min($0 + slice, items.count) }
+        func read(_ k: Int) -> Task<[String: (RegisteredDebt, openSlip: Bool)], any Error> {
+            let ids = items[slices[k]].map(\.operation.externalID)
+            return Task { try await standing(c, clientNum: clientNum, externalIDs: ids) }
         }
-        for item in items {
-            guard let (current, openSlip) = standing[item.operation.externalID] else {
-                results.append(.notRegistered)
-                continue
-            }
-            switch item.operation {
-            case .correct(let debt):
-                if let refusal = CorrectionRefusal(correcting: current, to: debt) {
-                    results.append(.refused(refusal))
-                } else if let plan = DebtCorrections.plan(current, to: debt) {
-                    corrections.append((current, debt, plan, item, openSlip))
-                    event(debt.externalID, .corrected, item, plan.details.json)
-                    results.append(.applied)
-                } else {
-                    results.append(.unchanged)
+        var reading = slices.isEmpty ? nil : read(0)
+        var writing: Task<Void, any Error>?
+        do {
+            for k in slices.indices {
+                guard let standing = try await reading?.value else { break }
+                reading = k + 1 < slices.count ? read(k + 1) : nil
+                let firstCorrection = corrections.count, firstWithdrawal = withdrawals.count
+                var events: [[SQLValue]] = []
+                func event(_ id: String, _ kind: DebtEventKind, _ item: Item, _ details: String) {
+                    events.append([.int(Int64(clientNum)), .text(id), .text(kind.rawValue), .timestamp(item.at),
+                                   .text(actors.json(item.actor)), .text(details)])
                 }
-            case .withdraw(let id, let reason):
-                if current.status == .withdrawn {
-                    results.append(.unchanged)
-                } else {
-                    withdrawals.append((current, item, openSlip))
-                    event(id, .withdrawn, item, DebtWithdrawals.Withdrawn(reason: reason, note: nil, statusBefore: current.status.rawValue).json)
-                    results.append(.applied)
+                for item in items[slices[k]] {
+                    guard let (current, openSlip) = standing[item.operation.externalID] else {
+                        results.append(.notRegistered)
+                        continue
+                    }
+                    switch item.operation {
+                    case .correct(let debt):
+                        if let refusal = CorrectionRefusal(correcting: current, to: debt) {
+                            results.append(.refused(refusal))
+                        } else if let plan = DebtCorrections.plan(current, to: debt) {
+                            corrections.append((current, debt, plan, item, openSlip))
+                            event(debt.externalID, .corrected, item, plan.details.json)
+                            results.append(.applied)
+                        } else {
+                            results.append(.unchanged)
+                        }
+                    case .withdraw(let id, let reason):
+                        if current.status == .withdrawn {
+                            results.append(.unchanged)
+                        } else {
+                            withdrawals.append((current, item, openSlip))
+                            event(id, .withdrawn, item,
+                                  DebtWithdrawals.Withdrawn(reason: reason, note: nil, statusBefore: current.status.rawValue).json)
+                            results.append(.applied)
+                        }
+                    }
                 }
+                let corrected = Array(corrections[firstCorrection...]), withdrawn = Array(withdrawals[firstWithdrawal...])
+                try await writing?.value
+                writing = Task { [events] in try await write(c, clientNum: clientNum, corrected, withdrawn, events: events) }
             }
-        }
-
-        for start in stride(from: 0, to: corrections.count, by: slice) {
-            let values = SQL.values(corrections[start..<min(start + slice, corrections.count)].map { x -> [SQLValue] in
-                let d = x.debt
-                return [d.externalID.sqlValue, .int(d.amountCents), .day(d.dueDate), d.name.sqlValue, d.email?.sqlValue ?? .null,
-                        d.phone?.sqlValue ?? .null, d.description?.sqlValue ?? .null, x.plan.status.rawValue.sqlValue]
-            })
-            try await c.execute("""
-                WITH v (id, amount_cents, due_date, name, email, phone, description, status) AS (VALUES \(values))
-                UPDATE debts SET amount_cents = v.amount_cents, due_date = v.due_date, name = v.name, email = v.email, phone = v.phone,
-                       description = v.description, status = v.status
-                FROM v WHERE debts.client_num = \(clientNum) AND debts.external_id = v.id
-                """)
-        }
-        for start in stride(from: 0, to: withdrawals.count, by: slice) {
-            let ids = withdrawals[start..<min(start + slice, withdrawals.count)].map(\.current.debt.externalID)
-            try await c.execute("""
-                UPDATE debts SET status = \(DebtWithdrawals.status) WHERE client_num = \(clientNum) AND external_id IN (\(list: ids))
-                """)
-        }
-        if !events.isEmpty {
-            _ = try await c.insert(into: "debt_events", columns: ["client_num", "external_id", "kind", "at", "actor", "details"], rows: events)
+            try await writing?.value
+        } catch {
+            // The connection is the caller's transaction's: nothing may still be using it on return.
+            _ = try? await reading?.value
+            _ = try? await writing?.value
+            throw error
         }
 
         // Slips: only a debt with one open, or a paid one whose amount went up, has any to follow.
@@ -141,6 +149,34 @@ public enum DebtOperations {
         return results
     }
 
+    /// One slice's changes: the corrected debts in one statement, the withdrawn in another, and
+    /// their events in one insert.
+    static func write(_ c: any SQLConnection, clientNum: Int, _ corrections: [Correction], _ withdrawals: [Withdrawal],
+                      events: [[SQLValue]]) async throws {
+        if !corrections.isEmpty {
+            let values = SQL.values(corrections.map { x -> [SQLValue] in
+                let d = x.debt
+                return [d.externalID.sqlValue, .int(d.amountCents), .day(d.dueDate), d.name.sqlValue, d.email?.sqlValue ?? .null,
+                        d.phone?.sqlValue ?? .null, d.description?.sqlValue ?? .null, x.plan.status.rawValue.sqlValue]
+            })
+            try await c.execute("""
+                WITH v (id, amount_cents, due_date, name, email, phone, description, status) AS (VALUES \(values))
+                UPDATE debts SET amount_cents = v.amount_cents, due_date = v.due_date, name = v.name, email = v.email, phone = v.phone,
+                       description = v.description, status = v.status
+                FROM v WHERE debts.client_num = \(clientNum) AND debts.external_id = v.id
+                """)
+        }
+        if !withdrawals.isEmpty {
+            try await c.execute("""
+                UPDATE debts SET status = \(DebtWithdrawals.status)
+                WHERE client_num = \(clientNum) AND external_id IN (\(list: withdrawals.map(\.current.debt.externalID)))
+                """)
+        }
+        if !events.isEmpty {
+            _ = try await c.insert(into: "debt_events", columns: ["client_num", "external_id", "kind", "at", "actor", "details"], rows: events)
+        }
+    }
+
     /// The debts `externalIDs` name as they stand (locked on PostgreSQL), each with whether it has a
     /// slip open: read in one statement per slice, by position. A file's corrections are read inside
     /// the register transaction, which holds SQLite's single writer: a lookup by name per value, or
@@ -149,8 +185,8 @@ public enum DebtOperations {
         -> [String: (RegisteredDebt, openSlip: Bool)] {
         var out: [String: (RegisteredDebt, openSlip: Bool)] = [:]
         out.reserveCapacity(externalIDs.count)
-        for start in stride(from: 0, to: externalIDs.count, by: 500) {
-            let ids = Array(externalIDs[start..<min(start + 500, externalIDs.count)])
+        for start in stride(from: 0, to: externalIDs.count, by: slice) {
+            let ids = Array(externalIDs[start..<min(start + slice, externalIDs.count)])
             for r in try await c.query("""
                 SELECT d.external_id, d.name, d.document, d.amount_cents, d.due_date, d.email, d.phone, d.description, d.status,
                        d.paid_cents,
