@@ -1,7 +1,7 @@
 import EsteiraCore
 import Foundation
 
-/// The e-mail a client gets when a batch ends: what happened, the counts, and links to the
+/// The e-mail a client gets when a batch ends (or stalls): what happened, the counts, and links to the
 /// batch's page and its reject report. Made from the notification's payload (the webhook's body),
 /// so the e-mail tells what the batch was when its status changed, whenever it is sent.
 public enum BatchEmail {
@@ -17,6 +17,9 @@ public enum BatchEmail {
         case "failed":
             subject = "Lote \(name) não processado"
             outcome = "não pôde ser processado: \(b.error ?? "o arquivo não pôde ser lido.")"
+        case "stalled":
+            subject = "Lote \(name) parado: aguardando a equipe de operação"
+            outcome = "parou durante o processamento. \(b.stalled?.reason ?? "")"
         case "completed_with_rejects":
             subject = "Lote \(name) processado, com \(Documents.count(b.counts.rejected)) rejeitada\(b.counts.rejected == 1 ? "" : "s")"
             outcome = "foi processado. Algumas linhas foram rejeitadas; o relatório diz a linha, o campo e o motivo de cada uma."

@@ -112,7 +112,7 @@ public struct InboxScanner: Service {
                 let message = "O arquivo \(name) não pôde ser processado: \(batch.error ?? "erro desconhecido")"
                     + (batch.errorCode.map { " (código \($0))" } ?? "") + ". Lote \(batch.id)."
                 fail(base: base, path: path, name: name, message: message)
-            case .received, .processing, .previewed:
+            case .received, .processing, .previewed, .stalled:
                 continue
             }
         }

@@ -13,10 +13,26 @@ struct NotificationPayloadTests {
             counts: .init(received: 4, registered: 2, updated: 1, withdrawn: 0, duplicates: 0, rejected: 1, review: 0),
             errorCode: nil, error: nil, traceID: "t1", finishedAt: "2026-12-06T10:00:00Z"))
         let expected = #"{"batch":{"counts":{"duplicates":0,"received":4,"registered":2,"rejected":1,"review":0,"updated":1,"withdrawn":0},"error":null,"error_code":null,"#
-            + #""file_name":null,"finished_at":"2026-12-06T10:00:00Z","id":"b1","source":"upload","status":"completed_with_rejects","trace_id":"t1"},"#
+            + #""file_name":null,"finished_at":"2026-12-06T10:00:00Z","id":"b1","source":"upload","stalled":null,"status":"completed_with_rejects","trace_id":"t1"},"#
             + #""event":"batch.completed_with_rejects"}"#
         #expect(try payload.json() == expected)
         #expect(try JSONDecoder().decode(BatchEventPayload.self, from: Data(expected.utf8)) == payload)
+    }
+
+    @Test("a stalled batch's webhook body names the step and why, in Portuguese")
+    func stalled() throws {
+        let payload = BatchEventPayload(event: "batch.stalled", batch: .init(
+            id: "b2", status: "stalled", source: "sftp", fileName: "a.csv",
+            counts: .init(received: 0, registered: 0, updated: 0, withdrawn: 0, duplicates: 0, rejected: 0, review: 0),
+            errorCode: nil, error: nil, traceID: "t2", finishedAt: nil, stalled: BatchStall(step: "register")))
+        let json = try payload.json()
+        #expect(json.contains(#""stalled":{"reason":"O registro das dívidas falhou em todas as tentativas. A equipe de operação foi avisada; "#))
+        #expect(json.contains(#"sem perder nem repetir linhas.","step":"register"}"#))
+        #expect(try JSONDecoder().decode(BatchEventPayload.self, from: Data(json.utf8)) == payload)
+        // Written before batches could stall: no `stalled` key reads as none.
+        let old = #"{"batch":{"counts":{"duplicates":0,"received":1,"registered":1,"rejected":0},"error":null,"error_code":null,"#
+            + #""file_name":null,"finished_at":null,"id":"b0","source":"upload","status":"completed","trace_id":null},"event":"batch.completed"}"#
+        #expect(try JSONDecoder().decode(BatchEventPayload.self, from: Data(old.utf8)).batch.stalled == nil)
     }
 
     @Test("an alert's body carries its kind's fields only")

@@ -32,7 +32,7 @@ struct OperationsEndToEndTests {
         let aside = blob + ".aside"
         try FileManager.default.moveItem(atPath: blob, toPath: aside)
 
-        // With workers, pick fails twice and the job is dead; the batch waits, still received.
+        // With workers, pick fails twice and the job is dead; the batch waits, stalled at its pick.
         try server.start(settings)
         var deadJobID: String?
         let deadline = Date().addingTimeInterval(60)
@@ -44,7 +44,8 @@ struct OperationsEndToEndTests {
         let jobID = try #require(deadJobID)
         let listing = try server.command(["jobs", "list", "--state", "dead"])
         #expect(listing.contains("pick") && listing.contains("2/2"))
-        #expect(try await server.request("GET", "/v1/batches/\(id)", key: client.key).json["status"]?.string == "received")
+        let stalled = try await server.request("GET", "/v1/batches/\(id)", key: client.key).json
+        #expect(stalled["status"]?.string == "stalled" && stalled["stalled", "step"]?.string == "pick", "\(stalled)")
         // The operators are told, in Portuguese, which job stopped and how to revive it.
         let mail = try await smtp.waitFor(accepted: 1).first ?? .null
         let text = mail["text"]?.string ?? ""

@@ -177,7 +177,8 @@ struct NotificationContractTests {
             let named = try await api.post("/v1/email-recipients", key: client.key, json: #"{"address": "carteira@loja.com.br", "events": ["debt.corrected", "debt.withdrawn"]}"#)
             #expect(named.status == 201, "\(named.body)")
             let plain = try await api.post("/v1/email-recipients", key: client.key, json: #"{"address": "lotes@loja.com.br"}"#)
-            #expect(plain.json["events"]?.items.compactMap(\.string) == ["batch.completed", "batch.completed_with_rejects", "batch.failed"], "\(plain.body)")
+            #expect(plain.json["events"]?.items.compactMap(\.string) == ["batch.completed", "batch.completed_with_rejects", "batch.failed", "batch.stalled"],
+                    "\(plain.body)")
             let due = TestCalendar.day(months: -1)
             #expect(try await api.post("/v1/debts", key: client.key, json: #"{"external_id": "E1", "name": "Ana", "document": "248.438.034-80", "amount": "1234,56", "due_date": "\#(due)"}"#).status == 201)
             #expect(try await api.request(.patch, "/v1/debts/E1", key: client.key, body: #"{"amount": "1300,00"}"#).status == 200)

@@ -80,6 +80,8 @@ CREATE TABLE batches (
     withdrawn bigint DEFAULT 0 NOT NULL,
     dry_run integer DEFAULT 0 NOT NULL,
     full_portfolio integer DEFAULT 0 NOT NULL,
+    stalled_step text,
+    stalled_from text,
     CONSTRAINT batches_client_id_fkey FOREIGN KEY (client_id) REFERENCES clients(id),
     CONSTRAINT batches_pkey PRIMARY KEY (id)
 );

@@ -60,7 +60,7 @@ CREATE TABLE batches (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     finished_at TEXT
-, format_name TEXT, format TEXT, data_key TEXT, review BIGINT NOT NULL DEFAULT 0, updated BIGINT NOT NULL DEFAULT 0, withdrawn BIGINT NOT NULL DEFAULT 0, dry_run INTEGER NOT NULL DEFAULT 0, full_portfolio INTEGER NOT NULL DEFAULT 0);
+, format_name TEXT, format TEXT, data_key TEXT, review BIGINT NOT NULL DEFAULT 0, updated BIGINT NOT NULL DEFAULT 0, withdrawn BIGINT NOT NULL DEFAULT 0, dry_run INTEGER NOT NULL DEFAULT 0, full_portfolio INTEGER NOT NULL DEFAULT 0, stalled_step TEXT, stalled_from TEXT);
 
 CREATE TABLE blacklist (
     document TEXT PRIMARY KEY,

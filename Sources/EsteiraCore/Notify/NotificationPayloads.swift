@@ -37,13 +37,16 @@ public struct BatchEventPayload: Codable, Equatable, Sendable {
         @Nullable public var traceID: String?
         /// ISO 8601, seconds.
         @Nullable public var finishedAt: String?
+        /// The step that stopped and why, for `batch.stalled`; null otherwise.
+        @Nullable public var stalled: BatchStall?
 
         enum CodingKeys: String, CodingKey {
             case id, status, source, fileName = "file_name", counts, errorCode = "error_code", error, traceID = "trace_id", finishedAt = "finished_at"
+            case stalled
         }
 
         public init(id: String, status: String, source: String, fileName: String?, counts: Counts, errorCode: String?, error: String?,
-                    traceID: String?, finishedAt: String?) {
+                    traceID: String?, finishedAt: String?, stalled: BatchStall? = nil) {
             self.id = id
             self.status = status
             self.source = source
@@ -53,6 +56,7 @@ public struct BatchEventPayload: Codable, Equatable, Sendable {
             self.error = error
             self.traceID = traceID
             self.finishedAt = finishedAt
+            self.stalled = stalled
         }
     }
 

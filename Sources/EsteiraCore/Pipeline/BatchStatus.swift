@@ -8,8 +8,52 @@ public enum BatchStatus: String, Sendable, Codable, CaseIterable {
     /// A preview (`dry_run`): read, validated and replayed over the registry, nothing written;
     /// it waits for the client to confirm it, and then goes on as `processing`.
     case previewed
+    /// A step of the batch ran out of attempts: its job waits, dead, for an operator, and the batch
+    /// waits with it (`BatchStall`). Revived, it goes back to where it stood and on from there.
+    case stalled
 
     public var isFinal: Bool { self == .completed || self == .completedWithRejects || self == .failed }
+}
+
+/// Why a batch is `stalled`, as its client reads it: the step that stopped, in Portuguese, and
+/// what happens next. The step's own error stays with the operators (it may name the agency's
+/// systems); the client learns which step and that nothing is lost.
+public struct BatchStall: Sendable, Equatable, Codable {
+    /// The pipeline's step whose job died: `pick`, `transform`, `register`, `finalize`, `preview`.
+    public var step: String
+
+    public init(step: String) {
+        self.step = step
+    }
+
+    /// The steps of a batch whose death stalls it. (A cleanup runs after the batch is final.)
+    public static let steps: Set<String> = ["pick", "transform", "register", "finalize", "preview"]
+
+    enum CodingKeys: String, CodingKey { case step, reason }
+
+    public init(from decoder: any Decoder) throws {
+        step = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .step)
+    }
+
+    /// The step and its reason, as the API and the webhook show them.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(step, forKey: .step)
+        try c.encode(reason, forKey: .reason)
+    }
+
+    public var reason: String {
+        let what = switch step {
+        case "pick": "A leitura e a divisão do arquivo em partes"
+        case "transform": "A leitura e a validação das linhas"
+        case "register": "O registro das dívidas"
+        case "finalize": "O fechamento do lote"
+        case "preview": "A prévia do lote"
+        default: "Uma etapa do processamento"
+        }
+        return "\(what) falhou em todas as tentativas. A equipe de operação foi avisada; quando a etapa for retomada, "
+            + "o lote continua de onde parou, sem perder nem repetir linhas."
+    }
 }
 
 /// What happened to the rows of a batch. When the batch is final,

@@ -39,9 +39,11 @@ struct BatchResponse: ResponseEncodable, Sendable {
     var dryRun: Bool
     /// The client's whole open portfolio (`?portfolio=full`, or its format's setting).
     var fullPortfolio: Bool
+    /// While `stalled`: the step that stopped and why, in Portuguese.
+    @Nullable var stalled: BatchStall?
 
     enum CodingKeys: String, CodingKey {
-        case id, status, source, counts, error
+        case id, status, source, counts, error, stalled
         case dryRun = "dry_run"
         case fullPortfolio = "full_portfolio"
         case fileName = "file_name"
@@ -66,6 +68,7 @@ struct BatchResponse: ResponseEncodable, Sendable {
         finishedAt = b.finishedAt.map(Timestamp.isoSeconds)
         dryRun = b.dryRun
         fullPortfolio = b.fullPortfolio
+        stalled = b.stall
     }
 }
 
@@ -142,6 +145,36 @@ struct RiskReasonJSON: Codable, Sendable, Equatable {
         outcome = r.outcome.rawValue
         points = r.points
         message = r.message
+    }
+}
+
+/// A batch that settled while its upload waited (`?wait=N`): the batch as `GET /v1/batches/{id}`
+/// shows it, with its first rejects and how many there are in all (the rest: its rejects' pages).
+struct SettledBatchResponse: ResponseEncodable, Sendable {
+    static let firstRejects = 100
+
+    var batch: BatchResponse
+    var rejects: [RejectResponse]
+    var rejectsTotal: Int
+
+    enum CodingKeys: String, CodingKey {
+        case rejects
+        case rejectsTotal = "rejects_total"
+    }
+
+    init(_ b: BatchRecord, registry: DebtRegistry) async throws {
+        batch = BatchResponse(b)
+        let page = try await registry.rejects(batchID: b.id, page: 1, perPage: Self.firstRejects)
+        rejects = page.items.map(RejectResponse.init)
+        rejectsTotal = page.total
+    }
+
+    /// The batch's own keys, then the rejects beside them in the same object.
+    func encode(to encoder: any Encoder) throws {
+        try batch.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(rejects, forKey: .rejects)
+        try c.encode(rejectsTotal, forKey: .rejectsTotal)
     }
 }
 

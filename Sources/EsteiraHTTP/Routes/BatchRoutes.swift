@@ -172,6 +172,7 @@ struct BatchRoutes {
         case "full": fullPortfolio = true
         default: throw APIError.invalidParameter("portfolio", "full (o arquivo é a carteira inteira) ou partial")
         }
+        let wait = try Self.waitSeconds(request)
         let multipart = contentType.lowercased().hasPrefix("multipart/form-data")
         let source = multipart ? "api_multipart" : "api_csv"
         var boundary: String?
@@ -191,10 +192,37 @@ struct BatchRoutes {
         }
         let size = batch.byteSize
         logger.info("batch received", metadata: ["bytes": "\(size)", "source": "\(source)"])
+        if wait > 0, let settled = try await settled(batchID, within: .seconds(wait)) {
+            var response = try await SettledBatchResponse(settled, registry: registry).response(from: request, context: context)
+            response.headers[.location] = "/v1/batches/\(batchID)"
+            return response
+        }
         var response = try BatchResponse(batch).response(from: request, context: context)
         response.status = .accepted
         response.headers[.location] = "/v1/batches/\(batchID)"
         return response
+    }
+
+    /// `?wait=N`: how long the upload may hold its answer for the batch to settle, 0 to 30 seconds.
+    static func waitSeconds(_ request: Request) throws -> Int {
+        guard let text = request.uri.queryParameters["wait"].map(String.init), !text.isEmpty else { return 0 }
+        guard let n = Int(text), (0...30).contains(n) else {
+            throw APIError.invalidParameter("wait", "segundos de espera pela conclusão do lote, de 0 a 30")
+        }
+        return n
+    }
+
+    /// The batch once it has settled (final, a preview ready, or stalled: none moves again without
+    /// the client or an operator), read every few tens of milliseconds; nil when `within` passes first.
+    func settled(_ id: String, within: Duration) async throws -> BatchRecord? {
+        let deadline = ContinuousClock.now + within
+        var pause = Duration.milliseconds(20)
+        while true {
+            if let b = try await batches.get(id: id), b.status.isFinal || b.status == .previewed || b.status == .stalled { return b }
+            guard ContinuousClock.now + pause < deadline else { return nil }
+            try await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(200))
+        }
     }
 
     static func boundary(of contentType: String) -> String? {

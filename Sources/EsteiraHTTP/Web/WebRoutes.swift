@@ -101,6 +101,7 @@ struct WebRoutes {
         case .completedWithRejects: return "Concluído com rejeições"
         case .failed: return "Falhou"
         case .previewed: return "Prévia pronta: aguardando confirmação"
+        case .stalled: return "Parado: aguardando a equipe de operação"
         }
     }
 

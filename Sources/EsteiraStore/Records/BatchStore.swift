@@ -31,6 +31,9 @@ public struct BatchRecord: Sendable, Equatable {
     public var dryRun = false
     /// The client's whole open portfolio: its open debts the file leaves out are missing.
     public var fullPortfolio = false
+    /// While `stalled`, the step whose job died (`BatchStall`); nil otherwise.
+    public var stalledStep: String?
+    public var stall: BatchStall? { status == .stalled ? stalledStep.map(BatchStall.init(step:)) : nil }
 
     /// The blob the split, transform and register stages read.
     public var pipelineKey: String { dataKey ?? blobKey }
@@ -70,7 +73,7 @@ public struct BatchRecord: Sendable, Equatable {
          byteSize: Int, receivedOn: Day, subBatchSize: Int, encoding: String? = nil, delimiter: String? = nil,
          layout: String? = nil, counts: BatchCounts, subBatches: Int, errorCode: String? = nil, error: String? = nil,
          traceID: String, createdAt: Date, finishedAt: Date? = nil, formatName: String? = nil, format: String? = nil,
-         dataKey: String? = nil, dryRun: Bool = false, fullPortfolio: Bool = false) {
+         dataKey: String? = nil, dryRun: Bool = false, fullPortfolio: Bool = false, stalledStep: String? = nil) {
         self.id = id
         self.clientID = clientID
         self.status = status
@@ -95,6 +98,7 @@ public struct BatchRecord: Sendable, Equatable {
         self.dataKey = dataKey
         self.dryRun = dryRun
         self.fullPortfolio = fullPortfolio
+        self.stalledStep = stalledStep
     }
 }
 
@@ -117,7 +121,7 @@ public struct BatchStore: Sendable {
     static let columns = """
         id, client_id, status, source, file_name, blob_key, byte_size, received_on, sub_batch_size, encoding, delimiter,
         layout, received, registered, updated, withdrawn, duplicates, rejected, review, sub_batches, error_code, error, trace_id, created_at, finished_at,
-        format_name, format, data_key, dry_run, full_portfolio
+        format_name, format, data_key, dry_run, full_portfolio, stalled_step
         """
 
     static func record(_ r: SQLRow) throws -> BatchRecord {
@@ -136,7 +140,7 @@ public struct BatchStore: Sendable {
             createdAt: try r.date("created_at"), finishedAt: try r.optionalDate("finished_at"),
             formatName: try r.optionalString("format_name"), format: try r.optionalString("format"),
             dataKey: try r.optionalString("data_key"), dryRun: try r.int("dry_run") != 0,
-            fullPortfolio: try r.int("full_portfolio") != 0)
+            fullPortfolio: try r.int("full_portfolio") != 0, stalledStep: try r.optionalString("stalled_step"))
     }
 
     /// Records an accepted file and enqueues its pick job, in one durable transaction, with

@@ -232,9 +232,38 @@ public struct JobQueue: Sendable {
                        last_error = \(String(error.prefix(2000))), updated_at = \(now)
                 WHERE id = \(job.id) AND lease_owner = \(owner) AND state = 'running'
                 """)
-            if dead && changed == 1 { try await Self.alertDead(c, job: job, error: error, now: now) }
+            if dead && changed == 1 { try await Self.died(c, job: job, error: error, now: now) }
         }
         return state
+    }
+
+    /// In the caller's transaction, as the job goes dead: the operators are alerted, and its batch,
+    /// still under way, stalls and its client is told.
+    static func died(_ c: any SQLConnection, job: Job, error: String, now: Date) async throws {
+        try await alertDead(c, job: job, error: error, now: now)
+        guard BatchStall.steps.contains(job.kind.rawValue) else { return }
+        let stalled = try await c.execute("""
+            UPDATE batches SET stalled_from = status, status = \(BatchStatus.stalled.rawValue), stalled_step = \(job.kind.rawValue),
+                   updated_at = \(now)
+            WHERE id = \(job.batchID) AND status IN (\(list: [BatchStatus.received, .processing, .previewed].map(\.rawValue)))
+            """)
+        if stalled == 1 { try await NotificationStore.enqueue(c, batchID: job.batchID, now: now) }
+    }
+
+    /// In the caller's transaction, as a dead job is revived: its batch, stalled by it and by no
+    /// other dead step, goes back to where it stood (`received` before its pick, `processing`).
+    static func revived(_ c: any SQLConnection, job: Job, now: Date) async throws {
+        guard BatchStall.steps.contains(job.kind.rawValue) else { return }
+        let otherDead = try await c.query("""
+            SELECT 1 AS dead FROM jobs WHERE batch_id = \(job.batchID) AND state = 'dead'
+              AND kind IN (\(list: BatchStall.steps.sorted())) LIMIT 1
+            """)
+        guard otherDead.isEmpty else { return }
+        try await c.execute("""
+            UPDATE batches SET status = COALESCE(stalled_from, \(BatchStatus.processing.rawValue)), stalled_step = NULL, stalled_from = NULL,
+                   updated_at = \(now)
+            WHERE id = \(job.batchID) AND status = \(BatchStatus.stalled.rawValue)
+            """)
     }
 
     /// In the caller's transaction, as the job goes dead: `job.dead` to the operators' targets
@@ -267,7 +296,7 @@ public struct JobQueue: Sendable {
                 UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, last_error = \(reason),
                        updated_at = \(now) WHERE id = \(job.id) AND state <> 'dead'
                 """)
-            if changed == 1 { try await Self.alertDead(c, job: job, error: reason, now: now) }
+            if changed == 1 { try await Self.died(c, job: job, error: reason, now: now) }
         }
     }
 
@@ -282,10 +311,15 @@ public struct JobQueue: Sendable {
 
     /// Puts a dead job back in the queue with a fresh set of attempts.
     public func retryDead(id: Int, now: Date = Date()) async throws -> Bool {
-        try await db.execute("""
-            UPDATE jobs SET state = 'queued', attempts = 0, run_at = \(now), last_error = NULL, updated_at = \(now)
-            WHERE id = \(id) AND state = 'dead'
-            """) == 1
+        try await db.write { c in
+            guard let job = try await c.query("SELECT \(raw: JobQueue.columns) FROM jobs WHERE id = \(id)\(c.forUpdate)").first.map(JobQueue.job),
+                  try await c.execute("""
+                      UPDATE jobs SET state = 'queued', attempts = 0, run_at = \(now), last_error = NULL, updated_at = \(now)
+                      WHERE id = \(id) AND state = 'dead'
+                      """) == 1 else { return false }
+            try await Self.revived(c, job: job, now: now)
+            return true
+        }
     }
 
     public func countsByState() async throws -> [JobState: Int] {

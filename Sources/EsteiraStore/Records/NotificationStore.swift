@@ -7,6 +7,8 @@ public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
     case batchCompleted = "batch.completed"
     case batchCompletedWithRejects = "batch.completed_with_rejects"
     case batchFailed = "batch.failed"
+    /// A step of the batch ran out of attempts; the batch waits for an operator (`BatchStall`).
+    case batchStalled = "batch.stalled"
     case ledgerPosted = "ledger.posted"
     case ledgerRejected = "ledger.rejected"
     /// A registered debt changed (docs/portfolio.md).
@@ -19,7 +21,7 @@ public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
     case lakeRunFailed = "lake.run_failed"
     case lakeOverBudget = "lake.over_budget"
     /// A job of any kind ran out of attempts (or kept killing its worker) and waits, dead, for an
-    /// operator: its batch stays `processing` until `esteira jobs retry` revives it.
+    /// operator: its batch is `stalled` (and its client told) until `esteira jobs retry` revives it.
     case jobDead = "job.dead"
 
     public init?(status: BatchStatus) {
@@ -27,6 +29,7 @@ public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
         case .completed: self = .batchCompleted
         case .completedWithRejects: self = .batchCompletedWithRejects
         case .failed: self = .batchFailed
+        case .stalled: self = .batchStalled
         case .received, .processing, .previewed: return nil
         }
     }
@@ -308,7 +311,8 @@ public struct NotificationStore: Sendable {
             counts: .init(received: b.counts.received, registered: b.counts.registered, updated: b.counts.updated,
                           withdrawn: b.counts.withdrawn, duplicates: b.counts.duplicates,
                           rejected: b.counts.rejected, review: b.counts.review),
-            errorCode: b.errorCode, error: b.error, traceID: b.traceID, finishedAt: b.finishedAt.map(Timestamp.isoSeconds))).json()
+            errorCode: b.errorCode, error: b.error, traceID: b.traceID, finishedAt: b.finishedAt.map(Timestamp.isoSeconds),
+            stalled: b.stall)).json()
     }
 
     /// Takes up to `limit` notifications that are due, and holds them for `lease` seconds: another

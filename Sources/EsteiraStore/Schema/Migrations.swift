@@ -567,6 +567,15 @@ public enum Migrations {
         UPDATE email_recipients SET events = REPLACE(REPLACE(REPLACE(REPLACE(events,
             ',debt.corrected', ''), ',debt.withdrawn', ''), ',debt.paid', ''), ',debt.review_decided', '');
         """),
+        // A batch whose step ran out of attempts is `stalled`, with the step and the status it
+        // goes back to when revived; the endpoints and addresses that hear of a batch's failure
+        // hear of its stall too.
+        Migration(name: "0027_stalled_batches", sql: """
+        ALTER TABLE batches ADD COLUMN stalled_step TEXT;
+        ALTER TABLE batches ADD COLUMN stalled_from TEXT;
+        UPDATE webhook_endpoints SET events = events || ',batch.stalled' WHERE ',' || events || ',' LIKE '%,batch.failed,%';
+        UPDATE email_recipients SET events = events || ',batch.stalled' WHERE ',' || events || ',' LIKE '%,batch.failed,%';
+        """),
     ]
 
     /// `TaxID.indexKey` of the column `document`, in SQL that both databases run (`{STRPOS}` is
