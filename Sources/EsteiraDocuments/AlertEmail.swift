@@ -2,8 +2,8 @@ import EsteiraCore
 import Foundation
 
 /// The e-mail operators get for an alert of the agency's own: a month's lake files late, a lake
-/// run failed, the lake over its budget, or a job out of attempts. Made from the alert's payload
-/// (the webhook's body).
+/// run failed or completed, the lake over its budget, a job out of attempts, or a client's
+/// notification given up. Made from the alert's payload (the webhook's body).
 public enum AlertEmail {
     /// What each kind of job does, as an operator reads it.
     static let stageNames = [
@@ -32,8 +32,21 @@ public enum AlertEmail {
             subject = "Esteira: tarefa \(job) parada depois de \(n.attempts ?? 0) tentativas"
             lines = ["A tarefa \(job), \(stage) \(target), falhou \(n.attempts ?? 0) vezes e parou:",
                      "  \(n.error ?? "erro desconhecido")", "",
-                     "Nada se perdeu: a tarefa espera, parada, até ser retomada (um lote fica em processamento até lá). Corrija a causa e "
+                     "Nada se perdeu: a tarefa espera, parada, até ser retomada (o lote fica parado até lá, e o cliente foi avisado). "
+                     + "Corrija a causa e "
                      + "execute esteira jobs retry \(job) (esteira jobs list --state dead mostra as tarefas paradas)."]
+        case "notification.dead":
+            let channel = n.channel == "email" ? "O e-mail" : "O webhook"
+            subject = "Esteira: aviso \(n.notification ?? 0) a um cliente não entregue"
+            lines = ["\(channel) \(n.notificationEvent ?? "?") ao cliente \(n.clientID ?? "?") (sobre \(n.batchID ?? "?")) "
+                     + "não foi entregue depois de \(n.attempts ?? 0) tentativas:",
+                     "  \(n.error ?? "erro desconhecido")", "",
+                     "O cliente não foi avisado. Corrija o destino com o cliente e reenvie o aviso "
+                     + "(POST /v1/notifications/\(n.notification ?? 0)/redeliver, com a chave do cliente)."]
+        case "lake.run_completed":
+            subject = "Lago: o processamento de \(month) terminou"
+            lines = ["Todas as etapas do mês \(month) terminaram (execução \(n.run ?? "?")).",
+                     "", "Veja GET /v1/admin/lake/runs para os detalhes de cada etapa."]
         case "lake.files_late":
             let missing = n.missing ?? []
             subject = "Lago: arquivos de \(month) atrasados"

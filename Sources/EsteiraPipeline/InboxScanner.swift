@@ -17,6 +17,10 @@ import ServiceLifecycle
 ///   starts like an upload's. It stays here until its batch is final; then it is deleted, or, if
 ///   the batch failed, moved to `failed/`.
 /// - `failed/`: files that could not be processed, each beside `<name>.error.txt`, in Portuguese.
+/// - `retorno/`: what became of each file, for the client to fetch: `<name>.resultado.csv` (the
+///   batch's counts, then every reject with its line, field, code and message) once its batch
+///   ends, or `<name>.erro.txt` for a file refused as a whole. Each is written under a dot name
+///   and renamed into place, so a client never reads one half written.
 ///
 /// Every step can be repeated after a crash: a file in `processing/` whose batch does not exist
 /// yet is taken in again under the same batch id.
@@ -68,7 +72,7 @@ public struct InboxScanner: Service {
         for clientID in (try? fm.contentsOfDirectory(atPath: root)) ?? [] where !clientID.hasPrefix(".") {
             guard let client = try await ClientStore(db: db).get(id: clientID) else { continue }
             let base = root + "/" + clientID
-            for folder in ["upload", "processing", "failed"] {
+            for folder in ["upload", "processing", "failed", "retorno"] {
                 try? fm.createDirectory(atPath: base + "/" + folder, withIntermediateDirectories: true)
             }
             try await followProcessing(client: client, base: base)
@@ -107,11 +111,13 @@ public struct InboxScanner: Service {
             }
             switch batch.status {
             case .completed, .completedWithRejects:
+                // The return file first: a crash between the two writes it again, never loses it.
+                try await writeResult(batch, base: base, name: name)
                 try? fm.removeItem(atPath: path)
             case .failed:
                 let message = "O arquivo \(name) não pôde ser processado: \(batch.error ?? "erro desconhecido")"
                     + (batch.errorCode.map { " (código \($0))" } ?? "") + ". Lote \(batch.id)."
-                fail(base: base, path: path, name: name, message: message)
+                await fail(base: base, path: path, name: name, message: message)
             case .received, .processing, .previewed, .stalled:
                 continue
             }
@@ -124,8 +130,8 @@ public struct InboxScanner: Service {
         defer { try? handle.close() }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         guard size <= maxBytes else {
-            fail(base: base, path: path, name: name,
-                 message: "O arquivo \(name) tem \(size) bytes; o limite é \(maxBytes) bytes. Divida-o em arquivos menores.")
+            await fail(base: base, path: path, name: name,
+                       message: "O arquivo \(name) tem \(size) bytes; o limite é \(maxBytes) bytes. Divida-o em arquivos menores.")
             return
         }
         let format = try await ClientFormatStore(db: db).defaultFormat(clientID: client.id)
@@ -144,12 +150,65 @@ public struct InboxScanner: Service {
         log.info("batch received", metadata: ["bytes": "\(written)", "source": "sftp"])
     }
 
-    /// Moves the file to `failed/` and writes the reason beside it.
-    func fail(base: String, path: String, name: String, message: String) {
+    /// Moves the file to `failed/` and writes the reason beside it and in `retorno/<name>.erro.txt`.
+    func fail(base: String, path: String, name: String, message: String) async {
         let target = base + "/failed/" + name
         try? FileManager.default.removeItem(atPath: target)
         _ = rename(path, target)
-        _ = FileManager.default.createFile(atPath: target + ".error.txt", contents: Data((message + "\n").utf8))
+        let text = Data((message + "\n").utf8)
+        _ = FileManager.default.createFile(atPath: target + ".error.txt", contents: text)
+        do {
+            try await Self.place(at: base + "/retorno", name: name + ".erro.txt") { try $0.write(contentsOf: text) }
+        } catch {
+            logger.error("inbox return file not written", metadata: ["file": "\(name)", "error": "\(error)"])
+        }
         logger.warning("inbox file failed", metadata: ["file": "\(name)"])
     }
+
+    /// `retorno/<name>.resultado.csv`: the batch's counts, then its reject report, as the API's
+    /// `rejects.csv` writes it; read page by page, however many rejects there are.
+    func writeResult(_ batch: BatchRecord, base: String, name: String) async throws {
+        let c = batch.counts
+        var text = "\u{FEFF}lote;arquivo;situação;recebidas;registradas;alteradas;baixadas;duplicadas;rejeitadas;em revisão\r\n"
+            + "\(batch.id);\(SpreadsheetCSV.cell(name));\(batch.status.portugueseName);\(c.received);\(c.registered);\(c.updated);"
+            + "\(c.withdrawn);\(c.duplicates);\(c.rejected);\(c.review)\r\n\r\n" + SpreadsheetCSV.rejectHeader
+        let registry = DebtRegistry(db: db)
+        try await Self.place(at: base + "/retorno", name: name + ".resultado.csv") { out in
+            var cursor = (line: 0, id: 0)
+            while true {
+                try out.write(contentsOf: Data(text.utf8))
+                let page = try await registry.rejects(batchID: batch.id, after: cursor, limit: 2000)
+                guard let last = page.last else { break }
+                text = page.map { r, _ in
+                    SpreadsheetCSV.rejectLine(line: r.line, field: r.field, code: r.code, message: r.message, raw: r.raw)
+                }.joined()
+                cursor = (last.0.line, last.id)
+            }
+        }
+    }
+
+    /// Writes a return file under a dot name through `body`, then renames it into place.
+    static func place(at folder: String, name: String, _ body: (FileHandle) async throws -> Void) async throws {
+        let temporary = folder + "/." + name + ".tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o644]),
+              let out = FileHandle(forWritingAtPath: temporary) else {
+            throw ReturnFileError(path: temporary, operation: "create")
+        }
+        do {
+            try await body(out)
+            try out.close()
+        } catch {
+            try? out.close()
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        guard rename(temporary, folder + "/" + name) == 0 else { throw ReturnFileError(path: folder + "/" + name, operation: "rename") }
+    }
+}
+
+struct ReturnFileError: Error, CustomStringConvertible {
+    var path: String
+    var operation: String
+    var code = errno
+    var description: String { "cannot \(operation) the return file \(path) (errno \(code))" }
 }

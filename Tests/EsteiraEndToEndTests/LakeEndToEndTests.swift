@@ -176,6 +176,10 @@ struct LakeInboxEndToEndTests {
         #expect(hook.status == 201)
         try await hooks.control(secret: try #require(hook.json["secret"]?.string), failFirst: 1)
         #expect(try await target(#"{"address": "operacao@agencia.test", "events": ["lake.files_late"]}"#).status == 201)
+        // A target that asks for success by name; the one above, naming nothing, hears only of trouble.
+        let success = try await target(#"{"url": "\#(hooks.base)/exito", "events": ["lake.run_completed"]}"#)
+        #expect(success.status == 201 && success.json["events"]?.items.compactMap(\.string) == ["lake.run_completed"])
+        #expect(hook.json["events"]?.items.compactMap(\.string).contains("lake.run_completed") == false, "\(hook.body)")
         server.stop()
         // And a 100-byte storage budget, which the month's run will pass.
         // The lake has never run here: files are expected from last month on, by the setting.
@@ -223,9 +227,14 @@ struct LakeInboxEndToEndTests {
         #expect(try await server.request("GET", "/metrics", key: nil).body.contains("esteira_lake_files_late 0"))
         // The run ended over the budget: the webhook target (all alert events) hears of it; the
         // address, which wants only late files, does not.
-        let budget = try await hooks.waitFor(3).compactMap { $0["body"] }.first { $0["event"]?.string == "lake.over_budget" }
+        let after = try await hooks.waitFor(4)
+        let budget = after.compactMap { $0["body"] }.first { $0["event"]?.string == "lake.over_budget" }
         #expect(budget?["month"]?.string == month && (budget?["bytes"]?.int ?? 0) > 100 && budget?["budget"]?.int == 100, "\(String(describing: budget))")
         #expect(smtp.accepted.count == 1)
+        // And the run completed, to the target that asked for it only.
+        let completed = after.filter { $0["body", "event"]?.string == "lake.run_completed" }
+        #expect(completed.count == 1 && completed.first?["path"]?.string == "/exito", "\(after)")
+        #expect(completed.first?["body", "month"]?.string == month)
     }
 }
 

@@ -163,6 +163,20 @@ struct SFTPEndToEndTests {
         // Once the batch is final the file leaves processing/.
         try await waitUntil { ((try? FileManager.default.contentsOfDirectory(atPath: folder + "/processing")) ?? ["x"]).isEmpty }
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: folder + "/upload")) ?? ["x"]).isEmpty)
+        // Its return file, fetched through sftp: the counts, then the reject, by hand: line 3 (F2),
+        // whose CPF's check digits are wrong, R003 on the document.
+        let fetched = try jail.sftp(["get retorno/dividas.csv.resultado.csv \(jail.dir)/resultado.csv"])
+        #expect(fetched.0 == 0, "\(fetched.1)")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: jail.dir + "/resultado.csv"))
+        #expect(Array(bytes.prefix(3)) == [0xEF, 0xBB, 0xBF]) // UTF-8's byte order mark, for Excel
+        let result = String(decoding: bytes.dropFirst(3), as: UTF8.self)
+        let lines = result.components(separatedBy: "\r\n")
+        #expect(lines[0] == "lote;arquivo;situação;recebidas;registradas;alteradas;baixadas;duplicadas;rejeitadas;em revisão")
+        #expect(lines[1] == "\(batch["id"]?.string ?? "");\"dividas.csv\";Concluído com rejeições;2;1;0;0;0;1;0", "\(result)")
+        #expect(lines[2] == "" && lines[3] == "linha;campo;código;mensagem;conteúdo original", "\(result)")
+        #expect(lines[4].hasPrefix("3;\"CPF/CNPJ\";R003;"), "\(result)")
+        #expect(lines[4].hasSuffix(";\"F2;Bia;248.438.034-70;5,00;2024-01-31\""), "\(result)")
+        #expect(lines.count == 6 && lines[5] == "", "\(result)")
 
         // A file of operations through the same folder: F1 corrected, then withdrawn.
         let operations = "operacao;id_divida;nome;cpf;valor;vencimento;motivo_baixa\n"
@@ -184,8 +198,12 @@ struct SFTPEndToEndTests {
         // Eight bytes of a ZIP header: read as an XLSX, a corrupt one (F010).
         #expect(reason.contains("não pôde ser processado") && reason.contains("F010"))
         #expect(FileManager.default.fileExists(atPath: folder + "/failed/planilha.csv"))
-        // The client sees it over sftp too.
+        // The client sees it over sftp too, and in retorno/ beside the results.
         #expect(try jail.sftp(["ls failed"]).1.contains("planilha.csv.error.txt"))
+        #expect(try jail.sftp(["get retorno/planilha.csv.erro.txt \(jail.dir)/erro.txt"]).0 == 0)
+        #expect(try String(contentsOfFile: jail.dir + "/erro.txt", encoding: .utf8) == reason)
+        let returned = try jail.sftp(["ls -a retorno"]).1
+        #expect(returned.contains("movimento.csv.resultado.csv") && !returned.contains(".tmp"), "\(returned)")
     }
 
     func waitUntil(_ condition: () -> Bool) async throws {

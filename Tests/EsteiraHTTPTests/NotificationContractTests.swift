@@ -222,3 +222,45 @@ struct NotificationContractTests {
         }
     }
 }
+
+/// The operators hear of a client not told: `notification.dead`.
+@Suite("API contract, in process: a client's notice given up is an operators' alert", .serialized)
+struct DeadNotificationAlertContractTests {
+    @Test("a webhook given up after its last attempt raises notification.dead, by e-mail, to the targets that want it",
+          arguments: InProcessEsteira.dialects)
+    func deadNotificationAlert(dialect: SQLDialect) async throws {
+        let receiver = try WebhookReceiver()
+        defer { receiver.stop() }
+        let smtp = try SMTPReceiver(failFirst: 0)
+        defer { smtp.stop() }
+        let environment = NotificationContractTests.fastRetries.merging(smtp.environment) { $1 }
+            .merging(["ESTEIRA_WEBHOOK_ALLOW_PRIVATE": "1", "ESTEIRA_NOTIFY_MAX_ATTEMPTS": "2"]) { $1 }
+        try await InProcessEsteira.with(dialect, environment: environment, companions: true) { api, runtime in
+            let client = try await InProcessEsteira.client(runtime, name: "Loja")
+            let store = NotificationStore(db: runtime.db)
+            _ = try await store.createAlertTarget(url: nil, address: "operacao@agencia.test", events: [.notificationDead])
+            _ = try await store.createAlertTarget(url: nil, address: "lago@agencia.test", events: [.lakeRunFailed])
+            let hook = try await NotificationContractTests.endpoint(api, key: client.key, url: receiver.base + "/hooks",
+                                                                    events: #"["batch.completed"]"#)
+            // The client's server answers 500 to every delivery: two attempts, then given up.
+            try await receiver.control(secret: try #require(hook["secret"]?.string), failFirst: 100)
+            let file = "external_id,name,document,amount,due_date\nN1,Ana,248.438.034-80,10.00,\(TestCalendar.year(-1))-01-01\n"
+            let id = try await api.upload(Array(file.utf8), key: client.key, name: "aviso.csv")
+            #expect(try await api.finishedBatch(id, key: client.key)["status"]?.string == "completed")
+            let items = try await api.items("/v1/notifications?batch=\(id)", key: client.key) { $0.first?["state"]?.string == "dead" }
+            #expect(items.first?["state"]?.string == "dead" && (items.first?["attempts"]?.elements)?.count == 2, "\(items)")
+            let notification = try #require(items.first?["id"]?.int)
+
+            let mail = try #require(try await smtp.waitFor(accepted: 1).first)
+            #expect(mail["to"]?.string == "operacao@agencia.test")
+            #expect(mail["subject"]?.string == "Esteira: aviso \(notification) a um cliente não entregue", "\(mail)")
+            let text = mail["text"]?.string ?? ""
+            #expect(text.contains("O webhook batch.completed ao cliente \(client.id) (sobre \(id)) não foi entregue depois de 2 tentativas:"),
+                    "\(text)")
+            #expect(text.contains("POST /v1/notifications/\(notification)/redeliver"))
+            // Only the target that asked for it: the lake's address hears nothing.
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(smtp.accepted.count == 1)
+        }
+    }
+}

@@ -75,8 +75,8 @@ public struct BatchEventPayload: Codable, Equatable, Sendable {
     }
 }
 
-/// The body of an operators' alert (`job.dead`, `lake.files_late`, `lake.run_failed`,
-/// `lake.over_budget`), and what its e-mail is made from: a public contract
+/// The body of an operators' alert (`job.dead`, `notification.dead`, `lake.files_late`,
+/// `lake.run_failed`, `lake.run_completed`, `lake.over_budget`), and what its e-mail is made from: a public contract
 /// (docs/notifications.md). Each alert carries the fields of its kind; the others are absent.
 public struct AlertPayload: Codable, Equatable, Sendable {
     public var event: String
@@ -94,11 +94,17 @@ public struct AlertPayload: Codable, Equatable, Sendable {
     public var batchID: String?
     public var seq: Int?
     public var attempts: Int?
-    // lake.run_failed, job.dead
+    // notification.dead (with attempts and error)
+    public var notification: Int?
+    public var clientID: String?
+    public var notificationEvent: String?
+    public var channel: String?
+    // lake.run_failed, job.dead, notification.dead
     public var error: String?
 
     enum CodingKeys: String, CodingKey {
         case event, month, missing, dueDay = "due_day", run, step, bytes, budget, job, kind, batchID = "batch_id", seq, attempts, error
+        case notification, clientID = "client_id", notificationEvent = "notification_event", channel
     }
 
     public init(event: String) {
@@ -108,6 +114,22 @@ public struct AlertPayload: Codable, Equatable, Sendable {
     public static func jobDead(job: Int, kind: String, batchID: String, seq: Int, attempts: Int, error: String) -> AlertPayload {
         var p = AlertPayload(event: "job.dead")
         (p.job, p.kind, p.batchID, p.seq, p.attempts, p.error) = (job, kind, batchID, seq, attempts, error)
+        return p
+    }
+
+    /// A client's notification given up after its last attempt: `subject` is what it was about
+    /// (a batch, a debt, a ledger request).
+    public static func notificationDead(notification: Int, clientID: String, event: String, channel: String, subject: String,
+                                        attempts: Int, error: String) -> AlertPayload {
+        var p = AlertPayload(event: "notification.dead")
+        (p.notification, p.clientID, p.notificationEvent, p.channel, p.batchID, p.attempts, p.error)
+            = (notification, clientID, event, channel, subject, attempts, error)
+        return p
+    }
+
+    public static func lakeRunCompleted(month: String, run: String) -> AlertPayload {
+        var p = AlertPayload(event: "lake.run_completed")
+        (p.month, p.run) = (month, run)
         return p
     }
 

@@ -13,6 +13,19 @@ public enum BatchStatus: String, Sendable, Codable, CaseIterable {
     case stalled
 
     public var isFinal: Bool { self == .completed || self == .completedWithRejects || self == .failed }
+
+    /// The status as a Brazilian client reads it (the web pages, the drop folder's return files).
+    public var portugueseName: String {
+        switch self {
+        case .received: "Recebido"
+        case .processing: "Processando"
+        case .completed: "Concluído"
+        case .completedWithRejects: "Concluído com rejeições"
+        case .failed: "Falhou"
+        case .previewed: "Prévia pronta: aguardando confirmação"
+        case .stalled: "Parado: aguardando a equipe de operação"
+        }
+    }
 }
 
 /// Why a batch is `stalled`, as its client reads it: the step that stopped, in Portuguese, and

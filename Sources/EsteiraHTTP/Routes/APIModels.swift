@@ -194,17 +194,6 @@ struct RejectResponse: Codable, Sendable {
     }
 }
 
-/// A CSV cell that a spreadsheet will show as text: quoted, quotes doubled, and `=`, `+`, `-`, `@`
-/// neutralized with an apostrophe wherever a spreadsheet could start a cell with them: at the
-/// start, and after a `;`, `,`, tab or line break inside the text, for a spreadsheet set to
-/// another separator splits the cell there (OWASP's advice on CSV injection, whatever the separator).
-/// (The rule is `DebtCSV.cell`'s, which writes it as bytes.)
-func spreadsheetSafeCell(_ value: String) -> String {
-    var csv = DebtCSV()
-    csv.cell(value)
-    return String(decoding: csv.bytes, as: UTF8.self)
-}
-
 extension Response {
     /// `value` as JSON (`APIJSON`) with `status`, and its `Location` when it made something.
     static func json(_ status: HTTPResponse.Status, _ value: some Encodable, location: String? = nil) throws -> Response {

@@ -53,7 +53,7 @@ struct AlertRoutes {
         }
         if let url = b.url { try NotificationRoutes.requireWebURL(url) }
         let address = try b.address.map(NotificationRoutes.requireEmail)
-        let events = try NotificationRoutes.events(b.events, allowed: NotificationEvent.alertEvents)
+        let events = try NotificationRoutes.events(b.events, allowed: NotificationEvent.alertEvents, defaults: NotificationEvent.alertDefaults)
         let (target, secret) = try await store.createAlertTarget(url: b.url, address: address, events: events)
         var response = try TargetJSON(target, secret: secret).response(from: request, context: context)
         response.status = .created

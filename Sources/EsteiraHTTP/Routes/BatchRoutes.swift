@@ -79,7 +79,7 @@ struct BatchRoutes {
                 let slice = try await batches.missing(batchID: batch.id, page: page, perPage: 5000)
                 var text = ""
                 for m in slice.items {
-                    text += "\(spreadsheetSafeCell(m.externalID));\(DebtCSV.statusText(m.statusBefore));\(m.withdrawn ? "sim" : "não")\r\n"
+                    text += "\(SpreadsheetCSV.cell(m.externalID));\(DebtCSV.statusText(m.statusBefore));\(m.withdrawn ? "sim" : "não")\r\n"
                 }
                 try await writer.write(ByteBuffer(string: text))
                 if page * 5000 >= slice.total { break }
@@ -356,15 +356,14 @@ struct BatchRoutes {
         let batch = try await batch(context)
         let registry = self.registry
         let body = ResponseBody { writer in
-            try await writer.write(ByteBuffer(string: "\u{FEFF}linha;campo;código;mensagem;conteúdo original\r\n"))
+            try await writer.write(ByteBuffer(string: "\u{FEFF}" + SpreadsheetCSV.rejectHeader))
             var cursor = (line: 0, id: 0)
             while true {
                 let page = try await registry.rejects(batchID: batch.id, after: cursor, limit: 2000)
                 if page.isEmpty { break }
                 var text = ""
                 for (r, id) in page {
-                    let field = DebtField(rawValue: r.field)?.portugueseName ?? r.field
-                    text += "\(r.line);\(spreadsheetSafeCell(field));\(r.code);\(spreadsheetSafeCell(r.message));\(spreadsheetSafeCell(r.raw))\r\n"
+                    text += SpreadsheetCSV.rejectLine(line: r.line, field: r.field, code: r.code, message: r.message, raw: r.raw)
                     cursor = (r.line, id)
                 }
                 try await writer.write(ByteBuffer(string: text))

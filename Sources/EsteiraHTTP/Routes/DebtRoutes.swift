@@ -371,35 +371,14 @@ struct DebtCSV {
     /// São Paulo's offset from UTC by hour, looked up once per hour the rows fall in.
     var offsets: [Int: Int] = [:]
 
-    /// Text in quotes, quotes doubled, and a `'` before anything a spreadsheet would start a
-    /// formula with (`=`, `+`, `-`, `@`, tab, carriage return) at the start of the cell or after a
-    /// `;`, `,`, tab or line break, where a spreadsheet set to another separator splits the cell
-    /// (OWASP's advice on CSV injection, whatever the separator). `spreadsheetSafeCell` as a String.
+    /// A cell made safe for a spreadsheet (`SpreadsheetCSV.appendCell`).
     mutating func cell(_ text: String?) {
         var text = text ?? ""
         text.withUTF8 { cell($0) }
     }
 
     mutating func cell(_ utf8: UnsafeBufferPointer<UInt8>?) {
-        bytes.append(UInt8(ascii: "\""))
-        defer { bytes.append(UInt8(ascii: "\"")) }
-        guard let utf8 else { return }
-        // Most cells have no quote, no separator and no sign to start a formula: copied whole.
-        let plain = !utf8.contains { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: ",") || $0 < 14 }
-        if plain, let first = utf8.first, first != UInt8(ascii: "=") && first != UInt8(ascii: "+") && first != UInt8(ascii: "-")
-            && first != UInt8(ascii: "@") {
-            bytes.append(contentsOf: utf8)
-            return
-        }
-        var start = true
-        for b in utf8 {
-            if start, b == UInt8(ascii: "=") || b == UInt8(ascii: "+") || b == UInt8(ascii: "-") || b == UInt8(ascii: "@") || b == 9 || b == 13 {
-                bytes.append(UInt8(ascii: "'"))
-            }
-            bytes.append(b)
-            if b == UInt8(ascii: "\"") { bytes.append(b) }
-            start = b == UInt8(ascii: ";") || b == UInt8(ascii: ",") || b == 9 || b == 13 || b == 10
-        }
+        SpreadsheetCSV.appendCell(utf8, to: &bytes)
     }
 
     mutating func plain(_ text: String) {

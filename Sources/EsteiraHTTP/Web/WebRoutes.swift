@@ -93,17 +93,6 @@ struct WebRoutes {
         return f
     }()
 
-    static func statusText(_ status: BatchStatus) -> String {
-        switch status {
-        case .received: return "Recebido"
-        case .processing: return "Processando"
-        case .completed: return "Concluído"
-        case .completedWithRejects: return "Concluído com rejeições"
-        case .failed: return "Falhou"
-        case .previewed: return "Prévia pronta: aguardando confirmação"
-        case .stalled: return "Parado: aguardando a equipe de operação"
-        }
-    }
 
     // MARK: - Sign in and out
 
@@ -137,7 +126,7 @@ struct WebRoutes {
         let list = try await BatchStore(db: db).list(clientID: client.id, status: nil, page: 1, perPage: 100)
         let rows: [[String: Any]] = list.items.map { b in
             ["id": b.id, "file": b.fileName ?? b.source, "received": Self.saoPauloTime.string(from: b.createdAt),
-             "status": Self.statusText(b.status), "received_count": b.counts.received, "registered": b.counts.registered,
+             "status": b.status.portugueseName, "received_count": b.counts.received, "registered": b.counts.registered,
              "updated": b.counts.updated, "withdrawn": b.counts.withdrawn, "duplicates": b.counts.duplicates, "rejected": b.counts.rejected]
         }
         return page("lotes", title: "Lotes", client: client, ["batches": rows, "empty": rows.isEmpty])
@@ -153,7 +142,7 @@ struct WebRoutes {
         guard let b = try await ownBatch(context, client) else { throw APIError.notFound("Lote") }
         let rejects = try await DebtRegistry(db: db).rejects(batchID: b.id, page: 1, perPage: 100)
         var values: [String: Any] = [
-            "id": b.id, "file": b.fileName ?? b.source, "status": Self.statusText(b.status),
+            "id": b.id, "file": b.fileName ?? b.source, "status": b.status.portugueseName,
             "final": b.status.isFinal || b.status == .previewed,
             "received_count": b.counts.received, "registered": b.counts.registered, "updated": b.counts.updated,
             "withdrawn": b.counts.withdrawn, "duplicates": b.counts.duplicates,
@@ -202,7 +191,7 @@ struct WebRoutes {
         guard let client = context.client else { throw APIError.unauthorized }
         guard let b = try await ownBatch(context, client) else { throw APIError.notFound("Lote") }
         // A preview waits for the client: the page stops asking and shows it.
-        let state = BatchPageState(status: Self.statusText(b.status), final: b.status.isFinal || b.status == .previewed, counts: .init(
+        let state = BatchPageState(status: b.status.portugueseName, final: b.status.isFinal || b.status == .previewed, counts: .init(
             recebidas: b.counts.received, registradas: b.counts.registered, alteradas: b.counts.updated, baixadas: b.counts.withdrawn,
             duplicadas: b.counts.duplicates,
             rejeitadas: b.counts.rejected, revisao: b.counts.review))

@@ -57,6 +57,10 @@ struct LakeStage {
                                                maxAttempts: job.maxAttempts)
                 } else {
                     try await LakeRunStore.record(c, id: run.id, step: record, inputs: result.inputs, status: "completed")
+                    // The month's run is done: the operators' targets that ask for it hear so.
+                    let payload = try AlertPayload.lakeRunCompleted(month: run.month, run: run.id).json()
+                    try await NotificationStore.enqueueAlert(c, event: .lakeRunCompleted, subjectID: "lake-run-\(run.id)-completed",
+                                                             payload: payload)
                 }
                 try await JobQueue.complete(c, job: job, owner: owner)
             }

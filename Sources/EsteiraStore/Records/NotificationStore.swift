@@ -20,6 +20,10 @@ public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
     case lakeFilesLate = "lake.files_late"
     case lakeRunFailed = "lake.run_failed"
     case lakeOverBudget = "lake.over_budget"
+    /// A month's lake run ended, every step done (operators who want to hear of success).
+    case lakeRunCompleted = "lake.run_completed"
+    /// A client's webhook or e-mail given up after its last attempt: the client was not told.
+    case notificationDead = "notification.dead"
     /// A job of any kind ran out of attempts (or kept killing its worker) and waits, dead, for an
     /// operator: its batch is `stalled` (and its client told) until `esteira jobs retry` revives it.
     case jobDead = "job.dead"
@@ -57,10 +61,13 @@ public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
     public static var emailDefaults: [NotificationEvent] { allCases.filter { $0.rawValue.hasPrefix("batch.") } }
 
     /// An alert of the agency's own, sent to operators' targets rather than to a client.
-    public var isAlert: Bool { rawValue.hasPrefix("lake.") || rawValue.hasPrefix("job.") }
+    public var isAlert: Bool { rawValue.hasPrefix("lake.") || rawValue.hasPrefix("job.") || rawValue.hasPrefix("notification.") }
 
     public static var clientEvents: [NotificationEvent] { allCases.filter { !$0.isAlert } }
     public static var alertEvents: [NotificationEvent] { allCases.filter(\.isAlert) }
+    /// What an operators' target made without naming events hears of: every trouble, not the
+    /// news that a lake run completed, which a target asks for by name.
+    public static var alertDefaults: [NotificationEvent] { alertEvents.filter { $0 != .lakeRunCompleted } }
 
     /// The `client_id` of the agency's own notifications.
     public static let agency = ""
@@ -374,7 +381,23 @@ public struct NotificationStore: Sendable {
                 UPDATE notifications SET state = \(state), attempts = attempts + 1, next_at = \(retryAt ?? now),
                        delivered_at = \(delivered ? now : nil) WHERE id = \(id)
                 """)
+            if state == "dead" { try await Self.alertDead(c, id: id, error: error ?? statusCode.map { "HTTP \($0)" } ?? "", now: now) }
         }
+    }
+
+    /// In the caller's transaction, as a client's notification is given up: `notification.dead` to
+    /// the operators' targets that want it, so that a client not told is not left unseen. An alert
+    /// of the agency's own that dies raises none (it would raise the next, and so on).
+    static func alertDead(_ c: any SQLConnection, id: Int, error: String, now: Date) async throws {
+        guard let n = try await c.query("""
+            SELECT client_id, batch_id, event, channel, attempts FROM notifications WHERE id = \(id)
+            """).first, try n.string("client_id") != NotificationEvent.agency else { return }
+        let payload = try AlertPayload.notificationDead(
+            notification: id, clientID: try n.string("client_id"), event: try n.string("event"), channel: try n.string("channel"),
+            subject: try n.string("batch_id"), attempts: try n.int("attempts"),
+            error: TaxID.redactingDocuments(in: String(error.prefix(500)))).json()
+        _ = try await enqueueAlert(c, event: .notificationDead, subjectID: "notification-\(id)-\(Int(now.timeIntervalSince1970 * 1000))",
+                                   payload: payload, now: now)
     }
 
     /// The client's notifications of a batch, each with its attempts.
