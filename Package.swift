@@ -106,7 +106,8 @@ let package = Package(
         .target(
             name: "EsteiraRisk",
             dependencies: [
-                "EsteiraCore", "EsteiraStore",
+                "EsteiraCore", "EsteiraStore", "EsteiraTelemetry",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -156,7 +157,8 @@ let package = Package(
         .target(
             name: "EsteiraNotify",
             dependencies: [
-                "EsteiraCore", "EsteiraStore", "EsteiraDocuments",
+                "EsteiraCore", "EsteiraStore", "EsteiraDocuments", "EsteiraTelemetry",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

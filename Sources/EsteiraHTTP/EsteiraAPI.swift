@@ -20,6 +20,7 @@ public enum EsteiraAPI {
                               lakeBudgetBytes: Int? = nil, webhooksMayBePrivate: Bool = false,
                               jobsReady: @escaping @Sendable () async -> Void = {}) -> Router<EsteiraRequestContext> {
         let router = Router(context: EsteiraRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: LogRequestsMiddleware(.info))
@@ -91,6 +92,13 @@ public enum EsteiraAPI {
                     for state in JobState.allCases {
                         Gauge(label: MetricName.jobs, dimensions: [("state", state.rawValue)]).record(counts[state] ?? 0)
                     }
+                }
+                // Batches stalled and notifications waiting, from the shared database.
+                if let stalled = try? await BatchStore(db: db).stalledCount() {
+                    Gauge(label: MetricName.batchesStalled).record(stalled)
+                }
+                if let waiting = try? await NotificationStore(db: db).countsByState(["pending", "dead"]) {
+                    for (state, n) in waiting { Gauge(label: MetricName.notifications, dimensions: [("state", state)]).record(n) }
                 }
                 // The last reconciliation of the ledger, by whichever process ran it.
                 if let last = try? await LedgerStore(db: db).lastReconciliation() {

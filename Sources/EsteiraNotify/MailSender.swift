@@ -1,8 +1,10 @@
 import EsteiraCore
 import EsteiraDocuments
 import EsteiraStore
+import EsteiraTelemetry
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// Sends the e-mails of the outbox over SMTP: the clients' batch notifications (channel `email`
@@ -77,6 +79,8 @@ public struct MailSender: Service {
                                headers: [("X-Esteira-Event", n.event), ("X-Esteira-Delivery", String(n.id))])
         }
         let retryAt = outcome.sent || outcome.permanent ? nil : settings.policy.retryAt(afterAttempt: n.attempts + 1)
+        Counter(label: MetricName.notificationAttempts,
+                dimensions: [("channel", "email"), ("result", outcome.sent ? "delivered" : retryAt == nil ? "dead" : "retry")]).increment()
         do {
             try await notifications.recordAttempt(id: n.id, statusCode: outcome.code, error: outcome.error, durationMs: outcome.ms,
                                                   delivered: outcome.sent, retryAt: retryAt)

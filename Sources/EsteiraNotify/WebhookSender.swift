@@ -2,8 +2,10 @@ import AsyncHTTPClient
 import Crypto
 import EsteiraCore
 import EsteiraStore
+import EsteiraTelemetry
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import ServiceLifecycle
 
@@ -101,6 +103,8 @@ public struct WebhookSender: Service {
         let attempt = n.attempts + 1
         let retryAt = delivered ? nil : settings.policy.retryAt(afterAttempt: attempt)
         let ms = Int((ContinuousClock.now - started) / .milliseconds(1))
+        Counter(label: MetricName.notificationAttempts,
+                dimensions: [("channel", "webhook"), ("result", delivered ? "delivered" : retryAt == nil ? "dead" : "retry")]).increment()
         do {
             try await store.recordAttempt(id: n.id, statusCode: status, error: failure.map { String($0.prefix(500)) },
                                           durationMs: ms, delivered: delivered, retryAt: retryAt)

@@ -50,6 +50,9 @@ public struct Worker: Service {
             "owner": "\(owner)", "concurrency": "\(settings.concurrency)",
             "stages": "\(settings.kinds.map(\.rawValue).joined(separator: ","))",
         ])
+        // The failures of each stage this worker runs, at zero until the first: the alerts and the
+        // dashboard read a rate of them.
+        for kind in settings.kinds { Counter(label: MetricName.jobFailures, dimensions: [("stage", kind.rawValue)]).increment(by: 0) }
         // Other processes' enqueues (PostgreSQL NOTIFY) ring the same doorbell as this process's.
         let signals = pipeline.db.jobSignals(logger: pipeline.logger)
         let listener = Task {

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import EsteiraCore
+import EsteiraTelemetry
 import Foundation
+import Metrics
 import NIOCore
 import Synchronization
 
@@ -114,24 +116,32 @@ public final class ExternalValidator: Sendable {
             }
             switch gate {
             case .go: break
-            case .open: return .unavailable(reason: "circuito aberto")
+            case .open:
+                Counter(label: MetricName.externalCalls, dimensions: [("result", "breaker_open")]).increment()
+                return .unavailable(reason: "circuito aberto")
             case .busy: return .unavailable(reason: "serviço externo saturado")
             case .noBudget: return .unavailable(reason: "\(lastFailure); sem novas tentativas (limite de repetições)")
             }
             do {
                 let answer = try await call(document, timeout: min(settings.callTimeout, remaining))
-                state.withLock {
+                let breaker = state.withLock {
                     $0.inFlight -= 1
                     $0.breaker.recordSuccess(now: now)
                     $0.cache.put(document, answer, now: now)
+                    return $0.breaker.state
                 }
+                Counter(label: MetricName.externalCalls, dimensions: [("result", "ok")]).increment()
+                Gauge(label: MetricName.externalBreakerOpen).record(breaker == .open ? 1 : 0)
                 return answer
             } catch {
                 lastFailure = "\(error)"
-                state.withLock {
+                let breaker = state.withLock {
                     $0.inFlight -= 1
                     $0.breaker.recordFailure(now: now)
+                    return $0.breaker.state
                 }
+                Counter(label: MetricName.externalCalls, dimensions: [("result", "error")]).increment()
+                Gauge(label: MetricName.externalBreakerOpen).record(breaker == .open ? 1 : 0)
             }
             if attempt < settings.attempts {
                 // Exponential backoff with full jitter, cut to what the deadline leaves.

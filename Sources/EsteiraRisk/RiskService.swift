@@ -1,6 +1,8 @@
 import EsteiraCore
 import EsteiraStore
+import EsteiraTelemetry
 import Foundation
+import Metrics
 
 /// One risk analysis from start to stored decision, within a deadline: the facts are gathered
 /// at the same time (blacklist, how often the document was seen, the external service), the
@@ -105,6 +107,8 @@ public struct RiskService: Sendable {
         let input = RiskInput(document: document, amountCents: request.amountCents, dueDate: request.dueDate,
                               today: Day(now, in: Day.saoPaulo))
         let decision = RiskEngine.decide(input, facts: facts, policy: policy)
+        Counter(label: MetricName.riskAnalyses, dimensions: [("outcome", decision.outcome.rawValue)]).increment()
+        Timer(label: MetricName.riskAnalysisDuration).recordNanoseconds(Int64((clock.now - arrived) / .nanoseconds(1)))
         let stored = StoredRiskDecision(
             clientID: client.id, traceKey: request.traceKey, document: document, amountCents: request.amountCents,
             dueDate: request.dueDate, metadata: request.metadata, decision: decision, external: facts.external,

@@ -19,4 +19,22 @@ public enum MetricName {
     public static let lakeBudgetBytes = "esteira_lake_budget_bytes"
     public static let lakeOverBudget = "esteira_lake_over_budget"
     public static let lakeFilesLate = "esteira_lake_files_late"
+    /// Every request the API answers, by its route's pattern (never the path itself: ids would
+    /// make a series each) and status.
+    public static let httpRequestDuration = "esteira_http_request_duration_seconds"
+    /// Risk analyses (`POST /v1/risk/analyses`) by outcome, and how long each took.
+    public static let riskAnalyses = "esteira_risk_analyses_total"
+    public static let riskAnalysisDuration = "esteira_risk_analysis_seconds"
+    /// Calls to the external validation service by result (`ok`, `error`, `breaker_open`), and
+    /// whether its breaker is open (1) or not (0).
+    public static let externalCalls = "esteira_external_calls_total"
+    public static let externalBreakerOpen = "esteira_external_breaker_open"
+    /// Attempts to deliver a client's or an operator's notification, by channel and result
+    /// (`delivered`, `retry`, `dead`); and the notifications waiting now, by state.
+    public static let notificationAttempts = "esteira_notification_attempts_total"
+    public static let notifications = "esteira_notifications"
+    /// Ledger requests posted through the API, by result (`posted`, `rejected`).
+    public static let ledgerPostings = "esteira_ledger_postings_total"
+    /// Batches stalled now (a step out of attempts, waiting for an operator).
+    public static let batchesStalled = "esteira_batches_stalled"
 }

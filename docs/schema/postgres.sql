@@ -86,6 +86,7 @@ CREATE TABLE batches (
     CONSTRAINT batches_pkey PRIMARY KEY (id)
 );
 CREATE INDEX batches_client_created ON batches USING btree (client_id, created_at);
+CREATE INDEX batches_stalled ON batches USING btree (status) WHERE (status = 'stalled'::text);
 
 CREATE TABLE blacklist (
     document text NOT NULL,

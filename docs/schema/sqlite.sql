@@ -379,6 +379,8 @@ CREATE UNIQUE INDEX bankslips_open ON bankslips (client_num, external_id) WHERE 
 
 CREATE INDEX batches_client_created ON batches (client_id, created_at);
 
+CREATE INDEX batches_stalled ON batches (status) WHERE status = 'stalled';
+
 CREATE INDEX blacklist_log_document ON blacklist_log (document, id);
 
 CREATE UNIQUE INDEX clients_api_key_hash ON clients (api_key_hash);

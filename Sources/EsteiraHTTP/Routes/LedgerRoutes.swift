@@ -1,7 +1,9 @@
 import EsteiraCore
 import EsteiraStore
+import EsteiraTelemetry
 import Foundation
 import Hummingbird
+import Metrics
 
 /// `/v1/ledger`: the client's cash ledger (docs/ledger.md). Entries are posted all or nothing,
 /// each refusal named by entry, field and code; balances and statements are read per account.
@@ -125,12 +127,14 @@ struct LedgerRoutes {
                 posting = try await committer.post(clientNum: client.num, drafts)
             }
         } catch let rejection as LedgerRejection {
+            Counter(label: MetricName.ledgerPostings, dimensions: [("result", "rejected")]).increment()
             throw APIError(.unprocessableContent, code: "ledger_rejected",
                            message: rejection.issues.count == 1 ? rejection.issues[0].message
                                : "\(rejection.issues.count) problemas; nada foi lançado. Veja issues.",
                            field: rejection.issues.count == 1 ? rejection.issues[0].field : nil,
                            issues: rejection.issues.map { .init(index: $0.index, field: $0.field, code: $0.rule.rawValue, message: $0.message) })
         }
+        if !posting.replayed { Counter(label: MetricName.ledgerPostings, dimensions: [("result", "posted")]).increment() }
         var response = try PostingJSON(replayed: posting.replayed, entries: posting.entries.map { EntryJSON($0, after: $0.balanceAfterCents) })
             .response(from: request, context: context)
         response.status = posting.replayed ? .ok : .created

@@ -168,6 +168,11 @@ public struct BatchStore: Sendable {
             .first.map(BatchStore.record)
     }
 
+    /// How many batches are stalled now (`esteira_batches_stalled`), on their own index.
+    public func stalledCount() async throws -> Int {
+        try await db.query("SELECT COUNT(*) AS n FROM batches WHERE status = \(BatchStatus.stalled.rawValue)")[0].int("n")
+    }
+
     public func get(id: String) async throws -> BatchRecord? {
         try await db.query("SELECT \(raw: BatchStore.columns) FROM batches WHERE id = \(id)").first.map(BatchStore.record)
     }

@@ -368,6 +368,15 @@ public struct NotificationStore: Sendable {
         }
     }
 
+    /// How many notifications are in each of `states` now (each counted on its index).
+    public func countsByState(_ states: [String]) async throws -> [(String, Int)] {
+        var out: [(String, Int)] = []
+        for state in states {
+            out.append((state, try await db.query("SELECT COUNT(*) AS n FROM notifications WHERE state = \(state)")[0].int("n")))
+        }
+        return out
+    }
+
     /// Records one attempt: delivered, or to be tried again at `retryAt`, or given up (`retryAt` nil).
     public func recordAttempt(id: Int, statusCode: Int?, error: String?, durationMs: Int, delivered: Bool, retryAt: Date?,
                               now: Date = Date()) async throws {

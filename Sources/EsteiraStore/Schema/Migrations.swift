@@ -576,6 +576,10 @@ public enum Migrations {
         UPDATE webhook_endpoints SET events = events || ',batch.stalled' WHERE ',' || events || ',' LIKE '%,batch.failed,%';
         UPDATE email_recipients SET events = events || ',batch.stalled' WHERE ',' || events || ',' LIKE '%,batch.failed,%';
         """),
+        // Every scrape counts the stalled batches: an index of those alone, however many batches end.
+        Migration(name: "0028_batches_stalled_index", sql: """
+        CREATE INDEX batches_stalled ON batches (status) WHERE status = 'stalled';
+        """),
     ]
 
     /// `TaxID.indexKey` of the column `document`, in SQL that both databases run (`{STRPOS}` is
