@@ -12,19 +12,34 @@ public enum Timestamp {
 
     /// `2026-11-22T13:04:05.123456Z`
     public static func iso(_ date: Date) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(27)
+        appendISO(date, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `iso` written as UTF-8 bytes at the end of `out`, with no String made: an export writes a
+    /// million of them.
+    public static func appendISO(_ date: Date, to out: inout [UInt8]) {
         let micros = microseconds(date)
         var seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
         let fraction = Int(micros - seconds * 1_000_000)
         let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
         seconds -= Int64(days) * 86_400
-        let day = Day(daysSinceEpoch: days)
-        var s = day.iso
-        s.append("T")
-        Day.pad(Int(seconds / 3600), 2, into: &s); s.append(":")
-        Day.pad(Int(seconds % 3600 / 60), 2, into: &s); s.append(":")
-        Day.pad(Int(seconds % 60), 2, into: &s); s.append(".")
-        Day.pad(fraction, 6, into: &s); s.append("Z")
-        return s
+        Day(daysSinceEpoch: days).appendISO(to: &out)
+        func digits(_ value: Int, _ width: Int) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            for _ in 0..<width {
+                out.append(UInt8(48 + value / divisor % 10))
+                divisor /= 10
+            }
+        }
+        out.append(UInt8(ascii: "T"))
+        digits(Int(seconds / 3600), 2); out.append(UInt8(ascii: ":"))
+        digits(Int(seconds % 3600 / 60), 2); out.append(UInt8(ascii: ":"))
+        digits(Int(seconds % 60), 2); out.append(UInt8(ascii: "."))
+        digits(fraction, 6); out.append(UInt8(ascii: "Z"))
     }
 
     /// The same moment in whole seconds, for JSON: `2026-11-22T13:04:05Z`.

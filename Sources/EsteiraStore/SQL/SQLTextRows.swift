@@ -44,20 +44,42 @@ public struct SQLTextRows: Sendable {
         if ends.count % width == 0 { count += 1 }
     }
 
-    /// Rows read as values (PostgreSQL, or any binding without a text reader of its own).
+    /// Rows read as values (PostgreSQL, or any binding without a text reader of its own),
+    /// written as text straight into the buffer.
     init(_ rows: [SQLRow], width: Int) {
         self.init(width: width)
         for row in rows {
             for value in row.values {
                 switch value {
                 case .null: appendNull()
-                case .int(let n): var s = String(n); s.withUTF8 { append($0) }
+                case .int(let n): appendDigits(n)
                 case .text(var s): s.withUTF8 { append($0) }
                 case .day(let d): d.withISO { append($0) }
-                case .timestamp(let t): var s = Timestamp.iso(t); s.withUTF8 { append($0) }
+                case .timestamp(let t): appendWritten { Timestamp.appendISO(t, to: &$0) }
                 }
             }
         }
+    }
+
+    private mutating func appendDigits(_ n: Int64) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var i = buffer.count, rest = n.magnitude
+            repeat {
+                i -= 1
+                buffer[i] = UInt8(48 + rest % 10)
+                rest /= 10
+            } while rest > 0
+            if n < 0 { bytes.append(UInt8(ascii: "-")) }
+            append(UnsafeBufferPointer(rebasing: buffer[i...]))
+        }
+    }
+
+    /// A value `write` puts at the end of the buffer itself.
+    private mutating func appendWritten(_ write: (inout [UInt8]) -> Void) {
+        write(&bytes)
+        ends.append(bytes.count)
+        nulls.append(false)
+        if ends.count % width == 0 { count += 1 }
     }
 
     /// Calls `body` with a view of the rows that reads values in place.
