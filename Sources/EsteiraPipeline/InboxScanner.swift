@@ -169,21 +169,13 @@ public struct InboxScanner: Service {
     /// `rejects.csv` writes it; read page by page, however many rejects there are.
     func writeResult(_ batch: BatchRecord, base: String, name: String) async throws {
         let c = batch.counts
-        var text = "\u{FEFF}lote;arquivo;situação;recebidas;registradas;alteradas;baixadas;duplicadas;rejeitadas;em revisão\r\n"
+        let text = "\u{FEFF}lote;arquivo;situação;recebidas;registradas;alteradas;baixadas;duplicadas;rejeitadas;em revisão\r\n"
             + "\(batch.id);\(SpreadsheetCSV.cell(name));\(batch.status.portugueseName);\(c.received);\(c.registered);\(c.updated);"
             + "\(c.withdrawn);\(c.duplicates);\(c.rejected);\(c.review)\r\n\r\n" + SpreadsheetCSV.rejectHeader
         let registry = DebtRegistry(db: db)
         try await Self.place(at: base + "/retorno", name: name + ".resultado.csv") { out in
-            var cursor = (line: 0, id: 0)
-            while true {
-                try out.write(contentsOf: Data(text.utf8))
-                let page = try await registry.rejects(batchID: batch.id, after: cursor, limit: 2000)
-                guard let last = page.last else { break }
-                text = page.map { r, _ in
-                    SpreadsheetCSV.rejectLine(line: r.line, field: r.field, code: r.code, message: r.message, raw: r.raw)
-                }.joined()
-                cursor = (last.0.line, last.id)
-            }
+            try out.write(contentsOf: Data(text.utf8))
+            try await registry.rejectReport(batchID: batch.id) { try out.write(contentsOf: Data($0.utf8)) }
         }
     }
 

@@ -357,17 +357,7 @@ struct BatchRoutes {
         let registry = self.registry
         let body = ResponseBody { writer in
             try await writer.write(ByteBuffer(string: "\u{FEFF}" + SpreadsheetCSV.rejectHeader))
-            var cursor = (line: 0, id: 0)
-            while true {
-                let page = try await registry.rejects(batchID: batch.id, after: cursor, limit: 2000)
-                if page.isEmpty { break }
-                var text = ""
-                for (r, id) in page {
-                    text += SpreadsheetCSV.rejectLine(line: r.line, field: r.field, code: r.code, message: r.message, raw: r.raw)
-                    cursor = (r.line, id)
-                }
-                try await writer.write(ByteBuffer(string: text))
-            }
+            try await registry.rejectReport(batchID: batch.id) { try await writer.write(ByteBuffer(string: $0)) }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [

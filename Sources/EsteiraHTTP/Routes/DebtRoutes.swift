@@ -372,11 +372,6 @@ struct DebtCSV {
     var offsets: [Int: Int] = [:]
 
     /// A cell made safe for a spreadsheet (`SpreadsheetCSV.appendCell`).
-    mutating func cell(_ text: String?) {
-        var text = text ?? ""
-        text.withUTF8 { cell($0) }
-    }
-
     mutating func cell(_ utf8: UnsafeBufferPointer<UInt8>?) {
         SpreadsheetCSV.appendCell(utf8, to: &bytes)
     }

@@ -336,6 +336,21 @@ public struct DebtRegistry: Sendable {
                           orderBy: "line, id", page: page, perPage: perPage, DebtRegistry.reject)
     }
 
+    /// The batch's reject report (`SpreadsheetCSV.rejectLine`, in line order), handed to `write` a
+    /// page of text at a time however many rejects there are: the API's `rejects.csv` and the drop
+    /// folder's return file write the same.
+    public func rejectReport(batchID: String, _ write: (String) async throws -> Void) async throws {
+        var cursor = (line: 0, id: 0)
+        while true {
+            let page = try await rejects(batchID: batchID, after: cursor, limit: 2000)
+            guard let last = page.last else { return }
+            try await write(page.map { r, _ in
+                SpreadsheetCSV.rejectLine(line: r.line, field: r.field, code: r.code, message: r.message, raw: r.raw)
+            }.joined())
+            cursor = (last.0.line, last.id)
+        }
+    }
+
     /// Rejects in line order after a given (line, id) position, for streaming a report in pages.
     public func rejects(batchID: String, after cursor: (line: Int, id: Int), limit: Int) async throws -> [(RejectRecord, id: Int)] {
         try await db.query("""

@@ -33,14 +33,17 @@ public struct SQLTextRows: Sendable {
 
     mutating func append(_ value: UnsafeBufferPointer<UInt8>) {
         bytes.append(contentsOf: value)
-        ends.append(bytes.count)
-        nulls.append(false)
-        if ends.count % width == 0 { count += 1 }
+        endValue(null: false)
     }
 
     mutating func appendNull() {
+        endValue(null: true)
+    }
+
+    /// Ends the value whose bytes (none for NULL) were just written, and its row with its last value.
+    private mutating func endValue(null: Bool) {
         ends.append(bytes.count)
-        nulls.append(true)
+        nulls.append(null)
         if ends.count % width == 0 { count += 1 }
     }
 
@@ -77,9 +80,7 @@ public struct SQLTextRows: Sendable {
     /// A value `write` puts at the end of the buffer itself.
     private mutating func appendWritten(_ write: (inout [UInt8]) -> Void) {
         write(&bytes)
-        ends.append(bytes.count)
-        nulls.append(false)
-        if ends.count % width == 0 { count += 1 }
+        endValue(null: false)
     }
 
     /// Calls `body` with a view of the rows that reads values in place.
