@@ -31,7 +31,7 @@ struct Clients: AsyncParsableCommand {
             guard case .success(let id) = TaxID.parse(document) else { return }
             let (client, key) = try await Runtime.with(store) { runtime in
                 try await ClientStore(db: runtime.db).create(name: name, document: id.value, subBatchSize: subBatchSize ?? runtime.settings.workers.subBatchSize,
-                                                             traceID: "cli")
+                                                             traceID: "cli", by: commandLineActor)
             }
             try NewKey(what: "Client", name: client.name, id: client.id, key: key).print(json: json)
         }
@@ -68,7 +68,7 @@ struct Clients: AsyncParsableCommand {
         @Flag(help: "Issue a new key in the same step.") var issueNew = false
 
         func run() async throws {
-            let key = try await Runtime.with(store) { try await ClientStore(db: $0.db).revokeKey(id: id, issueNew: issueNew) }
+            let key = try await Runtime.with(store) { try await ClientStore(db: $0.db).revokeKey(id: id, issueNew: issueNew, by: commandLineActor) }
             print("Key revoked for client \(id).")
             if let key { print("New api key: \(key)") }
         }
@@ -99,7 +99,7 @@ struct Clients: AsyncParsableCommand {
 
         func run() async throws {
             let max = try Self.cents(maxAmount, "--max-amount"), min = try Self.cents(minAmount, "--min-amount")
-            try await Runtime.with(store) { try await ClientStore(db: $0.db).setLimits(id: id, maxAmountCents: max, minAmountCents: min) }
+            try await Runtime.with(store) { try await ClientStore(db: $0.db).setLimits(id: id, maxAmountCents: max, minAmountCents: min, by: commandLineActor) }
             print("Limits of client \(id): maximum \(max.map { Money.brazilian(cents: $0) } ?? "the agency's default"), "
                   + "minimum \(min.map { Money.brazilian(cents: $0) } ?? "the agency's default").")
         }

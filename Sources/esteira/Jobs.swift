@@ -36,7 +36,7 @@ struct Jobs: AsyncParsableCommand {
         @Argument(help: "The job's id.") var id: Int
 
         func run() async throws {
-            let ok = try await Runtime.with(store) { try await JobQueue(db: $0.db).retryDead(id: id) }
+            let ok = try await Runtime.with(store) { try await JobQueue(db: $0.db).retryDead(id: id, by: commandLineActor) }
             if ok { print("Job \(id) queued again.") } else { throw ValidationError("job \(id) is not dead (or does not exist)") }
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EsteiraApp
+import EsteiraCore
 import EsteiraStore
 import Foundation
 
@@ -12,14 +13,17 @@ struct Operators: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an operator and print its key (shown once).")
         @OptionGroup var store: StoreOptions
         @Option(help: "Who the operator is.") var name: String
+        @Option(help: "viewer (reads), operator (also acts) or admin (also manages operators and clients).") var role: String = "operator"
         @Flag(help: "Print {\"id\": ..., \"api_key\": ...} as JSON.") var json = false
 
         func validate() throws {
             if name.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--name must not be empty") }
+            if OperatorRole(rawValue: role) == nil { throw ValidationError("--role must be viewer, operator or admin") }
         }
 
         func run() async throws {
-            let (op, key) = try await Runtime.with(store) { try await OperatorStore(db: $0.db).create(name: name) }
+            let role = OperatorRole(rawValue: role) ?? .viewer
+            let (op, key) = try await Runtime.with(store) { try await OperatorStore(db: $0.db).create(name: name, role: role, by: commandLineActor) }
             try NewKey(what: "Operator", name: op.name, id: op.id, key: key).print(json: json)
         }
     }
@@ -30,7 +34,8 @@ struct Operators: AsyncParsableCommand {
 
         func run() async throws {
             for op in try await Runtime.with(store, { try await OperatorStore(db: $0.db).list() }) {
-                print("\(op.id)  \((op.keyRevoked ? "revoked" : "…\(op.apiKeyHint ?? "")").padding(toLength: 8, withPad: " ", startingAt: 0))  \(op.name)")
+                print("\(op.id)  \((op.keyRevoked ? "revoked" : "…\(op.apiKeyHint ?? "")").padding(toLength: 8, withPad: " ", startingAt: 0))  "
+                      + "\(op.role.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(op.name)\(op.deactivated ? " (deactivated)" : "")")
             }
         }
     }
@@ -41,7 +46,7 @@ struct Operators: AsyncParsableCommand {
         @Option(help: "The operator's id.") var id: String
 
         func run() async throws {
-            guard try await Runtime.with(store, { try await OperatorStore(db: $0.db).revokeKey(id: id) }) else {
+            guard try await Runtime.with(store, { try await OperatorStore(db: $0.db).revokeKey(id: id, by: commandLineActor) }) else {
                 throw ValidationError("no operator \(id)")
             }
             print("Key revoked for operator \(id).")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EsteiraApp
+import EsteiraStore
 import Foundation
 import Logging
 
@@ -59,6 +60,9 @@ extension Runtime {
 }
 
 /// A key just issued, printed once: `{"api_key": …, "id": …}` for scripts, or lines for a person.
+/// Who the audit names for what the command line changes: the system user running it.
+let commandLineActor = AuditActor.cli(user: ProcessInfo.processInfo.userName)
+
 struct NewKey: Encodable {
     var what: String
     var name: String

@@ -12,7 +12,7 @@ struct BlacklistAdminContractTests {
     func blacklist(dialect: SQLDialect) async throws {
         try await InProcessEsteira.with(dialect) { api, runtime in
             let client = try await InProcessEsteira.client(runtime)
-            let op = try await OperatorStore(db: runtime.db).create(name: "Ana").apiKey
+            let op = try await OperatorStore(db: runtime.db).create(name: "Ana", role: .admin).apiKey
             // "op_" and 40 characters of key.
             #expect(op.hasPrefix("op_") && op.count == 43)
 

@@ -91,7 +91,7 @@ struct PortfolioContractTests {
     func reviewDecisions(dialect: SQLDialect) async throws {
         try await InProcessEsteira.with(dialect) { api, runtime in
             let client = try await InProcessEsteira.client(runtime)
-            let (op, opKey) = try await OperatorStore(db: runtime.db).create(name: "Ana")
+            let (op, opKey) = try await OperatorStore(db: runtime.db).create(name: "Ana", role: .admin)
             let settings = InProcessEsteira.collectionSettings
             #expect(try await api.request(.put, "/v1/collection", key: client.key, body: settings).status == 200)
             for (id, due) in [("R1", TestCalendar.day(years: -6)), ("R2", TestCalendar.day(years: -6)), ("R3", TestCalendar.day(months: -1))] {
@@ -151,7 +151,7 @@ struct PortfolioContractTests {
     func notices(dialect: SQLDialect) async throws {
         try await InProcessEsteira.with(dialect, environment: ["ESTEIRA_WEBHOOK_ALLOW_PRIVATE": "1"]) { api, runtime in
             let client = try await InProcessEsteira.client(runtime)
-            let opKey = try await OperatorStore(db: runtime.db).create(name: "Ana").apiKey
+            let opKey = try await OperatorStore(db: runtime.db).create(name: "Ana", role: .admin).apiKey
             let hook = try await api.post("/v1/webhooks", key: client.key,
                                           json: #"{"url": "http://127.0.0.1:9/hooks", "events": ["debt.paid", "debt.withdrawn", "debt.review_decided"]}"#)
             #expect(hook.status == 201, "\(hook.body)")

@@ -104,7 +104,7 @@ struct RejectCodeContractTests {
         #expect(documented.count >= 30, "\(documented)")
         try await InProcessEsteira.with(dialect) { api, runtime in
             let client = try await InProcessEsteira.client(runtime)
-            let op = try await OperatorStore(db: runtime.db).create(name: "Ana").apiKey
+            let op = try await OperatorStore(db: runtime.db).create(name: "Ana", role: .admin).apiKey
             let due = TestCalendar.day(months: -1)
             let debt = #"{"external_id": "E1", "name": "Ana", "document": "248.438.034-80", "amount": "10,00", "due_date": "\#(due)"}"#
             #expect(try await api.post("/v1/debts", key: client.key, json: debt).status == 201)

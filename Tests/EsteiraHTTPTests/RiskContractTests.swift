@@ -44,7 +44,7 @@ struct RiskContractTests {
         let environment = ["ESTEIRA_RISK_EXTERNAL_URL": standIn.base + "/validate", "ESTEIRA_RISK_CALL_TIMEOUT_MS": "300", "ESTEIRA_RISK_FALLBACK": "review"]
         try await InProcessEsteira.with(dialect, environment: environment) { api, runtime in
             let client = try await InProcessEsteira.client(runtime, name: "Loja")
-            let op = try await OperatorStore(db: runtime.db).create(name: "Ana").apiKey
+            let op = try await OperatorStore(db: runtime.db).create(name: "Ana", role: .admin).apiKey
             #expect(try await api.request(.put, "/v1/admin/blacklist/52998224725", key: op, body: #"{"reason": "fraude"}"#).status == 201)
 
             func analyze(_ json: String) async throws -> JSONValue {

@@ -55,10 +55,10 @@ struct StalledBatchContractTests {
             }
             #expect(dead.map(\.kind) == [.transform, .transform])
             try FileManager.default.removeItem(atPath: staging)
-            #expect(try await queue.retryDead(id: dead[0].id))
+            #expect(try await queue.retryDead(id: dead[0].id, by: .cli(user: "test")))
             #expect(try await api.get("/v1/batches/\(id)", key: client.key).json["status"]?.string == "stalled")
-            #expect(try await queue.retryDead(id: dead[1].id))
-            #expect(try await queue.retryDead(id: dead[1].id) == false) // queued now, not dead
+            #expect(try await queue.retryDead(id: dead[1].id, by: .cli(user: "test")))
+            #expect(try await queue.retryDead(id: dead[1].id, by: .cli(user: "test")) == false) // queued now, not dead
 
             // By hand: S1 and S3 register, S2's document is refused; 3 received.
             let done = try await api.finishedBatch(id, key: client.key, timeout: 60)

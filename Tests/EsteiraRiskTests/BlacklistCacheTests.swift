@@ -11,8 +11,8 @@ struct BlacklistCacheTests {
           arguments: TestDatabase.dialects)
     func stalledRefresh(dialect: SQLDialect) async throws {
         try await TestDatabase.with(dialect) { db in
-            let (op, _) = try await OperatorStore(db: db).create(name: "Operadora")
-            try await BlacklistStore(db: db).put([("52998224725", "fraude confirmada")], operatorID: op.id)
+            let (op, _) = try await OperatorStore(db: db).create(name: "Operadora", role: .admin)
+            try await BlacklistStore(db: db).put([("52998224725", "fraude confirmada")], by: .api(op))
             let stalling = StallingDatabase(db, stallsReads: true)
             // 5 s: long enough that a refresh on a database that answers ends within it even on CI's two
             // busy cores (0.3 s was not), short enough for the stalled one to be seen to hit it.

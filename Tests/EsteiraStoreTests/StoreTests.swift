@@ -147,7 +147,7 @@ struct StoreTests {
             #expect(try await clients.authenticate(apiKey: key + "x") == nil)
             let stored = try await db.query("SELECT api_key_hash FROM clients")[0].string("api_key_hash")
             #expect(stored != key && stored.count == 64)
-            let newKey = try #require(try await clients.revokeKey(id: client.id, issueNew: true))
+            let newKey = try #require(try await clients.revokeKey(id: client.id, issueNew: true, by: .cli(user: "test")))
             #expect(try await clients.authenticate(apiKey: key) == nil)
             #expect(try await clients.authenticate(apiKey: newKey)?.id == client.id)
         }
@@ -169,7 +169,7 @@ struct StoreTests {
             try await sessions.delete(token: token)
             #expect(try await sessions.client(token: token) == nil)
             let live = try await sessions.create(clientID: client.id, lifetime: 3600)
-            _ = try await clients.revokeKey(id: client.id, issueNew: false)
+            _ = try await clients.revokeKey(id: client.id, issueNew: false, by: .cli(user: "test"))
             #expect(try await sessions.client(token: live) == nil)
         }
     }
@@ -229,7 +229,7 @@ struct StoreTests {
             #expect(try await queue.fail(job: b, owner: "B", error: "boom", now: t0, unit: 0.5) == .dead)
             let dead = try await queue.list(state: .dead)
             #expect(dead.map(\.id) == [a.id] && dead[0].lastError == "boom")
-            #expect(try await queue.retryDead(id: a.id))
+            #expect(try await queue.retryDead(id: a.id, by: .cli(user: "test")))
             let again = try #require(try await queue.claim(kinds: [.finalize], owner: "C", lease: 10))
             #expect(again.attempts == 1)
 
@@ -273,7 +273,7 @@ struct StoreTests {
             #expect(try await alerts().count == 1)
 
             // Revived, and dead again (buried: claimed more often than it may be): a second alert.
-            #expect(try await queue.retryDead(id: job.id))
+            #expect(try await queue.retryDead(id: job.id, by: .cli(user: "test")))
             let again = try #require(try await queue.claim(kinds: [.transform], owner: "B", lease: 10))
             try await queue.bury(job: again, reason: "claimed 2 times; its worker died each time", now: Date().addingTimeInterval(1))
             let second = try await alerts()

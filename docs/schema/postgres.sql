@@ -9,6 +9,20 @@ CREATE TABLE alert_targets (
     CONSTRAINT alert_targets_pkey PRIMARY KEY (id)
 );
 
+CREATE TABLE audit_log (
+    id bigint NOT NULL,
+    at timestamp with time zone NOT NULL,
+    operator_id text,
+    operator_name text NOT NULL,
+    channel text NOT NULL,
+    action text NOT NULL,
+    target text NOT NULL,
+    before_value text,
+    after_value text,
+    CONSTRAINT audit_log_pkey PRIMARY KEY (id)
+);
+CREATE INDEX audit_log_at ON audit_log USING btree (at);
+
 CREATE TABLE bankslips (
     client_num bigint NOT NULL,
     external_id text NOT NULL,
@@ -140,6 +154,7 @@ CREATE TABLE clients (
     max_amount_cents bigint,
     min_amount_cents bigint,
     withdraw_missing integer DEFAULT 0 NOT NULL,
+    deactivated_at timestamp with time zone,
     CONSTRAINT clients_pkey PRIMARY KEY (id),
     CONSTRAINT clients_num_key UNIQUE (num)
 );
@@ -363,12 +378,23 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_batch ON notifications USING btree (client_id, batch_id);
 CREATE INDEX notifications_due ON notifications USING btree (state, next_at);
 
+CREATE TABLE operator_sessions (
+    token_hash text NOT NULL,
+    operator_id text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT operator_sessions_operator_id_fkey FOREIGN KEY (operator_id) REFERENCES operators(id),
+    CONSTRAINT operator_sessions_pkey PRIMARY KEY (token_hash)
+);
+
 CREATE TABLE operators (
     id text NOT NULL,
     name text NOT NULL,
     api_key_hash text,
     api_key_hint text,
     created_at timestamp with time zone NOT NULL,
+    role text DEFAULT 'admin'::text NOT NULL,
+    deactivated_at timestamp with time zone,
     CONSTRAINT operators_pkey PRIMARY KEY (id),
     CONSTRAINT operators_api_key_hash_key UNIQUE (api_key_hash)
 );

@@ -8,6 +8,18 @@ CREATE TABLE alert_targets (
     created_at TEXT NOT NULL
 );
 
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    operator_id TEXT,
+    operator_name TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    before_value TEXT,
+    after_value TEXT
+);
+
 CREATE TABLE bankslips (
     client_num BIGINT NOT NULL,
     external_id TEXT NOT NULL,
@@ -105,7 +117,7 @@ CREATE TABLE clients (
     trace_id TEXT NOT NULL,
     created_at TEXT NOT NULL,
     key_revoked_at TEXT
-, max_amount_cents BIGINT, min_amount_cents BIGINT, withdraw_missing INTEGER NOT NULL DEFAULT 0);
+, max_amount_cents BIGINT, min_amount_cents BIGINT, withdraw_missing INTEGER NOT NULL DEFAULT 0, deactivated_at TEXT);
 
 CREATE TABLE collection_settings (
     client_id TEXT PRIMARY KEY REFERENCES clients (id),
@@ -286,13 +298,20 @@ CREATE TABLE notifications (
     delivered_at TEXT
 , channel TEXT NOT NULL DEFAULT 'webhook', address TEXT);
 
+CREATE TABLE operator_sessions (
+    token_hash TEXT PRIMARY KEY,
+    operator_id TEXT NOT NULL REFERENCES operators (id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+
 CREATE TABLE operators (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     api_key_hash TEXT UNIQUE,
     api_key_hint TEXT,
     created_at TEXT NOT NULL
-);
+, role TEXT NOT NULL DEFAULT 'admin', deactivated_at TEXT);
 
 CREATE TABLE rejects (
     id INTEGER PRIMARY KEY,
@@ -372,6 +391,8 @@ CREATE TABLE webhook_endpoints (
     events TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+
+CREATE INDEX audit_log_at ON audit_log (at);
 
 CREATE INDEX bankslips_email_due ON bankslips (email_next_at) WHERE email_state = 'pending';
 

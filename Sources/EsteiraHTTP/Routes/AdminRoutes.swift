@@ -41,7 +41,7 @@ struct AdminRoutes {
     /// `{"max_amount": "50000,00" | null, "min_amount": "10,00" | null}`: the client's amount
     /// limits for the risk rules; null (or absent) returns to the agency's default.
     @Sendable func putLimits(_ request: Request, context: EsteiraRequestContext) async throws -> Limits {
-        guard context.operatorRecord != nil else { throw APIError.unauthorized }
+        guard let op = context.operatorRecord else { throw APIError.unauthorized }
         let id = context.parameters.get("id") ?? ""
         let body = try await request.body.collect(atMost: 16 * 1024)
         guard let limits = try? JSONDecoder().decode(Limits.self, from: Data(body.readableBytesView)) else {
@@ -60,7 +60,7 @@ struct AdminRoutes {
             throw APIError(.unprocessableContent, code: "invalid_limits", message: "O mínimo passa do máximo.", field: "min_amount")
         }
         do {
-            try await ClientStore(db: db).setLimits(id: id, maxAmountCents: max, minAmountCents: min)
+            try await ClientStore(db: db).setLimits(id: id, maxAmountCents: max, minAmountCents: min, by: .api(op))
         } catch is StoreError {
             throw APIError.notFound("Cliente")
         }
@@ -123,7 +123,7 @@ struct AdminRoutes {
         guard let op = context.operatorRecord else { throw APIError.unauthorized }
         let document = try Self.document(context)
         let reason = try await Self.reason(request, required: true)!
-        let added = try await blacklist.put([(document, reason)], operatorID: op.id)
+        let added = try await blacklist.put([(document, reason)], by: .api(op))
         blacklistCache.invalidate()
         context.logger.info("blacklist entry saved", metadata: ["document": "\(TaxID.mask(document).prefix(3))…", "added": "\(added == 1)"])
         var response = try await entry(document)!.response(from: request, context: context)
@@ -140,7 +140,7 @@ struct AdminRoutes {
         guard let op = context.operatorRecord else { throw APIError.unauthorized }
         let document = try Self.document(context)
         let reason = try await Self.reason(request, required: false)
-        guard try await blacklist.delete(document: document, reason: reason, operatorID: op.id) else {
+        guard try await blacklist.delete(document: document, reason: reason, by: .api(op)) else {
             throw APIError.notFound("Documento na lista de bloqueio")
         }
         blacklistCache.invalidate()
@@ -160,6 +160,23 @@ struct AdminRoutes {
     @Sendable func importCSV(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         guard let op = context.operatorRecord else { throw APIError.unauthorized }
         let body = Array(try await request.body.collect(atMost: 32 << 20).readableBytesView)
+        let (items, errors) = try Self.parseImport(body)
+        let json = APIJSON.encoder()
+        guard errors.isEmpty else {
+            let body = try json.encode(["error": ImportFailure(code: "invalid_lines", message: "Nenhuma linha foi importada: corrija as linhas listadas.", issues: errors)])
+            return Response(status: .unprocessableContent, headers: [.contentType: "application/json; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        let added = try await blacklist.put(items, by: .api(op))
+        blacklistCache.invalidate()
+        context.logger.info("blacklist imported", metadata: ["lines": "\(items.count)", "added": "\(added)"])
+        let out = try json.encode(["added": added, "changed": items.count - added])
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: out)))
+    }
+
+    /// The lines of a blacklist import (`document;reason`, a header first), each good line's
+    /// document and reason, and every bad line's problem; the API and the console share it.
+    static func parseImport(_ body: [UInt8]) throws -> (items: [(document: String, reason: String)], errors: [ImportError]) {
         let encoding = TextHead.encoding(body, complete: true)
         let start = TextHead.bomLength(body)
         let delimiter = TextHead.delimiter(body)
@@ -194,17 +211,7 @@ struct AdminRoutes {
             }
             items.append((id.value, values[1]))
         }
-        let json = APIJSON.encoder()
-        guard errors.isEmpty else {
-            let body = try json.encode(["error": ImportFailure(code: "invalid_lines", message: "Nenhuma linha foi importada: corrija as linhas listadas.", issues: errors)])
-            return Response(status: .unprocessableContent, headers: [.contentType: "application/json; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: body)))
-        }
-        let added = try await blacklist.put(items, operatorID: op.id)
-        blacklistCache.invalidate()
-        context.logger.info("blacklist imported", metadata: ["lines": "\(items.count)", "added": "\(added)"])
-        let out = try json.encode(["added": added, "changed": items.count - added])
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: out)))
+        return (items, errors)
     }
 
     struct ImportFailure: Encodable {

@@ -51,7 +51,7 @@ struct ReviewRoutes {
         }
         guard issues.isEmpty else { throw Self.refused(issues) }
         do {
-            let statuses = try await DebtReviews(db: db).decide(decisions, operatorID: op.id)
+            let statuses = try await DebtReviews(db: db).decide(decisions, by: .api(op))
             context.logger.info("reviews decided", metadata: ["decisions": "\(decisions.count)"])
             return ItemsResponse(items: zip(decisions, statuses).map {
                 DecidedJSON(clientID: $0.clientID, externalID: $0.externalID, status: $1.rawValue)

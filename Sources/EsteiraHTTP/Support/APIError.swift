@@ -1,3 +1,4 @@
+import EsteiraCore
 import Foundation
 import Hummingbird
 
@@ -37,6 +38,11 @@ public struct APIError: HTTPResponseError {
 
     public static let unauthorized = APIError(.unauthorized, code: "unauthorized",
                                               message: "Chave de API ausente ou inválida. Envie Authorization: Bearer <chave>.")
+    /// An operator whose role does not allow the request: 403, naming both roles.
+    public static func forbidden(role: OperatorRole, needed: OperatorRole) -> APIError {
+        APIError(.forbidden, code: "forbidden",
+                 message: "O seu papel (\(role.portugueseName)) não permite esta ação; ela pede o papel \(needed.portugueseName).")
+    }
     public static func notFound(_ what: String) -> APIError {
         APIError(.notFound, code: "not_found", message: "\(what) não encontrado.")
     }

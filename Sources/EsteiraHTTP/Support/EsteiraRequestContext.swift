@@ -37,10 +37,21 @@ struct OperatorAuthMiddleware: RouterMiddleware {
         guard let op = try await operators.authenticate(apiKey: try AuthMiddleware.bearerKey(request)) else {
             throw APIError.unauthorized
         }
+        let needed = Self.role(needed: request)
+        guard op.role.allows(needed) else { throw APIError.forbidden(role: op.role, needed: needed) }
         var context = context
         context.operatorRecord = op
         context.logger[metadataKey: "operator_id"] = "\(op.id)"
         return try await next(request, context)
+    }
+
+    /// The role a request needs: reading takes a viewer; acting, an operator; managing clients
+    /// and operators, an admin. One rule for every route, so that a new route cannot forget it.
+    static func role(needed request: Request) -> OperatorRole {
+        if request.method == .get || request.method == .head { return .viewer }
+        let path = request.uri.path
+        if path.hasPrefix("/v1/admin/clients") || path.hasPrefix("/v1/admin/operators") { return .admin }
+        return .operator
     }
 }
 

@@ -457,16 +457,22 @@ struct WebSessionMiddleware: RouterMiddleware {
 
 /// An `application/x-www-form-urlencoded` body.
 enum FormBody {
+    /// Each name's value (the last, for a name sent more than once).
     static func parse(_ buffer: ByteBuffer) -> [String: String] {
         var out: [String: String] = [:]
-        for pair in String(buffer: buffer).split(separator: "&") {
+        for (name, value) in pairs(buffer) { out[name] = value }
+        return out
+    }
+
+    /// Every name and value in order: checkboxes of one name send several.
+    static func pairs(_ buffer: ByteBuffer) -> [(name: String, value: String)] {
+        String(buffer: buffer).split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ s: Substring) -> String {
                 s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
             }
-            out[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
         }
-        return out
     }
 }
 

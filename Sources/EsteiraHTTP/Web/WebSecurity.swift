@@ -10,25 +10,30 @@ import Hummingbird
 /// as `?csrf=` (so that it works for multipart forms too, whose body is streamed). A page on
 /// another site can neither read nor send it: a cross-site `POST /app/entrar` cannot sign a
 /// victim into the attacker's account.
+///
+/// The operators' console (`/ops`) has the same guard on its own path, so that the two sites'
+/// tokens never mix.
 struct WebCSRFMiddleware: RouterMiddleware {
     typealias Context = EsteiraRequestContext
     static let cookie = "esteira_csrf"
+    /// The site the guard keeps: `/app` or `/ops`.
+    var path = "/app"
     /// The token of the request being handled, for the pages it renders.
     @TaskLocal static var token = ""
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let existing = WebSessionMiddleware.cookie(request, named: Self.cookie)
         if request.method == .post {
-            guard Self.sameOrigin(request) else { return Self.refused("o envio veio de outro site") }
+            guard Self.sameOrigin(request) else { return Self.refused("o envio veio de outro site", home: path) }
             guard let existing, let sent = request.uri.queryParameters["csrf"].map(String.init),
                   Self.constantTimeEqual(existing, sent) else {
-                return Self.refused("a página expirou")
+                return Self.refused("a página expirou", home: path)
             }
         }
         let token = existing ?? Hex.random(bytes: 32)
         var response = try await Self.$token.withValue(token) { try await next(request, context) }
         if existing == nil {
-            response.headers.append(HTTPField(name: .setCookie, value: "\(Self.cookie)=\(token); Path=/app; HttpOnly; SameSite=Strict"))
+            response.headers.append(HTTPField(name: .setCookie, value: "\(Self.cookie)=\(token); Path=\(path); HttpOnly; SameSite=Strict"))
         }
         return response
     }
@@ -48,11 +53,11 @@ struct WebCSRFMiddleware: RouterMiddleware {
         return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
-    static func refused(_ why: String) -> Response {
+    static func refused(_ why: String, home: String) -> Response {
         let html = """
             <!doctype html><html lang="pt-BR"><head><meta charset="utf-8"><title>Envio recusado</title></head>
             <body><h1>Envio recusado</h1><p id="erro">Não foi possível aceitar este envio: \(why). Volte, recarregue a página e tente de novo.</p>
-            <p><a href="/app/entrar">Ir para o início</a></p></body></html>
+            <p><a href="\(home)/entrar">Ir para o início</a></p></body></html>
             """
         return Response(status: .forbidden, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(string: html)))

@@ -21,13 +21,17 @@ public struct BlacklistStore: Sendable {
                        createdAt: try r.date("created_at"), updatedAt: try r.date("updated_at"))
     }
 
-    /// Adds the documents, or changes their reason; returns how many were new. One transaction.
+    /// Adds the documents, or changes their reason; returns how many were new. One transaction,
+    /// with its line in the audit: each document's reason before and after, or for an import of
+    /// more than one, how many were added and changed.
     @discardableResult
-    public func put(_ items: [(document: String, reason: String)], operatorID: String) async throws -> Int {
-        let now = Date()
+    public func put(_ items: [(document: String, reason: String)], by actor: AuditActor) async throws -> Int {
+        let now = Date(), operatorID = actor.operatorID ?? actor.name
         return try await db.write(durable: true) { c in
             var added = 0
             for item in items {
+                let before = items.count == 1
+                    ? try await c.query("SELECT reason FROM blacklist WHERE document = \(item.document)").first?.string("reason") : nil
                 let changed = try await c.execute("""
                     UPDATE blacklist SET reason = \(item.reason), operator_id = \(operatorID), updated_at = \(now)
                     WHERE document = \(item.document)
@@ -43,6 +47,15 @@ public struct BlacklistStore: Sendable {
                     INSERT INTO blacklist_log (document, action, reason, operator_id, at)
                     VALUES (\(item.document), \(changed == 0 ? "added" : "changed"), \(item.reason), \(operatorID), \(now))
                     """)
+                if items.count == 1 {
+                    try await AuditLog.record(c, actor, action: changed == 0 ? "blacklist.add" : "blacklist.change", target: "document:\(item.document)",
+                                              before: before.map { AuditLog.values(["reason": $0]) }, after: AuditLog.values(["reason": item.reason]),
+                                              now: now)
+                }
+            }
+            if items.count > 1 {
+                try await AuditLog.record(c, actor, action: "blacklist.import", target: "blacklist", before: nil,
+                                          after: AuditLog.values(["added": "\(added)", "changed": "\(items.count - added)"]), now: now)
             }
             try await BlacklistStore.raiseVersion(c)
             return added
@@ -50,10 +63,13 @@ public struct BlacklistStore: Sendable {
     }
 
     /// Removes the document; false when it was not listed.
-    public func delete(document: String, reason: String?, operatorID: String) async throws -> Bool {
-        let now = Date()
+    public func delete(document: String, reason: String?, by actor: AuditActor) async throws -> Bool {
+        let now = Date(), operatorID = actor.operatorID ?? actor.name
         return try await db.write(durable: true) { c in
-            guard try await c.execute("DELETE FROM blacklist WHERE document = \(document)") > 0 else { return false }
+            guard let before = try await c.query("SELECT reason FROM blacklist WHERE document = \(document)").first?.string("reason"),
+                  try await c.execute("DELETE FROM blacklist WHERE document = \(document)") > 0 else { return false }
+            try await AuditLog.record(c, actor, action: "blacklist.remove", target: "document:\(document)",
+                                      before: AuditLog.values(["reason": before]), after: reason.map { AuditLog.values(["removal_reason": $0]) }, now: now)
             try await c.execute("""
                 INSERT INTO blacklist_log (document, action, reason, operator_id, at)
                 VALUES (\(document), 'removed', \(reason), \(operatorID), \(now))

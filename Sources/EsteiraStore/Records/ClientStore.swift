@@ -15,6 +15,8 @@ public struct ClientRecord: Sendable, Equatable, Codable {
     /// The client's amount limits for the risk rules (K005, K008); nil: the agency's default.
     public var maxAmountCents: Int64?
     public var minAmountCents: Int64?
+    /// Deactivated by an operator: its key stopped at once; its data stays.
+    public var deactivated = false
 }
 
 /// The agency's clients and their API keys. Only a SHA-256 of a key is kept: a key is shown once,
@@ -44,7 +46,8 @@ public struct ClientStore: Sendable {
         "est_" + Hex.random(bytes: 20)
     }
 
-    public func create(name: String, document: String, subBatchSize: Int, traceID: String) async throws -> (ClientRecord, apiKey: String) {
+    public func create(name: String, document: String, subBatchSize: Int, traceID: String,
+                       by actor: AuditActor? = nil) async throws -> (ClientRecord, apiKey: String) {
         let key = ClientStore.newKey()
         var record = ClientRecord(id: UUID().uuidString.lowercased(), num: 0, name: name, document: document,
                                   apiKeyHint: String(key.suffix(4)), subBatchSize: subBatchSize,
@@ -58,6 +61,11 @@ public struct ClientStore: Sendable {
                 VALUES (\(made.id), \(num), \(name), \(document), \(ClientStore.hash(apiKey: key)), \(made.apiKeyHint),
                         \(subBatchSize), \(traceID), \(made.createdAt))
                 """)
+            if let actor {
+                try await AuditLog.record(c, actor, action: "client.create", target: "client:\(made.id)", before: nil,
+                                          after: AuditLog.values(["name": name, "document": document, "sub_batch_size": "\(subBatchSize)",
+                                                                  "key": "…" + (made.apiKeyHint ?? "")]))
+            }
             return num
         }
         return (record, key)
@@ -68,10 +76,13 @@ public struct ClientStore: Sendable {
                      apiKeyHint: try row.optionalString("api_key_hint"), subBatchSize: try row.int("sub_batch_size"),
                      createdAt: try row.date("created_at"), keyRevoked: try row.optionalString("api_key_hash") == nil,
                      maxAmountCents: try row.optionalInt("max_amount_cents").map(Int64.init),
-                     minAmountCents: try row.optionalInt("min_amount_cents").map(Int64.init))
+                     minAmountCents: try row.optionalInt("min_amount_cents").map(Int64.init),
+                     deactivated: try row.optionalDate("deactivated_at") != nil)
     }
 
-    static let columns = "id, num, name, document, api_key_hash, api_key_hint, sub_batch_size, created_at, max_amount_cents, min_amount_cents"
+    static let columns = """
+        id, num, name, document, api_key_hash, api_key_hint, sub_batch_size, created_at, max_amount_cents, min_amount_cents, deactivated_at
+        """
 
     public func list() async throws -> [ClientRecord] {
         try await db.query("SELECT \(raw: ClientStore.columns) FROM clients ORDER BY created_at, id").map(ClientStore.record)
@@ -98,25 +109,78 @@ public struct ClientStore: Sendable {
     }
 
     /// Sets the client's amount limits (nil: the agency's default).
-    public func setLimits(id: String, maxAmountCents: Int64?, minAmountCents: Int64?) async throws {
+    public func setLimits(id: String, maxAmountCents: Int64?, minAmountCents: Int64?, by actor: AuditActor) async throws {
         let changed = try await db.write(durable: true) { c in
-            try await c.execute("""
+            guard let before = try await c.query("SELECT max_amount_cents, min_amount_cents FROM clients WHERE id = \(id)").first else { return 0 }
+            let n = try await c.execute("""
                 UPDATE clients SET max_amount_cents = \(maxAmountCents), min_amount_cents = \(minAmountCents) WHERE id = \(id)
                 """)
+            try await AuditLog.record(c, actor, action: "client.limits", target: "client:\(id)",
+                                      before: AuditLog.values(["max_amount_cents": try before.optionalInt("max_amount_cents").map { "\($0)" },
+                                                               "min_amount_cents": try before.optionalInt("min_amount_cents").map { "\($0)" }]),
+                                      after: AuditLog.values(["max_amount_cents": maxAmountCents.map { "\($0)" },
+                                                              "min_amount_cents": minAmountCents.map { "\($0)" }]))
+            return n
         }
         guard changed == 1 else { throw StoreError.notFound("client \(id)") }
     }
 
     /// Revokes the client's key; with `issueNew`, makes and returns a new one in the same transaction.
-    public func revokeKey(id: String, issueNew: Bool) async throws -> String? {
+    public func revokeKey(id: String, issueNew: Bool, by actor: AuditActor) async throws -> String? {
         let key = issueNew ? ClientStore.newKey() : nil
         let changed = try await db.write(durable: true) { c in
-            try await c.execute("""
+            let hint = try await c.query("SELECT api_key_hint FROM clients WHERE id = \(id)").first?.optionalString("api_key_hint")
+            let n = try await c.execute("""
                 UPDATE clients SET api_key_hash = \(key.map(ClientStore.hash)), api_key_hint = \(key.map { String($0.suffix(4)) }),
-                       key_revoked_at = \(Date()) WHERE id = \(id)
+                       key_revoked_at = \(Date()) WHERE id = \(id) AND deactivated_at IS NULL
                 """)
+            if n == 1 {
+                // Only the keys' last four characters: the audit never holds a key.
+                try await AuditLog.record(c, actor, action: issueNew ? "client.key_issue" : "client.key_revoke", target: "client:\(id)",
+                                          before: AuditLog.values(["key": hint.map { "…" + $0 }]),
+                                          after: AuditLog.values(["key": key.map { "…" + String($0.suffix(4)) }]))
+            }
+            return n
         }
         guard changed == 1 else { throw StoreError.notFound("client \(id)") }
         return key
+    }
+
+    /// Deactivates the client: its key and its web sessions stop at once; its batches, debts and
+    /// ledger stay. False when there is no such active client.
+    public func deactivate(id: String, by actor: AuditActor, now: Date = Date()) async throws -> Bool {
+        try await db.write(durable: true) { c in
+            guard try await c.execute("""
+                UPDATE clients SET api_key_hash = NULL, key_revoked_at = \(now), deactivated_at = \(now)
+                WHERE id = \(id) AND deactivated_at IS NULL
+                """) == 1 else { return false }
+            try await c.execute("DELETE FROM web_sessions WHERE client_id = \(id)")
+            try await AuditLog.record(c, actor, action: "client.deactivate", target: "client:\(id)",
+                                      before: AuditLog.values(["active": "true"]), after: AuditLog.values(["active": "false"]), now: now)
+            return true
+        }
+    }
+
+    /// Changes the client's name and records per sub-batch.
+    public func update(id: String, name: String, subBatchSize: Int, by actor: AuditActor) async throws {
+        let changed = try await db.write(durable: true) { c in
+            guard let before = try await c.query("SELECT name, sub_batch_size FROM clients WHERE id = \(id)").first else { return 0 }
+            let n = try await c.execute("UPDATE clients SET name = \(name), sub_batch_size = \(subBatchSize) WHERE id = \(id)")
+            try await AuditLog.record(c, actor, action: "client.update", target: "client:\(id)",
+                                      before: AuditLog.values(["name": try before.string("name"), "sub_batch_size": "\(try before.int("sub_batch_size"))"]),
+                                      after: AuditLog.values(["name": name, "sub_batch_size": "\(subBatchSize)"]))
+            return n
+        }
+        guard changed == 1 else { throw StoreError.notFound("client \(id)") }
+    }
+
+    /// Clients whose name, document or id holds `text` (all when it is empty), by name.
+    public func search(_ text: String, page: Int, perPage: Int) async throws -> Page<ClientRecord> {
+        let digits = text.filter { $0.isLetter || $0.isNumber }.uppercased()
+        let clause: SQL = text.isEmpty ? "clients" : """
+            clients WHERE lower(name) LIKE lower('%' || \(text) || '%') OR id = \(text)
+                       OR (\(digits) <> '' AND document LIKE '%' || \(digits) || '%')
+            """
+        return try await db.page(select: ClientStore.columns, from: clause, orderBy: "name, id", page: page, perPage: perPage, ClientStore.record)
     }
 }

@@ -46,8 +46,8 @@ public struct DebtReviews: Sendable {
     }
 
     /// Applies every decision, or none (`ReviewRefusal`); returns each debt's new status.
-    public func decide(_ decisions: [ReviewDecisionRequest], operatorID: String, now: Date = Date()) async throws -> [DebtStatus] {
-        let actor = DebtEventActor(kind: .operator, id: operatorID)
+    public func decide(_ decisions: [ReviewDecisionRequest], by auditActor: AuditActor, now: Date = Date()) async throws -> [DebtStatus] {
+        let actor = DebtEventActor(kind: .operator, id: auditActor.operatorID ?? auditActor.name)
         return try await db.write(durable: true) { c in
             var issues: [ReviewRefusal.Issue] = []
             var found: [(clientNum: Int, codes: [String])] = []
@@ -84,6 +84,9 @@ public struct DebtReviews: Sendable {
                     """)
                 try await DebtHistory.append(c, clientNum: debt.clientNum, externalID: d.externalID, kind: .reviewDecided, actor: actor,
                                              details: Decided(decision: d.decision, note: d.note, codes: debt.codes, status: status), at: now)
+                try await AuditLog.record(c, auditActor, action: "review.\(d.decision.rawValue)", target: "debt:\(d.clientID)/\(d.externalID)",
+                                          before: AuditLog.values(["status": DebtStatus.review.rawValue]),
+                                          after: AuditLog.values(["status": status.rawValue, "note": d.note]), now: now)
                 if d.decision == .reject {
                     _ = try await BankslipStore.cancelOpen(c, clientNum: debt.clientNum, externalID: d.externalID, actor: actor, at: now)
                 }

@@ -310,7 +310,7 @@ public struct JobQueue: Sendable {
     }
 
     /// Puts a dead job back in the queue with a fresh set of attempts.
-    public func retryDead(id: Int, now: Date = Date()) async throws -> Bool {
+    public func retryDead(id: Int, by actor: AuditActor, now: Date = Date()) async throws -> Bool {
         try await db.write { c in
             guard let job = try await c.query("SELECT \(raw: JobQueue.columns) FROM jobs WHERE id = \(id)\(c.forUpdate)").first.map(JobQueue.job),
                   try await c.execute("""
@@ -318,6 +318,10 @@ public struct JobQueue: Sendable {
                       WHERE id = \(id) AND state = 'dead'
                       """) == 1 else { return false }
             try await Self.revived(c, job: job, now: now)
+            try await AuditLog.record(c, actor, action: "job.retry", target: "job:\(id)",
+                                      before: AuditLog.values(["state": "dead", "attempts": "\(job.attempts)", "last_error": job.lastError]),
+                                      after: AuditLog.values(["state": "queued", "attempts": "0", "batch": job.batchID, "kind": job.kind.rawValue]),
+                                      now: now)
             return true
         }
     }

@@ -580,6 +580,34 @@ public enum Migrations {
         Migration(name: "0028_batches_stalled_index", sql: """
         CREATE INDEX batches_stalled ON batches (status) WHERE status = 'stalled';
         """),
+        // The operators' console: each operator has a role (those made before roles existed
+        // could do everything, and stay admins), a session of their own, apart from the clients'
+        // (`operator_sessions`), and may be deactivated; a client may be deactivated too (its key
+        // stops, its data stays). The audit holds every operator action, who by name, the target
+        // and the values before and after; nothing in Esteira updates or deletes its rows.
+        Migration(name: "0029_operators_console", sql: """
+        ALTER TABLE operators ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';
+        ALTER TABLE operators ADD COLUMN deactivated_at {TS};
+        ALTER TABLE clients ADD COLUMN deactivated_at {TS};
+        CREATE TABLE operator_sessions (
+            token_hash TEXT PRIMARY KEY,
+            operator_id TEXT NOT NULL REFERENCES operators (id),
+            created_at {TS} NOT NULL,
+            expires_at {TS} NOT NULL
+        );
+        CREATE TABLE audit_log (
+            id {ID},
+            at {TS} NOT NULL,
+            operator_id TEXT,
+            operator_name TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            before_value TEXT,
+            after_value TEXT
+        );
+        CREATE INDEX audit_log_at ON audit_log (at);
+        """),
     ]
 
     /// `TaxID.indexKey` of the column `document`, in SQL that both databases run (`{STRPOS}` is

@@ -1,0 +1,258 @@
+import EsteiraCore
+import EsteiraStore
+import Foundation
+import Hummingbird
+
+/// The console's clients (list, creation, settings, keys, deactivation) and operators.
+extension ConsoleRoutes {
+    func addClients(to ops: RouterGroup<EsteiraRequestContext>) {
+        ops.get("clientes", use: clientList)
+        ops.post("clientes", use: createClient)
+        ops.get("clientes/:id", use: clientPage)
+        ops.post("clientes/:id", use: updateClient)
+        ops.post("clientes/:id/limites", use: clientLimits)
+        ops.post("clientes/:id/chave", use: issueClientKey)
+        ops.post("clientes/:id/revogar", use: revokeClientKey)
+        ops.post("clientes/:id/desativar", use: deactivateClient)
+    }
+
+    func addOperators(to ops: RouterGroup<EsteiraRequestContext>) {
+        ops.get("operadores", use: operatorList)
+        ops.post("operadores", use: createOperator)
+        ops.post("operadores/:id/papel", use: operatorRole)
+        ops.post("operadores/:id/chave", use: issueOperatorKey)
+        ops.post("operadores/:id/desativar", use: deactivateOperator)
+    }
+
+    static func keyText(_ revoked: Bool, _ hint: String?) -> String { revoked ? "revogada" : "…" + (hint ?? "") }
+
+    // MARK: - Clients
+
+    func clientListPage(_ request: Request, _ op: OperatorRecord, secret: (String, String)? = nil, error: String? = nil) async throws -> Response {
+        let q = Self.query(request, "q")
+        var page = Self.page("Clientes", request)
+        if let error { page.error = error }
+        page.secret = secret
+        page.form(id: "busca", action: "/ops/clientes", method: "get", submit: "Buscar", [.text("Nome, CNPJ/CPF ou id", "q", q)])
+        let n = Self.pageNumber(request)
+        let list = try await ClientStore(db: db).search(q, page: n, perPage: Self.perPage)
+        page.table(id: "clientes", ["Nome", "Documento", "Chave", "Situação", "Linhas por parte", "Desde"], list.items.map { c in
+            [.link(c.name, "/ops/clientes/\(c.id)"), .text(TaxID.mask(c.document)), .text(Self.keyText(c.keyRevoked, c.apiKeyHint)),
+             .text(c.deactivated ? "desativado" : "ativo"), .number(c.subBatchSize), .text(Self.when(c.createdAt))]
+        }, empty: "Nenhum cliente encontrado.")
+        page.pager(page: n, perPage: Self.perPage, total: list.total) { Self.address("/ops/clientes", [("q", q), ("pagina", "\($0)")]) }
+        if op.role.allows(.admin) {
+            page.heading("Novo cliente")
+            page.form(id: "novo-cliente", action: "/ops/clientes", submit: "Cadastrar cliente", [
+                .text("Nome da empresa", "nome", required: true), .text("CNPJ ou CPF", "documento", required: true),
+                .text("Linhas por parte", "parte", "20000", type: "number"),
+            ])
+        }
+        return render(page, op, here: "/ops/clientes", status: error == nil ? .ok : .unprocessableContent)
+    }
+
+    @Sendable func clientList(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.viewer, context) { op in try await clientListPage(request, op) }
+    }
+
+    @Sendable func createClient(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in
+            let form = try await Self.form(request)
+            let name = (form["nome"] ?? "").trimmingCharacters(in: .whitespaces)
+            let size = Int(form["parte"] ?? "") ?? 20_000
+            guard !name.isEmpty else { return try await clientListPage(request, op, error: "Informe o nome da empresa.") }
+            guard case .success(let document) = TaxID.parse(form["documento"] ?? "") else {
+                return try await clientListPage(request, op, error: "O documento não é um CNPJ ou CPF válido.")
+            }
+            guard (1...1_000_000).contains(size) else {
+                return try await clientListPage(request, op, error: "Linhas por parte: de 1 a 1.000.000.")
+            }
+            let (client, key) = try await ClientStore(db: db).create(name: name, document: document.value, subBatchSize: size,
+                                                                     traceID: BatchRecord.newTraceID(), by: .console(op))
+            return try await clientListPage(request, op, secret: ("Cliente \(client.name) cadastrado. A chave de API dele é:", key))
+        }
+    }
+
+    func clientDetail(_ request: Request, _ op: OperatorRecord, id: String, secret: (String, String)? = nil,
+                      error: String? = nil) async throws -> Response {
+        guard let c = try await ClientStore(db: db).get(id: id) else { return render(Self.notFound("Cliente"), op, status: .notFound) }
+        var page = Self.page("Cliente \(c.name)", request)
+        page.secret = secret
+        if let error { page.error = error }
+        let month = try await views.clientMonth(clientID: c.id, today: Day(Date(), in: Day.saoPaulo))
+        func rate(_ part: Int) -> String { month.rows == 0 ? "—" : String(format: "%.1f%%", Double(part) * 100 / Double(month.rows)) }
+        page.figures([("Situação", c.deactivated ? "desativado" : "ativo", nil, "situacao"), ("Documento", TaxID.mask(c.document), nil, "documento"),
+                      ("Chave", Self.keyText(c.keyRevoked, c.apiKeyHint), nil, "chave-atual"),
+                      ("Linhas no mês", ConsolePage.grouped(month.rows), "/ops/lotes?cliente=\(c.id)", "linhas-mes"),
+                      ("Rejeição no mês", rate(month.rejected), nil, "taxa-rejeicao"), ("Revisão no mês", rate(month.review), nil, "taxa-revisao")])
+        if op.role.allows(.admin) && !c.deactivated {
+            page.heading("Cadastro")
+            page.form(id: "cadastro", action: "/ops/clientes/\(c.id)", submit: "Salvar", [
+                .text("Nome da empresa", "nome", c.name, required: true), .text("Linhas por parte", "parte", "\(c.subBatchSize)", type: "number"),
+            ])
+            page.heading("Limites de valor (regras de risco)")
+            page.form(id: "limites", action: "/ops/clientes/\(c.id)/limites", submit: "Salvar limites", [
+                .text("Valor máximo (vazio: o padrão)", "maximo", c.maxAmountCents.map { Money.decimalString(cents: $0) } ?? ""),
+                .text("Valor mínimo (vazio: o padrão)", "minimo", c.minAmountCents.map { Money.decimalString(cents: $0) } ?? ""),
+            ])
+            page.heading("Chave de API")
+            page.form(id: "nova-chave", action: "/ops/clientes/\(c.id)/chave", submit: "Emitir nova chave (a atual para na hora)", [])
+            if !c.keyRevoked {
+                page.form(id: "revogar-chave", action: "/ops/clientes/\(c.id)/revogar", submit: "Revogar a chave", danger: true, [])
+            }
+            page.heading("Desativar")
+            page.paragraph("Desativado, o cliente não entra mais (a chave e as sessões param na hora); os lotes, dívidas e o caixa ficam.")
+            page.form(id: "desativar", action: "/ops/clientes/\(c.id)/desativar", submit: "Desativar o cliente", danger: true, [])
+        }
+        page.links([("Lotes deste cliente", "/ops/lotes?cliente=\(c.id)", "lotes-do-cliente"),
+                    ("Histórico na auditoria", "/ops/auditoria?alvo=client:\(c.id)", "auditoria-do-cliente")])
+        return render(page, op, here: "/ops/clientes", status: error == nil ? .ok : .unprocessableContent)
+    }
+
+    @Sendable func clientPage(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.viewer, context) { op in try await clientDetail(request, op, id: context.parameters.get("id") ?? "") }
+    }
+
+    @Sendable func updateClient(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in
+            let id = context.parameters.get("id") ?? "", form = try await Self.form(request)
+            let name = (form["nome"] ?? "").trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty, let size = Int(form["parte"] ?? ""), (1...1_000_000).contains(size) else {
+                return try await clientDetail(request, op, id: id, error: "Informe o nome e as linhas por parte (de 1 a 1.000.000).")
+            }
+            do { try await ClientStore(db: db).update(id: id, name: name, subBatchSize: size, by: .console(op)) } catch is StoreError {
+                return render(Self.notFound("Cliente"), op, status: .notFound)
+            }
+            return Self.back("/ops/clientes/\(id)", notice: "Cadastro salvo.")
+        }
+    }
+
+    @Sendable func clientLimits(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in
+            let id = context.parameters.get("id") ?? "", form = try await Self.form(request)
+            /// The amount typed, nil when empty; or the message for one that is not a positive amount.
+            func cents(_ name: String) -> (Int64?, String?) {
+                let text = (form[name] ?? "").trimmingCharacters(in: .whitespaces)
+                if text.isEmpty { return (nil, nil) }
+                guard case .success(let c) = Money.parseCents(text), c > 0 else {
+                    return (nil, "O valor \(text) não é um valor positivo (use 1234,56).")
+                }
+                return (c, nil)
+            }
+            let (max, maxError) = cents("maximo"), (min, minError) = cents("minimo")
+            if let e = maxError ?? minError { return try await clientDetail(request, op, id: id, error: e) }
+            if let max, let min, min > max { return try await clientDetail(request, op, id: id, error: "O mínimo passa do máximo.") }
+            do {
+                try await ClientStore(db: db).setLimits(id: id, maxAmountCents: max, minAmountCents: min, by: .console(op))
+            } catch is StoreError {
+                return render(Self.notFound("Cliente"), op, status: .notFound)
+            }
+            return Self.back("/ops/clientes/\(id)", notice: "Limites salvos.")
+        }
+    }
+
+    @Sendable func issueClientKey(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in
+            let id = context.parameters.get("id") ?? ""
+            guard let key = try? await ClientStore(db: db).revokeKey(id: id, issueNew: true, by: .console(op)) else {
+                return try await clientDetail(request, op, id: id, error: "Cliente desativado ou inexistente: nenhuma chave emitida.")
+            }
+            return try await clientDetail(request, op, id: id, secret: ("A nova chave de API do cliente é:", key))
+        }
+    }
+
+    @Sendable func revokeClientKey(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in
+            let id = context.parameters.get("id") ?? ""
+            _ = try? await ClientStore(db: db).revokeKey(id: id, issueNew: false, by: .console(op))
+            return Self.back("/ops/clientes/\(id)", notice: "Chave revogada.")
+        }
+    }
+
+    @Sendable func deactivateClient(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in
+            let id = context.parameters.get("id") ?? ""
+            let done = try await ClientStore(db: db).deactivate(id: id, by: .console(op))
+            return Self.back("/ops/clientes/\(id)", notice: done ? "Cliente desativado: a chave parou agora." : nil,
+                             error: done ? nil : "O cliente já estava desativado.")
+        }
+    }
+
+    // MARK: - Operators
+
+    static let roles: [(String, String)] = OperatorRole.allCases.map { ($0.rawValue, $0.portugueseName) }
+
+    func operatorListPage(_ request: Request, _ op: OperatorRecord, secret: (String, String)? = nil, error: String? = nil) async throws -> Response {
+        var page = Self.page("Operadores", request)
+        page.secret = secret
+        if let error { page.error = error }
+        let all = try await operators.list()
+        page.table(id: "operadores", ["Nome", "Papel", "Chave", "Situação", "Desde", "Ações"], all.map { o in
+            var actions = ConsolePage.Cell()
+            if !o.deactivated {
+                actions.posts = OperatorRole.allCases.filter { $0 != o.role }.map {
+                    .init(label: "Tornar \($0.portugueseName)", action: "/ops/operadores/\(o.id)/papel?papel=\($0.rawValue)", id: "papel-\(o.id)-\($0.rawValue)")
+                } + [.init(label: "Nova chave", action: "/ops/operadores/\(o.id)/chave", id: "chave-\(o.id)")]
+                if o.id != op.id {
+                    actions.posts.append(.init(label: "Desativar", action: "/ops/operadores/\(o.id)/desativar", id: "desativar-\(o.id)", danger: true))
+                }
+            }
+            return [.text(o.name), .text(o.role.portugueseName), .text(Self.keyText(o.keyRevoked, o.apiKeyHint)),
+                    .text(o.deactivated ? "desativado" : "ativo"), .text(Self.when(o.createdAt)), actions]
+        })
+        page.heading("Novo operador")
+        page.form(id: "novo-operador", action: "/ops/operadores", submit: "Cadastrar operador", [
+            .text("Nome", "nome", required: true), .choice("Papel", "papel", Self.roles, selected: OperatorRole.viewer.rawValue),
+        ])
+        return render(page, op, here: "/ops/operadores", status: error == nil ? .ok : .unprocessableContent)
+    }
+
+    @Sendable func operatorList(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in try await operatorListPage(request, op) }
+    }
+
+    @Sendable func createOperator(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in
+            let form = try await Self.form(request)
+            let name = (form["nome"] ?? "").trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty, let role = OperatorRole(rawValue: form["papel"] ?? "") else {
+                return try await operatorListPage(request, op, error: "Informe o nome e o papel.")
+            }
+            let (made, key) = try await operators.create(name: name, role: role, by: .console(op))
+            return try await operatorListPage(request, op, secret: ("Operador \(made.name) cadastrado. A chave dele é:", key))
+        }
+    }
+
+    @Sendable func operatorRole(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in
+            let id = context.parameters.get("id") ?? ""
+            guard let role = OperatorRole(rawValue: Self.query(request, "papel")) else {
+                return try await operatorListPage(request, op, error: "Papel desconhecido.")
+            }
+            guard id != op.id || role == .admin else {
+                return try await operatorListPage(request, op, error: "Você não pode tirar o seu próprio papel de administração.")
+            }
+            let ok = try await operators.setRole(id: id, role, by: .console(op))
+            return Self.back("/ops/operadores", notice: ok ? "Papel alterado." : nil, error: ok ? nil : "Operador não encontrado.")
+        }
+    }
+
+    @Sendable func issueOperatorKey(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in
+            let id = context.parameters.get("id") ?? ""
+            guard let key = try await operators.issueKey(id: id, by: .console(op)) else {
+                return try await operatorListPage(request, op, error: "Operador desativado ou inexistente.")
+            }
+            return try await operatorListPage(request, op, secret: ("A nova chave do operador é:", key))
+        }
+    }
+
+    @Sendable func deactivateOperator(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in
+            let id = context.parameters.get("id") ?? ""
+            guard id != op.id else { return try await operatorListPage(request, op, error: "Você não pode desativar a si mesmo.") }
+            let ok = try await operators.deactivate(id: id, by: .console(op))
+            return Self.back("/ops/operadores", notice: ok ? "Operador desativado." : nil, error: ok ? nil : "O operador já estava desativado.")
+        }
+    }
+}
