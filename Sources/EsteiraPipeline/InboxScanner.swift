@@ -118,6 +118,9 @@ public struct InboxScanner: Service {
                 let message = "O arquivo \(name) não pôde ser processado: \(batch.error ?? "erro desconhecido")"
                     + (batch.errorCode.map { " (código \($0))" } ?? "") + ". Lote \(batch.id)."
                 await fail(base: base, path: path, name: name, message: message)
+            case .cancelled:
+                await fail(base: base, path: path, name: name, message: "O processamento do arquivo \(name) foi cancelado pela equipe de operação"
+                           + " depois de registrar \(batch.counts.registered) dívida(s). Lote \(batch.id).")
             case .received, .processing, .previewed, .stalled:
                 continue
             }

@@ -15,25 +15,27 @@ enum InProcessEsteira {
 
     /// `companions`: the outbox's senders (webhooks, and e-mail when an SMTP server is set), the
     /// ledger's reconciliation and the lake inbox run too, as beside `esteira serve`'s workers.
+    /// `kinds`: the jobs the in-process worker takes (all of them unless a test holds some back).
     static func with(_ dialect: SQLDialect, environment: [String: String] = [:], companions: Bool = false,
+                     kinds: [JobKind] = JobKind.allCases,
                      _ body: @escaping @Sendable (APITestClient, Runtime) async throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-http-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let base = ["ESTEIRA_DATA_DIR": dir, "ESTEIRA_POLL_SECONDS": "0.05"].merging(environment) { $1 }
         switch dialect {
         case .sqlite:
-            try await run(base, companions: companions, body)
+            try await run(base, companions: companions, kinds: kinds, body)
         case .postgres:
-            try await ScratchPostgres.with { url in try await run(base.merging(["DATABASE_URL": url]) { $1 }, companions: companions, body) }
+            try await ScratchPostgres.with { url in try await run(base.merging(["DATABASE_URL": url]) { $1 }, companions: companions, kinds: kinds, body) }
         }
     }
 
-    private static func run(_ environment: [String: String], companions: Bool,
+    private static func run(_ environment: [String: String], companions: Bool, kinds: [JobKind],
                             _ body: @escaping @Sendable (APITestClient, Runtime) async throws -> Void) async throws {
         let settings = try EsteiraSettings.load(SettingsValues(environment: environment))
         try await Runtime.with(settings) { runtime in
             let risk = runtime.riskService()
-            let worker = Worker(pipeline: runtime.pipeline(risk: risk), settings: runtime.workerSettings())
+            let worker = Worker(pipeline: runtime.pipeline(risk: risk), settings: runtime.workerSettings(kinds: kinds))
             let app = Application(router: EsteiraApplication.router(runtime, metrics: nil, risk: risk, jobsReady: { await worker.wake() }))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await worker.run() }

@@ -220,4 +220,53 @@ struct OperatorsConsoleContractTests {
             #expect((lake.header("Location") ?? "").contains("tb_faturas_202503.csv"), "\(lake.header("Location") ?? "")")
         }
     }
+
+    /// Held back from finalizing (the in-process worker takes every step but finalize), a batch
+    /// has registered both its sub-batches and reads `processing`.
+    @Test("a cancelled batch ends cancelled, registers nothing more, and keeps and lists what it registered; a viewer cannot cancel",
+          arguments: InProcessEsteira.dialects)
+    func cancelBatch(dialect: SQLDialect) async throws {
+        try await InProcessEsteira.with(dialect, kinds: JobKind.allCases.filter { $0 != .finalize }) { api, runtime in
+            let (_, key) = try await OperatorStore(db: runtime.db).create(name: "Otto Operador", role: .operator)
+            let (_, viewerKey) = try await OperatorStore(db: runtime.db).create(name: "Vera Leitura", role: .viewer)
+            let client = try await InProcessEsteira.client(runtime)
+            let past = TestCalendar.year(-1)
+            // Four rows, two sub-batches of two (the test client's size).
+            let file = "external_id,name,document,amount,due_date\nK1,Ana,248.438.034-80,10.00,\(past)-01-01\n"
+                + "K2,Bia,111.444.777-35,1.00,\(past)-01-01\nK3,Caio,529.982.247-25,3.00,\(past)-02-01\nK4,Davi,248.438.034-80,4.00,\(past)-02-01\n"
+            let id = try await api.upload(Array(file.utf8), key: client.key, name: "cancelar.csv")
+            let queue = JobQueue(db: runtime.db)
+            for _ in 0..<400 {
+                if try await queue.list(state: .queued).contains(where: { $0.batchID == id && $0.kind == .finalize }) { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(try await api.get("/v1/batches/\(id)", key: client.key).json["status"]?.string == "processing")
+
+            var viewer = try await ConsoleSession(api)
+            _ = try await viewer.signIn(viewerKey)
+            #expect(try await viewer.post("/ops/lotes/\(id)/cancelar").status == 403)
+            var otto = try await ConsoleSession(api)
+            _ = try await otto.signIn(key)
+            #expect(try await otto.get("/ops/lotes/\(id)").body.contains("id=\"cancelar\""))
+            let cancelled = try await otto.post("/ops/lotes/\(id)/cancelar")
+            #expect(cancelled.status == 303 && (cancelled.header("Location") ?? "").contains("aviso="), "\(cancelled.header("Location") ?? "")")
+
+            // Both sub-batches had committed: 4 registered stay; nothing else runs for it.
+            let batch = try await api.get("/v1/batches/\(id)", key: client.key).json
+            #expect(batch["status"]?.string == "cancelled", "\(batch)")
+            #expect(batch["counts", "registered"]?.int == 4)
+            #expect(try await api.get("/v1/debts/K3", key: client.key).json["status"]?.string == "registered")
+            #expect(try await InProcessEsteira.sql(runtime, "SELECT state || ':' || COALESCE(last_error, '') FROM jobs WHERE batch_id = '\(id)' AND kind = 'finalize'")
+                    == "done:cancelado pela operação")
+            let page = try await otto.get("/ops/lotes/\(id)").body
+            #expect(page.contains("Cancelado pela equipe de operação") && page.contains("K1") && page.contains("K4"))
+            #expect(!page.contains("id=\"cancelar\""))
+            // Once final, a second cancellation changes nothing.
+            #expect((try await otto.post("/ops/lotes/\(id)/cancelar").header("Location") ?? "").contains("erro="))
+            let audit = try await AuditLog(db: runtime.db).list(AuditFilter(action: "batch.cancel"), page: 1, perPage: 10).items
+            #expect(audit.count == 1)
+            #expect(audit.first?.before == #"{"status":"processing"}"#)
+            #expect(audit.first?.after == #"{"registered":"4","status":"cancelled"}"#)
+        }
+    }
 }

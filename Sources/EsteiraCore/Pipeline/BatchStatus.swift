@@ -11,8 +11,10 @@ public enum BatchStatus: String, Sendable, Codable, CaseIterable {
     /// A step of the batch ran out of attempts: its job waits, dead, for an operator, and the batch
     /// waits with it (`BatchStall`). Revived, it goes back to where it stood and on from there.
     case stalled
+    /// Cancelled by an operator: it registers nothing more; what it registered before stays.
+    case cancelled
 
-    public var isFinal: Bool { self == .completed || self == .completedWithRejects || self == .failed }
+    public var isFinal: Bool { self == .completed || self == .completedWithRejects || self == .failed || self == .cancelled }
 
     /// The status as a Brazilian client reads it (the web pages, the drop folder's return files).
     public var portugueseName: String {
@@ -24,6 +26,7 @@ public enum BatchStatus: String, Sendable, Codable, CaseIterable {
         case .failed: "Falhou"
         case .previewed: "Prévia pronta: aguardando confirmação"
         case .stalled: "Parado: aguardando a equipe de operação"
+        case .cancelled: "Cancelado pela equipe de operação"
         }
     }
 }

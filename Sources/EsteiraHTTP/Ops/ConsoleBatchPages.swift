@@ -14,6 +14,7 @@ extension ConsoleRoutes {
         ops.get("lotes/:id", use: batchPage)
         ops.get("lotes/:id/arquivo", use: rawFile)
         ops.post("lotes/:id/reprocessar", use: retryBatch)
+        ops.post("lotes/:id/cancelar", use: cancelBatch)
     }
 
     func addJobs(to ops: RouterGroup<EsteiraRequestContext>) {
@@ -128,6 +129,10 @@ extension ConsoleRoutes {
             if jobs.contains(where: { $0.job.state == .dead }) && op.role.allows(.operator) {
                 page.form(id: "reprocessar", action: "/ops/lotes/\(batch.id)/reprocessar", submit: "Reprocessar as etapas paradas", [])
             }
+            if !batch.status.isFinal && op.role.allows(.operator) {
+                page.form(id: "cancelar", action: "/ops/lotes/\(batch.id)/cancelar",
+                          submit: "Cancelar o lote (o que já foi registrado fica)", danger: true, [])
+            }
             page.heading("Etapas")
             page.table(id: "etapas", ["Tarefa", "Etapa", "Parte", "Estado", "Tentativas", "Criada", "Última mudança", "Último erro"], jobs.map { j in
                 [.text("\(j.job.id)"), .text(j.job.kind.rawValue), .text(j.job.seq >= 0 ? "\(j.job.seq)" : "—"), .text(Self.jobState(j.job.state.rawValue)),
@@ -140,13 +145,18 @@ extension ConsoleRoutes {
                 [.text("\(s.seq)"), .number(s.firstLine), .number(s.records), .text(s.status), .number(s.counts.registered),
                  .number(s.counts.rejected), .text(Self.when(s.updatedAt))]
             }, empty: "O arquivo ainda não foi dividido.")
-            page.heading("Rejeitadas")
             let n = Self.pageNumber(request)
+            page.heading("Dívidas registradas por este lote")
+            let debts = try await views.debts(batchID: batch.id, page: n, perPage: Self.perPage)
+            page.table(id: "registradas-lista", ["Dívida", "Valor", "Vencimento", "Situação"], debts.items.map {
+                [.text($0.externalID), .text(Money.brazilian(cents: $0.amountCents)), .text($0.dueDate.brazilian), .text($0.status)]
+            }, empty: "Nenhuma dívida registrada por este lote.")
+            page.heading("Rejeitadas")
             let rejects = try await DebtRegistry(db: db).rejects(batchID: batch.id, page: n, perPage: Self.perPage)
             page.table(id: "rejeitadas", ["Linha", "Campo", "Código", "Motivo"], rejects.items.map {
                 [.number($0.line), .text($0.field), .text($0.code), .text($0.message)]
             }, empty: "Nenhuma linha rejeitada.")
-            page.pager(page: n, perPage: Self.perPage, total: rejects.total) { "/ops/lotes/\(batch.id)?pagina=\($0)" }
+            page.pager(page: n, perPage: Self.perPage, total: max(rejects.total, debts.total)) { "/ops/lotes/\(batch.id)?pagina=\($0)" }
             return render(page, op, here: "/ops/lotes")
         }
     }
@@ -191,6 +201,21 @@ extension ConsoleRoutes {
             context.logger.info("batch retried from the console", metadata: ["batch_id": "\(id)", "jobs": "\(revived)"])
             return Self.back("/ops/lotes/\(id)", notice: revived > 0 ? "\(revived) etapa(s) de volta à fila." : nil,
                              error: revived == 0 ? "Nenhuma etapa parada neste lote." : nil)
+        }
+    }
+
+    @Sendable func cancelBatch(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.operator, context) { op in
+            let id = context.parameters.get("id") ?? ""
+            switch try await BatchStore(db: db).cancel(id: id, by: .console(op), retry: retry) {
+            case nil: return render(Self.notFound("Lote"), op, status: .notFound)
+            case (_, true)?:
+                await jobsReady()
+                context.logger.info("batch cancelled from the console", metadata: ["batch_id": "\(id)"])
+                return Self.back("/ops/lotes/\(id)", notice: "Lote cancelado: nada mais será registrado.")
+            case (let status, false)?:
+                return Self.back("/ops/lotes/\(id)", error: "O lote já terminou (\(status.portugueseName)); nada foi mudado.")
+            }
         }
     }
 

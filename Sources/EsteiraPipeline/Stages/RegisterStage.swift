@@ -155,6 +155,14 @@ struct RegisterStage {
             SELECT status FROM sub_batches WHERE batch_id = \(batch.id) AND seq = \(seq)\(c.forUpdate)
             """).first
         guard let own else { throw StageInvariantError(description: "sub-batch \(batch.id)/\(seq) does not exist") }
+        // A batch cancelled meanwhile registers nothing more. The share lock makes the check
+        // hold until the commit: the cancellation locks the batch's row for update.
+        let status = try await c.query("SELECT status FROM batches WHERE id = \(batch.id)\(c.forShare)").first?.string("status")
+        if status == BatchStatus.cancelled.rawValue {
+            outcome.alreadyDone = true
+            try await JobQueue.complete(c, job: job, owner: owner)
+            return outcome
+        }
         if try own.string("status") == "registered" {
             outcome.alreadyDone = true
         } else {

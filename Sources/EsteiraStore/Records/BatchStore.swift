@@ -177,6 +177,38 @@ public struct BatchStore: Sendable {
         try await db.query("SELECT \(raw: BatchStore.columns) FROM batches WHERE id = \(id)").first.map(BatchStore.record)
     }
 
+    /// Cancels a batch not yet final: it ends `cancelled` at once, registers nothing more (its
+    /// waiting and dead steps end, and a step under way finds it cancelled in its own
+    /// transaction), its staging files go; what it registered before stays. Nil when the batch
+    /// does not exist; `changed` false when it was final already (its status is then the one it had).
+    public func cancel(id: String, by actor: AuditActor, retry: RetryPolicy = RetryPolicy(),
+                       now: Date = Date()) async throws -> (status: BatchStatus, changed: Bool)? {
+        try await db.write(durable: true) { c in
+            guard let row = try await c.query("SELECT status, trace_id, registered FROM batches WHERE id = \(id)\(c.forUpdate)").first else { return nil }
+            let status = try row.known("status", as: BatchStatus.self)
+            guard !status.isFinal else { return (status, false) }
+            // What the batch registered so far: the sub-batches that committed.
+            let sums = try await Self.registeredSums(c, batchID: id)
+            try await c.execute("""
+                UPDATE batches SET status = \(BatchStatus.cancelled.rawValue), stalled_step = NULL, stalled_from = NULL,
+                       registered = \(sums.counts.registered), updated = \(sums.counts.updated), withdrawn = \(sums.counts.withdrawn),
+                       duplicates = \(sums.counts.duplicates), rejected = \(sums.counts.rejected), review = \(sums.counts.review),
+                       finished_at = \(now), updated_at = \(now)
+                WHERE id = \(id)
+                """)
+            try await c.execute("""
+                UPDATE jobs SET state = 'done', last_error = 'cancelado pela operação', lease_owner = NULL, lease_expires_at = NULL, updated_at = \(now)
+                WHERE batch_id = \(id) AND state IN ('queued', 'dead') AND kind IN (\(list: BatchStall.steps.sorted()))
+                """)
+            try await JobQueue(db: db, retry: retry).enqueue(c, .batch(.cleanup, batchID: id), traceID: try row.string("trace_id"))
+            try await AuditLog.record(c, actor, action: "batch.cancel", target: "batch:\(id)",
+                                      before: AuditLog.values(["status": status.rawValue]),
+                                      after: AuditLog.values(["status": BatchStatus.cancelled.rawValue, "registered": "\(sums.counts.registered)"]),
+                                      now: now)
+            return (.cancelled, true)
+        }
+    }
+
     public func list(clientID: String, status: BatchStatus?, page: Int, perPage: Int) async throws -> Page<BatchRecord> {
         let filter: SQL = status.map { "AND status = \($0.rawValue)" } ?? ""
         return try await db.page(select: BatchStore.columns, from: "batches WHERE client_id = \(clientID) \(filter)",

@@ -139,6 +139,22 @@ public struct ConsoleViews: Sendable {
         return try await db.query("SELECT id FROM jobs WHERE state = 'dead' \(filter) ORDER BY id LIMIT \(limit)").map { try $0.int("id") }
     }
 
+    public struct RegisteredDebt: Sendable {
+        public var externalID: String
+        public var amountCents: Int64
+        public var dueDate: Day
+        public var status: String
+    }
+
+    /// The debts the batch registered (first registered by it), by line.
+    public func debts(batchID: String, page: Int, perPage: Int) async throws -> Page<RegisteredDebt> {
+        try await db.page(select: "external_id, amount_cents, due_date, status, line", from: "debts WHERE batch_id = \(batchID)",
+                          orderBy: "line", page: page, perPage: perPage) {
+            RegisteredDebt(externalID: try $0.string("external_id"), amountCents: Int64(try $0.int("amount_cents")),
+                           dueDate: try $0.day("due_date"), status: try $0.string("status"))
+        }
+    }
+
     // MARK: - Clients
 
     public struct ClientMonth: Sendable {

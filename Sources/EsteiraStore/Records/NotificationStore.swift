@@ -34,7 +34,8 @@ public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
         case .completedWithRejects: self = .batchCompletedWithRejects
         case .failed: self = .batchFailed
         case .stalled: self = .batchStalled
-        case .received, .processing, .previewed: return nil
+        // A cancellation is an operator's decision, told to the client by whoever made it; no event yet.
+        case .received, .processing, .previewed, .cancelled: return nil
         }
     }
 
