@@ -55,7 +55,7 @@ struct OperatorsConsoleContractTests {
     @Test("every page renders; a viewer reads and is refused every action (403), in the console and the API; actions are audited with before and after",
           arguments: InProcessEsteira.dialects)
     func pagesRolesAndAudit(dialect: SQLDialect) async throws {
-        try await InProcessEsteira.with(dialect) { api, runtime in
+        try await InProcessEsteira.with(dialect, environment: ["ESTEIRA_WEBHOOK_ALLOW_PRIVATE": "1"]) { api, runtime in
             let operators = OperatorStore(db: runtime.db)
             let (_, adminKey) = try await operators.create(name: "Ana Admin", role: .admin)
             let (_, operatorKey) = try await operators.create(name: "Otto Operador", role: .operator)
@@ -76,7 +76,7 @@ struct OperatorsConsoleContractTests {
             _ = try await api.finishedBatch(batchID, key: client.key)
 
             // Every page, as the admin sees it.
-            for (path, expected) in [("/ops/visao-geral", "Lotes em andamento"), ("/ops/lotes", "carteira.csv"), ("/ops/lotes?situacao=completed_with_rejects", "carteira.csv"),
+            for (path, expected) in [("/ops/visao-geral", "Linhas por segundo"), ("/ops/lotes", "carteira.csv"), ("/ops/lotes?situacao=completed_with_rejects", "carteira.csv"),
                                      ("/ops/lotes/\(batchID)", "R003"), ("/ops/tarefas", "Nenhuma tarefa parada"), ("/ops/tarefas?estado=tentando", "Tarefas"),
                                      ("/ops/clientes", "Loja Exemplo"), ("/ops/clientes?q=exemplo", "Loja Exemplo"), ("/ops/clientes/\(client.id)", "Linhas no mês"),
                                      ("/ops/bloqueio", "Lista de bloqueio"), ("/ops/revisao", "Nenhuma dívida esperando decisão"),
@@ -126,6 +126,19 @@ struct OperatorsConsoleContractTests {
             #expect(try await otto.post("/ops/bloqueio/52998224725/remover", [("motivo", "engano")]).status == 303)
             #expect(try await BlacklistStore(db: runtime.db).get(document: "52998224725") == nil)
 
+            // The admin sees the client's notification settings and formats, and changes them.
+            let hook = try await api.post("/v1/webhooks", key: client.key, json: #"{"url": "http://127.0.0.1:9/hooks"}"#)
+            #expect(hook.status == 201, "\(hook.body)")
+            let mapping = #"{"columns": {"external_id": "Código", "name": "Cliente", "document": "CPF", "amount": "Valor", "due_date": "Vencimento"}, "date_format": "auto", "decimal_format": "comma"}"#
+            #expect(try await api.request(.put, "/v1/formats/mensal", key: client.key, body: mapping).status < 300)
+            let settingsPage = try await admin.get("/ops/clientes/\(client.id)")
+            #expect(settingsPage.body.contains("http://127.0.0.1:9/hooks") && settingsPage.body.contains("mensal"))
+            #expect(try await admin.post("/ops/clientes/\(client.id)/formato", [("formato", "mensal")]).status == 303)
+            #expect(try await ClientFormatStore(db: runtime.db).defaultFormat(clientID: client.id)?.name == "mensal")
+            let hookID = try #require(hook.json["id"]?.string)
+            #expect(try await admin.post("/ops/clientes/\(client.id)/webhooks/\(hookID)/remover").status == 303)
+            #expect(try await NotificationStore(db: runtime.db).endpoints(clientID: client.id).isEmpty)
+
             // The admin manages the client: name, limits, a new key (the old one stops), deactivation.
             #expect(try await admin.post("/ops/clientes/\(client.id)", [("nome", "Loja Exemplo S.A."), ("parte", "500")]).status == 303)
             #expect(try await admin.post("/ops/clientes/\(client.id)/limites", [("maximo", "1.000,00"), ("minimo", "")]).status == 303)
@@ -158,6 +171,9 @@ struct OperatorsConsoleContractTests {
             #expect(entry("client.deactivate")?.actor.name == "Ana Admin")
             #expect(entry("client.deactivate")?.actor.channel == "console")
             #expect(entry("operator.create")?.after?.contains(#""role":"viewer""#) == true)
+            #expect(entry("client.default_format")?.before == #"{"default_format":null}"#)
+            #expect(entry("client.default_format")?.after == #"{"default_format":"mensal"}"#)
+            #expect(entry("client.webhook_remove")?.before == #"{"webhook":"http://127.0.0.1:9/hooks"}"#)
             // No action was recorded for the refused viewer.
             #expect(!audit.contains { $0.actor.name == "Vera Leitura" })
             // No key is ever in the audit.

@@ -31,10 +31,11 @@ extension ConsoleRoutes {
             var page = Self.page("Visão geral", request)
             page.refresh = 15
             page.heading("Lotes em andamento")
-            page.figures(o.batchesByStatus.isEmpty ? [("Lotes em andamento", "0", "/ops/lotes", "lotes-andamento")]
-                : o.batchesByStatus.map { ($0.status.portugueseName, ConsolePage.grouped($0.count),
-                                           "/ops/lotes?situacao=\($0.status.rawValue)", "lotes-\($0.status.rawValue)") }
-                + [("Linhas por segundo (15 min)", String(format: "%.1f", Double(o.rowsLast15Minutes) / 900), "/ops/lotes", "linhas-por-segundo")])
+            // Every status a batch waits in, at zero too: an operator reads the same boxes every day.
+            let waiting = Dictionary(o.batchesByStatus, uniquingKeysWith: +)
+            page.figures([BatchStatus.received, .processing, .previewed, .stalled].map {
+                ($0.portugueseName, ConsolePage.grouped(waiting[$0] ?? 0), "/ops/lotes?situacao=\($0.rawValue)", "lotes-\($0.rawValue)")
+            } + [("Linhas por segundo (últimos 15 min)", String(format: "%.1f", Double(o.rowsLast15Minutes) / 900), nil, "linhas-por-segundo")])
             page.heading("Fila de tarefas")
             let dead = o.jobs.filter { $0.state == "dead" }.reduce(0) { $0 + $1.count }
             page.figures([("Tarefas paradas", ConsolePage.grouped(dead), "/ops/tarefas", "tarefas-paradas")]
@@ -153,7 +154,7 @@ extension ConsoleRoutes {
             }, empty: "Nenhuma dívida registrada por este lote.")
             page.heading("Rejeitadas")
             let rejects = try await DebtRegistry(db: db).rejects(batchID: batch.id, page: n, perPage: Self.perPage)
-            page.table(id: "rejeitadas", ["Linha", "Campo", "Código", "Motivo"], rejects.items.map {
+            page.table(id: "rejeicoes", ["Linha", "Campo", "Código", "Motivo"], rejects.items.map {
                 [.number($0.line), .text($0.field), .text($0.code), .text($0.message)]
             }, empty: "Nenhuma linha rejeitada.")
             page.pager(page: n, perPage: Self.perPage, total: max(rejects.total, debts.total)) { "/ops/lotes/\(batch.id)?pagina=\($0)" }

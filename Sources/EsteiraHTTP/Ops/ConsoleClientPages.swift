@@ -14,6 +14,9 @@ extension ConsoleRoutes {
         ops.post("clientes/:id/chave", use: issueClientKey)
         ops.post("clientes/:id/revogar", use: revokeClientKey)
         ops.post("clientes/:id/desativar", use: deactivateClient)
+        ops.post("clientes/:id/formato", use: clientDefaultFormat)
+        ops.post("clientes/:id/webhooks/:endpoint/remover", use: removeClientWebhook)
+        ops.post("clientes/:id/emails/:recipient/remover", use: removeClientEmail)
     }
 
     func addOperators(to ops: RouterGroup<EsteiraRequestContext>) {
@@ -100,6 +103,22 @@ extension ConsoleRoutes {
             if !c.keyRevoked {
                 page.form(id: "revogar-chave", action: "/ops/clientes/\(c.id)/revogar", submit: "Revogar a chave", danger: true, [])
             }
+            page.heading("Formato padrão (SFTP e envios que não dizem o formato)")
+            let formats = try await ClientFormatStore(db: db).list(clientID: c.id)
+            page.form(id: "formato", action: "/ops/clientes/\(c.id)/formato", submit: "Salvar formato padrão", [
+                .choice("Formato", "formato", [("", "nenhum (cabeçalho padrão)")] + formats.map { ($0.name, $0.name) },
+                        selected: formats.first { $0.isDefault }?.name ?? ""),
+            ])
+            page.heading("Notificações do cliente")
+            let store = NotificationStore(db: db)
+            page.table(id: "notificacoes-cliente", ["Canal", "Destino", "Eventos", ""],
+                       try await store.endpoints(clientID: c.id).map { e in
+                [.text("webhook"), .text(e.url), .text(e.events.map(\.rawValue).joined(separator: ", ")),
+                 .post("Remover", "/ops/clientes/\(c.id)/webhooks/\(e.id)/remover", id: "remover-webhook-\(e.id)", danger: true)]
+            } + (try await store.recipients(clientID: c.id)).map { r in
+                [.text("e-mail"), .text(r.address), .text(r.events.map(\.rawValue).joined(separator: ", ")),
+                 .post("Remover", "/ops/clientes/\(c.id)/emails/\(r.id)/remover", id: "remover-email-\(r.id)", danger: true)]
+            }, empty: "O cliente não cadastrou webhooks nem e-mails (ele os cadastra pela API).")
             page.heading("Desativar")
             page.paragraph("Desativado, o cliente não entra mais (a chave e as sessões param na hora); os lotes, dívidas e o caixa ficam.")
             page.form(id: "desativar", action: "/ops/clientes/\(c.id)/desativar", submit: "Desativar o cliente", danger: true, [])
@@ -175,6 +194,31 @@ extension ConsoleRoutes {
             let done = try await ClientStore(db: db).deactivate(id: id, by: .console(op))
             return Self.back("/ops/clientes/\(id)", notice: done ? "Cliente desativado: a chave parou agora." : nil,
                              error: done ? nil : "O cliente já estava desativado.")
+        }
+    }
+
+    @Sendable func clientDefaultFormat(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in
+            let id = context.parameters.get("id") ?? ""
+            let name = (try await Self.form(request)["formato"] ?? "").trimmingCharacters(in: .whitespaces)
+            let ok = try await ClientFormatStore(db: db).setDefault(clientID: id, name: name.isEmpty ? nil : name, by: .console(op))
+            return Self.back("/ops/clientes/\(id)", notice: ok ? "Formato padrão salvo." : nil, error: ok ? nil : "O cliente não tem esse formato.")
+        }
+    }
+
+    @Sendable func removeClientWebhook(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in
+            let id = context.parameters.get("id") ?? ""
+            let ok = try await NotificationStore(db: db).deleteEndpoint(clientID: id, id: context.parameters.get("endpoint") ?? "", by: .console(op))
+            return Self.back("/ops/clientes/\(id)", notice: ok ? "Webhook removido." : nil, error: ok ? nil : "Webhook não encontrado.")
+        }
+    }
+
+    @Sendable func removeClientEmail(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in
+            let id = context.parameters.get("id") ?? ""
+            let ok = try await NotificationStore(db: db).deleteRecipient(clientID: id, id: context.parameters.get("recipient") ?? "", by: .console(op))
+            return Self.back("/ops/clientes/\(id)", notice: ok ? "E-mail removido." : nil, error: ok ? nil : "E-mail não encontrado.")
         }
     }
 

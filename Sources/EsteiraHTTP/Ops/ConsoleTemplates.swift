@@ -58,7 +58,7 @@ enum ConsoleTemplates {
       th { background: #e9edf1; white-space: nowrap; }
       td.num { text-align: right; font-variant-numeric: tabular-nums; }
       .muted { color: var(--muted); font-size: .88rem; }
-      .counts { display: grid; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr)); gap: .5rem; margin-bottom: .6rem; }
+      .counts { display: grid; grid-template-columns: repeat(auto-fill, minmax(11rem, 1fr)); gap: .5rem; margin-bottom: .6rem; }
       .counts > div { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .45rem .7rem; }
       .counts b { display: block; font-size: 1.35rem; }
       .counts a { text-decoration: none; }

@@ -68,6 +68,25 @@ public struct ClientFormatStore: Sendable {
             """).first.flatMap(ClientFormatStore.record)
     }
 
+    /// Makes the named preset the client's default (nil: no default), for an operator, audited.
+    /// False when the client has no preset of that name.
+    public func setDefault(clientID: String, name: String?, by actor: AuditActor) async throws -> Bool {
+        let now = Date()
+        return try await db.write(durable: true) { c in
+            let before = try await c.query("SELECT name FROM client_formats WHERE client_id = \(clientID) AND is_default = 1").first?.string("name")
+            if let name, try await c.query("SELECT 1 AS n FROM client_formats WHERE client_id = \(clientID) AND name = \(name)").isEmpty {
+                return false
+            }
+            try await c.execute("UPDATE client_formats SET is_default = 0, updated_at = \(now) WHERE client_id = \(clientID) AND is_default = 1")
+            if let name {
+                try await c.execute("UPDATE client_formats SET is_default = 1, updated_at = \(now) WHERE client_id = \(clientID) AND name = \(name)")
+            }
+            try await AuditLog.record(c, actor, action: "client.default_format", target: "client:\(clientID)",
+                                      before: AuditLog.values(["default_format": before]), after: AuditLog.values(["default_format": name]), now: now)
+            return true
+        }
+    }
+
     public func delete(clientID: String, name: String) async throws -> Bool {
         try await db.write(durable: true) { c in
             try await c.execute("DELETE FROM client_formats WHERE client_id = \(clientID) AND name = \(name)") > 0

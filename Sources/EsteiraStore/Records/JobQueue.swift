@@ -319,7 +319,8 @@ public struct JobQueue: Sendable {
                       """) == 1 else { return false }
             try await Self.revived(c, job: job, now: now)
             try await AuditLog.record(c, actor, action: "job.retry", target: "job:\(id)",
-                                      before: AuditLog.values(["state": "dead", "attempts": "\(job.attempts)", "last_error": job.lastError]),
+                                      before: AuditLog.values(["state": "dead", "attempts": "\(job.attempts)",
+                                                             "last_error": job.lastError.map { TaxID.redactingDocuments(in: String($0.prefix(200))) }]),
                                       after: AuditLog.values(["state": "queued", "attempts": "0", "batch": job.batchID, "kind": job.kind.rawValue]),
                                       now: now)
             return true

@@ -173,9 +173,16 @@ public struct NotificationStore: Sendable {
         }
     }
 
-    public func deleteEndpoint(clientID: String, id: String) async throws -> Bool {
+    /// Removes the endpoint; `actor`, an operator doing it for the client, goes in the audit.
+    public func deleteEndpoint(clientID: String, id: String, by actor: AuditActor? = nil) async throws -> Bool {
         try await db.write(durable: true) { c in
-            try await c.execute("DELETE FROM webhook_endpoints WHERE id = \(id) AND client_id = \(clientID)") == 1
+            let url = try await c.query("SELECT url FROM webhook_endpoints WHERE id = \(id) AND client_id = \(clientID)").first?.string("url")
+            guard let url, try await c.execute("DELETE FROM webhook_endpoints WHERE id = \(id) AND client_id = \(clientID)") == 1 else { return false }
+            if let actor {
+                try await AuditLog.record(c, actor, action: "client.webhook_remove", target: "client:\(clientID)",
+                                          before: AuditLog.values(["webhook": url]), after: nil)
+            }
+            return true
         }
     }
 
@@ -200,9 +207,19 @@ public struct NotificationStore: Sendable {
         }
     }
 
-    public func deleteRecipient(clientID: String, id: String) async throws -> Bool {
+    /// Removes the address; `actor`, an operator doing it for the client, goes in the audit.
+    public func deleteRecipient(clientID: String, id: String, by actor: AuditActor? = nil) async throws -> Bool {
         try await db.write(durable: true) { c in
-            try await c.execute("DELETE FROM email_recipients WHERE id = \(id) AND client_id = \(clientID)") == 1
+            let address = try await c.query("SELECT address FROM email_recipients WHERE id = \(id) AND client_id = \(clientID)")
+                .first?.string("address")
+            guard let address, try await c.execute("DELETE FROM email_recipients WHERE id = \(id) AND client_id = \(clientID)") == 1 else {
+                return false
+            }
+            if let actor {
+                try await AuditLog.record(c, actor, action: "client.email_remove", target: "client:\(clientID)",
+                                          before: AuditLog.values(["email": address]), after: nil)
+            }
+            return true
         }
     }
 
