@@ -116,8 +116,8 @@ final class EsteiraProcess: @unchecked Sendable {
     }
 
     /// Creates an operator through the command line and returns its API key.
-    func createOperator(name: String = "Ana") throws -> String {
-        let made = try JSONValue.parse(Array(try command(["operators", "create", "--name", name, "--json"]).utf8))
+    func createOperator(name: String = "Ana", role: String = "admin") throws -> String {
+        let made = try JSONValue.parse(Array(try command(["operators", "create", "--name", name, "--role", role, "--json"]).utf8))
         guard let key = made["api_key"]?.string else { throw NSError(domain: "esteira", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(made)"]) }
         return key
     }

@@ -57,6 +57,9 @@ struct OperationsEndToEndTests {
         // The operator puts the file back and retries the job: the batch completes.
         try FileManager.default.moveItem(atPath: aside, toPath: blob)
         #expect(try server.command(["jobs", "retry", jobID]).contains("queued again"))
+        // The command line's action is in the audit, by the system user who ran it.
+        #expect(try server.sql("SELECT operator_name || '|' || channel || '|' || target FROM audit_log WHERE action = 'job.retry'")
+                == "cli:\(ProcessInfo.processInfo.userName)|cli|job:\(jobID)")
         let batch = try await server.waitForBatch(id, key: client.key, timeout: 60)
         #expect(batch["status"]?.string == "completed")
         #expect(batch.counts == ["received": 1, "registered": 1, "updated": 0, "withdrawn": 0, "duplicates": 0, "rejected": 0, "review": 0])
