@@ -66,7 +66,8 @@ struct Lake: AsyncParsableCommand {
                 } else {
                     for table in LakeTable.allCases { _ = try await inboxFile(runtime.blobs, lakeMonth, table) }
                 }
-                let id = try await LakeRuns.start(pipeline: pipeline, month: lakeMonth, reference: reference, files: files)
+                let id = try await LakeRuns.start(pipeline: pipeline, month: lakeMonth, reference: reference, files: files,
+                                                  by: commandLineActor)
                 files = nil // landed: the steps read them from raw, and the memory is theirs now
                 var settings = Worker.Settings()
                 settings.kinds = [.lake]

@@ -94,9 +94,7 @@ extension ConsoleRoutes {
             }
             var pipeline = Pipeline(db: db, blobs: blobs, logger: context.logger, risk: risk)
             pipeline.retry = retry
-            let id = try await LakeRuns.start(pipeline: pipeline, month: month, reference: month.adding(months: 1).first)
-            try await AuditLog(db: db).record(.console(op), action: "lake.run", target: "lake_run:\(id)", before: nil,
-                                              after: AuditLog.values(["month": text]))
+            _ = try await LakeRuns.start(pipeline: pipeline, month: month, reference: month.adding(months: 1).first, by: .console(op))
             await jobsReady()
             return Self.back("/ops/lago", notice: "Rodada de \(text) iniciada.")
         }

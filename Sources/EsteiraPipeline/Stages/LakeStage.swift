@@ -120,7 +120,9 @@ struct LakeStage {
 public enum LakeRuns {
     /// A new run of `month` as of `reference`, its first step queued; with `files`, they are
     /// landed in raw first (they are local to the caller, which a worker elsewhere could not read).
-    public static func start(pipeline: Pipeline, month: LakeMonth, reference: Day, files: [LakeRunner.Input]? = nil) async throws -> String {
+    /// `actor`: the operator who asked, recorded in the audit in the run's own transaction.
+    public static func start(pipeline: Pipeline, month: LakeMonth, reference: Day, files: [LakeRunner.Input]? = nil,
+                             by actor: AuditActor? = nil) async throws -> String {
         let landedAt = Date(), id = LakeRunStore.newID()
         let landed: LakeRunner.StepResult? = if let files {
             try await LakeRunner(blobs: pipeline.blobs).land(month: month, run: id, files: files)
@@ -128,8 +130,12 @@ public enum LakeRuns {
             nil
         }
         return try await pipeline.db.write(durable: true) { c in
-            try await LakeStage.start(c, id: id, month: month, reference: reference, landed: landed, landedAt: landedAt,
-                                      retry: pipeline.retry)
+            if let actor {
+                try await AuditLog.record(c, actor, action: "lake.run", target: "lake_run:\(id)", before: nil,
+                                          after: AuditLog.values(["month": month.description, "reference_date": reference.iso]))
+            }
+            return try await LakeStage.start(c, id: id, month: month, reference: reference, landed: landed, landedAt: landedAt,
+                                             retry: pipeline.retry)
         }
     }
 
