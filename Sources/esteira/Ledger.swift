@@ -39,7 +39,7 @@ struct Ledger: AsyncParsableCommand {
         func run() async throws {
             let event = LedgerEvent(code: code.uppercased(), description: description, active: !inactive, allowsDebit: !noDebit,
                                     allowsCredit: !noCredit)
-            try await Runtime.with(store) { try await LedgerStore(db: $0.db).saveEvent(event) }
+            try await Runtime.with(store) { try await LedgerStore(db: $0.db).saveEvent(event, by: commandLineActor) }
             print("Event \(event.code) saved.")
         }
     }

@@ -285,4 +285,103 @@ struct OperatorsConsoleContractTests {
             #expect(audit.first?.after == #"{"registered":"4","status":"cancelled"}"#)
         }
     }
+
+    /// The in-process worker takes every kind of job but `transform` and `cleanup`, so the dead
+    /// jobs of those kinds made here stay where the console puts them.
+    @Test("admins make clients and operators, change roles, issue and revoke keys, deactivate; operators retry one job, a batch's or every dead job of a kind, and run a lake month; the API's alert targets and ledger events are audited",
+          arguments: InProcessEsteira.dialects)
+    func managementAndRetries(dialect: SQLDialect) async throws {
+        try await InProcessEsteira.with(dialect, kinds: JobKind.allCases.filter { $0 != .cleanup && $0 != .transform }) { api, runtime in
+            let operators = OperatorStore(db: runtime.db)
+            let (_, adminKey) = try await operators.create(name: "Ana Admin", role: .admin)
+            var admin = try await ConsoleSession(api)
+            _ = try await admin.signIn(adminKey)
+
+            // A client made in the console: its key, shown once, works; revoked, it stops.
+            let made = try await admin.post("/ops/clientes", [("nome", "Nova Loja"), ("documento", "11.222.333/0001-81"), ("parte", "100")])
+            #expect(made.status == 200, "\(made.status)")
+            let key = try #require(made.body.firstMatch(of: /est_[0-9a-f]{40}/).map { String($0.output) })
+            #expect(try await api.get("/v1/batches", key: key).status == 200)
+            let bad = try await admin.post("/ops/clientes", [("nome", "X"), ("documento", "11.222.333/0001-00")])
+            #expect(bad.status == 422 && bad.body.contains("não é um CNPJ ou CPF válido"))
+            let client = try #require(try await ClientStore(db: runtime.db).list().first { $0.name == "Nova Loja" })
+            #expect(client.subBatchSize == 100)
+            #expect(try await admin.post("/ops/clientes/\(client.id)/revogar").status == 303)
+            #expect(try await api.get("/v1/batches", key: key).status == 401)
+
+            // An operator made viewer, then given the operator's role, then a new key, then deactivated.
+            let page = try await admin.post("/ops/operadores", [("nome", "Rui Rodrigues"), ("papel", "viewer")])
+            let ruiKey = try #require(page.body.firstMatch(of: /op_[0-9a-f]{40}/).map { String($0.output) })
+            let rui = try #require(try await operators.list().first { $0.name == "Rui Rodrigues" })
+            var ruiSession = try await ConsoleSession(api)
+            _ = try await ruiSession.signIn(ruiKey)
+            #expect(try await ruiSession.post("/ops/tarefas/reprocessar").status == 403)
+            #expect(try await admin.post("/ops/operadores/\(rui.id)/papel?papel=operator").status == 303)
+            #expect(try await ruiSession.post("/ops/tarefas/reprocessar").status == 303)  // the same session, the new role
+            let renewed = try await admin.post("/ops/operadores/\(rui.id)/chave")
+            let ruiNewKey = try #require(renewed.body.firstMatch(of: /op_[0-9a-f]{40}/).map { String($0.output) })
+            #expect(try await api.get("/v1/admin/lake/runs", key: ruiKey).status == 401)
+            #expect(try await api.get("/v1/admin/lake/runs", key: ruiNewKey).status == 200)
+            // The key changed: the session opened with the old one still holds (it is the
+            // operator's, not the key's); deactivation ends it.
+            #expect(try await admin.post("/ops/operadores/\(rui.id)/desativar").status == 303)
+            #expect(try await ruiSession.get("/ops/lotes").header("Location") == "/ops/entrar")
+            #expect(try await api.get("/v1/admin/lake/runs", key: ruiNewKey).status == 401)
+            // An admin may not deactivate itself nor drop its own role.
+            let me = try #require(try await operators.list().first { $0.name == "Ana Admin" })
+            #expect(try await admin.post("/ops/operadores/\(me.id)/desativar").status == 422)
+            #expect(try await admin.post("/ops/operadores/\(me.id)/papel?papel=viewer").status == 422)
+
+            // Dead jobs: two transforms of one batch and a cleanup of another; retried one, then by
+            // batch, then by kind.
+            let queue = JobQueue(db: runtime.db)
+            try await runtime.db.write { c in
+                for (kind, batch, seq) in [("transform", "b-1", 0), ("transform", "b-1", 1), ("cleanup", "b-2", -1)] {
+                    try await c.execute(SQL(stringLiteral: """
+                        INSERT INTO jobs (kind, batch_id, seq, state, attempts, max_attempts, run_at, last_error, trace_id, created_at, updated_at)
+                        VALUES ('\(kind)', '\(batch)', \(seq), 'dead', 2, 2, '2020-01-01T00:00:00.000Z', 'falhou', 't', '2020-01-01T00:00:00.000Z', '2020-01-01T00:00:00.000Z')
+                        """))
+                }
+            }
+            let dead = try await queue.list(state: .dead)
+            #expect(dead.count == 3)
+            let jobsPage = try await admin.get("/ops/tarefas")
+            #expect(jobsPage.body.contains("reprocessar-\(dead[0].id)") && jobsPage.body.contains("Reprocessar todas as 3"))
+            #expect(try await admin.post("/ops/tarefas/\(dead[0].id)/reprocessar").status == 303)
+            #expect(try await queue.get(id: dead[0].id)?.state == .queued)
+            #expect(try await admin.post("/ops/lotes/b-1/reprocessar").status == 303)
+            #expect(try await queue.get(id: dead[1].id)?.state == .queued)
+            #expect(try await queue.get(id: dead[2].id)?.state == .dead)
+            #expect(try await admin.post("/ops/tarefas/reprocessar?tipo=transform").status == 303)
+            #expect(try await queue.get(id: dead[2].id)?.state == .dead)
+            #expect(try await admin.post("/ops/tarefas/reprocessar?tipo=cleanup").status == 303)
+            #expect(try await queue.list(state: .dead).isEmpty)
+
+            // A lake month whose files are in the inbox starts a run.
+            for table in LakeTable.allCases {
+                try await runtime.blobs.put(key: LakeMonth("2025-03")!.inboxKey(table), bytes: Array("x\n".utf8))
+            }
+            let started = try await admin.post("/ops/lago/rodar", [("mes", "2025-03")])
+            #expect((started.header("Location") ?? "").contains("aviso="), "\(started.header("Location") ?? "")")
+            #expect(try await LakeRunStore(db: runtime.db).list().first?.month == "2025-03")
+
+            // The operators' API's own actions are audited too.
+            let target = try await api.post("/v1/admin/alert-targets", key: adminKey, json: #"{"address": "operacao@agencia.test"}"#)
+            #expect(target.status == 201, "\(target.body)")
+            #expect(try await api.request(.put, "/v1/admin/ledger/events/PIX", key: adminKey,
+                                          body: #"{"description": "PIX recebido", "active": true, "allows_debit": false, "allows_credit": true}"#).status == 200)
+
+            let audit = try await AuditLog(db: runtime.db).list(AuditFilter(), page: 1, perPage: 100).items
+            let actions = audit.map(\.action)
+            for action in ["client.create", "client.key_revoke", "operator.create", "operator.role", "operator.key_issue", "operator.deactivate",
+                           "job.retry", "lake.run", "alert_target.create", "ledger.event"] {
+                #expect(actions.contains(action), "no \(action) in \(actions)")
+            }
+            #expect(actions.filter { $0 == "job.retry" }.count == 3)
+            #expect(audit.first { $0.action == "operator.role" }?.before == #"{"role":"viewer"}"#)
+            #expect(audit.first { $0.action == "operator.role" }?.after == #"{"role":"operator"}"#)
+            #expect(audit.first { $0.action == "alert_target.create" }?.actor.channel == "api")
+            #expect(audit.first { $0.action == "ledger.event" }?.before == nil)
+        }
+    }
 }

@@ -54,7 +54,7 @@ struct AlertRoutes {
         if let url = b.url { try NotificationRoutes.requireWebURL(url) }
         let address = try b.address.map(NotificationRoutes.requireEmail)
         let events = try NotificationRoutes.events(b.events, allowed: NotificationEvent.alertEvents, defaults: NotificationEvent.alertDefaults)
-        let (target, secret) = try await store.createAlertTarget(url: b.url, address: address, events: events)
+        let (target, secret) = try await store.createAlertTarget(url: b.url, address: address, events: events, by: context.operatorRecord.map(AuditActor.api))
         var response = try TargetJSON(target, secret: secret).response(from: request, context: context)
         response.status = .created
         return response
@@ -65,7 +65,7 @@ struct AlertRoutes {
     }
 
     @Sendable func delete(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
-        guard try await store.deleteAlertTarget(id: context.parameters.get("id") ?? "") else { throw APIError.notFound("Destino") }
+        guard try await store.deleteAlertTarget(id: context.parameters.get("id") ?? "", by: context.operatorRecord.map(AuditActor.api)) else { throw APIError.notFound("Destino") }
         return Response(status: .noContent)
     }
 

@@ -303,7 +303,7 @@ struct LedgerRoutes {
         }
         e.code = code
         try await store.saveEvent(LedgerEvent(code: code, description: e.description, active: e.active, allowsDebit: e.allowsDebit,
-                                              allowsCredit: e.allowsCredit))
+                                              allowsCredit: e.allowsCredit), by: context.operatorRecord.map(AuditActor.api))
         return e
     }
 }

@@ -114,9 +114,19 @@ public struct LedgerStore: Sendable {
     }
 
     /// Creates the event or replaces its description and flags.
-    public func saveEvent(_ e: LedgerEvent) async throws {
+    public func saveEvent(_ e: LedgerEvent, by actor: AuditActor? = nil) async throws {
         let now = Date()
         try await db.write(durable: true) { c in
+            let before = try await c.query("SELECT code, description, active, allows_debit, allows_credit FROM ledger_events WHERE code = \(e.code)")
+                .first.map(LedgerStore.event)
+            if let actor {
+                func values(_ e: LedgerEvent) -> String {
+                    AuditLog.values(["description": e.description, "active": "\(e.active)", "allows_debit": "\(e.allowsDebit)",
+                                     "allows_credit": "\(e.allowsCredit)"])
+                }
+                try await AuditLog.record(c, actor, action: "ledger.event", target: "ledger_event:\(e.code)", before: before.map(values),
+                                          after: values(e), now: now)
+            }
             let changed = try await c.execute("""
                 UPDATE ledger_events SET description = \(e.description), active = \(e.active ? 1 : 0), allows_debit = \(e.allowsDebit ? 1 : 0),
                        allows_credit = \(e.allowsCredit ? 1 : 0), updated_at = \(now) WHERE code = \(e.code)

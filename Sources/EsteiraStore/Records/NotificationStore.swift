@@ -300,7 +300,8 @@ public struct NotificationStore: Sendable {
 
     /// Adds an operators' target: a webhook `url` (returned with its signing secret, shown only
     /// now) or an e-mail `address`.
-    public func createAlertTarget(url: String?, address: String?, events: [NotificationEvent]) async throws -> (AlertTarget, secret: String?) {
+    public func createAlertTarget(url: String?, address: String?, events: [NotificationEvent],
+                                  by actor: AuditActor? = nil) async throws -> (AlertTarget, secret: String?) {
         let target = AlertTarget(id: UUID().uuidString.lowercased(), url: url, address: address, events: events, createdAt: Date())
         let secret = url == nil ? nil : "whsec_" + Hex.random(bytes: 24)
         try await db.write(durable: true) { c in
@@ -309,6 +310,11 @@ public struct NotificationStore: Sendable {
                 VALUES (\(target.id), \(url == nil ? "email" : "webhook"), \(url), \(secret), \(address),
                         \(events.map(\.rawValue).joined(separator: ",")), \(target.createdAt))
                 """)
+            if let actor {
+                try await AuditLog.record(c, actor, action: "alert_target.create", target: "alert_target:\(target.id)", before: nil,
+                                          after: AuditLog.values(["url": url, "address": address,
+                                                                  "events": events.map(\.rawValue).joined(separator: ",")]))
+            }
         }
         return (target, secret)
     }
@@ -320,8 +326,17 @@ public struct NotificationStore: Sendable {
         }
     }
 
-    public func deleteAlertTarget(id: String) async throws -> Bool {
-        try await db.write(durable: true) { c in try await c.execute("DELETE FROM alert_targets WHERE id = \(id)") == 1 }
+    public func deleteAlertTarget(id: String, by actor: AuditActor? = nil) async throws -> Bool {
+        try await db.write(durable: true) { c in
+            guard let row = try await c.query("SELECT url, address FROM alert_targets WHERE id = \(id)").first,
+                  try await c.execute("DELETE FROM alert_targets WHERE id = \(id)") == 1 else { return false }
+            if let actor {
+                try await AuditLog.record(c, actor, action: "alert_target.delete", target: "alert_target:\(id)",
+                                          before: AuditLog.values(["url": try row.optionalString("url"), "address": try row.optionalString("address")]),
+                                          after: nil)
+            }
+            return true
+        }
     }
 
     /// The agency's alerts, latest first, with their delivery state.
