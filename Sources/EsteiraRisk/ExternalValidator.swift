@@ -81,6 +81,9 @@ public final class ExternalValidator: Sendable {
 
     public var breakerState: CircuitBreaker.State { state.withLock { $0.breaker.state } }
 
+    /// The share of calls that failed over the breaker's window; nil with no call in it.
+    public var failureRatio: Double? { let now = now; return state.withLock { $0.breaker.failureRatio(now: now) } }
+
     /// The cached answer for the document, if one is still fresh.
     public func cached(document: String) -> ExternalAnswer? {
         state.withLock { $0.cache.get(document, now: now) }

@@ -76,7 +76,7 @@ struct OperatorsConsoleContractTests {
             _ = try await api.finishedBatch(batchID, key: client.key)
 
             // Every page, as the admin sees it.
-            for (path, expected) in [("/ops/visao-geral", "Linhas por segundo"), ("/ops/lotes", "carteira.csv"), ("/ops/lotes?situacao=completed_with_rejects", "carteira.csv"),
+            for (path, expected) in [("/ops/visao-geral", "Linhas nos últimos 15 min"), ("/ops/lotes", "carteira.csv"), ("/ops/lotes?situacao=completed_with_rejects", "carteira.csv"),
                                      ("/ops/lotes/\(batchID)", "R003"), ("/ops/tarefas", "Nenhuma tarefa parada"), ("/ops/tarefas?estado=tentando", "Tarefas"),
                                      ("/ops/clientes", "Loja Exemplo"), ("/ops/clientes?q=exemplo", "Loja Exemplo"), ("/ops/clientes/\(client.id)", "Linhas no mês"),
                                      ("/ops/bloqueio", "Lista de bloqueio"), ("/ops/revisao", "Nenhuma dívida esperando decisão"),
@@ -87,6 +87,8 @@ struct OperatorsConsoleContractTests {
                 #expect(page.body.contains(expected), "\(path) lacks \(expected)")
                 #expect(page.header("Content-Security-Policy")?.contains("default-src 'none'") == true, "\(path)")
             }
+            // The overview: the batch's 3 rows ended a sub-batch in the last 15 minutes (3 / 900 s = 0.0/s).
+            #expect(try await admin.get("/ops/visao-geral").body.contains("3 (0.0/s)"))
             // The client's month: 3 rows, 1 rejected (33.3%).
             #expect(try await admin.get("/ops/clientes/\(client.id)").body.contains("33.3%"))
             // The raw file, byte for byte.

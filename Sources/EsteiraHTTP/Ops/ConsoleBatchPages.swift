@@ -35,7 +35,8 @@ extension ConsoleRoutes {
             let waiting = Dictionary(o.batchesByStatus, uniquingKeysWith: +)
             page.figures([BatchStatus.received, .processing, .previewed, .stalled].map {
                 ($0.portugueseName, ConsolePage.grouped(waiting[$0] ?? 0), "/ops/lotes?situacao=\($0.rawValue)", "lotes-\($0.rawValue)")
-            } + [("Linhas por segundo (últimos 15 min)", String(format: "%.1f", Double(o.rowsLast15Minutes) / 900), nil, "linhas-por-segundo")])
+            } + [("Linhas nos últimos 15 min", "\(ConsolePage.grouped(o.rowsLast15Minutes)) (\(String(format: "%.1f", Double(o.rowsLast15Minutes) / 900))/s)",
+                  nil, "linhas-por-segundo")])
             page.heading("Fila de tarefas")
             let dead = o.jobs.filter { $0.state == "dead" }.reduce(0) { $0 + $1.count }
             page.figures([("Tarefas paradas", ConsolePage.grouped(dead), "/ops/tarefas", "tarefas-paradas")]
@@ -46,7 +47,9 @@ extension ConsoleRoutes {
             page.figures([("Pendentes", ConsolePage.grouped(n["pending"] ?? 0), "/ops/notificacoes?estado=pending", "notificacoes-pendentes"),
                           ("Desistidas", ConsolePage.grouped(n["dead"] ?? 0), "/ops/notificacoes?estado=dead", "notificacoes-desistidas")])
             page.heading("Serviço externo, caixa e lago")
-            let breaker = risk.validator.map { Self.breakerText($0.breakerState) } ?? "não configurado"
+            let breaker = risk.validator.map { v in
+                Self.breakerText(v.breakerState) + " · " + (v.failureRatio.map { String(format: "%.0f%% de erros", $0 * 100) } ?? "sem chamadas recentes")
+            } ?? "não configurado"
             let recon = o.lastReconciliation.map { "\(Self.when($0.ranAt)) · \($0.differences) diferença(s)" } ?? "nunca"
             let runs = o.lakeRunsThisMonth.map { "\($0.count) \(Self.lakeStatus($0.status))" }.joined(separator: ", ")
             page.figures([("Disjuntor do serviço externo (este processo)", breaker, nil, "disjuntor"),

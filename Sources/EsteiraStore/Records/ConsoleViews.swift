@@ -38,7 +38,7 @@ public struct ConsoleViews: Sendable {
             """).map { (try $0.string("kind"), try $0.string("state"), try $0.int("n")) }
         let rows = try await db.query("""
             SELECT COALESCE(SUM(registered + updated + withdrawn + duplicates + rejected), 0) AS n FROM sub_batches
-            WHERE updated_at >= \(now.addingTimeInterval(-900)) AND status = 'done'
+            WHERE updated_at >= \(now.addingTimeInterval(-900)) AND status = 'registered'
             """)[0].int("n")
         let notifications = try await NotificationStore(db: db).countsByState(["pending", "dead"])
         let today = Day(now, in: Day.saoPaulo)
