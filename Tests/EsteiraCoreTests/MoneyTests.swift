@@ -91,3 +91,16 @@ struct MoneyTests {
         #expect(Money.decimalString(cents: cents) == text)
     }
 }
+
+@Suite("Digit groups")
+struct DigitGroupsTests {
+    @Test("thousands grouped from the right, by hand: 1234567 is 1 234 567")
+    func grouped() {
+        #expect(DigitGroups.grouped(0, separator: ".") == "0")
+        #expect(DigitGroups.grouped(999, separator: ".") == "999")
+        #expect(DigitGroups.grouped(1000, separator: ".") == "1.000")
+        #expect(DigitGroups.grouped(1_234_567, separator: ".") == "1.234.567")
+        #expect(DigitGroups.grouped(-1234, separator: ",") == "-1,234")
+        #expect(DigitGroups.grouped(Int64.min, separator: ".") == "-9.223.372.036.854.775.808")
+    }
+}

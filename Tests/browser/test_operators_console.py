@@ -17,7 +17,6 @@ import datetime
 import http.server
 import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -26,14 +25,11 @@ import time
 import unittest
 import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BINARY = os.environ.get("ESTEIRA_BINARY", os.path.join(ROOT, ".build", "debug", "esteira"))
-ARTIFACTS = os.environ.get("ESTEIRA_ARTIFACTS", os.path.join(ROOT, ".ci", "artifacts"))
+from esteira_browser import ARTIFACTS, BINARY, chromium, click_and_wait, serve
+
 
 
 class Receiver(http.server.BaseHTTPRequestHandler):
@@ -72,22 +68,8 @@ class OperatorsConsoleTest(unittest.TestCase):
         threading.Thread(target=cls.receiver.serve_forever, daemon=True).start()
 
         cls.log = open(os.path.join(cls.tmp, "server.log"), "w")
-        cls.server = subprocess.Popen([BINARY, "serve", "--port", "0"], env=cls.env, stdout=subprocess.PIPE, stderr=cls.log, text=True)
-        deadline = time.time() + 60
-        cls.base = None
-        while time.time() < deadline and cls.base is None:
-            match = re.search(r"http://127\.0\.0\.1:\d+", cls.server.stdout.readline())
-            if match:
-                cls.base = match.group(0)
-        assert cls.base, "the server did not start"
-
-        options = webdriver.ChromeOptions()
-        options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-        for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1366,900"]:
-            options.add_argument(arg)
-        service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
-        cls.browser = webdriver.Chrome(options=options, service=service)
-        cls.browser.implicitly_wait(2)
+        cls.server, cls.base = serve(cls.env, cls.log)
+        cls.browser = chromium(1366, 900)
         cls.step = 0
 
     @classmethod
@@ -126,20 +108,8 @@ class OperatorsConsoleTest(unittest.TestCase):
             time.sleep(0.1)
         return [b["event"] for b in Receiver.bodies]
 
-    def page_id(self):
-        return self.browser.execute_script("return window.performance.timeOrigin")
-
     def click_and_wait(self, element_id):
-        """Clicks and waits for the next page (a new document has a new time origin)."""
-        before = self.page_id()
-        self.browser.find_element(By.ID, element_id).click()
-
-        def loaded(driver):
-            try:
-                return self.page_id() != before and driver.execute_script("return document.readyState") == "complete"
-            except Exception:
-                return False
-        WebDriverWait(self.browser, 60, poll_frequency=0.05).until(loaded)
+        click_and_wait(self.browser, element_id)
 
     def sign_in(self, key):
         b = self.browser

@@ -14,7 +14,6 @@ import csv
 import datetime
 import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -23,14 +22,11 @@ import unittest
 import urllib.request
 
 import openpyxl
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BINARY = os.environ.get("ESTEIRA_BINARY", os.path.join(ROOT, ".build", "debug", "esteira"))
-ARTIFACTS = os.environ.get("ESTEIRA_ARTIFACTS", os.path.join(ROOT, ".ci", "artifacts"))
+from esteira_browser import ARTIFACTS, BINARY, chromium, click_and_wait, serve
+
 
 
 def workbook(path):
@@ -59,28 +55,10 @@ class WebPagesTest(unittest.TestCase):
                               env=cls.env, check=True, capture_output=True, text=True)
         cls.key = json.loads(made.stdout)["api_key"]
         cls.log = open(os.path.join(cls.tmp, "server.log"), "w")
-        cls.server = subprocess.Popen([BINARY, "serve", "--port", "0"], env=cls.env, stdout=subprocess.PIPE,
-                                      stderr=cls.log, text=True)
-        deadline = time.time() + 60
-        cls.base = None
-        while time.time() < deadline and cls.base is None:
-            line = cls.server.stdout.readline()
-            match = re.search(r"http://127\.0\.0\.1:\d+", line)
-            if match:
-                cls.base = match.group(0)
-        assert cls.base, "the server did not start"
-
+        cls.server, cls.base = serve(cls.env, cls.log)
         cls.downloads = os.path.join(cls.tmp, "downloads")
         os.makedirs(cls.downloads)
-        options = webdriver.ChromeOptions()
-        options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-        for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=390,844"]:
-            options.add_argument(arg)
-        options.add_experimental_option("prefs", {"download.default_directory": cls.downloads,
-                                                  "download.prompt_for_download": False})
-        service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
-        cls.browser = webdriver.Chrome(options=options, service=service)
-        cls.browser.implicitly_wait(2)
+        cls.browser = chromium(390, 844, downloads=cls.downloads)
         cls.step = 0
 
     @classmethod
@@ -95,22 +73,8 @@ class WebPagesTest(unittest.TestCase):
         WebPagesTest.step += 1
         self.browser.save_screenshot(os.path.join(ARTIFACTS, f"{WebPagesTest.step:02d}-{name}.png"))
 
-    def page_id(self):
-        return self.browser.execute_script("return window.performance.timeOrigin")
-
     def click_and_wait(self, element_id):
-        """Clicks and waits for the next page to replace this one and finish loading. (A new
-        document has a new time origin; Chromium's driver answers a stale element with a generic
-        error, so `staleness_of` is not used.)"""
-        before = self.page_id()
-        self.browser.find_element(By.ID, element_id).click()
-
-        def loaded(driver):
-            try:
-                return self.page_id() != before and driver.execute_script("return document.readyState") == "complete"
-            except Exception:
-                return False  # between documents
-        WebDriverWait(self.browser, 60, poll_frequency=0.05).until(loaded)
+        click_and_wait(self.browser, element_id)
 
     def text(self, element_id):
         return self.browser.find_element(By.ID, element_id).text

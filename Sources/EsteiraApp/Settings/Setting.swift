@@ -1,3 +1,4 @@
+import EsteiraCore
 import Foundation
 
 /// One setting: how it is listed (`entry`: its environment variable, the flag that may override
@@ -139,13 +140,5 @@ enum SettingText {
     }
 
     /// 20000 as 20,000, the README's way.
-    static func grouped(_ n: Int) -> String {
-        let digits = String(n.magnitude)
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(c)
-        }
-        return (n < 0 ? "-" : "") + out
-    }
+    static func grouped(_ n: Int) -> String { DigitGroups.grouped(n, separator: ",") }
 }

@@ -183,13 +183,7 @@ public enum Money {
     /// The amount as a Brazilian reads it in a message: `R$ 1.234,56`, `-R$ 0,05`.
     public static func brazilian(cents: Int64) -> String {
         let magnitude = cents.magnitude
-        var reais = String(magnitude / 100)
-        var grouped = ""
-        while reais.count > 3 {
-            grouped = "." + reais.suffix(3) + grouped
-            reais.removeLast(3)
-        }
         let fraction = magnitude % 100
-        return "\(cents < 0 ? "-" : "")R$ \(reais)\(grouped),\(fraction < 10 ? "0" : "")\(fraction)"
+        return "\(cents < 0 ? "-" : "")R$ \(DigitGroups.grouped(magnitude / 100, separator: ".")),\(fraction < 10 ? "0" : "")\(fraction)"
     }
 }

@@ -1,3 +1,4 @@
+import EsteiraCore
 import Foundation
 
 /// One page of the operators' console, built section by section and rendered by the generic
@@ -134,15 +135,7 @@ struct ConsolePage {
     }
 
     /// 1234567 → "1.234.567", as a Brazilian reads a count.
-    static func grouped(_ n: Int) -> String {
-        let digits = String(n.magnitude)
-        var out = ""
-        for (i, ch) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out.append(".") }
-            out.append(ch)
-        }
-        return (n < 0 ? "-" : "") + out
-    }
+    static func grouped(_ n: Int) -> String { DigitGroups.grouped(n, separator: ".") }
 
     var values: [String: Any] {
         var out: [String: Any] = ["sections": sections]

@@ -7,13 +7,7 @@ import Mustache
 /// the `form` attribute. Keys of each level have their own prefix, for Mustache looks a missing
 /// key up in the levels around it.
 enum ConsoleTemplates {
-    static let library: MustacheLibrary = {
-        var library = MustacheLibrary()
-        // The templates are constants of this module; a test renders every page.
-        try! library.register(layout, named: "ops_layout")
-        try! library.register(page, named: "ops_page")
-        return library
-    }()
+    static let library = WebTemplates.compiled(["ops_layout": layout, "ops_page": page])
 
     static let layout = #"""
     <!DOCTYPE html>
