@@ -105,6 +105,7 @@ struct RejectCodeContractTests {
         try await InProcessEsteira.with(dialect) { api, runtime in
             let client = try await InProcessEsteira.client(runtime)
             let op = try await OperatorStore(db: runtime.db).create(name: "Ana", role: .admin).apiKey
+            let viewer = try await OperatorStore(db: runtime.db).create(name: "Vera", role: .viewer).apiKey
             let due = TestCalendar.day(months: -1)
             let debt = #"{"external_id": "E1", "name": "Ana", "document": "248.438.034-80", "amount": "10,00", "due_date": "\#(due)"}"#
             #expect(try await api.post("/v1/debts", key: client.key, json: debt).status == 201)
@@ -136,6 +137,7 @@ struct RejectCodeContractTests {
 
             let requests: [String: () async throws -> APIResult] = [
                 "unauthorized": { try await api.get("/v1/batches") },
+                "forbidden": { try await api.request(.delete, "/v1/admin/blacklist/52998224725", key: viewer) },
                 "not_found": { try await api.get("/v1/nada", key: client.key) },
                 "invalid_json": { try await api.post("/v1/debts", key: client.key, json: "nome;cpf") },
                 "unknown_field": { try await api.post("/v1/debts", key: client.key, json: #"{"external_id": "S3", "valr": "10"}"#) },
