@@ -48,7 +48,8 @@ public enum EsteiraAPI {
         PortfolioRoutes(db: db).add(to: v1)
         SubmissionRoutes(db: db, blobs: blobs, retry: retry, ttl: submissionTTL, jobsReady: jobsReady).add(to: v1)
         WebRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: router)
-        ConsoleRoutes(db: db, blobs: blobs, retry: retry, risk: risk, jobsReady: jobsReady).add(to: router)
+        ConsoleRoutes(db: db, blobs: blobs, retry: retry, risk: risk, jobsReady: jobsReady, webhooksMayBePrivate: webhooksMayBePrivate)
+            .add(to: router)
         return router
     }
 

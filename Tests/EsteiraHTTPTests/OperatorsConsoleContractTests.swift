@@ -140,6 +140,15 @@ struct OperatorsConsoleContractTests {
             let hookID = try #require(hook.json["id"]?.string)
             #expect(try await admin.post("/ops/clientes/\(client.id)/webhooks/\(hookID)/remover").status == 303)
             #expect(try await NotificationStore(db: runtime.db).endpoints(clientID: client.id).isEmpty)
+            // … and adds them for the client: a webhook, whose signing secret is shown once, and an address.
+            let added = try await admin.post("/ops/clientes/\(client.id)/webhooks", [("url", "http://127.0.0.1:9/novo"), ("eventos", "batch.stalled, batch.failed")])
+            #expect(added.status == 200 && added.body.firstMatch(of: /whsec_[0-9a-f]{48}/) != nil, "\(added.status)")
+            #expect(try await NotificationStore(db: runtime.db).endpoints(clientID: client.id).map(\.events) == [[.batchStalled, .batchFailed]])
+            let badEvent = try await admin.post("/ops/clientes/\(client.id)/webhooks", [("url", "http://127.0.0.1:9/x"), ("eventos", "tudo")])
+            #expect(badEvent.status == 422 && badEvent.body.contains("Evento tudo desconhecido"))
+            #expect(try await admin.post("/ops/clientes/\(client.id)/emails", [("email", "cobranca@loja.test")]).status == 303)
+            #expect(try await NotificationStore(db: runtime.db).recipients(clientID: client.id).map(\.address) == ["cobranca@loja.test"])
+            #expect(try await admin.post("/ops/clientes/\(client.id)/emails", [("email", "não é e-mail")]).status == 422)
 
             // The admin manages the client: name, limits, a new key (the old one stops), deactivation.
             #expect(try await admin.post("/ops/clientes/\(client.id)", [("nome", "Loja Exemplo S.A."), ("parte", "500")]).status == 303)
@@ -176,6 +185,9 @@ struct OperatorsConsoleContractTests {
             #expect(entry("client.default_format")?.before == #"{"default_format":null}"#)
             #expect(entry("client.default_format")?.after == #"{"default_format":"mensal"}"#)
             #expect(entry("client.webhook_remove")?.before == #"{"webhook":"http://127.0.0.1:9/hooks"}"#)
+            #expect(entry("client.webhook_add")?.after == #"{"events":"batch.stalled,batch.failed","webhook":"http://127.0.0.1:9/novo"}"#)
+            #expect(entry("client.email_add")?.after?.contains(#""email":"cobranca@loja.test""#) == true)
+            #expect(!audit.contains { ($0.after ?? "").contains("whsec_") })
             // No action was recorded for the refused viewer.
             #expect(!audit.contains { $0.actor.name == "Vera Leitura" })
             // No key is ever in the audit.

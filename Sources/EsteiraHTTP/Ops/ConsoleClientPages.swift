@@ -1,4 +1,5 @@
 import EsteiraCore
+import EsteiraNotify
 import EsteiraStore
 import Foundation
 import Hummingbird
@@ -15,6 +16,8 @@ extension ConsoleRoutes {
         ops.post("clientes/:id/revogar", use: revokeClientKey)
         ops.post("clientes/:id/desativar", use: deactivateClient)
         ops.post("clientes/:id/formato", use: clientDefaultFormat)
+        ops.post("clientes/:id/webhooks", use: addClientWebhook)
+        ops.post("clientes/:id/emails", use: addClientEmail)
         ops.post("clientes/:id/webhooks/:endpoint/remover", use: removeClientWebhook)
         ops.post("clientes/:id/emails/:recipient/remover", use: removeClientEmail)
     }
@@ -118,7 +121,14 @@ extension ConsoleRoutes {
             } + (try await store.recipients(clientID: c.id)).map { r in
                 [.text("e-mail"), .text(r.address), .text(r.events.map(\.rawValue).joined(separator: ", ")),
                  .post("Remover", "/ops/clientes/\(c.id)/emails/\(r.id)/remover", id: "remover-email-\(r.id)", danger: true)]
-            }, empty: "O cliente não cadastrou webhooks nem e-mails (ele os cadastra pela API).")
+            }, empty: "Nenhum webhook nem e-mail cadastrado.")
+            page.paragraph("Eventos: separe por vírgulas (\(NotificationEvent.clientEvents.map(\.rawValue).joined(separator: ", "))); vazio, os de costume.")
+            page.form(id: "novo-webhook", action: "/ops/clientes/\(c.id)/webhooks", submit: "Adicionar webhook", [
+                .text("URL (https://…)", "url", required: true), .text("Eventos", "eventos"),
+            ])
+            page.form(id: "novo-email", action: "/ops/clientes/\(c.id)/emails", submit: "Adicionar e-mail", [
+                .text("E-mail", "email", required: true), .text("Eventos", "eventos"),
+            ])
             page.heading("Desativar")
             page.paragraph("Desativado, o cliente não entra mais (a chave e as sessões param na hora); os lotes, dívidas e o caixa ficam.")
             page.form(id: "desativar", action: "/ops/clientes/\(c.id)/desativar", submit: "Desativar o cliente", danger: true, [])
@@ -203,6 +213,46 @@ extension ConsoleRoutes {
             let name = (try await Self.form(request)["formato"] ?? "").trimmingCharacters(in: .whitespaces)
             let ok = try await ClientFormatStore(db: db).setDefault(clientID: id, name: name.isEmpty ? nil : name, by: .console(op))
             return Self.back("/ops/clientes/\(id)", notice: ok ? "Formato padrão salvo." : nil, error: ok ? nil : "O cliente não tem esse formato.")
+        }
+    }
+
+    /// The events typed, comma-separated; nil (the defaults) when none is.
+    static func eventNames(_ text: String?) -> [String]? {
+        let names = (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return names.isEmpty ? nil : names
+    }
+
+    @Sendable func addClientWebhook(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in
+            let id = context.parameters.get("id") ?? "", form = try await Self.form(request)
+            let url = (form["url"] ?? "").trimmingCharacters(in: .whitespaces)
+            guard try await ClientStore(db: db).get(id: id) != nil else { return render(Self.notFound("Cliente"), op, status: .notFound) }
+            do {
+                try NotificationRoutes.requireWebURL(url)
+                if !webhooksMayBePrivate, let refusal = await WebhookDestination.check(url: url) {
+                    return try await clientDetail(request, op, id: id, error: "URL recusada: \(refusal).")
+                }
+                let events = try NotificationRoutes.events(Self.eventNames(form["eventos"]))
+                let (_, secret) = try await NotificationStore(db: db).createEndpoint(clientID: id, url: url, events: events, by: .console(op))
+                return try await clientDetail(request, op, id: id, secret: ("Webhook cadastrado. O segredo de assinatura, para o cliente, é:", secret))
+            } catch let e as APIError {
+                return try await clientDetail(request, op, id: id, error: e.message)
+            }
+        }
+    }
+
+    @Sendable func addClientEmail(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in
+            let id = context.parameters.get("id") ?? "", form = try await Self.form(request)
+            guard try await ClientStore(db: db).get(id: id) != nil else { return render(Self.notFound("Cliente"), op, status: .notFound) }
+            do {
+                let address = try NotificationRoutes.requireEmail(form["email"] ?? "")
+                let events = try NotificationRoutes.events(Self.eventNames(form["eventos"]), defaults: NotificationEvent.emailDefaults)
+                _ = try await NotificationStore(db: db).createRecipient(clientID: id, address: address, events: events, by: .console(op))
+                return Self.back("/ops/clientes/\(id)", notice: "E-mail cadastrado.")
+            } catch let e as APIError {
+                return try await clientDetail(request, op, id: id, error: e.message)
+            }
         }
     }
 

@@ -18,6 +18,8 @@ struct ConsoleRoutes {
     let retry: RetryPolicy
     let risk: RiskService
     let jobsReady: @Sendable () async -> Void
+    /// Whether a client's webhook may point at a private address (tests and closed networks).
+    var webhooksMayBePrivate = false
     let pages = ConsoleTemplates.library
 
     static let cookie = "esteira_operacao"

@@ -150,8 +150,10 @@ public struct NotificationStore: Sendable {
 
     public init(db: any SQLDatabase) { self.db = db }
 
-    /// Adds an endpoint; returns it with its signing secret, shown only now.
-    public func createEndpoint(clientID: String, url: String, events: [NotificationEvent]) async throws -> (WebhookEndpoint, secret: String) {
+    /// Adds an endpoint; returns it with its signing secret, shown only now. `actor`, an operator
+    /// doing it for the client, goes in the audit (never the secret).
+    public func createEndpoint(clientID: String, url: String, events: [NotificationEvent],
+                               by actor: AuditActor? = nil) async throws -> (WebhookEndpoint, secret: String) {
         let endpoint = WebhookEndpoint(id: UUID().uuidString.lowercased(), url: url, events: events, createdAt: Date())
         let secret = "whsec_" + Hex.random(bytes: 24)
         try await db.write(durable: true) { c in
@@ -159,6 +161,10 @@ public struct NotificationStore: Sendable {
                 INSERT INTO webhook_endpoints (id, client_id, url, secret, events, created_at)
                 VALUES (\(endpoint.id), \(clientID), \(url), \(secret), \(events.map(\.rawValue).joined(separator: ",")), \(endpoint.createdAt))
                 """)
+            if let actor {
+                try await AuditLog.record(c, actor, action: "client.webhook_add", target: "client:\(clientID)", before: nil,
+                                          after: AuditLog.values(["webhook": url, "events": events.map(\.rawValue).joined(separator: ",")]))
+            }
         }
         return (endpoint, secret)
     }
@@ -187,13 +193,18 @@ public struct NotificationStore: Sendable {
     }
 
     /// Adds an address for the client's notifications.
-    public func createRecipient(clientID: String, address: String, events: [NotificationEvent]) async throws -> EmailRecipient {
+    public func createRecipient(clientID: String, address: String, events: [NotificationEvent],
+                                by actor: AuditActor? = nil) async throws -> EmailRecipient {
         let recipient = EmailRecipient(id: UUID().uuidString.lowercased(), address: address, events: events, createdAt: Date())
         try await db.write(durable: true) { c in
             try await c.execute("""
                 INSERT INTO email_recipients (id, client_id, address, events, created_at)
                 VALUES (\(recipient.id), \(clientID), \(address), \(events.map(\.rawValue).joined(separator: ",")), \(recipient.createdAt))
                 """)
+            if let actor {
+                try await AuditLog.record(c, actor, action: "client.email_add", target: "client:\(clientID)", before: nil,
+                                          after: AuditLog.values(["email": address, "events": events.map(\.rawValue).joined(separator: ",")]))
+            }
         }
         return recipient
     }
