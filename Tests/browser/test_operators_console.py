@@ -116,6 +116,8 @@ class OperatorsConsoleTest(unittest.TestCase):
         b.delete_all_cookies()
         b.get(self.base + "/ops")
         self.assertIn("/ops/entrar", b.current_url)
+        if OperatorsConsoleTest.step == 0:
+            self.shot("entrar")
         b.find_element(By.ID, "entrar-chave").send_keys(key)
         self.click_and_wait("entrar-enviar")
         self.assertIn("/ops/visao-geral", b.current_url)

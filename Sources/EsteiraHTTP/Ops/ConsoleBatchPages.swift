@@ -36,7 +36,7 @@ extension ConsoleRoutes {
             page.figures([BatchStatus.received, .processing, .previewed, .stalled].map {
                 ($0.portugueseName, ConsolePage.grouped(waiting[$0] ?? 0), "/ops/lotes?situacao=\($0.rawValue)", "lotes-\($0.rawValue)")
             } + [("Linhas nos últimos 15 min", "\(ConsolePage.grouped(o.rowsLast15Minutes)) (\(String(format: "%.1f", Double(o.rowsLast15Minutes) / 900))/s)",
-                  nil, "linhas-por-segundo")])
+                  "/ops/lotes?situacao=processing", "linhas-por-segundo")])
             page.heading("Fila de tarefas")
             let dead = o.jobs.filter { $0.state == "dead" }.reduce(0) { $0 + $1.count }
             page.figures([("Tarefas paradas", ConsolePage.grouped(dead), "/ops/tarefas", "tarefas-paradas")]
