@@ -173,9 +173,13 @@ class WebPagesTest(unittest.TestCase):
         b.find_element(By.ID, "baixar").click()
         deadline = time.time() + 30
         files = []
+        # Chromium may name the file before it has written it (the bytes go to a .crdownload
+        # beside it): the download is done when no .crdownload is left and the file has bytes.
         while time.time() < deadline:
-            files = [f for f in os.listdir(self.downloads) if f.endswith(".csv")]
-            if files:
+            names = os.listdir(self.downloads)
+            files = [f for f in names if f.endswith(".csv")]
+            if files and not any(f.endswith(".crdownload") for f in names) \
+                    and os.path.getsize(os.path.join(self.downloads, files[0])) > 0:
                 break
             time.sleep(0.2)
         self.assertEqual(len(files), 1, "the reject report was not downloaded")
