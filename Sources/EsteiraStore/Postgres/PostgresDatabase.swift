@@ -22,13 +22,15 @@ public final class PostgresDatabase: SQLDatabase {
     /// docs/architecture.md): without a bound, an API request or a background loop would wait on it
     /// for ever. An abandoned transaction cannot commit afterwards: it rolls back whenever its work ends.
     public let limits: PostgresLimits
+    /// One connection as the pool makes them (TCP only), tried on its own when the pool gives
+    /// none: the pool retries a failing connection quietly, and its error (a certificate made out
+    /// to another host, a refused password) would otherwise never reach whoever waits.
+    let probe: PostgresConnection.Configuration?
 
     public init(url: String, logger: Logger, maxConnections: Int = 10, bulkWrites: PostgresBulkWrites = .copy,
                 limits: PostgresLimits = PostgresLimits()) throws {
-        guard let config = PostgresDatabase.configuration(url: url) else {
-            throw SQLError(code: .connection, message: "DATABASE_URL is not a postgres:// URL", sql: "")
-        }
-        var configuration = config
+        var configuration = try PostgresDatabase.configuration(url: url)
+        probe = try PostgresDatabase.probe(url: url)
         configuration.options.maximumConnections = maxConnections
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
@@ -44,30 +46,79 @@ public final class PostgresDatabase: SQLDatabase {
 
     private init(sharing other: PostgresDatabase, limits: PostgresLimits) {
         client = other.client
+        probe = other.probe
         logger = other.logger
         bulkWrites = other.bulkWrites
         started = other.started
         self.limits = limits
     }
 
-    /// `postgres://user:password@host:port/database?sslmode=disable`; a `host` query item may name a
-    /// Unix socket folder.
-    static func configuration(url: String) -> PostgresClient.Configuration? {
+    /// `postgres://user:password@host:port/database?sslmode=verify-full&sslrootcert=/path/ca.pem`
+    /// (`PostgresTLS` says what each mode means), with libpq's `hostaddr` (the address to connect
+    /// to, the URL's host being the name the certificate must carry); a `host` query item may
+    /// name a Unix socket folder, where nothing is encrypted (nothing leaves the host).
+    static func configuration(url: String) throws -> PostgresClient.Configuration {
         guard let components = URLComponents(string: url),
-              ["postgres", "postgresql"].contains(components.scheme ?? "") else { return nil }
+              ["postgres", "postgresql"].contains(components.scheme ?? "") else {
+            throw SQLError(code: .connection, message: "DATABASE_URL is not a postgres:// URL", sql: "")
+        }
         let user = components.user ?? "postgres"
         let password = components.password
         let database = components.path.isEmpty ? nil : String(components.path.dropFirst())
         let items = components.queryItems ?? []
-        if let socketFolder = items.first(where: { $0.name == "host" })?.value, socketFolder.hasPrefix("/") {
+        func item(_ name: String) -> String? { items.first { $0.name == name }?.value.flatMap { $0.isEmpty ? nil : $0 } }
+        if let socketFolder = item("host"), socketFolder.hasPrefix("/") {
             let port = components.port ?? 5432
             return PostgresClient.Configuration(
                 unixSocketPath: "\(socketFolder)/.s.PGSQL.\(port)", username: user, password: password, database: database)
         }
-        let tls: PostgresClient.Configuration.TLS = .disable
-        return PostgresClient.Configuration(
-            host: components.host ?? "127.0.0.1", port: components.port ?? 5432,
-            username: user, password: password, database: database, tls: tls)
+        let tls = try PostgresTLS.settings(sslmode: item("sslmode"), sslrootcert: item("sslrootcert"))
+        let (address, serverName) = try PostgresTLS.endpoint(host: components.host ?? "127.0.0.1", hostaddr: item("hostaddr"), mode: tls.mode)
+        var configuration = PostgresClient.Configuration(
+            host: address, port: components.port ?? 5432,
+            username: user, password: password, database: database, tls: PostgresTLS.pool(tls))
+        configuration.options.tlsServerName = serverName
+        return configuration
+    }
+
+    /// The same URL as one connection's configuration; nil for a Unix socket.
+    static func probe(url: String) throws -> PostgresConnection.Configuration? {
+        guard let components = URLComponents(string: url) else { return nil }
+        let items = components.queryItems ?? []
+        func item(_ name: String) -> String? { items.first { $0.name == name }?.value.flatMap { $0.isEmpty ? nil : $0 } }
+        if item("host")?.hasPrefix("/") == true { return nil }
+        let settings = try PostgresTLS.settings(sslmode: item("sslmode"), sslrootcert: item("sslrootcert"))
+        let (address, serverName) = try PostgresTLS.endpoint(host: components.host ?? "127.0.0.1", hostaddr: item("hostaddr"), mode: settings.mode)
+        var configuration = PostgresConnection.Configuration(host: address, port: components.port ?? 5432,
+                                                             username: components.user ?? "postgres", password: components.password,
+                                                             database: components.path.isEmpty ? nil : String(components.path.dropFirst()),
+                                                             tls: try PostgresTLS.connection(settings))
+        configuration.options.tlsServerName = serverName
+        return configuration
+    }
+
+    /// Why no connection can be made now, from one attempt outside the pool (within a few
+    /// seconds); nil when it connects, or for a Unix socket.
+    func connectionProblem() async -> String? {
+        guard let probe else { return nil }
+        let logger = self.logger
+        let attempt = await race({ @Sendable () async throws -> String? in
+            do {
+                let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: logger)
+                try? await connection.close()
+                return nil
+            } catch let error as PSQLError {
+                return error.underlying.map { "\($0)" } ?? "\(error.code)"
+            }
+        }, alarms: [{ @Sendable () async throws -> String in
+            try await Task.sleep(for: .seconds(3))
+            return "no answer within 3 s"
+        }])
+        switch attempt {
+        case .ended(.success(let problem)): return problem
+        case .ended(.failure(let error)): return "\(error)"
+        case .alarm(let why): return why
+        }
     }
 
     /// Runs the connection pool until cancelled.
@@ -141,7 +192,8 @@ public final class PostgresDatabase: SQLDatabase {
             return try result.get()
         case .alarm(.noConnection):
             logger.error("PostgreSQL transaction abandoned: no connection within its wait limit", metadata: ["limit_seconds": "\(wait)"])
-            throw SQLError(code: .connection, message: "no PostgreSQL connection within \(wait) s", sql: "")
+            let problem = await connectionProblem()
+            throw SQLError(code: .connection, message: "no PostgreSQL connection within \(wait) s" + (problem.map { ": " + $0 } ?? ""), sql: "")
         case .alarm(.overran):
             logger.error("PostgreSQL transaction abandoned: no answer within its limit", metadata: ["limit_seconds": "\(limit)"])
             throw SQLError(code: .connection, message: "PostgreSQL did not answer within \(limit) s; the transaction rolls back", sql: "")
