@@ -2,6 +2,7 @@ import EsteiraCore
 import Foundation
 import Logging
 import NIOCore
+import NIOSSL
 import PostgresNIO
 import Synchronization
 
@@ -53,47 +54,55 @@ public final class PostgresDatabase: SQLDatabase {
         self.limits = limits
     }
 
-    /// `postgres://user:password@host:port/database?sslmode=verify-full&sslrootcert=/path/ca.pem`
+    /// What a `DATABASE_URL` says: `postgres://user:password@host:port/database?sslmode=verify-full&sslrootcert=/path/ca.pem`
     /// (`PostgresTLS` says what each mode means), with libpq's `hostaddr` (the address to connect
     /// to, the URL's host being the name the certificate must carry); a `host` query item may
     /// name a Unix socket folder, where nothing is encrypted (nothing leaves the host).
+    struct Target {
+        var user: String
+        var password: String?
+        var database: String?
+        var port: Int
+        var socketFolder: String?
+        var address: String
+        var serverName: String?
+        var tls: (mode: PostgresTLS.Mode, tls: TLSConfiguration?)
+
+        init(url: String) throws {
+            guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
+                throw SQLError(code: .connection, message: "DATABASE_URL is not a postgres:// URL", sql: "")
+            }
+            let items = components.queryItems ?? []
+            func item(_ name: String) -> String? { items.first { $0.name == name }?.value.flatMap { $0.isEmpty ? nil : $0 } }
+            user = components.user ?? "postgres"
+            password = components.password
+            database = components.path.isEmpty ? nil : String(components.path.dropFirst())
+            port = components.port ?? 5432
+            socketFolder = item("host").flatMap { $0.hasPrefix("/") ? $0 : nil }
+            tls = try PostgresTLS.settings(sslmode: item("sslmode"), sslrootcert: item("sslrootcert"))
+            (address, serverName) = try PostgresTLS.endpoint(host: components.host ?? "127.0.0.1", hostaddr: item("hostaddr"), mode: tls.mode)
+        }
+    }
+
     static func configuration(url: String) throws -> PostgresClient.Configuration {
-        guard let components = URLComponents(string: url),
-              ["postgres", "postgresql"].contains(components.scheme ?? "") else {
-            throw SQLError(code: .connection, message: "DATABASE_URL is not a postgres:// URL", sql: "")
-        }
-        let user = components.user ?? "postgres"
-        let password = components.password
-        let database = components.path.isEmpty ? nil : String(components.path.dropFirst())
-        let items = components.queryItems ?? []
-        func item(_ name: String) -> String? { items.first { $0.name == name }?.value.flatMap { $0.isEmpty ? nil : $0 } }
-        if let socketFolder = item("host"), socketFolder.hasPrefix("/") {
-            let port = components.port ?? 5432
+        let t = try Target(url: url)
+        if let socketFolder = t.socketFolder {
             return PostgresClient.Configuration(
-                unixSocketPath: "\(socketFolder)/.s.PGSQL.\(port)", username: user, password: password, database: database)
+                unixSocketPath: "\(socketFolder)/.s.PGSQL.\(t.port)", username: t.user, password: t.password, database: t.database)
         }
-        let tls = try PostgresTLS.settings(sslmode: item("sslmode"), sslrootcert: item("sslrootcert"))
-        let (address, serverName) = try PostgresTLS.endpoint(host: components.host ?? "127.0.0.1", hostaddr: item("hostaddr"), mode: tls.mode)
-        var configuration = PostgresClient.Configuration(
-            host: address, port: components.port ?? 5432,
-            username: user, password: password, database: database, tls: PostgresTLS.pool(tls))
-        configuration.options.tlsServerName = serverName
+        var configuration = PostgresClient.Configuration(host: t.address, port: t.port, username: t.user, password: t.password,
+                                                         database: t.database, tls: PostgresTLS.pool(t.tls))
+        configuration.options.tlsServerName = t.serverName
         return configuration
     }
 
     /// The same URL as one connection's configuration; nil for a Unix socket.
     static func probe(url: String) throws -> PostgresConnection.Configuration? {
-        guard let components = URLComponents(string: url) else { return nil }
-        let items = components.queryItems ?? []
-        func item(_ name: String) -> String? { items.first { $0.name == name }?.value.flatMap { $0.isEmpty ? nil : $0 } }
-        if item("host")?.hasPrefix("/") == true { return nil }
-        let settings = try PostgresTLS.settings(sslmode: item("sslmode"), sslrootcert: item("sslrootcert"))
-        let (address, serverName) = try PostgresTLS.endpoint(host: components.host ?? "127.0.0.1", hostaddr: item("hostaddr"), mode: settings.mode)
-        var configuration = PostgresConnection.Configuration(host: address, port: components.port ?? 5432,
-                                                             username: components.user ?? "postgres", password: components.password,
-                                                             database: components.path.isEmpty ? nil : String(components.path.dropFirst()),
-                                                             tls: try PostgresTLS.connection(settings))
-        configuration.options.tlsServerName = serverName
+        let t = try Target(url: url)
+        if t.socketFolder != nil { return nil }
+        var configuration = PostgresConnection.Configuration(host: t.address, port: t.port, username: t.user, password: t.password,
+                                                             database: t.database, tls: try PostgresTLS.connection(t.tls))
+        configuration.options.tlsServerName = t.serverName
         return configuration
     }
 
