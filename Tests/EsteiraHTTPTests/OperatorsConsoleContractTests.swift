@@ -89,6 +89,9 @@ struct OperatorsConsoleContractTests {
             }
             // The overview: the batch's 3 rows ended a sub-batch in the last 15 minutes (3 / 900 s = 0.0/s).
             #expect(try await admin.get("/ops/visao-geral").body.contains("3 (0.0/s)"))
+            // A search typed with a space, sent as a browser sends a GET form (space as +).
+            #expect(try await admin.get("/ops/clientes?q=Loja+Exemplo").body.contains("/ops/clientes/\(client.id)"))
+            #expect(try await admin.get("/ops/auditoria?alvo=100%25").body.contains("100%"))
             // The client's month: 3 rows, 1 rejected (33.3%).
             #expect(try await admin.get("/ops/clientes/\(client.id)").body.contains("33.3%"))
             // The raw file, byte for byte.

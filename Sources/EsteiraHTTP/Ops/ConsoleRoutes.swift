@@ -122,13 +122,15 @@ struct ConsoleRoutes {
     /// A page with the message its address carries, if any.
     static func page(_ title: String, _ request: Request) -> ConsolePage {
         var page = ConsolePage(title)
-        page.notice = request.uri.queryParameters["aviso"].map { String($0).removingPercentEncoding ?? String($0) }
-        page.error = request.uri.queryParameters["erro"].map { String($0).removingPercentEncoding ?? String($0) }
+        let query = FormBody.parse(request.uri.query ?? "")
+        page.notice = query["aviso"]
+        page.error = query["erro"]
         return page
     }
 
+    /// A query parameter as the page's GET form sent it, trimmed; empty when absent.
     static func query(_ request: Request, _ name: String) -> String {
-        request.uri.queryParameters[name[...]].map { (String($0).removingPercentEncoding ?? String($0)).trimmingCharacters(in: .whitespaces) } ?? ""
+        (FormBody.parse(request.uri.query ?? "")[name] ?? "").trimmingCharacters(in: .whitespaces)
     }
 
     static func pageNumber(_ request: Request) -> Int { max(1, Int(query(request, "pagina")) ?? 1) }

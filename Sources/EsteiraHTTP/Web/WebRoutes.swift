@@ -455,18 +455,23 @@ struct WebSessionMiddleware: RouterMiddleware {
     }
 }
 
-/// An `application/x-www-form-urlencoded` body.
+/// An `application/x-www-form-urlencoded` body, or a query string as a GET form sends it (a
+/// space as `+`, which the router's own query reading leaves as it is).
 enum FormBody {
     /// Each name's value (the last, for a name sent more than once).
-    static func parse(_ buffer: ByteBuffer) -> [String: String] {
+    static func parse(_ buffer: ByteBuffer) -> [String: String] { parse(String(buffer: buffer)) }
+
+    static func parse(_ text: String) -> [String: String] {
         var out: [String: String] = [:]
-        for (name, value) in pairs(buffer) { out[name] = value }
+        for (name, value) in pairs(text) { out[name] = value }
         return out
     }
 
     /// Every name and value in order: checkboxes of one name send several.
-    static func pairs(_ buffer: ByteBuffer) -> [(name: String, value: String)] {
-        String(buffer: buffer).split(separator: "&").map { pair in
+    static func pairs(_ buffer: ByteBuffer) -> [(name: String, value: String)] { pairs(String(buffer: buffer)) }
+
+    static func pairs(_ text: String) -> [(name: String, value: String)] {
+        text.split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ s: Substring) -> String {
                 s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
