@@ -31,13 +31,6 @@ public struct Pipeline: Sendable {
 
     /// Runs one claimed job to its end. Throws to have the job retried.
     public func run(_ job: Job, owner: String) async throws {
-        // A cancelled batch's steps end here, doing nothing (`BatchStore.cancel`); the register
-        // step checks again in its own transaction, for a cancellation while it was preparing.
-        if BatchStall.steps.contains(job.kind.rawValue),
-           try await db.query("SELECT status FROM batches WHERE id = \(job.batchID)").first?.string("status") == BatchStatus.cancelled.rawValue {
-            try await db.write { c in try await JobQueue.complete(c, job: job, owner: owner) }
-            return
-        }
         switch job.kind {
         case .pick: try await PickStage(pipeline: self).run(job, owner: owner)
         case .transform: try await TransformStage(pipeline: self).run(job, owner: owner)

@@ -12,6 +12,12 @@ struct TransformStage {
 
     func run(_ job: Job, owner: String) async throws {
         let (batch, sub) = try await load(job)
+        // A cancelled batch's steps end doing nothing (`BatchStore.cancel`); pick, finalize and
+        // preview find it in their own transaction, register in its own (`RegisterStage.register`).
+        if batch.status == .cancelled {
+            try await pipeline.db.write { c in try await JobQueue.complete(c, job: job, owner: owner) }
+            return
+        }
         if sub.status == "pending" {
             let staging = try await transform(batch: batch, sub: sub)
             try await pipeline.blobs.put(key: BlobKeys.staging(batchID: batch.id, seq: sub.seq), bytes: staging)
