@@ -19,7 +19,7 @@ public enum EsteiraApplication {
         return EsteiraAPI.router(db: runtime.db, blobs: runtime.blobs, metrics: metrics, retry: runtime.retry,
                                  submissionTTL: s.http.submissionTTLSeconds, maxFileBytes: s.http.maxFileBytes, risk: risk,
                                  ledgerWindowDays: s.ledger.windowDays, lakeBudgetBytes: s.lake.budgetBytes,
-                                 webhooksMayBePrivate: s.notify.webhookAllowPrivate, jobsReady: jobsReady)
+                                 webhooksMayBePrivate: s.notify.webhookAllowPrivate, metricsToken: s.http.metricsToken, jobsReady: jobsReady)
     }
 
     /// Says where a process listens, once it does: scripts and tests wait for this line.
@@ -37,10 +37,10 @@ public enum EsteiraApplication {
         let router = router(runtime, metrics: metrics, risk: risk, jobsReady: { await worker?.wake() })
         let app = Application(
             router: router,
-            server: EsteiraAPI.server(bodyIdleSeconds: s.http.uploadIdleSeconds),
+            server: try EsteiraAPI.server(bodyIdleSeconds: s.http.uploadIdleSeconds, tls: s.http.tls),
             configuration: .init(address: .hostname(s.http.host, port: s.http.port), serverName: "esteira"),
             onServerRunning: { channel in
-                onListening("http://\(s.http.host):\(channel.localAddress?.port ?? s.http.port)")
+                onListening("\(s.http.scheme)://\(s.http.host):\(channel.localAddress?.port ?? s.http.port)")
             },
             logger: runtime.logger)
         var services: [any Service] = [app]
@@ -72,9 +72,10 @@ public enum EsteiraApplication {
         if let port = s.workers.metricsPort {
             services.append(Application(
                 router: EsteiraAPI.operationsRouter(db: runtime.db, blobs: runtime.blobs, metrics: metrics,
-                                                    lakeBudgetBytes: s.lake.budgetBytes),
+                                                    metricsToken: s.http.metricsToken, lakeBudgetBytes: s.lake.budgetBytes),
+                server: try EsteiraAPI.server(tls: s.http.tls),
                 configuration: .init(address: .hostname(s.http.host, port: port), serverName: "esteira-worker"),
-                onServerRunning: { channel in onListening("http://\(s.http.host):\(channel.localAddress?.port ?? port)") },
+                onServerRunning: { channel in onListening("\(s.http.scheme)://\(s.http.host):\(channel.localAddress?.port ?? port)") },
                 logger: runtime.logger))
         }
         services += try runtime.workerCompanions(jobsReady: { await worker.wake() })

@@ -68,7 +68,8 @@ public struct Runtime: Sendable {
             throw StartError(description: "ESTEIRA_BLOB_URL is set but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not")
         }
         let store = S3BlobStore(location: location, credentials: AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: s.awsSessionToken),
-                                logger: logger, requestTimeout: .milliseconds(Int(s.s3TimeoutSeconds * 1000)))
+                                http: try S3HTTPClients.client(caFile: s.s3CAFile), logger: logger,
+                                requestTimeout: .milliseconds(Int(s.s3TimeoutSeconds * 1000)), encryption: s.s3Encryption, kmsKeyID: s.s3KMSKeyID)
         // Fail at start, with the reason, rather than at the first upload.
         try await store.checkBucket(create: s.s3CreateBucket)
         return store

@@ -17,7 +17,7 @@ public enum EsteiraAPI {
     public static func router(db: any SQLDatabase, blobs: any BlobStore, metrics: MetricsRegistry?,
                               retry: RetryPolicy = RetryPolicy(), submissionTTL: TimeInterval = 86_400,
                               maxFileBytes: Int = 2 << 30, risk: RiskService? = nil, ledgerWindowDays: Int = 7,
-                              lakeBudgetBytes: Int? = nil, webhooksMayBePrivate: Bool = false,
+                              lakeBudgetBytes: Int? = nil, webhooksMayBePrivate: Bool = false, metricsToken: String? = nil,
                               jobsReady: @escaping @Sendable () async -> Void = {}) -> Router<EsteiraRequestContext> {
         let router = Router(context: EsteiraRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware())
@@ -25,7 +25,7 @@ public enum EsteiraAPI {
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: LogRequestsMiddleware(.info))
 
-        addOperations(to: router, db: db, blobs: blobs, metrics: metrics, lakeBudgetBytes: lakeBudgetBytes)
+        addOperations(to: router, db: db, blobs: blobs, metrics: metrics, metricsToken: metricsToken, lakeBudgetBytes: lakeBudgetBytes)
 
         let risk = risk ?? RiskService(db: db, validator: nil, policy: RiskPolicy())
         // Operators' routes first: `/v1/admin` takes an operator key, never a client's.
@@ -56,15 +56,15 @@ public enum EsteiraAPI {
     /// `/health` and `/metrics` alone: what a process without the API (`esteira worker`) serves,
     /// so that every process can be watched and scraped.
     public static func operationsRouter(db: any SQLDatabase, blobs: any BlobStore, metrics: MetricsRegistry,
-                                        lakeBudgetBytes: Int? = nil) -> Router<EsteiraRequestContext> {
+                                        metricsToken: String? = nil, lakeBudgetBytes: Int? = nil) -> Router<EsteiraRequestContext> {
         let router = Router(context: EsteiraRequestContext.self)
         router.add(middleware: ErrorMiddleware())
-        addOperations(to: router, db: db, blobs: blobs, metrics: metrics, lakeBudgetBytes: lakeBudgetBytes)
+        addOperations(to: router, db: db, blobs: blobs, metrics: metrics, metricsToken: metricsToken, lakeBudgetBytes: lakeBudgetBytes)
         return router
     }
 
     static func addOperations(to router: Router<EsteiraRequestContext>, db: any SQLDatabase, blobs: any BlobStore,
-                              metrics: MetricsRegistry?, lakeBudgetBytes: Int?) {
+                              metrics: MetricsRegistry?, metricsToken: String?, lakeBudgetBytes: Int?) {
         // Healthy when the database answers and the blob store takes a file and gives it up: a
         // process that cannot store an upload is not up, whatever its database says.
         router.get("health") { _, context -> Response in
@@ -88,7 +88,15 @@ public enum EsteiraAPI {
         }
 
         if let metrics {
-            router.get("metrics") { _, context -> Response in
+            router.get("metrics") { request, context -> Response in
+                // Its labels carry client ids, never names; a token keeps even those to the scraper.
+                if let metricsToken {
+                    let sent = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+                    guard let sent, ConstantTime.equal(sent, metricsToken) else {
+                        throw APIError(.unauthorized, code: "unauthorized",
+                                       message: "As métricas pedem Authorization: Bearer <token> (ESTEIRA_METRICS_TOKEN).")
+                    }
+                }
                 // Jobs by state are read from the queue itself at scrape time, so every process reports the truth.
                 if let counts = try? await JobQueue(db: db).countsByState() {
                     for state in JobState.allCases {

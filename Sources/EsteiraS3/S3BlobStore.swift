@@ -15,10 +15,13 @@ public struct S3BlobStore: BlobStore {
     /// Size of a multipart upload's parts (S3's minimum is 5 MiB, except for the last).
     public var partSize: Int
 
+    /// `encryption`: the server-side encryption every object is written with.
     public init(location: S3Location, credentials: AWSCredentials, http: HTTPClient = .shared,
-                logger: Logger = Logger(label: "esteira.s3"), partSize: Int = 8 << 20, requestTimeout: Duration = .seconds(10)) {
+                logger: Logger = Logger(label: "esteira.s3"), partSize: Int = 8 << 20, requestTimeout: Duration = .seconds(10),
+                encryption: S3ServerSideEncryption = .none, kmsKeyID: String? = nil) {
         var client = S3Client(location: location, signer: SigV4Signer(credentials: credentials, region: location.region),
                               http: http, logger: logger)
+        client.objectHeaders = encryption.headers(kmsKeyID: kmsKeyID)
         client.timeout = .nanoseconds(requestTimeout.components.seconds * 1_000_000_000 + requestTimeout.components.attoseconds / 1_000_000_000)
         self.client = client
         self.partSize = max(partSize, 5 << 20)
@@ -44,7 +47,7 @@ public struct S3BlobStore: BlobStore {
 
     public func put(key: String, bytes: [UInt8]) async throws {
         try BlobKeys.check(key)
-        let r = try await client.send(.PUT, key: key, body: bytes)
+        let r = try await client.send(.PUT, key: key, headers: client.objectHeaders, body: bytes)
         guard r.status == 200 else { throw failure("PUT", key, r) }
     }
 
@@ -142,7 +145,7 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
 
     func finish() async throws -> Int {
         if uploadID == nil {
-            let r = try await client.send(.PUT, key: key, body: buffer)
+            let r = try await client.send(.PUT, key: key, headers: client.objectHeaders, body: buffer)
             guard r.status == 200 else { throw failure("PUT", r) }
             buffer = []
             return total
@@ -168,7 +171,7 @@ final class S3BlobWriter: BlobWriter, @unchecked Sendable {
 
     private func upload(_ part: [UInt8]) async throws {
         if uploadID == nil {
-            let r = try await client.send(.POST, key: key, query: [("uploads", "")])
+            let r = try await client.send(.POST, key: key, query: [("uploads", "")], headers: client.objectHeaders)
             guard r.status == 200, let id = S3Client.xmlValue("UploadId", in: String(buffer: r.body)) else {
                 throw failure("create multipart upload", r)
             }

@@ -71,6 +71,8 @@ struct S3Client: Sendable {
     let http: HTTPClient
     let logger: Logger
     var attempts = 3
+    /// Headers of every request that creates an object (server-side encryption).
+    var objectHeaders: [(String, String)] = []
     /// Deadline of a request without a body worth counting. AsyncHTTPClient keeps retrying a
     /// refused connection until the deadline, so this is also how long an unreachable server
     /// holds a request. Larger transfers get a second more per MiB.

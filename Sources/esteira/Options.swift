@@ -49,6 +49,19 @@ struct WorkerOptions: ParsableArguments {
     }
 }
 
+/// HTTPS for `serve`'s API and `worker`'s metrics port (docs/security.md).
+struct TLSOptions: ParsableArguments {
+    @Option(help: "Serve HTTPS with this certificate: a PEM file, the certificate then its chain (env ESTEIRA_TLS_CERT; needs --tls-key).")
+    var tlsCert: String?
+
+    @Option(help: "The certificate's private key, a PEM file (env ESTEIRA_TLS_KEY).")
+    var tlsKey: String?
+
+    var overrides: [String: String] {
+        ["ESTEIRA_TLS_CERT": tlsCert, "ESTEIRA_TLS_KEY": tlsKey].compactMapValues { $0 }
+    }
+}
+
 extension Runtime {
     /// Logging at the settings' level, then the runtime, for the commands that only need the store.
     static func with<T: Sendable>(_ options: StoreOptions, migrate: Bool = true,

@@ -9,6 +9,7 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var workers: WorkerOptions
+    @OptionGroup var tls: TLSOptions
 
     @Option(help: "Address to listen on (env ESTEIRA_HOST; default 127.0.0.1).")
     var host: String?
@@ -20,7 +21,7 @@ struct Serve: AsyncParsableCommand {
     var noWorkers = false
 
     func run() async throws {
-        var flags = workers.overrides
+        var flags = workers.overrides.merging(tls.overrides) { a, _ in a }
         flags["ESTEIRA_HOST"] = host
         flags["ESTEIRA_PORT"] = port.map(String.init)
         if noWorkers { flags["ESTEIRA_NO_WORKERS"] = "1" }

@@ -11,6 +11,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var workers: WorkerOptions
+    @OptionGroup var tls: TLSOptions
 
     @Option(help: "Comma-separated kinds of job: \(JobKind.allCases.map(\.rawValue).joined(separator: ",")) (default: all). A worker that leaves out ledger, lake or cleanup never runs those jobs; run them somewhere.")
     var stages: String?
@@ -27,7 +28,7 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var flags = workers.overrides
+        var flags = workers.overrides.merging(tls.overrides) { a, _ in a }
         flags["ESTEIRA_METRICS_PORT"] = metricsPort.map(String.init)
         let settings = try store.settings(flags)
         Runtime.bootstrapLogging(level: settings.logLevel)

@@ -145,7 +145,7 @@ final class EsteiraProcess: @unchecked Sendable {
             if chunk.isEmpty { break }
             buffer.append(chunk)
             let text = String(decoding: buffer, as: UTF8.self)
-            if let range = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) {
+            if let range = text.range(of: #"https?://127\.0\.0\.1:\d+"#, options: .regularExpression) {
                 return URL(string: String(text[range]))!
             }
         }

@@ -17,44 +17,19 @@ final class TLSCluster: Sendable {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     static var available: Bool {
-        ScratchPostgres.adminURL != nil && FileManager.default.fileExists(atPath: "/usr/bin/openssl")
+        ScratchPostgres.adminURL != nil && TestCertificates.available
     }
 
-    /// Runs a shell command from the repository's root; its output, or an error with its errors.
-    /// Through the C library's `system`, with the output in files: Foundation's `Process` was seen
-    /// to wait for ever on the shell that starts the server (the server lives on, holding what it
-    /// inherited).
+    /// Runs a shell command from the repository's root.
     @discardableResult
-    static func run(_ command: String) throws -> String {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-tls-cmd-\(UUID().uuidString.prefix(8))").path
-        defer {
-            try? FileManager.default.removeItem(atPath: base + ".sh")
-            try? FileManager.default.removeItem(atPath: base + ".out")
-            try? FileManager.default.removeItem(atPath: base + ".err")
-        }
-        try command.write(toFile: base + ".sh", atomically: true, encoding: .utf8)
-        let status = system("cd '\(root)' && bash '\(base).sh' > '\(base).out' 2> '\(base).err' < /dev/null")
-        let output = (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? ""
-        let errors = (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
-        guard status == 0 else { throw SQLError(code: .connection, message: "\(command): \(errors)", sql: "") }
-        return output
-    }
+    static func run(_ command: String) throws -> String { try Shell.run(command, in: root) }
 
     init() throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("esteira-tls-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let f = folder
-        // The certificates last a day from now: whatever day the test runs on.
-        try Self.run("""
-            set -e; cd \(f); chmod 755 .
-            openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=Esteira-Test-CA 2>/dev/null
-            openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other-ca.pem -days 2 -subj /CN=Other-CA 2>/dev/null
-            openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost 2>/dev/null
-            printf 'subjectAltName=DNS:localhost\\n' > san.cnf
-            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile san.cnf 2>/dev/null
-            chmod 600 server.key
-            if [ "$(id -u)" = 0 ]; then chown postgres server.key server.crt; fi
-            """)
+        _ = try TestCertificates(in: f)
+        try Self.run("if [ \"$(id -u)\" = 0 ]; then chown postgres \(f)/server.key \(f)/server.crt; fi")
         let url = try Self.run("""
             set -e; . scripts/lib/throwaway-postgres.sh
             throwaway_postgres_start \(f)/pg -c ssl=on -c ssl_cert_file=\(f)/server.crt -c ssl_key_file=\(f)/server.key

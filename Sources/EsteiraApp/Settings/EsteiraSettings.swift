@@ -1,5 +1,7 @@
 import EsteiraCore
+import EsteiraHTTP
 import EsteiraNotify
+import EsteiraS3
 import EsteiraStore
 import Foundation
 import Logging
@@ -21,6 +23,9 @@ public struct EsteiraSettings: Sendable {
         public var s3Endpoint: String?
         public var s3TimeoutSeconds: Double
         public var s3CreateBucket: Bool
+        public var s3CAFile: String?
+        public var s3Encryption: S3ServerSideEncryption
+        public var s3KMSKeyID: String?
         public var awsAccessKeyID: String?
         public var awsSecretAccessKey: String?
         public var awsSessionToken: String?
@@ -38,6 +43,10 @@ public struct EsteiraSettings: Sendable {
         public var maxFileBytes: Int
         public var submissionTTLSeconds: Double
         public var publicURL: String?
+        /// HTTPS for the API and the worker's metrics port, when a certificate and key are set.
+        public var tls: ServerTLS?
+        /// `/metrics` answers only with `Authorization: Bearer <token>` when set.
+        public var metricsToken: String?
     }
 
     public struct Workers: Sendable {
@@ -136,6 +145,13 @@ public struct EsteiraSettings: Sendable {
                                     "An S3-compatible server instead of AWS.", check: isHTTPURL)),
             s3TimeoutSeconds: try v(.seconds("ESTEIRA_S3_TIMEOUT_SECONDS", default: 10, "One S3 request's deadline (plus a second per MiB moved).")),
             s3CreateBucket: try v(.onOff("ESTEIRA_S3_CREATE_BUCKET", "Create the bucket at start when it is missing.")),
+            s3CAFile: try v(.text("ESTEIRA_S3_CA_FILE", shown: "the system's", form: "a PEM file of CA certificates",
+                                  "CA certificates that an HTTPS S3-compatible server's certificate is checked against.",
+                                  check: { FileManager.default.isReadableFile(atPath: $0) })),
+            s3Encryption: try v(.choice("ESTEIRA_S3_SSE", default: S3ServerSideEncryption.none,
+                                        "Server-side encryption asked for every object written to S3 (`AES256`: SSE-S3; `aws:kms`: SSE-KMS).")),
+            s3KMSKeyID: try v(.text("ESTEIRA_S3_SSE_KMS_KEY_ID", shown: "the bucket's default key", form: "a KMS key id or ARN",
+                                    "The KMS key of `ESTEIRA_S3_SSE=aws:kms`.")),
             awsAccessKeyID: try v(.text("AWS_ACCESS_KEY_ID", secret: true, "S3 credentials: the key id.")),
             awsSecretAccessKey: try v(.text("AWS_SECRET_ACCESS_KEY", secret: true, "S3 credentials: the secret.")),
             awsSessionToken: try v(.text("AWS_SESSION_TOKEN", secret: true, "S3 credentials: a session token, with temporary ones.")),
@@ -158,7 +174,15 @@ public struct EsteiraSettings: Sendable {
             maxFileBytes: try v(.whole("ESTEIRA_MAX_FILE_BYTES", default: 2 << 30, shown: "2,147,483,648 (2 GiB)", in: 1...Int.max,
                                        "The largest file taken by upload (413 beyond it, nothing kept) or drop folder.")),
             submissionTTLSeconds: try v(.seconds("ESTEIRA_SUBMISSION_TTL_SECONDS", default: 86_400, "How long a submission may stay open.")),
-            publicURL: try v(.text("ESTEIRA_PUBLIC_URL", form: "http(s)://host[:port][/path]", "The address in links in e-mails.", check: isHTTPURL)))
+            publicURL: try v(.text("ESTEIRA_PUBLIC_URL", form: "http(s)://host[:port][/path]", "The address in links in e-mails.", check: isHTTPURL)),
+            tls: try serverTLS(
+                certificate: v(.text("ESTEIRA_TLS_CERT", flag: "--tls-cert", form: "a PEM file: the certificate, then its chain",
+                                     "Serve HTTPS (the API, and a worker's metrics port) with this certificate; with `ESTEIRA_TLS_KEY`.")),
+                key: v(.text("ESTEIRA_TLS_KEY", flag: "--tls-key", form: "a PEM file: the certificate's private key",
+                             "The private key of `ESTEIRA_TLS_CERT`."))),
+            metricsToken: try v(.text("ESTEIRA_METRICS_TOKEN", secret: true, form: "16 or more characters",
+                                      "`/metrics` answers only requests with `Authorization: Bearer <this>`.",
+                                      check: { $0.count >= 16 })))
         let workers = Workers(
             off: try v(.onOff("ESTEIRA_NO_WORKERS", flag: "--no-workers", "Run only the API; workers run elsewhere (`esteira worker`).")),
             concurrency: try v(.optionalWhole("ESTEIRA_WORKERS", flag: "--concurrency", shown: "the number of cores, plus 2 on PostgreSQL",
@@ -226,6 +250,9 @@ public struct EsteiraSettings: Sendable {
         if store.awsAccessKeyID != nil && store.awsSecretAccessKey == nil || store.awsAccessKeyID == nil && store.awsSecretAccessKey != nil {
             throw SettingError(name: "AWS_ACCESS_KEY_ID", value: "…", form: "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set together")
         }
+        if store.s3KMSKeyID != nil && store.s3Encryption != .kms {
+            throw SettingError(name: "ESTEIRA_S3_SSE", value: store.s3Encryption.rawValue, form: "aws:kms when ESTEIRA_S3_SSE_KMS_KEY_ID is set")
+        }
         if notify.smtpHost != nil && notify.smtpFrom == nil {
             throw SettingError(name: "ESTEIRA_SMTP_FROM", value: "", form: "the sender's e-mail address when ESTEIRA_SMTP_HOST is set")
         }
@@ -238,6 +265,24 @@ public struct EsteiraSettings: Sendable {
         try load(SettingsValues(environment: ProcessInfo.processInfo.environment, overrides: overrides))
     }
 
+    /// Both files or neither; read and checked now, so that a wrong file stops the process at
+    /// start instead of failing every handshake.
+    static func serverTLS(certificate: String?, key: String?) throws -> ServerTLS? {
+        switch (certificate, key) {
+        case (nil, nil):
+            return nil
+        case (let certificate?, nil):
+            throw SettingError(name: "ESTEIRA_TLS_KEY", value: "", form: "the private key's PEM file, since ESTEIRA_TLS_CERT=\(certificate) is set")
+        case (nil, let key?):
+            throw SettingError(name: "ESTEIRA_TLS_CERT", value: "", form: "the certificate's PEM file, since ESTEIRA_TLS_KEY=\(key) is set")
+        case (let certificate?, let key?):
+            do { return try ServerTLS(certificateFile: certificate, keyFile: key) } catch let problem as ServerTLS.Problem {
+                let name = problem.file == certificate ? "ESTEIRA_TLS_CERT" : "ESTEIRA_TLS_KEY"
+                throw SettingError(name: name, value: problem.file, form: "a usable file; it \(problem.reason)")
+            }
+        }
+    }
+
     static func isHTTPURL(_ text: String) -> Bool {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), url.host?.isEmpty == false else { return false }
         return scheme == "http" || scheme == "https"
@@ -247,4 +292,9 @@ public struct EsteiraSettings: Sendable {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased() else { return false }
         return scheme == "postgres" || scheme == "postgresql" || scheme == "sqlite"
     }
+}
+
+extension EsteiraSettings.HTTP {
+    /// How this process's listeners are reached.
+    public var scheme: String { tls == nil ? "http" : "https" }
 }

@@ -34,11 +34,13 @@ final class ExpectContinueHandler: ChannelDuplexHandler, RemovableChannelHandler
 extension EsteiraAPI {
     /// HTTP/1.1 with the handlers Esteira adds. `bodyIdleSeconds`: how long a client may stall in
     /// the middle of a body before its connection is closed; `idleSeconds`: how long a connection
-    /// may sit between requests.
-    public static func server(bodyIdleSeconds: Double = 60, idleSeconds: Double = 120) -> HTTPServerBuilder {
-        .http1(configuration: .init(
+    /// may sit between requests; `tls`: HTTPS instead of HTTP.
+    public static func server(bodyIdleSeconds: Double = 60, idleSeconds: Double = 120, tls: ServerTLS? = nil) throws -> HTTPServerBuilder {
+        let http: HTTPServerBuilder = .http1(configuration: .init(
             additionalChannelHandlers: [ArrivalStampHandler(), ExpectContinueHandler(),
                                         BodyIdleTimeoutHandler(timeout: .nanoseconds(Int64(bodyIdleSeconds * 1e9)))],
             idleTimeout: .nanoseconds(Int64(idleSeconds * 1e9))))
+        guard let tls else { return http }
+        return try .tls(http, tlsConfiguration: tls.configuration)
     }
 }

@@ -26,7 +26,7 @@ struct WebCSRFMiddleware: RouterMiddleware {
         if request.method == .post {
             guard Self.sameOrigin(request) else { return Self.refused("o envio veio de outro site", home: path) }
             guard let existing, let sent = request.uri.queryParameters["csrf"].map(String.init),
-                  Self.constantTimeEqual(existing, sent) else {
+                  ConstantTime.equal(existing, sent) else {
                 return Self.refused("a página expirou", home: path)
             }
         }
@@ -45,12 +45,6 @@ struct WebCSRFMiddleware: RouterMiddleware {
         guard let from, let url = URL(string: from), let fromHost = url.host else { return false }
         let authority = url.port.map { "\(fromHost):\($0)" } ?? fromHost
         return authority.lowercased() == host.lowercased()
-    }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     static func refused(_ why: String, home: String) -> Response {

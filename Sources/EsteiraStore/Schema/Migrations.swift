@@ -649,19 +649,34 @@ public enum Migrations {
     public static func migrate(_ db: any SQLDatabase) async throws -> [String] {
         try await db.write { c in
             try await c.lock(.migrations)
-            try await c.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-            let done = Set(try await c.query("SELECT name FROM schema_migrations").map { try $0.string("name") })
-            var applied: [String] = []
-            for m in all where !done.contains(m.name) {
-                let concerned = m.only == nil || m.only == c.dialect
-                for statement in render(m.sql, for: c.dialect).components(separatedBy: ";")
-                where concerned && !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                    try await c.execute(SQL(stringLiteral: statement))
+            // Read before anything is created: a process whose role may use the tables but not
+            // change the schema (docs/deploy.md) starts when nothing is pending, and says what to
+            // do when something is.
+            let present = try await c.query(c.dialect == .postgres
+                ? "SELECT count(*) AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_migrations'"
+                : "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+            let exists = try present.first?.int("n") ?? 0 > 0
+            let done = exists ? Set(try await c.query("SELECT name FROM schema_migrations").map { try $0.string("name") }) : []
+            let pending = all.filter { !done.contains($0.name) }
+            guard !pending.isEmpty else { return [] }
+            do {
+                if !exists {
+                    try await c.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
                 }
-                try await c.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (\(m.name), \(Timestamp.iso(Date())))")
-                applied.append(m.name)
+                for m in pending {
+                    let concerned = m.only == nil || m.only == c.dialect
+                    for statement in render(m.sql, for: c.dialect).components(separatedBy: ";")
+                    where concerned && !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                        try await c.execute(SQL(stringLiteral: statement))
+                    }
+                    try await c.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (\(m.name), \(Timestamp.iso(Date())))")
+                }
+            } catch let error as SQLError where error.message.contains("permission denied") || error.message.contains("must be owner") {
+                throw SQLError(code: error.code, message: "\(pending.count) migration(s) pending (\(pending.map(\.name).joined(separator: ", "))) and this "
+                               + "database role may not change the schema: run `esteira migrate` with the role that owns it (docs/deploy.md). \(error.message)",
+                               sql: error.sql)
             }
-            return applied
+            return pending.map(\.name)
         }
     }
 }
