@@ -19,7 +19,9 @@ public enum EsteiraApplication {
         return EsteiraAPI.router(db: runtime.db, blobs: runtime.blobs, metrics: metrics, retry: runtime.retry,
                                  submissionTTL: s.http.submissionTTLSeconds, maxFileBytes: s.http.maxFileBytes, risk: risk,
                                  ledgerWindowDays: s.ledger.windowDays, lakeBudgetBytes: s.lake.budgetBytes,
-                                 webhooksMayBePrivate: s.notify.webhookAllowPrivate, metricsToken: s.http.metricsToken, jobsReady: jobsReady)
+                                 webhooksMayBePrivate: s.notify.webhookAllowPrivate, metricsToken: s.http.metricsToken,
+                                 signIn: SignInGuard(policy: .init(limit: s.http.signInMaxFailures), trustedProxies: s.http.trustedProxies),
+                                 jobsReady: jobsReady)
     }
 
     /// Says where a process listens, once it does: scripts and tests wait for this line.

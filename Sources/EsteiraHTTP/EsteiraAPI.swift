@@ -18,6 +18,7 @@ public enum EsteiraAPI {
                               retry: RetryPolicy = RetryPolicy(), submissionTTL: TimeInterval = 86_400,
                               maxFileBytes: Int = 2 << 30, risk: RiskService? = nil, ledgerWindowDays: Int = 7,
                               lakeBudgetBytes: Int? = nil, webhooksMayBePrivate: Bool = false, metricsToken: String? = nil,
+                              signIn: SignInGuard = SignInGuard(),
                               jobsReady: @escaping @Sendable () async -> Void = {}) -> Router<EsteiraRequestContext> {
         let router = Router(context: EsteiraRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware())
@@ -28,15 +29,18 @@ public enum EsteiraAPI {
         addOperations(to: router, db: db, blobs: blobs, metrics: metrics, metricsToken: metricsToken, lakeBudgetBytes: lakeBudgetBytes)
 
         let risk = risk ?? RiskService(db: db, validator: nil, policy: RiskPolicy())
+        // One guard for every door that takes a key (docs/security.md).
+        let keys = KeyKeeper(guardian: signIn, store: KeyStore(db: db), audit: AuditLog(db: db))
         // Operators' routes first: `/v1/admin` takes an operator key, never a client's.
-        let admin = router.group("v1/admin").add(middleware: OperatorAuthMiddleware(operators: OperatorStore(db: db)))
+        let admin = router.group("v1/admin").add(middleware: OperatorAuthMiddleware(operators: OperatorStore(db: db), keys: keys))
         AdminRoutes(db: db, blacklistCache: risk.blacklist).add(to: admin)
         let ledger = LedgerRoutes(db: db, windowDays: ledgerWindowDays, retry: retry, jobsReady: jobsReady)
         ledger.addAdmin(to: admin)
         LakeRoutes(db: db).addAdmin(to: admin)
         AlertRoutes(db: db).addAdmin(to: admin)
         ReviewRoutes(db: db).addAdmin(to: admin)
-        let v1 = router.group("v1").add(middleware: AuthMiddleware(clients: ClientStore(db: db)))
+        KeyRoutes(db: db).addAdmin(to: admin)
+        let v1 = router.group("v1").add(middleware: AuthMiddleware(clients: ClientStore(db: db), keys: keys))
         BatchRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: v1)
         DebtRoutes(db: db, blobs: blobs, risk: risk).add(to: v1)
         FormatRoutes(db: db).add(to: v1)
@@ -46,9 +50,10 @@ public enum EsteiraAPI {
         ledger.add(to: v1)
         PaymentRoutes(db: db, windowDays: ledgerWindowDays).add(to: v1)
         PortfolioRoutes(db: db).add(to: v1)
+        KeyRoutes(db: db).add(to: v1)
         SubmissionRoutes(db: db, blobs: blobs, retry: retry, ttl: submissionTTL, jobsReady: jobsReady).add(to: v1)
-        WebRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: router)
-        ConsoleRoutes(db: db, blobs: blobs, retry: retry, risk: risk, jobsReady: jobsReady, webhooksMayBePrivate: webhooksMayBePrivate)
+        WebRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, keys: keys, jobsReady: jobsReady).add(to: router)
+        ConsoleRoutes(db: db, blobs: blobs, retry: retry, risk: risk, jobsReady: jobsReady, keys: keys, webhooksMayBePrivate: webhooksMayBePrivate)
             .add(to: router)
         return router
     }

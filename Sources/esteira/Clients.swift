@@ -7,7 +7,7 @@ import Foundation
 struct Clients: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create clients and manage their API keys.",
-        subcommands: [Create.self, List.self, RevokeKey.self, Limits.self])
+        subcommands: [Create.self, List.self, Keys.self, IssueKey.self, RevokeKey.self, Limits.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a client and print its API key (shown once).")
@@ -62,14 +62,21 @@ struct Clients: AsyncParsableCommand {
 
     struct RevokeKey: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "revoke-key", abstract: "Revoke a client's API key; with --issue-new, print a new one.")
-        @OptionGroup var store: StoreOptions
-        @Option(help: "The client's id.") var id: String
-        @Flag(help: "Issue a new key in the same step.") var issueNew = false
+            commandName: "revoke-key",
+            abstract: "Revoke one key of a client (--key), or all of them; with --issue-new, print a new one.")
+        @OptionGroup var options: KeyOptions
+        @Option(help: "The key's id (see `keys`); without it, every key of the client.") var key: String?
+        @Flag(help: "Issue a new key in the same step (with every key revoked).") var issueNew = false
+
+        func validate() throws {
+            if key != nil && issueNew { throw ValidationError("--issue-new revokes every key; to replace one key, use issue-key --rotate") }
+        }
 
         func run() async throws {
-            let key = try await Runtime.with(store) { try await ClientStore(db: $0.db).revokeKey(id: id, issueNew: issueNew, by: commandLineActor) }
-            print("Key revoked for client \(id).")
+            if let key { return try await KeyCommandLine.revoke(.client, options, key: key) }
+            let id = options.id
+            let key = try await Runtime.with(options.store) { try await ClientStore(db: $0.db).revokeKey(id: id, issueNew: issueNew, by: commandLineActor) }
+            print("Every key of client \(id) revoked.")
             if let key { print("New api key: \(key)") }
         }
     }
@@ -103,5 +110,19 @@ struct Clients: AsyncParsableCommand {
             print("Limits of client \(id): maximum \(max.map { Money.brazilian(cents: $0) } ?? "the agency's default"), "
                   + "minimum \(min.map { Money.brazilian(cents: $0) } ?? "the agency's default").")
         }
+    }
+
+    struct Keys: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the client's keys: name, expiry, last use, state.")
+        @OptionGroup var options: KeyOptions
+        func run() async throws { try await KeyCommandLine.list(.client, options) }
+    }
+
+    struct IssueKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "issue-key",
+            abstract: "Issue a named key to the client (printed once); with --rotate, the old key keeps working for --overlap-hours.")
+        @OptionGroup var issue: IssueKeyOptions
+        func run() async throws { try await issue.run(.client) }
     }
 }

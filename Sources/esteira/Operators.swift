@@ -7,7 +7,7 @@ import Foundation
 struct Operators: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create the agency's operators (who keep the blacklist) and manage their keys.",
-        subcommands: [Create.self, List.self, RevokeKey.self])
+        subcommands: [Create.self, List.self, Keys.self, IssueKey.self, RevokeKey.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an operator and print its key (shown once).")
@@ -41,15 +41,32 @@ struct Operators: AsyncParsableCommand {
     }
 
     struct RevokeKey: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "revoke-key", abstract: "Revoke an operator's key.")
-        @OptionGroup var store: StoreOptions
-        @Option(help: "The operator's id.") var id: String
+        static let configuration = CommandConfiguration(commandName: "revoke-key",
+                                                        abstract: "Revoke one key of an operator (--key), or all of them.")
+        @OptionGroup var options: KeyOptions
+        @Option(help: "The key's id (see `keys --owner operator`); without it, every key of the operator.") var key: String?
 
         func run() async throws {
-            guard try await Runtime.with(store, { try await OperatorStore(db: $0.db).revokeKey(id: id, by: commandLineActor) }) else {
+            if let key { return try await KeyCommandLine.revoke(.operator, options, key: key) }
+            let id = options.id
+            guard try await Runtime.with(options.store, { try await OperatorStore(db: $0.db).revokeKey(id: id, by: commandLineActor) }) else {
                 throw ValidationError("no operator \(id)")
             }
-            print("Key revoked for operator \(id).")
+            print("Every key of operator \(id) revoked.")
         }
+    }
+
+    struct Keys: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the operator's keys: name, expiry, last use, state.")
+        @OptionGroup var options: KeyOptions
+        func run() async throws { try await KeyCommandLine.list(.operator, options) }
+    }
+
+    struct IssueKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "issue-key",
+            abstract: "Issue a named key to the operator (printed once); with --rotate, the old key keeps working for --overlap-hours.")
+        @OptionGroup var issue: IssueKeyOptions
+        func run() async throws { try await issue.run(.operator) }
     }
 }

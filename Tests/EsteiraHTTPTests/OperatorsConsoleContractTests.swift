@@ -191,8 +191,8 @@ struct OperatorsConsoleContractTests {
             #expect(entry("client.webhook_add")?.after == #"{"events":"batch.stalled,batch.failed","webhook":"http://127.0.0.1:9/novo"}"#)
             #expect(entry("client.email_add")?.after?.contains(#""email":"cobranca@loja.test""#) == true)
             #expect(!audit.contains { ($0.after ?? "").contains("whsec_") })
-            // No action was recorded for the refused viewer.
-            #expect(!audit.contains { $0.actor.name == "Vera Leitura" })
+            // No action was recorded for the refused viewer: only her sign-in, a security event.
+            #expect(audit.filter { $0.actor.name == "Vera Leitura" }.map(\.action) == ["signin.ok"])
             // No key is ever in the audit.
             #expect(!audit.contains { ($0.after ?? "").contains(newKey) || ($0.after ?? "").contains(nina) })
             let filtered = try await admin.get("/ops/auditoria?operador=otto")

@@ -135,7 +135,22 @@ struct RejectCodeContractTests {
                 try await Task.sleep(for: .milliseconds(50))
             }
 
+            // A key rotated with no overlap (expired at once), and a deactivated client.
+            let keysListed = try await api.get("/v1/keys", key: client.key).json["items"]?.elements ?? []
+            let principal = try #require(keysListed.first?["id"]?.string)
+            let spare = try #require(try await api.post("/v1/keys", key: client.key, json: #"{"name": "reserva"}"#).json["api_key"]?.string)
+            let spareID = try #require(try await api.get("/v1/keys", key: client.key).json["items"]?.elements?.first { $0["name"]?.string == "reserva" }?["id"]?.string)
+            #expect(try await api.post("/v1/keys", key: client.key, json: #"{"name": "sucessora", "rotate": "\#(spareID)", "overlap_hours": 0}"#).status == 201)
+            let gone = try await InProcessEsteira.client(runtime, name: "Encerrada", document: "11444777000161")
+            #expect(try await ClientStore(db: runtime.db).deactivate(id: gone.id, by: .cli(user: "test")))
+
             let requests: [String: () async throws -> APIResult] = [
+                "key_expired": { try await api.get("/v1/batches", key: spare) },
+                "invalid_name": { try await api.post("/v1/keys", key: client.key, json: #"{"name": ""}"#) },
+                "invalid_expiry": { try await api.post("/v1/keys", key: client.key, json: #"{"name": "x", "expires_in_days": 0}"#) },
+                "invalid_overlap": { try await api.post("/v1/keys", key: client.key, json: #"{"name": "x", "overlap_hours": 2}"#) },
+                "invalid_rotate": { try await api.post("/v1/keys", key: client.key, json: #"{"name": "x", "rotate": "k_nenhuma"}"#) },
+                "deactivated": { try await api.post("/v1/admin/clients/\(gone.id)/keys", key: op, json: #"{"name": "x"}"#) },
                 "unauthorized": { try await api.get("/v1/batches") },
                 "forbidden": { try await api.request(.delete, "/v1/admin/blacklist/52998224725", key: viewer) },
                 "not_found": { try await api.get("/v1/nada", key: client.key) },
@@ -189,8 +204,11 @@ struct RejectCodeContractTests {
                 "not_previewed": { try await api.request(.post, "/v1/batches/\(previewed)/confirm", key: client.key) },
             ]
             // Made elsewhere: `invalid_body` needs a socket (HostileInputEndToEndTests), `expired`
-            // a submission's time to pass (SubmissionContractTests.expiry).
-            let elsewhere: Set<String> = ["invalid_body", "expired"]
+            // a submission's time to pass (SubmissionContractTests.expiry), `too_many_failures`
+            // an address locked out, which would refuse every request after it here
+            // (KeysContractTests.wrongKeysThrottled).
+            let elsewhere: Set<String> = ["invalid_body", "expired", "too_many_failures"]
+            _ = principal
             #expect(Set(requests.keys).union(elsewhere) == Set(documented.keys), "documented but not requested, or the reverse")
             for (code, request) in requests.sorted(by: { $0.key < $1.key }) {
                 let r = try await request()

@@ -143,13 +143,13 @@ struct StoreTests {
             let clients = ClientStore(db: db)
             let (client, key) = try await clients.create(name: "A", document: "11222333000181", subBatchSize: 10, traceID: "t")
             #expect(key.hasPrefix("est_") && key.count == 44)
-            #expect(try await clients.authenticate(apiKey: key)?.id == client.id)
+            #expect(try await clients.authenticate(apiKey: key)?.0.id == client.id)
             #expect(try await clients.authenticate(apiKey: key + "x") == nil)
-            let stored = try await db.query("SELECT api_key_hash FROM clients")[0].string("api_key_hash")
+            let stored = try await db.query("SELECT key_hash FROM api_keys")[0].string("key_hash")
             #expect(stored != key && stored.count == 64)
             let newKey = try #require(try await clients.revokeKey(id: client.id, issueNew: true, by: .cli(user: "test")))
             #expect(try await clients.authenticate(apiKey: key) == nil)
-            #expect(try await clients.authenticate(apiKey: newKey)?.id == client.id)
+            #expect(try await clients.authenticate(apiKey: newKey)?.0.id == client.id)
         }
     }
 
@@ -158,17 +158,18 @@ struct StoreTests {
     func webSessions(dialect: SQLDialect) async throws {
         try await TestDatabase.with(dialect) { db in
             let clients = ClientStore(db: db), sessions = WebSessionStore(db: db)
-            let (client, _) = try await clients.create(name: "A", document: "11222333000181", subBatchSize: 10, traceID: "t")
-            let token = try await sessions.create(clientID: client.id, lifetime: 3600)
+            let (client, key) = try await clients.create(name: "A", document: "11222333000181", subBatchSize: 10, traceID: "t")
+            let keyID = try #require(try await clients.authenticate(apiKey: key)?.1.keyID)
+            let token = try await sessions.create(clientID: client.id, keyID: keyID, lifetime: 3600)
             #expect(token.count == 64)
             #expect(try await sessions.client(token: token)?.id == client.id)
             #expect(try await sessions.client(token: token + "0") == nil)
             #expect(try await db.query("SELECT token_hash FROM web_sessions")[0].string("token_hash") != token)
-            let expired = try await sessions.create(clientID: client.id, lifetime: -1)
+            let expired = try await sessions.create(clientID: client.id, keyID: keyID, lifetime: -1)
             #expect(try await sessions.client(token: expired) == nil)
             try await sessions.delete(token: token)
             #expect(try await sessions.client(token: token) == nil)
-            let live = try await sessions.create(clientID: client.id, lifetime: 3600)
+            let live = try await sessions.create(clientID: client.id, keyID: keyID, lifetime: 3600)
             _ = try await clients.revokeKey(id: client.id, issueNew: false, by: .cli(user: "test"))
             #expect(try await sessions.client(token: live) == nil)
         }

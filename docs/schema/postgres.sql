@@ -9,6 +9,22 @@ CREATE TABLE alert_targets (
     CONSTRAINT alert_targets_pkey PRIMARY KEY (id)
 );
 
+CREATE TABLE api_keys (
+    id text NOT NULL,
+    owner text NOT NULL,
+    owner_id text NOT NULL,
+    name text NOT NULL,
+    key_hash text NOT NULL,
+    hint text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    expires_at timestamp with time zone,
+    last_used_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    CONSTRAINT api_keys_pkey PRIMARY KEY (id),
+    CONSTRAINT api_keys_key_hash_key UNIQUE (key_hash)
+);
+CREATE INDEX api_keys_owner ON api_keys USING btree (owner, owner_id);
+
 CREATE TABLE audit_log (
     id bigint NOT NULL,
     at timestamp with time zone NOT NULL,
@@ -383,6 +399,7 @@ CREATE TABLE operator_sessions (
     operator_id text NOT NULL,
     created_at timestamp with time zone NOT NULL,
     expires_at timestamp with time zone NOT NULL,
+    key_id text,
     CONSTRAINT operator_sessions_operator_id_fkey FOREIGN KEY (operator_id) REFERENCES operators(id),
     CONSTRAINT operator_sessions_pkey PRIMARY KEY (token_hash)
 );
@@ -483,6 +500,7 @@ CREATE TABLE web_sessions (
     client_id text NOT NULL,
     created_at timestamp with time zone NOT NULL,
     expires_at timestamp with time zone NOT NULL,
+    key_id text,
     CONSTRAINT web_sessions_client_id_fkey FOREIGN KEY (client_id) REFERENCES clients(id),
     CONSTRAINT web_sessions_pkey PRIMARY KEY (token_hash)
 );

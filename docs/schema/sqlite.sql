@@ -8,6 +8,19 @@ CREATE TABLE alert_targets (
     created_at TEXT NOT NULL
 );
 
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    owner_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    key_hash TEXT NOT NULL UNIQUE,
+    hint TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT,
+    last_used_at TEXT,
+    revoked_at TEXT
+);
+
 CREATE TABLE audit_log (
     id INTEGER PRIMARY KEY,
     at TEXT NOT NULL,
@@ -303,7 +316,7 @@ CREATE TABLE operator_sessions (
     operator_id TEXT NOT NULL REFERENCES operators (id),
     created_at TEXT NOT NULL,
     expires_at TEXT NOT NULL
-);
+, key_id TEXT);
 
 CREATE TABLE operators (
     id TEXT PRIMARY KEY,
@@ -381,7 +394,7 @@ CREATE TABLE web_sessions (
     client_id TEXT NOT NULL REFERENCES clients (id),
     created_at TEXT NOT NULL,
     expires_at TEXT NOT NULL
-);
+, key_id TEXT);
 
 CREATE TABLE webhook_endpoints (
     id TEXT PRIMARY KEY,
@@ -391,6 +404,8 @@ CREATE TABLE webhook_endpoints (
     events TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+
+CREATE INDEX api_keys_owner ON api_keys (owner, owner_id);
 
 CREATE INDEX audit_log_at ON audit_log (at);
 

@@ -47,6 +47,10 @@ public struct EsteiraSettings: Sendable {
         public var tls: ServerTLS?
         /// `/metrics` answers only with `Authorization: Bearer <token>` when set.
         public var metricsToken: String?
+        /// Proxies whose `X-Forwarded-For` names the client's address.
+        public var trustedProxies: Set<String>
+        /// Wrong keys from one address within 15 minutes before it is refused.
+        public var signInMaxFailures: Int
     }
 
     public struct Workers: Sendable {
@@ -182,7 +186,16 @@ public struct EsteiraSettings: Sendable {
                              "The private key of `ESTEIRA_TLS_CERT`."))),
             metricsToken: try v(.text("ESTEIRA_METRICS_TOKEN", secret: true, form: "16 or more characters",
                                       "`/metrics` answers only requests with `Authorization: Bearer <this>`.",
-                                      check: { $0.count >= 16 })))
+                                      check: { $0.count >= 16 })),
+            trustedProxies: Set((try v(.text("ESTEIRA_TRUSTED_PROXIES", form: "IP addresses separated by commas",
+                                             "Proxies in front of the API whose `X-Forwarded-For` names the client's address (for the sign-in throttle).",
+                                             check: { $0.split(separator: ",").allSatisfy { part in
+                                                let address = part.trimmingCharacters(in: .whitespaces)
+                                                return !address.isEmpty && address.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" }
+                                             } })) ?? "")
+                .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }),
+            signInMaxFailures: try v(.whole("ESTEIRA_SIGNIN_MAX_FAILURES", default: 20, in: 6...10_000,
+                                            "Wrong keys from one address within 15 minutes before it gets 429 (the 6th on wait longer each).")))
         let workers = Workers(
             off: try v(.onOff("ESTEIRA_NO_WORKERS", flag: "--no-workers", "Run only the API; workers run elsewhere (`esteira worker`).")),
             concurrency: try v(.optionalWhole("ESTEIRA_WORKERS", flag: "--concurrency", shown: "the number of cores, plus 2 on PostgreSQL",

@@ -14,6 +14,8 @@ extension ConsoleRoutes {
         ops.post("clientes/:id/limites", use: clientLimits)
         ops.post("clientes/:id/chave", use: issueClientKey)
         ops.post("clientes/:id/revogar", use: revokeClientKey)
+        ops.post("clientes/:id/chaves", use: issueNamedClientKey)
+        ops.post("clientes/:id/chaves/:key/revogar", use: revokeOneClientKey)
         ops.post("clientes/:id/desativar", use: deactivateClient)
         ops.post("clientes/:id/formato", use: clientDefaultFormat)
         ops.post("clientes/:id/webhooks", use: addClientWebhook)
@@ -101,10 +103,24 @@ extension ConsoleRoutes {
                 .text("Valor máximo (vazio: o padrão)", "maximo", c.maxAmountCents.map { Money.decimalString(cents: $0) } ?? ""),
                 .text("Valor mínimo (vazio: o padrão)", "minimo", c.minAmountCents.map { Money.decimalString(cents: $0) } ?? ""),
             ])
-            page.heading("Chave de API")
-            page.form(id: "nova-chave", action: "/ops/clientes/\(c.id)/chave", submit: "Emitir nova chave (a atual para na hora)", [])
+            page.heading("Chaves de API")
+            let now = Date()
+            let keys = try await KeyStore(db: db).list(owner: .client, ownerID: c.id)
+            page.table(id: "chaves", ["Nome", "Final", "Criada", "Expira", "Último uso", "Situação", ""], keys.map { k in
+                [.text(k.name), .text("…" + k.hint), .text(WebRoutes.brazilianTime(k.createdAt)),
+                 .text(k.expiresAt.map(WebRoutes.brazilianTime) ?? "nunca"), .text(k.lastUsedAt.map(WebRoutes.brazilianTime) ?? "nunca"),
+                 .text(k.revokedAt != nil ? "revogada" : k.live(at: now) ? "válida" : "expirada"),
+                 k.revokedAt == nil ? .post("Revogar", "/ops/clientes/\(c.id)/chaves/\(k.id)/revogar", id: "revogar-\(k.id)", danger: true) : .text("")]
+            }, empty: "Nenhuma chave.")
+            page.form(id: "emitir-chave", action: "/ops/clientes/\(c.id)/chaves", submit: "Emitir chave", [
+                .text("Nome (para que serve)", "nome", "", required: true),
+                .text("Validade em dias (vazio: sem validade)", "dias", "", type: "number"),
+                .choice("Substitui a chave (que continua valendo por 24 horas)", "substitui",
+                        [("", "nenhuma")] + keys.filter { $0.live(at: now) }.map { ($0.id, "\($0.name) …\($0.hint)") }, selected: ""),
+            ])
+            page.form(id: "nova-chave", action: "/ops/clientes/\(c.id)/chave", submit: "Trocar todas as chaves (as atuais param na hora)", [])
             if !c.keyRevoked {
-                page.form(id: "revogar-chave", action: "/ops/clientes/\(c.id)/revogar", submit: "Revogar a chave", danger: true, [])
+                page.form(id: "revogar-chave", action: "/ops/clientes/\(c.id)/revogar", submit: "Revogar todas as chaves", danger: true, [])
             }
             page.heading("Formato padrão (SFTP e envios que não dizem o formato)")
             let formats = try await ClientFormatStore(db: db).list(clientID: c.id)
@@ -187,6 +203,37 @@ extension ConsoleRoutes {
                 return try await clientDetail(request, op, id: id, error: "Cliente desativado ou inexistente: nenhuma chave emitida.")
             }
             return try await clientDetail(request, op, id: id, secret: ("A nova chave de API do cliente é:", key))
+        }
+    }
+
+    /// A named key, with a validity and, when it replaces one, 24 hours in which both work.
+    @Sendable func issueNamedClientKey(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in
+            let id = context.parameters.get("id") ?? ""
+            let form = try await Self.form(request)
+            let name = (form["nome"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let daysText = (form["dias"] ?? "").trimmingCharacters(in: .whitespaces)
+            let days = Int(daysText)
+            guard (1...80).contains(name.count) else { return try await clientDetail(request, op, id: id, error: "Dê à chave um nome de 1 a 80 caracteres.") }
+            guard daysText.isEmpty || days.map({ (1...KeyRoutes.maxDays).contains($0) }) == true else {
+                return try await clientDetail(request, op, id: id, error: "A validade vai de 1 a \(KeyRoutes.maxDays) dias.")
+            }
+            let rotating = form["substitui"].flatMap { $0.isEmpty ? nil : $0 }
+            let now = Date()
+            guard let (_, secret) = try await KeyStore(db: db).issue(owner: .client, ownerID: id, name: name,
+                                                                     expiresAt: days.map { now.addingTimeInterval(Double($0) * 86_400) },
+                                                                     rotating: rotating, overlap: 24 * 3600, by: .console(op), now: now) else {
+                return try await clientDetail(request, op, id: id, error: "Cliente desativado, ou a chave a substituir não vale mais: nenhuma chave emitida.")
+            }
+            return try await clientDetail(request, op, id: id, secret: ("A nova chave de API \"\(name)\" do cliente é:", secret))
+        }
+    }
+
+    @Sendable func revokeOneClientKey(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in
+            let id = context.parameters.get("id") ?? "", key = context.parameters.get("key") ?? ""
+            let done = try await KeyStore(db: db).revoke(owner: .client, ownerID: id, keyID: key, by: .console(op))
+            return Self.back("/ops/clientes/\(id)", notice: done ? "Chave revogada." : nil, error: done ? nil : "Essa chave já não valia.")
         }
     }
 

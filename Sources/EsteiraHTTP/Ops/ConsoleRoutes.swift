@@ -18,6 +18,7 @@ struct ConsoleRoutes {
     let retry: RetryPolicy
     let risk: RiskService
     let jobsReady: @Sendable () async -> Void
+    let keys: KeyKeeper
     /// Whether a client's webhook may point at a private address (tests and closed networks).
     var webhooksMayBePrivate = false
     let pages = ConsoleTemplates.library
@@ -164,11 +165,27 @@ struct ConsoleRoutes {
     }
 
     @Sendable func signIn(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        let address = keys.guardian.address(request, context)
+        if let after = keys.guardian.refusal(address) {
+            var response = render(Self.signInForm(error: "Muitas tentativas com chave inválida a partir deste endereço. Tente de novo em \(after) segundos."),
+                                  nil, status: .tooManyRequests)
+            response.headers[.retryAfter] = "\(after)"
+            return response
+        }
         let key = (try await Self.form(request)["chave"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !key.isEmpty, let op = try await operators.authenticate(apiKey: key) else {
+        guard !key.isEmpty, let (op, match) = try await operators.match(apiKey: key) else {
+            await keys.failed(address, channel: "console")
+            try await keys.audit.record(AuditActor(operatorID: nil, name: "unknown", channel: "console"), action: "signin.failed",
+                                        target: "address:\(address)", before: nil, after: nil)
             return render(Self.signInForm(error: "Chave de operador inválida, revogada ou desativada."), nil, status: .unauthorized)
         }
-        let token = try await operators.openSession(operatorID: op.id, lifetime: Self.sessionLifetime)
+        if let expiry = match.expiresAt, expiry <= Date() {
+            return render(Self.signInForm(error: "Esta chave expirou em \(WebRoutes.brazilianTime(expiry)). Peça uma nova a um administrador."),
+                          nil, status: .unauthorized)
+        }
+        let token = try await operators.openSession(operatorID: op.id, keyID: match.keyID, lifetime: Self.sessionLifetime)
+        try await keys.audit.record(.console(op), action: "signin.ok", target: "address:\(address)", before: nil,
+                                    after: AuditLog.values(["key": "…" + String(key.suffix(4))]))
         context.logger.info("operator signed in to the console", metadata: ["operator_id": "\(op.id)"])
         let secure = request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https" ? "; Secure" : ""
         return WebRoutes.redirect("/ops/visao-geral", headers: [

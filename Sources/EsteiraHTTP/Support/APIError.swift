@@ -13,6 +13,8 @@ public struct APIError: HTTPResponseError {
     public var field: String?
     /// Every problem found, when a request has several (one per entry of a ledger request).
     public var issues: [Issue]?
+    /// Seconds after which a refused request may be tried again (`Retry-After`), with a 429.
+    public var retryAfter: Int?
 
     public struct Issue: Encodable, Sendable {
         public var index: Int?
@@ -66,6 +68,12 @@ public struct APIError: HTTPResponseError {
                             message: code >= 500 ? "Erro interno. Tente novamente; se persistir, informe o trace_id." : "Requisição recusada (\(code)).")
         }
     }
+    /// 429 with `Retry-After`: too many requests, failures or rows; `message` says which and when.
+    public static func tooMany(_ code: String, retryAfter: Int, _ message: String) -> APIError {
+        var error = APIError(.tooManyRequests, code: code, message: message)
+        error.retryAfter = retryAfter
+        return error
+    }
     public static func invalidParameter(_ name: String, _ detail: String) -> APIError {
         APIError(.badRequest, code: "invalid_parameter", message: "Parâmetro \(name) inválido: \(detail)")
     }
@@ -84,6 +92,7 @@ public struct APIError: HTTPResponseError {
         let data = try APIJSON.encode(Body(error: .init(code: code, message: message, field: field, issues: issues)))
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if let retryAfter { headers[.retryAfter] = "\(retryAfter)" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

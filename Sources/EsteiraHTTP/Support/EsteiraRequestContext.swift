@@ -9,11 +9,14 @@ public struct EsteiraRequestContext: RequestContext {
     public var client: ClientRecord?
     /// The operator, on the admin routes.
     public var operatorRecord: OperatorRecord?
+    /// The peer's IP address (a proxy's, behind one: `SignInGuard.address` reads past it).
+    public let remoteAddress: String?
 
     public init(source: Source) {
         coreContext = .init(source: source)
         client = nil
         operatorRecord = nil
+        remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// JSON with keys in a stable order, so answers read the same every time.
@@ -32,11 +35,17 @@ public struct EsteiraRequestContext: RequestContext {
 struct OperatorAuthMiddleware: RouterMiddleware {
     typealias Context = EsteiraRequestContext
     let operators: OperatorStore
+    let keys: KeyKeeper
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let op = try await operators.authenticate(apiKey: try AuthMiddleware.bearerKey(request)) else {
+        let key = try AuthMiddleware.bearerKey(request)
+        let address = keys.guardian.address(request, context)
+        try keys.guardian.check(address)
+        guard let (op, match) = try await operators.match(apiKey: key) else {
+            await keys.failed(address, channel: "api")
             throw APIError.unauthorized
         }
+        try keys.checkExpiry(match)
         let needed = Self.role(needed: request)
         guard op.role.allows(needed) else { throw APIError.forbidden(role: op.role, needed: needed) }
         var context = context
@@ -55,15 +64,49 @@ struct OperatorAuthMiddleware: RouterMiddleware {
     }
 }
 
-/// Checks `Authorization: Bearer <key>`; a missing, unknown or revoked key is a 401.
+/// What every door that takes a key shares: the guard against guessing, the expiry check, and
+/// the note of when a key was last used.
+struct KeyKeeper: Sendable {
+    let guardian: SignInGuard
+    let store: KeyStore
+    let audit: AuditLog
+
+    /// 401 `key_expired` for a key past its expiry: its holder had it rightly, and is told why.
+    func checkExpiry(_ match: KeyMatch, now: Date = Date()) throws {
+        if let expiry = match.expiresAt, expiry <= now {
+            throw APIError(.unauthorized, code: "key_expired",
+                           message: "Esta chave de API expirou em \(Timestamp.iso(expiry)). Use outra chave válida ou peça uma nova.")
+        }
+        if KeyStore.due(match, now: now) {
+            // Not awaited: the answer does not wait on a write that at most once a minute per
+            // key notes when it was used; a failure here is only a stale last-used time.
+            let store = self.store
+            Task { try? await store.touch(keyID: match.keyID, now: now) }
+        }
+    }
+
+    /// A wrong key from `address`: counted, its answer paused; the lockout, when this failure
+    /// starts one, in the audit.
+    func failed(_ address: String, channel: String) async {
+        if await guardian.failed(address) {
+            try? await audit.record(AuditActor(operatorID: nil, name: "unknown", channel: channel), action: "signin.locked",
+                                    target: "address:\(address)", before: nil, after: nil)
+        }
+    }
+}
+
+/// Checks `Authorization: Bearer <key>`; a missing, unknown or revoked key is a 401, an expired
+/// one a 401 that says so.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = EsteiraRequestContext
     /// Key checks that arrive together share one query (`Batcher`): under load, one query each
     /// was a trip through the database's thread per request.
-    let lookup: Batcher<String, ClientRecord?>
+    let lookup: Batcher<String, (ClientRecord, KeyMatch)?>
+    let keys: KeyKeeper
 
-    init(clients: ClientStore) {
+    init(clients: ClientStore, keys: KeyKeeper) {
         lookup = Batcher(maxBatch: 200) { hashes in try await clients.clients(keyHashes: hashes) }
+        self.keys = keys
     }
 
     /// The key of `Authorization: Bearer <key>`, or 401.
@@ -80,9 +123,14 @@ struct AuthMiddleware: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let client = try await lookup.submit(ClientStore.hash(apiKey: try Self.bearerKey(request))) else {
+        let key = try Self.bearerKey(request)
+        let address = keys.guardian.address(request, context)
+        try keys.guardian.check(address)
+        guard let (client, match) = try await lookup.submit(ClientStore.hash(apiKey: key)) else {
+            await keys.failed(address, channel: "api")
             throw APIError.unauthorized
         }
+        try keys.checkExpiry(match)
         var context = context
         context.client = client
         context.logger[metadataKey: "client_id"] = "\(client.id)"

@@ -21,15 +21,17 @@ struct WebRoutes {
     let retry: RetryPolicy
     let maxFileBytes: Int
     let jobsReady: @Sendable () async -> Void
+    let keys: KeyKeeper
     let pages: MustacheLibrary
 
     static let cookie = "esteira_sessao"
     static let sessionLifetime: TimeInterval = 8 * 3600
     static let previewBytes = 1 << 20
 
-    init(db: any SQLDatabase, blobs: any BlobStore, retry: RetryPolicy, maxFileBytes: Int,
+    init(db: any SQLDatabase, blobs: any BlobStore, retry: RetryPolicy, maxFileBytes: Int, keys: KeyKeeper,
          jobsReady: @escaping @Sendable () async -> Void) {
         self.db = db
+        self.keys = keys
         self.blobs = blobs
         self.retry = retry
         self.maxFileBytes = maxFileBytes
@@ -102,16 +104,42 @@ struct WebRoutes {
     }
 
     @Sendable func signIn(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        let address = keys.guardian.address(request, context)
+        if let after = keys.guardian.refusal(address) {
+            var response = page("entrar", title: "Entrar", client: nil,
+                                ["error": "Muitas tentativas com chave inválida a partir deste endereço. Tente de novo em \(after) segundos."],
+                                status: .tooManyRequests)
+            response.headers[.retryAfter] = "\(after)"
+            return response
+        }
         let form = FormBody.parse(try await request.body.collect(atMost: 16 * 1024))
         let key = (form["chave"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !key.isEmpty, let client = try await ClientStore(db: db).authenticate(apiKey: key) else {
+        let found = key.isEmpty ? nil : try await ClientStore(db: db).clients(keyHashes: [ClientStore.hash(apiKey: key)]).first ?? nil
+        guard let (client, match) = found else {
+            await keys.failed(address, channel: "web")
+            try await keys.audit.record(AuditActor(operatorID: nil, name: "unknown", channel: "web"), action: "signin.failed",
+                                        target: "address:\(address)", before: nil, after: nil)
             return page("entrar", title: "Entrar", client: nil, ["error": "Chave de API inválida ou revogada."], status: .unauthorized)
         }
-        let token = try await sessions.create(clientID: client.id, lifetime: Self.sessionLifetime)
+        if let expiry = match.expiresAt, expiry <= Date() {
+            return page("entrar", title: "Entrar", client: nil,
+                        ["error": "Esta chave expirou em \(Self.brazilianTime(expiry)). Use outra chave válida."], status: .unauthorized)
+        }
+        let token = try await sessions.create(clientID: client.id, keyID: match.keyID, lifetime: Self.sessionLifetime)
+        try await keys.audit.record(AuditActor(operatorID: nil, name: "client:\(client.id)", channel: "web"), action: "signin.ok",
+                                    target: "address:\(address)", before: nil, after: AuditLog.values(["key": "…" + String(key.suffix(4))]))
         let secure = request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https" ? "; Secure" : ""
         return Self.redirect("/app/lotes", headers: [
             .setCookie: "\(Self.cookie)=\(token); Path=/app; HttpOnly; SameSite=Strict; Max-Age=\(Int(Self.sessionLifetime))\(secure)",
         ])
+    }
+
+    /// A time as a Brazilian reads it, in São Paulo: 07/12/2026 14:30.
+    static func brazilianTime(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "America/Sao_Paulo") ?? .gmt
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        return String(format: "%02d/%02d/%04d %02d:%02d", c.day ?? 0, c.month ?? 0, c.year ?? 0, c.hour ?? 0, c.minute ?? 0)
     }
 
     @Sendable func signOut(_ request: Request, context: EsteiraRequestContext) async throws -> Response {

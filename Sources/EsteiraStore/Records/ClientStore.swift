@@ -41,47 +41,43 @@ public struct ClientStore: Sendable {
         Hex.encode(SHA256.hash(data: Data(apiKey.utf8)))
     }
 
-    /// `est_` and 40 random hex characters (160 bits).
-    static func newKey() -> String {
-        "est_" + Hex.random(bytes: 20)
-    }
-
+    /// A new client with its first key (named `principal`), shown once.
     public func create(name: String, document: String, subBatchSize: Int, traceID: String,
                        by actor: AuditActor? = nil) async throws -> (ClientRecord, apiKey: String) {
-        let key = ClientStore.newKey()
-        var record = ClientRecord(id: UUID().uuidString.lowercased(), num: 0, name: name, document: document,
-                                  apiKeyHint: String(key.suffix(4)), subBatchSize: subBatchSize,
-                                  createdAt: Date(), keyRevoked: false, maxAmountCents: nil, minAmountCents: nil)
-        let made = record
-        record.num = try await db.write(durable: true) { c in
+        let id = UUID().uuidString.lowercased(), now = Date()
+        let (num, key) = try await db.write(durable: true) { c in
             try await c.lock(.clientNumbers)
             let num = try await c.query("SELECT COALESCE(MAX(num), 0) + 1 AS n FROM clients")[0].int("n")
             try await c.execute("""
-                INSERT INTO clients (id, num, name, document, api_key_hash, api_key_hint, sub_batch_size, trace_id, created_at)
-                VALUES (\(made.id), \(num), \(name), \(document), \(ClientStore.hash(apiKey: key)), \(made.apiKeyHint),
-                        \(subBatchSize), \(traceID), \(made.createdAt))
+                INSERT INTO clients (id, num, name, document, sub_batch_size, trace_id, created_at)
+                VALUES (\(id), \(num), \(name), \(document), \(subBatchSize), \(traceID), \(now))
                 """)
+            let key = try await KeyStore.insert(c, owner: .client, ownerID: id, name: "principal", expiresAt: nil, now: now)
             if let actor {
-                try await AuditLog.record(c, actor, action: "client.create", target: "client:\(made.id)", before: nil,
+                try await AuditLog.record(c, actor, action: "client.create", target: "client:\(id)", before: nil,
                                           after: AuditLog.values(["name": name, "document": document, "sub_batch_size": "\(subBatchSize)",
-                                                                  "key": "…" + (made.apiKeyHint ?? "")]))
+                                                                  "key": "…" + key.0.hint]))
             }
-            return num
+            return (num, key)
         }
-        return (record, key)
+        let record = ClientRecord(id: id, num: num, name: name, document: document, apiKeyHint: key.0.hint, subBatchSize: subBatchSize,
+                                  createdAt: now, keyRevoked: false, maxAmountCents: nil, minAmountCents: nil)
+        return (record, key.secret)
     }
 
     static func record(_ row: SQLRow) throws -> ClientRecord {
         ClientRecord(id: try row.string("id"), num: try row.int("num"), name: try row.string("name"), document: try row.string("document"),
                      apiKeyHint: try row.optionalString("api_key_hint"), subBatchSize: try row.int("sub_batch_size"),
-                     createdAt: try row.date("created_at"), keyRevoked: try row.optionalString("api_key_hash") == nil,
+                     createdAt: try row.date("created_at"), keyRevoked: try row.optionalString("api_key_hint") == nil,
                      maxAmountCents: try row.optionalInt("max_amount_cents").map(Int64.init),
                      minAmountCents: try row.optionalInt("min_amount_cents").map(Int64.init),
                      deactivated: try row.optionalDate("deactivated_at") != nil)
     }
 
+    /// Qualified, so that a query may join other tables; the key's hint is the newest unrevoked key's.
     static let columns = """
-        id, num, name, document, api_key_hash, api_key_hint, sub_batch_size, created_at, max_amount_cents, min_amount_cents, deactivated_at
+        clients.id, clients.num, clients.name, clients.document, clients.sub_batch_size, clients.created_at,
+        clients.max_amount_cents, clients.min_amount_cents, clients.deactivated_at, \(KeyStore.hintColumn(.client, of: "clients"))
         """
 
     public func list() async throws -> [ClientRecord] {
@@ -92,18 +88,27 @@ public struct ClientStore: Sendable {
         try await db.query("SELECT \(raw: ClientStore.columns) FROM clients WHERE id = \(id)").first.map(ClientStore.record)
     }
 
-    /// The client a key belongs to, or nil for an unknown or revoked key.
-    public func authenticate(apiKey: String) async throws -> ClientRecord? {
-        try await clients(keyHashes: [ClientStore.hash(apiKey: apiKey)]).first ?? nil
+    /// The client a live key belongs to; nil for an unknown, revoked or expired key, or a
+    /// deactivated client.
+    public func authenticate(apiKey: String, now: Date = Date()) async throws -> (ClientRecord, KeyMatch)? {
+        guard let found = try await clients(keyHashes: [ClientStore.hash(apiKey: apiKey)]).first ?? nil,
+              found.1.expiresAt.map({ $0 > now }) ?? true else { return nil }
+        return found
     }
 
-    /// The client of each key hash (nil for an unknown or revoked key), in one query.
-    public func clients(keyHashes: [String]) async throws -> [ClientRecord?] {
-        var byHash: [String: ClientRecord] = [:]
+    /// The client and key of each key hash, expired keys included (the caller says so); nil for an
+    /// unknown or revoked key or a deactivated client. One query for them all.
+    public func clients(keyHashes: [String]) async throws -> [(ClientRecord, KeyMatch)?] {
+        var byHash: [String: (ClientRecord, KeyMatch)] = [:]
         for r in try await db.query("""
-            SELECT \(raw: ClientStore.columns) FROM clients WHERE api_key_hash IN (\(list: Array(Set(keyHashes))))
+            SELECT \(raw: ClientStore.columns), k.key_hash, k.id AS key_id, k.expires_at AS key_expires_at, k.last_used_at AS key_last_used_at
+            FROM api_keys k JOIN clients ON clients.id = k.owner_id
+            WHERE k.key_hash IN (\(list: Array(Set(keyHashes)))) AND k.owner = 'client' AND k.revoked_at IS NULL
+              AND clients.deactivated_at IS NULL
             """) {
-            byHash[try r.string("api_key_hash")] = try ClientStore.record(r)
+            byHash[try r.string("key_hash")] = (try ClientStore.record(r),
+                                                KeyMatch(keyID: try r.string("key_id"), expiresAt: try r.optionalDate("key_expires_at"),
+                                                         lastUsedAt: try r.optionalDate("key_last_used_at")))
         }
         return keyHashes.map { byHash[$0] }
     }
@@ -125,25 +130,25 @@ public struct ClientStore: Sendable {
         guard changed == 1 else { throw StoreError.notFound("client \(id)") }
     }
 
-    /// Revokes the client's key; with `issueNew`, makes and returns a new one in the same transaction.
-    public func revokeKey(id: String, issueNew: Bool, by actor: AuditActor) async throws -> String? {
-        let key = issueNew ? ClientStore.newKey() : nil
-        let changed = try await db.write(durable: true) { c in
-            let hint = try await c.query("SELECT api_key_hint FROM clients WHERE id = \(id)").first?.optionalString("api_key_hint")
-            let n = try await c.execute("""
-                UPDATE clients SET api_key_hash = \(key.map(ClientStore.hash)), api_key_hint = \(key.map { String($0.suffix(4)) }),
-                       key_revoked_at = \(Date()) WHERE id = \(id) AND deactivated_at IS NULL
-                """)
-            if n == 1 {
-                // Only the keys' last four characters: the audit never holds a key.
-                try await AuditLog.record(c, actor, action: issueNew ? "client.key_issue" : "client.key_revoke", target: "client:\(id)",
-                                          before: AuditLog.values(["key": hint.map { "…" + $0 }]),
-                                          after: AuditLog.values(["key": key.map { "…" + String($0.suffix(4)) }]))
-            }
-            return n
+    /// Revokes every key of the client at once; with `issueNew`, makes and returns a new one
+    /// (named `principal`) in the same transaction. For a change without a gap, issue a key
+    /// rotating the old one instead (`KeyStore.issue`).
+    public func revokeKey(id: String, issueNew: Bool, by actor: AuditActor, now: Date = Date()) async throws -> String? {
+        let outcome: (changed: Bool, key: String?) = try await db.write(durable: true) { c in
+            guard let row = try await c.query("SELECT \(raw: ClientStore.columns) FROM clients WHERE id = \(id) AND deactivated_at IS NULL").first
+            else { return (false, nil) }
+            let hint = try row.optionalString("api_key_hint")
+            try await KeyStore.revokeAll(c, owner: .client, ownerID: id, now: now)
+            try await c.execute("UPDATE clients SET key_revoked_at = \(now) WHERE id = \(id)")
+            let made = issueNew ? try await KeyStore.insert(c, owner: .client, ownerID: id, name: "principal", expiresAt: nil, now: now) : nil
+            // Only the keys' last four characters: the audit never holds a key.
+            try await AuditLog.record(c, actor, action: issueNew ? "client.key_issue" : "client.key_revoke", target: "client:\(id)",
+                                      before: AuditLog.values(["key": hint.map { "…" + $0 }]),
+                                      after: AuditLog.values(["key": made.map { "…" + $0.0.hint }]), now: now)
+            return (true, made?.secret)
         }
-        guard changed == 1 else { throw StoreError.notFound("client \(id)") }
-        return key
+        guard outcome.changed else { throw StoreError.notFound("client \(id)") }
+        return outcome.key
     }
 
     /// Deactivates the client: its key and its web sessions stop at once; its batches, debts and
@@ -151,9 +156,9 @@ public struct ClientStore: Sendable {
     public func deactivate(id: String, by actor: AuditActor, now: Date = Date()) async throws -> Bool {
         try await db.write(durable: true) { c in
             guard try await c.execute("""
-                UPDATE clients SET api_key_hash = NULL, key_revoked_at = \(now), deactivated_at = \(now)
-                WHERE id = \(id) AND deactivated_at IS NULL
+                UPDATE clients SET key_revoked_at = \(now), deactivated_at = \(now) WHERE id = \(id) AND deactivated_at IS NULL
                 """) == 1 else { return false }
+            try await KeyStore.revokeAll(c, owner: .client, ownerID: id, now: now)
             try await c.execute("DELETE FROM web_sessions WHERE client_id = \(id)")
             try await AuditLog.record(c, actor, action: "client.deactivate", target: "client:\(id)",
                                       before: AuditLog.values(["active": "true"]), after: AuditLog.values(["active": "false"]), now: now)

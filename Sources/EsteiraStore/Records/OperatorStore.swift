@@ -1,5 +1,6 @@
 import EsteiraCore
 import Foundation
+import Synchronization
 
 /// An operator of the agency: reads or acts in the console and the operators' API, by role.
 public struct OperatorRecord: Sendable, Equatable {
@@ -19,29 +20,32 @@ public struct OperatorStore: Sendable {
 
     public init(db: any SQLDatabase) { self.db = db }
 
-    static let columns = "id, name, role, api_key_hash, api_key_hint, created_at, deactivated_at"
+    /// Qualified, so that a query may join other tables; the key's hint is the newest unrevoked key's.
+    static let columns = "operators.id, operators.name, operators.role, operators.created_at, operators.deactivated_at, "
+        + KeyStore.hintColumn(.operator, of: "operators")
 
     static func record(_ r: SQLRow) throws -> OperatorRecord {
         OperatorRecord(id: try r.string("id"), name: try r.string("name"), role: try r.known("role", as: OperatorRole.self),
-                       apiKeyHint: try r.optionalString("api_key_hint"), keyRevoked: try r.optionalString("api_key_hash") == nil,
+                       apiKeyHint: try r.optionalString("api_key_hint"), keyRevoked: try r.optionalString("api_key_hint") == nil,
                        deactivated: try r.optionalDate("deactivated_at") != nil, createdAt: try r.date("created_at"))
     }
 
+    /// A new operator with its first key (named `principal`), shown once.
     public func create(name: String, role: OperatorRole, by actor: AuditActor? = nil) async throws -> (OperatorRecord, apiKey: String) {
-        let key = "op_" + ClientStore.newKey().dropFirst("est_".count)
-        let record = OperatorRecord(id: UUID().uuidString.lowercased(), name: name, role: role, apiKeyHint: String(key.suffix(4)),
-                                    keyRevoked: false, deactivated: false, createdAt: Date())
-        try await db.write(durable: true) { c in
+        let id = UUID().uuidString.lowercased(), now = Date()
+        let key = try await db.write(durable: true) { c in
             try await c.execute("""
-                INSERT INTO operators (id, name, role, api_key_hash, api_key_hint, created_at)
-                VALUES (\(record.id), \(name), \(role.rawValue), \(ClientStore.hash(apiKey: key)), \(record.apiKeyHint), \(record.createdAt))
+                INSERT INTO operators (id, name, role, created_at) VALUES (\(id), \(name), \(role.rawValue), \(now))
                 """)
+            let key = try await KeyStore.insert(c, owner: .operator, ownerID: id, name: "principal", expiresAt: nil, now: now)
             if let actor {
-                try await AuditLog.record(c, actor, action: "operator.create", target: "operator:\(record.id)", before: nil,
-                                          after: AuditLog.values(["name": name, "role": role.rawValue, "key": "…" + (record.apiKeyHint ?? "")]))
+                try await AuditLog.record(c, actor, action: "operator.create", target: "operator:\(id)", before: nil,
+                                          after: AuditLog.values(["name": name, "role": role.rawValue, "key": "…" + key.0.hint]))
             }
+            return key
         }
-        return (record, key)
+        return (OperatorRecord(id: id, name: name, role: role, apiKeyHint: key.0.hint, keyRevoked: false, deactivated: false, createdAt: now),
+                key.secret)
     }
 
     public func list() async throws -> [OperatorRecord] {
@@ -52,18 +56,31 @@ public struct OperatorStore: Sendable {
         try await db.query("SELECT \(raw: OperatorStore.columns) FROM operators WHERE id = \(id)").first.map(OperatorStore.record)
     }
 
-    /// The operator of a live key; nil for an unknown or revoked key or a deactivated operator.
-    public func authenticate(apiKey: String) async throws -> OperatorRecord? {
-        try await db.query("""
-            SELECT \(raw: OperatorStore.columns) FROM operators
-            WHERE api_key_hash = \(ClientStore.hash(apiKey: apiKey)) AND deactivated_at IS NULL
-            """).first.map(OperatorStore.record)
+    /// The operator of a key and the key, expired keys included (the caller says so); nil for an
+    /// unknown or revoked key or a deactivated operator.
+    public func match(apiKey: String) async throws -> (OperatorRecord, KeyMatch)? {
+        guard let r = try await db.query("""
+            SELECT \(raw: OperatorStore.columns), k.id AS key_id, k.expires_at AS key_expires_at, k.last_used_at AS key_last_used_at
+            FROM api_keys k JOIN operators ON operators.id = k.owner_id
+            WHERE k.key_hash = \(ClientStore.hash(apiKey: apiKey)) AND k.owner = 'operator' AND k.revoked_at IS NULL
+              AND operators.deactivated_at IS NULL
+            """).first else { return nil }
+        return (try OperatorStore.record(r), KeyMatch(keyID: try r.string("key_id"), expiresAt: try r.optionalDate("key_expires_at"),
+                                                      lastUsedAt: try r.optionalDate("key_last_used_at")))
     }
 
-    /// Revokes the operator's key; false when there is no such operator.
-    public func revokeKey(id: String, by actor: AuditActor) async throws -> Bool {
-        try await change(id: id, action: "operator.key_revoke", by: actor, "key") { c in
-            try await c.execute("UPDATE operators SET api_key_hash = NULL WHERE id = \(id)") > 0
+    /// The operator of a live key; nil for an unknown, revoked or expired key or a deactivated operator.
+    public func authenticate(apiKey: String, now: Date = Date()) async throws -> (OperatorRecord, KeyMatch)? {
+        guard let found = try await match(apiKey: apiKey), found.1.expiresAt.map({ $0 > now }) ?? true else { return nil }
+        return found
+    }
+
+    /// Revokes every key of the operator; false when there is no such operator.
+    public func revokeKey(id: String, by actor: AuditActor, now: Date = Date()) async throws -> Bool {
+        try await change(id: id, action: "operator.key_revoke", by: actor, "key", now: now) { c in
+            guard try await !c.query("SELECT id FROM operators WHERE id = \(id)").isEmpty else { return false }
+            try await KeyStore.revokeAll(c, owner: .operator, ownerID: id, now: now)
+            return true
         }
     }
 
@@ -88,16 +105,18 @@ public struct OperatorStore: Sendable {
         }
     }
 
-    /// Gives the operator a new key (the old one stops at once); nil when there is no such operator.
-    public func issueKey(id: String, by actor: AuditActor) async throws -> String? {
-        let key = "op_" + ClientStore.newKey().dropFirst("est_".count)
-        let changed = try await change(id: id, action: "operator.key_issue", by: actor, "key") { c in
-            try await c.execute("""
-                UPDATE operators SET api_key_hash = \(ClientStore.hash(apiKey: key)), api_key_hint = \(String(key.suffix(4)))
-                WHERE id = \(id) AND deactivated_at IS NULL
-                """) == 1
+    /// Gives the operator a new key (named `principal`); every other key of it stops at once. Nil
+    /// when there is no such active operator.
+    public func issueKey(id: String, by actor: AuditActor, now: Date = Date()) async throws -> String? {
+        let made = Mutex<String?>(nil)
+        let changed = try await change(id: id, action: "operator.key_issue", by: actor, "key", now: now) { c in
+            guard try await !c.query("SELECT id FROM operators WHERE id = \(id) AND deactivated_at IS NULL").isEmpty else { return false }
+            try await KeyStore.revokeAll(c, owner: .operator, ownerID: id, now: now)
+            let key = try await KeyStore.insert(c, owner: .operator, ownerID: id, name: "principal", expiresAt: nil, now: now)
+            made.withLock { $0 = key.secret }
+            return true
         }
-        return changed ? key : nil
+        return changed ? made.withLock { $0 } : nil
     }
 
     public func setRole(id: String, _ role: OperatorRole, by actor: AuditActor) async throws -> Bool {
@@ -116,27 +135,29 @@ public struct OperatorStore: Sendable {
 
     // MARK: - Console sessions
 
-    /// Opens a console session for the operator; returns the token its cookie carries.
-    public func openSession(operatorID: String, lifetime: TimeInterval, now: Date = Date()) async throws -> String {
+    /// Opens a console session for the operator, signed in with the key `keyID`; returns the
+    /// token its cookie carries. The session ends with that key.
+    public func openSession(operatorID: String, keyID: String, lifetime: TimeInterval, now: Date = Date()) async throws -> String {
         let token = Hex.random(bytes: 32)
         try await db.write(durable: true) { c in
             try await c.execute("DELETE FROM operator_sessions WHERE expires_at < \(now)")
             try await c.execute("""
-                INSERT INTO operator_sessions (token_hash, operator_id, created_at, expires_at)
-                VALUES (\(ClientStore.hash(apiKey: token)), \(operatorID), \(now), \(now.addingTimeInterval(lifetime)))
+                INSERT INTO operator_sessions (token_hash, operator_id, key_id, created_at, expires_at)
+                VALUES (\(ClientStore.hash(apiKey: token)), \(operatorID), \(keyID), \(now), \(now.addingTimeInterval(lifetime)))
                 """)
         }
         return token
     }
 
-    /// The signed-in operator; nil for an unknown or expired session, a revoked key or a
-    /// deactivated operator (checked on every request, so revocation ends the session at once).
+    /// The signed-in operator; nil for an unknown or expired session, a revoked or expired key
+    /// (the one it signed in with) or a deactivated operator. Checked on every request, so that a
+    /// revocation ends the session at once.
     public func sessionOperator(token: String, now: Date = Date()) async throws -> OperatorRecord? {
         try await db.query("""
-            SELECT o.id, o.name, o.role, o.api_key_hash, o.api_key_hint, o.created_at, o.deactivated_at
-            FROM operator_sessions s JOIN operators o ON o.id = s.operator_id
+            SELECT \(raw: OperatorStore.columns)
+            FROM operator_sessions s JOIN operators ON operators.id = s.operator_id JOIN api_keys k ON k.id = s.key_id
             WHERE s.token_hash = \(ClientStore.hash(apiKey: token)) AND s.expires_at > \(now)
-              AND o.api_key_hash IS NOT NULL AND o.deactivated_at IS NULL
+              AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > \(now)) AND operators.deactivated_at IS NULL
             """).first.map(OperatorStore.record)
     }
 

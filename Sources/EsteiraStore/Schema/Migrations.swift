@@ -608,6 +608,36 @@ public enum Migrations {
         );
         CREATE INDEX audit_log_at ON audit_log (at);
         """),
+        // Named keys, several per client and operator, with expiry and last use (KeyStore); the
+        // keys of before move over as `principal`, and the old columns are no longer read.
+        // Sessions now end with the key they were opened with, so those open are closed.
+        Migration(name: "0030_named_keys", sql: """
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            owner_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            key_hash TEXT NOT NULL UNIQUE,
+            hint TEXT NOT NULL,
+            created_at {TS} NOT NULL,
+            expires_at {TS},
+            last_used_at {TS},
+            revoked_at {TS}
+        );
+        CREATE INDEX api_keys_owner ON api_keys (owner, owner_id);
+        INSERT INTO api_keys (id, owner, owner_id, name, key_hash, hint, created_at)
+            SELECT 'k_' || substr(api_key_hash, 1, 16), 'client', id, 'principal', api_key_hash, COALESCE(api_key_hint, ''), created_at
+            FROM clients WHERE api_key_hash IS NOT NULL;
+        INSERT INTO api_keys (id, owner, owner_id, name, key_hash, hint, created_at)
+            SELECT 'k_' || substr(api_key_hash, 1, 16), 'operator', id, 'principal', api_key_hash, COALESCE(api_key_hint, ''), created_at
+            FROM operators WHERE api_key_hash IS NOT NULL;
+        UPDATE clients SET api_key_hash = NULL, api_key_hint = NULL;
+        UPDATE operators SET api_key_hash = NULL, api_key_hint = NULL;
+        DELETE FROM web_sessions;
+        ALTER TABLE web_sessions ADD COLUMN key_id TEXT;
+        DELETE FROM operator_sessions;
+        ALTER TABLE operator_sessions ADD COLUMN key_id TEXT;
+        """),
     ]
 
     /// `TaxID.indexKey` of the column `document`, in SQL that both databases run (`{STRPOS}` is
