@@ -21,6 +21,7 @@ public enum EsteiraApplication {
                                  ledgerWindowDays: s.ledger.windowDays, lakeBudgetBytes: s.lake.budgetBytes,
                                  webhooksMayBePrivate: s.notify.webhookAllowPrivate, metricsToken: s.http.metricsToken,
                                  signIn: SignInGuard(policy: .init(limit: s.http.signInMaxFailures), trustedProxies: s.http.trustedProxies),
+                                 quotas: ClientQuotas(requestsPerSecond: s.http.clientRequestsPerSecond, rowsPerDay: s.http.clientRowsPerDay),
                                  jobsReady: jobsReady)
     }
 

@@ -86,6 +86,7 @@ public struct Runtime: Sendable {
         var pipeline = Pipeline(db: db, blobs: blobs, logger: logger, risk: risk)
         pipeline.retry = retry
         pipeline.lakeBudgetBytes = settings.lake.budgetBytes
+        pipeline.rowsPerDay = settings.http.clientRowsPerDay
         return pipeline
     }
 

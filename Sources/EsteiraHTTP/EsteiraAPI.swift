@@ -18,7 +18,7 @@ public enum EsteiraAPI {
                               retry: RetryPolicy = RetryPolicy(), submissionTTL: TimeInterval = 86_400,
                               maxFileBytes: Int = 2 << 30, risk: RiskService? = nil, ledgerWindowDays: Int = 7,
                               lakeBudgetBytes: Int? = nil, webhooksMayBePrivate: Bool = false, metricsToken: String? = nil,
-                              signIn: SignInGuard = SignInGuard(),
+                              signIn: SignInGuard = SignInGuard(), quotas: ClientQuotas = ClientQuotas(),
                               jobsReady: @escaping @Sendable () async -> Void = {}) -> Router<EsteiraRequestContext> {
         let router = Router(context: EsteiraRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware())
@@ -40,9 +40,10 @@ public enum EsteiraAPI {
         AlertRoutes(db: db).addAdmin(to: admin)
         ReviewRoutes(db: db).addAdmin(to: admin)
         KeyRoutes(db: db).addAdmin(to: admin)
-        let v1 = router.group("v1").add(middleware: AuthMiddleware(clients: ClientStore(db: db), keys: keys))
-        BatchRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady).add(to: v1)
-        DebtRoutes(db: db, blobs: blobs, risk: risk).add(to: v1)
+        QuotaRoutes(db: db, quotas: quotas).addAdmin(to: admin)
+        let v1 = router.group("v1").add(middleware: AuthMiddleware(clients: ClientStore(db: db), keys: keys, quotas: quotas))
+        BatchRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady, quotas: quotas).add(to: v1)
+        DebtRoutes(db: db, blobs: blobs, risk: risk, quotas: quotas).add(to: v1)
         FormatRoutes(db: db).add(to: v1)
         CollectionRoutes(db: db).add(to: v1)
         NotificationRoutes(db: db, mayBePrivate: webhooksMayBePrivate).add(to: v1)
@@ -51,6 +52,7 @@ public enum EsteiraAPI {
         PaymentRoutes(db: db, windowDays: ledgerWindowDays).add(to: v1)
         PortfolioRoutes(db: db).add(to: v1)
         KeyRoutes(db: db).add(to: v1)
+        QuotaRoutes(db: db, quotas: quotas).add(to: v1)
         SubmissionRoutes(db: db, blobs: blobs, retry: retry, ttl: submissionTTL, jobsReady: jobsReady).add(to: v1)
         WebRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, keys: keys, jobsReady: jobsReady).add(to: router)
         ConsoleRoutes(db: db, blobs: blobs, retry: retry, risk: risk, jobsReady: jobsReady, keys: keys, webhooksMayBePrivate: webhooksMayBePrivate)

@@ -37,6 +37,8 @@ public struct Intake: Sendable {
         public var dryRun: Bool
         /// The client's whole open portfolio (`BatchRecord.fullPortfolio`).
         public var fullPortfolio = false
+        /// What the file took of the client's daily quota as it arrived (nil: taken when read).
+        public var rowsReserved: Int?
 
         public init(client: ClientRecord, source: String, fileName: String?, format: SavedFormat? = nil,
                     batchID: String = UUID().uuidString.lowercased(), traceID: String = BatchRecord.newTraceID(), receivedAt: Date = Date(),
@@ -59,7 +61,10 @@ public struct Intake: Sendable {
     /// raw file, then accepts it; `alongside` runs in the batch's transaction. `write` answers the
     /// file's name when the stream carried one (a multipart part's): it names a batch that the
     /// arrival did not name.
+    /// `reserve`: once the file is written, what it took of the client's daily quota (recorded
+    /// on the batch; `alongside` takes it in the batch's transaction).
     public func receive(_ arrival: Arrival, limit: (@Sendable (any BlobWriter) -> any BlobWriter)? = nil,
+                        reserve: (@Sendable () -> Int?)? = nil,
                         alongside: (@Sendable (any SQLConnection) async throws -> Void)? = nil,
                         write: (any BlobWriter) async throws -> String?) async throws -> BatchRecord {
         let raw = try await blobs.makeWriter(key: arrival.blobKey)
@@ -74,6 +79,7 @@ public struct Intake: Sendable {
             await writer.abort()
             throw error
         }
+        arrival.rowsReserved = reserve?()
         return try await accept(arrival, byteSize: size, alongside: alongside)
     }
 
@@ -87,7 +93,7 @@ public struct Intake: Sendable {
         batch.dryRun = arrival.dryRun
         batch.fullPortfolio = arrival.fullPortfolio || arrival.format?.format.fullPortfolio == true
         do {
-            try await BatchStore(db: db).create(batch, retry: retry, alongside: alongside)
+            try await BatchStore(db: db).create(batch, retry: retry, rowsReserved: arrival.rowsReserved, alongside: alongside)
         } catch {
             if !keepFileOnFailure { try? await blobs.delete(key: arrival.blobKey) }
             throw error

@@ -18,6 +18,8 @@ public struct Pipeline: Sendable {
     public var risk: RiskService
     /// The lake's storage budget (ESTEIRA_LAKE_BUDGET_BYTES): a run that ends over it warns in the log.
     public var lakeBudgetBytes: Int?
+    /// A client's rows a day when it has no quota of its own (`ESTEIRA_CLIENT_ROWS_PER_DAY`).
+    public var rowsPerDay = Int.max
 
     public init(db: any SQLDatabase, blobs: any BlobStore, logger: Logger, risk: RiskService? = nil) {
         self.db = db

@@ -7,7 +7,7 @@ import Foundation
 struct Clients: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create clients and manage their API keys.",
-        subcommands: [Create.self, List.self, Keys.self, IssueKey.self, RevokeKey.self, Limits.self])
+        subcommands: [Create.self, List.self, Keys.self, IssueKey.self, RevokeKey.self, Limits.self, Quotas.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a client and print its API key (shown once).")
@@ -124,5 +124,27 @@ struct Clients: AsyncParsableCommand {
             abstract: "Issue a named key to the client (printed once); with --rotate, the old key keeps working for --overlap-hours.")
         @OptionGroup var issue: IssueKeyOptions
         func run() async throws { try await issue.run(.client) }
+    }
+
+    struct Quotas: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a client's API requests per second and rows a day; an option left out returns to the agency's default.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The client's id.") var id: String
+        @Option(help: "API requests per second (per API process).") var requestsPerSecond: Int?
+        @Option(help: "Rows a day, by every channel (São Paulo's day).") var rowsPerDay: Int?
+
+        func validate() throws {
+            if let r = requestsPerSecond, !(1...1_000_000).contains(r) { throw ValidationError("--requests-per-second goes from 1 to 1000000") }
+            if let r = rowsPerDay, r < 1 { throw ValidationError("--rows-per-day must be at least 1") }
+        }
+
+        func run() async throws {
+            try await Runtime.with(store) {
+                try await ClientStore(db: $0.db).setQuotas(id: id, requestsPerSecond: requestsPerSecond, rowsPerDay: rowsPerDay, by: commandLineActor)
+            }
+            print("Quotas of client \(id): \(requestsPerSecond.map { "\($0) requests a second" } ?? "the default requests a second"), "
+                  + "\(rowsPerDay.map { "\($0) rows a day" } ?? "the default rows a day").")
+        }
     }
 }

@@ -139,6 +139,24 @@ struct KeysContractTests {
             #expect(try await console.get("/ops/lotes").status == 303)
             #expect(try await api.request(.get, "/v1/admin/operators/\(nina.id)/keys", key: ninaKey).status == 200)
 
+            // In the console, an admin issues a named key replacing the client's principal (24 hours
+            // of overlap) and sets its quotas; the page lists both keys, the old one with its end.
+            var adminConsole = try await ConsoleSession(api)
+            #expect(try await adminConsole.signIn(adminKey).status == 303)
+            let principalID = try #require(listed.first { $0["name"]?.string == "principal" }?["id"]?.string)
+            let page = try await adminConsole.post("/ops/clientes/\(client.id)/chaves", [("nome", "ERP 2027"), ("dias", "365"), ("substitui", principalID)])
+            #expect(page.status == 200)
+            let shown = try #require(page.body.range(of: #"est_[0-9a-f]{40}"#, options: .regularExpression).map { String(page.body[$0]) })
+            #expect(try await api.request(.get, "/v1/batches", key: shown).status == 200)
+            #expect(try await api.request(.get, "/v1/batches", key: client.key).status == 200)
+            let principal = try await KeyStore(db: runtime.db).list(owner: .client, ownerID: client.id).first { $0.id == principalID }
+            let end = try #require(principal?.expiresAt)
+            #expect(end > Date().addingTimeInterval(23 * 3600) && end <= Date().addingTimeInterval(24 * 3600))
+            let clientPage = try await adminConsole.get("/ops/clientes/\(client.id)")
+            #expect(clientPage.body.contains("ERP 2027") && clientPage.body.contains("principal"))
+            #expect(try await adminConsole.post("/ops/clientes/\(client.id)/cotas", [("requisicoes", "7"), ("linhas", "")]).status == 303)
+            #expect(try await ClientStore(db: runtime.db).get(id: client.id)?.requestsPerSecond == 7)
+
             // The audit: issued and revoked by the admin, the sign-in by Nina.
             let actions = try await InProcessEsteira.sql(runtime, "SELECT operator_name || ' ' || action || ' ' || target FROM audit_log ORDER BY id")
             #expect(actions.contains("Ana Admin client.key_issue client:\(client.id)"))

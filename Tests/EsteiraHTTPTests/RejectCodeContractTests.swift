@@ -146,6 +146,7 @@ struct RejectCodeContractTests {
 
             let requests: [String: () async throws -> APIResult] = [
                 "key_expired": { try await api.get("/v1/batches", key: spare) },
+                "invalid_quota": { try await api.request(.put, "/v1/admin/clients/\(client.id)/quotas", key: op, body: #"{"rows_per_day": 0}"#) },
                 "invalid_name": { try await api.post("/v1/keys", key: client.key, json: #"{"name": ""}"#) },
                 "invalid_expiry": { try await api.post("/v1/keys", key: client.key, json: #"{"name": "x", "expires_in_days": 0}"#) },
                 "invalid_overlap": { try await api.post("/v1/keys", key: client.key, json: #"{"name": "x", "overlap_hours": 2}"#) },
@@ -207,7 +208,8 @@ struct RejectCodeContractTests {
             // a submission's time to pass (SubmissionContractTests.expiry), `too_many_failures`
             // an address locked out, which would refuse every request after it here
             // (KeysContractTests.wrongKeysThrottled).
-            let elsewhere: Set<String> = ["invalid_body", "expired", "too_many_failures"]
+            // `rate_limited` and `quota_exceeded` a client's limits used up (QuotasContractTests).
+            let elsewhere: Set<String> = ["invalid_body", "expired", "too_many_failures", "rate_limited", "quota_exceeded"]
             _ = principal
             #expect(Set(requests.keys).union(elsewhere) == Set(documented.keys), "documented but not requested, or the reverse")
             for (code, request) in requests.sorted(by: { $0.key < $1.key }) {

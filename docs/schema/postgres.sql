@@ -112,6 +112,7 @@ CREATE TABLE batches (
     full_portfolio integer DEFAULT 0 NOT NULL,
     stalled_step text,
     stalled_from text,
+    rows_reserved bigint,
     CONSTRAINT batches_client_id_fkey FOREIGN KEY (client_id) REFERENCES clients(id),
     CONSTRAINT batches_pkey PRIMARY KEY (id)
 );
@@ -156,6 +157,14 @@ CREATE TABLE client_formats (
     CONSTRAINT client_formats_pkey PRIMARY KEY (client_id, name)
 );
 
+CREATE TABLE client_usage (
+    client_id text NOT NULL,
+    day date NOT NULL,
+    rows_received bigint NOT NULL,
+    CONSTRAINT client_usage_client_id_fkey FOREIGN KEY (client_id) REFERENCES clients(id),
+    CONSTRAINT client_usage_pkey PRIMARY KEY (client_id, day)
+);
+
 CREATE TABLE clients (
     id text NOT NULL,
     num bigint NOT NULL,
@@ -171,6 +180,8 @@ CREATE TABLE clients (
     min_amount_cents bigint,
     withdraw_missing integer DEFAULT 0 NOT NULL,
     deactivated_at timestamp with time zone,
+    requests_per_second bigint,
+    rows_per_day bigint,
     CONSTRAINT clients_pkey PRIMARY KEY (id),
     CONSTRAINT clients_num_key UNIQUE (num)
 );

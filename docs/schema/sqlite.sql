@@ -85,7 +85,7 @@ CREATE TABLE batches (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     finished_at TEXT
-, format_name TEXT, format TEXT, data_key TEXT, review BIGINT NOT NULL DEFAULT 0, updated BIGINT NOT NULL DEFAULT 0, withdrawn BIGINT NOT NULL DEFAULT 0, dry_run INTEGER NOT NULL DEFAULT 0, full_portfolio INTEGER NOT NULL DEFAULT 0, stalled_step TEXT, stalled_from TEXT);
+, format_name TEXT, format TEXT, data_key TEXT, review BIGINT NOT NULL DEFAULT 0, updated BIGINT NOT NULL DEFAULT 0, withdrawn BIGINT NOT NULL DEFAULT 0, dry_run INTEGER NOT NULL DEFAULT 0, full_portfolio INTEGER NOT NULL DEFAULT 0, stalled_step TEXT, stalled_from TEXT, rows_reserved BIGINT);
 
 CREATE TABLE blacklist (
     document TEXT PRIMARY KEY,
@@ -119,6 +119,13 @@ CREATE TABLE client_formats (
     PRIMARY KEY (client_id, name)
 );
 
+CREATE TABLE client_usage (
+    client_id TEXT NOT NULL REFERENCES clients (id),
+    day TEXT NOT NULL,
+    rows_received BIGINT NOT NULL,
+    PRIMARY KEY (client_id, day)
+);
+
 CREATE TABLE clients (
     id TEXT PRIMARY KEY,
     num BIGINT NOT NULL UNIQUE,
@@ -130,7 +137,7 @@ CREATE TABLE clients (
     trace_id TEXT NOT NULL,
     created_at TEXT NOT NULL,
     key_revoked_at TEXT
-, max_amount_cents BIGINT, min_amount_cents BIGINT, withdraw_missing INTEGER NOT NULL DEFAULT 0, deactivated_at TEXT);
+, max_amount_cents BIGINT, min_amount_cents BIGINT, withdraw_missing INTEGER NOT NULL DEFAULT 0, deactivated_at TEXT, requests_per_second BIGINT, rows_per_day BIGINT);
 
 CREATE TABLE collection_settings (
     client_id TEXT PRIMARY KEY REFERENCES clients (id),

@@ -51,6 +51,9 @@ public struct EsteiraSettings: Sendable {
         public var trustedProxies: Set<String>
         /// Wrong keys from one address within 15 minutes before it is refused.
         public var signInMaxFailures: Int
+        /// A client's limits when it has none of its own.
+        public var clientRequestsPerSecond: Int
+        public var clientRowsPerDay: Int
     }
 
     public struct Workers: Sendable {
@@ -195,7 +198,11 @@ public struct EsteiraSettings: Sendable {
                                              } })) ?? "")
                 .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }),
             signInMaxFailures: try v(.whole("ESTEIRA_SIGNIN_MAX_FAILURES", default: 20, in: 6...10_000,
-                                            "Wrong keys from one address within 15 minutes before it gets 429 (the 6th on wait longer each).")))
+                                            "Wrong keys from one address within 15 minutes before it gets 429 (the 6th on wait longer each).")),
+            clientRequestsPerSecond: try v(.whole("ESTEIRA_CLIENT_REQUESTS_PER_SECOND", default: 50, in: 1...1_000_000,
+                                                  "A client's API requests per second (per API process), unless set for the client.")),
+            clientRowsPerDay: try v(.whole("ESTEIRA_CLIENT_ROWS_PER_DAY", default: 20_000_000, in: 1...Int.max,
+                                           "A client's rows a day by every channel (São Paulo's day), unless set for the client.")))
         let workers = Workers(
             off: try v(.onOff("ESTEIRA_NO_WORKERS", flag: "--no-workers", "Run only the API; workers run elsewhere (`esteira worker`).")),
             concurrency: try v(.optionalWhole("ESTEIRA_WORKERS", flag: "--concurrency", shown: "the number of cores, plus 2 on PostgreSQL",

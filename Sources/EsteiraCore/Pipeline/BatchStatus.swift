@@ -152,6 +152,12 @@ public struct FileProblem: Error, Sendable, Equatable {
     public static func spreadsheetEmpty(_ message: String) -> FileProblem { FileProblem(code: "F012", message: message) }
     public static func spreadsheetTooLarge(_ message: String) -> FileProblem { FileProblem(code: "F013", message: message) }
     public static func spreadsheetUnsupported(_ message: String) -> FileProblem { FileProblem(code: "F014", message: message) }
+    /// F015: a file sent by a channel that is only counted once read (a spreadsheet, the drop
+    /// folder, a submission, the web pages) that would pass the client's rows of the day.
+    public static func dailyRowsExceeded(records: Int, used: Int, limit: Int) -> FileProblem {
+        FileProblem(code: "F015", message: "O arquivo tem \(records) linhas e passaria da cota diária de \(limit) linhas deste cliente "
+                    + "(\(used) já recebidas hoje). Envie-o amanhã ou peça à operação para aumentar a cota.")
+    }
     /// The file problem of a header that does not fit a layout (F004, F005, F007).
     public init(_ problem: StandardLayout.Problem) {
         switch problem {

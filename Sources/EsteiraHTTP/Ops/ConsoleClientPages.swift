@@ -12,6 +12,7 @@ extension ConsoleRoutes {
         ops.get("clientes/:id", use: clientPage)
         ops.post("clientes/:id", use: updateClient)
         ops.post("clientes/:id/limites", use: clientLimits)
+        ops.post("clientes/:id/cotas", use: clientQuotas)
         ops.post("clientes/:id/chave", use: issueClientKey)
         ops.post("clientes/:id/revogar", use: revokeClientKey)
         ops.post("clientes/:id/chaves", use: issueNamedClientKey)
@@ -102,6 +103,11 @@ extension ConsoleRoutes {
             page.form(id: "limites", action: "/ops/clientes/\(c.id)/limites", submit: "Salvar limites", [
                 .text("Valor máximo (vazio: o padrão)", "maximo", c.maxAmountCents.map { Money.decimalString(cents: $0) } ?? ""),
                 .text("Valor mínimo (vazio: o padrão)", "minimo", c.minAmountCents.map { Money.decimalString(cents: $0) } ?? ""),
+            ])
+            page.heading("Cotas (vazio: o padrão da agência)")
+            page.form(id: "cotas", action: "/ops/clientes/\(c.id)/cotas", submit: "Salvar cotas", [
+                .text("Requisições por segundo", "requisicoes", c.requestsPerSecond.map { "\($0)" } ?? "", type: "number"),
+                .text("Linhas por dia", "linhas", c.rowsPerDay.map { "\($0)" } ?? "", type: "number"),
             ])
             page.heading("Chaves de API")
             let now = Date()
@@ -203,6 +209,28 @@ extension ConsoleRoutes {
                 return try await clientDetail(request, op, id: id, error: "Cliente desativado ou inexistente: nenhuma chave emitida.")
             }
             return try await clientDetail(request, op, id: id, secret: ("A nova chave de API do cliente é:", key))
+        }
+    }
+
+    @Sendable func clientQuotas(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
+        try await with(.admin, context) { op in
+            let id = context.parameters.get("id") ?? ""
+            let form = try await Self.form(request)
+            func number(_ name: String, _ range: ClosedRange<Int>) -> Int?? {
+                let text = (form[name] ?? "").trimmingCharacters(in: .whitespaces)
+                if text.isEmpty { return .some(nil) }
+                guard let n = Int(text), range.contains(n) else { return nil }
+                return .some(n)
+            }
+            guard let rate = number("requisicoes", 1...1_000_000), let rows = number("linhas", 1...Int.max) else {
+                return try await clientDetail(request, op, id: id, error: "As cotas são números inteiros a partir de 1 (requisições até 1.000.000).")
+            }
+            do {
+                try await ClientStore(db: db).setQuotas(id: id, requestsPerSecond: rate, rowsPerDay: rows, by: .console(op))
+            } catch is StoreError {
+                return render(Self.notFound("Cliente"), op, status: .notFound)
+            }
+            return Self.back("/ops/clientes/\(id)", notice: "Cotas salvas.")
         }
     }
 

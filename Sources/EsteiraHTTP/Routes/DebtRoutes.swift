@@ -12,6 +12,8 @@ struct DebtRoutes {
     let db: any SQLDatabase
     let blobs: any BlobStore
     let risk: RiskService
+    /// The client's rows of the day: a single debt takes one.
+    var quotas = ClientQuotas()
     var registry: DebtRegistry { DebtRegistry(db: db) }
 
     /// The largest body `POST /v1/debts` takes: one debt is a few hundred bytes.
@@ -160,7 +162,10 @@ struct DebtRoutes {
         let outcome: SingleDebtOutcome
         do {
             outcome = try await registry.registerOne(validation, risk: decision, clientNum: client.num, batch: batch,
-                                                     raw: String(decoding: bytes, as: UTF8.self), now: now)
+                                                     raw: String(decoding: bytes, as: UTF8.self), dailyRows: quotas.rowsPerDay(client), now: now)
+        } catch let exceeded as DailyRowsExceeded {
+            try? await blobs.delete(key: key)
+            throw ClientQuotas.exceeded(limit: exceeded.limit, now: now)
         } catch {
             try? await blobs.delete(key: key)
             throw error

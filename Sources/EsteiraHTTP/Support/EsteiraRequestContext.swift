@@ -103,10 +103,12 @@ struct AuthMiddleware: RouterMiddleware {
     /// was a trip through the database's thread per request.
     let lookup: Batcher<String, (ClientRecord, KeyMatch)?>
     let keys: KeyKeeper
+    let quotas: ClientQuotas
 
-    init(clients: ClientStore, keys: KeyKeeper) {
+    init(clients: ClientStore, keys: KeyKeeper, quotas: ClientQuotas) {
         lookup = Batcher(maxBatch: 200) { hashes in try await clients.clients(keyHashes: hashes) }
         self.keys = keys
+        self.quotas = quotas
     }
 
     /// The key of `Authorization: Bearer <key>`, or 401.
@@ -131,6 +133,7 @@ struct AuthMiddleware: RouterMiddleware {
             throw APIError.unauthorized
         }
         try keys.checkExpiry(match)
+        try quotas.take(client)
         var context = context
         context.client = client
         context.logger[metadataKey: "client_id"] = "\(client.id)"

@@ -39,11 +39,16 @@ struct PickStage {
             outcome = .failure(problem)
         }
         let now = Date()
-        try await pipeline.db.write { c in
+        let ended = try await pipeline.db.write { c -> Result<Split, FileProblem>? in
             let locked = try await Pipeline.lockedBatch(c, id: batch.id)
             guard try locked.string("status") == BatchStatus.received.rawValue else {
                 try await JobQueue.complete(c, job: job, owner: owner)
-                return
+                return nil
+            }
+            var outcome = outcome
+            if case .success(let split) = outcome, let problem = try await Self.takeQuota(c, batch: batch, records: split.records,
+                                                                                       defaultLimit: pipeline.rowsPerDay) {
+                outcome = .failure(problem)
             }
             switch outcome {
             case .failure(let problem):
@@ -73,11 +78,13 @@ struct PickStage {
                 }
             }
             try await JobQueue.complete(c, job: job, owner: owner)
+            return outcome
         }
+        guard let ended else { return }
         var log = pipeline.logger
         log[metadataKey: "batch_id"] = "\(batch.id)"
         log[metadataKey: "trace_id"] = "\(batch.traceID)"
-        switch outcome {
+        switch ended {
         case .failure(let problem):
             log.info("batch failed", metadata: ["code": "\(problem.code)", "reason": "\(problem.message)"])
         case .success(let split):
@@ -85,6 +92,25 @@ struct PickStage {
             log.info("batch split", metadata: ["records": "\(split.records)", "sub_batches": "\(split.ranges.count)",
                                                "encoding": "\(split.encoding.rawValue)"])
         }
+    }
+
+    /// The batch's rows against its client's daily quota, in the pick's transaction: a file that
+    /// reserved lines on arrival gives back what it did not use; one that reserved nothing takes
+    /// its records now, or fails with F015 when they would pass the quota.
+    static func takeQuota(_ c: any SQLConnection, batch: BatchRecord, records: Int, defaultLimit: Int) async throws -> FileProblem? {
+        guard let row = try await c.query("""
+            SELECT b.rows_reserved, c.rows_per_day FROM batches b JOIN clients c ON c.id = b.client_id WHERE b.id = \(batch.id)
+            """).first else { return nil }
+        if let reserved = try row.optionalInt("rows_reserved") {
+            try await ClientUsage.adjust(c, clientID: batch.clientID, day: batch.receivedOn, by: records - reserved)
+            return nil
+        }
+        let limit = try row.optionalInt("rows_per_day") ?? defaultLimit
+        if try await ClientUsage.reserve(c, clientID: batch.clientID, day: batch.receivedOn, rows: records, limit: limit) { return nil }
+        let used = try await c.query("""
+            SELECT rows_received FROM client_usage WHERE client_id = \(batch.clientID) AND day = \(batch.receivedOn)
+            """).first?.int("rows_received") ?? 0
+        return .dailyRowsExceeded(records: records, used: used, limit: limit)
     }
 
     func split(_ batch: BatchRecord) async throws -> Split {

@@ -144,8 +144,9 @@ public struct BatchStore: Sendable {
     }
 
     /// Records an accepted file and enqueues its pick job, in one durable transaction, with
-    /// `alongside` (what else the acceptance changes) in the same transaction.
-    public func create(_ batch: BatchRecord, retry: RetryPolicy = RetryPolicy(),
+    /// `alongside` (what else the acceptance changes) in the same transaction. `rowsReserved`:
+    /// what the file took of its client's daily quota on arrival (nil: taken when it is read).
+    public func create(_ batch: BatchRecord, retry: RetryPolicy = RetryPolicy(), rowsReserved: Int? = nil,
                        alongside: (@Sendable (any SQLConnection) async throws -> Void)? = nil) async throws {
         let queue = JobQueue(db: db, retry: retry)
         try await db.write(durable: true) { c in
@@ -153,10 +154,11 @@ public struct BatchStore: Sendable {
             let now = Date()
             try await c.execute("""
                 INSERT INTO batches (id, client_id, status, source, file_name, blob_key, byte_size, received_on, sub_batch_size,
-                                     trace_id, created_at, updated_at, format_name, format, dry_run, full_portfolio)
+                                     trace_id, created_at, updated_at, format_name, format, dry_run, full_portfolio, rows_reserved)
                 VALUES (\(batch.id), \(batch.clientID), \(batch.status.rawValue), \(batch.source), \(batch.fileName),
                         \(batch.blobKey), \(batch.byteSize), \(batch.receivedOn), \(batch.subBatchSize), \(batch.traceID),
-                        \(batch.createdAt), \(now), \(batch.formatName), \(batch.format), \(batch.dryRun ? 1 : 0), \(batch.fullPortfolio ? 1 : 0))
+                        \(batch.createdAt), \(now), \(batch.formatName), \(batch.format), \(batch.dryRun ? 1 : 0), \(batch.fullPortfolio ? 1 : 0),
+                        \(rowsReserved))
                 """)
             try await queue.enqueue(c, .batch(.pick, batchID: batch.id), traceID: batch.traceID)
         }

@@ -17,6 +17,9 @@ public struct ClientRecord: Sendable, Equatable, Codable {
     public var minAmountCents: Int64?
     /// Deactivated by an operator: its key stopped at once; its data stays.
     public var deactivated = false
+    /// The client's own limits; nil: the agency's default (`ESTEIRA_CLIENT_*`).
+    public var requestsPerSecond: Int?
+    public var rowsPerDay: Int?
 }
 
 /// The agency's clients and their API keys. Only a SHA-256 of a key is kept: a key is shown once,
@@ -71,13 +74,15 @@ public struct ClientStore: Sendable {
                      createdAt: try row.date("created_at"), keyRevoked: try row.optionalString("api_key_hint") == nil,
                      maxAmountCents: try row.optionalInt("max_amount_cents").map(Int64.init),
                      minAmountCents: try row.optionalInt("min_amount_cents").map(Int64.init),
-                     deactivated: try row.optionalDate("deactivated_at") != nil)
+                     deactivated: try row.optionalDate("deactivated_at") != nil,
+                     requestsPerSecond: try row.optionalInt("requests_per_second"), rowsPerDay: try row.optionalInt("rows_per_day"))
     }
 
     /// Qualified, so that a query may join other tables; the key's hint is the newest unrevoked key's.
     static let columns = """
         clients.id, clients.num, clients.name, clients.document, clients.sub_batch_size, clients.created_at,
-        clients.max_amount_cents, clients.min_amount_cents, clients.deactivated_at, \(KeyStore.hintColumn(.client, of: "clients"))
+        clients.max_amount_cents, clients.min_amount_cents, clients.deactivated_at, clients.requests_per_second, clients.rows_per_day,
+        \(KeyStore.hintColumn(.client, of: "clients"))
         """
 
     public func list() async throws -> [ClientRecord] {
@@ -125,6 +130,23 @@ public struct ClientStore: Sendable {
                                                                "min_amount_cents": try before.optionalInt("min_amount_cents").map { "\($0)" }]),
                                       after: AuditLog.values(["max_amount_cents": maxAmountCents.map { "\($0)" },
                                                               "min_amount_cents": minAmountCents.map { "\($0)" }]))
+            return n
+        }
+        guard changed == 1 else { throw StoreError.notFound("client \(id)") }
+    }
+
+    /// Sets the client's request rate and daily rows (nil: the agency's default).
+    public func setQuotas(id: String, requestsPerSecond: Int?, rowsPerDay: Int?, by actor: AuditActor) async throws {
+        let changed = try await db.write(durable: true) { c in
+            guard let before = try await c.query("SELECT requests_per_second, rows_per_day FROM clients WHERE id = \(id)").first else { return 0 }
+            let n = try await c.execute("""
+                UPDATE clients SET requests_per_second = \(requestsPerSecond), rows_per_day = \(rowsPerDay) WHERE id = \(id)
+                """)
+            try await AuditLog.record(c, actor, action: "client.quotas", target: "client:\(id)",
+                                      before: AuditLog.values(["requests_per_second": try before.optionalInt("requests_per_second").map { "\($0)" },
+                                                               "rows_per_day": try before.optionalInt("rows_per_day").map { "\($0)" }]),
+                                      after: AuditLog.values(["requests_per_second": requestsPerSecond.map { "\($0)" },
+                                                              "rows_per_day": rowsPerDay.map { "\($0)" }]))
             return n
         }
         guard changed == 1 else { throw StoreError.notFound("client \(id)") }

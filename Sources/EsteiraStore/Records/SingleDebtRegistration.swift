@@ -22,9 +22,14 @@ extension DebtRegistry {
     /// the request (its raw body already in the blob store); its status and counts are set here.
     /// `risk` is the risk rules' decision on a valid debt: a rejection rejects it, a review
     /// registers it flagged.
+    /// `dailyRows`: the client's quota of rows a day; the debt takes one of them first, or the
+    /// call throws `DailyRowsExceeded` and nothing is written.
     public func registerOne(_ validation: DebtValidation, risk: RiskDecision?, clientNum: Int, batch: BatchRecord, raw: String,
-                            now: Date = Date()) async throws -> SingleDebtOutcome {
+                            dailyRows: Int = .max, now: Date = Date()) async throws -> SingleDebtOutcome {
         try await db.write(durable: true) { c in
+            guard try await ClientUsage.reserve(c, clientID: batch.clientID, day: batch.receivedOn, rows: 1, limit: dailyRows) else {
+                throw DailyRowsExceeded(limit: dailyRows)
+            }
             var outcome: SingleDebtOutcome
             var counts = BatchCounts(received: 1)
             var rejects: [RejectRecord] = []
@@ -95,4 +100,9 @@ extension DebtRegistry {
             return outcome
         }
     }
+}
+
+/// A client's rows of the day are used up: a single debt is refused before anything is written.
+public struct DailyRowsExceeded: Error, Sendable {
+    public let limit: Int
 }

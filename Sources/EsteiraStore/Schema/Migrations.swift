@@ -638,6 +638,19 @@ public enum Migrations {
         DELETE FROM operator_sessions;
         ALTER TABLE operator_sessions ADD COLUMN key_id TEXT;
         """),
+        // Per-client limits (null: the agency's default, a setting), the rows each client sent
+        // each day against its quota, and what an upload reserved of it before it was read.
+        Migration(name: "0031_client_quotas", sql: """
+        ALTER TABLE clients ADD COLUMN requests_per_second BIGINT;
+        ALTER TABLE clients ADD COLUMN rows_per_day BIGINT;
+        CREATE TABLE client_usage (
+            client_id TEXT NOT NULL REFERENCES clients (id),
+            day {DAY} NOT NULL,
+            rows_received BIGINT NOT NULL,
+            PRIMARY KEY (client_id, day)
+        );
+        ALTER TABLE batches ADD COLUMN rows_reserved BIGINT;
+        """),
     ]
 
     /// `TaxID.indexKey` of the column `document`, in SQL that both databases run (`{STRPOS}` is

@@ -1,0 +1,43 @@
+/// A client's requests per second: a bucket of `burst` tokens refilled at `rate` a second; each
+/// request takes one, and a request that finds none waits until one is due. Pure: the caller
+/// gives the time (seconds on a clock that only moves forward).
+public struct TokenBucket: Sendable, Equatable {
+    public private(set) var tokens: Double
+    public private(set) var updated: Double
+
+    public init(burst: Double, at now: Double) {
+        tokens = burst
+        updated = now
+    }
+
+    /// Takes a token at `now`: nil when there was one, else the seconds until one is due.
+    public mutating func take(at now: Double, rate: Double, burst: Double) -> Double? {
+        tokens = min(burst, tokens + max(0, now - updated) * rate)
+        updated = max(updated, now)
+        if tokens >= 1 {
+            tokens -= 1
+            return nil
+        }
+        return (1 - tokens) / rate
+    }
+}
+
+/// Counts the lines of a delimited or fixed-width file as it streams past, without parsing it.
+/// Every line feed counts, also one inside a quoted field, so the count is an upper bound of the
+/// records the pipeline will read (a header and blank lines are lines too): what a quota checked
+/// before a file is kept needs, for it must never let past more than the file holds. A file in
+/// UTF-16 counts its line feeds' 0x0A bytes the same way, and may count a few more.
+public struct LineCounter: Sendable {
+    public private(set) var lineFeeds = 0
+    private var lastByte: UInt8?
+
+    public init() {}
+
+    public mutating func add(_ bytes: some Collection<UInt8>) {
+        for b in bytes where b == 0x0A { lineFeeds += 1 }
+        if let last = bytes.reversed().first { lastByte = last }
+    }
+
+    /// Lines, the last one counted even without a final line break.
+    public var total: Int { lineFeeds + (lastByte != nil && lastByte != 0x0A ? 1 : 0) }
+}
