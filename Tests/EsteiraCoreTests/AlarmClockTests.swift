@@ -48,6 +48,22 @@ struct AlarmClockTests {
         #expect(clock.pending == 0)
     }
 
+    /// CI (5f30752) saw `pending` at 0 while no alarm had yet run: the turn took them off the
+    /// wheel, counted them gone, and fired them after. An alarm firing is not yet fired.
+    @Test("an alarm counts as pending until it has run: seen from inside its own firing, it is still pending")
+    func pendingUntilRun() {
+        let start = ContinuousClock.now
+        let clock = AlarmClock(tick: .milliseconds(5), slots: 4, origin: start, ticking: false)
+        let seenInside = Mutex<[Int]>([])
+        clock.schedule(at: start + .milliseconds(10)) { seenInside.withLock { $0.append(clock.pending) } }
+        clock.schedule(at: start + .milliseconds(20)) { seenInside.withLock { $0.append(clock.pending) } }
+        _ = clock.turn(to: start + .milliseconds(100))
+        // The first to run sees both still pending (itself and the other, taken in the same
+        // turn); the second sees itself.
+        #expect(seenInside.withLock { $0 } == [2, 1])
+        #expect(clock.pending == 0)
+    }
+
     @Test("an operation that ends in time answers its value; one that throws answers its error")
     func inTime() async throws {
         let deadline = ContinuousClock.now + .seconds(30)

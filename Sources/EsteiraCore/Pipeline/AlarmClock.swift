@@ -22,7 +22,10 @@ public final class AlarmClock: Sendable {
         var far: [(slot: Int64, fire: Fire)] = []
         /// The last slot fired.
         var done: Int64 = 0
+        /// Alarms on the wheel or beyond it; the ticking stops when none is left.
         var pending = 0
+        /// Alarms taken off the wheel and not yet run (they run outside the lock).
+        var firing = 0
         var running = false
     }
 
@@ -76,8 +79,8 @@ public final class AlarmClock: Sendable {
         if start && ticking { Task.detached { await self.run() } }
     }
 
-    /// Alarms not yet fired.
-    public var pending: Int { state.withLock { $0.pending } }
+    /// Alarms not yet fired: waiting, or running now.
+    public var pending: Int { state.withLock { $0.pending + $0.firing } }
 
     func run() async {
         let clock = ContinuousClock()
@@ -111,10 +114,14 @@ public final class AlarmClock: Sendable {
                 s.wheel[i].removeAll(keepingCapacity: true)
             }
             s.pending -= due.count
+            s.firing += due.count
             if s.pending == 0 { s.running = false }
             return s.running
         }
-        for fire in due { fire() }
+        for fire in due {
+            fire()
+            state.withLock { $0.firing -= 1 }
+        }
         return more
     }
 }
