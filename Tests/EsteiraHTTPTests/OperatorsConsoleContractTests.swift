@@ -4,16 +4,22 @@ import EsteiraTestSupport
 import Foundation
 import Testing
 
-/// A browser's session in the operators' console, in process: the form token's cookie and the
-/// session's, sent back as a browser would; every POST from the console's own origin.
+/// A browser's session in the operators' console (or, with `site: "/app"`, in the client's web
+/// pages), in process: the form token's cookie and the session's, sent back as a browser would;
+/// every POST from the site's own origin.
 struct ConsoleSession {
     let api: APITestClient
+    /// `/ops` or `/app`.
+    let site: String
     var csrf = ""
     var session = ""
 
-    init(_ api: APITestClient) async throws {
+    var sessionCookie: String { site == "/app" ? "esteira_sessao" : "esteira_operacao" }
+
+    init(_ api: APITestClient, site: String = "/ops") async throws {
         self.api = api
-        let page = try await api.get("/ops/entrar")
+        self.site = site
+        let page = try await api.get(site + "/entrar")
         csrf = Self.cookie(page, "esteira_csrf") ?? ""
     }
 
@@ -24,7 +30,7 @@ struct ConsoleSession {
         }.first
     }
 
-    var cookies: String { "esteira_csrf=\(csrf)" + (session.isEmpty ? "" : "; esteira_operacao=\(session)") }
+    var cookies: String { "esteira_csrf=\(csrf)" + (session.isEmpty ? "" : "; \(sessionCookie)=\(session)") }
 
     func get(_ path: String) async throws -> APIResult {
         try await api.request(.get, path, headers: ["Cookie": cookies])
@@ -41,8 +47,8 @@ struct ConsoleSession {
     }
 
     mutating func signIn(_ key: String) async throws -> APIResult {
-        let r = try await post("/ops/entrar", [("chave", key)])
-        if let s = Self.cookie(r, "esteira_operacao") { session = s }
+        let r = try await post(site + "/entrar", [("chave", key)])
+        if let s = Self.cookie(r, sessionCookie) { session = s }
         return r
     }
 }

@@ -36,6 +36,8 @@ def chromium(width, height, downloads=None):
         options.add_argument(arg)
     if downloads:
         options.add_experimental_option("prefs", {"download.default_directory": downloads, "download.prompt_for_download": False})
+    # The console's messages, where Chromium reports what a Content-Security-Policy refused.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
     browser = webdriver.Chrome(options=options, service=service)
     browser.implicitly_wait(2)
@@ -57,3 +59,15 @@ def click_and_wait(browser, element_id):
         except Exception:
             return False  # between documents
     WebDriverWait(browser, 60, poll_frequency=0.05).until(loaded)
+
+
+def csp_violations(browser):
+    """What the pages' Content-Security-Policy refused since the last call (an inline style or
+    script without its hash, a script from elsewhere): Chromium logs each to the console."""
+    return [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e.get("message", "")]
+
+
+def background(browser, selector):
+    """The computed background colour of an element: the page's CSS applied, or the default
+    (transparent) when a policy refused it."""
+    return browser.execute_script("return getComputedStyle(document.querySelector(arguments[0])).backgroundColor", selector)

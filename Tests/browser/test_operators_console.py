@@ -28,7 +28,7 @@ import urllib.request
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from esteira_browser import ARTIFACTS, BINARY, chromium, click_and_wait, serve
+from esteira_browser import ARTIFACTS, BINARY, background, chromium, click_and_wait, csp_violations, serve
 
 
 
@@ -205,6 +205,11 @@ class OperatorsConsoleTest(unittest.TestCase):
         self.click_and_wait("incluir-enviar")
         self.assertIn("fraude confirmada", b.find_element(By.ID, "historico").text)
         self.shot("bloqueio-documento")
+
+        # The console's CSS applied (allowed by its hash: the header is dark, not the default
+        # transparent), and nothing refused by the Content-Security-Policy on any page seen.
+        self.assertEqual(background(b, "header"), "rgb(29, 39, 51)")
+        self.assertEqual(csp_violations(b), [])
 
         self.click_and_wait("sair")
         b.get(self.base + "/ops/lotes")

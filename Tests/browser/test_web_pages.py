@@ -25,7 +25,7 @@ import openpyxl
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from esteira_browser import ARTIFACTS, BINARY, chromium, click_and_wait, serve
+from esteira_browser import ARTIFACTS, BINARY, background, chromium, click_and_wait, csp_violations, serve
 
 
 
@@ -221,6 +221,12 @@ class WebPagesTest(unittest.TestCase):
         b.get(b.find_element(By.CSS_SELECTOR, "#lotes a").get_attribute("href"))
         self.shot("lote-desktop")
         b.set_window_size(390, 844)
+
+        # The pages' CSS applied (allowed by its hash; the header is white, not the default
+        # transparent), and nothing refused by their Content-Security-Policy on any page seen:
+        # the status above changed through the served script.
+        self.assertEqual(background(b, "header"), "rgb(255, 255, 255)")
+        self.assertEqual(csp_violations(b), [])
 
         # Signing out ends the session: the pages ask to sign in again.
         self.click_and_wait("sair")

@@ -79,8 +79,7 @@ struct ConsoleRoutes {
     /// No script runs on these pages, none is allowed; forms post only here; never in a frame.
     static let htmlHeaders: HTTPFields = [
         .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-        HTTPField.Name("Content-Security-Policy")!:
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ContentSecurityPolicy.name: ContentSecurityPolicy.console,
         HTTPField.Name("X-Frame-Options")!: "DENY", HTTPField.Name("Referrer-Policy")!: "same-origin",
     ]
 

@@ -9,15 +9,8 @@ import Mustache
 enum ConsoleTemplates {
     static let library = WebTemplates.compiled(["ops_layout": layout, "ops_page": page])
 
-    static let layout = #"""
-    <!DOCTYPE html>
-    <html lang="pt-BR">
-    <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    {{#refresh}}<meta http-equiv="refresh" content="{{refresh}}">{{/refresh}}
-    <title>{{title}} · Operação · Esteira</title>
-    <style>
+    /// The console's CSS, inline and allowed by its hash (`ContentSecurityPolicy`).
+    static let style = #"""
       :root { --ink: #1d2733; --muted: #5b6776; --line: #d9dee5; --accent: #24507a; --bad: #a61b1b; --good: #0b6e4f; --bg: #f4f6f8; }
       * { box-sizing: border-box; }
       body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
@@ -57,7 +50,17 @@ enum ConsoleTemplates {
       .counts b { display: block; font-size: 1.35rem; }
       .counts a { text-decoration: none; }
       .pager { display: flex; gap: 1rem; align-items: center; margin: .5rem 0; }
-    </style>
+    """#
+
+    static let layout = #"""
+    <!DOCTYPE html>
+    <html lang="pt-BR">
+    <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    {{#refresh}}<meta http-equiv="refresh" content="{{refresh}}">{{/refresh}}
+    <title>{{title}} · Operação · Esteira</title>
+    <style>\#(style)</style>
     </head>
     <body>
     <header>

@@ -140,6 +140,7 @@ struct CollectionRoutes {
     @Sendable func slipPage(_ request: Request, context: EsteiraRequestContext) async throws -> Response {
         let (debt, slip, settings) = try await slip(context)
         let html = try BankslipPage.html(slip, .init(externalID: debt.debt.externalID, payer: debt.debt.name, settings: settings))
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", ContentSecurityPolicy.name: ContentSecurityPolicy.bankslip],
+                        body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 }

@@ -46,6 +46,11 @@ struct WebRoutes {
 
     func add(to router: Router<EsteiraRequestContext>) {
         router.get("app") { _, _ in Self.redirect("/app/lotes") }
+        // The pages' one script, the same for everyone: no session needed, cached for an hour.
+        router.get("app/lote.js") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                     body: .init(byteBuffer: ByteBuffer(string: WebTemplates.batchScript)))
+        }
         let app = router.group("app").add(middleware: WebSessionMiddleware(sessions: sessions)).add(middleware: WebCSRFMiddleware())
         app.get("entrar", use: signInPage)
         app.post("entrar", use: signIn)
@@ -82,8 +87,7 @@ struct WebRoutes {
         headers[.cacheControl] = "no-store"
         headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
-        headers[HTTPField.Name("Content-Security-Policy")!] =
-            "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'"
+        headers[ContentSecurityPolicy.name] = ContentSecurityPolicy.clientPages
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 

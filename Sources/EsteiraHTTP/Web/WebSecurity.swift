@@ -59,8 +59,9 @@ struct WebCSRFMiddleware: RouterMiddleware {
 }
 
 /// Headers every answer carries: `nosniff` everywhere, and for a page (HTML) that set none of
-/// its own a strict Content-Security-Policy (no script, nothing from elsewhere, never in a frame)
-/// and `X-Frame-Options`. Pages that need more (the `/app` pages) set their own.
+/// its own a strict Content-Security-Policy (no script, no style, nothing from elsewhere, never in
+/// a frame), `X-Frame-Options` and `Referrer-Policy`. Pages that need more set their own
+/// (`ContentSecurityPolicy`).
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     static var nosniff: HTTPField.Name { HTTPField.Name("X-Content-Type-Options")! }
     static var frameOptions: HTTPField.Name { HTTPField.Name("X-Frame-Options")! }
@@ -76,7 +77,7 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[Self.nosniff] = "nosniff"
         if response.headers[.contentType]?.lowercased().hasPrefix("text/html") == true {
             if response.headers[Self.csp] == nil {
-                response.headers[Self.csp] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+                response.headers[Self.csp] = ContentSecurityPolicy.plain
             }
             if response.headers[Self.frameOptions] == nil { response.headers[Self.frameOptions] = "DENY" }
             if response.headers[HTTPField.Name("Referrer-Policy")!] == nil { response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin" }

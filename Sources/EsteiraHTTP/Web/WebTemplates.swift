@@ -2,7 +2,8 @@ import Mustache
 
 /// The web pages' templates (Mustache; `{{x}}` escapes HTML, `{{{x}}}` does not and is used only
 /// for the page body the layout wraps and for drawings Esteira makes itself). Texts are in
-/// Portuguese: the client reads them. No build step: the CSS and the one script are here, inline.
+/// Portuguese: the client reads them. No build step: the CSS and the one script are here, the CSS
+/// inline in the page (allowed by its hash), the script served as a file (`/app/lote.js`).
 enum WebTemplates {
     static let all: [String: String] = [
         "layout": layout, "entrar": signIn, "lotes": batches, "enviar": upload, "mapear": mapping, "lote": batch,
@@ -21,14 +22,9 @@ enum WebTemplates {
         return library
     }
 
-    static let layout = #"""
-    <!DOCTYPE html>
-    <html lang="pt-BR">
-    <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>{{title}} · Esteira</title>
-    <style>
+    /// The pages' CSS, inline in the layout and allowed by its hash in the Content-Security-Policy
+    /// (`ContentSecurityPolicy`): no `unsafe-inline`, and nothing to fetch before the page shows.
+    static let style = #"""
       :root { --ink: #1d2733; --muted: #5b6776; --line: #d9dee5; --accent: #0b6e4f; --bad: #a61b1b; --bg: #f6f7f9; }
       * { box-sizing: border-box; }
       body { margin: 0; font: 16px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
@@ -65,7 +61,16 @@ enum WebTemplates {
         table.cards td { border: 0; padding: .1rem .5rem; white-space: normal; overflow-wrap: anywhere; }
         table.cards td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); }
       }
-    </style>
+    """#
+
+    static let layout = #"""
+    <!DOCTYPE html>
+    <html lang="pt-BR">
+    <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>{{title}} · Esteira</title>
+    <style>\#(style)</style>
     </head>
     <body>
     <header>
@@ -180,7 +185,7 @@ enum WebTemplates {
     static let batch = #"""
     <h1>Lote: {{file}}</h1>
     <div class="card">
-      <p>Situação: <span class="status" id="situacao" data-final="{{final}}">{{status}}</span></p>
+      <p>Situação: <span class="status" id="situacao" data-final="{{final}}" data-estado="/app/lotes/{{id}}/estado">{{status}}</span></p>
       {{#error}}<p class="card error" id="erro">{{error}}</p>{{/error}}
       {{#preview}}
       <div id="previa-lote">
@@ -230,12 +235,17 @@ enum WebTemplates {
     </table></div>
     {{#more_rejects}}<p class="muted">Mostrando as primeiras {{shown}}; o relatório traz todas.</p>{{/more_rejects}}
     {{/has_rejects}}
-    <script>
+    <script src="/app/lote.js" defer></script>
+    """#
+
+    /// The batch page's script, served at `/app/lote.js`: it follows a batch that has not ended
+    /// and reloads the page when it does. Where to ask comes from the page (`data-estado`).
+    static let batchScript = #"""
     (function () {
       var status = document.getElementById("situacao");
-      if (status.dataset.final === "true") return;
+      if (!status || status.dataset.final === "true") return;
       function poll() {
-        fetch("/app/lotes/{{id}}/estado", { credentials: "same-origin" })
+        fetch(status.dataset.estado, { credentials: "same-origin" })
           .then(function (r) { return r.json(); })
           .then(function (s) {
             status.textContent = s.status;
@@ -248,6 +258,6 @@ enum WebTemplates {
       }
       setTimeout(poll, 1000);
     })();
-    </script>
+
     """#
 }
