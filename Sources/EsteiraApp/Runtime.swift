@@ -171,6 +171,9 @@ public struct Runtime: Sendable {
                 db: db, blobs: blobs, logger: logger, interval: .milliseconds(Int(settings.lake.inboxSeconds * 1000)),
                 dueDay: settings.lake.dueDay, expectedFrom: settings.lake.expectedFrom, retry: retry, jobsReady: jobsReady))
         }
+        if !settings.privacy.purgeOff {
+            senders.append(PurgeService(purge: Purge(db: db, blobs: blobs, retention: settings.privacy.retention), logger: logger))
+        }
         if let mail = mailSettings {
             senders.append(try MailSender(db: db, settings: mail, logger: logger))
         } else {

@@ -113,6 +113,7 @@ CREATE TABLE batches (
     stalled_step text,
     stalled_from text,
     rows_reserved bigint,
+    files_purged_at timestamp with time zone,
     CONSTRAINT batches_client_id_fkey FOREIGN KEY (client_id) REFERENCES clients(id),
     CONSTRAINT batches_pkey PRIMARY KEY (id)
 );
@@ -425,6 +426,16 @@ CREATE TABLE operators (
     deactivated_at timestamp with time zone,
     CONSTRAINT operators_pkey PRIMARY KEY (id),
     CONSTRAINT operators_api_key_hash_key UNIQUE (api_key_hash)
+);
+
+CREATE TABLE purge_runs (
+    id bigint NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone,
+    dry_run integer NOT NULL,
+    counts text,
+    error text,
+    CONSTRAINT purge_runs_pkey PRIMARY KEY (id)
 );
 
 CREATE TABLE rejects (

@@ -85,7 +85,7 @@ CREATE TABLE batches (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     finished_at TEXT
-, format_name TEXT, format TEXT, data_key TEXT, review BIGINT NOT NULL DEFAULT 0, updated BIGINT NOT NULL DEFAULT 0, withdrawn BIGINT NOT NULL DEFAULT 0, dry_run INTEGER NOT NULL DEFAULT 0, full_portfolio INTEGER NOT NULL DEFAULT 0, stalled_step TEXT, stalled_from TEXT, rows_reserved BIGINT);
+, format_name TEXT, format TEXT, data_key TEXT, review BIGINT NOT NULL DEFAULT 0, updated BIGINT NOT NULL DEFAULT 0, withdrawn BIGINT NOT NULL DEFAULT 0, dry_run INTEGER NOT NULL DEFAULT 0, full_portfolio INTEGER NOT NULL DEFAULT 0, stalled_step TEXT, stalled_from TEXT, rows_reserved BIGINT, files_purged_at TEXT);
 
 CREATE TABLE blacklist (
     document TEXT PRIMARY KEY,
@@ -332,6 +332,15 @@ CREATE TABLE operators (
     api_key_hint TEXT,
     created_at TEXT NOT NULL
 , role TEXT NOT NULL DEFAULT 'admin', deactivated_at TEXT);
+
+CREATE TABLE purge_runs (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    dry_run INTEGER NOT NULL,
+    counts TEXT,
+    error TEXT
+);
 
 CREATE TABLE rejects (
     id INTEGER PRIMARY KEY,

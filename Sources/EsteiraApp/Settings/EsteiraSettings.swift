@@ -116,6 +116,13 @@ public struct EsteiraSettings: Sendable {
         public var expectedFrom: LakeMonth?
     }
 
+    public struct Privacy: Sendable {
+        /// How long each kind of data is kept (docs/security.md).
+        public var retention: Retention
+        /// No daily purge in this process.
+        public var purgeOff: Bool
+    }
+
     public var logLevel: Logger.Level
     public var store: Store
     public var http: HTTP
@@ -125,6 +132,7 @@ public struct EsteiraSettings: Sendable {
     public var notify: Notify
     public var ledger: Ledger
     public var lake: Lake
+    public var privacy: Privacy
 
     /// Every setting, in the order `load` reads them.
     public static let catalog: [SettingEntry] = {
@@ -267,6 +275,25 @@ public struct EsteiraSettings: Sendable {
             expectedFrom: try v(.text("ESTEIRA_LAKE_EXPECTED_FROM", form: "a month, YYYY-MM",
                                       "The first month whose lake files are expected, before any has run.",
                                       check: { LakeMonth($0) != nil })).flatMap(LakeMonth.init))
+        var retention = Retention()
+        retention.filesDays = try v(.whole("ESTEIRA_RETAIN_FILES_DAYS", default: retention.filesDays, in: 1...36_500,
+                                           "Days a client's raw files (and converted CSVs) are kept after their batch ends."))
+        retention.draftHours = try v(.whole("ESTEIRA_RETAIN_DRAFTS_HOURS", default: retention.draftHours, in: 1...87_600,
+                                            "Hours a file uploaded on the web pages and never confirmed is kept."))
+        retention.stagingDays = try v(.whole("ESTEIRA_RETAIN_STAGING_DAYS", default: retention.stagingDays, in: 1...36_500,
+                                             "Days staging files a crashed step left are kept after their batch ends."))
+        retention.rejectLinesDays = try v(.whole("ESTEIRA_RETAIN_REJECT_LINES_DAYS", default: retention.rejectLinesDays, in: 1...36_500,
+                                                 "Days the raw text of a rejected line is kept (its code and message stay)."))
+        retention.riskDecisionsDays = try v(.whole("ESTEIRA_RETAIN_RISK_DECISIONS_DAYS", default: retention.riskDecisionsDays, in: 1...36_500,
+                                                   "Days a risk decision is kept."))
+        retention.notificationsDays = try v(.whole("ESTEIRA_RETAIN_NOTIFICATIONS_DAYS", default: retention.notificationsDays, in: 1...36_500,
+                                                   "Days a delivered or dead notification (and its attempts) is kept."))
+        retention.jobsDays = try v(.whole("ESTEIRA_RETAIN_JOBS_DAYS", default: retention.jobsDays, in: 1...36_500,
+                                          "Days a finished job is kept (dead ones stay)."))
+        retention.submissionsDays = try v(.whole("ESTEIRA_RETAIN_SUBMISSIONS_DAYS", default: retention.submissionsDays, in: 1...36_500,
+                                                 "Days the lines of a submitted or expired submission are kept."))
+        let privacy = Privacy(retention: retention,
+                              purgeOff: try v(.onOff("ESTEIRA_NO_PURGE", "No daily purge in this process (another runs it, or none should).")))
         if store.awsAccessKeyID != nil && store.awsSecretAccessKey == nil || store.awsAccessKeyID == nil && store.awsSecretAccessKey != nil {
             throw SettingError(name: "AWS_ACCESS_KEY_ID", value: "…", form: "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set together")
         }
@@ -277,7 +304,7 @@ public struct EsteiraSettings: Sendable {
             throw SettingError(name: "ESTEIRA_SMTP_FROM", value: "", form: "the sender's e-mail address when ESTEIRA_SMTP_HOST is set")
         }
         return EsteiraSettings(logLevel: logLevel, store: store, http: http, workers: workers, inbox: inbox, risk: risk,
-                               notify: notify, ledger: ledger, lake: lake)
+                               notify: notify, ledger: ledger, lake: lake, privacy: privacy)
     }
 
     /// From this process's environment, with `overrides` (flags) over it.

@@ -177,6 +177,12 @@ extension ConsoleRoutes {
             guard let batch = try await BatchStore(db: db).get(id: context.parameters.get("id") ?? "") else {
                 return render(Self.notFound("Lote"), op, status: .notFound)
             }
+            // Past its retention the file is gone (docs/security.md); the batch and its counts stay.
+            guard (try? await blobs.size(key: batch.blobKey)) != nil else {
+                var page = Self.page("Arquivo do lote", request)
+                page.error = "O arquivo deste lote já foi removido pela política de retenção; o lote e suas contagens continuam aqui."
+                return render(page, op, status: .gone)
+            }
             let blobs = self.blobs, size = batch.byteSize, key = batch.blobKey
             let body = ResponseBody { writer in
                 var offset = 0

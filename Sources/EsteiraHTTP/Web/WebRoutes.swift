@@ -257,6 +257,8 @@ struct WebRoutes {
         var size: Int
         /// The file's header, as the preview read it: confirming needs only this.
         var header: [String]
+        /// When it was uploaded: a draft never confirmed is removed after its retention (Purge).
+        var createdAt: String?
     }
 
     static func draftKey(clientID: String, draftID: String) -> String { "drafts/\(clientID)/\(draftID).json" }
@@ -292,7 +294,7 @@ struct WebRoutes {
             return uploadPage(error: Self.message(error), client: client, status: .unprocessableContent)
         }
         try await blobs.put(key: Self.draftKey(clientID: client.id, draftID: draftID),
-                            bytes: Array(try JSONEncoder().encode(Draft(fileName: name, size: size, header: header))))
+                            bytes: Array(try JSONEncoder().encode(Draft(fileName: name, size: size, header: header, createdAt: Timestamp.iso(Date())))))
         return Self.redirect("/app/enviar/\(draftID)")
     }
 

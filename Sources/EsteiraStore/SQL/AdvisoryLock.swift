@@ -9,6 +9,8 @@ public enum AdvisoryLock: Int64, Sendable {
     case lakeRuns = 7_345_120_003
     /// One operators' alert per subject and target.
     case alerts = 7_345_120_004
+    /// The day's purge, claimed by one process.
+    case purge = 7_345_120_005
 }
 
 extension SQLConnection {

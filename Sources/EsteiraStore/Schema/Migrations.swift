@@ -651,6 +651,18 @@ public enum Migrations {
         );
         ALTER TABLE batches ADD COLUMN rows_reserved BIGINT;
         """),
+        // Retention (Purge): when a batch's files were removed, and each purge's counts.
+        Migration(name: "0032_retention", sql: """
+        ALTER TABLE batches ADD COLUMN files_purged_at {TS};
+        CREATE TABLE purge_runs (
+            id {ID},
+            started_at {TS} NOT NULL,
+            finished_at {TS},
+            dry_run INTEGER NOT NULL,
+            counts TEXT,
+            error TEXT
+        );
+        """),
     ]
 
     /// `TaxID.indexKey` of the column `document`, in SQL that both databases run (`{STRPOS}` is
