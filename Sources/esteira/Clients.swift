@@ -7,7 +7,7 @@ import Foundation
 struct Clients: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create clients and manage their API keys.",
-        subcommands: [Create.self, List.self, Keys.self, IssueKey.self, RevokeKey.self, Limits.self, Quotas.self])
+        subcommands: [Create.self, List.self, ListKeys<ClientKeyCommands>.self, IssueKey<ClientKeyCommands>.self, RevokeKey.self, Limits.self, Quotas.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a client and print its API key (shown once).")
@@ -110,20 +110,6 @@ struct Clients: AsyncParsableCommand {
             print("Limits of client \(id): maximum \(max.map { Money.brazilian(cents: $0) } ?? "the agency's default"), "
                   + "minimum \(min.map { Money.brazilian(cents: $0) } ?? "the agency's default").")
         }
-    }
-
-    struct Keys: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the client's keys: name, expiry, last use, state.")
-        @OptionGroup var options: KeyOptions
-        func run() async throws { try await KeyCommandLine.list(.client, options) }
-    }
-
-    struct IssueKey: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "issue-key",
-            abstract: "Issue a named key to the client (printed once); with --rotate, the old key keeps working for --overlap-hours.")
-        @OptionGroup var issue: IssueKeyOptions
-        func run() async throws { try await issue.run(.client) }
     }
 
     struct Quotas: AsyncParsableCommand {

@@ -49,6 +49,31 @@ enum KeyCommandLine {
     }
 }
 
+/// Whose keys a `keys` or `issue-key` command manages: `clients …` or `operators …`.
+protocol KeyOwnerCommand {
+    static var owner: KeyOwner { get }
+}
+
+enum ClientKeyCommands: KeyOwnerCommand { static var owner: KeyOwner { .client } }
+enum OperatorKeyCommands: KeyOwnerCommand { static var owner: KeyOwner { .operator } }
+
+struct ListKeys<Owner: KeyOwnerCommand>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "keys", abstract: "List the \(Owner.owner.rawValue)'s keys: name, expiry, last use, state.")
+    }
+    @OptionGroup var options: KeyOptions
+    func run() async throws { try await KeyCommandLine.list(Owner.owner, options) }
+}
+
+struct IssueKey<Owner: KeyOwnerCommand>: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "issue-key",
+                             abstract: "Issue a named key to the \(Owner.owner.rawValue) (printed once); with --rotate, the old key keeps working for --overlap-hours.")
+    }
+    @OptionGroup var issue: IssueKeyOptions
+    func run() async throws { try await issue.run(Owner.owner) }
+}
+
 /// What issuing a key takes, under `clients issue-key` and `operators issue-key`.
 struct IssueKeyOptions: ParsableArguments {
     @OptionGroup var options: KeyOptions

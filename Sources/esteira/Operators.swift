@@ -7,7 +7,7 @@ import Foundation
 struct Operators: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create the agency's operators (who keep the blacklist) and manage their keys.",
-        subcommands: [Create.self, List.self, Keys.self, IssueKey.self, RevokeKey.self])
+        subcommands: [Create.self, List.self, ListKeys<OperatorKeyCommands>.self, IssueKey<OperatorKeyCommands>.self, RevokeKey.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an operator and print its key (shown once).")
@@ -54,19 +54,5 @@ struct Operators: AsyncParsableCommand {
             }
             print("Every key of operator \(id) revoked.")
         }
-    }
-
-    struct Keys: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the operator's keys: name, expiry, last use, state.")
-        @OptionGroup var options: KeyOptions
-        func run() async throws { try await KeyCommandLine.list(.operator, options) }
-    }
-
-    struct IssueKey: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "issue-key",
-            abstract: "Issue a named key to the operator (printed once); with --rotate, the old key keeps working for --overlap-hours.")
-        @OptionGroup var issue: IssueKeyOptions
-        func run() async throws { try await issue.run(.operator) }
     }
 }

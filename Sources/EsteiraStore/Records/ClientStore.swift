@@ -120,34 +120,31 @@ public struct ClientStore: Sendable {
 
     /// Sets the client's amount limits (nil: the agency's default).
     public func setLimits(id: String, maxAmountCents: Int64?, minAmountCents: Int64?, by actor: AuditActor) async throws {
-        let changed = try await db.write(durable: true) { c in
-            guard let before = try await c.query("SELECT max_amount_cents, min_amount_cents FROM clients WHERE id = \(id)").first else { return 0 }
-            let n = try await c.execute("""
-                UPDATE clients SET max_amount_cents = \(maxAmountCents), min_amount_cents = \(minAmountCents) WHERE id = \(id)
-                """)
-            try await AuditLog.record(c, actor, action: "client.limits", target: "client:\(id)",
-                                      before: AuditLog.values(["max_amount_cents": try before.optionalInt("max_amount_cents").map { "\($0)" },
-                                                               "min_amount_cents": try before.optionalInt("min_amount_cents").map { "\($0)" }]),
-                                      after: AuditLog.values(["max_amount_cents": maxAmountCents.map { "\($0)" },
-                                                              "min_amount_cents": minAmountCents.map { "\($0)" }]))
-            return n
-        }
-        guard changed == 1 else { throw StoreError.notFound("client \(id)") }
+        try await setNumbers(id: id, action: "client.limits", [("max_amount_cents", maxAmountCents), ("min_amount_cents", minAmountCents)],
+                             by: actor)
     }
 
     /// Sets the client's request rate and daily rows (nil: the agency's default).
     public func setQuotas(id: String, requestsPerSecond: Int?, rowsPerDay: Int?, by actor: AuditActor) async throws {
+        try await setNumbers(id: id, action: "client.quotas", [("requests_per_second", requestsPerSecond.map(Int64.init)),
+                                                               ("rows_per_day", rowsPerDay.map(Int64.init))], by: actor)
+    }
+
+    /// Sets numeric columns of the client (nil: the agency's default) and records `action` in the
+    /// audit with each column's value before and after, in one transaction.
+    func setNumbers(id: String, action: String, _ values: [(column: String, value: Int64?)], by actor: AuditActor) async throws {
+        let columns = values.map(\.column).joined(separator: ", ")
         let changed = try await db.write(durable: true) { c in
-            guard let before = try await c.query("SELECT requests_per_second, rows_per_day FROM clients WHERE id = \(id)").first else { return 0 }
-            let n = try await c.execute("""
-                UPDATE clients SET requests_per_second = \(requestsPerSecond), rows_per_day = \(rowsPerDay) WHERE id = \(id)
-                """)
-            try await AuditLog.record(c, actor, action: "client.quotas", target: "client:\(id)",
-                                      before: AuditLog.values(["requests_per_second": try before.optionalInt("requests_per_second").map { "\($0)" },
-                                                               "rows_per_day": try before.optionalInt("rows_per_day").map { "\($0)" }]),
-                                      after: AuditLog.values(["requests_per_second": requestsPerSecond.map { "\($0)" },
-                                                              "rows_per_day": rowsPerDay.map { "\($0)" }]))
-            return n
+            guard let before = try await c.query("SELECT \(raw: columns) FROM clients WHERE id = \(id)").first else { return 0 }
+            var old: [String: String?] = [:], new: [String: String?] = [:]
+            for (column, value) in values {
+                // updateValue: a nil stays in the record as null (assigning nil would drop the key).
+                old.updateValue(try before.optionalInt(column).map { "\($0)" }, forKey: column)
+                new.updateValue(value.map { "\($0)" }, forKey: column)
+                try await c.execute("UPDATE clients SET \(raw: column) = \(value) WHERE id = \(id)")
+            }
+            try await AuditLog.record(c, actor, action: action, target: "client:\(id)", before: AuditLog.values(old), after: AuditLog.values(new))
+            return 1
         }
         guard changed == 1 else { throw StoreError.notFound("client \(id)") }
     }
