@@ -227,18 +227,22 @@ public struct PurgeService: Service {
         self.every = every
     }
 
+    /// Stops at SIGTERM (graceful shutdown cancels its sleep, or a purge between two slices);
+    /// a process must not wait an hour for it. A purge cut short is taken up the next day.
     public func run() async throws {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: every)
-            if Task.isCancelled { return }
-            do {
-                if let id = try await claim(now: Date()) {
-                    _ = try await purge.run(recorded: id, dryRun: false, now: Date(), logger: logger)
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: every)
+                if Task.isCancelled { return }
+                do {
+                    if let id = try await claim(now: Date()) {
+                        _ = try await purge.run(recorded: id, dryRun: false, now: Date(), logger: logger)
+                    }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error("purge failed", metadata: ["error": "\(error)"])
                 }
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.error("purge failed", metadata: ["error": "\(error)"])
             }
         }
     }
