@@ -54,7 +54,7 @@ public enum EsteiraAPI {
         KeyRoutes(db: db).add(to: v1)
         QuotaRoutes(db: db, quotas: quotas).add(to: v1)
         SubmissionRoutes(db: db, blobs: blobs, retry: retry, ttl: submissionTTL, jobsReady: jobsReady).add(to: v1)
-        WebRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, keys: keys, jobsReady: jobsReady).add(to: router)
+        WebRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, keys: keys, quotas: quotas, jobsReady: jobsReady).add(to: router)
         ConsoleRoutes(db: db, blobs: blobs, retry: retry, risk: risk, jobsReady: jobsReady, keys: keys, webhooksMayBePrivate: webhooksMayBePrivate)
             .add(to: router)
         return router

@@ -198,13 +198,9 @@ public struct EsteiraSettings: Sendable {
             metricsToken: try v(.text("ESTEIRA_METRICS_TOKEN", secret: true, form: "16 or more characters",
                                       "`/metrics` answers only requests with `Authorization: Bearer <this>`.",
                                       check: { $0.count >= 16 })),
-            trustedProxies: Set((try v(.text("ESTEIRA_TRUSTED_PROXIES", form: "IP addresses separated by commas",
-                                             "Proxies in front of the API whose `X-Forwarded-For` names the client's address (for the sign-in throttle).",
-                                             check: { $0.split(separator: ",").allSatisfy { part in
-                                                let address = part.trimmingCharacters(in: .whitespaces)
-                                                return !address.isEmpty && address.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" }
-                                             } })) ?? "")
-                .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }),
+            trustedProxies: Set(try v(.text("ESTEIRA_TRUSTED_PROXIES", form: "IP addresses separated by commas",
+                                            "Proxies in front of the API whose `X-Forwarded-For` names the client's address (for the sign-in throttle).",
+                                            check: { ipAddresses($0) != nil })).flatMap(ipAddresses) ?? []),
             signInMaxFailures: try v(.whole("ESTEIRA_SIGNIN_MAX_FAILURES", default: 20, in: 6...10_000,
                                             "Wrong keys from one address within 15 minutes before it gets 429 (the 6th on wait longer each).")),
             clientRequestsPerSecond: try v(.whole("ESTEIRA_CLIENT_REQUESTS_PER_SECOND", default: 50, in: 1...1_000_000,
@@ -328,6 +324,13 @@ public struct EsteiraSettings: Sendable {
                 throw SettingError(name: name, value: problem.file, form: "a usable file; it \(problem.reason)")
             }
         }
+    }
+
+    /// The addresses of a comma-separated list, or nil when one is not an IP address's text.
+    static func ipAddresses(_ text: String) -> [String]? {
+        let addresses = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard addresses.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" } }) else { return nil }
+        return addresses
     }
 
     static func isHTTPURL(_ text: String) -> Bool {

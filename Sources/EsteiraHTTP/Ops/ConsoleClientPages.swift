@@ -113,8 +113,8 @@ extension ConsoleRoutes {
             let now = Date()
             let keys = try await KeyStore(db: db).list(owner: .client, ownerID: c.id)
             page.table(id: "chaves", ["Nome", "Final", "Criada", "Expira", "Último uso", "Situação", ""], keys.map { k in
-                [.text(k.name), .text("…" + k.hint), .text(WebRoutes.brazilianTime(k.createdAt)),
-                 .text(k.expiresAt.map(WebRoutes.brazilianTime) ?? "nunca"), .text(k.lastUsedAt.map(WebRoutes.brazilianTime) ?? "nunca"),
+                [.text(k.name), .text("…" + k.hint), .text(Self.time.string(from: k.createdAt)),
+                 .text(k.expiresAt.map { Self.time.string(from: $0) } ?? "nunca"), .text(k.lastUsedAt.map { Self.time.string(from: $0) } ?? "nunca"),
                  .text(k.revokedAt != nil ? "revogada" : k.live(at: now) ? "válida" : "expirada"),
                  k.revokedAt == nil ? .post("Revogar", "/ops/clientes/\(c.id)/chaves/\(k.id)/revogar", id: "revogar-\(k.id)", danger: true) : .text("")]
             }, empty: "Nenhuma chave.")

@@ -173,18 +173,15 @@ struct ConsoleRoutes {
         }
         let key = (try await Self.form(request)["chave"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !key.isEmpty, let (op, match) = try await operators.match(apiKey: key) else {
-            await keys.failed(address, channel: "console")
-            try await keys.audit.record(AuditActor(operatorID: nil, name: "unknown", channel: "console"), action: "signin.failed",
-                                        target: "address:\(address)", before: nil, after: nil)
+            try await keys.signInFailed(address, channel: "console")
             return render(Self.signInForm(error: "Chave de operador inválida, revogada ou desativada."), nil, status: .unauthorized)
         }
-        if let expiry = match.expiresAt, expiry <= Date() {
-            return render(Self.signInForm(error: "Esta chave expirou em \(WebRoutes.brazilianTime(expiry)). Peça uma nova a um administrador."),
+        if match.expired(at: Date()), let expiry = match.expiresAt {
+            return render(Self.signInForm(error: "Esta chave expirou em \(Self.time.string(from: expiry)). Peça uma nova a um administrador."),
                           nil, status: .unauthorized)
         }
         let token = try await operators.openSession(operatorID: op.id, keyID: match.keyID, lifetime: Self.sessionLifetime)
-        try await keys.audit.record(.console(op), action: "signin.ok", target: "address:\(address)", before: nil,
-                                    after: AuditLog.values(["key": "…" + String(key.suffix(4))]))
+        try await keys.signedIn(.console(op), address: address, key: key)
         context.logger.info("operator signed in to the console", metadata: ["operator_id": "\(op.id)"])
         let secure = request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https" ? "; Secure" : ""
         return WebRoutes.redirect("/ops/visao-geral", headers: [

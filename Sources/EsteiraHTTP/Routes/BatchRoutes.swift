@@ -17,8 +17,8 @@ struct BatchRoutes {
     let maxFileBytes: Int
     /// Called once a new batch's first job is committed: wakes this process's idle workers.
     let jobsReady: @Sendable () async -> Void
-    /// The client's rows of the day, checked as an upload streams in (nil: only when it is read).
-    var quotas: ClientQuotas? = nil
+    /// The client's rows of the day, checked as an upload streams in.
+    let quotas: ClientQuotas
 
     static func tooLarge(_ limit: Int) -> APIError {
         APIError(.contentTooLarge, code: "too_large",
@@ -189,56 +189,30 @@ struct BatchRoutes {
         // streams, refused as soon as it passes what is left, and taken in the transaction that
         // records the batch (two uploads at once cannot both pass).
         let day = Day(arrival.receivedAt, in: Day.saoPaulo)
+        let rowsLimit = quotas.rowsPerDay(client)
+        let used = try await ClientUsage.used(db, clientID: client.id, day: day)
+        if used >= rowsLimit { throw ClientQuotas.exceeded(limit: rowsLimit, used: used) }
+        let nonRecords = Self.nonRecordLines(format?.format)
         let counted = Mutex<QuotaCountingWriter?>(nil)
-        if let quotas {
-            let rowsLimit = quotas.rowsPerDay(client)
-            let used = try await ClientUsage.used(db, clientID: client.id, day: day)
-            if used >= rowsLimit { throw ClientQuotas.exceeded(limit: rowsLimit, used: used) }
-            let nonRecords = Self.nonRecordLines(format?.format)
-            let limitRows = rowsLimit
-            let batch = try await intake.receive(
-                arrival,
-                limit: { raw in
-                    let writer = QuotaCountingWriter(LimitedBlobWriter(raw, limit: limit), limit: limitRows, used: used, nonRecords: nonRecords)
-                    counted.withLock { $0 = writer }
-                    return writer
-                },
-                reserve: { counted.withLock { $0?.records } },
-                alongside: { c in
-                    guard let records = counted.withLock({ $0?.records }) else { return }
-                    guard try await ClientUsage.reserve(c, clientID: client.id, day: day, rows: records, limit: limitRows) else {
-                        throw ClientQuotas.exceeded(limit: limitRows, used: try await c.query("""
-                            SELECT rows_received FROM client_usage WHERE client_id = \(client.id) AND day = \(day)
-                            """).first?.int("rows_received"), wouldAdd: records)
-                    }
+        let batch = try await intake.receive(
+            arrival,
+            limit: { raw in
+                let writer = QuotaCountingWriter(LimitedBlobWriter(raw, limit: limit), limit: rowsLimit, used: used, nonRecords: nonRecords)
+                counted.withLock { $0 = writer }
+                return writer
+            },
+            reserve: { counted.withLock { $0?.records } },
+            alongside: { c in
+                guard let records = counted.withLock({ $0?.records }) else { return }
+                guard try await ClientUsage.reserve(c, clientID: client.id, day: day, rows: records, limit: rowsLimit) else {
+                    throw ClientQuotas.exceeded(limit: rowsLimit, used: try await ClientUsage.used(c, clientID: client.id, day: day), wouldAdd: records)
                 }
-            ) { writer in try await Self.stream(request, boundary: boundary, to: writer) }
-            return try await answer(batch, request: request, context: context, wait: wait, logger: logger, source: source)
+            }
+        ) { writer in
+            if let boundary { return try await Self.streamFilePart(request.body, boundary: boundary, to: writer) }
+            for try await buffer in request.body { try await writer.write(Array(buffer.readableBytesView)) }
+            return nil
         }
-        let batch = try await intake.receive(arrival, limit: { LimitedBlobWriter($0, limit: limit) }) { writer in
-            try await Self.stream(request, boundary: boundary, to: writer)
-        }
-        return try await answer(batch, request: request, context: context, wait: wait, logger: logger, source: source)
-    }
-
-    /// The file of the request's body (a multipart form's `file` part, or the whole body) into
-    /// `writer`; the part's file name, when it has one.
-    static func stream(_ request: Request, boundary: String?, to writer: any BlobWriter) async throws -> String? {
-        if let boundary { return try await streamFilePart(request.body, boundary: boundary, to: writer) }
-        for try await buffer in request.body { try await writer.write(Array(buffer.readableBytesView)) }
-        return nil
-    }
-
-    /// Lines of a file that are not records: the header of a delimited file, and what the
-    /// client's format skips at either end.
-    static func nonRecordLines(_ format: ClientFormat?) -> Int {
-        (format?.fixedWidth == nil ? 1 : 0) + (format?.skipFirstLines ?? 0) + (format?.skipLastLines ?? 0)
-    }
-
-    /// 202 with the batch, or, with `?wait=N`, the batch as it settled within N seconds.
-    func answer(_ batch: BatchRecord, request: Request, context: EsteiraRequestContext, wait: Int, logger: Logger,
-                source: String) async throws -> Response {
-        let batchID = batch.id
         let size = batch.byteSize
         logger.info("batch received", metadata: ["bytes": "\(size)", "source": "\(source)"])
         if wait > 0, let settled = try await settled(batchID, within: .seconds(wait)) {
@@ -250,6 +224,12 @@ struct BatchRoutes {
         response.status = .accepted
         response.headers[.location] = "/v1/batches/\(batchID)"
         return response
+    }
+
+    /// Lines of a file that are not records: the header of a delimited file, and what the
+    /// client's format skips at either end.
+    static func nonRecordLines(_ format: ClientFormat?) -> Int {
+        (format?.fixedWidth == nil ? 1 : 0) + (format?.skipFirstLines ?? 0) + (format?.skipLastLines ?? 0)
     }
 
     /// `?wait=N`: how long the upload may hold its answer for the batch to settle, 0 to 30 seconds.

@@ -16,7 +16,7 @@ public final class ClientQuotas: Sendable {
     public let defaultRequestsPerSecond: Int
     public let defaultRowsPerDay: Int
     private let buckets = Mutex<[String: TokenBucket]>([:])
-    private let start = ContinuousClock.now
+    private let clock = MonotonicSeconds()
 
     public init(requestsPerSecond: Int = 50, rowsPerDay: Int = 20_000_000) {
         defaultRequestsPerSecond = requestsPerSecond
@@ -26,15 +26,11 @@ public final class ClientQuotas: Sendable {
     func rowsPerDay(_ client: ClientRecord) -> Int { client.rowsPerDay ?? defaultRowsPerDay }
     func requestsPerSecond(_ client: ClientRecord) -> Int { client.requestsPerSecond ?? defaultRequestsPerSecond }
 
-    private var now: Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
 
     /// Takes one of the client's requests of this second, or refuses with 429. The bucket holds
     /// two seconds' worth, so a client may burst a little above its rate.
     func take(_ client: ClientRecord) throws {
-        let rate = Double(requestsPerSecond(client)), burst = max(1, 2 * rate), now = self.now
+        let rate = Double(requestsPerSecond(client)), burst = max(1, 2 * rate), now = clock.now
         let wait = buckets.withLock { all -> Double? in
             var bucket = all[client.id] ?? TokenBucket(burst: burst, at: now)
             let wait = bucket.take(at: now, rate: rate, burst: burst)

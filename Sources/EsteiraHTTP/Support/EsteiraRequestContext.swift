@@ -64,37 +64,6 @@ struct OperatorAuthMiddleware: RouterMiddleware {
     }
 }
 
-/// What every door that takes a key shares: the guard against guessing, the expiry check, and
-/// the note of when a key was last used.
-struct KeyKeeper: Sendable {
-    let guardian: SignInGuard
-    let store: KeyStore
-    let audit: AuditLog
-
-    /// 401 `key_expired` for a key past its expiry: its holder had it rightly, and is told why.
-    func checkExpiry(_ match: KeyMatch, now: Date = Date()) throws {
-        if let expiry = match.expiresAt, expiry <= now {
-            throw APIError(.unauthorized, code: "key_expired",
-                           message: "Esta chave de API expirou em \(Timestamp.iso(expiry)). Use outra chave válida ou peça uma nova.")
-        }
-        if KeyStore.due(match, now: now) {
-            // Not awaited: the answer does not wait on a write that at most once a minute per
-            // key notes when it was used; a failure here is only a stale last-used time.
-            let store = self.store
-            Task { try? await store.touch(keyID: match.keyID, now: now) }
-        }
-    }
-
-    /// A wrong key from `address`: counted, its answer paused; the lockout, when this failure
-    /// starts one, in the audit.
-    func failed(_ address: String, channel: String) async {
-        if await guardian.failed(address) {
-            try? await audit.record(AuditActor(operatorID: nil, name: "unknown", channel: channel), action: "signin.locked",
-                                    target: "address:\(address)", before: nil, after: nil)
-        }
-    }
-}
-
 /// Checks `Authorization: Bearer <key>`; a missing, unknown or revoked key is a 401, an expired
 /// one a 401 that says so.
 struct AuthMiddleware: RouterMiddleware {

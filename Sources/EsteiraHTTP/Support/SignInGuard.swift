@@ -18,7 +18,7 @@ public final class SignInGuard: Sendable {
     /// Peers whose `X-Forwarded-For` is believed: the proxies in front of Esteira.
     let trustedProxies: Set<String>
     private let addresses = Mutex<[String: FailedAttempts]>([:])
-    private let start = ContinuousClock.now
+    private let clock = MonotonicSeconds()
     /// The most addresses remembered; past it, those with nothing left in the window go first.
     static let capacity = 100_000
 
@@ -27,10 +27,6 @@ public final class SignInGuard: Sendable {
         self.trustedProxies = trustedProxies
     }
 
-    private var now: Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
 
     /// The address a request comes from: its peer, or, when the peer is a trusted proxy, the
     /// last address that proxy added to `X-Forwarded-For`.
@@ -43,7 +39,7 @@ public final class SignInGuard: Sendable {
 
     /// Nil when the address may try; otherwise how many seconds it must wait.
     public func refusal(_ address: String) -> Int? {
-        let now = self.now
+        let now = clock.now
         return addresses.withLock { all -> Int? in
             guard var attempts = all[address] else { return nil }
             let verdict = attempts.verdict(at: now, policy)
@@ -65,7 +61,7 @@ public final class SignInGuard: Sendable {
     /// failure reached the limit (for the audit, once per lockout).
     @discardableResult
     public func failed(_ address: String) async -> Bool {
-        let now = self.now
+        let now = clock.now
         let (pause, reached) = addresses.withLock { all -> (Double, Bool) in
             if all.count >= Self.capacity {
                 all = all.filter { !$0.value.isEmpty(at: now, policy) }

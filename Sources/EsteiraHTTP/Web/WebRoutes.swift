@@ -22,16 +22,18 @@ struct WebRoutes {
     let maxFileBytes: Int
     let jobsReady: @Sendable () async -> Void
     let keys: KeyKeeper
+    let quotas: ClientQuotas
     let pages: MustacheLibrary
 
     static let cookie = "esteira_sessao"
     static let sessionLifetime: TimeInterval = 8 * 3600
     static let previewBytes = 1 << 20
 
-    init(db: any SQLDatabase, blobs: any BlobStore, retry: RetryPolicy, maxFileBytes: Int, keys: KeyKeeper,
+    init(db: any SQLDatabase, blobs: any BlobStore, retry: RetryPolicy, maxFileBytes: Int, keys: KeyKeeper, quotas: ClientQuotas,
          jobsReady: @escaping @Sendable () async -> Void) {
         self.db = db
         self.keys = keys
+        self.quotas = quotas
         self.blobs = blobs
         self.retry = retry
         self.maxFileBytes = maxFileBytes
@@ -41,7 +43,7 @@ struct WebRoutes {
 
     var sessions: WebSessionStore { WebSessionStore(db: db) }
     var batchRoutes: BatchRoutes {
-        BatchRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady)
+        BatchRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady, quotas: quotas)
     }
 
     func add(to router: Router<EsteiraRequestContext>) {
@@ -120,30 +122,19 @@ struct WebRoutes {
         let key = (form["chave"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let found = key.isEmpty ? nil : try await ClientStore(db: db).clients(keyHashes: [ClientStore.hash(apiKey: key)]).first ?? nil
         guard let (client, match) = found else {
-            await keys.failed(address, channel: "web")
-            try await keys.audit.record(AuditActor(operatorID: nil, name: "unknown", channel: "web"), action: "signin.failed",
-                                        target: "address:\(address)", before: nil, after: nil)
+            try await keys.signInFailed(address, channel: "web")
             return page("entrar", title: "Entrar", client: nil, ["error": "Chave de API inválida ou revogada."], status: .unauthorized)
         }
-        if let expiry = match.expiresAt, expiry <= Date() {
+        if match.expired(at: Date()), let expiry = match.expiresAt {
             return page("entrar", title: "Entrar", client: nil,
-                        ["error": "Esta chave expirou em \(Self.brazilianTime(expiry)). Use outra chave válida."], status: .unauthorized)
+                        ["error": "Esta chave expirou em \(Self.saoPauloTime.string(from: expiry)). Use outra chave válida."], status: .unauthorized)
         }
         let token = try await sessions.create(clientID: client.id, keyID: match.keyID, lifetime: Self.sessionLifetime)
-        try await keys.audit.record(AuditActor(operatorID: nil, name: "client:\(client.id)", channel: "web"), action: "signin.ok",
-                                    target: "address:\(address)", before: nil, after: AuditLog.values(["key": "…" + String(key.suffix(4))]))
+        try await keys.signedIn(AuditActor(operatorID: nil, name: "client:\(client.id)", channel: "web"), address: address, key: key)
         let secure = request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https" ? "; Secure" : ""
         return Self.redirect("/app/lotes", headers: [
             .setCookie: "\(Self.cookie)=\(token); Path=/app; HttpOnly; SameSite=Strict; Max-Age=\(Int(Self.sessionLifetime))\(secure)",
         ])
-    }
-
-    /// A time as a Brazilian reads it, in São Paulo: 07/12/2026 14:30.
-    static func brazilianTime(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "America/Sao_Paulo") ?? .gmt
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return String(format: "%02d/%02d/%04d %02d:%02d", c.day ?? 0, c.month ?? 0, c.year ?? 0, c.hour ?? 0, c.minute ?? 0)
     }
 
     @Sendable func signOut(_ request: Request, context: EsteiraRequestContext) async throws -> Response {

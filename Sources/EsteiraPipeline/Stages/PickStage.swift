@@ -107,10 +107,8 @@ struct PickStage {
         }
         let limit = try row.optionalInt("rows_per_day") ?? defaultLimit
         if try await ClientUsage.reserve(c, clientID: batch.clientID, day: batch.receivedOn, rows: records, limit: limit) { return nil }
-        let used = try await c.query("""
-            SELECT rows_received FROM client_usage WHERE client_id = \(batch.clientID) AND day = \(batch.receivedOn)
-            """).first?.int("rows_received") ?? 0
-        return .dailyRowsExceeded(records: records, used: used, limit: limit)
+        return .dailyRowsExceeded(records: records, used: try await ClientUsage.used(c, clientID: batch.clientID, day: batch.receivedOn),
+                                  limit: limit)
     }
 
     func split(_ batch: BatchRecord) async throws -> Split {

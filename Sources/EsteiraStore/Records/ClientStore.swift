@@ -97,7 +97,7 @@ public struct ClientStore: Sendable {
     /// deactivated client.
     public func authenticate(apiKey: String, now: Date = Date()) async throws -> (ClientRecord, KeyMatch)? {
         guard let found = try await clients(keyHashes: [ClientStore.hash(apiKey: apiKey)]).first ?? nil,
-              found.1.expiresAt.map({ $0 > now }) ?? true else { return nil }
+              !found.1.expired(at: now) else { return nil }
         return found
     }
 

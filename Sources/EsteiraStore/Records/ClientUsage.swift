@@ -31,10 +31,15 @@ public enum ClientUsage {
             """)
     }
 
+    /// The rows the client sent on `day`, in `c`'s transaction.
+    public static func used(_ c: any SQLConnection, clientID: String, day: Day) async throws -> Int {
+        try await c.query("SELECT rows_received FROM client_usage WHERE client_id = \(clientID) AND day = \(day)").first?
+            .int("rows_received") ?? 0
+    }
+
     /// The rows the client sent on `day`.
     public static func used(_ db: any SQLDatabase, clientID: String, day: Day) async throws -> Int {
-        try await db.query("SELECT rows_received FROM client_usage WHERE client_id = \(clientID) AND day = \(day)").first?
-            .int("rows_received") ?? 0
+        try await db.read { c in try await used(c, clientID: clientID, day: day) }
     }
 
     /// Seconds from `now` to the next midnight in São Paulo, when a day's quota starts again.

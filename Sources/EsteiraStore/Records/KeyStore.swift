@@ -33,6 +33,9 @@ public struct KeyMatch: Sendable, Equatable {
     public var keyID: String
     public var expiresAt: Date?
     public var lastUsedAt: Date?
+
+    /// Past its expiry at `now`.
+    public func expired(at now: Date) -> Bool { expiresAt.map { $0 <= now } ?? false }
 }
 
 /// API keys of clients and operators: several per owner, each with a name, an optional expiry, the

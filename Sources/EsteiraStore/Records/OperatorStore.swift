@@ -71,7 +71,7 @@ public struct OperatorStore: Sendable {
 
     /// The operator of a live key; nil for an unknown, revoked or expired key or a deactivated operator.
     public func authenticate(apiKey: String, now: Date = Date()) async throws -> (OperatorRecord, KeyMatch)? {
-        guard let found = try await match(apiKey: apiKey), found.1.expiresAt.map({ $0 > now }) ?? true else { return nil }
+        guard let found = try await match(apiKey: apiKey), !found.1.expired(at: now) else { return nil }
         return found
     }
 
