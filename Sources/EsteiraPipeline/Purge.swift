@@ -247,9 +247,13 @@ public struct PurgeService: Service {
         }
     }
 
-    /// The run's record, when no purge started in the last 24 hours; nil otherwise.
+    /// The run's record, when no purge started in the last 24 hours; nil otherwise. The start is
+    /// recorded to the second: read back at the database's precision, a start kept to the
+    /// microsecond could come back a fraction later than it was, and a day after it would not yet
+    /// be a day (CI on 636fdca).
     public func claim(now: Date) async throws -> Int? {
-        try await purge.db.write(durable: true) { c in
+        let now = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        return try await purge.db.write(durable: true) { c in
             try await c.lock(.purge)
             let last = try await c.query("SELECT MAX(started_at) AS at FROM purge_runs WHERE dry_run = 0")[0].optionalDate("at")
             if let last, now.timeIntervalSince(last) < 86_400 { return nil }
