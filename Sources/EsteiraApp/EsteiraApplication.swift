@@ -22,7 +22,7 @@ public enum EsteiraApplication {
                                  webhooksMayBePrivate: s.notify.webhookAllowPrivate, metricsToken: s.http.metricsToken,
                                  signIn: SignInGuard(policy: .init(limit: s.http.signInMaxFailures), trustedProxies: s.http.trustedProxies),
                                  quotas: ClientQuotas(requestsPerSecond: s.http.clientRequestsPerSecond, rowsPerDay: s.http.clientRowsPerDay),
-                                 jobsReady: jobsReady)
+                                 erasureHoldDays: s.privacy.retention.erasureHoldDays, jobsReady: jobsReady)
     }
 
     /// Says where a process listens, once it does: scripts and tests wait for this line.

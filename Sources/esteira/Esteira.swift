@@ -12,7 +12,7 @@ struct Esteira: AsyncParsableCommand {
             folder of files) and serves HTTP on 127.0.0.1:8080. Set DATABASE_URL=postgres://... to use PostgreSQL.
             Every setting is an environment variable, some also a flag: `esteira settings` lists them with their values.
             """,
-        subcommands: [Serve.self, WorkerCommand.self, SettingsCommand.self, Migrate.self, Schema.self, Clients.self, Operators.self, Jobs.self, Ledger.self, Lake.self, PurgeCommand.self],
+        subcommands: [Serve.self, WorkerCommand.self, SettingsCommand.self, Migrate.self, Schema.self, Clients.self, Operators.self, Jobs.self, Ledger.self, Lake.self, PurgeCommand.self, Privacy.self],
         defaultSubcommand: Serve.self
     )
 

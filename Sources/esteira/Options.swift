@@ -72,10 +72,10 @@ extension Runtime {
     }
 }
 
-/// A key just issued, printed once: `{"api_key": …, "id": …}` for scripts, or lines for a person.
 /// Who the audit names for what the command line changes: the system user running it.
 let commandLineActor = AuditActor.cli(user: ProcessInfo.processInfo.userName)
 
+/// A key just issued, printed once: `{"api_key": …, "id": …}` for scripts, or lines for a person.
 struct NewKey: Encodable {
     var what: String
     var name: String

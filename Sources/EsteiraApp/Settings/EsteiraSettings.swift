@@ -288,6 +288,8 @@ public struct EsteiraSettings: Sendable {
                                           "Days a finished job is kept (dead ones stay)."))
         retention.submissionsDays = try v(.whole("ESTEIRA_RETAIN_SUBMISSIONS_DAYS", default: retention.submissionsDays, in: 1...36_500,
                                                  "Days the lines of a submitted or expired submission are kept."))
+        retention.erasureHoldDays = try v(.whole("ESTEIRA_ERASURE_HOLD_DAYS", default: retention.erasureHoldDays, in: 0...36_500,
+                                                 "Days after a debtor's last debt closed before the debtor may be erased (esteira privacy erase)."))
         let privacy = Privacy(retention: retention,
                               purgeOff: try v(.onOff("ESTEIRA_NO_PURGE", "No daily purge in this process (another runs it, or none should).")))
         if store.awsAccessKeyID != nil && store.awsSecretAccessKey == nil || store.awsAccessKeyID == nil && store.awsSecretAccessKey != nil {

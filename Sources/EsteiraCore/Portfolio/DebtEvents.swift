@@ -50,6 +50,9 @@ public enum DebtEventKind: String, Sendable, CaseIterable, Codable {
     case withdrawn
     case slipIssued = "slip_issued"
     case slipCancelled = "slip_cancelled"
+    /// Its debtor's data erased (LGPD art. 18 VI): name, e-mail, phone and description gone, the
+    /// document replaced by a pseudonym.
+    case erased
 }
 
 /// Who made a change: a client's API key (by its hint), an operator, a batch's line, or Esteira

@@ -18,6 +18,10 @@ public struct Retention: Sendable, Equatable {
     public var jobsDays: Int = 30
     /// Lines of submissions submitted or expired.
     public var submissionsDays: Int = 7
+    /// Days after a debtor's last debt closed (its last change) before the debtor may be erased:
+    /// five years, the time within which a debt in writing may be claimed (Código Civil art. 206
+    /// § 5º I), and so disputed.
+    public var erasureHoldDays: Int = 1825
 
     public init() {}
 

@@ -96,6 +96,8 @@ public struct TaxID: Hashable, Sendable, CustomStringConvertible {
     /// An index on this number costs PostgreSQL less per insert than one on the text
     /// (docs/benchmarks.md); readers still compare the document itself.
     public var indexKey: Int64 {
+        // A pseudonym is longer than any document; no document's key is negative.
+        if value.utf8.count > 14 { return -1 }
         var key: Int64 = 0
         if kind == .cpf {
             for c in value.utf8 { key = key * 10 + Int64(c - 48) }
@@ -106,7 +108,7 @@ public struct TaxID: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Masked for logs and screens: the middle is hidden (`248.***.***-80`, `12.***.***/****-35`).
-    public var masked: String { TaxID.mask(value) }
+    public var masked: String { isPseudonym ? value : TaxID.mask(value) }
 
     public var description: String { masked }
 
@@ -123,6 +125,37 @@ public struct TaxID: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension TaxID {
+    /// An erased debtor's stand-in (LGPD art. 18 VI; docs/security.md): `ANON`, the kind's letter
+    /// (`F`, pessoa física; `J`, jurídica) and 16 random hexadecimal digits. It keeps the debts of
+    /// one debtor together and says nothing of who it was; no valid document has its shape.
+    public static func pseudonym(for kind: Kind) -> TaxID {
+        var random = SystemRandomNumberGenerator()
+        let hex = (0..<16).map { _ in String(UInt8.random(in: 0..<16, using: &random), radix: 16, uppercase: true) }.joined()
+        return TaxID(value: "ANON\(kind == .cpf ? "F" : "J")\(hex)", kind: kind)
+    }
+
+    public var isPseudonym: Bool { value.utf8.count > 14 }
+
+    /// What the registry holds: a valid document, or an erased debtor's pseudonym; nil otherwise.
+    public static func stored(_ text: String) -> TaxID? {
+        if case .success(let id) = validate(normalized: text) { return id }
+        guard text.utf8.count == 21, text.hasPrefix("ANON") else { return nil }
+        let kind: Kind? = text.utf8.dropFirst(4).first == UInt8(ascii: "F") ? .cpf : text.utf8.dropFirst(4).first == UInt8(ascii: "J") ? .cnpj : nil
+        return kind.map { TaxID(value: text, kind: $0) }
+    }
+
+    /// The ways a file commonly writes this document: bare, and with its usual punctuation
+    /// (`248.438.034-80`, `11.222.333/0001-81`). Erasure looks for these in raw lines.
+    public var writtenForms: [String] {
+        if isPseudonym { return [value] }
+        let c = Array(value)
+        func s(_ r: Range<Int>) -> String { String(c[r]) }
+        switch kind {
+        case .cpf: return [value, "\(s(0..<3)).\(s(3..<6)).\(s(6..<9))-\(s(9..<11))"]
+        case .cnpj: return [value, "\(s(0..<2)).\(s(2..<5)).\(s(5..<8))/\(s(8..<12))-\(s(12..<14))"]
+        }
+    }
+
     /// Free text (a log line's value, an error sent in an alert) with the middle of anything shaped like
     /// a CPF (11 digits) or CNPJ (14 characters: 12 digits or capital letters and 2 digits) hidden,
     /// however it is written: bare, with its usual mask, with spaces, inside a longer name

@@ -59,7 +59,8 @@ struct OperatorAuthMiddleware: RouterMiddleware {
     static func role(needed request: Request) -> OperatorRole {
         if request.method == .get || request.method == .head { return .viewer }
         let path = request.uri.path
-        if path.hasPrefix("/v1/admin/clients") || path.hasPrefix("/v1/admin/operators") { return .admin }
+        // A debtor's data, read whole or erased, is for admins alone.
+        if path.hasPrefix("/v1/admin/clients") || path.hasPrefix("/v1/admin/operators") || path.hasPrefix("/v1/admin/privacy") { return .admin }
         return .operator
     }
 }

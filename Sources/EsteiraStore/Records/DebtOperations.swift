@@ -194,7 +194,7 @@ public enum DebtOperations {
                                          AND b.external_id = d.external_id AND b.status = 'open') THEN 1 ELSE 0 END AS open_slip
                 FROM debts d WHERE d.client_num = \(clientNum) AND d.external_id IN (\(list: ids))\(c.forUpdate)
                 """) {
-                guard case .success(let document) = TaxID.validate(normalized: try r.string(at: 2)) else {
+                guard let document = TaxID.stored(try r.string(at: 2)) else {
                     throw SQLError(code: .decode, message: "registry holds an invalid document", sql: "")
                 }
                 let debt = Debt(externalID: try r.string(at: 0), name: try r.string(at: 1), document: document,

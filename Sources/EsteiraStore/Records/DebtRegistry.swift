@@ -125,7 +125,7 @@ public struct DebtRegistry: Sendable {
 
     static func record(_ r: SQLRow) throws -> DebtRecord {
         let document = try r.string("document")
-        guard case .success(let id) = TaxID.validate(normalized: document) else {
+        guard let id = TaxID.stored(document) else {
             throw SQLError(code: .decode, message: "registry holds an invalid document", sql: "")
         }
         return DebtRecord(

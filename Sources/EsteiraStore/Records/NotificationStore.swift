@@ -46,7 +46,7 @@ public enum NotificationEvent: String, Sendable, CaseIterable, Codable {
         case .withdrawn: self = .debtWithdrawn
         case .paid: self = .debtPaid
         case .reviewDecided: self = .debtReviewDecided
-        case .registered, .reversed, .slipIssued, .slipCancelled: return nil
+        case .registered, .reversed, .slipIssued, .slipCancelled, .erased: return nil
         }
     }
 
