@@ -1,5 +1,6 @@
 import EsteiraBlobs
 import EsteiraCore
+import EsteiraPipeline
 import EsteiraRisk
 import EsteiraStore
 import EsteiraTelemetry
@@ -19,6 +20,7 @@ public enum EsteiraAPI {
                               maxFileBytes: Int = 2 << 30, risk: RiskService? = nil, ledgerWindowDays: Int = 7,
                               lakeBudgetBytes: Int? = nil, webhooksMayBePrivate: Bool = false, metricsToken: String? = nil,
                               signIn: SignInGuard = SignInGuard(), quotas: ClientQuotas = ClientQuotas(),
+                              erasureHoldDays: Int = Retention().erasureHoldDays,
                               jobsReady: @escaping @Sendable () async -> Void = {}) -> Router<EsteiraRequestContext> {
         let router = Router(context: EsteiraRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware())
@@ -27,6 +29,12 @@ public enum EsteiraAPI {
         router.add(middleware: LogRequestsMiddleware(.info))
 
         addOperations(to: router, db: db, blobs: blobs, metrics: metrics, metricsToken: metricsToken, lakeBudgetBytes: lakeBudgetBytes)
+        // The contract, open to anyone: it holds no data (APIContract).
+        router.get("openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+        }
+        router.get("docs") { _, _ in APIDocsPage.response() }
 
         let risk = risk ?? RiskService(db: db, validator: nil, policy: RiskPolicy())
         // One guard for every door that takes a key (docs/security.md).
@@ -41,6 +49,7 @@ public enum EsteiraAPI {
         ReviewRoutes(db: db).addAdmin(to: admin)
         KeyRoutes(db: db).addAdmin(to: admin)
         QuotaRoutes(db: db, quotas: quotas).addAdmin(to: admin)
+        PrivacyRoutes(privacy: DebtorPrivacy(db: db, blobs: blobs, holdDays: erasureHoldDays)).addAdmin(to: admin)
         let v1 = router.group("v1").add(middleware: AuthMiddleware(clients: ClientStore(db: db), keys: keys, quotas: quotas))
         BatchRoutes(db: db, blobs: blobs, retry: retry, maxFileBytes: maxFileBytes, jobsReady: jobsReady, quotas: quotas).add(to: v1)
         DebtRoutes(db: db, blobs: blobs, risk: risk, quotas: quotas).add(to: v1)
