@@ -145,6 +145,23 @@ struct HostileInputContractTests {
         }
     }
 
+    /// Found by schemathesis (scripts/api-contract): `?page=2164452804614136320` made the offset
+    /// (page − 1) × per_page overflow, and the process stopped.
+    @Test("a page far past the last: an empty page, the server up", arguments: InProcessEsteira.dialects)
+    func pageFarPastTheEnd(dialect: SQLDialect) async throws {
+        try await InProcessEsteira.with(dialect) { api, runtime in
+            let client = try await InProcessEsteira.client(runtime)
+            let page = "page=2164452804614136320&per_page=500"
+            for path in ["/v1/batches?\(page)", "/v1/debts?\(page)", "/v1/ledger/accounts/0001/1/statement?\(page)"] {
+                let r = try await api.get(path, key: client.key)
+                #expect(r.status == 200 || r.status == 404, "\(path): \(r.status) \(r.body)")
+            }
+            let batches = try await api.get("/v1/batches?\(page)", key: client.key)
+            #expect(batches.json["items"]?.items.isEmpty == true, "\(batches.body)")
+            #expect(try await api.get("/health").status == 200)
+        }
+    }
+
     @Test("/health says unavailable when the blob store cannot take a file, though the database answers", arguments: InProcessEsteira.dialects)
     func healthOfTheBlobStore(dialect: SQLDialect) async throws {
         try await InProcessEsteira.with(dialect) { api, runtime in

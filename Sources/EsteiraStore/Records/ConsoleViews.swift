@@ -220,7 +220,7 @@ public struct ConsoleViews: Sendable {
         let total = try await db.query("SELECT COUNT(*) AS n FROM notifications WHERE state = \(state)")[0].int("n")
         let store = NotificationStore(db: db)
         let ids = try await db.query("""
-            SELECT id, client_id FROM notifications WHERE state = \(state) ORDER BY id DESC LIMIT \(perPage) OFFSET \((page - 1) * perPage)
+            SELECT id, client_id FROM notifications WHERE state = \(state) ORDER BY id DESC LIMIT \(perPage) OFFSET \(Page<Int>.offset(page: page, perPage: perPage))
             """).map { (try $0.int("id"), try $0.string("client_id")) }
         let owner = Dictionary(uniqueKeysWithValues: ids)
         let records = ids.isEmpty ? [] : try await store.records(where: "n.id IN (\(list: ids.map(\.0))) ORDER BY n.id DESC")

@@ -421,7 +421,7 @@ public struct LedgerStore: Sendable {
             let rows = try await c.query("""
                 SELECT \(raw: Self.entryColumns) FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
                 WHERE e.account_id = \(accountID) AND e.reference_date >= \(from) AND e.reference_date <= \(to)
-                ORDER BY e.reference_date, e.id LIMIT \(perPage + 1) OFFSET \(max(0, page - 1) * perPage)
+                ORDER BY e.reference_date, e.id LIMIT \(perPage + 1) OFFSET \(Page<Int>.offset(page: page, perPage: perPage))
                 """).map(Self.entry)
             guard let first = rows.first else { return ([], false) }
             // The balance before the page's first entry: the running balance of the day before its

@@ -12,3 +12,14 @@ public struct Page<Item: Sendable>: Sendable {
         self.total = total
     }
 }
+
+extension Page {
+    /// The rows before page `page` (from 1) of `perPage`: what OFFSET skips. A page too far to
+    /// exist (its offset past what an Int holds: `?page=2164452804614136320`) skips everything
+    /// and reads an empty page, rather than trapping on the overflow and stopping the process.
+    public static func offset(page: Int, perPage: Int) -> Int {
+        let (offset, overflow) = max(0, page - 1).multipliedReportingOverflow(by: max(0, perPage))
+        return overflow ? Int.max : offset
+    }
+}
+

@@ -73,7 +73,7 @@ extension SQLDatabase {
         try await read { c in
             let total = try await c.query("SELECT COUNT(*) AS n FROM \(clause)")[0].int("n")
             let rows = try await c.query(
-                "SELECT \(raw: columns) FROM \(clause) ORDER BY \(raw: order) LIMIT \(perPage) OFFSET \((page - 1) * perPage)")
+                "SELECT \(raw: columns) FROM \(clause) ORDER BY \(raw: order) LIMIT \(perPage) OFFSET \(Page<Item>.offset(page: page, perPage: perPage))")
             return Page(items: try rows.map(transform), page: page, perPage: perPage, total: total)
         }
     }
