@@ -123,7 +123,8 @@ enum APIContract {
                   parameters: [path("id", "A submissão.")], answers: [ok(ref("Submission"))]),
         Operation(method: "post", path: "/v1/submissions/{id}/debts", summary: "Acrescenta dívidas (um objeto ou uma lista).", tag: "Submissões",
                   access: .client, parameters: [path("id", "A submissão.")], body: .json(["oneOf": [ref("DebtInput"), ["type": "array", "items": ref("DebtInput")]]]),
-                  answers: [ok(ref("Submission"))]),
+                  answers: [ok(["type": "object", "required": ["added", "lines"],
+                                "properties": ["added": ["type": "integer"], "lines": ["type": "integer"]]])]),
         Operation(method: "post", path: "/v1/submissions/{id}/submit", summary: "Fecha a submissão: vira um lote.", tag: "Submissões",
                   access: .client, parameters: [path("id", "A submissão.")], answers: [accepted(ref("Batch"))]),
     ]
@@ -170,7 +171,7 @@ enum APIContract {
         Operation(method: "put", path: "/v1/portfolio", summary: "Salva as regras de carteira.", tag: "Carteira", access: .client,
                   body: .json(object), answers: [ok(object)]),
         Operation(method: "get", path: "/v1/formats", summary: "Os formatos de arquivo salvos.", tag: "Formatos", access: .client,
-                  answers: [ok(ref("Items"))]),
+                  answers: [ok(["type": "object", "required": ["data"], "properties": ["data": ["type": "array"]]])]),
         Operation(method: "get", path: "/v1/formats/{name}", summary: "Um formato salvo.", tag: "Formatos", access: .client,
                   parameters: [path("name", "O nome do formato.")], answers: [ok(object)]),
         Operation(method: "put", path: "/v1/formats/{name}", summary: "Salva um formato.", tag: "Formatos", access: .client,
