@@ -65,7 +65,7 @@ let package = Package(
         // The blob store: raw files and staging files.
         .target(
             name: "EsteiraBlobs",
-            dependencies: ["EsteiraCore", "CEsteiraShims"],
+            dependencies: ["EsteiraCore", "CEsteiraShims", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
 
@@ -264,6 +264,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "EsteiraParquetTests", dependencies: ["EsteiraParquet", "EsteiraTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "EsteiraBlobsTests", dependencies: ["EsteiraBlobs", "EsteiraTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "EsteiraS3Tests", dependencies: ["EsteiraS3", "EsteiraBlobs", "EsteiraTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EsteiraStoreTests",

@@ -59,8 +59,15 @@ public struct Runtime: Sendable {
         }
     }
 
-    /// The local folder under the data folder, or the S3 bucket of ESTEIRA_BLOB_URL.
+    /// The local folder under the data folder, or the S3 bucket of ESTEIRA_BLOB_URL; sealed with
+    /// ESTEIRA_BLOB_ENCRYPTION_KEY when it is set.
     static func openBlobs(_ settings: EsteiraSettings, logger: Logger) async throws -> any BlobStore {
+        let store = try await openStore(settings, logger: logger)
+        guard let key = settings.store.blobKey else { return store }
+        return EncryptedBlobStore(inner: store, key: key, previous: settings.store.blobPreviousKeys)
+    }
+
+    static func openStore(_ settings: EsteiraSettings, logger: Logger) async throws -> any BlobStore {
         let s = settings.store
         guard let url = s.blobURL else { return try LocalBlobStore(root: s.dataDir + "/blobs") }
         let location = try S3Location.parse(url: url, endpoint: s.s3Endpoint, region: s.awsRegion)

@@ -26,6 +26,10 @@ public struct EsteiraSettings: Sendable {
         public var s3CAFile: String?
         public var s3Encryption: S3ServerSideEncryption
         public var s3KMSKeyID: String?
+        /// 32 bytes: blobs are sealed with it (`EncryptedBlobStore`); nil, stored as they come.
+        public var blobKey: [UInt8]?
+        /// Keys blobs sealed before a rotation were sealed with: still read.
+        public var blobPreviousKeys: [[UInt8]]
         public var awsAccessKeyID: String?
         public var awsSecretAccessKey: String?
         public var awsSessionToken: String?
@@ -167,6 +171,13 @@ public struct EsteiraSettings: Sendable {
                                         "Server-side encryption asked for every object written to S3 (`AES256`: SSE-S3; `aws:kms`: SSE-KMS).")),
             s3KMSKeyID: try v(.text("ESTEIRA_S3_SSE_KMS_KEY_ID", shown: "the bucket's default key", form: "a KMS key id or ARN",
                                     "The KMS key of `ESTEIRA_S3_SSE=aws:kms`.")),
+            blobKey: try v(.text("ESTEIRA_BLOB_ENCRYPTION_KEY", secret: true, form: "32 bytes in base64 (openssl rand -base64 32)",
+                                 "Seal every blob written (raw files, converted CSVs, staging, drafts) with AES-256-GCM under this key.",
+                                 check: { Self.blobKey($0) != nil })).flatMap(Self.blobKey),
+            blobPreviousKeys: try v(.text("ESTEIRA_BLOB_ENCRYPTION_KEY_PREVIOUS", secret: true, form: "32-byte keys in base64, separated by commas",
+                                          "Keys that sealed blobs before a rotation; blobs they sealed still read.",
+                                          check: { $0.split(separator: ",").allSatisfy { Self.blobKey(String($0)) != nil } }))
+                .map { $0.split(separator: ",").compactMap { Self.blobKey(String($0)) } } ?? [],
             awsAccessKeyID: try v(.text("AWS_ACCESS_KEY_ID", secret: true, "S3 credentials: the key id.")),
             awsSecretAccessKey: try v(.text("AWS_SECRET_ACCESS_KEY", secret: true, "S3 credentials: the secret.")),
             awsSessionToken: try v(.text("AWS_SESSION_TOKEN", secret: true, "S3 credentials: a session token, with temporary ones.")),
@@ -295,6 +306,9 @@ public struct EsteiraSettings: Sendable {
         if store.awsAccessKeyID != nil && store.awsSecretAccessKey == nil || store.awsAccessKeyID == nil && store.awsSecretAccessKey != nil {
             throw SettingError(name: "AWS_ACCESS_KEY_ID", value: "…", form: "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set together")
         }
+        if !store.blobPreviousKeys.isEmpty && store.blobKey == nil {
+            throw SettingError(name: "ESTEIRA_BLOB_ENCRYPTION_KEY_PREVIOUS", value: "…", form: "set with ESTEIRA_BLOB_ENCRYPTION_KEY, the key that seals now")
+        }
         if store.s3KMSKeyID != nil && store.s3Encryption != .kms {
             throw SettingError(name: "ESTEIRA_S3_SSE", value: store.s3Encryption.rawValue, form: "aws:kms when ESTEIRA_S3_SSE_KMS_KEY_ID is set")
         }
@@ -349,4 +363,13 @@ public struct EsteiraSettings: Sendable {
 extension EsteiraSettings.HTTP {
     /// How this process's listeners are reached.
     public var scheme: String { tls == nil ? "http" : "https" }
+
+}
+
+extension EsteiraSettings {
+    /// A blob key: exactly 32 bytes, written in base64.
+    static func blobKey(_ text: String) -> [UInt8]? {
+        guard let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespaces)), data.count == 32 else { return nil }
+        return Array(data)
+    }
 }
