@@ -187,6 +187,8 @@ struct RejectCodeContractTests {
                 "invalid_description": { try await api.request(.put, "/v1/admin/ledger/events/ABC", key: op, body: #"{"description": "", "active": true, "allows_debit": true, "allows_credit": true}"#) },
                 "invalid_document": { try await api.request(.put, "/v1/admin/blacklist/52998224726", key: op, body: #"{"reason": "x"}"#) },
                 "reason_required": { try await api.request(.put, "/v1/admin/blacklist/52998224725", key: op, body: "{}") },
+                // E1 (of 248.438.034-80) is open.
+                "erasure_refused": { try await api.post("/v1/admin/privacy/erasure", key: op, json: #"{"document": "24843803480"}"#) },
                 "invalid_lines": {
                     try await api.request(.post, "/v1/admin/blacklist/import", key: op, body: "documento;motivo\n111.444.777-36;x\n", contentType: "text/csv")
                 },

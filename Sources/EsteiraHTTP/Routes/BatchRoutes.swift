@@ -266,79 +266,25 @@ struct BatchRoutes {
         return nil
     }
 
-    /// Feeds the body through a streaming multipart parser and writes the `file` part's bytes as they
-    /// come; returns the part's file name. Memory stays at one network chunk.
+    /// Writes the `file` part's bytes as the body streams in (`MultipartFilePart`); returns the
+    /// part's file name.
     static func streamFilePart(_ body: RequestBody, boundary: String, to writer: any BlobWriter) async throws -> String? {
-        final class State {
-            var headers: [String: String] = [:]
-            var pending: [UInt8] = []
-            var inFile = false
-            var sawFile = false
-            var fileEnded = false
-            var fileName: String?
-        }
-        // The closing delimiter, `--boundary--`, looked for across chunks: a body cut before it
-        // (a dropped connection, a client that gave up) is not a whole file.
-        let closing = Array("--\(boundary)--".utf8)
-        var tail: [UInt8] = []
-        var closed = false
-        let state = State()
-        let parser = MultipartParser(boundary: boundary)
-        parser.onHeader = { name, value in
-            state.headers[name.lowercased()] = value
-            if name.lowercased() == "content-disposition" {
-                let params = Self.dispositionParameters(value)
-                if params["name"] == "file" && !state.sawFile {
-                    state.inFile = true
-                    state.sawFile = true
-                    state.fileName = params["filename"]
-                }
+        let part = MultipartFilePart(boundary: boundary)
+        do {
+            for try await buffer in body {
+                let bytes = try part.feed(buffer)
+                if !bytes.isEmpty { try await writer.write(bytes) }
+            }
+            return try part.finish()
+        } catch let problem as MultipartFilePart.Problem {
+            switch problem {
+            case .malformed: throw APIError(.badRequest, code: "invalid_multipart", message: "Corpo multipart malformado.")
+            case .missingFile: throw APIError(.badRequest, code: "missing_file", message: "O formulário não tem o campo file com o arquivo.")
+            case .truncated:
+                throw APIError(.badRequest, code: "truncated_multipart",
+                               message: "O corpo multipart terminou antes do delimitador final: o envio foi interrompido e nada foi guardado. Envie o arquivo de novo.")
             }
         }
-        parser.onBody = { buffer in
-            if state.inFile { state.pending.append(contentsOf: buffer.readableBytesView) }
-        }
-        parser.onPartComplete = {
-            if state.inFile { state.fileEnded = true }
-            state.inFile = false
-            state.headers = [:]
-        }
-        for try await buffer in body {
-            do {
-                try parser.execute(buffer)
-            } catch {
-                throw APIError(.badRequest, code: "invalid_multipart", message: "Corpo multipart malformado.")
-            }
-            if !closed {
-                tail += buffer.readableBytesView
-                if tail.firstRange(of: closing) != nil { closed = true }
-                tail = Array(tail.suffix(closing.count - 1))
-            }
-            if !state.pending.isEmpty {
-                try await writer.write(state.pending)
-                state.pending.removeAll(keepingCapacity: true)
-            }
-        }
-        guard state.sawFile else {
-            throw APIError(.badRequest, code: "missing_file", message: "O formulário não tem o campo file com o arquivo.")
-        }
-        guard state.fileEnded, closed else {
-            throw APIError(.badRequest, code: "truncated_multipart",
-                           message: "O corpo multipart terminou antes do delimitador final: o envio foi interrompido e nada foi guardado. Envie o arquivo de novo.")
-        }
-        return state.fileName
-    }
-
-    static func dispositionParameters(_ value: String) -> [String: String] {
-        var out: [String: String] = [:]
-        for part in value.split(separator: ";").dropFirst() {
-            let kv = part.split(separator: "=", maxSplits: 1)
-            guard kv.count == 2 else { continue }
-            var v = kv[1].trimmingCharacters(in: .whitespaces)
-            if v.hasPrefix("\""), v.hasSuffix("\""), v.count >= 2 { v = String(v.dropFirst().dropLast()) }
-            out[kv[0].trimmingCharacters(in: .whitespaces).lowercased()] = v
-        }
-        return out
     }
 
     func batch(_ context: EsteiraRequestContext) async throws -> BatchRecord {
