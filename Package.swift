@@ -22,7 +22,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
-        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
@@ -100,6 +99,15 @@ let package = Package(
         .target(
             name: "EsteiraSheets",
             dependencies: ["EsteiraCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: swiftSettings
+        ),
+
+        // libFuzzer targets over the parsers. scripts/fuzz builds them with -sanitize=fuzzer; a
+        // plain build makes a stub that says so.
+        .executableTarget(
+            name: "esteira-fuzz",
+            dependencies: ["EsteiraCore", "EsteiraSheets", "CEsteiraShims", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            path: "Fuzz/Targets",
             swiftSettings: swiftSettings
         ),
 
@@ -197,7 +205,6 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,12 +1,16 @@
+import CEsteiraShims
+import EsteiraCore
+import EsteiraSheets
 import Foundation
+import ZIPFoundation
 
-// libFuzzer targets for EsteiraCore's parsers (scripts/fuzz). Compiled with EsteiraCore's own
-// sources into one binary, `-sanitize=fuzzer,address`; the target is chosen by
-// ESTEIRA_FUZZ_TARGET. Each checks a property, not only that nothing traps: what is read and
-// written back reads the same.
+// libFuzzer targets over the parsers (scripts/fuzz builds this with `-sanitize=fuzzer,address`);
+// the target is chosen by ESTEIRA_FUZZ_TARGET. Each checks a property, not only that nothing
+// traps: what is read and written back reads the same, and how input is cut into chunks changes
+// nothing.
 
 enum FuzzTarget: String, CaseIterable {
-    case csv, amounts, dates, documents, json, staging
+    case csv, fixedwidth, amounts, dates, documents, json, staging, xlsx, xml, multipart
 }
 
 let target: FuzzTarget = {
@@ -20,8 +24,18 @@ func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> S
     if !condition() { fatalError("property failed: \(message())") }
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+#if ESTEIRA_FUZZ
+/// The program's `main` as SwiftPM names an executable's entry point: libFuzzer's driver, called
+/// with the arguments and the target's input function.
+@_cdecl("esteira_fuzz_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzz(data, size) }
+}
+
+func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data else { return 0 }
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     switch target {
     case .csv: fuzzCSV(bytes)
@@ -30,9 +44,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case .documents: fuzzDocument(bytes)
     case .json: fuzzJSON(bytes)
     case .staging: fuzzStaging(bytes)
+    case .fixedwidth: fuzzFixedWidth(bytes)
+    case .xlsx: fuzzXLSX(bytes)
+    case .xml: fuzzSheetXML(bytes)
+    case .multipart: fuzzMultipart(bytes)
     }
     return 0
 }
+#endif
 
 /// The records do not depend on how the stream is cut into chunks; each record's fields read.
 func fuzzCSV(_ bytes: [UInt8]) {
@@ -97,10 +116,105 @@ func fuzzJSON(_ bytes: [UInt8]) {
     let canonical = value.canonicalText
     guard let again = try? JSONValue.parse(Array(canonical.utf8)) else { return check(false, "canonical text does not read: \(canonical)") }
     check(again.canonicalText == canonical, "canonical text changes when read again")
+    // As a debt's body (or a submission's list): a number amount becomes the decimal text of the
+    // same cents; no text taken holds a control character.
+    for object in [value] + (value.elements ?? []) {
+        guard let members = object.members, case .success(let fields) = DebtJSON.fields(members) else { continue }
+        if case .number = object[members.first { DebtField.matching(header: $0.key) == .amount }?.key ?? ""] ?? .null,
+           let text = fields[.amount], case .success(let cents) = DebtJSON.amount(.number(text)).cents {
+            check(Money.decimalString(cents: cents) == text, "amount \(text) is not its cents' text")
+        }
+        for (field, text) in fields { check(ControlCharacters.first(in: text) == nil, "\(field) holds a control character") }
+    }
 }
 
 /// Staged records decoded are encoded and decoded to the same records.
 func fuzzStaging(_ bytes: [UInt8]) {
     guard let records = try? StagingCodec.decode(bytes) else { return }
     check((try? StagingCodec.decode(StagingCodec.encode(records))) == records, "staging round trip")
+}
+
+/// A positional file: a layout from the first bytes, then every line's values, each no longer
+/// than its field.
+func fuzzFixedWidth(_ bytes: [UInt8]) {
+    guard bytes.count > 4 else { return }
+    let fields: [DebtField] = [.externalID, .name, .document, .amount, .dueDate]
+    let layout = fields.enumerated().map { i, field in
+        FixedWidthField(field, start: Int(bytes[i % 4]) % 40 + 1 + i * 3, length: Int(bytes[(i + 1) % 4]) % 20 + 1)
+    }
+    let body = Array(bytes.dropFirst(4))
+    var scanner = CSVScanner.lines()
+    var records: [CSVScanner.Record] = []
+    scanner.feed(body) { records.append($0) }
+    scanner.finish { records.append($0) }
+    for r in records {
+        let line = TextEncoding.windows1252.decode(Array(body[r.start..<r.end]))
+        for (field, value) in FixedWidthField.values(of: line, layout) {
+            let width = layout.first { $0.field == field.rawValue }?.length ?? 0
+            check(value.count <= width, "\(field) longer than its field")
+        }
+    }
+}
+
+/// A scratch folder in memory (or the temporary folder) for the targets that read files.
+let scratch: String = {
+    let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+    let dir = base + "/esteira-fuzz-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}()
+
+/// Any bytes as an XLSX file: read and converted, or refused with a SheetProblem; never a trap.
+func fuzzXLSX(_ bytes: [UInt8]) {
+    let source = URL(fileURLWithPath: scratch + "/in.xlsx"), out = URL(fileURLWithPath: scratch + "/out.csv")
+    _ = FileManager.default.createFile(atPath: source.path, contents: Data(bytes))
+    _ = try? SheetToCSV.convert(xlsx: source, to: out)
+}
+
+/// A well-formed ZIP whose sheet (or shared strings, or workbook) is the input: the XML scanner
+/// and the cells' reading reached directly, past the ZIP.
+func fuzzSheetXML(_ bytes: [UInt8]) {
+    guard let first = bytes.first else { return }
+    let xml = Data(bytes.dropFirst())
+    var parts: [String: Data] = [
+        "[Content_Types].xml": Data(#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#.utf8),
+        "xl/workbook.xml": Data(#"<workbook xmlns:r="r"><sheets><sheet name="A" sheetId="1" r:id="rId1"/></sheets></workbook>"#.utf8),
+        "xl/_rels/workbook.xml.rels": Data(#"<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>"#.utf8),
+        "xl/sharedStrings.xml": Data(#"<sst><si><t>id</t></si><si><t>248.438.034-80</t></si></sst>"#.utf8),
+        "xl/worksheets/sheet1.xml": Data(#"<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row></sheetData></worksheet>"#.utf8),
+    ]
+    let target = ["xl/worksheets/sheet1.xml", "xl/sharedStrings.xml", "xl/workbook.xml"][Int(first) % 3]
+    parts[target] = xml
+    let source = URL(fileURLWithPath: scratch + "/xml.xlsx"), out = URL(fileURLWithPath: scratch + "/xml.csv")
+    try? FileManager.default.removeItem(at: source)
+    guard let archive = try? Archive(url: source, accessMode: .create, pathEncoding: nil) else { return }
+    for (path, data) in parts.sorted(by: { $0.key < $1.key }) {
+        try? archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate) { position, size in
+            data.subdata(in: Int(position)..<Int(position) + size)
+        }
+    }
+    _ = try? SheetToCSV.convert(xlsx: source, to: out)
+}
+
+/// A body taken as multipart: the file part and the outcome are the same however the body is
+/// cut into chunks.
+func fuzzMultipart(_ bytes: [UInt8]) {
+    guard let first = bytes.first else { return }
+    let body = Array(bytes.dropFirst())
+    func run(cut: Int?) -> (file: [UInt8], outcome: String) {
+        var part = MultipartFilePart(boundary: "fronteira")
+        var file: [UInt8] = []
+        do {
+            for chunk in cut.map({ [Array(body[..<$0]), Array(body[$0...])] }) ?? [body] {
+                file += try part.feed(chunk)
+            }
+            return (file, "name:\(try part.finish() ?? "")")
+        } catch {
+            return (file, "\(error)")
+        }
+    }
+    let whole = run(cut: nil)
+    let cut = run(cut: Int(first) % (body.count + 1))
+    check(whole.outcome == cut.outcome, "outcome changes with the cut: \(whole.outcome) / \(cut.outcome)")
+    if whole.outcome.hasPrefix("name:") { check(whole.file == cut.file, "file changes with the cut") }
 }

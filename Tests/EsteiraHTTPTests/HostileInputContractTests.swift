@@ -145,6 +145,19 @@ struct HostileInputContractTests {
         }
     }
 
+    /// Found by the fuzzer (scripts/fuzz, target multipart): MultipartKit 4.7.1 trapped on a byte
+    /// above 127 in a part's header name, and the upload stopped the process.
+    @Test("a multipart header name with an accented letter: 400 invalid_multipart, the server up", arguments: InProcessEsteira.dialects)
+    func accentedMultipartHeader(dialect: SQLDialect) async throws {
+        try await InProcessEsteira.with(dialect) { api, runtime in
+            let client = try await InProcessEsteira.client(runtime)
+            let body = "--b\r\nContent-Dispositi\u{e9}n: form-data; name=\"file\"\r\n\r\nid;nome\n\r\n--b--\r\n"
+            let r = try await api.request(.post, "/v1/batches", key: client.key, body: body, contentType: "multipart/form-data; boundary=b")
+            #expect(r.status == 400 && r.json["error", "code"]?.string == "invalid_multipart", "\(r.status) \(r.body)")
+            #expect(try await api.get("/health").status == 200)
+        }
+    }
+
     /// Found by schemathesis (scripts/api-contract): `?page=2164452804614136320` made the offset
     /// (page − 1) × per_page overflow, and the process stopped.
     @Test("a page far past the last: an empty page, the server up", arguments: InProcessEsteira.dialects)

@@ -13,4 +13,11 @@ int esteira_limit_malloc_arenas(int arenas);
 /// already at that nice value or lower priority is left as it is; a no-op elsewhere. Returns 0 or -1.
 int esteira_lower_thread_priority(int nice);
 
+#include <stddef.h>
+#include <stdint.h>
+
+/// libFuzzer's driver, for a program with its own `main` (esteira-fuzz, whose `main` SwiftPM
+/// names itself). Only declared here: it exists in a binary linked with -sanitize=fuzzer.
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*callback)(const uint8_t *data, size_t size));
+
 #endif

@@ -297,13 +297,15 @@ public enum StagingCodec {
             }
             func string() throws -> String {
                 let n = try int()
-                guard i + n <= b.count else { throw DecodeError(offset: i) }
+                // Compared without adding: a length near Int.max would overflow `i + n`.
+                guard n <= b.count - i else { throw DecodeError(offset: i) }
                 defer { i += n }
                 return String(decoding: UnsafeBufferPointer(rebasing: b[i..<(i + n)]), as: UTF8.self)
             }
             func skipString() throws -> Range<Int> {
                 let n = try int()
-                guard i + n <= b.count else { throw DecodeError(offset: i) }
+                // Compared without adding: a length near Int.max would overflow `i + n`.
+                guard n <= b.count - i else { throw DecodeError(offset: i) }
                 defer { i += n }
                 return i..<(i + n)
             }
@@ -323,10 +325,14 @@ public enum StagingCodec {
                           fields.nextValue().flatMap(CopyBinary.int64) != nil else {
                         throw DecodeError(offset: rowStart)
                     }
+                    // The document is checked, not trusted: a file changed on disk must be refused
+                    // here, not become a document whose index key traps (found by the fuzzer).
+                    guard case .success(let id) = TaxID.validate(normalized: String(decoding: document, as: UTF8.self)),
+                          id.kind == (tag & 1 == 0 ? .cpf : .cnpj) else {
+                        throw DecodeError(offset: rowStart)
+                    }
                     i = fields.offset
-                    sub.summaries.append(DebtSummary(externalID: String(decoding: externalID, as: UTF8.self),
-                                                     document: TaxID(value: String(decoding: document, as: UTF8.self),
-                                                                     kind: tag & 1 == 0 ? .cpf : .cnpj),
+                    sub.summaries.append(DebtSummary(externalID: String(decoding: externalID, as: UTF8.self), document: id,
                                                      amountCents: cents, dueDate: due))
                     sub.debtLines.append(line)
                     sub.debtRawRanges.append(raw)

@@ -78,7 +78,7 @@ public struct TaxID: Hashable, Sendable, CustomStringConvertible {
         validate(normalized: normalize(text[...]))
     }
 
-    /// Internal: only `validate` and the staging codec (which reads what `validate` produced) make one.
+    /// Internal: only `validate`, `pseudonym` and `stored` make one.
     init(value: String, kind: Kind) {
         self.value = value
         self.kind = kind

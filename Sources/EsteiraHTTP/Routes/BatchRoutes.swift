@@ -5,7 +5,6 @@ import EsteiraStore
 import Foundation
 import Hummingbird
 import Logging
-import MultipartKit
 import Synchronization
 
 /// `/v1/batches`: upload a file, follow its batch, read its rejects.
@@ -269,10 +268,10 @@ struct BatchRoutes {
     /// Writes the `file` part's bytes as the body streams in (`MultipartFilePart`); returns the
     /// part's file name.
     static func streamFilePart(_ body: RequestBody, boundary: String, to writer: any BlobWriter) async throws -> String? {
-        let part = MultipartFilePart(boundary: boundary)
+        var part = MultipartFilePart(boundary: boundary)
         do {
             for try await buffer in body {
-                let bytes = try part.feed(buffer)
+                let bytes = try part.feed(buffer.readableBytesView)
                 if !bytes.isEmpty { try await writer.write(bytes) }
             }
             return try part.finish()

@@ -245,11 +245,8 @@ struct IssueJSON: Encodable {
     var message: String
 }
 
-/// Reads the body of `POST /v1/debts` and the items of a submission: a JSON object whose keys are
-/// the standard field names or any of their aliases (the bankslip seed's `debtId`,
-/// `governmentId`, `debtAmount`, `debtDueDate` included), with text values; the amount may also
-/// be a JSON number, read from its literal digits as a decimal with a point (`12.345` has three
-/// decimals), never through a floating-point or a rounded decimal value.
+/// Reads the body of `POST /v1/debts` and the items of a submission as `DebtJSON` does, and
+/// answers what it refuses as the API's errors.
 enum SingleDebtJSON {
     static func fields(_ bytes: [UInt8]) throws -> [DebtField: String] {
         let value: JSONValue
@@ -262,7 +259,7 @@ enum SingleDebtJSON {
             throw APIError(.badRequest, code: "invalid_json",
                            message: "O corpo deve ser um objeto JSON com os campos da dívida (external_id, name, document, amount, due_date).")
         }
-        switch fields(members) {
+        switch DebtJSON.fields(members) {
         case .success(let values): return values
         case .failure(let problem):
             // A value the rules refuse (an R-code) is the debt's problem, answered as validation's
@@ -289,71 +286,16 @@ enum SingleDebtJSON {
                      + "e dê baixa com POST /v1/debts/{external_id}/withdrawal.")
     }
 
-    /// Why an item is not a debt's shape, with the key concerned.
-    struct ShapeProblem: Error, Equatable {
-        var key: String
-        var code: String
-        var message: String
-        var field: DebtField? = nil
-    }
-
-    /// The fields of an object: every key must name a field (or an alias), once; only the amount
-    /// may be a number; no text may hold a control character (R014: a NUL would make the file a
-    /// submission becomes unreadable, and PostgreSQL cannot store one).
-    static func fields(_ members: [JSONValue.Member]) -> Result<[DebtField: String], ShapeProblem> {
-        var values: [DebtField: String] = [:]
-        for member in members {
-            let key = member.key
-            guard let field = DebtField.matching(header: key) else {
-                return .failure(ShapeProblem(key: key, code: "unknown_field", message: "Campo desconhecido: \(key)."))
-            }
-            guard values[field] == nil else {
-                return .failure(ShapeProblem(key: key, code: "duplicate_field",
-                                             message: "O campo \(field.rawValue) veio mais de uma vez (\(key))."))
-            }
-            switch member.value {
-            case .string(let s):
-                if let control = ControlCharacters.first(in: s) {
-                    return .failure(ShapeProblem(key: key, code: RejectCode.controlCharacter.rawValue,
-                                                 message: ControlCharacters.message(field: field, control), field: field))
-                }
-                values[field] = s
-            case .null: values[field] = ""
-            case .number where field == .amount:
-                let (literal, parsed) = amount(member.value)
-                switch parsed {
-                case .success(let cents): values[field] = Money.decimalString(cents: cents)
-                case .failure(let error):
-                    return .failure(ShapeProblem(key: key, code: RejectCode.amountMalformed.rawValue,
-                                                 message: Money.refusal(error, text: literal, example: "1234.56"), field: field))
-                }
-            default:
-                return .failure(ShapeProblem(key: key, code: "invalid_json", message: "O campo \(key) deve ser texto (ou número, para o valor)."))
-            }
-        }
-        return .success(values)
-    }
-
-    /// An amount sent as JSON, as written and as read: text in any notation of `auto`, a number
-    /// from its literal with a point for decimals (`12.345` has three), anything else empty.
-    static func amount(_ value: JSONValue?) -> (text: String, cents: Result<Int64, Money.ParseError>) {
-        switch value {
-        case .string(let s)?: return (s, Money.parseCents(s[...]))
-        case .number(let literal)?: return (literal, Money.parseCents(literal[...], format: .dot))
-        default: return ("", .failure(.empty))
-        }
-    }
-
     /// The items of a JSON list of debts: each one's fields, or why it does not have a debt's shape.
-    static func items(_ bytes: [UInt8]) throws -> [Result<[DebtField: String], ShapeProblem>] {
+    static func items(_ bytes: [UInt8]) throws -> [Result<[DebtField: String], DebtJSON.ShapeProblem>] {
         guard let list = (try? JSONValue.parse(bytes))?.elements else {
             throw APIError(.badRequest, code: "invalid_json", message: "O corpo deve ser uma lista JSON de dívidas.")
         }
         return list.map { item in
             guard let members = item.members else {
-                return .failure(ShapeProblem(key: "", code: "invalid_json", message: "O item não é um objeto JSON."))
+                return .failure(DebtJSON.ShapeProblem(key: "", code: "invalid_json", message: "O item não é um objeto JSON."))
             }
-            return fields(members)
+            return DebtJSON.fields(members)
         }
     }
 }

@@ -70,7 +70,7 @@ struct RiskRoutes {
         case .string?, .number?, .null?, nil: break
         default: throw APIError(.badRequest, code: "invalid_json", message: shape)
         }
-        let (amountText, amount) = SingleDebtJSON.amount(object["amount"])
+        let (amountText, amount) = DebtJSON.amount(object["amount"])
         let cents: Int64
         switch amount {
         case .success(let c): cents = c
