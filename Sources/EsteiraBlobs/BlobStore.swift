@@ -42,3 +42,19 @@ public struct BlobError: Error, CustomStringConvertible, Sendable {
 
     public var description: String { "BlobError(\(code.rawValue)) \(key): \(detail)" }
 }
+
+extension BlobStore {
+    /// A whole blob written as a writer of one write, made visible by `finish` or dropped: `put`
+    /// for stores whose small blobs go the way large ones do.
+    public func putThroughWriter(key: String, bytes: [UInt8]) async throws {
+        let writer = try await makeWriter(key: key)
+        do {
+            try await writer.write(bytes)
+            _ = try await writer.finish()
+        } catch {
+            await writer.abort()
+            throw error
+        }
+    }
+}
+

@@ -37,14 +37,7 @@ public struct LocalBlobStore: BlobStore {
     }
 
     public func put(key: String, bytes: [UInt8]) async throws {
-        let w = try await makeWriter(key: key)
-        do {
-            try await w.write(bytes)
-            _ = try await w.finish()
-        } catch {
-            await w.abort()
-            throw error
-        }
+        try await putThroughWriter(key: key, bytes: bytes)
     }
 
     public func read(key: String, offset: Int, length: Int) async throws -> [UInt8] {
