@@ -55,10 +55,12 @@ final class TLSCluster: Sendable {
 /// is refused where the mode checks it.
 @Suite("PostgreSQL over TLS", .serialized, .enabled(if: TLSCluster.available))
 struct PostgresTLSTests {
-    /// Whether the connection that answers is encrypted, as the server sees it.
+    /// Whether the connection that answers is encrypted, as the server sees it. The waits are
+    /// generous: on CI (dc86dbf) a first connection to a fresh cluster, with thirty suites busy on
+    /// two cores, took longer than 5 s; nothing here measures time.
     static func encrypted(_ url: String) async throws -> Bool {
         let db = try PostgresDatabase(url: url, logger: ScratchPostgres.logger, maxConnections: 1,
-                                      limits: PostgresLimits(transaction: 10, connectionWait: 5))
+                                      limits: PostgresLimits(transaction: 30, connectionWait: 30))
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await db.run() }
             defer { group.cancelAll() }
