@@ -73,6 +73,10 @@ public struct DebtHistory: Sendable {
                 SELECT kind, at, actor, details FROM debt_events WHERE client_num = \(clientNum) AND external_id = \(externalID) ORDER BY id
                 """)
             let stored = storedRows.count
+            // Sorted by moment, but a stored event never before one recorded ahead of it: rows are
+            // recorded under the debt's row lock, in the order the changes were made, while a
+            // change's moment may be taken before it waited for that lock (DebtHistoryOrderTests).
+            var keys: [Date] = []
             for row in storedRows {
                 let actor: DebtEventActor
                 do {
@@ -80,15 +84,18 @@ public struct DebtHistory: Sendable {
                 } catch {
                     throw SQLError(code: .decode, message: "debt_events.actor of \(externalID) does not read: \(error)", sql: "")
                 }
-                events.append(DebtEvent(kind: try row.known("kind"), at: try row.date("at"), actor: actor, details: try row.string("details")))
+                let at = try row.date("at")
+                keys.append(max(at, keys.last ?? at))
+                events.append(DebtEvent(kind: try row.known("kind"), at: at, actor: actor, details: try row.string("details")))
             }
             // At one moment: the registration first, then what the transaction recorded (a payment,
             // the slip it cancelled), then the slip it issued; otherwise in the order read.
             func rank(_ e: DebtEvent, _ stored: Bool) -> Int { e.kind == .registered ? 0 : stored ? 1 : 2 }
             let storedFrom = events.count - stored
-            return events.enumerated()
-                .sorted { ($0.element.at, rank($0.element, $0.offset >= storedFrom), $0.offset) < ($1.element.at, rank($1.element, $1.offset >= storedFrom), $1.offset) }
-                .map(\.element)
+            func key(_ i: Int) -> Date { i >= storedFrom ? keys[i - storedFrom] : events[i].at }
+            return events.indices
+                .sorted { (key($0), rank(events[$0], $0 >= storedFrom), $0) < (key($1), rank(events[$1], $1 >= storedFrom), $1) }
+                .map { events[$0] }
         }
     }
 
