@@ -100,7 +100,8 @@ public struct XLSXReader {
         }
         var scanner = XMLScanner()
         var produced = 0
-        let stored = max(Int(entry.compressedSize), 1)
+        // Clamped: a hostile file's size need not fit an Int (found by the fuzzer, target xlsx).
+        let stored = max(Int(clamping: entry.compressedSize), 1)
         let limits = self.limits, already = inflated
         let checksum: CRC32
         var handlerError: (any Error)?
