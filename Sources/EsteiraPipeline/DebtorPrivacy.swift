@@ -424,10 +424,11 @@ public struct DebtorPrivacy: Sendable {
     }
 
     struct RawLines: Sendable {
-        var rejects: [(id: Int, batchID: String, entry: RejectEntry)]
-        var submissions: [(batchID: String?, open: Bool, entry: SubmissionEntry)]
+        var rejects: [(id: Int, entry: RejectEntry)]
+        /// Lines exist only while their submission is open or not yet swept: it has no batch yet.
+        var submissions: [(open: Bool, entry: SubmissionEntry)]
         /// The batches whose files may hold the lines.
-        var batchIDs: [String] { rejects.map(\.batchID) + submissions.compactMap(\.batchID) }
+        var batchIDs: [String] { rejects.map(\.entry.batchID) }
     }
 
     /// Rejected lines and submitted lines whose text holds the document as files write it.
@@ -445,16 +446,16 @@ public struct DebtorPrivacy: Sendable {
                 SELECT r.id, r.batch_id, b.client_id, r.line, r.field, r.code, r.raw, r.created_at
                 FROM rejects r JOIN batches b ON b.id = r.batch_id WHERE r.raw <> '' AND (\(inRejects)) ORDER BY r.id
                 """).map { r in
-                (id: try r.int("id"), batchID: try r.string("batch_id"),
+                (id: try r.int("id"),
                  entry: RejectEntry(clientID: try r.string("client_id"), batchID: try r.string("batch_id"), line: try r.int("line"),
                                     field: try r.string("field"), code: try r.string("code"), raw: try r.string("raw"),
                                     createdAt: Timestamp.iso(try r.date("created_at"))))
             }
             let submissions = try await c.query("""
-                SELECT l.submission_id, l.seq, s.client_id, s.batch_id, s.status FROM submission_lines l JOIN submissions s ON s.id = l.submission_id
+                SELECT l.submission_id, l.seq, s.client_id, s.status FROM submission_lines l JOIN submissions s ON s.id = l.submission_id
                 WHERE l.line <> '' AND (\(inLines)) ORDER BY l.submission_id, l.seq
                 """).map { r in
-                (batchID: try r.optionalString("batch_id"), open: try r.string("status") == "open",
+                (open: try r.string("status") == "open",
                  entry: SubmissionEntry(clientID: try r.string("client_id"), submissionID: try r.string("submission_id"), seq: try r.int("seq")))
             }
             return RawLines(rejects: rejects, submissions: submissions)
