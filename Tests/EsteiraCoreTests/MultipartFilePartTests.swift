@@ -51,6 +51,40 @@ struct MultipartFilePartTests {
         }
     }
 
+    /// The outcome of `body` read whole, and again cut in two at every place: each must agree.
+    static func outcomesAtEveryCut(_ body: [UInt8]) -> Set<String> {
+        var outcomes: Set<String> = [read(body).outcome]
+        for cut in 0...body.count {
+            var part = MultipartFilePart(boundary: "fronteira")
+            do {
+                _ = try part.feed(body[..<cut])
+                _ = try part.feed(body[cut...])
+                outcomes.insert("name:" + (try part.finish() ?? ""))
+            } catch {
+                outcomes.insert("\(error)")
+            }
+        }
+        return outcomes
+    }
+
+    @Test("at the limits (padding after a delimiter, the headers' size), the outcome is the same however the body is cut")
+    func limitsWhateverTheCut() {
+        let nota = "Content-Disposition: form-data; name=\"nota\"\r\n\r\nx\r\n--fronteira--"
+        // Padding of 64 spaces is read; of 65 it is refused. The fuzzer found a body whose
+        // padding was refused when the body was cut inside it, and read when whole.
+        #expect(Self.outcomesAtEveryCut(Array(("--fronteira" + String(repeating: " ", count: 64) + "\r\n" + nota).utf8)) == ["missingFile"])
+        #expect(Self.outcomesAtEveryCut(Array(("--fronteira" + String(repeating: " ", count: 65) + "\r\n" + nota).utf8)) == ["malformed"])
+        // Header lines of exactly the limit (16 KiB), counted from the line after the delimiter
+        // to the last header's CRLF: "X: " (3) + filler + CRLF (2).
+        let filler = (16 << 10) - 5
+        let atLimit = "--fronteira\r\nX: " + String(repeating: "a", count: filler) + "\r\n\r\nx\r\n--fronteira--"
+        let pastLimit = "--fronteira\r\nX: " + String(repeating: "a", count: filler + 1) + "\r\n\r\nx\r\n--fronteira--"
+        #expect(Self.read(Array(atLimit.utf8), size: 1).outcome == "missingFile")
+        #expect(Self.read(Array(atLimit.utf8)).outcome == "missingFile")
+        #expect(Self.read(Array(pastLimit.utf8), size: 1).outcome == "malformed")
+        #expect(Self.read(Array(pastLimit.utf8)).outcome == "malformed")
+    }
+
     @Test("refused: a header name with a byte above 127 (MultipartKit 4.7.1 trapped on it), a line without a colon, headers past the limit; cut short; no file")
     func refusals() {
         // The input the fuzzer found, in spirit: é (0xC3 0xA9) in a header's name.

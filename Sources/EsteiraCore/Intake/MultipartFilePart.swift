@@ -28,6 +28,8 @@ public struct MultipartFilePart: Sendable {
 
     /// The most a part's header lines may take.
     public static let maxHeaderBytes = 16 << 10
+    /// The most transport padding (spaces and tabs, RFC 2046 § 5.1.1) a delimiter line may carry.
+    public static let maxPaddingBytes = 64
 
     enum State: Sendable { case preamble, afterDelimiter, headers, body, epilogue }
 
@@ -85,10 +87,10 @@ public struct MultipartFilePart: Sendable {
                 }
                 var i = at
                 while i < pending.count, pending[i] == 32 || pending[i] == 9 { i += 1 }
-                guard i + 1 < pending.count else {
-                    guard i - at <= 64 else { throw .malformed }
-                    break loop
-                }
+                // The padding's bound holds whether or not its CRLF has come yet: a bound only
+                // while waiting would refuse a body cut inside the padding and take it whole.
+                guard i - at <= Self.maxPaddingBytes else { throw .malformed }
+                guard i + 1 < pending.count else { break loop }
                 guard pending[i] == 13, pending[i + 1] == 10 else { throw .malformed }
                 at = i + 2
                 state = .headers
@@ -99,7 +101,9 @@ public struct MultipartFilePart: Sendable {
                 } else if let found = Self.find([13, 10, 13, 10], in: pending, from: at) {
                     end = found + 2
                 } else {
-                    guard pending.count - at <= Self.maxHeaderBytes else { throw .malformed }
+                    // The blank line may be starting in the last three bytes (CR LF CR), so the
+                    // headers are past the limit only when even that ending would leave them so.
+                    guard pending.count - 1 - at <= Self.maxHeaderBytes else { throw .malformed }
                     break loop
                 }
                 guard end - at <= Self.maxHeaderBytes else { throw .malformed }
