@@ -131,6 +131,14 @@ struct WorkerStallTests {
             }
             #expect(error?.message.contains("no PostgreSQL connection within 0.5 s") == true)
             #expect(ContinuousClock.now - started < .seconds(5))
+            // A transaction's limit shorter than its wait for a connection: what ran out is still
+            // the wait for a connection, and the error says so (it said "did not answer", and hid
+            // the connection's problem: PostgresTLSTests on CI, both limits 30 s).
+            let short = pg.withLimits(PostgresLimits(transaction: 0.5, connectionWait: 10))
+            let shortError = await #expect(throws: SQLError.self) {
+                try await short.write { c in try await c.execute("INSERT INTO marks (n) VALUES (1)") }
+            }
+            #expect(shortError?.message.contains("no PostgreSQL connection within 0.5 s") == true, "\(String(describing: shortError))")
             // The holders end; their connections serve again, also to the pool's limited user.
             gate.open()
             for h in holders { try await h.value }

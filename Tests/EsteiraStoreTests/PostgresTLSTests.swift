@@ -55,9 +55,10 @@ final class TLSCluster: Sendable {
 /// is refused where the mode checks it.
 @Suite("PostgreSQL over TLS", .serialized, .enabled(if: TLSCluster.available))
 struct PostgresTLSTests {
-    /// Whether the connection that answers is encrypted, as the server sees it. The waits are
+    /// Whether the connection that answers is encrypted, as the server sees it. The wait is
     /// generous: on CI (dc86dbf) a first connection to a fresh cluster, with thirty suites busy on
-    /// two cores, took longer than 5 s; nothing here measures time.
+    /// two cores, took longer than 5 s; nothing here measures time. A refused connection answers
+    /// at the end of the wait, with the problem of the pool's last attempt.
     static func encrypted(_ url: String) async throws -> Bool {
         let db = try PostgresDatabase(url: url, logger: ScratchPostgres.logger, maxConnections: 1,
                                       limits: PostgresLimits(transaction: 30, connectionWait: 30))

@@ -190,7 +190,9 @@ public final class PostgresDatabase: SQLDatabase {
             { @Sendable () async throws -> TransactionAlarm in
                 try await Task.sleep(for: .seconds(limit))
                 abandoned.set()
-                return .overran
+                // A limit at or under the wait runs out while the transaction still waits for
+                // its connection: that is what to tell, with the connection's problem.
+                return connected.isSet ? .overran : .noConnection
             },
         ])
         switch raced {
@@ -200,9 +202,10 @@ public final class PostgresDatabase: SQLDatabase {
         case .ended(let result):
             return try result.get()
         case .alarm(.noConnection):
-            logger.error("PostgreSQL transaction abandoned: no connection within its wait limit", metadata: ["limit_seconds": "\(wait)"])
+            let waited = min(wait, limit)
+            logger.error("PostgreSQL transaction abandoned: no connection within its wait limit", metadata: ["limit_seconds": "\(waited)"])
             let problem = await connectionProblem()
-            throw SQLError(code: .connection, message: "no PostgreSQL connection within \(wait) s" + (problem.map { ": " + $0 } ?? ""), sql: "")
+            throw SQLError(code: .connection, message: "no PostgreSQL connection within \(waited) s" + (problem.map { ": " + $0 } ?? ""), sql: "")
         case .alarm(.overran):
             logger.error("PostgreSQL transaction abandoned: no answer within its limit", metadata: ["limit_seconds": "\(limit)"])
             throw SQLError(code: .connection, message: "PostgreSQL did not answer within \(limit) s; the transaction rolls back", sql: "")
