@@ -52,10 +52,27 @@ public struct MultipartFilePart: Sendable {
         pending = [13, 10]
     }
 
-    /// Feeds the next chunk of the body; answers the file's bytes in it.
-    public mutating func feed(_ bytes: some Collection<UInt8>) throws(Problem) -> [UInt8] {
+    /// Feeds the next chunk of the body; answers the file's bytes in it. The chunk is bytes in
+    /// memory, not any collection of them: a generic method called from another module runs
+    /// unspecialized, a witness call per byte of the upload.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(Problem) -> [UInt8] {
         if state == .epilogue { return [] }
         pending.append(contentsOf: bytes)
+        return try decide()
+    }
+
+    public mutating func feed(_ bytes: ArraySlice<UInt8>) throws(Problem) -> [UInt8] {
+        if state == .epilogue { return [] }
+        pending.append(contentsOf: bytes)
+        return try decide()
+    }
+
+    public mutating func feed(_ bytes: [UInt8]) throws(Problem) -> [UInt8] {
+        try feed(bytes[...])
+    }
+
+    /// Reads on in `pending` as far as it can be decided; answers the file's bytes found.
+    mutating func decide() throws(Problem) -> [UInt8] {
         var out: [UInt8] = []
         var at = 0
         loop: while true {

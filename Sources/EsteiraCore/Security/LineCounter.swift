@@ -9,9 +9,17 @@ public struct LineCounter: Sendable {
 
     public init() {}
 
-    public mutating func add(_ bytes: some Collection<UInt8>) {
-        for b in bytes where b == 0x0A { lineFeeds += 1 }
-        if let last = bytes.reversed().first { lastByte = last }
+    /// Takes bytes in memory, not any collection of them: a generic method called from another
+    /// module runs unspecialized, a witness call per byte, and every uploaded byte passes here.
+    public mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var feeds = 0
+        for b in bytes where b == 0x0A { feeds += 1 }
+        lineFeeds += feeds
+        if let last = bytes.last { lastByte = last }
+    }
+
+    public mutating func add(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { add($0) }
     }
 
     /// Lines, the last one counted even without a final line break.

@@ -271,7 +271,7 @@ struct BatchRoutes {
         var part = MultipartFilePart(boundary: boundary)
         do {
             for try await buffer in body {
-                let bytes = try part.feed(buffer.readableBytesView)
+                let bytes = try buffer.withUnsafeReadableBytes { b in try part.feed(b) }
                 if !bytes.isEmpty { try await writer.write(bytes) }
             }
             return try part.finish()
