@@ -18,6 +18,16 @@ public enum TextEncoding: String, Sendable, Codable {
     /// Decodes bytes to a String. Windows-1252's five undefined bytes map to the C1 controls of the
     /// same value, as the WHATWG encoding standard does, so nothing is dropped.
     public func decode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        decoded(bytes)
+    }
+
+    /// The same for bytes in memory: the generic form, called from another module, runs
+    /// unspecialized, a witness call per byte of every record of a Windows-1252 file.
+    public func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        decoded(bytes)
+    }
+
+    func decoded<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         switch self {
         case .utf8, .utf8WithInvalidBytes:
             return String(decoding: bytes, as: UTF8.self)
