@@ -73,10 +73,13 @@ public struct XLSXReader {
 
     let archive: Archive
     let limits: SheetLimits
+    /// The file's size: no part's compressed bytes can be more.
+    let fileBytes: Int
     private var inflated = 0
 
     public init(url: URL, limits: SheetLimits = SheetLimits()) throws {
         self.limits = limits
+        fileBytes = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? Int.max
         if let head = try? FileHandle(forReadingFrom: url).read(upToCount: 8),
            Array(head).starts(with: SpreadsheetSignature.ole2) {
             throw SheetProblem(kind: .encrypted, message: FileProblem.spreadsheetWithPassword.message)
@@ -102,6 +105,11 @@ public struct XLSXReader {
         var produced = 0
         // Clamped: a hostile file's size need not fit an Int (found by the fuzzer, target xlsx).
         let stored = max(Int(clamping: entry.compressedSize), 1)
+        // A size past the file's own is a lie that the bomb check below would believe (its ratio
+        // is to the claimed size), and the ZIP library reads on past the end (found by the fuzzer).
+        guard stored <= fileBytes else {
+            throw Self.corrupt("a parte \(path) diz ocupar mais bytes do que o arquivo inteiro tem")
+        }
         let limits = self.limits, already = inflated
         let checksum: CRC32
         var handlerError: (any Error)?

@@ -10,6 +10,7 @@ The expected values in SheetReaderTests.swift are the values written here."""
 import datetime
 import io
 import os
+import struct
 import zipfile
 
 import msoffcrypto
@@ -107,6 +108,42 @@ def bomb(source):
             z.writestr(item.filename, data)
 
 
+def lying_size(source):
+    """The workbook, stored, with its workbook.xml's compressed size, in the local header and the central
+    directory, set to 2 GiB - 1: more than the whole file holds. ZIPFoundation reads that far past
+    the end, and the inflated output's ratio to the claimed size never looks like a bomb (found by
+    the fuzzer, target xlsx: a worker busy for minutes)."""
+    # Stored, not deflated: a deflate stream ends by itself, stored bytes only where the size says.
+    src = zipfile.ZipFile(source)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        for item in src.infolist():
+            z.writestr(item.filename, src.read(item.filename))
+    data = bytearray(out.getvalue())
+    name = b"xl/workbook.xml"
+    lying = struct.pack("<I", 0x7FFFFFFF)
+    at = 0
+    while True:
+        at = data.find(b"PK\x03\x04", at)
+        if at < 0:
+            break
+        n = struct.unpack_from("<H", data, at + 26)[0]
+        if data[at + 30:at + 30 + n] == name:
+            data[at + 18:at + 22] = lying
+        at += 4
+    at = 0
+    while True:
+        at = data.find(b"PK\x01\x02", at)
+        if at < 0:
+            break
+        n = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46:at + 46 + n] == name:
+            data[at + 20:at + 24] = lying
+        at += 4
+    with open(os.path.join(here, "lying-size.xlsx"), "wb") as f:
+        f.write(data)
+
+
 def legacy():
     """An XLS (BIFF8): the standard header, two debts, one with a bad CPF (row 3)."""
     wb = xlwt.Workbook()
@@ -128,6 +165,7 @@ if __name__ == "__main__":
     encrypted(source)
     corrupt(source)
     bomb(source)
+    lying_size(source)
     legacy()
     for name in sorted(os.listdir(here)):
         print(name, os.path.getsize(os.path.join(here, name)))
