@@ -122,24 +122,18 @@ def lying_size(source):
     data = bytearray(out.getvalue())
     name = b"xl/workbook.xml"
     lying = struct.pack("<I", 0x7FFFFFFF)
-    at = 0
-    while True:
-        at = data.find(b"PK\x03\x04", at)
-        if at < 0:
-            break
-        n = struct.unpack_from("<H", data, at + 26)[0]
-        if data[at + 30:at + 30 + n] == name:
-            data[at + 18:at + 22] = lying
-        at += 4
-    at = 0
-    while True:
-        at = data.find(b"PK\x01\x02", at)
-        if at < 0:
-            break
-        n = struct.unpack_from("<H", data, at + 28)[0]
-        if data[at + 46:at + 46 + n] == name:
-            data[at + 20:at + 24] = lying
-        at += 4
+
+    def patch(signature, name_length_at, name_at, size_at):
+        """Every header with this signature that names the part gets the lying size."""
+        at = data.find(signature)
+        while at >= 0:
+            n = struct.unpack_from("<H", data, at + name_length_at)[0]
+            if data[at + name_at:at + name_at + n] == name:
+                data[at + size_at:at + size_at + 4] = lying
+            at = data.find(signature, at + 4)
+
+    patch(b"PK\x03\x04", 26, 30, 18)  # local file header (APPNOTE 4.3.7)
+    patch(b"PK\x01\x02", 28, 46, 20)  # central directory header (APPNOTE 4.3.12)
     with open(os.path.join(here, "lying-size.xlsx"), "wb") as f:
         f.write(data)
 
