@@ -105,8 +105,8 @@ public struct XLSXReader {
         var produced = 0
         // Clamped: a hostile file's size need not fit an Int (found by the fuzzer, target xlsx).
         let stored = max(Int(clamping: entry.compressedSize), 1)
-        // A size past the file's own is a lie that the bomb check below would believe (its ratio
-        // is to the claimed size), and the ZIP library reads on past the end (found by the fuzzer).
+        // A size past the file's own is a lie that the bomb check below would believe: its ratio
+        // is to the claimed size.
         guard stored <= fileBytes else {
             throw Self.corrupt("a parte \(path) diz ocupar mais bytes do que o arquivo inteiro tem")
         }

@@ -110,9 +110,9 @@ def bomb(source):
 
 def lying_size(source):
     """The workbook, stored, with its workbook.xml's compressed size, in the local header and the central
-    directory, set to 2 GiB - 1: more than the whole file holds. ZIPFoundation reads that far past
-    the end, and the inflated output's ratio to the claimed size never looks like a bomb (found by
-    the fuzzer, target xlsx: a worker busy for minutes)."""
+    directory, set to 2 GiB - 1: more than the whole file holds. The bomb check takes its ratio to
+    the claimed size, so the claim must be refused before it is believed (seen while chasing the
+    fuzzer's xlsx hang, docs/security.md)."""
     # Stored, not deflated: a deflate stream ends by itself, stored bytes only where the size says.
     src = zipfile.ZipFile(source)
     out = io.BytesIO()
