@@ -26,7 +26,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
@@ -54,7 +53,8 @@ let package = Package(
         // thread's own priority).
         .target(name: "CEsteiraShims"),
 
-        // gzip streams through Debian's zlib (zlib1g-dev), for Parquet's GZIP codec.
+        // Debian's zlib (zlib1g-dev): gzip streams for Parquet's GZIP codec, and the raw deflate
+        // streams and CRC-32 of the ZIP inside an XLSX.
         .target(name: "CEsteiraGzip", linkerSettings: [.linkedLibrary("z")]),
 
         // Parquet files written by Esteira itself: the Thrift compact footer, row groups, PLAIN and
@@ -98,7 +98,7 @@ let package = Package(
         // Spreadsheets (XLSX) read as a stream and turned into the CSV the pipeline reads.
         .target(
             name: "EsteiraSheets",
-            dependencies: ["EsteiraCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["EsteiraCore", "CEsteiraGzip"],
             swiftSettings: swiftSettings
         ),
 
@@ -106,7 +106,7 @@ let package = Package(
         // plain build makes a stub that says so.
         .executableTarget(
             name: "esteira-fuzz",
-            dependencies: ["EsteiraCore", "EsteiraSheets", "CEsteiraShims", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: ["EsteiraCore", "EsteiraSheets", "CEsteiraShims", "CEsteiraGzip"],
             path: "Fuzz/Targets",
             swiftSettings: swiftSettings
         ),

@@ -1,8 +1,8 @@
+import CEsteiraGzip
 import CEsteiraShims
 import EsteiraCore
 import EsteiraSheets
 import Foundation
-import ZIPFoundation
 
 // libFuzzer targets over the parsers (scripts/fuzz builds this with `-sanitize=fuzzer,address`);
 // the target is chosen by ESTEIRA_FUZZ_TARGET. Each checks a property, not only that nothing
@@ -186,14 +186,28 @@ func fuzzSheetXML(_ bytes: [UInt8]) {
     let target = ["xl/worksheets/sheet1.xml", "xl/sharedStrings.xml", "xl/workbook.xml"][Int(first) % 3]
     parts[target] = xml
     let source = URL(fileURLWithPath: scratch + "/xml.xlsx"), out = URL(fileURLWithPath: scratch + "/xml.csv")
-    try? FileManager.default.removeItem(at: source)
-    guard let archive = try? Archive(url: source, accessMode: .create, pathEncoding: nil) else { return }
-    for (path, data) in parts.sorted(by: { $0.key < $1.key }) {
-        try? archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate) { position, size in
-            data.subdata(in: Int(position)..<Int(position) + size)
-        }
-    }
+    _ = FileManager.default.createFile(atPath: source.path, contents: Data(storedZIP(parts.sorted(by: { $0.key < $1.key }))))
     _ = try? SheetToCSV.convert(xlsx: source, to: out)
+}
+
+/// A ZIP whose entries are stored, not deflated (PKWARE APPNOTE 4.3.7, 4.3.12, 4.3.16): the
+/// least that carries the XML to the reader unchanged.
+func storedZIP(_ parts: [(key: String, value: Data)]) -> [UInt8] {
+    func le(_ value: UInt32, _ bytes: Int) -> [UInt8] { (0..<bytes).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+    var file: [UInt8] = [], directory: [UInt8] = []
+    for (path, data) in parts {
+        let name = Array(path.utf8), body = Array(data)
+        let crc = body.withUnsafeBufferPointer { esteira_crc32(0, $0.baseAddress, $0.count) }
+        // Version 2.0, no flags, method 0, no date; the CRC and both sizes; the name's length.
+        let common = le(20, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(crc, 4) + le(UInt32(body.count), 4)
+            + le(UInt32(body.count), 4) + le(UInt32(name.count), 2) + le(0, 2)
+        directory += le(0x0201_4B50, 4) + le(20, 2) + common + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4)
+            + le(UInt32(file.count), 4) + name
+        file += le(0x0403_4B50, 4) + common + name + body
+    }
+    let entries = UInt32(parts.count)
+    return file + directory + le(0x0605_4B50, 4) + le(0, 2) + le(0, 2) + le(entries, 2) + le(entries, 2)
+        + le(UInt32(directory.count), 4) + le(UInt32(file.count), 4) + le(0, 2)
 }
 
 /// A body taken as multipart: the file part and the outcome are the same however the body is

@@ -1,6 +1,5 @@
 import EsteiraCore
 import Foundation
-import ZIPFoundation
 
 /// Why a spreadsheet cannot be read, in words a client understands (Portuguese).
 public struct SheetProblem: Error, Equatable, Sendable, CustomStringConvertible {
@@ -71,21 +70,18 @@ public struct XLSXReader {
         case empty
     }
 
-    let archive: Archive
+    let archive: ZIPArchive
     let limits: SheetLimits
-    /// The file's size: no part's compressed bytes can be more.
-    let fileBytes: Int
     private var inflated = 0
 
     public init(url: URL, limits: SheetLimits = SheetLimits()) throws {
         self.limits = limits
-        fileBytes = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? Int.max
         if let head = try? FileHandle(forReadingFrom: url).read(upToCount: 8),
            Array(head).starts(with: SpreadsheetSignature.ole2) {
             throw SheetProblem(kind: .encrypted, message: FileProblem.spreadsheetWithPassword.message)
         }
         do {
-            archive = try Archive(url: url, accessMode: .read)
+            archive = try ZIPArchive(url: url)
         } catch {
             throw SheetProblem(kind: .corrupt, message: "O arquivo não é uma planilha XLSX válida (o ZIP está corrompido ou incompleto).")
         }
@@ -104,39 +100,25 @@ public struct XLSXReader {
         var scanner = XMLScanner()
         var produced = 0
         // Clamped: a hostile file's size need not fit an Int (found by the fuzzer, target xlsx).
+        // The archive has made sure the part's bytes lie inside the file before it gives any.
         let stored = max(Int(clamping: entry.compressedSize), 1)
-        // A size past the file's own is a lie that the bomb check below would believe: its ratio
-        // is to the claimed size.
-        guard stored <= fileBytes else {
-            throw Self.corrupt("a parte \(path) diz ocupar mais bytes do que o arquivo inteiro tem")
-        }
         let limits = self.limits, already = inflated
-        let checksum: CRC32
-        var handlerError: (any Error)?
+        let checksum: UInt32
         do {
-            checksum = try archive.extract(entry, bufferSize: 64 * 1024) { data in
-                produced += data.count
+            checksum = try archive.read(entry) { piece in
+                produced += piece.count
                 if already + produced > limits.maxInflatedBytes || (produced > 1 << 20 && produced / stored > limits.maxRatio) {
                     throw SheetProblem(kind: .tooLarge, message: "A planilha descompactada é grande demais (possível arquivo malicioso): a parte \(path) passa de \(produced / stored) vezes o seu tamanho compactado.")
                 }
-                do {
-                    try scanner.feed(data, handle)
-                } catch {
-                    handlerError = error
-                    throw error
-                }
+                try scanner.feed(piece, handle)
             }
             try scanner.finish()
-        } catch let problem as SheetProblem {
-            throw problem
+        } catch let problem as ZIPArchive.Problem {
+            throw Self.corrupt(problem.description)
         } catch let malformed as XMLScanner.Malformed {
             throw Self.corrupt("XML inválido em \(path): \(malformed.description)")
-        } catch {
-            // What the caller's handler threw goes back to it as it was; the rest is the ZIP's.
-            if let handlerError { throw handlerError }
-            throw Self.corrupt("não foi possível descompactar \(path)")
         }
-        guard checksum == entry.checksum else { throw Self.corrupt("a soma de verificação de \(path) não confere") }
+        guard checksum == entry.crc32 else { throw Self.corrupt("a soma de verificação de \(path) não confere") }
         inflated += produced
     }
 

@@ -12,6 +12,7 @@ import io
 import os
 import struct
 import zipfile
+import zlib
 
 import msoffcrypto
 import msoffcrypto.format.ooxml
@@ -108,6 +109,18 @@ def bomb(source):
             z.writestr(item.filename, data)
 
 
+def patch_part(data, name, local_at, central_at, value):
+    """Writes `value` at `local_at` of every local file header (APPNOTE 4.3.7) and at `central_at`
+    of every central directory header (APPNOTE 4.3.12) that names the part `name`."""
+    for signature, name_length_at, name_at, at in ((b"PK\x03\x04", 26, 30, local_at), (b"PK\x01\x02", 28, 46, central_at)):
+        header = data.find(signature)
+        while header >= 0:
+            n = struct.unpack_from("<H", data, header + name_length_at)[0]
+            if data[header + name_at:header + name_at + n] == name:
+                data[header + at:header + at + len(value)] = value
+            header = data.find(signature, header + 4)
+
+
 def lying_size(source):
     """The workbook, stored, with its workbook.xml's compressed size, in the local header and the central
     directory, set to 2 GiB - 1: more than the whole file holds. The bomb check takes its ratio to
@@ -120,22 +133,68 @@ def lying_size(source):
         for item in src.infolist():
             z.writestr(item.filename, src.read(item.filename))
     data = bytearray(out.getvalue())
-    name = b"xl/workbook.xml"
-    lying = struct.pack("<I", 0x7FFFFFFF)
-
-    def patch(signature, name_length_at, name_at, size_at):
-        """Every header with this signature that names the part gets the lying size."""
-        at = data.find(signature)
-        while at >= 0:
-            n = struct.unpack_from("<H", data, at + name_length_at)[0]
-            if data[at + name_at:at + name_at + n] == name:
-                data[at + size_at:at + size_at + 4] = lying
-            at = data.find(signature, at + 4)
-
-    patch(b"PK\x03\x04", 26, 30, 18)  # local file header (APPNOTE 4.3.7)
-    patch(b"PK\x01\x02", 28, 46, 20)  # central directory header (APPNOTE 4.3.12)
+    patch_part(data, b"xl/workbook.xml", 18, 20, struct.pack("<I", 0x7FFFFFFF))
     with open(os.path.join(here, "lying-size.xlsx"), "wb") as f:
         f.write(data)
+
+
+def endless_inflate(source):
+    """The workbook with its shared strings last, as a deflate stream (RFC 1951) that does not end
+    within the part: one final stored block that announces 65,535 bytes and holds 23, the last
+    opening an XML comment. A reader that inflates on past the part's bytes takes the central
+    directory as the comment's text and then waits at the file's end for bytes that never come
+    (the fuzzer's xlsx hang, docs/security.md)."""
+    src = zipfile.ZipFile(source)
+    held = b"<sst><si><t>a</t><!--"
+    # BFINAL 1, BTYPE 00 (stored), then LEN 65535 and its complement NLEN 0 (RFC 1951 3.2.4).
+    stream = b"\x01" + struct.pack("<HH", 0xFFFF, 0x0000) + held
+    name = "xl/sharedStrings.xml"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for item in src.infolist():
+            if item.filename != name:
+                z.writestr(item.filename, src.read(item.filename))
+        z.writestr(zipfile.ZipInfo(name), stream, compress_type=zipfile.ZIP_STORED)
+    data = bytearray(out.getvalue())
+    patch_part(data, name.encode(), 8, 10, struct.pack("<H", 8))  # method 8: deflate
+    with open(os.path.join(here, "endless-inflate.xlsx"), "wb") as f:
+        f.write(data)
+
+
+def zip64(source):
+    """The workbook written with every ZIP64 field (APPNOTE 4.3.14, 4.3.15, 4.5.3), as writers of
+    files past 4 GiB do: the 32-bit sizes and offsets all 0xFFFFFFFF, their values in the extra
+    fields and the ZIP64 end records. It must read as the workbook does; Python's zipfile checks
+    it below."""
+    src = zipfile.ZipFile(source)
+    full32, full16 = 0xFFFFFFFF, 0xFFFF
+    body, directory = bytearray(), bytearray()
+    for item in src.infolist():
+        data = src.read(item.filename)
+        packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+        stored = packer.compress(data) + packer.flush()
+        name = item.filename.encode()
+        crc = zlib.crc32(data)
+        offset = len(body)
+        # Version 4.5 (ZIP64), no flags, method 8, no date.
+        local_extra = struct.pack("<HHQQ", 1, 16, len(data), len(stored))
+        body += struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, 8, 0, 0, crc, full32, full32, len(name), len(local_extra))
+        body += name + local_extra + stored
+        central_extra = struct.pack("<HHQQQ", 1, 24, len(data), len(stored), offset)
+        directory += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, 8, 0, 0, crc, full32, full32,
+                                 len(name), len(central_extra), 0, 0, 0, 0, full32)
+        directory += name + central_extra
+    count = len(src.infolist())
+    record_at = len(body) + len(directory)
+    record = struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count, len(directory), len(body))
+    locator = struct.pack("<IIQI", 0x07064B50, 0, record_at, 1)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, full16, full16, full32, full32, 0)
+    path = os.path.join(here, "zip64.xlsx")
+    with open(path, "wb") as f:
+        f.write(body + directory + record + locator + end)
+    with zipfile.ZipFile(path) as check:
+        assert check.testzip() is None
+        assert all(check.read(i.filename) == src.read(i.filename) for i in src.infolist())
 
 
 def legacy():
@@ -160,6 +219,8 @@ if __name__ == "__main__":
     corrupt(source)
     bomb(source)
     lying_size(source)
+    endless_inflate(source)
+    zip64(source)
     legacy()
     for name in sorted(os.listdir(here)):
         print(name, os.path.getsize(os.path.join(here, name)))
