@@ -26,6 +26,22 @@ struct LogRedactionTests {
         #expect(TaxID.redactingDocuments(in: "x 93141592687 y") == "x 93*******87 y")
     }
 
+    @Test("a batch id (a UUID) whose digits make a CPF's shape across its groups stays whole")
+    func uuids() {
+        // In "f481-2345-6712" the tokens 481, 2345 and 6712 (the f is no token) are 11 digits
+        // joined by single hyphens: a CPF's shape. A benchmark's debug log showed this batch id as
+        // 013b9038-f48*******12-d6b3e9207819, and no line of the batch could be found by its id.
+        let id = "013b9038-f481-2345-6712-d6b3e9207819"
+        #expect(TaxID.redactingDocuments(in: id) == id)
+        #expect(TaxID.redactingDocuments(in: "lote \(id) concluído") == "lote \(id) concluído")
+        #expect(TaxID.redactingDocuments(in: "/v1/batches/\(id)/rejects") == "/v1/batches/\(id)/rejects")
+        let upper = id.uppercased()
+        #expect(TaxID.redactingDocuments(in: upper) == upper)
+        // A document beside it is still masked, and one glued to it is no UUID's shape.
+        #expect(TaxID.redactingDocuments(in: "\(id) 529.982.247-25") == "\(id) 52*******25")
+        #expect(TaxID.redactingDocuments(in: "9038-f481-2345-6712") == "9038-f48*******12")
+    }
+
     @Test("the hostile tester's bypasses: percent-encoded separators, spaces, a document inside a file name")
     func bypasses() {
         #expect(TaxID.redactingDocuments(in: "document=248.438.034%2D80") == "document=24*******80")

@@ -166,7 +166,8 @@ extension TaxID {
     /// separators (`.`, `-`, `/`, space, `+`) form chains, and any run of consecutive tokens of a
     /// chain that adds up to a document's shape is masked, whatever the tokens around it. A trace
     /// or span id (32 or 16 lowercase hex digits, standing alone) is left whole: about one trace id
-    /// in ten holds a run of exactly 11 decimal digits between its letters.
+    /// in ten holds a run of exactly 11 decimal digits between its letters. So is a UUID (a batch's
+    /// id): its groups' digits, joined by hyphens, can make a CPF's shape.
     public static func redactingDocuments(in text: String) -> String {
         let s = percentDecodedPrintable(text)
         guard s.utf8.count >= 11 else { return s }
@@ -176,11 +177,34 @@ extension TaxID {
         func isAlphanumeric(_ ch: Character) -> Bool { ch.isASCII && (ch.isLetter || ch.isNumber) }
         func isLowerHex(_ ch: Character) -> Bool { ch.isASCII && (ch.isNumber || ("a"..."f").contains(ch)) }
 
-        // Trace and span ids, protected from the masking.
+        // Trace and span ids, and UUIDs (batch, job and draft ids), protected from the masking.
         var protected = [Bool](repeating: false, count: chars.count)
+        func isUUID(at start: Int) -> Bool {
+            // 8-4-4-4-12 hexadecimal digits of one case (RFC 9562 § 4), standing alone.
+            guard start + 36 <= chars.count, start + 36 == chars.count || !isAlphanumeric(chars[start + 36]) else { return false }
+            var lower = false, upper = false
+            for k in 0..<36 {
+                let ch = chars[start + k]
+                if k == 8 || k == 13 || k == 18 || k == 23 {
+                    guard ch == "-" else { return false }
+                } else if ch.isASCII && ch.isNumber {
+                    continue
+                } else if ("a"..."f").contains(ch) {
+                    lower = true
+                } else if ("A"..."F").contains(ch) {
+                    upper = true
+                } else {
+                    return false
+                }
+            }
+            return !(lower && upper)
+        }
         var i = 0
         while i < chars.count {
-            if (i == 0 || !isAlphanumeric(chars[i - 1])) && isLowerHex(chars[i]) {
+            if (i == 0 || !isAlphanumeric(chars[i - 1])) && isUUID(at: i) {
+                for k in i..<(i + 36) { protected[k] = true }
+                i += 36
+            } else if (i == 0 || !isAlphanumeric(chars[i - 1])) && isLowerHex(chars[i]) {
                 var end = i
                 while end < chars.count && isLowerHex(chars[end]) { end += 1 }
                 if end - i == 16 || end - i == 32, end == chars.count || !isAlphanumeric(chars[end]),
