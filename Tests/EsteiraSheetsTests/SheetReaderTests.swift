@@ -80,6 +80,14 @@ struct SheetReaderTests {
         // about 19 KB): read before, with the bomb check's ratio taken to the claimed size.
         #expect(kind("lying-size.xlsx") == .corrupt)
         #expect(kind("empty.xlsx") == .emptySheet)
+        // Parts compressed by bzip2 (method 12), which Python's zipfile writes: refused, naming
+        // the method, instead of read as if deflated.
+        #expect(kind("bzip2.xlsx") == .corrupt)
+        do {
+            _ = try csv("bzip2.xlsx")
+        } catch let p as SheetProblem {
+            #expect(p.message.contains("método de compressão") && p.message.contains("(12)"))
+        }
         // Found by the fuzzer (target xlsx): the shared strings' deflate stream does not end
         // within the part's 194 compressed bytes (Python's zlib.decompressobj(-15) gives 272 bytes
         // and eof False). Read past the part, to the file's end, it made the reader wait for input

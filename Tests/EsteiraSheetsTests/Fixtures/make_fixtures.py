@@ -197,6 +197,15 @@ def zip64(source):
         assert all(check.read(i.filename) == src.read(i.filename) for i in src.infolist())
 
 
+def bzip2(source):
+    """The workbook with every part compressed by bzip2 (method 12, APPNOTE 4.4.5), which Python's
+    zipfile writes and Excel never does: a ZIP whose parts cannot be read here."""
+    src = zipfile.ZipFile(source)
+    with zipfile.ZipFile(os.path.join(here, "bzip2.xlsx"), "w", zipfile.ZIP_BZIP2) as z:
+        for item in src.infolist():
+            z.writestr(item.filename, src.read(item.filename))
+
+
 def legacy():
     """An XLS (BIFF8): the standard header, two debts, one with a bad CPF (row 3)."""
     wb = xlwt.Workbook()
@@ -221,6 +230,7 @@ if __name__ == "__main__":
     lying_size(source)
     endless_inflate(source)
     zip64(source)
+    bzip2(source)
     legacy()
     for name in sorted(os.listdir(here)):
         print(name, os.path.getsize(os.path.join(here, name)))
