@@ -28,23 +28,18 @@ struct ZIPArchive {
 
     private let file: FileHandle
     let fileSize: UInt64
-    let entries: [Entry]
-    private let firstEntryOfPath: [String: Int]
+    /// Each path's entry; when several share a path, the first in the central directory.
+    private let entryOfPath: [String: Entry]
 
     init(url: URL) throws {
         file = try FileHandle(forReadingFrom: url)
         fileSize = try file.seekToEnd()
         let directory = try Self.centralDirectory(of: file, size: fileSize)
-        entries = try Self.entries(in: directory.bytes, count: directory.count)
-        var first: [String: Int] = [:]
-        for (index, entry) in entries.enumerated() where first[entry.path] == nil { first[entry.path] = index }
-        firstEntryOfPath = first
+        entryOfPath = Dictionary(try Self.entries(in: directory.bytes, count: directory.count).map { ($0.path, $0) },
+                                 uniquingKeysWith: { first, _ in first })
     }
 
-    /// The entry of that path; when several share it, the first in the central directory.
-    subscript(path: String) -> Entry? {
-        firstEntryOfPath[path].map { entries[$0] }
-    }
+    subscript(path: String) -> Entry? { entryOfPath[path] }
 
     /// Streams the entry's uncompressed bytes to `consume`, in pieces of at most `pieceSize`,
     /// and returns their CRC-32, for the caller to compare with the entry's.
@@ -53,7 +48,7 @@ struct ZIPArchive {
         guard entry.method == 0 || entry.method == 8 else {
             throw Problem(description: "a parte \(entry.path) usa um método de compressão que não é lido (\(entry.method))")
         }
-        let header = try bytes(at: entry.localHeaderOffset, count: 30, of: "o cabeçalho de \(entry.path)")
+        let header = try Self.bytes(of: file, size: fileSize, at: entry.localHeaderOffset, count: 30, "o cabeçalho de \(entry.path)")
         guard header.u32(0) == 0x0403_4B50 else { throw Problem(description: "o cabeçalho de \(entry.path) não está onde o diretório diz") }
         // The data follows the local header's name and extra field, whose lengths may differ
         // from the central directory's (APPNOTE 4.3.7).
@@ -123,10 +118,6 @@ struct ZIPArchive {
     }
 
     /// `count` bytes at `offset`, all inside the file, or the problem naming `what` they are.
-    private func bytes(at offset: UInt64, count: Int, of what: String) throws -> LittleEndianBytes {
-        try Self.bytes(of: file, size: fileSize, at: offset, count: count, what)
-    }
-
     private static func bytes(of file: FileHandle, size: UInt64, at offset: UInt64, count: Int, _ what: String) throws -> LittleEndianBytes {
         guard UInt64(count) <= size, offset <= size - UInt64(count) else {
             throw Problem(description: "\(what) fica fora do arquivo")

@@ -201,10 +201,11 @@ extension TaxID {
         }
         var i = 0
         while i < chars.count {
-            if (i == 0 || !isAlphanumeric(chars[i - 1])) && isUUID(at: i) {
+            let standsAlone = i == 0 || !isAlphanumeric(chars[i - 1])
+            if standsAlone && isUUID(at: i) {
                 for k in i..<(i + 36) { protected[k] = true }
                 i += 36
-            } else if (i == 0 || !isAlphanumeric(chars[i - 1])) && isLowerHex(chars[i]) {
+            } else if standsAlone && isLowerHex(chars[i]) {
                 var end = i
                 while end < chars.count && isLowerHex(chars[end]) { end += 1 }
                 if end - i == 16 || end - i == 32, end == chars.count || !isAlphanumeric(chars[end]),
