@@ -103,13 +103,6 @@ struct RegisterStage {
                                                 picks: prepared.candidates, stamp: stamp, dialect: dialect))
         }
 
-        // The corrections and withdrawals read and judged on a reader, while the sub-batch before
-        // may still hold the writer: inside the transaction they are only written, each guarded by
-        // what was read (`DebtOperations`).
-        let together = try RegisterStage.operations(prepared.together, staged: prepared.staged, batchID: batchID)
-        let readAhead: DebtOperations.Plan? = together.items.isEmpty ? nil : try await pipeline.db.read { c in
-            try await DebtOperations.plan(c, clientNum: clientNum, together.items, locking: false)
-        }
         let preparedAt = ContinuousClock.now
         if pipeline.db.dialect == .postgres, seq >= Self.lanes {
             try await pipeline.db.write { c in
@@ -122,8 +115,7 @@ struct RegisterStage {
             outcome = try await pipeline.db.write { c in
                 let began = ContinuousClock.now
                 var outcome = try await register(c, job: job, owner: owner, batch: batch, clientNum: clientNum,
-                                                 prepared: prepared, candidateRows: candidateRows, together: together,
-                                                 readAhead: readAhead)
+                                                 prepared: prepared, candidateRows: candidateRows)
                 outcome.waited = began - ready
                 outcome.held = ContinuousClock.now - began
                 return outcome
@@ -154,8 +146,7 @@ struct RegisterStage {
     /// The step's transaction: inserts the new debts, classifies the other valid rows as duplicates
     /// or conflicts, records the rejects and the counts, and completes the job.
     func register(_ c: any SQLConnection, job: Job, owner: String, batch: BatchRecord, clientNum: Int,
-                  prepared: Prepared, candidateRows: DebtRows, together: Operations,
-                  readAhead: DebtOperations.Plan?) async throws -> Outcome {
+                  prepared: Prepared, candidateRows: DebtRows) async throws -> Outcome {
         let seq = job.seq
         var outcome = Outcome()
         // This sub-batch's row stays locked until the commit: a second run of the same step
@@ -213,7 +204,7 @@ struct RegisterStage {
                 }
             }
             var clock = HistoryClock()
-            try await applyTogether(c, together, readAhead: readAhead, batch: batch, clientNum: clientNum, clock: &clock,
+            try await applyTogether(c, prepared.together, staged: staged, batch: batch, clientNum: clientNum, clock: &clock,
                                     outcome: &outcome, rejects: &rejects)
             try await applyInOrder(c, prepared.sequential, staged: staged, batch: batch, clientNum: clientNum, clock: &clock,
                                    outcome: &outcome, rejects: &rejects)
@@ -311,54 +302,30 @@ struct RegisterStage {
         }
     }
 
-    /// The corrections and withdrawals of `Prepared.together` (one row per external id), each with
-    /// its row's line, raw text and debt (none for a withdrawal); their moments come later.
-    typealias Operations = (items: [DebtOperations.Item], rows: [(line: Int, raw: String, debt: Debt?)])
-
-    static func operations(_ steps: [Step], staged: StagedSubBatch, batchID: String) throws -> Operations {
-        var items: [DebtOperations.Item] = [], rows: [(line: Int, raw: String, debt: Debt?)] = []
+    /// Applies the corrections and withdrawals of `Prepared.together` (one row per external id) by
+    /// slices (`DebtOperations`), with the same codes as one by one.
+    func applyTogether(_ c: any SQLConnection, _ steps: [Step], staged: StagedSubBatch, batch: BatchRecord, clientNum: Int,
+                       clock: inout HistoryClock, outcome: inout Outcome, rejects: inout [RejectRecord]) async throws {
+        guard !steps.isEmpty else { return }
+        var items: [DebtOperations.Item] = []
+        var rows: [(line: Int, raw: String, debt: Debt?)] = []
         items.reserveCapacity(steps.count)
-        rows.reserveCapacity(steps.count)
         for step in steps {
             switch step {
             case .correct(let k):
                 let debt = staged.debt(k)
-                items.append(.init(.correct(debt), actor: DebtEventActor(kind: .batch, id: batchID, line: staged.debtLines[k]),
-                                   at: .distantPast))
+                items.append(.init(.correct(debt), actor: DebtEventActor(kind: .batch, id: batch.id, line: staged.debtLines[k]), at: clock.next()))
                 rows.append((staged.debtLines[k], staged.debtRaw(k), debt))
             case .withdraw(let w):
                 let row = staged.withdrawals[w]
                 items.append(.init(.withdraw(externalID: row.externalID, reason: row.reason),
-                                   actor: DebtEventActor(kind: .batch, id: batchID, line: row.line), at: .distantPast))
+                                   actor: DebtEventActor(kind: .batch, id: batch.id, line: row.line), at: clock.next()))
                 rows.append((row.line, row.raw, nil))
             case .include:
                 throw StageInvariantError(description: "an inclusion among the rows applied together")
             }
         }
-        return (items, rows)
-    }
-
-    /// Applies the corrections and withdrawals of `Prepared.together` by slices (`DebtOperations`),
-    /// with the same codes as one by one: the plan read and judged before the transaction when it
-    /// still holds (`readAhead`), else read and judged again here.
-    func applyTogether(_ c: any SQLConnection, _ together: Operations, readAhead: DebtOperations.Plan?, batch: BatchRecord,
-                       clientNum: Int, clock: inout HistoryClock, outcome: inout Outcome, rejects: inout [RejectRecord]) async throws {
-        guard !together.items.isEmpty else { return }
-        var items = together.items
-        let rows = together.rows
-        let moments = items.map { _ in clock.next() }
-        for i in items.indices { items[i].at = moments[i] }
-        var applied: [DebtOperations.Result]?
-        if var plan = readAhead {
-            plan.stamp(moments)
-            applied = try await DebtOperations.apply(c, clientNum: clientNum, plan)
-            if applied == nil {
-                pipeline.logger.debug("operations read ahead no longer hold; read again in the transaction",
-                                      metadata: ["batch_id": "\(batch.id)"])
-            }
-        }
-        let results: [DebtOperations.Result]
-        if let applied { results = applied } else { results = try await DebtOperations.apply(c, clientNum: clientNum, items) }
+        let results = try await DebtOperations.apply(c, clientNum: clientNum, items)
         for (i, result) in results.enumerated() {
             let row = rows[i]
             switch result {
