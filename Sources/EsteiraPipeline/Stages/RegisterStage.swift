@@ -52,6 +52,8 @@ struct RegisterStage {
         /// withdrawal ends withdrawn).
         var sequential: [Step] = []
         var together: [Step] = []
+        /// The operation of each step of `together`, decoded before the write lock is taken.
+        var operations: [DebtOperations.Operation] = []
         var rejects: [RejectRecord] = []
         var rejectedRows = 0
     }
@@ -204,7 +206,7 @@ struct RegisterStage {
                 }
             }
             var clock = HistoryClock()
-            try await applyTogether(c, prepared.together, staged: staged, batch: batch, clientNum: clientNum, clock: &clock,
+            try await applyTogether(c, prepared, batch: batch, clientNum: clientNum, clock: &clock,
                                     outcome: &outcome, rejects: &rejects)
             try await applyInOrder(c, prepared.sequential, staged: staged, batch: batch, clientNum: clientNum, clock: &clock,
                                    outcome: &outcome, rejects: &rejects)
@@ -304,45 +306,54 @@ struct RegisterStage {
 
     /// Applies the corrections and withdrawals of `Prepared.together` (one row per external id) by
     /// slices (`DebtOperations`), with the same codes as one by one.
-    func applyTogether(_ c: any SQLConnection, _ steps: [Step], staged: StagedSubBatch, batch: BatchRecord, clientNum: Int,
+    func applyTogether(_ c: any SQLConnection, _ prepared: Prepared, batch: BatchRecord, clientNum: Int,
                        clock: inout HistoryClock, outcome: inout Outcome, rejects: inout [RejectRecord]) async throws {
+        let steps = prepared.together, staged = prepared.staged
         guard !steps.isEmpty else { return }
+        guard prepared.operations.count == steps.count else {
+            throw StageInvariantError(description: "an inclusion among the rows applied together")
+        }
+        // Only the moment of each is taken here, in the lock: the operations were decoded before.
         var items: [DebtOperations.Item] = []
-        var rows: [(line: Int, raw: String, debt: Debt?)] = []
         items.reserveCapacity(steps.count)
-        for step in steps {
-            switch step {
-            case .correct(let k):
-                let debt = staged.debt(k)
-                items.append(.init(.correct(debt), actor: DebtEventActor(kind: .batch, id: batch.id, line: staged.debtLines[k]), at: clock.next()))
-                rows.append((staged.debtLines[k], staged.debtRaw(k), debt))
-            case .withdraw(let w):
-                let row = staged.withdrawals[w]
-                items.append(.init(.withdraw(externalID: row.externalID, reason: row.reason),
-                                   actor: DebtEventActor(kind: .batch, id: batch.id, line: row.line), at: clock.next()))
-                rows.append((row.line, row.raw, nil))
-            case .include:
-                throw StageInvariantError(description: "an inclusion among the rows applied together")
-            }
+        for (step, operation) in zip(steps, prepared.operations) {
+            items.append(.init(operation, actor: DebtEventActor(kind: .batch, id: batch.id, line: Self.line(of: step, in: staged)),
+                               at: clock.next()))
         }
         let results = try await DebtOperations.apply(c, clientNum: clientNum, items)
         for (i, result) in results.enumerated() {
-            let row = rows[i]
+            let step = steps[i], line = Self.line(of: step, in: staged)
             switch result {
-            case .applied: if row.debt == nil { outcome.withdrawn += 1 } else { outcome.updated += 1 }
+            case .applied: if case .withdraw = step { outcome.withdrawn += 1 } else { outcome.updated += 1 }
             case .unchanged: outcome.duplicates += 1
             case .notRegistered:
-                let issue = PortfolioReplay.notRegistered(items[i].operation.externalID, line: row.line, withdrawal: row.debt == nil)
+                let isWithdrawal = if case .withdraw = step { true } else { false }
+                let issue = PortfolioReplay.notRegistered(items[i].operation.externalID, line: line, withdrawal: isWithdrawal)
                 outcome.rejected += 1
-                rejects.append(RejectRecord(line: row.line, field: DebtField.externalID.rawValue, code: issue.code.rawValue,
-                                            message: issue.message, raw: row.raw))
+                rejects.append(RejectRecord(line: line, field: DebtField.externalID.rawValue, code: issue.code.rawValue,
+                                            message: issue.message, raw: Self.raw(of: step, in: staged)))
             case .refused(let refusal):
-                guard let debt = row.debt else { continue }
+                guard case .correct(let debt) = items[i].operation else { continue }
                 let refused = refusal.reject(of: debt)
                 outcome.rejected += 1
-                rejects.append(RejectRecord(line: row.line, field: refused.field.rawValue, code: refused.code.rawValue,
-                                            message: refused.message, raw: row.raw))
+                rejects.append(RejectRecord(line: line, field: refused.field.rawValue, code: refused.code.rawValue,
+                                            message: refused.message, raw: Self.raw(of: step, in: staged)))
             }
+        }
+    }
+
+    /// The file's line of a step, and its text (read only for a reject).
+    static func line(of step: Step, in staged: StagedSubBatch) -> Int {
+        switch step {
+        case .include(let k, _), .correct(let k): staged.debtLines[k]
+        case .withdraw(let w): staged.withdrawals[w].line
+        }
+    }
+
+    static func raw(of step: Step, in staged: StagedSubBatch) -> String {
+        switch step {
+        case .include(let k, _), .correct(let k): staged.debtRaw(k)
+        case .withdraw(let w): staged.withdrawals[w].raw
         }
     }
 
@@ -449,6 +460,13 @@ struct RegisterStage {
             return rowsOf[id(step)] == 1
         }
         p.together = alone
+        p.operations = alone.compactMap { step in
+            switch step {
+            case .correct(let k): .correct(staged.debt(k))
+            case .withdraw(let w): .withdraw(externalID: staged.withdrawals[w].externalID, reason: staged.withdrawals[w].reason)
+            case .include: nil
+            }
+        }
         p.sequential.removeAll { step in
             if case .include = step { return false }
             return rowsOf[id(step)] == 1

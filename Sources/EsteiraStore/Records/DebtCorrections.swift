@@ -84,8 +84,12 @@ public struct DebtCorrections: Sendable {
         func compare(_ field: DebtField, _ old: String?, _ new: String?) {
             if old != new { changes[field.rawValue] = Change(before: old, after: new) }
         }
-        compare(.amount, Money.decimalString(cents: before.amountCents), Money.decimalString(cents: debt.amountCents))
-        compare(.dueDate, before.dueDate.iso, debt.dueDate.iso)
+        // The values are compared first: most fields of a file's correction are unchanged, and
+        // their text is written only for the history of those that changed.
+        if before.amountCents != debt.amountCents {
+            compare(.amount, Money.decimalString(cents: before.amountCents), Money.decimalString(cents: debt.amountCents))
+        }
+        if before.dueDate != debt.dueDate { compare(.dueDate, before.dueDate.iso, debt.dueDate.iso) }
         compare(.name, before.name, debt.name)
         compare(.email, before.email, debt.email)
         compare(.phone, before.phone, debt.phone)

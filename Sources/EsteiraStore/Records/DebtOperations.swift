@@ -46,15 +46,20 @@ public enum DebtOperations {
     /// How many debts one statement writes; PostgreSQL takes up to 65,535 bound values in one.
     static let slice = 400
 
+    /// How many slices are read ahead of the one being judged (see `apply`).
+    static let readAhead = 3
+
     typealias Correction = (current: RegisteredDebt, debt: Debt, plan: DebtCorrections.Plan, item: Item, openSlip: Bool)
     typealias Withdrawal = (current: RegisteredDebt, item: Item, openSlip: Bool)
 
     /// Applies each item (at most one per external id) and answers what became of each, in order.
     ///
-    /// By slices, in a pipeline: while the database writes slice k and reads slice k+2 (one
-    /// statement after another on the transaction's connection), slice k+1 is judged here. On
-    /// SQLite the whole file's corrections hold the single writer; judging them in the gaps keeps
-    /// it busy with statements only.
+    /// By slices, in a pipeline: while the database writes slice k and reads the slices
+    /// `readAhead` ahead (one statement after another on the transaction's connection), slice k+1
+    /// is judged here. On SQLite the whole file's corrections hold the single writer; judging them
+    /// in the gaps keeps it busy with statements only. With one slice read ahead, the writer still
+    /// waited for the judging between slices (docs/benchmarks.md); a slice's writes go in one turn
+    /// of the connection for the same reason.
     public static func apply(_ c: any SQLConnection, clientNum: Int, _ items: [Item]) async throws -> [Result] {
         var results: [Result] = []
         results.reserveCapacity(items.count)
@@ -69,12 +74,14 @@ public enum DebtOperations {
             let ids = items[slices[k]].map(\.operation.externalID)
             return Task { try await standing(c, clientNum: clientNum, externalIDs: ids) }
         }
-        var reading = slices.isEmpty ? nil : read(0)
+        // Whether the client listens for the changes does not depend on them: asked meanwhile.
+        let listening = Task { try await NotificationStore.listening(c, clientNum: clientNum, to: [.debtCorrected, .debtWithdrawn]) }
+        var reading = (0..<min(readAhead, slices.count)).map(read)
         var writing: Task<Void, any Error>?
         do {
             for k in slices.indices {
-                guard let standing = try await reading?.value else { break }
-                reading = k + 1 < slices.count ? read(k + 1) : nil
+                let standing = try await reading[k].value
+                if k + readAhead < slices.count { reading.append(read(k + readAhead)) }
                 let firstCorrection = corrections.count, firstWithdrawal = withdrawals.count
                 var events: [[SQLValue]] = []
                 func event(_ id: String, _ kind: DebtEventKind, _ item: Item, _ details: String) {
@@ -108,17 +115,19 @@ public enum DebtOperations {
                         }
                     }
                 }
-                let corrected = Array(corrections[firstCorrection...]), withdrawn = Array(withdrawals[firstWithdrawal...])
+                let statements = writes(clientNum: clientNum, corrections[firstCorrection...], withdrawals[firstWithdrawal...], events: events)
                 try await writing?.value
-                writing = Task { [events] in try await write(c, clientNum: clientNum, corrected, withdrawn, events: events) }
+                writing = Task { try await c.executeAll(statements) }
             }
             try await writing?.value
         } catch {
             // The connection is the caller's transaction's: nothing may still be using it on return.
-            _ = try? await reading?.value
+            for r in reading { _ = try? await r.value }
             _ = try? await writing?.value
+            _ = try? await listening.value
             throw error
         }
+        let listens = try await listening.value
 
         // Slips: only a debt with one open, or a paid one whose amount went up, has any to follow.
         for x in corrections where x.plan.amountChanged && (x.openSlip || x.current.status == .paid) {
@@ -130,14 +139,13 @@ public enum DebtOperations {
         }
 
         // Notices, when the client listens for them.
-        let listening = try await NotificationStore.listening(c, clientNum: clientNum, to: [.debtCorrected, .debtWithdrawn])
-        if listening.contains(.debtCorrected) {
+        if listens.contains(.debtCorrected) {
             for x in corrections {
                 try await DebtHistory.notify(c, clientNum: clientNum, externalID: x.debt.externalID, kind: .corrected, actor: x.item.actor,
                                              details: x.plan.details, at: x.item.at)
             }
         }
-        if listening.contains(.debtWithdrawn) {
+        if listens.contains(.debtWithdrawn) {
             for x in withdrawals {
                 guard case .withdraw(let id, let reason) = x.item.operation else { continue }
                 try await DebtHistory.notify(c, clientNum: clientNum, externalID: id, kind: .withdrawn, actor: x.item.actor,
@@ -150,16 +158,17 @@ public enum DebtOperations {
     }
 
     /// One slice's changes: the corrected debts in one statement, the withdrawn in another, and
-    /// their events in one insert.
-    static func write(_ c: any SQLConnection, clientNum: Int, _ corrections: [Correction], _ withdrawals: [Withdrawal],
-                      events: [[SQLValue]]) async throws {
+    /// their events in one insert, sent to the connection together (`SQLConnection.executeAll`).
+    static func writes(clientNum: Int, _ corrections: ArraySlice<Correction>, _ withdrawals: ArraySlice<Withdrawal>,
+                       events: [[SQLValue]]) -> [SQL] {
+        var statements: [SQL] = []
         if !corrections.isEmpty {
             let values = SQL.values(corrections.map { x -> [SQLValue] in
                 let d = x.debt
                 return [d.externalID.sqlValue, .int(d.amountCents), .day(d.dueDate), d.name.sqlValue, d.email?.sqlValue ?? .null,
                         d.phone?.sqlValue ?? .null, d.description?.sqlValue ?? .null, x.plan.status.rawValue.sqlValue]
             })
-            try await c.execute("""
+            statements.append("""
                 WITH v (id, amount_cents, due_date, name, email, phone, description, status) AS (VALUES \(values))
                 UPDATE debts SET amount_cents = v.amount_cents, due_date = v.due_date, name = v.name, email = v.email, phone = v.phone,
                        description = v.description, status = v.status
@@ -167,14 +176,17 @@ public enum DebtOperations {
                 """)
         }
         if !withdrawals.isEmpty {
-            try await c.execute("""
+            statements.append("""
                 UPDATE debts SET status = \(DebtWithdrawals.status)
                 WHERE client_num = \(clientNum) AND external_id IN (\(list: withdrawals.map(\.current.debt.externalID)))
                 """)
         }
         if !events.isEmpty {
-            _ = try await c.insert(into: "debt_events", columns: ["client_num", "external_id", "kind", "at", "actor", "details"], rows: events)
+            statements.append("""
+                INSERT INTO debt_events (client_num, external_id, kind, at, actor, details) VALUES \(SQL.values(events))
+                """)
         }
+        return statements
     }
 
     /// The debts `externalIDs` name as they stand (locked on PostgreSQL), each with whether it has a

@@ -20,9 +20,21 @@ public protocol SQLConnection: Sendable {
     /// The same, with rows made one at a time (see `SQLRows`); by default they are all made first.
     @discardableResult
     func insert(into table: String, columns: [String], rows: SQLRows, ignoringConflictsOn conflict: [String]?) async throws -> [Bool]
+
+    /// Runs statements one after another, in the order given, and returns how many rows each
+    /// changed. SQLite runs them in one turn of its connection's thread.
+    @discardableResult
+    func executeAll(_ statements: [SQL]) async throws -> [Int]
 }
 
 extension SQLConnection {
+    @discardableResult
+    public func executeAll(_ statements: [SQL]) async throws -> [Int] {
+        var changed: [Int] = []
+        for statement in statements { changed.append(try await execute(statement)) }
+        return changed
+    }
+
     @discardableResult
     public func insert(into table: String, columns: [String], rows: SQLRows, ignoringConflictsOn conflict: [String]?) async throws -> [Bool] {
         try await insert(into: table, columns: columns, rows: rows.all, ignoringConflictsOn: conflict)

@@ -252,6 +252,11 @@ struct SQLiteConnection: SQLConnection {
         return try await handle.run { try $0.step(text, binds).changes }
     }
 
+    func executeAll(_ statements: [SQL]) async throws -> [Int] {
+        let rendered = statements.map { ($0.render(.sqlite), $0.binds) }
+        return try await handle.run { h in try rendered.map { try h.step($0.0, $0.1).changes } }
+    }
+
     func insert(into table: String, columns: [String], rows: [[SQLValue]], ignoringConflictsOn conflict: [String]?) async throws -> [Bool] {
         try await SQLiteBulkInsert.insert(into: table, columns: columns, rows: rows, ignoringConflictsOn: conflict, using: self)
     }
