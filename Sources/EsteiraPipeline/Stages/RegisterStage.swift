@@ -51,9 +51,8 @@ struct RegisterStage {
         /// one by one, so that each sees what the rows before it did (an inclusion then its
         /// withdrawal ends withdrawn).
         var sequential: [Step] = []
-        var together: [Step] = []
-        /// The operation of each step of `together`, decoded before the write lock is taken.
-        var operations: [DebtOperations.Operation] = []
+        /// Each step of `together` with its operation, decoded before the write lock is taken.
+        var together: [(step: Step, operation: DebtOperations.Operation)] = []
         var rejects: [RejectRecord] = []
         var rejectedRows = 0
     }
@@ -308,21 +307,18 @@ struct RegisterStage {
     /// slices (`DebtOperations`), with the same codes as one by one.
     func applyTogether(_ c: any SQLConnection, _ prepared: Prepared, batch: BatchRecord, clientNum: Int,
                        clock: inout HistoryClock, outcome: inout Outcome, rejects: inout [RejectRecord]) async throws {
-        let steps = prepared.together, staged = prepared.staged
-        guard !steps.isEmpty else { return }
-        guard prepared.operations.count == steps.count else {
-            throw StageInvariantError(description: "an inclusion among the rows applied together")
-        }
+        let together = prepared.together, staged = prepared.staged
+        guard !together.isEmpty else { return }
         // Only the moment of each is taken here, in the lock: the operations were decoded before.
         var items: [DebtOperations.Item] = []
-        items.reserveCapacity(steps.count)
-        for (step, operation) in zip(steps, prepared.operations) {
+        items.reserveCapacity(together.count)
+        for (step, operation) in together {
             items.append(.init(operation, actor: DebtEventActor(kind: .batch, id: batch.id, line: Self.line(of: step, in: staged)),
                                at: clock.next()))
         }
         let results = try await DebtOperations.apply(c, clientNum: clientNum, items)
         for (i, result) in results.enumerated() {
-            let step = steps[i], line = Self.line(of: step, in: staged)
+            let step = together[i].step, line = Self.line(of: step, in: staged)
             switch result {
             case .applied: if case .withdraw = step { outcome.withdrawn += 1 } else { outcome.updated += 1 }
             case .unchanged: outcome.duplicates += 1
@@ -455,22 +451,18 @@ struct RegisterStage {
             }
         }
         for step in p.sequential { rowsOf[id(step), default: 0] += 1 }
-        let alone = p.sequential.filter { step in
-            if case .include = step { return false }
-            return rowsOf[id(step)] == 1
-        }
-        p.together = alone
-        p.operations = alone.compactMap { step in
+        var inOrderSteps: [Step] = []
+        for step in p.sequential {
             switch step {
-            case .correct(let k): .correct(staged.debt(k))
-            case .withdraw(let w): .withdraw(externalID: staged.withdrawals[w].externalID, reason: staged.withdrawals[w].reason)
-            case .include: nil
+            case .correct(let k) where rowsOf[id(step)] == 1:
+                p.together.append((step, .correct(staged.debt(k))))
+            case .withdraw(let w) where rowsOf[id(step)] == 1:
+                p.together.append((step, .withdraw(externalID: staged.withdrawals[w].externalID, reason: staged.withdrawals[w].reason)))
+            default:
+                inOrderSteps.append(step)
             }
         }
-        p.sequential.removeAll { step in
-            if case .include = step { return false }
-            return rowsOf[id(step)] == 1
-        }
+        p.sequential = inOrderSteps
         for row in staged.rejected {
             p.rejectedRows += 1
             for issue in row.issues {
