@@ -285,6 +285,32 @@ struct StoreTests {
         }
     }
 
+    @Test("statements sent to SQLite's connection without waiting run in the order sent, each task with its own outcome")
+    func sentInOrder() async throws {
+        try await TestDatabase.with(.sqlite) { db in
+            let (seen, failed) = try await db.write { c in
+                try await c.execute("CREATE TABLE sent (n BIGINT NOT NULL)")
+                try await c.execute("INSERT INTO sent (n) VALUES (0)")
+                // Each update doubles what the one before left and adds its own k, so only the order
+                // sent gives, from 0: 0·2+1 = 1, 1·2+2 = 4, 4·2+3 = 11, 11·2+4 = 26, 26·2+5 = 57.
+                // (Swapping the first two alone would give 0·2+2 = 2, 2·2+1 = 5, …)
+                var sent: [Task<[Int], any Error>] = []
+                for k in 1...5 {
+                    sent.append(c.send(["UPDATE sent SET n = n * 2 + \(k)"]))
+                    if k == 3 { sent.append(c.send(["UPDATE no_such_table SET n = 0"])) }
+                }
+                let read = c.sendQuery("SELECT n FROM sent")
+                var failed = 0
+                for task in sent {
+                    do { #expect(try await task.value == [1]) } catch is SQLError { failed += 1 }
+                }
+                return (try await read.value[0].int(at: 0), failed)
+            }
+            #expect(seen == 57)
+            #expect(failed == 1)
+        }
+    }
+
     @Test("a failed transaction leaves nothing behind", arguments: TestDatabase.dialects)
     func rollback(dialect: SQLDialect) async throws {
         try await TestDatabase.with(dialect) { db in

@@ -49,8 +49,11 @@ public enum DebtOperations {
     /// How many slices are read ahead of the one being judged (see `apply`).
     static let readAhead = 3
 
-    typealias Correction = (current: RegisteredDebt, debt: Debt, plan: DebtCorrections.Plan, item: Item, openSlip: Bool)
-    typealias Withdrawal = (current: RegisteredDebt, item: Item, openSlip: Bool)
+    /// How many slices' writes may wait on the connection while the next slice is judged.
+    static let writesAhead = 2
+
+    typealias Correction = (current: RegisteredDebt, debt: Debt, plan: DebtCorrections.Plan, item: Item, openSlip: Bool, row: Int64?)
+    typealias Withdrawal = (current: RegisteredDebt, item: Item, openSlip: Bool, row: Int64?)
 
     /// Applies each item (at most one per external id) and answers what became of each, in order.
     ///
@@ -70,14 +73,16 @@ public enum DebtOperations {
         // A file's rows share their actor but for the line: its JSON is written once per batch.
         var actors = ActorJSON()
         let slices = stride(from: 0, to: items.count, by: slice).map { $0..<min($0 + slice, items.count) }
-        func read(_ k: Int) -> Task<[String: (RegisteredDebt, openSlip: Bool)], any Error> {
-            let ids = items[slices[k]].map(\.operation.externalID)
-            return Task { try await standing(c, clientNum: clientNum, externalIDs: ids) }
+        // Reads and writes are sent to the connection as soon as they are known (`SQLConnection.send`):
+        // awaiting a task that then queues them left SQLite's writer idle for a hop each time.
+        func read(_ k: Int) -> Task<[String: Standing], any Error> {
+            let rows = c.sendQuery(standingQuery(c, clientNum: clientNum, externalIDs: items[slices[k]].map(\.operation.externalID)))
+            return Task { try standing(try await rows.value) }
         }
         // Whether the client listens for the changes does not depend on them: asked meanwhile.
         let listening = Task { try await NotificationStore.listening(c, clientNum: clientNum, to: [.debtCorrected, .debtWithdrawn]) }
         var reading = (0..<min(readAhead, slices.count)).map(read)
-        var writing: Task<Void, any Error>?
+        var writing: [Task<[Int], any Error>] = []
         do {
             for k in slices.indices {
                 let standing = try await reading[k].value
@@ -89,16 +94,17 @@ public enum DebtOperations {
                                    .text(actors.json(item.actor)), .text(details)])
                 }
                 for item in items[slices[k]] {
-                    guard let (current, openSlip) = standing[item.operation.externalID] else {
+                    guard let found = standing[item.operation.externalID] else {
                         results.append(.notRegistered)
                         continue
                     }
+                    let current = found.current
                     switch item.operation {
                     case .correct(let debt):
                         if let refusal = CorrectionRefusal(correcting: current, to: debt) {
                             results.append(.refused(refusal))
                         } else if let plan = DebtCorrections.plan(current, to: debt) {
-                            corrections.append((current, debt, plan, item, openSlip))
+                            corrections.append((current, debt, plan, item, found.openSlip, found.row))
                             event(debt.externalID, .corrected, item, plan.details.json)
                             results.append(.applied)
                         } else {
@@ -108,22 +114,23 @@ public enum DebtOperations {
                         if current.status == .withdrawn {
                             results.append(.unchanged)
                         } else {
-                            withdrawals.append((current, item, openSlip))
+                            withdrawals.append((current, item, found.openSlip, found.row))
                             event(id, .withdrawn, item,
                                   DebtWithdrawals.Withdrawn(reason: reason, note: nil, statusBefore: current.status.rawValue).json)
                             results.append(.applied)
                         }
                     }
                 }
-                let statements = writes(clientNum: clientNum, corrections[firstCorrection...], withdrawals[firstWithdrawal...], events: events)
-                try await writing?.value
-                writing = Task { try await c.executeAll(statements) }
+                // At most `writesAhead` slices' writes wait on the connection, a bound on what is held.
+                if writing.count >= writesAhead { _ = try await writing.removeFirst().value }
+                writing.append(c.send(writes(clientNum: clientNum, corrections[firstCorrection...], withdrawals[firstWithdrawal...],
+                                             events: events)))
             }
-            try await writing?.value
+            for w in writing { _ = try await w.value }
         } catch {
             // The connection is the caller's transaction's: nothing may still be using it on return.
             for r in reading { _ = try? await r.value }
-            _ = try? await writing?.value
+            for w in writing { _ = try? await w.value }
             _ = try? await listening.value
             throw error
         }
@@ -162,23 +169,28 @@ public enum DebtOperations {
     static func writes(clientNum: Int, _ corrections: ArraySlice<Correction>, _ withdrawals: ArraySlice<Withdrawal>,
                        events: [[SQLValue]]) -> [SQL] {
         var statements: [SQL] = []
+        // On SQLite each debt is found by the row its reading found; elsewhere by its key.
+        let byRow = corrections.allSatisfy { $0.row != nil } && withdrawals.allSatisfy { $0.row != nil }
         if !corrections.isEmpty {
             let values = SQL.values(corrections.map { x -> [SQLValue] in
                 let d = x.debt
-                return [d.externalID.sqlValue, .int(d.amountCents), .day(d.dueDate), d.name.sqlValue, d.email?.sqlValue ?? .null,
-                        d.phone?.sqlValue ?? .null, d.description?.sqlValue ?? .null, x.plan.status.rawValue.sqlValue]
+                return [x.row.map(SQLValue.int) ?? d.externalID.sqlValue, .int(d.amountCents), .day(d.dueDate), d.name.sqlValue,
+                        d.email?.sqlValue ?? .null, d.phone?.sqlValue ?? .null, d.description?.sqlValue ?? .null,
+                        x.plan.status.rawValue.sqlValue]
             })
+            let match: SQL = byRow ? "debts.rowid = v.id" : "debts.client_num = \(clientNum) AND debts.external_id = v.id"
             statements.append("""
                 WITH v (id, amount_cents, due_date, name, email, phone, description, status) AS (VALUES \(values))
                 UPDATE debts SET amount_cents = v.amount_cents, due_date = v.due_date, name = v.name, email = v.email, phone = v.phone,
                        description = v.description, status = v.status
-                FROM v WHERE debts.client_num = \(clientNum) AND debts.external_id = v.id
+                FROM v WHERE \(match)
                 """)
         }
         if !withdrawals.isEmpty {
+            let match: SQL = byRow ? "rowid IN (\(list: withdrawals.map { $0.row ?? 0 }))"
+                : "client_num = \(clientNum) AND external_id IN (\(list: withdrawals.map(\.current.debt.externalID)))"
             statements.append("""
-                UPDATE debts SET status = \(DebtWithdrawals.status)
-                WHERE client_num = \(clientNum) AND external_id IN (\(list: withdrawals.map(\.current.debt.externalID)))
+                UPDATE debts SET status = \(DebtWithdrawals.status) WHERE \(match)
                 """)
         }
         if !events.isEmpty {
@@ -189,35 +201,44 @@ public enum DebtOperations {
         return statements
     }
 
-    /// The debts `externalIDs` name as they stand (locked on PostgreSQL), each with whether it has a
-    /// slip open: read in one statement per slice, by position. A file's corrections are read inside
-    /// the register transaction, which holds SQLite's single writer: a lookup by name per value, or
-    /// a second statement for the slips, is paid once per row while every other writer waits.
-    static func standing(_ c: any SQLConnection, clientNum: Int, externalIDs: [String]) async throws
-        -> [String: (RegisteredDebt, openSlip: Bool)] {
-        var out: [String: (RegisteredDebt, openSlip: Bool)] = [:]
-        out.reserveCapacity(externalIDs.count)
-        for start in stride(from: 0, to: externalIDs.count, by: slice) {
-            let ids = Array(externalIDs[start..<min(start + slice, externalIDs.count)])
-            for r in try await c.query("""
-                SELECT d.external_id, d.name, d.document, d.amount_cents, d.due_date, d.email, d.phone, d.description, d.status,
-                       d.paid_cents,
-                       CASE WHEN EXISTS (SELECT 1 FROM bankslips b WHERE b.client_num = d.client_num
-                                         AND b.external_id = d.external_id AND b.status = 'open') THEN 1 ELSE 0 END AS open_slip
-                FROM debts d WHERE d.client_num = \(clientNum) AND d.external_id IN (\(list: ids))\(c.forUpdate)
-                """) {
-                guard let document = TaxID.stored(try r.string(at: 2)) else {
-                    throw SQLError(code: .decode, message: "registry holds an invalid document", sql: "")
-                }
-                let debt = Debt(externalID: try r.string(at: 0), name: try r.string(at: 1), document: document,
-                                amountCents: Int64(try r.int(at: 3)), dueDate: try r.day(at: 4), email: try r.optionalString(at: 5),
-                                phone: try r.optionalString(at: 6), description: try r.optionalString(at: 7))
-                guard let status = DebtStatus(rawValue: try r.string(at: 8)) else {
-                    throw SQLError(code: .decode, message: "registry holds an unknown status", sql: "")
-                }
-                out[debt.externalID] = (RegisteredDebt(debt: debt, status: status, paidCents: Int64(try r.int(at: 9))),
-                                        try r.int(at: 10) != 0)
+    /// A debt as it stands in the transaction, with whether it has a slip open and, on SQLite, its
+    /// row: the changes then find it by row, not again through the key's index.
+    struct Standing {
+        var current: RegisteredDebt
+        var openSlip: Bool
+        var row: Int64?
+    }
+
+    /// The debts `externalIDs` name as they stand (locked on PostgreSQL), read in one statement per
+    /// slice, by position. A file's corrections are read inside the register transaction, which holds
+    /// SQLite's single writer: a lookup by name per value, or a second statement for the slips, is
+    /// paid once per row while every other writer waits.
+    static func standingQuery(_ c: any SQLConnection, clientNum: Int, externalIDs ids: [String]) -> SQL {
+        """
+        SELECT \(raw: c.dialect == .sqlite ? "d.rowid" : "NULL"), d.external_id, d.name, d.document, d.amount_cents, d.due_date, d.email, d.phone, d.description, d.status,
+               d.paid_cents,
+               CASE WHEN EXISTS (SELECT 1 FROM bankslips b WHERE b.client_num = d.client_num
+                                 AND b.external_id = d.external_id AND b.status = 'open') THEN 1 ELSE 0 END AS open_slip
+        FROM debts d WHERE d.client_num = \(clientNum) AND d.external_id IN (\(list: ids))\(c.forUpdate)
+        """
+    }
+
+    /// The rows of `standingQuery`, by external id.
+    static func standing(_ rows: [SQLRow]) throws -> [String: Standing] {
+        var out: [String: Standing] = [:]
+        out.reserveCapacity(rows.count)
+        for r in rows {
+            guard let document = TaxID.stored(try r.string(at: 3)) else {
+                throw SQLError(code: .decode, message: "registry holds an invalid document", sql: "")
             }
+            let debt = Debt(externalID: try r.string(at: 1), name: try r.string(at: 2), document: document,
+                            amountCents: Int64(try r.int(at: 4)), dueDate: try r.day(at: 5), email: try r.optionalString(at: 6),
+                            phone: try r.optionalString(at: 7), description: try r.optionalString(at: 8))
+            guard let status = DebtStatus(rawValue: try r.string(at: 9)) else {
+                throw SQLError(code: .decode, message: "registry holds an unknown status", sql: "")
+            }
+            out[debt.externalID] = Standing(current: RegisteredDebt(debt: debt, status: status, paidCents: Int64(try r.int(at: 10))),
+                                            openSlip: try r.int(at: 11) != 0, row: try r.optionalInt(at: 0).map(Int64.init))
         }
         return out
     }

@@ -2,6 +2,7 @@ import CSQLite
 import Dispatch
 import EsteiraCore
 import Foundation
+import Synchronization
 
 /// One SQLite connection, used from its own serial queue only: SQLite calls block, so they are
 /// kept off Swift's cooperative threads, which serve HTTP and the workers.
@@ -41,6 +42,15 @@ final class SQLiteHandle: @unchecked Sendable {
                 continuation.resume(with: Result { try work(self) })
             }
         }
+    }
+
+    /// Queues `work` on the connection's thread now, behind what was queued before, and returns a
+    /// task that ends with it. `run` queues only once its caller's task runs again: a caller that
+    /// feeds the connection from a loop would leave the thread idle for that hop each time.
+    func start<T: Sendable>(_ work: @escaping @Sendable (SQLiteHandle) throws -> T) -> Task<T, any Error> {
+        let outcome = QueuedOutcome<T>()
+        queue.async { outcome.finish(Result { try work(self) }) }
+        return Task { try await outcome.value }
     }
 
     private func error(_ rc: Int32, _ sql: String) -> SQLError {
@@ -257,6 +267,16 @@ struct SQLiteConnection: SQLConnection {
         return try await handle.run { h in try rendered.map { try h.step($0.0, $0.1).changes } }
     }
 
+    func send(_ statements: [SQL]) -> Task<[Int], any Error> {
+        let rendered = statements.map { ($0.render(.sqlite), $0.binds) }
+        return handle.start { h in try rendered.map { try h.step($0.0, $0.1).changes } }
+    }
+
+    func sendQuery(_ sql: SQL) -> Task<[SQLRow], any Error> {
+        let text = sql.render(.sqlite), binds = sql.binds
+        return handle.start { try $0.step(text, binds).rows }
+    }
+
     func insert(into table: String, columns: [String], rows: [[SQLValue]], ignoringConflictsOn conflict: [String]?) async throws -> [Bool] {
         try await SQLiteBulkInsert.insert(into: table, columns: columns, rows: rows, ignoringConflictsOn: conflict, using: self)
     }
@@ -269,5 +289,41 @@ extension SQLiteConnection: SQLiteStatementRunner {
 
     func insertChunked(head: String, tail: String, columns: Int, rows: [[SQLValue]], perStatement: Int) async throws -> Int {
         try await handle.run { try $0.insertChunked(head: head, tail: tail, columns: columns, rows: rows, perStatement: perStatement) }
+    }
+}
+
+/// What work queued on a connection's thread came to, for the task that awaits it (`SQLiteHandle.start`).
+final class QueuedOutcome<T: Sendable>: Sendable {
+    private enum State {
+        case running(waiting: [CheckedContinuation<T, any Error>])
+        case done(Result<T, any Error>)
+    }
+
+    private let state = Mutex<State>(.running(waiting: []))
+
+    func finish(_ result: Result<T, any Error>) {
+        let waiting = state.withLock { state -> [CheckedContinuation<T, any Error>] in
+            guard case .running(let waiting) = state else { return [] }
+            state = .done(result)
+            return waiting
+        }
+        for continuation in waiting { continuation.resume(with: result) }
+    }
+
+    var value: T {
+        get async throws {
+            try await withCheckedThrowingContinuation { continuation in
+                let done = state.withLock { state -> Result<T, any Error>? in
+                    switch state {
+                    case .done(let result): return result
+                    case .running(var waiting):
+                        waiting.append(continuation)
+                        state = .running(waiting: waiting)
+                        return nil
+                    }
+                }
+                if let done { continuation.resume(with: done) }
+            }
+        }
     }
 }
