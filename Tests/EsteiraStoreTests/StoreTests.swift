@@ -84,6 +84,18 @@ struct StoreTests {
             #expect(read[0] == ["7", "Ação", "", nil, "2024-02-29", "2025-12-06T05:46:41.500000Z"])
             #expect(read[1] == ["-12", "B", #"{"a":1}"#, nil, "2024-02-29", "2025-12-06T05:46:40.000000Z"])
             #expect(try await db.queryText("SELECT 1 AS n FROM debt_events WHERE 1 = 0").count == 0)
+            // Read back as values: integers from their digits (Int64's extremes included), days only
+            // when written AAAA-MM-DD and real (2023 has no 29 February), NULL and other text as nil.
+            let typed = try await db.queryText("""
+                SELECT \(Int64.max) AS a, \(Int64.min) AS b, '12a' AS c, '' AS d, '-' AS e, NULL AS f,
+                       '2024-02-29' AS g, '2023-02-29' AS h, '29/02/2024' AS i, 'Ação' AS j
+                """)
+            let values = typed.withRows { v in
+                ((0..<6).map { v.int(0, $0) }, (6..<9).map { v.day(0, $0) }, v.string(0, 9), v.string(0, 5))
+            }
+            #expect(values.0 == [9_223_372_036_854_775_807, -9_223_372_036_854_775_808, nil, nil, nil, nil])
+            #expect(values.1 == [Day(year: 2024, month: 2, day: 29)!, nil, nil])
+            #expect(values.2 == "Ação" && values.3 == nil)
         }
     }
 
@@ -299,12 +311,12 @@ struct StoreTests {
                     sent.append(c.send(["UPDATE sent SET n = n * 2 + \(k)"]))
                     if k == 3 { sent.append(c.send(["UPDATE no_such_table SET n = 0"])) }
                 }
-                let read = c.sendQuery("SELECT n FROM sent")
+                let read = c.sendQueryText("SELECT n FROM sent")
                 var failed = 0
                 for task in sent {
                     do { #expect(try await task.value == [1]) } catch is SQLError { failed += 1 }
                 }
-                return (try await read.value[0].int(at: 0), failed)
+                return (try await read.value.withRows { $0.int(0, 0) }, failed)
             }
             #expect(seen == 57)
             #expect(failed == 1)

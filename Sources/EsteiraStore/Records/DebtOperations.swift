@@ -76,13 +76,18 @@ public enum DebtOperations {
         // Reads and writes are sent to the connection as soon as they are known (`SQLConnection.send`):
         // awaiting a task that then queues them left SQLite's writer idle for a hop each time.
         func read(_ k: Int) -> Task<[String: Standing], any Error> {
-            let rows = c.sendQuery(standingQuery(c, clientNum: clientNum, externalIDs: items[slices[k]].map(\.operation.externalID)))
+            let rows = c.sendQueryText(standingQuery(c, clientNum: clientNum, externalIDs: items[slices[k]].map(\.operation.externalID)))
             return Task { try standing(try await rows.value) }
         }
         // Whether the client listens for the changes does not depend on them: asked meanwhile.
         let listening = Task { try await NotificationStore.listening(c, clientNum: clientNum, to: [.debtCorrected, .debtWithdrawn]) }
         var reading = (0..<min(readAhead, slices.count)).map(read)
-        var writing: [Task<[Int], any Error>] = []
+        // Each slice's statements are kept here until they have run, so that their values, made on
+        // this side, are freed on this side too (`SQLiteHandle.start`). Freed on the connection's
+        // thread, each went back to the allocator's arena of the thread that made it, under that
+        // arena's lock, while this side allocated there: glibc's malloc then put SQLite's writer to
+        // sleep on the lock, again and again (docs/benchmarks.md).
+        var writing: [(done: Task<[Int], any Error>, statements: [SQL])] = []
         do {
             for k in slices.indices {
                 let standing = try await reading[k].value
@@ -122,15 +127,15 @@ public enum DebtOperations {
                     }
                 }
                 // At most `writesAhead` slices' writes wait on the connection, a bound on what is held.
-                if writing.count >= writesAhead { _ = try await writing.removeFirst().value }
-                writing.append(c.send(writes(clientNum: clientNum, corrections[firstCorrection...], withdrawals[firstWithdrawal...],
-                                             events: events)))
+                if writing.count >= writesAhead { _ = try await writing.removeFirst().done.value }
+                let statements = writes(clientNum: clientNum, corrections[firstCorrection...], withdrawals[firstWithdrawal...], events: events)
+                writing.append((c.send(statements), statements))
             }
-            for w in writing { _ = try await w.value }
+            for w in writing { _ = try await w.done.value }
         } catch {
             // The connection is the caller's transaction's: nothing may still be using it on return.
             for r in reading { _ = try? await r.value }
-            for w in writing { _ = try? await w.value }
+            for w in writing { _ = try? await w.done.value }
             _ = try? await listening.value
             throw error
         }
@@ -223,24 +228,29 @@ public enum DebtOperations {
         """
     }
 
-    /// The rows of `standingQuery`, by external id.
-    static func standing(_ rows: [SQLRow]) throws -> [String: Standing] {
-        var out: [String: Standing] = [:]
-        out.reserveCapacity(rows.count)
-        for r in rows {
-            guard let document = TaxID.stored(try r.string(at: 3)) else {
-                throw SQLError(code: .decode, message: "registry holds an invalid document", sql: "")
+    /// The rows of `standingQuery`, by external id. They come as text in one buffer
+    /// (`SQLTextRows`): values read one by one were each made on the connection's thread and freed
+    /// on this one (see `apply`).
+    static func standing(_ rows: SQLTextRows) throws -> [String: Standing] {
+        try rows.withRows { v in
+            var out: [String: Standing] = [:]
+            out.reserveCapacity(v.count)
+            for r in 0..<v.count {
+                func fail(_ what: String) -> SQLError { SQLError(code: .decode, message: "registry holds \(what)", sql: "") }
+                guard let externalID = v.string(r, 1), let name = v.string(r, 2), let documentText = v.string(r, 3),
+                      let amount = v.int(r, 4), let paid = v.int(r, 10), let openSlip = v.int(r, 11) else {
+                    throw fail("a debt with a missing value")
+                }
+                guard let document = TaxID.stored(documentText) else { throw fail("an invalid document") }
+                guard let due = v.day(r, 5) else { throw fail("an invalid due date") }
+                guard let statusText = v.string(r, 9), let status = DebtStatus(rawValue: statusText) else { throw fail("an unknown status") }
+                let debt = Debt(externalID: externalID, name: name, document: document, amountCents: amount, dueDate: due,
+                                email: v.string(r, 6), phone: v.string(r, 7), description: v.string(r, 8))
+                out[externalID] = Standing(current: RegisteredDebt(debt: debt, status: status, paidCents: paid), openSlip: openSlip != 0,
+                                           row: v.int(r, 0))
             }
-            let debt = Debt(externalID: try r.string(at: 1), name: try r.string(at: 2), document: document,
-                            amountCents: Int64(try r.int(at: 4)), dueDate: try r.day(at: 5), email: try r.optionalString(at: 6),
-                            phone: try r.optionalString(at: 7), description: try r.optionalString(at: 8))
-            guard let status = DebtStatus(rawValue: try r.string(at: 9)) else {
-                throw SQLError(code: .decode, message: "registry holds an unknown status", sql: "")
-            }
-            out[debt.externalID] = Standing(current: RegisteredDebt(debt: debt, status: status, paidCents: Int64(try r.int(at: 10))),
-                                            openSlip: try r.int(at: 11) != 0, row: try r.optionalInt(at: 0).map(Int64.init))
+            return out
         }
-        return out
     }
 
     /// `DebtEventActor.json`, its head written once for each actor in a row (a file's rows share

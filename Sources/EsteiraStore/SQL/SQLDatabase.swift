@@ -27,11 +27,11 @@ public protocol SQLConnection: Sendable {
     func executeAll(_ statements: [SQL]) async throws -> [Int]
 
     /// `executeAll` sent on its way now, for a caller that goes on meanwhile and awaits the task
-    /// later; the same for `query` below. SQLite queues them on its connection's thread at once,
-    /// in the order sent (see `SQLiteHandle.start`); by default each starts as a task of its own,
-    /// in no set order. Every task sent must be awaited before the transaction's body returns.
+    /// later; the same for `queryText` below. SQLite queues them on its connection's thread at
+    /// once, in the order sent (see `SQLiteHandle.start`); by default each starts as a task of its
+    /// own, in no set order. Every task sent must be awaited before the transaction's body returns.
     func send(_ statements: [SQL]) -> Task<[Int], any Error>
-    func sendQuery(_ sql: SQL) -> Task<[SQLRow], any Error>
+    func sendQueryText(_ sql: SQL) -> Task<SQLTextRows, any Error>
 }
 
 extension SQLConnection {
@@ -39,8 +39,8 @@ extension SQLConnection {
         Task { try await executeAll(statements) }
     }
 
-    public func sendQuery(_ sql: SQL) -> Task<[SQLRow], any Error> {
-        Task { try await query(sql) }
+    public func sendQueryText(_ sql: SQL) -> Task<SQLTextRows, any Error> {
+        Task { try await queryText(sql) }
     }
 
     @discardableResult

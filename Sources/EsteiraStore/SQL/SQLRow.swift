@@ -68,7 +68,6 @@ public struct SQLRow: Sendable {
     /// is made only when there is one: the helpers below take it as an autoclosure.)
     public func int(at i: Int) throws -> Int { try int(values[i], "#\(i)") }
     public func string(at i: Int) throws -> String { try string(values[i], "#\(i)") }
-    public func optionalInt(at i: Int) throws -> Int? { if case .null = values[i] { nil } else { try int(at: i) } }
     public func optionalString(at i: Int) throws -> String? { if case .null = values[i] { nil } else { try string(at: i) } }
     public func date(at i: Int) throws -> Date { try date(values[i], "#\(i)") }
     public func day(at i: Int) throws -> Day { try day(values[i], "#\(i)") }

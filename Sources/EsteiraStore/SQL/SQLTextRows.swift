@@ -107,6 +107,35 @@ public struct SQLTextRows: Sendable {
             let start = i == 0 ? 0 : ends[i - 1], end = ends[i]
             return UnsafeBufferPointer(rebasing: bytes[start..<end])
         }
+
+        /// The value as a String; nil for SQL NULL.
+        public func string(_ row: Int, _ column: Int) -> String? {
+            value(row, column).map { String(decoding: $0, as: UTF8.self) }
+        }
+
+        /// The value as an integer, read from its decimal digits; nil for SQL NULL or other text.
+        public func int(_ row: Int, _ column: Int) -> Int64? {
+            guard let b = value(row, column), !b.isEmpty else { return nil }
+            let negative = b[0] == UInt8(ascii: "-")
+            guard !negative || b.count > 1 else { return nil }
+            // Summed toward the sign's side: Int64.min has no positive counterpart.
+            var n: Int64 = 0
+            for c in b[(negative ? 1 : 0)...] {
+                guard c >= 48 && c <= 57 else { return nil }
+                let digit = Int64(c - 48)
+                let (times, o1) = n.multipliedReportingOverflow(by: 10)
+                let (next, o2) = negative ? times.subtractingReportingOverflow(digit) : times.addingReportingOverflow(digit)
+                guard !o1 && !o2 else { return nil }
+                n = next
+            }
+            return n
+        }
+
+        /// The value as a day written `AAAA-MM-DD`; nil for SQL NULL or any other text.
+        public func day(_ row: Int, _ column: Int) -> Day? {
+            guard let b = value(row, column), b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-") else { return nil }
+            return Day(digitsOf: b, day: 8..<10, month: 5..<7, year: 0..<4)
+        }
     }
 }
 

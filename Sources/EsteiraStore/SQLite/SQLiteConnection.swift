@@ -47,9 +47,13 @@ final class SQLiteHandle: @unchecked Sendable {
     /// Queues `work` on the connection's thread now, behind what was queued before, and returns a
     /// task that ends with it. `run` queues only once its caller's task runs again: a caller that
     /// feeds the connection from a loop would leave the thread idle for that hop each time.
+    ///
+    /// `work`, and what it holds, is let go on this thread before the task ends: values the caller
+    /// keeps until then are freed on the caller's side, by the thread that made them (see
+    /// `DebtOperations.apply`).
     func start<T: Sendable>(_ work: @escaping @Sendable (SQLiteHandle) throws -> T) -> Task<T, any Error> {
-        let outcome = QueuedOutcome<T>()
-        queue.async { outcome.finish(Result { try work(self) }) }
+        let outcome = QueuedOutcome<T>(work)
+        queue.async { outcome.run(on: self) }
         return Task { try await outcome.value }
     }
 
@@ -272,9 +276,9 @@ struct SQLiteConnection: SQLConnection {
         return handle.start { h in try rendered.map { try h.step($0.0, $0.1).changes } }
     }
 
-    func sendQuery(_ sql: SQL) -> Task<[SQLRow], any Error> {
+    func sendQueryText(_ sql: SQL) -> Task<SQLTextRows, any Error> {
         let text = sql.render(.sqlite), binds = sql.binds
-        return handle.start { try $0.step(text, binds).rows }
+        return handle.start { try $0.stepText(text, binds) }
     }
 
     func insert(into table: String, columns: [String], rows: [[SQLValue]], ignoringConflictsOn conflict: [String]?) async throws -> [Bool] {
@@ -292,16 +296,36 @@ extension SQLiteConnection: SQLiteStatementRunner {
     }
 }
 
-/// What work queued on a connection's thread came to, for the task that awaits it (`SQLiteHandle.start`).
+/// Work queued on a connection's thread and what it came to, for the task that awaits it
+/// (`SQLiteHandle.start`).
 final class QueuedOutcome<T: Sendable>: Sendable {
+    typealias Work = @Sendable (SQLiteHandle) throws -> T
+
     private enum State {
         case running(waiting: [CheckedContinuation<T, any Error>])
         case done(Result<T, any Error>)
     }
 
+    private let work: Mutex<Work?>
     private let state = Mutex<State>(.running(waiting: []))
 
-    func finish(_ result: Result<T, any Error>) {
+    init(_ work: @escaping Work) {
+        self.work = Mutex(work)
+    }
+
+    /// Runs the work once, lets it go, then tells the waiting.
+    func run(on handle: SQLiteHandle) {
+        finish(perform(on: handle))
+    }
+
+    private func perform(on handle: SQLiteHandle) -> Result<T, any Error> {
+        guard let work = work.withLock({ w in defer { w = nil }; return w }) else {
+            return .failure(SQLError(code: .other, message: "queued work ran twice", sql: ""))
+        }
+        return Result { try work(handle) }
+    }
+
+    private func finish(_ result: Result<T, any Error>) {
         let waiting = state.withLock { state -> [CheckedContinuation<T, any Error>] in
             guard case .running(let waiting) = state else { return [] }
             state = .done(result)
