@@ -84,7 +84,7 @@ struct MoneyPropertyTests {
     }
 
     @Test("every accepted amount is what the string means; every string with two meanings is refused")
-    func againstReading() {
+    func againstReading() async {
         let alphabet: [Character] = ["0", "1", "5", "9", ".", ","]
         var strings: [String] = []
         var current: [String] = [""]
@@ -106,7 +106,11 @@ struct MoneyPropertyTests {
         }
         var differences: [String] = []
         var accepted = 0
-        for text in strings {
+        for (i, text) in strings.enumerated() {
+            // Half a minute of regular expressions in a debug build: without a turn now and then, this
+            // held one of the shared pool's two threads, and tests whose deadlines run on that pool
+            // missed them (the external validator's healthy case, in a whole-suite run).
+            if i % 2_000 == 0 { await Task.yield() }
             for format in [DecimalFormat.auto, .comma, .dot] {
                 Self.check(text, format: format, differences: &differences)
                 if format == .auto, case .success = Money.parseCents(text[...]) { accepted += 1 }
