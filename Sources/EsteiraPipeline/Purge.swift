@@ -5,8 +5,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Removes what is past its retention period (`Retention`, docs/security.md): files of ended
-/// batches, web drafts never confirmed, staging leftovers, rejected lines' raw text, risk
+/// Removes what is past its retention period (`Retention`, docs/security.md): previews never
+/// confirmed (their batches cancelled), files of ended batches, web drafts never confirmed, staging leftovers, rejected lines' raw text, risk
 /// decisions, notification logs, finished jobs, submitted lines and expired sessions.
 ///
 /// It works in slices of `slice` rows (or files), each in a short transaction of its own with a
@@ -71,6 +71,7 @@ public struct Purge: Sendable {
 
     func purge(_ kind: Retention.Kind, dryRun: Bool, now: Date) async throws -> Int {
         switch kind {
+        case .previews: return try await previews(dryRun: dryRun, before: cutoff(now, days: retention.previewDays), now: now)
         case .files: return try await files(dryRun: dryRun, before: cutoff(now, days: retention.filesDays), now: now)
         case .drafts: return try await drafts(dryRun: dryRun, before: now.addingTimeInterval(-Double(retention.draftHours) * 3600))
         case .staging: return try await staging(dryRun: dryRun, before: cutoff(now, days: retention.stagingDays))
@@ -168,6 +169,26 @@ public struct Purge: Sendable {
             }
             let ids = try batches.map { try $0.string("id") }
             try await db.write { c in try await c.execute("UPDATE batches SET files_purged_at = \(now) WHERE id IN (\(list: ids))") }
+            try await Task.sleep(for: pause)
+        }
+    }
+
+    /// Cancels each batch whose preview waited since before `before` for a confirmation that never
+    /// came. A client confirming meanwhile wins: a batch no longer `previewed` is left as it is.
+    func previews(dryRun: Bool, before: Date, now: Date) async throws -> Int {
+        let waiting: SQL = "FROM batches WHERE status = \(BatchStatus.previewed.rawValue) AND updated_at < \(before)"
+        if dryRun { return try await db.query("SELECT COUNT(*) AS n \(waiting)")[0].int("n") }
+        let days = retention.previewDays
+        let reason = "A prévia não foi confirmada em \(days) \(days == 1 ? "dia" : "dias"): o lote foi cancelado e nada dele foi registrado."
+        let store = BatchStore(db: db)
+        var cancelled = 0
+        while true {
+            let ids = try await db.query("SELECT id \(waiting) ORDER BY updated_at, id LIMIT \(slice)").map { try $0.string("id") }
+            if ids.isEmpty { return cancelled }
+            for id in ids {
+                let outcome = try await store.cancel(id: id, by: .retention, now: now, only: [.previewed], reason: reason)
+                if outcome?.changed == true { cancelled += 1 }
+            }
             try await Task.sleep(for: pause)
         }
     }

@@ -44,6 +44,16 @@ struct PurgeTests {
             try await batch("running", finished: nil)
             try await blobs.put(key: BlobKeys.staging(batchID: "ghost", seq: 0), bytes: [1])
 
+            // Previews (dry runs) waiting for a confirmation: one ready 8 days ago, one 6 days ago
+            // (a preview waits 7 days).
+            for (id, ready) in [("p-old", ago(8)), ("p-new", ago(6))] {
+                try await BatchStore(db: db).create(BatchRecord(newID: id, client: client, source: "api_csv", fileName: "\(id).csv",
+                                                                blobKey: BlobKeys.raw(clientID: client.id, batchID: id), byteSize: 3))
+                try await db.write { c in
+                    try await c.execute("UPDATE batches SET status = 'previewed', dry_run = 1, updated_at = \(ready) WHERE id = \(id)")
+                }
+            }
+
             // Web drafts: one of 3 days ago, one of an hour ago, one from before drafts had a time.
             for (id, created) in [("d-old", Optional(ago(3))), ("d-new", Optional(now.addingTimeInterval(-3600))), ("d-legacy", nil)] {
                 try await blobs.put(key: BlobKeys.raw(clientID: client.id, batchID: id), bytes: Array("x".utf8))
@@ -107,11 +117,11 @@ struct PurgeTests {
             _ = try await WebSessionStore(db: db).create(clientID: client.id, keyID: keyID, lifetime: -60)
             _ = try await OperatorStore(db: db).openSession(operatorID: op.id, keyID: opKey, lifetime: -60)
 
-            // Worked by hand from the seeds above: files 2 (old's raw and converted), drafts 2
+            // Worked by hand from the seeds above: previews 1 (p-old), files 2 (old's raw and converted), drafts 2
             // (d-old, d-legacy), staging 3 (old, recent: ended more than 7 days ago; ghost: no
             // batch), reject lines 2, risk decisions 1, notifications 1, jobs 1, submission lines 3,
             // sessions 2.
-            let expected: [Retention.Kind: Int] = [.files: 2, .drafts: 2, .staging: 3, .rejectLines: 2, .riskDecisions: 1,
+            let expected: [Retention.Kind: Int] = [.previews: 1, .files: 2, .drafts: 2, .staging: 3, .rejectLines: 2, .riskDecisions: 1,
                                                    .notifications: 1, .jobs: 1, .submissions: 3, .sessions: 2]
             let purge = Purge(db: db, blobs: blobs, retention: Retention())
             let blobsBefore = try await blobs.list(prefix: "").count
@@ -138,13 +148,29 @@ struct PurgeTests {
             #expect(try await db.query("SELECT files_purged_at FROM batches WHERE id = 'old'")[0].optionalDate("files_purged_at") != nil)
             #expect(try await blobs.list(prefix: "drafts/").map(\.key) == ["drafts/\(client.id)/d-new.json"])
             #expect(try await blobs.list(prefix: "staging/").map(\.key) == [BlobKeys.staging(batchID: "running", seq: 0)])
+            // The preview nobody confirmed: cancelled, saying why, by the retention purge, its
+            // cleanup queued, and too late to confirm; the one within its 7 days still waits.
+            let expired = try #require(try await BatchStore(db: db).get(id: "p-old"))
+            #expect(expired.status == .cancelled)
+            #expect(expired.error == "A prévia não foi confirmada em 7 dias: o lote foi cancelado e nada dele foi registrado.")
+            #expect(try await db.query("SELECT finished_at FROM batches WHERE id = 'p-old'")[0].optionalDate("finished_at") != nil)
+            #expect(try await db.query("SELECT kind FROM jobs WHERE batch_id = 'p-old' AND state = 'queued'").map { try $0.string("kind") }
+                == ["cleanup"])
+            let audit = try await db.query("SELECT operator_name, channel FROM audit_log WHERE action = 'batch.cancel' AND target = 'batch:p-old'")
+            #expect(try audit.map { "\(try $0.string("operator_name"))/\(try $0.string("channel"))" } == ["retention/system"])
+            #expect(try await BatchStore(db: db).confirm(id: "p-old", clientID: client.id) == .notPreviewed(.cancelled))
+            #expect(try await BatchStore(db: db).get(id: "p-new")?.status == .previewed)
+            // A batch confirmed between the purge's listing and its cancel is left going.
+            let raced = try await BatchStore(db: db).cancel(id: "running", by: .retention, only: [.previewed], reason: "x")
+            #expect(raced?.status == .processing && raced?.changed == false)
+            #expect(try await BatchStore(db: db).get(id: "running")?.status == .processing)
 
             // A second run finds nothing; the records hold counts, never contents.
             #expect(try await purge.run(dryRun: false, now: now).values.reduce(0, +) == 0)
             let runs = try await db.query("SELECT dry_run, counts, error FROM purge_runs ORDER BY id")
             #expect(try runs.map { try $0.int("dry_run") } == [1, 0, 0])
             #expect(try runs[1].optionalString("counts") ==
-                #"{"drafts":"2","files":"2","jobs":"1","notifications":"1","reject_lines":"2","risk_decisions":"1","sessions":"2","staging":"3","submissions":"3"}"#)
+                #"{"drafts":"2","files":"2","jobs":"1","notifications":"1","previews":"1","reject_lines":"2","risk_decisions":"1","sessions":"2","staging":"3","submissions":"3"}"#)
             #expect(try runs.allSatisfy { try $0.optionalString("error") == nil })
             #expect(try !runs.contains { try ($0.optionalString("counts") ?? "").contains("248") })
         }

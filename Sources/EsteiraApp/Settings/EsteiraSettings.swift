@@ -287,6 +287,8 @@ public struct EsteiraSettings: Sendable {
                                            "Days a client's raw files (and converted CSVs) are kept after their batch ends."))
         retention.draftHours = try v(.whole("ESTEIRA_RETAIN_DRAFTS_HOURS", default: retention.draftHours, in: 1...87_600,
                                             "Hours a file uploaded on the web pages and never confirmed is kept."))
+        retention.previewDays = try v(.whole("ESTEIRA_RETAIN_PREVIEWS_DAYS", default: retention.previewDays, in: 1...36_500,
+                                             "Days a dry run's preview waits for its confirmation before its batch is cancelled."))
         retention.stagingDays = try v(.whole("ESTEIRA_RETAIN_STAGING_DAYS", default: retention.stagingDays, in: 1...36_500,
                                              "Days staging files a crashed step left are kept after their batch ends."))
         retention.rejectLinesDays = try v(.whole("ESTEIRA_RETAIN_REJECT_LINES_DAYS", default: retention.rejectLinesDays, in: 1...36_500,

@@ -6,6 +6,9 @@ public struct Retention: Sendable, Equatable {
     public var filesDays: Int = 90
     /// Files uploaded on the web pages and never confirmed.
     public var draftHours: Int = 48
+    /// A dry run's preview never confirmed: after this many days its batch is cancelled (nothing
+    /// registered), its staging goes, and its file follows `filesDays` as any ended batch's.
+    public var previewDays: Int = 7
     /// Staging files a crashed step left behind, after their batch ended (or for no batch).
     public var stagingDays: Int = 7
     /// The raw text of rejected lines (their line, field, code and message stay).
@@ -27,7 +30,7 @@ public struct Retention: Sendable, Equatable {
 
     /// The kinds a purge removes, in the order it takes them, with what each counts.
     public enum Kind: String, Sendable, CaseIterable {
-        case files, drafts, staging, rejectLines = "reject_lines", riskDecisions = "risk_decisions"
+        case previews, files, drafts, staging, rejectLines = "reject_lines", riskDecisions = "risk_decisions"
         case notifications, jobs, submissions, sessions
     }
 }

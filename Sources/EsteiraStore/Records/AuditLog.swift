@@ -5,7 +5,7 @@ import Foundation
 public struct AuditActor: Sendable, Equatable {
     public var operatorID: String?
     public var name: String
-    /// `console`, `api` or `cli`.
+    /// `console`, `api`, `cli`, or `system` for what Esteira does by its own rules.
     public var channel: String
 
     public init(operatorID: String?, name: String, channel: String) {
@@ -18,6 +18,8 @@ public struct AuditActor: Sendable, Equatable {
     public static func api(_ op: OperatorRecord) -> AuditActor { AuditActor(operatorID: op.id, name: op.name, channel: "api") }
     /// The command line has no operator key: it is whoever runs it on the host, by the system's user name.
     public static func cli(user: String) -> AuditActor { AuditActor(operatorID: nil, name: "cli:\(user)", channel: "cli") }
+    /// The retention purge, acting on its settings (docs/security.md).
+    public static let retention = AuditActor(operatorID: nil, name: "retention", channel: "system")
 }
 
 /// One line of the audit.

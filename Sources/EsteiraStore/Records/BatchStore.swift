@@ -182,20 +182,21 @@ public struct BatchStore: Sendable {
     /// Cancels a batch not yet final: it ends `cancelled` at once, registers nothing more (its
     /// waiting and dead steps end, and a step under way finds it cancelled in its own
     /// transaction), its staging files go; what it registered before stays. Nil when the batch
-    /// does not exist; `changed` false when it was final already (its status is then the one it had).
-    public func cancel(id: String, by actor: AuditActor, retry: RetryPolicy = RetryPolicy(),
-                       now: Date = Date()) async throws -> (status: BatchStatus, changed: Bool)? {
+    /// does not exist; `changed` false when it was final already, or not in `only` when that is
+    /// given (its status is then the one it had). `reason`, when given, becomes the batch's `error`.
+    public func cancel(id: String, by actor: AuditActor, retry: RetryPolicy = RetryPolicy(), now: Date = Date(),
+                       only: Set<BatchStatus>? = nil, reason: String? = nil) async throws -> (status: BatchStatus, changed: Bool)? {
         try await db.write(durable: true) { c in
             guard let row = try await c.query("SELECT status, trace_id, registered FROM batches WHERE id = \(id)\(c.forUpdate)").first else { return nil }
             let status = try row.known("status", as: BatchStatus.self)
-            guard !status.isFinal else { return (status, false) }
+            guard !status.isFinal, only?.contains(status) ?? true else { return (status, false) }
             // What the batch registered so far: the sub-batches that committed.
             let sums = try await Self.registeredSums(c, batchID: id)
             try await c.execute("""
                 UPDATE batches SET status = \(BatchStatus.cancelled.rawValue), stalled_step = NULL, stalled_from = NULL,
                        registered = \(sums.counts.registered), updated = \(sums.counts.updated), withdrawn = \(sums.counts.withdrawn),
                        duplicates = \(sums.counts.duplicates), rejected = \(sums.counts.rejected), review = \(sums.counts.review),
-                       finished_at = \(now), updated_at = \(now)
+                       error = COALESCE(\(reason), error), finished_at = \(now), updated_at = \(now)
                 WHERE id = \(id)
                 """)
             try await c.execute("""
