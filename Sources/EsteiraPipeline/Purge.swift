@@ -6,8 +6,9 @@ import Logging
 import ServiceLifecycle
 
 /// Removes what is past its retention period (`Retention`, docs/security.md): previews never
-/// confirmed (their batches cancelled), files of ended batches, web drafts never confirmed, staging leftovers, rejected lines' raw text, risk
-/// decisions, notification logs, finished jobs, submitted lines and expired sessions.
+/// confirmed (their batches cancelled), files of ended batches, web drafts never confirmed,
+/// staging leftovers, rejected lines' raw text, risk decisions, notification logs, finished jobs,
+/// submitted lines and expired sessions.
 ///
 /// It works in slices of `slice` rows (or files), each in a short transaction of its own with a
 /// pause after it, so that the pipeline's transactions are never held up behind it. A run is

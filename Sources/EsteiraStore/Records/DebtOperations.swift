@@ -192,7 +192,7 @@ public enum DebtOperations {
                 """)
         }
         if !withdrawals.isEmpty {
-            let match: SQL = byRow ? "rowid IN (\(list: withdrawals.map { $0.row ?? 0 }))"
+            let match: SQL = byRow ? "rowid IN (\(list: withdrawals.compactMap(\.row)))"
                 : "client_num = \(clientNum) AND external_id IN (\(list: withdrawals.map(\.current.debt.externalID)))"
             statements.append("""
                 UPDATE debts SET status = \(DebtWithdrawals.status) WHERE \(match)

@@ -257,8 +257,7 @@ struct SQLiteConnection: SQLConnection {
     }
 
     func queryText(_ sql: SQL) async throws -> SQLTextRows {
-        let text = sql.render(.sqlite), binds = sql.binds
-        return try await handle.run { try $0.stepText(text, binds) }
+        try await handle.run(Self.textRows(sql))
     }
 
     func execute(_ sql: SQL) async throws -> Int {
@@ -267,18 +266,28 @@ struct SQLiteConnection: SQLConnection {
     }
 
     func executeAll(_ statements: [SQL]) async throws -> [Int] {
-        let rendered = statements.map { ($0.render(.sqlite), $0.binds) }
-        return try await handle.run { h in try rendered.map { try h.step($0.0, $0.1).changes } }
+        try await handle.run(Self.steps(statements))
     }
 
     func send(_ statements: [SQL]) -> Task<[Int], any Error> {
-        let rendered = statements.map { ($0.render(.sqlite), $0.binds) }
-        return handle.start { h in try rendered.map { try h.step($0.0, $0.1).changes } }
+        handle.start(Self.steps(statements))
     }
 
     func sendQueryText(_ sql: SQL) -> Task<SQLTextRows, any Error> {
+        handle.start(Self.textRows(sql))
+    }
+
+    /// The work of `executeAll` and `send`: the statements rendered here, run in one turn of the
+    /// connection's thread.
+    private static func steps(_ statements: [SQL]) -> @Sendable (SQLiteHandle) throws -> [Int] {
+        let rendered = statements.map { ($0.render(.sqlite), $0.binds) }
+        return { h in try rendered.map { try h.step($0.0, $0.1).changes } }
+    }
+
+    /// The work of `queryText` and `sendQueryText`.
+    private static func textRows(_ sql: SQL) -> @Sendable (SQLiteHandle) throws -> SQLTextRows {
         let text = sql.render(.sqlite), binds = sql.binds
-        return handle.start { try $0.stepText(text, binds) }
+        return { try $0.stepText(text, binds) }
     }
 
     func insert(into table: String, columns: [String], rows: [[SQLValue]], ignoringConflictsOn conflict: [String]?) async throws -> [Bool] {
